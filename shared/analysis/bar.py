@@ -1,0 +1,148 @@
+"""Bar: find the bumper plate near the wrists, then track its centre frame by frame.
+
+Tracking is template matching in a window around the constant-velocity prediction,
+re-anchored on the plate's rim: the rim edge is sampled along rays from the centre and
+a circle is fitted to it, which gives a sub-pixel centre and radius. HoughCircles finds
+the plate in the first place. The tracker never waits for pose: pose only says where
+to look for the plate before liftoff.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+PLATE_DIAMETER_M = 0.450  # IWF bumper plates
+_RAYS = np.linspace(0, 2 * np.pi, 72, endpoint=False)
+
+
+@dataclass
+class PlateObservation:
+    x_px: float
+    y_px: float
+    radius_px: float
+    score: float  # 0..1, how well the rim fitted
+
+
+def _gray(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
+def fit_circle(points: np.ndarray):
+    """Least-squares (Kasa) circle through points (n, 2): returns cx, cy, r."""
+    x, y = points[:, 0], points[:, 1]
+    A = np.column_stack([x, y, np.ones_like(x)])
+    b = x**2 + y**2
+    (c0, c1, c2), *_ = np.linalg.lstsq(A, b, rcond=None)
+    cx, cy = c0 / 2, c1 / 2
+    return cx, cy, float(np.sqrt(max(c2 + cx**2 + cy**2, 0.0)))
+
+
+def refine_on_rim(gray: np.ndarray, cx: float, cy: float, r: float):
+    """Sub-pixel plate circle from the strongest edge along rays near radius r.
+
+    Returns (cx, cy, r, score), where score is the fraction of rays that agree with the fit,
+    or None when too few rays see an edge (plate out of frame or hidden)."""
+    h, w = gray.shape
+    radii = np.linspace(0.75 * r, 1.25 * r, 41)
+    xs = cx + np.outer(np.cos(_RAYS), radii)
+    ys = cy + np.outer(np.sin(_RAYS), radii)
+    inside = (xs >= 1) & (xs < w - 2) & (ys >= 1) & (ys < h - 2)
+    profile = cv2.remap(gray, xs.astype(np.float32), ys.astype(np.float32),
+                        cv2.INTER_LINEAR).astype(np.float32)
+    grad = np.abs(np.diff(profile, axis=1))
+    grad[~(inside[:, 1:] & inside[:, :-1])] = 0
+    best = grad.argmax(axis=1)
+    strength = grad[np.arange(len(_RAYS)), best]
+    good = strength > max(8.0, 0.35 * np.median(strength[strength > 0]) if (strength > 0).any() else 8.0)
+    if good.sum() < 18:
+        return None
+    edge_r = (radii[best] + radii[best + 1]) / 2
+    pts = np.column_stack([cx + np.cos(_RAYS) * edge_r, cy + np.sin(_RAYS) * edge_r])[good]
+    for _ in range(2):  # drop rays that caught the body or clutter instead of the rim
+        fx, fy, fr = fit_circle(pts)
+        resid = np.abs(np.hypot(pts[:, 0] - fx, pts[:, 1] - fy) - fr)
+        keep = resid < max(1.5, 2.5 * np.median(resid))
+        if keep.sum() < 18:
+            return None
+        pts = pts[keep]
+    fx, fy, fr = fit_circle(pts)
+    return fx, fy, fr, len(pts) / len(_RAYS)
+
+
+def find_plate(rgb: np.ndarray, wrists_px: np.ndarray, radius_range_px) -> PlateObservation | None:
+    """The plate whose centre is nearest a wrist, from HoughCircles on a half-size image."""
+    gray = _gray(rgb)
+    small = cv2.GaussianBlur(cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), (5, 5), 1.2)
+    lo, hi = radius_range_px
+    circles = cv2.HoughCircles(small, cv2.HOUGH_GRADIENT, dp=1, minDist=max(lo, 8) / 2, param1=100, param2=30,
+                               minRadius=max(int(lo / 2), 4), maxRadius=int(hi / 2))
+    wrists = np.asarray(wrists_px, dtype=float).reshape(-1, 2)
+    wrists = wrists[np.isfinite(wrists).all(axis=1)]
+    if circles is None or not len(wrists):
+        return None
+    best, best_d = None, np.inf
+    for x, y, r in circles[0] * 2:
+        d = np.min(np.hypot(wrists[:, 0] - x, wrists[:, 1] - y)) / r
+        if d < best_d:
+            best, best_d = (x, y, r), d
+    if best_d > 1.2:
+        return None
+    fit = refine_on_rim(gray, *best)
+    if fit is None:
+        return None
+    return PlateObservation(*fit)
+
+
+class PlateTracker:
+    """Follows one plate through a clip. Call `update(rgb, t_s)` for every frame.
+
+    Template matching runs at half resolution; the rim fit then works at full resolution."""
+
+    def __init__(self, first: PlateObservation, rgb: np.ndarray, t_s: float):
+        self.radius_px = first.radius_px
+        self._pos = np.array([first.x_px, first.y_px])
+        self._vel = np.zeros(2)
+        self._t = t_s
+        self._half_px = int(round(first.radius_px * 1.15 / 2))  # template half-size, half-res pixels
+        self._template = self._patch(_gray(rgb), self._pos)
+
+    def _crop(self, gray, centre, half):
+        """A (2*half+1)^2 half-resolution crop centred on a full-resolution point."""
+        h, w = gray.shape
+        x0, y0 = int(round(centre[0])) - 2 * half - 1, int(round(centre[1])) - 2 * half - 1
+        x1, y1 = x0 + 4 * half + 2, y0 + 4 * half + 2
+        roi = gray[max(y0, 0):max(min(y1, h), 1), max(x0, 0):max(min(x1, w), 1)]
+        roi = cv2.copyMakeBorder(roi, max(-y0, 0), max(y1 - h, 0) + max(1 - roi.shape[0], 0),
+                                 max(-x0, 0), max(x1 - w, 0) + max(1 - roi.shape[1], 0), cv2.BORDER_REPLICATE)
+        return cv2.resize(roi, (2 * half + 1, 2 * half + 1), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+    def _patch(self, gray, centre):
+        return self._crop(gray, centre, self._half_px)
+
+    def update(self, rgb: np.ndarray, t_s: float) -> PlateObservation | None:
+        gray = _gray(rgb)
+        dt = max(t_s - self._t, 1e-3)
+        predicted = self._pos + self._vel * dt
+        margin = int(max(0.35 * self.radius_px, 1.5 * np.linalg.norm(self._vel) * dt) / 2) + 3
+        half = self._half_px + margin
+        window = self._crop(gray, predicted, half)
+        response = cv2.matchTemplate(window, self._template, cv2.TM_CCOEFF_NORMED)
+        _, peak, _, (mx, my) = cv2.minMaxLoc(response)
+        matched = np.round(predicted) + 2 * (np.array([mx, my], dtype=float) - margin)
+        fit = refine_on_rim(gray, matched[0], matched[1], self.radius_px)
+        if fit is not None and np.hypot(fit[0] - matched[0], fit[1] - matched[1]) < 0.3 * self.radius_px \
+                and abs(fit[2] / self.radius_px - 1) < 0.1:
+            centre, score = np.array(fit[:2]), fit[3]
+            self.radius_px = 0.9 * self.radius_px + 0.1 * fit[2]
+            self._template = 0.85 * self._template + 0.15 * self._patch(gray, centre)
+        elif peak > 0.5:
+            centre, score = matched, 0.5 * peak
+        else:
+            self._t = t_s
+            self._pos = predicted
+            return None
+        self._vel = 0.5 * self._vel + 0.5 * (centre - self._pos) / dt
+        self._pos, self._t = centre, t_s
+        return PlateObservation(centre[0], centre[1], self.radius_px, float(score))

@@ -1,0 +1,112 @@
+"""Measure: turn the lifter's pixels and the plate track into SI series.
+
+Calibration comes from the plate (0.450 m across) when it was tracked through most of
+the clip, else from the lifter's height (given, or 1.75 m with a warning). Heights are
+above the floor, which is the plate's bottom at rest (or the feet without a plate);
+x is horizontal, positive the way the lifter faces, from the bar's start.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from shared.analysis.bar import PLATE_DIAMETER_M
+from shared.analysis.body import ANGLE_JOINTS, JOINTS, SIDES, body_lines, centre_of_mass, joint_angles
+from shared.analysis.kinematics import G_MPS2, bar_dynamics, fill_gaps, smooth_derivatives
+from shared.analysis.pose import LANDMARKS
+
+MIN_VISIBILITY = 0.3
+KEYPOINT_CUTOFF_HZ = 6.0
+DEFAULT_LIFTER_HEIGHT_M = 1.75
+DEFAULT_BODY_MASS_KG = 75.0
+STATURE_PER_LEG_AND_TRUNK = 0.779  # (shank + thigh + trunk) / standing height, Winter
+ANGLE_KEYS = {"ankle": "ank", "knee": "kne", "hip": "hip", "shoulder": "sho", "elbow": "elb"}
+_KEYS = {f"{s}{j}": LANDMARKS[f"{s}{'ank' if j == 'ank' else j}"] for s in SIDES for j in JOINTS}
+
+
+def _px(lifter_px, name):
+    p = lifter_px[:, LANDMARKS[name]]
+    xy = p[:, :2].astype(float).copy()
+    xy[~(p[:, 2] >= MIN_VISIBILITY)] = np.nan
+    return xy
+
+
+def facing_sign(lifter_px) -> float:
+    """+1 when the lifter faces image right: the nose is ahead of the ears."""
+    ears = (_px(lifter_px, "lear") + _px(lifter_px, "rear")) / 2
+    d = _px(lifter_px, "nose")[:, 0] - ears[:, 0]
+    if not np.isfinite(d).any():
+        d = _px(lifter_px, "ltoe")[:, 0] - _px(lifter_px, "lhee")[:, 0]
+    return 1.0 if np.nanmedian(d) >= 0 else -1.0
+
+
+def _segment_sum_px(lifter_px, side):
+    total = 0.0
+    for a, b in (("ank", "kne"), ("kne", "hip"), ("hip", "sho")):
+        total += np.nanmedian(np.linalg.norm(_px(lifter_px, side + a) - _px(lifter_px, side + b), axis=1))
+    return total
+
+
+def near_side(lifter_px) -> str:
+    vis = {s: np.nanmean(lifter_px[:, [LANDMARKS[s + j] for j in ("hip", "kne", "ank")], 2]) for s in SIDES}
+    return max(vis, key=lambda s: -np.inf if np.isnan(vis[s]) else vis[s])
+
+
+def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> dict:
+    sign = facing_sign(lifter_px)
+    side = near_side(lifter_px)
+    leg_trunk_px = _segment_sum_px(lifter_px, side)
+    bar_ok = np.isfinite(bar_px[:, 0])
+    first = np.flatnonzero(bar_ok)[:5]
+    if bar_ok.mean() >= 0.5 and len(first):
+        px_per_m = 2 * float(np.nanmedian(radius_px)) / PLATE_DIAMETER_M
+        scale = {"px_per_m": round(px_per_m, 3), "source": "plate"}
+        floor_px = float(np.median(bar_px[first, 1]) + np.nanmedian(radius_px))
+        x0_px = float(np.median(bar_px[first, 0]))
+    else:
+        height = options.lifter_height_m or DEFAULT_LIFTER_HEIGHT_M
+        if not options.lifter_height_m:
+            warnings.append("Lifter height not given; the scale assumes 1.75 m.")
+        px_per_m = leg_trunk_px / (STATURE_PER_LEG_AND_TRUNK * height)
+        scale = {"px_per_m": round(float(px_per_m), 3), "source": "lifter_height"}
+        feet = np.concatenate([_px(lifter_px, n)[:, 1] for n in ("lhee", "rhee", "ltoe", "rtoe")])
+        floor_px = float(np.nanpercentile(feet, 95))
+        ankles = _px(lifter_px, side + "ank")[:, 0]
+        x0_px = float(np.nanmedian(ankles[np.isfinite(ankles)][:5])) if np.isfinite(ankles).any() else 0.0
+
+    def to_m(xy):
+        return sign * (xy[:, 0] - x0_px) / px_per_m, (floor_px - xy[:, 1]) / px_per_m
+
+    keypoints = {}
+    for key in _KEYS:
+        x, v = to_m(_px(lifter_px, key))
+        keypoints[key + "x"] = smooth_derivatives(t, x, cutoff_hz=KEYPOINT_CUTOFF_HZ)[0]
+        keypoints[key + "v"] = smooth_derivatives(t, v, cutoff_hz=KEYPOINT_CUTOFF_HZ)[0]
+
+    bx, bh = to_m(bar_px)
+    x_m, vx, _ = smooth_derivatives(t, bx)
+    h_m, vy, ay = smooth_derivatives(t, bh)
+    force, power = bar_dynamics(vy, ay, vx, options.bar_mass_kg)
+    bar = {"x_m": x_m, "height_m": h_m, "vx_mps": vx, "vy_mps": vy, "speed_mps": np.hypot(vx, vy),
+           "force_N": force, "power_W": power}
+
+    angles = joint_angles(keypoints)
+    near = {j: angles[f"{side}{j}_angle"] for j in ANGLE_JOINTS}
+    chosen = ANGLE_KEYS.values() if "all" in options.joints else [ANGLE_KEYS[j] for j in options.joints]
+    angles = {k: v for k, v in angles.items() if k[1:4] in chosen}
+
+    lines = body_lines(keypoints, side)
+    hx = smooth_derivatives(t, keypoints[f"{side}hipx"])[1]
+    hv = smooth_derivatives(t, keypoints[f"{side}hipv"])[1]
+    head = np.stack(to_m((_px(lifter_px, "lear") + _px(lifter_px, "rear")) / 2), axis=-1)
+    head = np.stack([fill_gaps(t, head[:, 0]), fill_gaps(t, head[:, 1])], axis=-1)
+    com_v = centre_of_mass(keypoints, head)[:, 1]
+    com_acc = smooth_derivatives(t, com_v, cutoff_hz=KEYPOINT_CUTOFF_HZ)[2]
+    body_mass = options.body_mass_kg or DEFAULT_BODY_MASS_KG
+    if not options.body_mass_kg:
+        warnings.append("Body mass not given; ground reaction force assumes 75 kg.")
+    body = {**lines, "hip_speed_mps": np.hypot(hx, hv),
+            "grf_N": body_mass * (com_acc + G_MPS2) + force}
+    lifter_height = options.lifter_height_m or leg_trunk_px / px_per_m / STATURE_PER_LEG_AND_TRUNK
+    return {"scale": scale, "bar": bar, "keypoints": keypoints, "angles": angles, "body": body,
+            "near": near, "near_side": side, "facing": "right" if sign > 0 else "left",
+            "lifter_height_m": float(lifter_height), "bar_coverage": float(bar_ok.mean())}

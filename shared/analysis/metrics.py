@@ -1,0 +1,108 @@
+"""Metrics and faults: the headline numbers of a lift and rule-based technique faults.
+
+Every function takes plain arrays (SI units) plus the phase landmarks, and returns plain
+dicts ready for result.json.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from shared.analysis.phases import PhaseResult
+
+PATH_TOLERANCE_M = 0.01  # Vorobyev types: "touches" the start line within this
+LOOP_AWAY_M = 0.08
+EARLY_ARM_BEND_DEG = 160.0
+FULL_EXTENSION_DEG = 165.0
+SLOW_TURNOVER_S = 0.50
+
+
+def _r(x, nd=3):
+    return None if x is None or not np.isfinite(x) else round(float(x), nd)
+
+
+def bar_path_type(x_m: np.ndarray, start: int, stop: int) -> str | None:
+    """Vorobyev's bar-path type from horizontal bar position (m, + away from the lifter).
+
+    A: after moving toward the lifter the bar crosses the vertical line through its start;
+    B: it comes back to touch that line without crossing; C: it stays behind it."""
+    seg = x_m[start:stop + 1]
+    if len(seg) < 3:
+        return None
+    back = int(np.argmin(seg))
+    forward = float(np.max(seg[back:]))
+    if forward > PATH_TOLERANCE_M:
+        return "A"
+    if forward >= -PATH_TOLERANCE_M:
+        return "B"
+    return "C"
+
+
+def lift_metrics(t, bar: dict, body: dict, phases: PhaseResult, lifter_height_m: float | None) -> dict:
+    m = phases.landmarks
+    speed = np.asarray(bar["speed_mps"])
+    i_speed = int(np.nanargmax(speed))
+    out = {
+        "outcome": phases.outcome,
+        "max_bar_speed": _r(speed[i_speed]),
+        "max_bar_speed_t_s": _r(t[i_speed]),
+        "max_bar_vertical_speed": _r(np.nanmax(bar["vy_mps"])),
+        "max_power": _r(np.nanmax(bar["power_W"]), 1),
+        "max_GRF": _r(np.nanmax(body["grf_N"]), 1),
+    }
+    if "liftoff" in m:
+        out["time_to_max_bar_speed_s"] = _r(t[i_speed] - t[m["liftoff"]])
+    if "peak_bar_height" in m:
+        peak = float(bar["height_m"][m["peak_bar_height"]])
+        out["peak_bar_height"] = _r(peak)
+        if lifter_height_m:
+            out["peak_bar_height_pct"] = _r(100 * peak / lifter_height_m, 1)
+    if "lowest_catch" in m:
+        catch = float(bar["height_m"][m["lowest_catch"]])
+        out["catch_height"] = _r(catch)
+        out["drop_under_bar"] = _r(out["peak_bar_height"] - catch)
+        x = np.asarray(bar["x_m"])[m["liftoff"]:m["lowest_catch"] + 1]
+        out["bar_toward_lifter_m"] = _r(max(0.0, -np.min(x)))
+        out["bar_away_from_lifter_m"] = _r(max(0.0, np.max(x)))
+        out["bar_path_type"] = bar_path_type(np.asarray(bar["x_m"]), m["liftoff"], m["lowest_catch"])
+    if phases.phases and "liftoff" in m:
+        end = phases.phases[-1].end_frame
+        out["lift_duration_s"] = _r(t[end] - t[m["liftoff"]])
+    out["phase_durations_s"] = {p.name: _r(p.end_s - p.start_s) for p in phases.phases}
+    return out
+
+
+def _fault(code, message, frame, t, phases):
+    return {"code": code, "message": message, "frame": int(frame), "t_s": round(float(t[frame]), 3),
+            "phase": phases.at_frame(int(frame))}
+
+
+def find_faults(t, bar: dict, angles_near: dict, phases: PhaseResult) -> list:
+    """Rule-based faults, each on the frame where it shows."""
+    m, faults = phases.landmarks, []
+    if "peak_bar_speed" not in m:
+        return faults
+    lo, vmax = m["liftoff"], m["peak_bar_speed"]
+    elbow = np.asarray(angles_near["elb"])
+    bent = np.flatnonzero(elbow[lo:m.get("knee_rebend", vmax) + 1] < EARLY_ARM_BEND_DEG)
+    if len(bent):
+        f = lo + int(bent[0])
+        faults.append(_fault("early_arm_bend", f"The arms bend ({elbow[f]:.0f}°) before the legs and hips "
+                             "finish the pull; keep them long until full extension.", f, t, phases))
+    window = slice(m.get("knee_rebend", lo), min(len(t), vmax + max(2, (vmax - lo) // 4)) + 1)
+    knee, hip = np.asarray(angles_near["kne"])[window], np.asarray(angles_near["hip"])[window]
+    if len(knee) and (np.nanmax(knee) < FULL_EXTENSION_DEG or np.nanmax(hip) < FULL_EXTENSION_DEG):
+        f = window.start + int(np.nanargmax(hip))
+        faults.append(_fault("incomplete_extension", f"Hips and knees reach only {np.nanmax(hip):.0f}° and "
+                             f"{np.nanmax(knee):.0f}° in the second pull; finish the extension before pulling "
+                             "under.", f, t, phases))
+    if "lowest_catch" in m:
+        x = np.asarray(bar["x_m"])
+        f = vmax + int(np.argmax(x[vmax:m["lowest_catch"] + 1]))
+        if x[f] > LOOP_AWAY_M:
+            faults.append(_fault("bar_loops_away", f"The bar swings {100 * x[f]:.0f} cm forward of its start "
+                                 "line; keep it close and pull yourself under it.", f, t, phases))
+        turnover_s = t[m["lowest_catch"]] - t[vmax]
+        if turnover_s > SLOW_TURNOVER_S:
+            faults.append(_fault("slow_turnover", f"{turnover_s:.2f} s from peak bar speed to the catch; "
+                                 "the turnover should be quicker.", m["lowest_catch"], t, phases))
+    return faults

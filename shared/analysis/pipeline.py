@@ -1,0 +1,175 @@
+"""The engine: video -> frames(t) -> pose + bar -> kinematics -> phases -> metrics -> render.
+
+`analyze(video_path, options, on_progress)` runs it and returns a `Result`. With
+`options.out_dir` set it also writes result.json, analyzed.mp4 and the phase JPEGs,
+all-or-nothing: they are written to a temporary folder and moved into place at the end.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from shared.analysis import bar as bar_stage
+from shared.analysis import video
+from shared.analysis.errors import NoLifterFound, VideoTooShort
+from shared.analysis.lifter import choose_lifter, link_tracks
+from shared.analysis.measure import build_series
+from shared.analysis.metrics import find_faults, lift_metrics
+from shared.analysis.phases import find_phases
+from shared.analysis.pose import LANDMARKS, PoseEstimator
+from shared.analysis.quality import assess
+
+ENGINE_VERSION = "1.0.0"
+EXERCISES = ("snatch", "clean", "clean_and_jerk")
+ANGLE_CHOICES = ("ankle", "knee", "hip", "shoulder", "elbow")
+ProgressFn = Callable[[float, str], None]
+
+
+@dataclass
+class AnalysisOptions:
+    """What the user tells us about the lift. Masses in kg, heights in m."""
+
+    exercise: str = "snatch"
+    bar_mass_kg: float = 100.0
+    body_mass_kg: float | None = None
+    lifter_height_m: float | None = None
+    joints: tuple = ("all",)
+    pose_model: str = "full"
+    max_duration_s: float = 300.0
+    max_long_side_px: int = 1920
+    render: bool = True
+    out_dir: str | None = None
+
+    def __post_init__(self):
+        if self.exercise not in EXERCISES:
+            raise ValueError(f"exercise must be one of {', '.join(EXERCISES)}")
+        if not self.bar_mass_kg or self.bar_mass_kg <= 0:
+            raise ValueError("bar mass must be a positive number of kg")
+        bad = [j for j in self.joints if j not in ANGLE_CHOICES + ("all",)]
+        if bad:
+            raise ValueError(f"unknown joints {bad}; choose from {', '.join(ANGLE_CHOICES)} or all")
+
+
+@dataclass
+class Result:
+    """Engine output; `to_dict()` is the result.json contract (SI units)."""
+
+    data: dict
+    lifter_px: np.ndarray = field(repr=False, default=None)
+    bar_px: np.ndarray = field(repr=False, default=None)
+    outputs: dict = field(default_factory=dict)
+
+    def __getitem__(self, key):
+        return self.data[key]
+
+    def to_dict(self) -> dict:
+        return self.data
+
+
+def _progress(on_progress: ProgressFn | None):
+    return on_progress or (lambda pct, stage: None)
+
+
+def measure(path, info: video.VideoInfo, options: AnalysisOptions, progress: ProgressFn, warnings: list):
+    """Pass 1: pose candidates and plate observations for every frame, streamed."""
+    times, candidates, plates, luma = [], [], [], []
+    tracker = None
+    total = max(info.frame_count, 1)
+    radius_range = (0.03 * info.out_height, 0.25 * info.out_height)
+    with PoseEstimator(options.pose_model) as pose:
+        for frame in video.frames(path, info, warnings):
+            people = pose(frame.rgb, frame.t_s)
+            times.append(frame.t_s)
+            candidates.append(people)
+            if tracker is None:
+                wrists = people[:, [LANDMARKS["lwri"], LANDMARKS["rwri"]], :2] if len(people) else np.empty((0, 2))
+                found = bar_stage.find_plate(frame.rgb, wrists, radius_range) if len(people) else None
+                if found:
+                    tracker = bar_stage.PlateTracker(found, frame.rgb, frame.t_s)
+                plates.append(found)
+            else:
+                plates.append(tracker.update(frame.rgb, frame.t_s))
+            if frame.index % 10 == 0:
+                luma.append(float(frame.rgb[::8, ::8].mean()))
+            progress(min(80.0, 80.0 * (frame.index + 1) / total), "measuring")
+    return np.asarray(times), candidates, plates, luma
+
+
+def analyze(video_path, options: AnalysisOptions | None = None, on_progress: ProgressFn | None = None) -> Result:
+    options = options or AnalysisOptions()
+    progress = _progress(on_progress)
+    warnings: list = []
+    info = video.probe(video_path, options.max_duration_s, options.max_long_side_px)
+    progress(0.0, "decoding")
+    t, candidates, plates, luma = measure(video_path, info, options, progress, warnings)
+    if len(t) < 3:
+        raise VideoTooShort(f"The video has only {len(t)} frame(s); film the whole lift, setup to standing.")
+    bar_px = np.array([[p.x_px, p.y_px] if p else [np.nan, np.nan] for p in plates])
+    radius_px = np.array([p.radius_px if p else np.nan for p in plates])
+    tracks = link_tracks(candidates)
+    k = choose_lifter(tracks, bar_px)
+    if k is None:
+        raise NoLifterFound("No person was found in the video. Film the lifter side-on, whole body in frame.")
+    lifter_px = tracks[k]
+    series = build_series(t, lifter_px, bar_px, radius_px, options, warnings)
+    progress(82.0, "phases")
+    s = series
+    phases = find_phases(t, s["bar"]["height_m"], s["bar"]["vy_mps"], s["near"]["kne"], options.exercise)
+    data = {
+        "engine_version": ENGINE_VERSION,
+        "exercise": options.exercise,
+        "bar_mass_kg": options.bar_mass_kg,
+        "video": {"width": info.out_width, "height": info.out_height, "rotation": info.rotation,
+                  "fps": info.fps, "duration_s": info.duration_s, "codec": info.codec, "frames": len(t)},
+        "timestamps_s": _round(t, 4),
+        "scale": s["scale"],
+        "bar": {k2: _round(v) for k2, v in s["bar"].items()},
+        "keypoints": {k2: _round(v, 4) for k2, v in s["keypoints"].items()},
+        "angles": {k2: _round(v, 1) for k2, v in s["angles"].items()},
+        "body": {k2: _round(v) for k2, v in s["body"].items()},
+        "phases": [p.to_dict() for p in phases.phases],
+        "landmarks": phases.landmarks,
+        "metrics": lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"]),
+        "faults": find_faults(t, s["bar"], s["near"], phases),
+        "quality": assess(info, t, lifter_px, bar_px, s, luma, phases, warnings),
+    }
+    result = Result(data, lifter_px, bar_px)
+    if options.out_dir:
+        _write_outputs(video_path, info, result, phases, Path(options.out_dir), options.render, progress)
+    progress(100.0, "done")
+    return result
+
+
+def _round(values, nd: int = 3) -> list:
+    return [None if not np.isfinite(v) else round(float(v), nd) for v in np.asarray(values, dtype=float)]
+
+
+def _write_outputs(video_path, info, result: Result, phases, out_dir: Path, render: bool, progress):
+    from shared.analysis.render import Annotator, output_size, render_video
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    try:
+        if render:
+            n = len(result["timestamps_s"])
+            names = [phases.at_frame(i) for i in range(n)]
+            size = output_size(info.out_width, info.out_height)
+            speed = np.array([np.nan if v is None else v for v in result["bar"]["speed_mps"]])
+            annotate = Annotator(result.lifter_px, result.bar_px, names, speed, size[0] / info.out_width)
+            starts = {p.name: p.start_frame for p in phases.phases}
+            images = render_video(video.frames(video_path, info), annotate, size, info.fps,
+                                  staging / "analyzed.mp4", starts, staging,
+                                  lambda i: progress(85.0 + 15.0 * (i + 1) / n, "rendering"))
+            result.data["outputs"] = {"analyzed_video": "analyzed.mp4", "phase_images": images}
+        (staging / "result.json").write_text(json.dumps(result.data))
+        for item in staging.iterdir():
+            shutil.move(str(item), out_dir / item.name)
+            result.outputs[item.name] = str(out_dir / item.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

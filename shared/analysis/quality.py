@@ -1,0 +1,60 @@
+"""Quality: how far the numbers can be trusted, and what the person filming can fix."""
+from __future__ import annotations
+
+import numpy as np
+
+from shared.analysis.pose import LANDMARKS
+
+SIDE_ON_MAX_SHOULDER_SPREAD = 0.35  # shoulder spread / torso length; side-on is near 0
+DARK_LUMA = 50.0
+
+
+def _warn(code, message):
+    return {"code": code, "message": message}
+
+
+def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings) -> dict:
+    present = np.isfinite(lifter_px[:, LANDMARKS["lhip"], 0])
+    pose_coverage = float(present.mean())
+    warnings = [_warn("input", w) for w in decode_warnings]
+    if series["scale"]["source"] != "plate":
+        warnings.append(_warn("plate_not_found", "The plate was not found through most of the lift, so the "
+                              "scale comes from the lifter's height and bar numbers are less exact."))
+    if series["bar_coverage"] < 0.9:
+        warnings.append(_warn("bar_lost", f"The bar was tracked in {100 * series['bar_coverage']:.0f}% of frames."))
+    if pose_coverage < 0.8:
+        warnings.append(_warn("pose_gaps", f"The lifter's pose was found in {100 * pose_coverage:.0f}% of frames; "
+                              "angles in the gaps are interpolated."))
+    person = lifter_px[present]
+    if len(person):
+        sho = np.abs(person[:, LANDMARKS["lsho"], 0] - person[:, LANDMARKS["rsho"], 0])
+        torso = np.linalg.norm(person[:, LANDMARKS["lsho"], :2] - person[:, LANDMARKS["lhip"], :2], axis=1)
+        if np.nanmedian(sho / np.maximum(torso, 1)) > SIDE_ON_MAX_SHOULDER_SPREAD:
+            warnings.append(_warn("not_side_on", "The lifter is not filmed side-on; film from the side, level "
+                                  "with the bar, for accurate bar path and angles."))
+        key = [LANDMARKS[k] for k in ("nose", "lank", "rank", "lwri", "rwri")]
+        xy = person[:, key, :2]
+        outside = (xy[..., 0] < 0) | (xy[..., 0] > info.out_width) | (xy[..., 1] < 0) | (xy[..., 1] > info.out_height)
+        if outside.any(axis=1).mean() > 0.05 or (present.any() and not present[-len(present) // 10:].any()):
+            warnings.append(_warn("lifter_leaves_frame", "The lifter (or the bar overhead) leaves the frame; "
+                                  "step the camera back so the whole lift stays in view."))
+    if luma and float(np.median(luma)) < DARK_LUMA:
+        warnings.append(_warn("too_dark", "The video is too dark; film in better light."))
+    if info.downscaled:
+        warnings.append(_warn("downscaled", f"Frames were analysed at {info.out_width}x{info.out_height}."))
+    if phases.outcome == "no_lift":
+        warnings.append(_warn("no_lift", "No lift was found: the bar never left the floor."))
+    if phases.outcome == "missed":
+        warnings.append(_warn("missed_lift", "The lift was missed: the bar came back down before a catch."))
+    dt = np.diff(t)
+    return {
+        "pose_coverage": round(pose_coverage, 3),
+        "bar_coverage": round(series["bar_coverage"], 3),
+        "calibration": series["scale"]["source"],
+        "near_side": series["near_side"],
+        "facing": series["facing"],
+        "lifter_height_m": round(series["lifter_height_m"], 3),
+        "fps": round(float(1 / np.median(dt)), 2) if len(dt) else None,
+        "variable_frame_rate": bool(len(dt) > 2 and np.std(dt) / np.mean(dt) > 0.05),
+        "warnings": warnings,
+    }

@@ -1,0 +1,95 @@
+"""Render: the annotated video (skeleton, bar path coloured by phase, live bar speed and
+phase label) as browser-playable H.264, and one JPEG per phase start."""
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from shared.analysis.pose import LANDMARKS
+
+MAX_LONG_SIDE_PX = 1280
+PHASE_COLOURS = {  # RGB
+    "setup": (200, 200, 200), "first_pull": (66, 133, 244), "transition": (0, 188, 212),
+    "second_pull": (76, 175, 80), "turnover": (255, 193, 7), "catch": (255, 87, 34),
+    "recovery": (156, 39, 176), "jerk_dip": (121, 85, 72), "jerk_drive": (233, 30, 99),
+    "jerk_catch": (255, 152, 0), "jerk_recovery": (103, 58, 183),
+}
+BONES = [("lsho", "lelb"), ("lelb", "lwri"), ("lsho", "lhip"), ("lhip", "lkne"), ("lkne", "lank"),
+         ("lank", "lhee"), ("lhee", "ltoe"), ("lank", "ltoe"), ("rsho", "relb"), ("relb", "rwri"),
+         ("rsho", "rhip"), ("rhip", "rkne"), ("rkne", "rank"), ("rank", "rhee"), ("rhee", "rtoe"),
+         ("rank", "rtoe"), ("lsho", "rsho"), ("lhip", "rhip")]
+
+
+def output_size(width: int, height: int):
+    scale = min(1.0, MAX_LONG_SIDE_PX / max(width, height))
+    return int(round(width * scale / 2)) * 2, int(round(height * scale / 2)) * 2
+
+
+class Annotator:
+    """Draws one frame's overlay; pixel inputs are in the decoded frame's coordinates."""
+
+    def __init__(self, lifter_px, bar_px, phase_names, speed_mps, scale: float):
+        self.lifter_px, self.bar_px, self.phase_names = lifter_px, bar_px, phase_names
+        self.speed_mps, self.scale = speed_mps, scale
+
+    def __call__(self, rgb: np.ndarray, i: int) -> np.ndarray:
+        s = self.scale
+        thick = max(2, int(round(rgb.shape[0] / 360)))
+        person = self.lifter_px[i]
+        for a, b in BONES:
+            pa, pb = person[LANDMARKS[a], :2] * s, person[LANDMARKS[b], :2] * s
+            if np.isfinite(pa).all() and np.isfinite(pb).all():
+                colour = (255, 255, 255) if a[0] == "l" else (255, 235, 59)
+                cv2.line(rgb, tuple(pa.astype(int)), tuple(pb.astype(int)), colour, thick, cv2.LINE_AA)
+        path = self.bar_px[:i + 1] * s
+        for k in range(1, len(path)):
+            if np.isfinite(path[k - 1]).all() and np.isfinite(path[k]).all():
+                colour = PHASE_COLOURS.get(self.phase_names[k], (255, 255, 255))
+                cv2.line(rgb, tuple(path[k - 1].astype(int)), tuple(path[k].astype(int)), colour, thick + 1,
+                         cv2.LINE_AA)
+        font = rgb.shape[0] / 900
+        label = (self.phase_names[i] or "").replace("_", " ")
+        speed = self.speed_mps[i]
+        text = f"bar {speed:.2f} m/s" if np.isfinite(speed) else "bar --"
+        for k, line in enumerate((text, label)):
+            y = int(40 * font + k * 42 * font)
+            cv2.putText(rgb, line, (int(16 * font), y), cv2.FONT_HERSHEY_SIMPLEX, font, (0, 0, 0), thick + 3,
+                        cv2.LINE_AA)
+            cv2.putText(rgb, line, (int(16 * font), y), cv2.FONT_HERSHEY_SIMPLEX, font,
+                        PHASE_COLOURS.get(self.phase_names[i], (255, 255, 255)) if k else (255, 255, 255),
+                        thick, cv2.LINE_AA)
+        return rgb
+
+
+def render_video(frames, annotate: Annotator, size, fps: float, out_path: Path, phase_starts: dict,
+                 out_dir: Path, on_frame=None) -> dict:
+    """Encode annotated frames to `out_path`; returns {phase: jpeg path} for phase starts."""
+    starts = {frame: name for name, frame in phase_starts.items()}
+    images = {}
+    with av.open(str(out_path), "w", options={"movflags": "+faststart"}) as container:
+        stream = container.add_stream("libx264", rate=round(fps) or 30)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"preset": "veryfast", "crf": "23"}
+        stream.codec_context.time_base = Fraction(1, 1000)  # PTS in ms keep variable frame timing
+        for frame in frames:
+            rgb = cv2.resize(frame.rgb, size, interpolation=cv2.INTER_AREA) if frame.rgb.shape[1::-1] != size \
+                else frame.rgb.copy()
+            rgb = annotate(rgb, frame.index)
+            if frame.index in starts:
+                path = out_dir / f"phase_{starts[frame.index]}.jpg"
+                cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
+                images[starts[frame.index]] = path.name
+            vf = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            vf.pts = int(round(frame.t_s * 1000))
+            for packet in stream.encode(vf):
+                container.mux(packet)
+            if on_frame:
+                on_frame(frame.index)
+        for packet in stream.encode():
+            container.mux(packet)
+    return images

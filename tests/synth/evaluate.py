@@ -1,0 +1,65 @@
+"""Compare an engine result with a rendered clip's ground truth, in the units of the targets."""
+from __future__ import annotations
+
+import numpy as np
+
+from shared.analysis.phases import find_phases
+from tests.synth.render import Truth
+
+TARGETS = {  # issue #2 acceptance targets, per clip
+    "peak_speed_err_mps": 0.05,
+    "height_rmse_m": 0.02,
+    "peak_height_err_m": 0.02,
+    "scale_err_pct": 3.0,
+    "phases_within_2_frames_pct": 90.0,
+    "knee_rmse_deg": 6.0,
+    "hip_rmse_deg": 6.0,
+}
+
+
+def truth_phases(truth: Truth):
+    t = np.asarray(truth.timestamps_s)
+    return find_phases(t, truth.bar_height_m, truth.bar_vy_mps, truth.angles["knee"], truth.spec["exercise"])
+
+
+def _arr(values):
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _rmse(a, b):
+    d = _arr(a) - _arr(b)
+    return float(np.sqrt(np.nanmean(d**2)))
+
+
+def evaluate(result: dict, truth: Truth) -> dict:
+    side = result["quality"]["near_side"]
+    tp = truth_phases(truth)
+    engine = {p["name"]: p for p in result["phases"]}
+    diffs = []
+    for p in tp.phases:
+        e = engine.get(p.name)
+        diffs += [abs(e["start_frame"] - p.start_frame), abs(e["end_frame"] - p.end_frame)] if e else [99, 99]
+    scale = result["scale"]["px_per_m"] * (truth.spec["height"] if not truth.spec["rotation"] else truth.spec["width"]) \
+        / max(result["video"]["height"], 1)
+    apex = tp.landmarks.get("peak_bar_height")
+    return {
+        "peak_speed_err_mps": abs(result["metrics"]["max_bar_speed"] - float(np.max(truth.bar_speed_mps))),
+        "height_rmse_m": _rmse(result["bar"]["height_m"], truth.bar_height_m),
+        "peak_height_err_m": abs(result["metrics"].get("peak_bar_height", np.nan) - truth.bar_height_m[apex])
+        if apex is not None else float("nan"),
+        "scale_err_pct": 100 * abs(scale / truth.px_per_m - 1),
+        "phases_within_2_frames_pct": 100 * float(np.mean(np.array(diffs) <= 2)) if diffs else 0.0,
+        "knee_rmse_deg": _rmse(result["angles"][f"{side}kne_angle"], truth.angles["knee"]),
+        "hip_rmse_deg": _rmse(result["angles"][f"{side}hip_angle"], truth.angles["hip"]),
+        "phase_frame_errors": diffs,
+    }
+
+
+def failures(scores: dict) -> list:
+    out = []
+    for k, limit in TARGETS.items():
+        v = scores[k]
+        ok = v >= limit if k.endswith("_pct") and k.startswith("phases") else v <= limit
+        if not ok or not np.isfinite(v):
+            out.append(f"{k}={v:.3f} (target {'>=' if k.startswith('phases') else '<='} {limit})")
+    return out
