@@ -1,9 +1,12 @@
-"""Lifter selection: link per-frame pose candidates into tracks, then pick the person
-holding the bar.
+"""Lifter selection: find the person holding the bar, and keep pose on them.
 
 A lifter stays where the platform is and has the bar in the hands; someone walking past
-travels across the frame and has no bar. With a tracked plate, the track whose wrists stay
-nearest it wins; without one, the most stationary, best-covered track does.
+travels across the frame and has no bar. Before the main pass, `find_lifter_region` looks
+at the first seconds with multi-person detection, picks the person whose wrists are at a
+plate (else the most stationary one) and returns a region around them with room for the
+bar overhead; pose then tracks one person inside that region only. After the pass,
+`link_tracks` and `choose_lifter` keep the track that stays with the bar, in case the
+tracker still jumped to someone else.
 """
 from __future__ import annotations
 
@@ -27,24 +30,69 @@ def _torso_px(person: np.ndarray) -> float:
 def link_tracks(candidates: list) -> np.ndarray:
     """Tracks (tracks, frames, 33, 3) from per-frame candidate arrays (people, 33, 3), NaN where absent.
 
-    Each candidate joins the track whose last centre is nearest, within one torso length."""
+    Each track takes the candidate whose whole pose moved least since its last frame, within
+    one torso length. MediaPipe sometimes reports one person twice with slightly different
+    limbs; a candidate whose centre lies within half a torso of one already taken is that
+    duplicate and is dropped, so a track never flickers between two guesses."""
     n = len(candidates)
     tracks: list = []
     last: list = []
     for i, people in enumerate(candidates):
-        taken = set()
+        people = [p for p in people if np.isfinite(_centre(p)).all()]
+        taken: list = []
+        for k in sorted(range(len(last)), key=lambda k: -np.isfinite(tracks[k][:i, 0, 0]).sum()):
+            if not people:
+                break
+            moved = [np.nanmean(np.linalg.norm(p[:, :2] - last[k][:, :2], axis=1)) for p in people]
+            j = int(np.argmin(moved))
+            if np.linalg.norm(_centre(people[j]) - _centre(last[k])) > max(_torso_px(last[k]), 1.0):
+                continue
+            tracks[k][i], last[k] = people[j], people[j]
+            taken.append(people.pop(j))
         for person in people:
-            c, reach = _centre(person), max(_torso_px(person), 1.0)
-            dists = [np.linalg.norm(c - lc) if k not in taken else np.inf for k, lc in enumerate(last)]
-            k = int(np.argmin(dists)) if dists else -1
-            if k < 0 or dists[k] > reach:
-                tracks.append(np.full((n, 33, 3), np.nan, np.float32))
-                last.append(c)
-                k = len(tracks) - 1
-            tracks[k][i] = person
-            last[k] = c
-            taken.add(k)
+            if any(np.linalg.norm(_centre(person) - _centre(q)) < 0.5 * max(_torso_px(q), 1.0) for q in taken):
+                continue
+            tracks.append(np.full((n, 33, 3), np.nan, np.float32))
+            tracks[-1][i] = person
+            last.append(person)
+            taken.append(person)
     return np.stack(tracks) if tracks else np.full((0, n, 33, 3), np.nan, np.float32)
+
+
+def find_lifter_region(frames, detect, find_plate, width: int, height: int, seconds: float = 3.0,
+                       every: int = 3):
+    """(x0, y0, x1, y1) around the lifter, from multi-person detections in the first seconds.
+
+    `detect(rgb)` returns candidates (people, 33, 3); `find_plate(rgb, wrists)` returns a plate
+    observation or None. Returns the whole frame when nobody is found."""
+    samples = []
+    for frame in frames:
+        if frame.t_s > seconds:
+            break
+        if frame.index % every:
+            continue
+        people = detect(frame.rgb)
+        plate_at = [find_plate(frame.rgb, p[_WRISTS, :2]) is not None for p in people]
+        samples.append((people, plate_at))
+    candidates = [p for people, _ in samples for p in people]
+    if not candidates:
+        return 0, 0, width, height
+    tracks = link_tracks([people for people, _ in samples])
+    plate_hits = np.zeros(len(tracks))
+    for i, (people, plate_at) in enumerate(samples):
+        for k, track in enumerate(tracks):
+            for person, hit in zip(people, plate_at):
+                if hit and np.array_equal(track[i], person, equal_nan=True):
+                    plate_hits[k] += 1
+    k = int(np.argmax(plate_hits)) if plate_hits.max() > 0 else choose_lifter(tracks)
+    if k is None:
+        return 0, 0, width, height
+    xy = tracks[k][..., :2].reshape(-1, 2)
+    x0, y0 = np.nanmin(xy, axis=0)
+    x1, y1 = np.nanmax(xy, axis=0)
+    tall = max(y1 - y0, 1.0)
+    return (int(max(0, x0 - 0.6 * tall)), int(max(0, y0 - 1.5 * tall)),
+            int(min(width, x1 + 0.6 * tall)), height)
 
 
 def choose_lifter(tracks: np.ndarray, bar_px: np.ndarray | None = None) -> int | None:

@@ -46,6 +46,52 @@ def _segment_sum_px(lifter_px, side):
     return total
 
 
+def _knee_by_reach(hip, ankle, thigh_px, shank_px, sign):
+    """Knee (n, 2) where thigh and shank of known length meet, bent the way the lifter faces."""
+    d = hip - ankle
+    dist = np.clip(np.linalg.norm(d, axis=1), abs(thigh_px - shank_px) + 1e-6, thigh_px + shank_px)
+    u = d / np.linalg.norm(d, axis=1, keepdims=True)
+    along = (shank_px**2 - thigh_px**2 + dist**2) / (2 * dist)
+    out = np.sqrt(np.maximum(shank_px**2 - along**2, 0.0))
+    perp = np.stack([-u[:, 1], u[:, 0]], axis=1)
+    perp *= np.where(perp[:, :1] * sign >= 0, 1.0, -1.0)
+    return ankle + u * along[:, None] + perp * out[:, None]
+
+
+def repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign) -> np.ndarray:
+    """Legs behind the plate: MediaPipe only guesses there, so drop what the plate hides.
+
+    Hips and feet are bridged in time (feet stay planted through the pull); each hidden
+    knee is put where the thigh and shank, at the lengths measured in clear frames, meet
+    between hip and ankle. A knee counts as hidden when either MediaPipe's guess or that
+    reconstruction lies on the plate. Repaired landmarks get visibility 0.5."""
+    px = lifter_px.copy()
+    r = float(np.nanmedian(radius_px)) if np.isfinite(radius_px).any() else 0.0
+    if r <= 0:
+        return px
+    for side in SIDES:
+        idx = {j: LANDMARKS[side + j] for j in ("hip", "kne", "ank", "hee", "toe")}
+        hidden = {j: ~(np.linalg.norm(px[:, i, :2] - bar_px, axis=1) >= 0.95 * r) & np.isfinite(bar_px[:, 0])
+                  for j, i in idx.items()}
+        clear = ~hidden["kne"] & ~hidden["ank"] & \
+            (px[:, [idx["hip"], idx["kne"], idx["ank"]], 2] >= 0.5).all(axis=1)
+        if clear.sum() < 5 or not hidden["kne"].any():
+            continue
+        thigh = float(np.median(np.linalg.norm(px[clear, idx["hip"], :2] - px[clear, idx["kne"], :2], axis=1)))
+        shank = float(np.median(np.linalg.norm(px[clear, idx["kne"], :2] - px[clear, idx["ank"], :2], axis=1)))
+        for j in ("ank", "hee", "toe"):
+            seen = ~hidden[j] & (px[:, idx[j], 2] >= MIN_VISIBILITY)
+            if hidden[j].any() and seen.sum() >= 2:
+                for axis in (0, 1):
+                    px[hidden[j], idx[j], axis] = np.interp(t[hidden[j]], t[seen], px[seen, idx[j], axis])
+                px[hidden[j], idx[j], 2] = 0.5
+        reach = _knee_by_reach(px[:, idx["hip"], :2], px[:, idx["ank"], :2], thigh, shank, sign)
+        k = hidden["kne"] | (np.linalg.norm(reach - bar_px, axis=1) < 0.95 * r)
+        px[k, idx["kne"], :2] = reach[k]
+        px[k, idx["kne"], 2] = 0.5
+    return px
+
+
 def near_side(lifter_px) -> str:
     vis = {s: np.nanmean(lifter_px[:, [LANDMARKS[s + j] for j in ("hip", "kne", "ank")], 2]) for s in SIDES}
     return max(vis, key=lambda s: -np.inf if np.isnan(vis[s]) else vis[s])
@@ -53,6 +99,7 @@ def near_side(lifter_px) -> str:
 
 def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> dict:
     sign = facing_sign(lifter_px)
+    lifter_px = repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign)
     side = near_side(lifter_px)
     leg_trunk_px = _segment_sum_px(lifter_px, side)
     bar_ok = np.isfinite(bar_px[:, 0])
@@ -109,4 +156,5 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> di
     lifter_height = options.lifter_height_m or leg_trunk_px / px_per_m / STATURE_PER_LEG_AND_TRUNK
     return {"scale": scale, "bar": bar, "keypoints": keypoints, "angles": angles, "body": body,
             "near": near, "near_side": side, "facing": "right" if sign > 0 else "left",
-            "lifter_height_m": float(lifter_height), "bar_coverage": float(bar_ok.mean())}
+            "lifter_height_m": float(lifter_height), "bar_coverage": float(bar_ok.mean()),
+            "bar_raw": {"x_m": bx, "height_m": bh}}

@@ -107,7 +107,7 @@ def find_phases(t, h, vy, knee, exercise: str) -> PhaseResult:
     rest = float(np.nanmedian(h[:max(3, min(n, 5))]))
     liftoff = _liftoff(h, vy, rest)
     if liftoff is None:
-        return PhaseResult("no_lift", [Phase("setup", 0, n - 1)], {})
+        return PhaseResult("no_lift", [Phase("setup", 0, n - 1, float(t[0]), float(t[-1]))], {})
     pull_end = min(n, _first(t >= t[liftoff] + 1.2) or n)
     vmax = liftoff + int(np.argmax(vy[liftoff:pull_end]))
     apex = _local_max_after(h, vy, vmax)
@@ -121,7 +121,9 @@ def find_phases(t, h, vy, knee, exercise: str) -> PhaseResult:
     lowest = _local_min_after(vy, apex)
     if h[lowest:].min() < rest + 0.5 * (h[apex] - rest) and h[-1] < rest + 0.2:
         return _result("missed", bounds, marks, t)
-    standing = _standing(vy, lowest)
+    # Standing up from the catch is looked for before any later dip (a jerk's drive is faster).
+    next_dip = _first(vy < -LIFTOFF_SPEED_MPS, lowest + 1)
+    standing = _standing(vy, lowest, next_dip)
     marks.update(lowest_catch=lowest)
     bounds += [("catch", apex, lowest)]
     if standing is None:

@@ -18,7 +18,7 @@ import numpy as np
 from shared.analysis import bar as bar_stage
 from shared.analysis import video
 from shared.analysis.errors import NoLifterFound, VideoTooShort
-from shared.analysis.lifter import choose_lifter, link_tracks
+from shared.analysis.lifter import choose_lifter, find_lifter_region, link_tracks
 from shared.analysis.measure import build_series
 from shared.analysis.metrics import find_faults, lift_metrics
 from shared.analysis.phases import find_phases
@@ -63,6 +63,7 @@ class Result:
     data: dict
     lifter_px: np.ndarray = field(repr=False, default=None)
     bar_px: np.ndarray = field(repr=False, default=None)
+    bar_raw: dict = field(repr=False, default=None)  # unsmoothed bar x/height (m), for filter studies
     outputs: dict = field(default_factory=dict)
 
     def __getitem__(self, key):
@@ -82,9 +83,14 @@ def measure(path, info: video.VideoInfo, options: AnalysisOptions, progress: Pro
     tracker = None
     total = max(info.frame_count, 1)
     radius_range = (0.03 * info.out_height, 0.25 * info.out_height)
+    with PoseEstimator(options.pose_model, max_people=3, video=False) as detect:
+        x0, y0, x1, y1 = find_lifter_region(video.frames(path, info), detect,
+                                            lambda rgb, wrists: bar_stage.find_plate(rgb, wrists, radius_range),
+                                            info.out_width, info.out_height)
+    progress(3.0, "measuring")
     with PoseEstimator(options.pose_model) as pose:
         for frame in video.frames(path, info, warnings):
-            people = pose(frame.rgb, frame.t_s)
+            people = pose(frame.rgb[y0:y1, x0:x1], frame.t_s, (x0, y0))
             times.append(frame.t_s)
             candidates.append(people)
             if tracker is None:
@@ -97,7 +103,7 @@ def measure(path, info: video.VideoInfo, options: AnalysisOptions, progress: Pro
                 plates.append(tracker.update(frame.rgb, frame.t_s))
             if frame.index % 10 == 0:
                 luma.append(float(frame.rgb[::8, ::8].mean()))
-            progress(min(80.0, 80.0 * (frame.index + 1) / total), "measuring")
+            progress(min(80.0, 3.0 + 77.0 * (frame.index + 1) / total), "measuring")
     return np.asarray(times), candidates, plates, luma
 
 
@@ -139,7 +145,7 @@ def analyze(video_path, options: AnalysisOptions | None = None, on_progress: Pro
         "faults": find_faults(t, s["bar"], s["near"], phases),
         "quality": assess(info, t, lifter_px, bar_px, s, luma, phases, warnings),
     }
-    result = Result(data, lifter_px, bar_px)
+    result = Result(data, lifter_px, bar_px, s["bar_raw"])
     if options.out_dir:
         _write_outputs(video_path, info, result, phases, Path(options.out_dir), options.render, progress)
     progress(100.0, "done")

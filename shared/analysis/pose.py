@@ -22,9 +22,11 @@ LANDMARKS = {
 
 
 class PoseEstimator:
-    """Streaming pose for one clip; frames must come in time order."""
+    """Pose for one clip. In VIDEO mode (the default) frames must come in time order and
+    MediaPipe tracks one person from frame to frame, which is steadier than re-detecting;
+    `video=False` detects every person in independent still images."""
 
-    def __init__(self, model: str = "full", max_people: int = 2, min_confidence: float = 0.3):
+    def __init__(self, model: str = "full", max_people: int = 1, min_confidence: float = 0.3, video: bool = True):
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
@@ -32,21 +34,26 @@ class PoseEstimator:
         path = MODELS_DIR / f"pose_landmarker_{model}.task"
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(path)),
-            running_mode=vision.RunningMode.VIDEO, num_poses=max_people,
+            running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE, num_poses=max_people,
             min_pose_detection_confidence=min_confidence, min_pose_presence_confidence=min_confidence,
             min_tracking_confidence=min_confidence)
         self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        self._video = video
         self._last_ms = -1
 
-    def __call__(self, rgb: np.ndarray, t_s: float) -> np.ndarray:
+    def __call__(self, rgb: np.ndarray, t_s: float = 0.0, offset_px=(0, 0)) -> np.ndarray:
+        """Candidates in this frame; `offset_px` is added when `rgb` is a crop of the frame."""
         h, w = rgb.shape[:2]
-        ms = max(int(round(t_s * 1000)), self._last_ms + 1)  # strictly increasing, as VIDEO mode needs
-        self._last_ms = ms
-        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
-        result = self._landmarker.detect_for_video(image, ms)
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        if self._video:
+            ms = max(int(round(t_s * 1000)), self._last_ms + 1)  # strictly increasing, as VIDEO mode needs
+            self._last_ms = ms
+            result = self._landmarker.detect_for_video(image, ms)
+        else:
+            result = self._landmarker.detect(image)
         people = np.full((len(result.pose_landmarks), 33, 3), np.nan, np.float32)
         for i, person in enumerate(result.pose_landmarks):
-            people[i] = [(p.x * w, p.y * h, p.visibility) for p in person]
+            people[i] = [(p.x * w + offset_px[0], p.y * h + offset_px[1], p.visibility) for p in person]
         return people
 
     def close(self) -> None:

@@ -1,0 +1,67 @@
+"""Accuracy benchmark: the engine on every generated clip, against exact ground truth.
+
+python -m bench.accuracy [--only NAME] — prints one row per clip, the issue's targets,
+and a comparison of the two smoothing filters on the engine's own raw bar track."""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from shared.analysis import AnalysisOptions, analyze
+from shared.analysis.kinematics import smooth_derivatives
+from tests.synth.clips import BENCH_SET, clip
+from tests.synth.evaluate import TARGETS, evaluate, failures
+
+COLUMNS = [("peak_speed_err_mps", "dv m/s", 3), ("height_rmse_m", "h rmse m", 3),
+           ("peak_height_err_m", "dh peak m", 3), ("scale_err_pct", "scale %", 2),
+           ("phases_within_2_frames_pct", "phase<=2f %", 0), ("knee_rmse_deg", "knee deg", 1),
+           ("hip_rmse_deg", "hip deg", 1)]
+
+
+def smoothing_study(result, truth) -> dict:
+    """Peak bar speed error and height RMSE of each filter on the same raw track."""
+    t = np.asarray(result["timestamps_s"])
+    out = {}
+    for method in ("butterworth", "savgol"):
+        for cutoff in (6.0, 8.0, 10.0):
+            _, vx, _ = smooth_derivatives(t, result.bar_raw["x_m"], method, cutoff)
+            h, vy, _ = smooth_derivatives(t, result.bar_raw["height_m"], method, cutoff)
+            out[(method, cutoff)] = (abs(np.nanmax(np.hypot(vx, vy)) - max(truth.bar_speed_mps)),
+                                     float(np.sqrt(np.nanmean((h - np.array(truth.bar_height_m)) ** 2))))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", default=None)
+    args = ap.parse_args()
+    specs = [s for s in BENCH_SET if not args.only or args.only in s.name]
+    print("| clip | " + " | ".join(c[1] for c in COLUMNS) + " | s | misses |")
+    print("|---" * (len(COLUMNS) + 3) + "|")
+    studies, failed = [], 0
+    for spec in specs:
+        path, truth = clip(spec)
+        t0 = time.perf_counter()
+        result = analyze(path, AnalysisOptions(exercise=spec.exercise, body_mass_kg=80, render=False))
+        elapsed = time.perf_counter() - t0
+        scores = evaluate(result.to_dict(), truth)
+        misses = failures(scores)
+        failed += bool(misses)
+        studies.append(smoothing_study(result, truth))
+        cells = [f"{scores[k]:.{nd}f}" for k, _, nd in COLUMNS]
+        print(f"| {spec.name} | " + " | ".join(cells) + f" | {elapsed:.1f} | {'; '.join(misses) or 'all met'} |",
+              flush=True)
+    print(f"\ntargets: {TARGETS}")
+    print(f"clips meeting every target: {len(specs) - failed}/{len(specs)}")
+    print("\nsmoothing filter study (mean over clips): peak speed error m/s, bar height RMSE m")
+    for key in studies[0]:
+        dv = np.mean([s[key][0] for s in studies])
+        dh = np.mean([s[key][1] for s in studies])
+        print(f"  {key[0]:<12} {key[1]:>4.0f} Hz   dv {dv:.4f}   h rmse {dh:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,160 @@
+"""Bar: circle fitting, rim refinement, plate detection and tracking on drawn discs."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import cv2
+import numpy as np
+import pytest
+
+from shared.analysis.bar import PlateObservation, PlateTracker, find_plate, fit_circle, refine_on_rim
+
+SIZE = (480, 640)  # rows, cols
+BACKGROUND, PLATE = 128, 40
+SHIFT = 4  # cv2 sub-pixel drawing: coordinates in 1/16 px
+NOISE_SIGMA = 3.0
+RADIUS_RANGE_PX = (30, 80)
+
+
+def _disc_layer(cx: float, cy: float, r: float) -> np.ndarray:
+    g = np.full(SIZE, BACKGROUND, np.uint8)
+    s = 2**SHIFT
+    cv2.circle(g, (int(round(cx * s)), int(round(cy * s))), int(round(r * s)), PLATE, -1, cv2.LINE_AA, SHIFT)
+    return g
+
+
+def render(centres, r: float, rng: np.random.Generator | None = None) -> np.ndarray:
+    """RGB frame: dark disc(s) on grey, averaged over `centres` (motion blur), plus noise."""
+    acc = np.mean([_disc_layer(cx, cy, r).astype(float) for cx, cy in centres], axis=0)
+    if rng is not None:
+        acc = acc + rng.normal(0, NOISE_SIGMA, SIZE)
+    g = np.clip(np.round(acc), 0, 255).astype(np.uint8)
+    return np.dstack([g, g, g])
+
+
+def drawn_disc(cx: float, cy: float, r: float):
+    """Centre and radius of the disc cv2 actually draws: its intensity centroid and the radius
+    of a circle of the same area (cv2's anti-aliased fill comes out ~0.6 px wider than asked)."""
+    ink = (BACKGROUND - _disc_layer(cx, cy, r).astype(float)) / (BACKGROUND - PLATE)
+    ys, xs = np.indices(SIZE)
+    return (ink * xs).sum() / ink.sum(), (ink * ys).sum() / ink.sum(), float(np.sqrt(ink.sum() / np.pi))
+
+
+def _gray(rgb):
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
+# --- fit_circle -------------------------------------------------------------------------------
+
+def test_fit_circle_recovers_an_exact_circle():
+    a = np.linspace(0, 2 * np.pi, 50, endpoint=False)
+    pts = np.column_stack([123.4 + 56.7 * np.cos(a), -78.9 + 56.7 * np.sin(a)])
+    cx, cy, r = fit_circle(pts)
+    assert (cx, cy, r) == pytest.approx((123.4, -78.9, 56.7), abs=1e-9)
+
+
+def test_fit_circle_recovers_a_circle_from_a_short_arc():
+    a = np.linspace(0.2, 1.4, 12)
+    pts = np.column_stack([10 + 30 * np.cos(a), 20 + 30 * np.sin(a)])
+    assert fit_circle(pts) == pytest.approx((10.0, 20.0, 30.0), abs=1e-6)
+
+
+# --- refine_on_rim ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cx, cy, r", [(320.3, 240.7, 50.0), (200.6, 180.2, 49.4), (400.25, 300.75, 51.3)])
+def test_refine_on_rim_recovers_centre_and_radius_within_half_a_pixel(cx, cy, r):
+    rng = np.random.default_rng(7)
+    gray = _gray(render([(cx, cy)], r, rng))
+    fx, fy, fr, score = refine_on_rim(gray, cx + 3.0, cy - 2.0, r + 3.0)  # a rough first guess
+    tx, ty, tr = drawn_disc(cx, cy, r)
+    assert np.hypot(fx - tx, fy - ty) < 0.5
+    assert abs(fr - tr) < 0.5
+    assert score > 0.9
+
+
+def test_refine_on_rim_returns_none_without_a_rim():
+    gray = np.full(SIZE, BACKGROUND, np.uint8)
+    assert refine_on_rim(gray, 320.0, 240.0, 50.0) is None
+
+
+def test_refine_on_rim_returns_none_when_most_of_the_plate_is_out_of_frame():
+    gray = _gray(render([(-35.0, 240.0)], 50.0, np.random.default_rng(3)))
+    assert refine_on_rim(gray, -35.0, 240.0, 50.0) is None
+
+
+# --- find_plate -------------------------------------------------------------------------------
+
+def test_find_plate_returns_the_circle_next_to_a_wrist():
+    rgb = render([(320.0, 240.0)], 50.0, np.random.default_rng(4))
+    obs = find_plate(rgb, np.array([[335.0, 250.0], [600.0, 50.0]]), RADIUS_RANGE_PX)
+    tx, ty, tr = drawn_disc(320.0, 240.0, 50.0)
+    assert obs is not None
+    assert (obs.x_px, obs.y_px, obs.radius_px) == pytest.approx((tx, ty, tr), abs=0.5)
+
+
+def test_find_plate_picks_the_plate_nearest_the_wrists_of_two():
+    rgb = render([(150.0, 240.0)], 50.0)
+    rgb = np.minimum(rgb, render([(470.0, 240.0)], 50.0))
+    obs = find_plate(rgb, np.array([[480.0, 230.0]]), RADIUS_RANGE_PX)
+    assert obs is not None and obs.x_px == pytest.approx(470.0, abs=1.0)
+
+
+def test_find_plate_returns_none_when_no_wrist_is_near_any_circle():
+    rgb = render([(200.0, 200.0)], 50.0, np.random.default_rng(5))
+    assert find_plate(rgb, np.array([[560.0, 420.0], [600.0, 400.0]]), RADIUS_RANGE_PX) is None
+
+
+def test_find_plate_returns_none_without_visible_wrists():
+    rgb = render([(320.0, 240.0)], 50.0)
+    assert find_plate(rgb, np.full((2, 2), np.nan), RADIUS_RANGE_PX) is None
+
+
+def test_find_plate_returns_none_on_an_empty_frame():
+    rgb = render([(-500.0, -500.0)], 50.0, np.random.default_rng(6))
+    assert find_plate(rgb, np.array([[320.0, 240.0]]), RADIUS_RANGE_PX) is None
+
+
+# --- PlateTracker -----------------------------------------------------------------------------
+
+FPS, N_FRAMES, EXPOSURE_S, R_PX = 30, 40, 1 / 60, 50.0
+
+
+def _path(t):
+    """A pull seen side-on: up 200 px in 0.9 s with a small loop back and forth, then still."""
+    s = np.clip(t / 0.9, 0, 1)
+    return 300 - 15 * np.sin(np.pi * s) + 5 * np.sin(2 * np.pi * s), 380 - 100 * (1 - np.cos(np.pi * s))
+
+
+@lru_cache(maxsize=1)
+def _tracked_clip():
+    rng = np.random.default_rng(2)
+    times = np.arange(N_FRAMES) / FPS
+    truth = np.array([_path(t) for t in times])
+    # every frame is exposed for 1/60 s: the disc is averaged over 7 positions along the path,
+    # which smears it by up to ~6 px in the fastest frames
+    frames = [render([_path(t + d) for d in np.linspace(-EXPOSURE_S / 2, EXPOSURE_S / 2, 7)], R_PX, rng)
+              for t in times]
+    _, _, r0 = drawn_disc(*truth[0], R_PX)
+    tracker = PlateTracker(PlateObservation(truth[0][0], truth[0][1], r0, 1.0), frames[0], 0.0)
+    est = [truth[0]] + [(o.x_px, o.y_px) if (o := tracker.update(f, t)) else (np.nan, np.nan)
+                        for f, t in zip(frames[1:], times[1:])]
+    return truth, np.array(est, dtype=float), tracker
+
+
+def test_plate_tracker_follows_a_moving_blurred_disc_within_1_5_px_rmse():
+    truth, est, _ = _tracked_clip()
+    assert np.isfinite(est).all()
+    err = np.hypot(*(est - truth).T)
+    assert np.sqrt(np.mean(err**2)) < 1.5
+
+
+def test_plate_tracker_keeps_the_radius():
+    _, _, tracker = _tracked_clip()
+    assert tracker.radius_px == pytest.approx(drawn_disc(320, 240, R_PX)[2], abs=0.5)
+
+
+def test_plate_tracker_reports_none_when_the_plate_vanishes():
+    rgb = render([(320.0, 240.0)], R_PX)
+    tracker = PlateTracker(PlateObservation(320.0, 240.0, R_PX, 1.0), rgb, 0.0)
+    blank = render([(-500.0, -500.0)], R_PX, np.random.default_rng(8))
+    assert tracker.update(blank, 1 / 30) is None

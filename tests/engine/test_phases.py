@@ -1,0 +1,245 @@
+"""Phases on exact bar height, bar vertical speed and knee angle from the keyframed lifts."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pytest
+
+from shared.analysis.phases import Phase, PhaseResult, find_phases
+from tests.synth.lifts import make_lift, true_angles
+
+CLEAN_PHASES = ["setup", "first_pull", "transition", "second_pull", "turnover", "catch", "recovery"]
+JERK_PHASES = ["jerk_dip", "jerk_drive", "jerk_catch", "jerk_recovery"]
+LIFTOFF_KEYFRAME_S = 0.60  # the generator's last "setup" row: the bar leaves the floor after it
+KNEE_PEAK_KEYFRAME_S = 1.05
+REBEND_KEYFRAME_S = 1.22
+JERK_DIP_KEYFRAME_S = 3.55
+JERK_BOTTOM_KEYFRAME_S = 4.14
+JERK_DRIVE_S = (3.55, 4.02)  # jerk "dip" row -> "lock" row
+
+SAMPLINGS = [pytest.param(1000, id="1ms"), pytest.param(60, id="60fps")]
+SINGLE_LIFTS = ["snatch", "clean"]
+
+
+def _sample(lift, t_clip, t_lift):
+    joints = lift.at(t_lift)
+    h = joints["bar"][:, 1]
+    return t_clip, h, np.gradient(h, t_clip), true_angles(joints)["knee"]
+
+
+@lru_cache(maxsize=None)
+def lift_arrays(exercise: str, fps: int = 1000, time_scale: float = 1.0):
+    """(t, h, vy, knee) sampled from the generator; vy is the numerical derivative of h."""
+    lift = make_lift(exercise, time_scale=time_scale)
+    t = np.arange(0, lift.duration_s + 0.5 / fps, 1 / fps)
+    return _sample(lift, t, t)
+
+
+@lru_cache(maxsize=None)
+def slow_drive_clean_and_jerk(fps: int = 1000, factor: float = 1.5):
+    """The generator's clean & jerk with the jerk drive played `factor` times slower, so that
+    its peak bar speed (1.55 m/s in the generator) stays below the clean recovery's (1.13 m/s).
+
+    Returns (t, h, vy, knee, lift_time): lift_time maps clip frames back to generator time."""
+    lift = make_lift("clean_and_jerk")
+    t0, t1 = JERK_DRIVE_S
+    t = np.arange(0, lift.duration_s + (factor - 1) * (t1 - t0) + 0.5 / fps, 1 / fps)
+    lift_t = np.where(t < t0, t, np.where(t < t0 + factor * (t1 - t0), t0 + (t - t0) / factor,
+                                          t - (factor - 1) * (t1 - t0)))
+    return _sample(lift, t, lift_t) + (lift_t,)
+
+
+def phases_of(exercise, fps=1000, time_scale=1.0) -> PhaseResult:
+    t, h, vy, knee = lift_arrays(exercise, fps, time_scale)
+    return find_phases(t, h, vy, knee, exercise)
+
+
+def slow_drive_phases(fps=1000) -> PhaseResult:
+    t, h, vy, knee, _ = slow_drive_clean_and_jerk(fps)
+    return find_phases(t, h, vy, knee, "clean_and_jerk")
+
+
+# --- complete lifts ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fps", SAMPLINGS)
+@pytest.mark.parametrize("exercise", SINGLE_LIFTS + ["clean_and_jerk"])
+def test_generated_lift_is_complete(exercise, fps):
+    assert phases_of(exercise, fps).outcome == "complete"
+
+
+@pytest.mark.parametrize("fps", SAMPLINGS)
+@pytest.mark.parametrize("exercise", SINGLE_LIFTS)
+def test_snatch_and_clean_phases_come_in_documented_order(exercise, fps):
+    assert [p.name for p in phases_of(exercise, fps).phases] == CLEAN_PHASES
+
+
+@pytest.mark.parametrize("fps", SAMPLINGS)
+def test_generated_clean_and_jerk_has_jerk_phases(fps):
+    assert [p.name for p in phases_of("clean_and_jerk", fps).phases] == CLEAN_PHASES + JERK_PHASES
+
+
+@pytest.mark.parametrize("fps", SAMPLINGS)
+def test_clean_and_jerk_with_slower_drive_has_jerk_phases_in_order(fps):
+    result = slow_drive_phases(fps)
+    assert result.outcome == "complete"
+    assert [p.name for p in result.phases] == CLEAN_PHASES + JERK_PHASES
+
+
+@pytest.mark.parametrize("fps", SAMPLINGS)
+@pytest.mark.parametrize("exercise", SINGLE_LIFTS + ["clean_and_jerk"])
+def test_phases_are_contiguous_and_non_decreasing(exercise, fps):
+    phases = phases_of(exercise, fps).phases
+    assert phases[0].start_frame == 0
+    for p in phases:
+        assert p.start_frame <= p.end_frame, p
+    for a, b in zip(phases, phases[1:]):
+        if b.name == "jerk_dip":  # the lifter stands between the clean and the jerk: no phase there
+            assert b.start_frame >= a.end_frame, (a, b)
+        else:
+            assert b.start_frame == a.end_frame, (a, b)
+
+
+@pytest.mark.parametrize("fps", SAMPLINGS)
+def test_clean_and_jerk_phases_are_contiguous_within_clean_and_within_jerk(fps):
+    phases = slow_drive_phases(fps).phases
+    for p in phases:
+        assert p.start_frame <= p.end_frame, p
+    for a, b in zip(phases, phases[1:]):
+        if b.name == "jerk_dip":  # the lifter stands with the bar in the rack before the dip
+            assert b.start_frame >= a.end_frame, (a, b)
+        else:
+            assert b.start_frame == a.end_frame, (a, b)
+
+
+@pytest.mark.parametrize("exercise", SINGLE_LIFTS)
+def test_phase_times_are_the_times_of_their_frames(exercise):
+    t = lift_arrays(exercise, 60)[0]
+    for p in phases_of(exercise, 60).phases:
+        assert (p.start_s, p.end_s) == (t[p.start_frame], t[p.end_frame])
+
+
+@pytest.mark.parametrize("time_scale", [1.0, 1.3])
+@pytest.mark.parametrize("fps", SAMPLINGS)
+@pytest.mark.parametrize("exercise", SINGLE_LIFTS + ["clean_and_jerk"])
+def test_liftoff_is_at_the_generator_liftoff_keyframe(exercise, fps, time_scale):
+    t = lift_arrays(exercise, fps, time_scale)[0]
+    liftoff = phases_of(exercise, fps, time_scale).landmarks["liftoff"]
+    assert t[liftoff] == pytest.approx(LIFTOFF_KEYFRAME_S * time_scale, abs=0.1)
+    assert t[liftoff] >= LIFTOFF_KEYFRAME_S * time_scale  # the bar cannot leave before the keyframe
+
+
+@pytest.mark.parametrize("fps", SAMPLINGS)
+@pytest.mark.parametrize("exercise", SINGLE_LIFTS)
+def test_peak_bar_speed_is_the_argmax_of_vertical_speed(exercise, fps):
+    vy = lift_arrays(exercise, fps)[2]
+    assert phases_of(exercise, fps).landmarks["peak_bar_speed"] == int(np.argmax(vy))
+
+
+@pytest.mark.parametrize("fps", SAMPLINGS)
+def test_clean_and_jerk_peak_bar_speed_is_the_argmax_of_the_clean_pull(fps):
+    t, _, vy, _ = lift_arrays("clean_and_jerk", fps)
+    pull = t < 2.0  # the clean is caught by 1.88 s; the jerk drive is faster and comes later
+    assert phases_of("clean_and_jerk", fps).landmarks["peak_bar_speed"] == int(np.argmax(np.where(pull, vy, -np.inf)))
+
+
+@pytest.mark.parametrize("exercise", SINGLE_LIFTS + ["clean_and_jerk"])
+def test_knee_landmarks_sit_at_the_knee_keyframes(exercise):
+    t = lift_arrays(exercise)[0]
+    marks = phases_of(exercise).landmarks
+    assert t[marks["first_knee_extension"]] == pytest.approx(KNEE_PEAK_KEYFRAME_S, abs=0.03)
+    assert t[marks["knee_rebend"]] == pytest.approx(REBEND_KEYFRAME_S, abs=0.03)
+
+
+@pytest.mark.parametrize("exercise", SINGLE_LIFTS)
+def test_landmarks_are_in_lift_order(exercise):
+    m = phases_of(exercise).landmarks
+    order = ["liftoff", "first_knee_extension", "knee_rebend", "peak_bar_speed", "peak_bar_height",
+             "lowest_catch", "standing"]
+    frames = [m[k] for k in order]
+    assert frames == sorted(frames) and len(set(frames)) == len(frames)
+
+
+@pytest.mark.parametrize("exercise", SINGLE_LIFTS)
+def test_peak_bar_height_is_a_local_maximum_of_bar_height(exercise):
+    h = lift_arrays(exercise)[1]
+    apex = phases_of(exercise).landmarks["peak_bar_height"]
+    window = h[apex - 20:apex + 21]
+    assert h[apex] == pytest.approx(window.max(), abs=1e-4)
+
+
+@pytest.mark.parametrize("exercise", SINGLE_LIFTS)
+def test_lowest_catch_is_a_local_minimum_of_bar_height(exercise):
+    h = lift_arrays(exercise)[1]
+    low = phases_of(exercise).landmarks["lowest_catch"]
+    window = h[low - 20:low + 21]
+    assert h[low] == pytest.approx(window.min(), abs=1e-4)
+
+
+def test_jerk_landmarks_sit_at_the_jerk_keyframes():
+    *_, lift_t = slow_drive_clean_and_jerk()
+    m = slow_drive_phases().landmarks
+    assert lift_t[m["jerk_dip_bottom"]] == pytest.approx(JERK_DIP_KEYFRAME_S, abs=0.03)
+    assert lift_t[m["jerk_lowest_catch"]] == pytest.approx(JERK_BOTTOM_KEYFRAME_S, abs=0.03)
+
+
+def test_jerk_drive_peak_is_the_argmax_of_speed_in_the_drive():
+    t, _, vy, _, _ = slow_drive_clean_and_jerk()
+    m = slow_drive_phases().landmarks
+    drive = slice(m["jerk_dip_bottom"], m["jerk_lowest_catch"] + 1)
+    assert m["jerk_peak_bar_speed"] == m["jerk_dip_bottom"] + int(np.argmax(vy[drive]))
+
+
+# --- no lift and missed lifts ----------------------------------------------------------------
+
+def _clip(fps=60, duration_s=3.0):
+    t = np.arange(0, duration_s, 1 / fps)
+    return t, np.full_like(t, 120.0)
+
+
+def test_flat_bar_is_no_lift():
+    t, knee = _clip()
+    h = np.full_like(t, 0.225)
+    result = find_phases(t, h, np.gradient(h, t), knee, "snatch")
+    assert result.outcome == "no_lift"
+    assert [(p.name, p.start_frame, p.end_frame) for p in result.phases] == [("setup", 0, len(t) - 1)]
+    assert result.landmarks == {}
+
+
+def test_bar_rising_less_than_minimum_lift_is_no_lift():
+    t, knee = _clip()
+    s = np.clip((t - 0.5) / 1.5, 0, 1)
+    h = 0.225 + 0.25 * np.sin(np.pi * s) ** 2  # a 25 cm deadlift-and-drop, below MIN_LIFT_M
+    assert find_phases(t, h, np.gradient(h, t), knee, "snatch").outcome == "no_lift"
+
+
+def test_no_lift_setup_phase_ends_at_the_last_time_stamp():
+    t, knee = _clip()
+    h = np.full_like(t, 0.225)
+    result = find_phases(t, h, np.gradient(h, t), knee, "snatch")
+    assert result.phases[0].end_s == pytest.approx(t[-1])
+
+
+def _missed_arrays():
+    t, knee = _clip()
+    s = np.clip((t - 0.5) / 1.5, 0, 1)
+    h = 0.225 + 0.8 * np.sin(np.pi * s) ** 2  # up 0.8 m at t = 1.25 s, back on the floor by 2 s
+    return t, h, np.gradient(h, t), knee
+
+
+def test_bar_that_rises_and_drops_to_the_floor_is_missed():
+    t, h, vy, knee = _missed_arrays()
+    assert find_phases(t, h, vy, knee, "snatch").outcome == "missed"
+
+
+def test_missed_lift_stops_at_turnover_at_the_peak_height():
+    t, h, vy, knee = _missed_arrays()
+    result = find_phases(t, h, vy, knee, "snatch")
+    assert [p.name for p in result.phases] == CLEAN_PHASES[:5]
+    assert t[result.landmarks["peak_bar_height"]] == pytest.approx(1.25, abs=1 / 60)
+    assert "lowest_catch" not in result.landmarks
+
+
+def test_phase_result_at_frame_names_the_phase_that_started_last():
+    result = PhaseResult("complete", [Phase("setup", 0, 10), Phase("first_pull", 10, 20)], {})
+    assert [result.at_frame(i) for i in (0, 9, 10, 25)] == ["setup", "setup", "first_pull", "first_pull"]

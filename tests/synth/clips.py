@@ -1,0 +1,37 @@
+"""The generated clip set used by the accuracy benchmark and tests, cached on disk."""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from hashlib import sha1
+from pathlib import Path
+
+from tests.synth.render import ClipSpec, Truth, render_clip
+
+CACHE = Path(os.environ.get("LIFTLAB_CLIP_CACHE", Path(__file__).resolve().parents[2] / ".cache" / "clips"))
+
+BENCH_SET = [
+    ClipSpec("snatch_720p30_right", "snatch", 30, 1280, 720, "right", seed=1),
+    ClipSpec("snatch_1080p60_left", "snatch", 60, 1920, 1080, "left", seed=2),
+    ClipSpec("clean_720p60_right", "clean", 60, 1280, 720, "right", seed=3),
+    ClipSpec("clean_1080p30_left", "clean", 30, 1920, 1080, "left", seed=4),
+    ClipSpec("cj_720p30_left", "clean_and_jerk", 30, 1280, 720, "left", seed=5),
+    ClipSpec("cj_1080p60_right", "clean_and_jerk", 60, 1920, 1080, "right", seed=6),
+    ClipSpec("snatch_portrait_rotated", "snatch", 30, 1280, 720, "right", rotation=-90, seed=7),
+    ClipSpec("clean_vfr_720p", "clean", 30, 1280, 720, "left", vfr=True, seed=8),
+    ClipSpec("snatch_hevc_720p30", "snatch", 30, 1280, 720, "left", codec="libx265", seed=9),
+]
+
+
+def clip(spec: ClipSpec) -> tuple:
+    """(video path, truth) for a spec, rendering it once per content hash."""
+    key = sha1((repr(asdict(spec)) + Path(__file__).with_name("lifts.py").read_text()
+                + Path(__file__).with_name("render.py").read_text()).encode()).hexdigest()[:10]
+    path = CACHE / f"{spec.name}-{key}.mp4"
+    if not path.exists() or not path.with_suffix(".json").exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name("tmp-" + path.name)
+        render_clip(spec, tmp)
+        tmp.with_suffix(".json").replace(path.with_suffix(".json"))
+        tmp.replace(path)
+    return path, Truth.load(path.with_suffix(".json"))
