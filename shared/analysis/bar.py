@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from shared.analysis.pose import LANDMARKS
+
 PLATE_DIAMETER_M = 0.450  # IWF bumper plates
 _RAYS = np.linspace(0, 2 * np.pi, 72, endpoint=False)
 
@@ -71,28 +73,41 @@ def refine_on_rim(gray: np.ndarray, cx: float, cy: float, r: float):
     return fx, fy, fr, len(pts) / len(_RAYS)
 
 
-def find_plate(rgb: np.ndarray, wrists_px: np.ndarray, radius_range_px) -> PlateObservation | None:
-    """The plate whose centre is nearest a wrist, from HoughCircles on a half-size image."""
+def find_plate(rgb: np.ndarray, person: np.ndarray) -> PlateObservation | None:
+    """The plate in this person's hands, from HoughCircles on a half-size image.
+
+    `person` is one pose (33, 3) in pixels. A bumper plate is 0.45 m across, about 0.9 of
+    the hip-to-shoulder length, so only radii near that are searched; among the circles
+    the one nearest the wrists wins, with the plate resting on the floor by the feet as a
+    tie-breaker (before liftoff it does)."""
+    hips = np.nanmean(person[[LANDMARKS["lhip"], LANDMARKS["rhip"]], :2], axis=0)
+    shoulders = np.nanmean(person[[LANDMARKS["lsho"], LANDMARKS["rsho"]], :2], axis=0)
+    torso = float(np.linalg.norm(hips - shoulders))
+    wrists = person[[LANDMARKS["lwri"], LANDMARKS["rwri"]], :2]
+    wrists = wrists[np.isfinite(wrists).all(axis=1)]
+    if not np.isfinite(torso) or torso < 10 or not len(wrists):
+        return None
+    feet_y = np.nanmax(person[[LANDMARKS[k] for k in ("lank", "rank", "lhee", "rhee", "ltoe", "rtoe")], 1])
     gray = _gray(rgb)
     small = cv2.GaussianBlur(cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), (5, 5), 1.2)
-    lo, hi = radius_range_px
-    circles = cv2.HoughCircles(small, cv2.HOUGH_GRADIENT, dp=1, minDist=max(lo, 8) / 2, param1=100, param2=30,
-                               minRadius=max(int(lo / 2), 4), maxRadius=int(hi / 2))
-    wrists = np.asarray(wrists_px, dtype=float).reshape(-1, 2)
-    wrists = wrists[np.isfinite(wrists).all(axis=1)]
-    if circles is None or not len(wrists):
+    lo, hi = 0.25 * torso, 0.8 * torso
+    circles = cv2.HoughCircles(small, cv2.HOUGH_GRADIENT, dp=1, minDist=lo / 2, param1=100, param2=30,
+                               minRadius=max(int(lo / 2), 4), maxRadius=max(int(hi / 2), 5))
+    if circles is None:
         return None
-    best, best_d = None, np.inf
+    best, best_score = None, np.inf
     for x, y, r in circles[0] * 2:
-        d = np.min(np.hypot(wrists[:, 0] - x, wrists[:, 1] - y)) / r
-        if d < best_d:
-            best, best_d = (x, y, r), d
-    if best_d > 1.2:
+        near_hands = np.min(np.hypot(wrists[:, 0] - x, wrists[:, 1] - y)) / r
+        if near_hands > 1.2:
+            continue
+        on_floor = abs(y + r - feet_y) / r if np.isfinite(feet_y) else 0.0
+        score = near_hands + 0.5 * min(on_floor, 2.0)
+        if score < best_score:
+            best, best_score = (x, y, r), score
+    if best is None:
         return None
     fit = refine_on_rim(gray, *best)
-    if fit is None:
-        return None
-    return PlateObservation(*fit)
+    return PlateObservation(*fit) if fit else None
 
 
 class PlateTracker:

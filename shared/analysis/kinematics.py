@@ -26,6 +26,21 @@ def fill_gaps(t: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.interp(t, t[ok], y[ok])
 
 
+def reject_spikes(t: np.ndarray, y: np.ndarray, n_mad: float = 5.0, floor: float = 0.0) -> np.ndarray:
+    """Samples that jump off the local path become NaN, so one bad tracking frame cannot make
+    a speed peak. The path is a quadratic fit over 7 neighbouring frames; a sample is a spike
+    when its residual exceeds n_mad scaled MADs of all residuals (and `floor`)."""
+    y = np.asarray(y, dtype=float).copy()
+    ok = np.isfinite(y)
+    if ok.sum() < 9:
+        return y
+    filled = fill_gaps(t, y)
+    resid = filled - savgol_filter(filled, 7, 2, mode="interp")
+    mad = 1.4826 * np.median(np.abs(resid[ok] - np.median(resid[ok])))
+    y[np.abs(resid) > max(n_mad * mad, floor)] = np.nan
+    return y
+
+
 def _grid(t: np.ndarray):
     dt = float(np.median(np.diff(t))) if len(t) > 1 else 1 / 30
     return np.arange(t[0], t[-1] + dt / 2, dt), dt
@@ -49,8 +64,9 @@ def smooth_derivatives(t, y, method: str = DEFAULT_METHOD, cutoff_hz: float = DE
         vel = np.gradient(pos, dt)
         acc = np.gradient(vel, dt)
     elif method == "savgol":
-        # A window of about 0.8 / cutoff s has a similar pass band to the Butterworth above.
-        window = max(5, int(round(0.8 / cutoff_hz / dt)) | 1)
+        # A cubic Savitzky-Golay filter of N samples passes up to about 1.25 fs / N (Schafer 2011),
+        # so this window matches the Butterworth cutoff above.
+        window = max(5, int(round(1.25 / (cutoff_hz * dt))) | 1)
         window = min(window, len(yg) - (1 - len(yg) % 2))
         pos = savgol_filter(yg, window, 3, mode="interp")
         vel = savgol_filter(yg, window, 3, deriv=1, delta=dt, mode="interp")

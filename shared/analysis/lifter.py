@@ -63,8 +63,9 @@ def find_lifter_region(frames, detect, find_plate, width: int, height: int, seco
                        every: int = 3):
     """(x0, y0, x1, y1) around the lifter, from multi-person detections in the first seconds.
 
-    `detect(rgb)` returns candidates (people, 33, 3); `find_plate(rgb, wrists)` returns a plate
-    observation or None. Returns the whole frame when nobody is found."""
+    `detect(rgb)` returns candidates (people, 33, 3); `find_plate(rgb, person)` returns a plate
+    observation or None. Returns the whole frame when at most one person is in view: a
+    crop only pays when it keeps someone else out, and MediaPipe tracks best on full frames."""
     samples = []
     for frame in frames:
         if frame.t_s > seconds:
@@ -72,12 +73,11 @@ def find_lifter_region(frames, detect, find_plate, width: int, height: int, seco
         if frame.index % every:
             continue
         people = detect(frame.rgb)
-        plate_at = [find_plate(frame.rgb, p[_WRISTS, :2]) is not None for p in people]
+        plate_at = [find_plate(frame.rgb, p) is not None for p in people]
         samples.append((people, plate_at))
-    candidates = [p for people, _ in samples for p in people]
-    if not candidates:
-        return 0, 0, width, height
     tracks = link_tracks([people for people, _ in samples])
+    if len(tracks) < 2:
+        return 0, 0, width, height
     plate_hits = np.zeros(len(tracks))
     for i, (people, plate_at) in enumerate(samples):
         for k, track in enumerate(tracks):
@@ -97,6 +97,8 @@ def find_lifter_region(frames, detect, find_plate, width: int, height: int, seco
 
 def choose_lifter(tracks: np.ndarray, bar_px: np.ndarray | None = None) -> int | None:
     """Index of the lifter's track, or None when nobody is in view long enough."""
+    if not len(tracks):
+        return None
     best, best_score = None, 0.0
     for k, track in enumerate(tracks):
         present = np.isfinite(track[:, _HIPS[0], 0])

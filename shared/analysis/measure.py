@@ -11,7 +11,7 @@ import numpy as np
 
 from shared.analysis.bar import PLATE_DIAMETER_M
 from shared.analysis.body import ANGLE_JOINTS, JOINTS, SIDES, body_lines, centre_of_mass, joint_angles
-from shared.analysis.kinematics import G_MPS2, bar_dynamics, fill_gaps, smooth_derivatives
+from shared.analysis.kinematics import G_MPS2, bar_dynamics, fill_gaps, reject_spikes, smooth_derivatives
 from shared.analysis.pose import LANDMARKS
 
 MIN_VISIBILITY = 0.3
@@ -104,21 +104,31 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> di
     leg_trunk_px = _segment_sum_px(lifter_px, side)
     bar_ok = np.isfinite(bar_px[:, 0])
     first = np.flatnonzero(bar_ok)[:5]
+    feet = np.concatenate([_px(lifter_px, n)[:, 1] for n in ("lhee", "rhee", "ltoe", "rtoe")])
+    feet_floor_px = float(np.nanpercentile(feet, 95)) if np.isfinite(feet).any() else np.nan
     if bar_ok.mean() >= 0.5 and len(first):
-        px_per_m = 2 * float(np.nanmedian(radius_px)) / PLATE_DIAMETER_M
+        radius = float(np.nanmedian(radius_px))
+        px_per_m = 2 * radius / PLATE_DIAMETER_M
         scale = {"px_per_m": round(px_per_m, 3), "source": "plate"}
-        floor_px = float(np.median(bar_px[first, 1]) + np.nanmedian(radius_px))
+        # The plate's lowest bottom edge is the floor when it was seen resting there.
+        floor_px = float(np.nanmax(bar_px[:, 1])) + radius
+        if np.isfinite(feet_floor_px) and abs(floor_px - feet_floor_px) > 0.4 * radius:
+            warnings.append("The plate was not seen resting on the floor; heights are measured from the feet.")
+            floor_px = feet_floor_px
         x0_px = float(np.median(bar_px[first, 0]))
     else:
+        # No plate to follow: the bar is in the hands, so the wrists stand in for it.
+        bar_px = (_px(lifter_px, "lwri") + _px(lifter_px, "rwri")) / 2
         height = options.lifter_height_m or DEFAULT_LIFTER_HEIGHT_M
         if not options.lifter_height_m:
             warnings.append("Lifter height not given; the scale assumes 1.75 m.")
         px_per_m = leg_trunk_px / (STATURE_PER_LEG_AND_TRUNK * height)
         scale = {"px_per_m": round(float(px_per_m), 3), "source": "lifter_height"}
-        feet = np.concatenate([_px(lifter_px, n)[:, 1] for n in ("lhee", "rhee", "ltoe", "rtoe")])
-        floor_px = float(np.nanpercentile(feet, 95))
+        floor_px = feet_floor_px
         ankles = _px(lifter_px, side + "ank")[:, 0]
-        x0_px = float(np.nanmedian(ankles[np.isfinite(ankles)][:5])) if np.isfinite(ankles).any() else 0.0
+        seen = np.flatnonzero(np.isfinite(bar_px[:, 0]))[:5]
+        x0_px = float(np.median(bar_px[seen, 0])) if len(seen) else \
+            float(np.nanmedian(ankles)) if np.isfinite(ankles).any() else 0.0
 
     def to_m(xy):
         return sign * (xy[:, 0] - x0_px) / px_per_m, (floor_px - xy[:, 1]) / px_per_m
@@ -130,6 +140,8 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> di
         keypoints[key + "v"] = smooth_derivatives(t, v, cutoff_hz=KEYPOINT_CUTOFF_HZ)[0]
 
     bx, bh = to_m(bar_px)
+    # Spikes are judged on the residual from a smooth path, in metres (2 mm floor).
+    bx, bh = (reject_spikes(t, bx, floor=0.002), reject_spikes(t, bh, floor=0.002))
     x_m, vx, _ = smooth_derivatives(t, bx)
     h_m, vy, ay = smooth_derivatives(t, bh)
     force, power = bar_dynamics(vy, ay, vx, options.bar_mass_kg)

@@ -40,6 +40,8 @@ def bar_path_type(x_m: np.ndarray, start: int, stop: int) -> str | None:
 def lift_metrics(t, bar: dict, body: dict, phases: PhaseResult, lifter_height_m: float | None) -> dict:
     m = phases.landmarks
     speed = np.asarray(bar["speed_mps"])
+    if not np.isfinite(speed).any():
+        return {"outcome": phases.outcome, "max_bar_speed": None, "max_power": None, "max_GRF": None}
     i_speed = int(np.nanargmax(speed))
     out = {
         "outcome": phases.outcome,

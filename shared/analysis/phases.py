@@ -22,7 +22,7 @@ from scipy.signal import find_peaks
 
 LIFTOFF_SPEED_MPS = 0.15
 MIN_LIFT_M = 0.30
-KNEE_PROMINENCE_DEG = 4.0
+KNEE_PROMINENCE_DEG = 8.0
 
 
 @dataclass
@@ -90,7 +90,7 @@ def _knee_landmarks(knee, start, stop):
     seg = knee[start:stop + 1]
     if len(seg) < 3 or not np.isfinite(seg).all():
         return None, None
-    peaks, _ = find_peaks(seg, prominence=KNEE_PROMINENCE_DEG)
+    peaks, _ = find_peaks(seg, prominence=KNEE_PROMINENCE_DEG)  # prominence keeps wobbles out
     if not len(peaks):
         return None, None
     first = int(peaks[0])

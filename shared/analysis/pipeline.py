@@ -82,10 +82,9 @@ def measure(path, info: video.VideoInfo, options: AnalysisOptions, progress: Pro
     times, candidates, plates, luma = [], [], [], []
     tracker = None
     total = max(info.frame_count, 1)
-    radius_range = (0.03 * info.out_height, 0.25 * info.out_height)
     with PoseEstimator(options.pose_model, max_people=3, video=False) as detect:
         x0, y0, x1, y1 = find_lifter_region(video.frames(path, info), detect,
-                                            lambda rgb, wrists: bar_stage.find_plate(rgb, wrists, radius_range),
+                                            bar_stage.find_plate,
                                             info.out_width, info.out_height)
     progress(3.0, "measuring")
     with PoseEstimator(options.pose_model) as pose:
@@ -94,8 +93,7 @@ def measure(path, info: video.VideoInfo, options: AnalysisOptions, progress: Pro
             times.append(frame.t_s)
             candidates.append(people)
             if tracker is None:
-                wrists = people[:, [LANDMARKS["lwri"], LANDMARKS["rwri"]], :2] if len(people) else np.empty((0, 2))
-                found = bar_stage.find_plate(frame.rgb, wrists, radius_range) if len(people) else None
+                found = bar_stage.find_plate(frame.rgb, people[0]) if len(people) else None
                 if found:
                     tracker = bar_stage.PlateTracker(found, frame.rgb, frame.t_s)
                 plates.append(found)

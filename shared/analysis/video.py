@@ -53,7 +53,7 @@ def _open(path) -> av.container.InputContainer:
         raise InvalidVideo("The file is empty. Please upload the video again.")
     try:
         return av.open(str(path))
-    except (av.error.InvalidDataError, av.error.ValueError, UnicodeDecodeError, av.error.FFmpegError):
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError):
         raise InvalidVideo("This file is not a video we can read. Please upload an MP4 or MOV clip.")
 
 
@@ -117,5 +117,6 @@ def frames(path, info: VideoInfo, warnings: list | None = None) -> Iterator[Fram
         except av.error.FFmpegError as exc:
             if index == 0:
                 raise InvalidVideo("The video could not be decoded; the file may be damaged.") from exc
-            if warnings is not None:
-                warnings.append(f"The video is damaged after {index} frames; only that part was analysed.")
+        if warnings is not None and info.frame_count and index < 0.95 * info.frame_count:
+            warnings.append(f"The video is damaged or cut short: {index} of {info.frame_count} frames could be "
+                            "read, and only those were analysed.")

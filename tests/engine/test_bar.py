@@ -8,12 +8,26 @@ import numpy as np
 import pytest
 
 from shared.analysis.bar import PlateObservation, PlateTracker, find_plate, fit_circle, refine_on_rim
+from shared.analysis.pose import LANDMARKS
 
 SIZE = (480, 640)  # rows, cols
 BACKGROUND, PLATE = 128, 40
 SHIFT = 4  # cv2 sub-pixel drawing: coordinates in 1/16 px
 NOISE_SIGMA = 3.0
-RADIUS_RANGE_PX = (30, 80)
+TORSO_PX = 110.0  # a plate of radius 50 px is about 0.45 torso lengths, as for a real lifter
+
+
+def person_with(wrists, feet_y: float = np.nan) -> np.ndarray:
+    """A pose (33, 3) with the torso length above, the given wrists and (optionally) feet."""
+    p = np.full((33, 3), np.nan)
+    for name, xy in (("lsho", (300, 60)), ("rsho", (300, 60)), ("lhip", (300, 60 + TORSO_PX)),
+                     ("rhip", (300, 60 + TORSO_PX))):
+        p[LANDMARKS[name]] = (*xy, 1.0)
+    for name, xy in zip(("lwri", "rwri"), wrists):
+        p[LANDMARKS[name]] = (*xy, 1.0)
+    for name in ("lank", "rank", "lhee", "rhee", "ltoe", "rtoe"):
+        p[LANDMARKS[name]] = (300, feet_y, 1.0)
+    return p
 
 
 def _disc_layer(cx: float, cy: float, r: float) -> np.ndarray:
@@ -86,7 +100,7 @@ def test_refine_on_rim_returns_none_when_most_of_the_plate_is_out_of_frame():
 
 def test_find_plate_returns_the_circle_next_to_a_wrist():
     rgb = render([(320.0, 240.0)], 50.0, np.random.default_rng(4))
-    obs = find_plate(rgb, np.array([[335.0, 250.0], [600.0, 50.0]]), RADIUS_RANGE_PX)
+    obs = find_plate(rgb, person_with([(335.0, 250.0), (600.0, 50.0)]))
     tx, ty, tr = drawn_disc(320.0, 240.0, 50.0)
     assert obs is not None
     assert (obs.x_px, obs.y_px, obs.radius_px) == pytest.approx((tx, ty, tr), abs=0.5)
@@ -95,23 +109,29 @@ def test_find_plate_returns_the_circle_next_to_a_wrist():
 def test_find_plate_picks_the_plate_nearest_the_wrists_of_two():
     rgb = render([(150.0, 240.0)], 50.0)
     rgb = np.minimum(rgb, render([(470.0, 240.0)], 50.0))
-    obs = find_plate(rgb, np.array([[480.0, 230.0]]), RADIUS_RANGE_PX)
+    obs = find_plate(rgb, person_with([(480.0, 230.0)]))
     assert obs is not None and obs.x_px == pytest.approx(470.0, abs=1.0)
 
 
 def test_find_plate_returns_none_when_no_wrist_is_near_any_circle():
     rgb = render([(200.0, 200.0)], 50.0, np.random.default_rng(5))
-    assert find_plate(rgb, np.array([[560.0, 420.0], [600.0, 400.0]]), RADIUS_RANGE_PX) is None
+    assert find_plate(rgb, person_with([(560.0, 420.0), (600.0, 400.0)])) is None
 
 
 def test_find_plate_returns_none_without_visible_wrists():
     rgb = render([(320.0, 240.0)], 50.0)
-    assert find_plate(rgb, np.full((2, 2), np.nan), RADIUS_RANGE_PX) is None
+    assert find_plate(rgb, person_with([(np.nan, np.nan), (np.nan, np.nan)])) is None
 
 
 def test_find_plate_returns_none_on_an_empty_frame():
     rgb = render([(-500.0, -500.0)], 50.0, np.random.default_rng(6))
-    assert find_plate(rgb, np.array([[320.0, 240.0]]), RADIUS_RANGE_PX) is None
+    assert find_plate(rgb, person_with([(320.0, 240.0)])) is None
+
+
+def test_find_plate_prefers_the_plate_resting_on_the_floor_by_the_feet():
+    rgb = np.minimum(render([(320.0, 200.0)], 50.0), render([(320.0, 310.0)], 50.0))
+    obs = find_plate(rgb, person_with([(320.0, 255.0)], feet_y=360.0))
+    assert obs is not None and obs.y_px == pytest.approx(310.0, abs=1.0)
 
 
 # --- PlateTracker -----------------------------------------------------------------------------

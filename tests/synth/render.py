@@ -19,15 +19,34 @@ import numpy as np
 
 from tests.synth.lifts import PLATE_RADIUS_M, make_lift, true_angles
 
-SKIN = (224, 172, 140)
-SHIRT = (200, 45, 40)
-SHORTS = (35, 40, 70)
-SHOE = (240, 240, 240)
-HAIR = (40, 28, 20)
+SKIN = (214, 160, 124)
+SHIRT = (176, 34, 46)
+SHORTS = (34, 38, 62)
+SHOE = (34, 36, 44)
+SOLE = (232, 230, 222)
+HAIR = (44, 30, 22)
+OUTLINE = (24, 18, 16)
 PLATE = (30, 70, 190)
 PLATE_RIM = (15, 15, 18)
 HUB = (200, 200, 205)
 
+# Side-view outlines, after anthropometric profiles: rows of (fraction along the segment from
+# its lower joint, anterior half-width m, posterior half-width m). Rounded, tapering limbs
+# with a calf, a thigh, buttocks, a chest and a deltoid are what MediaPipe was trained on;
+# flat sticks put its landmarks off the joint centres.
+SHANK = ((0, .03, .032), (.25, .033, .045), (.6, .038, .062), (.82, .043, .056), (1, .05, .05))
+THIGH = ((0, .05, .05), (.25, .058, .062), (.55, .07, .075), (.75, .077, .083), (1, .08, .09))
+TRUNK = ((-.2, .02, .06), (-.06, .08, .13), (.05, .09, .115), (.12, .092, .1), (.2, .095, .085), (.4, .1, .085),
+         (.6, .11, .095), (.78, .12, .105), (.92, .11, .1), (1.0, .075, .08))
+UPPER_ARM = ((0, .037, .037), (.4, .045, .046), (.7, .047, .05), (1, .058, .058))
+FOREARM = ((0, .026, .026), (.6, .04, .04), (.85, .042, .04), (1, .038, .038))
+SHOE_OUTLINE = ((-.068, 0), (.205, 0), (.216, .02), (.2, .04), (.14, .055), (.07, .068), (.03, .078),
+                (-.035, .072), (-.062, .058), (-.07, .02))
+# Head in (forward, up) metres about the head joint, which sits at the ear.
+FACE = ((.1, .06), (.106, .028), (.096, .012), (.1, .004), (.128, -.03), (.106, -.042), (.108, -.055),
+        (.102, -.064), (.106, -.073), (.097, -.086), (.102, -.104), (.08, -.12), (.03, -.112), (-.01, -.078),
+        (-.04, -.045))
+HAIRLINE = ((-.066, -.045), (-.035, .015), (0, .05), (.05, .07), (.088, .078))
 
 @dataclass(frozen=True)
 class ClipSpec:
@@ -115,66 +134,92 @@ def _shade(colour, k):
     return tuple(int(np.clip(c * k, 0, 255)) for c in colour)
 
 
-def _limb(img, a, b, width_px, colour, light=1.0):
-    a, b = tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int))
-    w = max(int(width_px), 2)
-    cv2.line(img, a, b, (20, 20, 20), w + 4, cv2.LINE_AA)
-    cv2.line(img, a, b, _shade(colour, light), w, cv2.LINE_AA)
-    cv2.line(img, a, b, _shade(colour, light * 1.18), max(w // 3, 1), cv2.LINE_AA)
+def _profile(a, b, rows, caps=(True, True)):
+    """World outline (n, 2) of a segment from joint a to joint b with `rows` as its widths;
+    the anterior side is the axis turned clockwise. Ends are half-discs, so joints look round."""
+    d = np.asarray(b, float) - a
+    length = max(np.linalg.norm(d), 1e-9)
+    d /= length
+    n = np.array([d[1], -d[0]])
+    front = [a + d * u * length + n * f for u, f, _ in rows]
+    back = [a + d * u * length - n * k for u, _, k in rows]
+    phi = np.linspace(0, np.pi, 9)[:, None]
+    pts = front
+    for end, (u, f, k) in ((1, rows[-1]), (0, rows[0])):
+        if caps[end]:
+            c, r, sgn = a + d * u * length + n * (f - k) / 2, (f + k) / 2, 1 if end else -1
+            pts = pts + list(c + sgn * r * (np.cos(phi) * n + np.sin(phi) * d))
+        pts = pts + (back[::-1] if end else [])
+    return np.array(pts)
 
 
-def _poly(img, pts, colour):
-    pts = np.round(pts).astype(np.int32)
-    cv2.fillPoly(img, [pts], colour, cv2.LINE_AA)
-    cv2.polylines(img, [pts], True, (20, 20, 20), 2, cv2.LINE_AA)
+class _Pen:
+    """Fills world-space outlines on one frame, for the near side or (darker, and shifted
+    back and up) the far side; outlines are sub-pixel and anti-aliased so joints move smoothly."""
+
+    def __init__(self, img, cam: Camera, far: bool = False):
+        self.img, self.cam = img, cam
+        self.k = 0.72 if far else 1.0
+        self.offset = np.array([-0.02 * cam.sign, -0.01]) * cam.px_per_m if far else np.zeros(2)
+        self.line = max(int(round(cam.px_per_m * 0.007)), 1)
+
+    def px(self, pts):
+        return np.round((self.cam(pts) + self.offset) * 8).astype(np.int32)
+
+    def fill(self, pts, colour, k=1.0, outline=True):
+        px = self.px(pts)
+        cv2.fillPoly(self.img, [px], _shade(colour, self.k * k), cv2.LINE_AA, shift=3)
+        if outline:
+            cv2.polylines(self.img, [px], True, _shade(OUTLINE, self.k), self.line, cv2.LINE_AA, shift=3)
+
+    def segment(self, a, b, rows, colour, caps=(True, True)):
+        """A rounded limb, with a darker band on its back and a lighter one on its front."""
+        self.fill(_profile(a, b, rows, caps), colour, outline=False)
+        self.fill(_profile(a, b, [(u, -.45 * k, k) for u, f, k in rows], caps), colour, 0.8, outline=False)
+        self.fill(_profile(a, b, [(u, .7 * f, -.2 * f) for u, f, k in rows], caps), colour, 1.12, outline=False)
+        cv2.polylines(self.img, [self.px(_profile(a, b, rows, caps))], True, _shade(OUTLINE, self.k), self.line,
+                      cv2.LINE_AA, shift=3)
 
 
 def _draw_lifter(img, j, cam: Camera, far: bool):
-    ppm, s = cam.px_per_m, cam.sign
-    k = 0.72 if far else 1.0
-    P = {n: cam(p) + (np.array([-6.0 * s, -3.0]) if far else 0.0) for n, p in j.items()}
-    _poly(img, np.array([P["heel"] + (0, -0.07 * ppm), P["heel"], P["toe"], P["toe"] + (0, -0.04 * ppm),
-                         P["ankle"]]), _shade(SHOE, k))
-    _limb(img, P["ankle"], P["knee"], 0.095 * ppm, SKIN, k)
-    _limb(img, P["knee"], P["hip"], 0.15 * ppm, SHORTS, k * 1.6)
-    if far:
-        _limb(img, P["shoulder"], P["elbow"], 0.09 * ppm, SKIN, k)
-        _limb(img, P["elbow"], P["wrist"], 0.075 * ppm, SKIN, k)
-    return P
+    """One side's leg and arm: shoe, calf, thigh under the singlet's leg, then the arm."""
+    pen = _Pen(img, cam, far)
+    pen.segment(j["ankle"], j["knee"], SHANK, SKIN)
+    pen.fill(j["ankle"] * (1, 0) + np.array(SHOE_OUTLINE), SHOE)
+    pen.fill(j["ankle"] * (1, 0) + np.array([[-.068, 0], [.205, 0], [.21, .012], [-.07, .022]]), SOLE)
+    pen.segment(j["knee"], j["hip"], THIGH, SKIN)
+    pen.segment(j["knee"], j["hip"], THIGH[3:], SHORTS, caps=(False, True))
+    pen.segment(j["wrist"], j["elbow"], FOREARM, SKIN)
+    pen.segment(j["elbow"], j["shoulder"], UPPER_ARM, SKIN)
+    fist = j["wrist"] + (j["bar"] - j["wrist"]) * 0.6
+    pen.segment(fist - (j["bar"] - j["wrist"]) * 0.4, fist + (j["bar"] - j["wrist"]) * 0.4,
+                ((0, .045, .04), (1, .045, .04)), SKIN)
 
 
 def _draw_body(img, j, cam: Camera):
-    ppm, s = cam.px_per_m, cam.sign
-    P = {n: cam(p) for n, p in j.items()}
-    trunk = P["shoulder"] - P["hip"]
-    normal = np.array([-trunk[1], trunk[0]]) / max(np.linalg.norm(trunk), 1e-6)
-    half_hip, half_chest = 0.11 * ppm, 0.13 * ppm
-    torso = np.array([P["hip"] - normal * half_hip, P["hip"] + normal * half_hip,
-                      P["shoulder"] + normal * half_chest, P["shoulder"] - normal * half_chest])
-    _poly(img, torso, SHIRT)
-    _limb(img, P["hip"], P["hip"] + trunk * 0.25, 0.2 * ppm, SHORTS, 1.6)
-    head = P["head"]
-    _limb(img, P["shoulder"], head, 0.1 * ppm, SKIN, 0.9)
-    r = int(0.105 * ppm)
-    c = tuple(np.round(head).astype(int))
-    cv2.circle(img, c, r + 2, (20, 20, 20), -1, cv2.LINE_AA)
-    cv2.circle(img, c, r, SKIN, -1, cv2.LINE_AA)
-    back = -1 if s > 0 else 1
-    cv2.ellipse(img, c, (r, r), 0, 180 + (0 if back < 0 else -90), 270 + (90 if back < 0 else 0), HAIR, -1,
-                cv2.LINE_AA)
-    nose = np.array([[head[0] + s * r * 0.95, head[1] - r * 0.1], [head[0] + s * r * 1.25, head[1] + r * 0.15],
-                     [head[0] + s * r * 0.9, head[1] + r * 0.25]])
-    _poly(img, nose, _shade(SKIN, 0.92))
-    cv2.circle(img, (int(head[0] + s * r * 0.55), int(head[1] - r * 0.15)), max(r // 8, 2), (30, 30, 30), -1)
-    cv2.ellipse(img, (int(head[0] - s * r * 0.1), int(head[1] + r * 0.05)), (max(r // 6, 2), max(r // 4, 3)),
-                0, 0, 360, _shade(SKIN, 0.8), -1, cv2.LINE_AA)
-    cv2.line(img, (int(head[0] + s * r * 0.7), int(head[1] + r * 0.5)),
-             (int(head[0] + s * r * 0.95), int(head[1] + r * 0.45)), (120, 50, 50), 2, cv2.LINE_AA)
-    _limb(img, P["shoulder"], P["elbow"], 0.1 * ppm, SHIRT, 1.0)
-    _limb(img, P["elbow"], P["wrist"], 0.08 * ppm, SKIN, 1.0)
-    hand = tuple(np.round(P["wrist"] + (P["bar"] - P["wrist"]) * 0.6).astype(int))
-    cv2.circle(img, hand, int(0.045 * ppm), (20, 20, 20), -1, cv2.LINE_AA)
-    cv2.circle(img, hand, int(0.04 * ppm), SKIN, -1, cv2.LINE_AA)
+    """Trunk (singlet, with chest, back and buttocks), neck and a head in profile."""
+    pen = _Pen(img, cam)
+    pen.segment(j["hip"], j["shoulder"], TRUNK, SHIRT)
+    pen.segment(j["hip"], j["shoulder"], TRUNK[:4], SHORTS, caps=(True, False))
+    up = j["head"] - j["shoulder"]
+    up = up / np.linalg.norm(up)
+    up = np.array([[np.cos(.17), -np.sin(.17)], [np.sin(.17), np.cos(.17)]]) @ up  # chin a little up
+    fwd = np.array([up[1], -up[0]])
+    to_world = lambda p: j["head"] + np.asarray(p)[..., :1] * fwd + np.asarray(p)[..., 1:] * up  # noqa: E731
+    trunk = j["shoulder"] - j["hip"]
+    trunk = trunk / np.linalg.norm(trunk)
+    pen.segment(j["shoulder"] + trunk * .03 - np.array([trunk[1], -trunk[0]]) * .02, to_world((-.01, -.06)),
+                ((0, .055, .055), (1, .05, .05)), SKIN)
+    skull = np.array([[0.01 + 0.095 * np.cos(a), 0.03 + 0.1 * np.sin(a)] for a in np.radians(np.linspace(20, 235, 16))])
+    pen.fill(to_world(np.concatenate([skull, np.array(FACE)[::-1]])), SKIN)
+    hair = np.array([[0.01 + 0.101 * np.cos(a), 0.03 + 0.106 * np.sin(a)] for a in np.radians(np.linspace(40, 232, 14))])
+    pen.fill(to_world(np.concatenate([hair, np.array(HAIRLINE)])), HAIR)
+    ear = np.array([[0.02 * np.cos(a), -0.005 + 0.03 * np.sin(a)] for a in np.linspace(0, 2 * np.pi, 12)])
+    pen.fill(to_world(ear), SKIN, 0.85)
+    pen.fill(to_world(np.array([[.07, .012], [.08, .018], [.09, .012], [.08, .008]])), (40, 30, 30), outline=False)
+    pen.fill(to_world(np.array([[.066, .03], [.1, .034], [.1, .028], [.066, .025]])), HAIR, outline=False)
+    pen.fill(to_world(np.array([[.084, -.062], [.104, -.062], [.104, -.066], [.084, -.066]])), (120, 60, 60),
+             outline=False)
 
 
 def _draw_plate(img, bar_px, ppm):

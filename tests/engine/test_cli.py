@@ -1,0 +1,77 @@
+"""The command line a user runs: outputs, their formats, progress and clear failures."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "tests" / "data" / "sample_snatch.mp4"
+CONTRACT = {"engine_version", "exercise", "timestamps_s", "scale", "bar", "keypoints", "angles", "body",
+            "phases", "metrics", "faults", "quality"}
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "shared.analysis", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "out"
+    proc = _cli(SAMPLE, "--exercise", "snatch", "--bar-mass", "100", "--joints", "knee,hip",
+                "--lifter-height", "1.75", "--out", out)
+    return proc, out
+
+
+@pytest.mark.slow
+def test_cli_writes_result_video_and_one_jpeg_per_phase(cli_run):
+    proc, out = cli_run
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((out / "result.json").read_text())
+    assert CONTRACT <= set(result)
+    assert set(result["bar"]) >= {"x_m", "height_m", "vx_mps", "vy_mps", "speed_mps", "force_N", "power_W"}
+    assert set(result["body"]) >= {"torso_angle", "shin_angle", "hip_height_m", "hip_speed_mps",
+                                   "shoulder_height_m", "grf_N"}
+    assert {k[1:4] for k in result["angles"]} == {"kne", "hip"}  # --joints knee,hip
+    for p in result["phases"]:
+        assert set(p) == {"name", "start_s", "end_s", "start_frame", "end_frame"}
+        assert (out / f"phase_{p['name']}.jpg").exists()
+    n = len(result["timestamps_s"])
+    assert all(len(v) == n for v in result["bar"].values())
+
+
+@pytest.mark.slow
+def test_cli_video_is_browser_playable_h264_with_faststart(cli_run):
+    _, out = cli_run
+    data = (out / "analyzed.mp4").read_bytes()
+    assert data.find(b"moov") < data.find(b"mdat")
+    with av.open(str(out / "analyzed.mp4")) as c:
+        s = c.streams.video[0]
+        assert s.codec_context.name == "h264" and s.codec_context.pix_fmt == "yuv420p"
+
+
+@pytest.mark.slow
+def test_cli_prints_headline_metrics_and_a_progress_bar(cli_run):
+    proc, _ = cli_run
+    headline = json.loads(proc.stdout.splitlines()[0])
+    assert headline["max_bar_speed"] > 1.0 and headline["outcome"] == "complete"
+    assert "100.0%" in proc.stderr
+
+
+def test_cli_reports_a_non_video_with_a_clear_message_and_exit_code_2(tmp_path):
+    bad = tmp_path / "x.mp4"
+    bad.write_text("hello")
+    proc = _cli(bad, "--out", tmp_path / "out")
+    assert proc.returncode == 2
+    assert "invalid_video" in proc.stderr and "not a video" in proc.stderr
+    assert not (tmp_path / "out" / "result.json").exists()
+
+
+def test_cli_rejects_an_unknown_exercise(tmp_path):
+    proc = _cli(SAMPLE, "--exercise", "deadlift", "--out", tmp_path / "out")
+    assert proc.returncode == 2 and "deadlift" in proc.stderr

@@ -1,0 +1,55 @@
+"""Decode: PTS timestamps, rotation, HEVC and downscaling, on small rendered clips."""
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+
+from shared.analysis import video
+
+SMALL = dict(width=320, height=180, blur_samples=1)
+
+
+def _decode(path):
+    info = video.probe(path, 600, 1920)
+    return info, list(video.frames(path, info))
+
+
+def test_timestamps_come_from_pts_on_a_variable_frame_rate_clip(rendered):
+    path, truth = rendered("vfr_small", exercise="clean", vfr=True, **SMALL)
+    _, frames = _decode(path)
+    assert np.diff(truth.timestamps_s).std() > 0.003  # the clip really is irregular
+    assert [f.t_s for f in frames] == pytest.approx(truth.timestamps_s, abs=1e-3)
+
+
+def test_rotated_portrait_clip_is_delivered_upright(rendered):
+    path, _ = rendered("portrait_small", rotation=-90, **SMALL)
+    info, frames = _decode(path)
+    assert info.rotation == 270 and (info.width, info.height) == (320, 180)
+    first = frames[0].rgb
+    assert first.shape == (320, 180, 3)
+    floor, wall = first[-8:].reshape(-1, 3).mean(0), first[:8].reshape(-1, 3).mean(0)
+    assert floor[0] > floor[2] + 30  # brown floor at the bottom
+    assert abs(wall[0] - wall[2]) < 25  # grey wall at the top
+
+
+def test_hevc_clip_decodes_every_frame(rendered):
+    path, truth = rendered("hevc_small", codec="libx265", **SMALL)
+    info, frames = _decode(path)
+    assert info.codec == "hevc"
+    assert len(frames) == len(truth.timestamps_s)
+
+
+def test_4k_frames_are_scaled_down_to_the_analysis_size(tmp_path):
+    path = tmp_path / "uhd.mp4"
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=30)
+        s.width, s.height, s.pix_fmt = 3840, 2160, "yuv420p"
+        for _ in range(3):
+            for p in s.encode(av.VideoFrame.from_ndarray(np.full((2160, 3840, 3), 90, np.uint8), format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    info, frames = _decode(path)
+    assert (info.out_width, info.out_height) == (1920, 1080) and info.downscaled
+    assert frames[0].rgb.shape == (1080, 1920, 3)
