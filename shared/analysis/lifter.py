@@ -59,9 +59,9 @@ def link_tracks(candidates: list) -> np.ndarray:
     return np.stack(tracks) if tracks else np.full((0, n, 33, 3), np.nan, np.float32)
 
 
-def find_lifter_region(frames, detect, find_plate, width: int, height: int, seconds: float = 3.0,
-                       every: int = 3):
-    """(x0, y0, x1, y1) around the lifter, from multi-person detections in the first seconds.
+def find_lifter_region(frames, detect, find_plate, width: int, height: int, seconds: float = 3.0):
+    """(x0, y0, x1, y1) around the lifter, from multi-person detections on the frames given
+    (a sparse sample of the first `seconds`).
 
     `detect(rgb)` returns candidates (people, 33, 3); `find_plate(rgb, person)` returns a plate
     observation or None. Returns the whole frame when at most one person is in view: a
@@ -70,8 +70,6 @@ def find_lifter_region(frames, detect, find_plate, width: int, height: int, seco
     for frame in frames:
         if frame.t_s > seconds:
             break
-        if frame.index % every:
-            continue
         people = detect(frame.rgb)
         plate_at = [find_plate(frame.rgb, p) is not None for p in people]
         samples.append((people, plate_at))

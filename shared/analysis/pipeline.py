@@ -7,8 +7,10 @@ all-or-nothing: they are written to a temporary folder and moved into place at t
 from __future__ import annotations
 
 import json
+import queue
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -22,7 +24,7 @@ from shared.analysis.lifter import choose_lifter, find_lifter_region, link_track
 from shared.analysis.measure import build_series
 from shared.analysis.metrics import find_faults, lift_metrics
 from shared.analysis.phases import find_phases
-from shared.analysis.pose import LANDMARKS, PoseEstimator
+from shared.analysis.pose import PoseEstimator
 from shared.analysis.quality import assess
 
 ENGINE_VERSION = "1.0.0"
@@ -42,7 +44,7 @@ class AnalysisOptions:
     joints: tuple = ("all",)
     pose_model: str = "full"
     max_duration_s: float = 300.0
-    max_long_side_px: int = 1920
+    max_long_side_px: int = 1280
     render: bool = True
     out_dir: str | None = None
 
@@ -77,32 +79,60 @@ def _progress(on_progress: ProgressFn | None):
     return on_progress or (lambda pct, stage: None)
 
 
+class _PlateTracking(threading.Thread):
+    """Bar tracking in its own thread, fed frames in order, so it overlaps pose."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.inbox: queue.Queue = queue.Queue(maxsize=8)
+        self.plates: list = []
+        self.error: BaseException | None = None
+
+    def run(self):
+        tracker = None
+        try:
+            while (item := self.inbox.get()) is not None:
+                rgb, t_s, people = item
+                if tracker is None:
+                    found = bar_stage.find_plate(rgb, people[0]) if len(people) else None
+                    tracker = bar_stage.PlateTracker(found, rgb, t_s) if found else None
+                    self.plates.append(found)
+                else:
+                    self.plates.append(tracker.update(rgb, t_s))
+        except BaseException as exc:
+            self.error = exc
+            while self.inbox.get() is not None:  # drain so the producer never blocks
+                pass
+
+
 def measure(path, info: video.VideoInfo, options: AnalysisOptions, progress: ProgressFn, warnings: list):
-    """Pass 1: pose candidates and plate observations for every frame, streamed."""
-    times, candidates, plates, luma = [], [], [], []
-    tracker = None
+    """Pass 1: pose candidates and plate observations for every frame, streamed; decoding,
+    pose and plate tracking run overlapped."""
+    times, candidates, luma = [], [], []
     total = max(info.frame_count, 1)
     with PoseEstimator(options.pose_model, max_people=3, video=False) as detect:
-        x0, y0, x1, y1 = find_lifter_region(video.frames(path, info), detect,
-                                            bar_stage.find_plate,
+        sample = video.frames(path, info, step=max(1, int(round(info.fps / 3))))  # 3 looks a second
+        x0, y0, x1, y1 = find_lifter_region(sample, detect, bar_stage.find_plate,
                                             info.out_width, info.out_height)
     progress(3.0, "measuring")
-    with PoseEstimator(options.pose_model) as pose:
-        for frame in video.frames(path, info, warnings):
-            people = pose(frame.rgb[y0:y1, x0:x1], frame.t_s, (x0, y0))
-            times.append(frame.t_s)
-            candidates.append(people)
-            if tracker is None:
-                found = bar_stage.find_plate(frame.rgb, people[0]) if len(people) else None
-                if found:
-                    tracker = bar_stage.PlateTracker(found, frame.rgb, frame.t_s)
-                plates.append(found)
-            else:
-                plates.append(tracker.update(frame.rgb, frame.t_s))
-            if frame.index % 10 == 0:
-                luma.append(float(frame.rgb[::8, ::8].mean()))
-            progress(min(80.0, 3.0 + 77.0 * (frame.index + 1) / total), "measuring")
-    return np.asarray(times), candidates, plates, luma
+    tracking = _PlateTracking()
+    tracking.start()
+    try:
+        with PoseEstimator(options.pose_model) as pose:
+            for frame in video.prefetched(video.frames(path, info, warnings)):
+                people = pose(frame.rgb[y0:y1, x0:x1], frame.t_s, (x0, y0))
+                times.append(frame.t_s)
+                candidates.append(people)
+                tracking.inbox.put((frame.rgb, frame.t_s, people))
+                if frame.index % 10 == 0:
+                    luma.append(float(frame.rgb[::8, ::8].mean()))
+                progress(min(80.0, 3.0 + 77.0 * (frame.index + 1) / total), "measuring")
+    finally:
+        tracking.inbox.put(None)
+        tracking.join()
+    if tracking.error:
+        raise tracking.error
+    return np.asarray(times), candidates, tracking.plates, luma
 
 
 def analyze(video_path, options: AnalysisOptions | None = None, on_progress: ProgressFn | None = None) -> Result:
@@ -167,7 +197,7 @@ def _write_outputs(video_path, info, result: Result, phases, out_dir: Path, rend
             speed = np.array([np.nan if v is None else v for v in result["bar"]["speed_mps"]])
             annotate = Annotator(result.lifter_px, result.bar_px, names, speed, size[0] / info.out_width)
             starts = {p.name: p.start_frame for p in phases.phases}
-            images = render_video(video.frames(video_path, info), annotate, size, info.fps,
+            images = render_video(video.prefetched(video.frames(video_path, info)), annotate, size, info.fps,
                                   staging / "analyzed.mp4", starts, staging,
                                   lambda i: progress(85.0 + 15.0 * (i + 1) / n, "rendering"))
             result.data["outputs"] = {"analyzed_video": "analyzed.mp4", "phase_images": images}

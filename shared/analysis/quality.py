@@ -40,8 +40,9 @@ def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings) ->
                                   "step the camera back so the whole lift stays in view."))
     if luma and float(np.median(luma)) < DARK_LUMA:
         warnings.append(_warn("too_dark", "The video is too dark; film in better light."))
-    if info.downscaled:
-        warnings.append(_warn("downscaled", f"Frames were analysed at {info.out_width}x{info.out_height}."))
+    if info.long_side_px > 1920:
+        warnings.append(_warn("downscaled", f"The {info.width}x{info.height} video was analysed at "
+                              f"{info.out_width}x{info.out_height}; 1080p is plenty for lift analysis."))
     if phases.outcome == "no_lift":
         warnings.append(_warn("no_lift", "No lift was found: the bar never left the floor."))
     if phases.outcome == "missed":

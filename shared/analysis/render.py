@@ -74,7 +74,7 @@ def render_video(frames, annotate: Annotator, size, fps: float, out_path: Path, 
         stream = container.add_stream("libx264", rate=round(fps) or 30)
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"
-        stream.options = {"preset": "veryfast", "crf": "23"}
+        stream.options = {"preset": "superfast", "crf": "23"}  # half veryfast's time, files stay small
         stream.codec_context.time_base = Fraction(1, 1000)  # PTS in ms keep variable frame timing
         for frame in frames:
             rgb = cv2.resize(frame.rgb, size, interpolation=cv2.INTER_AREA) if frame.rgb.shape[1::-1] != size \

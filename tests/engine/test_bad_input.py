@@ -128,5 +128,14 @@ def test_a_4k_clip_is_analysed_downscaled_with_a_warning(tmp_path):
     frames = [np.repeat(np.repeat(f, 3, axis=0), 3, axis=1) for f in _sample_frames(12)]
     path = _encode(tmp_path / "uhd.mp4", frames)
     result = analyze(path, AnalysisOptions(render=False))
-    assert result["video"]["width"] == 1920
+    assert result["video"]["width"] == 1280
     assert "downscaled" in [w["code"] for w in result["quality"]["warnings"]]
+
+
+@pytest.mark.slow
+def test_a_missed_lift_is_reported_as_missed(rendered):
+    path, _ = rendered("missed", exercise="missed_snatch")
+    result = analyze(path, AnalysisOptions(exercise="snatch", render=False))
+    assert result["metrics"]["outcome"] == "missed"
+    assert "missed_lift" in [w["code"] for w in result["quality"]["warnings"]]
+    assert [p["name"] for p in result["phases"]][-1] == "turnover"

@@ -115,7 +115,13 @@ _JERK = [
     ("stand", 4.90, 88, 90, 90, 103, 103),
     ("stand", 5.30, 88, 90, 90, 103, 103),
 ]
-LIFTS = {"snatch": _SNATCH, "clean": _CLEAN, "clean_and_jerk": _CLEAN + _JERK}
+_MISSED_SNATCH = _PULL + [  # caught, then lost forward and lowered back to the floor
+    ("lock", 1.72, 45, 178, 72, 98, 98),
+    ("", 2.20, 50, 170, 70, 60, 60),
+    ("setup", 3.00, 58, 172, None, -97, -97),
+    ("setup", 3.40, 58, 172, None, -97, -97),
+]
+LIFTS = {"snatch": _SNATCH, "clean": _CLEAN, "clean_and_jerk": _CLEAN + _JERK, "missed_snatch": _MISSED_SNATCH}
 
 
 def _hermite(t, t0, t1, p0, v0, p1, v1):
@@ -189,7 +195,7 @@ def _solve_setup_trunk(body: Body, row) -> float:
 
 
 def make_lift(exercise: str, height_m: float = 1.75, time_scale: float = 1.0) -> Lift:
-    body = Body(height_m, arm_projection=0.78 if exercise == "snatch" else 1.0)
+    body = Body(height_m, arm_projection=0.78 if "snatch" in exercise else 1.0)
     rows = LIFTS[exercise]
     setup_trunk = _solve_setup_trunk(body, rows[0])
     table = np.array([[r[1] * time_scale, r[2], r[3], setup_trunk if r[4] is None else r[4],

@@ -1,0 +1,105 @@
+"""Speed and memory benchmark, all figures from one run on this machine.
+
+  floor      decode + pose alone on the clip (what no engine can beat)
+  e2e        analyze() with the annotated video, from file to outputs
+  ratio      e2e / floor                                  target <= 1.3
+  rt factor  clip duration / e2e on a 1080p30 clip         target >= 1.5
+  peak RSS   analyze() of a 2-minute 1080p clip, in a child process   target <= 1.5 GB
+
+python -m bench.speed [--skip-long]"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+
+from shared.analysis import AnalysisOptions, analyze, video
+from shared.analysis.pose import PoseEstimator
+from tests.synth.clips import CACHE, clip
+from tests.synth.render import ClipSpec
+
+SPEED_CLIP = ClipSpec("speed_snatch_1080p30", "snatch", 30, 1920, 1080, "right", seed=11)
+LONG_SECONDS = 120
+
+
+def floor_s(path) -> float:
+    """Decode (at the engine's analysis size) and pose, nothing else."""
+    info = video.probe(path, 600, AnalysisOptions().max_long_side_px)
+    t0 = time.perf_counter()
+    with PoseEstimator("full") as pose:
+        for frame in video.frames(path, info):
+            pose(frame.rgb, frame.t_s)
+    return time.perf_counter() - t0
+
+
+def e2e_s(path, exercise: str) -> float:
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        analyze(path, AnalysisOptions(exercise=exercise, out_dir=out))
+        return time.perf_counter() - t0
+
+
+def long_clip(source: Path, seconds: float) -> Path:
+    """A clip of `seconds` made by repeating a rendered lift, streamed (never all in memory)."""
+    target = CACHE / f"long_{seconds:.0f}s_{source.stem}.mp4"
+    if target.exists():
+        return target
+    tmp = target.with_name("tmp-" + target.name)
+    with av.open(str(tmp), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 1920, 1080, "yuv420p"
+        stream.options = {"preset": "veryfast", "crf": "23"}
+        n = 0
+        while n < seconds * 30:
+            with av.open(str(source)) as src:
+                for frame in src.decode(video=0):
+                    for packet in stream.encode(av.VideoFrame.from_ndarray(frame.to_ndarray(format="rgb24"),
+                                                                           format="rgb24")):
+                        out.mux(packet)
+                    n += 1
+                    if n >= seconds * 30:
+                        break
+        for packet in stream.encode():
+            out.mux(packet)
+    tmp.replace(target)
+    return target
+
+
+def child_peak_rss_mb(path) -> tuple:
+    code = ("import sys, tempfile; from shared.analysis import analyze, AnalysisOptions\n"
+            "with tempfile.TemporaryDirectory() as out:\n"
+            "    analyze(sys.argv[1], AnalysisOptions(out_dir=out, max_duration_s=600))\n")
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--skip-long", action="store_true")
+    args = ap.parse_args()
+    path, truth = clip(SPEED_CLIP)
+    duration = truth.timestamps_s[-1] + 1 / SPEED_CLIP.fps
+    e2e = e2e_s(path, SPEED_CLIP.exercise)
+    floor = floor_s(path)
+    figures = {"clip": SPEED_CLIP.name, "frames": len(truth.timestamps_s), "floor_s": round(floor, 2),
+               "e2e_s": round(e2e, 2), "ratio_e2e_over_floor": round(e2e / floor, 3),
+               "realtime_factor_1080p30": round(duration / e2e, 3)}
+    print(json.dumps(figures), flush=True)
+    if not args.skip_long:
+        long = long_clip(path, LONG_SECONDS)
+        rss, seconds = child_peak_rss_mb(long)
+        print(json.dumps({"clip": f"{LONG_SECONDS}s 1080p30", "peak_rss_mb": round(rss), "e2e_s": round(seconds, 1),
+                          "realtime_factor": round(LONG_SECONDS / seconds, 3)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
