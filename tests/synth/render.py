@@ -1,10 +1,12 @@
 """Render a keyframed lift to a video file, and return its exact ground truth.
 
-The mannequin is flat-shaded with outlines and contrasting colours (MediaPipe detects it
-best that way), in front of gym clutter, with a 0.45 m bumper plate in the hands nearest
-the camera. Frames are averaged over the shutter interval for real motion blur, and
-sensor noise goes on top. Portrait clips are stored sideways with rotation metadata,
-as phones store them; variable-frame-rate clips carry irregular PTS.
+The mannequin is drawn as a person in profile (shaped head, neck, rounded and tapering limbs,
+shirt and shorts, banded shading, dark outlines), since MediaPipe's landmarks land on the joint
+centres only for a human-like figure. It stands in front of gym clutter, with a 0.45 m bumper
+plate in the hands nearest the camera, drawn over the shins as in real side-view footage.
+Frames are averaged over the shutter interval for real motion blur, and sensor noise goes on
+top. Portrait clips are stored sideways with rotation metadata, as phones store them;
+variable-frame-rate clips carry irregular PTS.
 """
 from __future__ import annotations
 
@@ -31,14 +33,14 @@ PLATE_RIM = (15, 15, 18)
 HUB = (200, 200, 205)
 
 # Side-view outlines, after anthropometric profiles: rows of (fraction along the segment from
-# its lower joint, anterior half-width m, posterior half-width m). Rounded, tapering limbs
+# its distal joint (the hip for the trunk), anterior half-width m, posterior half-width m). Rounded, tapering limbs
 # with a calf, a thigh, buttocks, a chest and a deltoid are what MediaPipe was trained on;
 # flat sticks put its landmarks off the joint centres.
-SHANK = ((0, .03, .032), (.25, .033, .045), (.6, .038, .062), (.82, .043, .056), (1, .05, .05))
-THIGH = ((0, .05, .05), (.25, .058, .062), (.55, .07, .075), (.75, .077, .083), (1, .08, .09))
+SHANK = ((0, .032, .034), (.25, .036, .05), (.6, .042, .07), (.82, .047, .062), (1, .055, .052))
+THIGH = ((0, .055, .05), (.25, .065, .065), (.55, .08, .08), (.75, .088, .088), (1, .09, .095))
 TRUNK = ((-.2, .02, .06), (-.06, .08, .13), (.05, .09, .115), (.12, .092, .1), (.2, .095, .085), (.4, .1, .085),
          (.6, .11, .095), (.78, .12, .105), (.92, .11, .1), (1.0, .075, .08))
-UPPER_ARM = ((0, .037, .037), (.4, .045, .046), (.7, .047, .05), (1, .058, .058))
+UPPER_ARM = ((0, .04, .04), (.4, .05, .05), (.7, .052, .054), (1, .06, .06))
 FOREARM = ((0, .026, .026), (.6, .04, .04), (.85, .042, .04), (1, .038, .038))
 SHOE_OUTLINE = ((-.068, 0), (.205, 0), (.216, .02), (.2, .04), (.14, .055), (.07, .068), (.03, .078),
                 (-.035, .072), (-.062, .058), (-.07, .02))
@@ -154,13 +156,14 @@ def _profile(a, b, rows, caps=(True, True)):
 
 
 class _Pen:
-    """Fills world-space outlines on one frame, for the near side or (darker, and shifted
-    back and up) the far side; outlines are sub-pixel and anti-aliased so joints move smoothly."""
+    """Fills world-space outlines on one frame, for the near side or (darker, and `back_m`
+    back and a little up) the far side; outlines are sub-pixel and anti-aliased so joints move
+    smoothly."""
 
-    def __init__(self, img, cam: Camera, far: bool = False):
+    def __init__(self, img, cam: Camera, far: bool = False, back_m: float = 0.0):
         self.img, self.cam = img, cam
         self.k = 0.72 if far else 1.0
-        self.offset = np.array([-0.02 * cam.sign, -0.01]) * cam.px_per_m if far else np.zeros(2)
+        self.offset = np.array([-back_m * cam.sign, -0.15 * back_m]) * cam.px_per_m
         self.line = max(int(round(cam.px_per_m * 0.007)), 1)
 
     def px(self, pts):
@@ -172,23 +175,28 @@ class _Pen:
         if outline:
             cv2.polylines(self.img, [px], True, _shade(OUTLINE, self.k), self.line, cv2.LINE_AA, shift=3)
 
-    def segment(self, a, b, rows, colour, caps=(True, True)):
+    def segment(self, a, b, rows, colour, caps=(True, True), outline=True):
         """A rounded limb, with a darker band on its back and a lighter one on its front."""
         self.fill(_profile(a, b, rows, caps), colour, outline=False)
         self.fill(_profile(a, b, [(u, -.45 * k, k) for u, f, k in rows], caps), colour, 0.8, outline=False)
         self.fill(_profile(a, b, [(u, .7 * f, -.2 * f) for u, f, k in rows], caps), colour, 1.12, outline=False)
-        cv2.polylines(self.img, [self.px(_profile(a, b, rows, caps))], True, _shade(OUTLINE, self.k), self.line,
-                      cv2.LINE_AA, shift=3)
+        if outline:
+            cv2.polylines(self.img, [self.px(_profile(a, b, rows, caps))], True, _shade(OUTLINE, self.k),
+                          self.line, cv2.LINE_AA, shift=3)
 
 
 def _draw_lifter(img, j, cam: Camera, far: bool):
-    """One side's leg and arm: shoe, calf, thigh under the singlet's leg, then the arm."""
-    pen = _Pen(img, cam, far)
+    """One side's leg and arm: calf, shoe, thigh in the shorts' leg, the seat over it, then the arm."""
+    pen = _Pen(img, cam, far, 0.1 * far)  # far leg well apart: a leg hidden whole makes MediaPipe invent one
     pen.segment(j["ankle"], j["knee"], SHANK, SKIN)
     pen.fill(j["ankle"] * (1, 0) + np.array(SHOE_OUTLINE), SHOE)
     pen.fill(j["ankle"] * (1, 0) + np.array([[-.068, 0], [.205, 0], [.21, .012], [-.07, .022]]), SOLE)
     pen.segment(j["knee"], j["hip"], THIGH, SKIN)
-    pen.segment(j["knee"], j["hip"], THIGH[3:], SHORTS, caps=(False, True))
+    pen.segment(j["knee"], j["hip"], THIGH[3:], SHORTS, caps=(False, not far))  # no second seat behind
+    inset = 1.5 * pen.line / cam.px_per_m  # the seat again, so thigh and buttocks read as one outline
+    pen.segment(j["hip"], j["shoulder"], [(u, f - inset, k - inset) for u, f, k in TRUNK[:4]], SHORTS,
+                caps=(True, False), outline=False)
+    pen = _Pen(img, cam, far, 0.02 * far)
     pen.segment(j["wrist"], j["elbow"], FOREARM, SKIN)
     pen.segment(j["elbow"], j["shoulder"], UPPER_ARM, SKIN)
     fist = j["wrist"] + (j["bar"] - j["wrist"]) * 0.6
@@ -197,7 +205,7 @@ def _draw_lifter(img, j, cam: Camera, far: bool):
 
 
 def _draw_body(img, j, cam: Camera):
-    """Trunk (singlet, with chest, back and buttocks), neck and a head in profile."""
+    """Trunk (shirt, with chest and back; shorts over the buttocks), neck and a head in profile."""
     pen = _Pen(img, cam)
     pen.segment(j["hip"], j["shoulder"], TRUNK, SHIRT)
     pen.segment(j["hip"], j["shoulder"], TRUNK[:4], SHORTS, caps=(True, False))
@@ -210,9 +218,11 @@ def _draw_body(img, j, cam: Camera):
     trunk = trunk / np.linalg.norm(trunk)
     pen.segment(j["shoulder"] + trunk * .03 - np.array([trunk[1], -trunk[0]]) * .02, to_world((-.01, -.06)),
                 ((0, .055, .055), (1, .05, .05)), SKIN)
-    skull = np.array([[0.01 + 0.095 * np.cos(a), 0.03 + 0.1 * np.sin(a)] for a in np.radians(np.linspace(20, 235, 16))])
+    a = np.radians(np.linspace(20, 235, 16))
+    skull = np.stack([0.01 + 0.095 * np.cos(a), 0.03 + 0.1 * np.sin(a)], 1)
     pen.fill(to_world(np.concatenate([skull, np.array(FACE)[::-1]])), SKIN)
-    hair = np.array([[0.01 + 0.101 * np.cos(a), 0.03 + 0.106 * np.sin(a)] for a in np.radians(np.linspace(40, 232, 14))])
+    a = np.radians(np.linspace(40, 232, 14))
+    hair = np.stack([0.01 + 0.101 * np.cos(a), 0.03 + 0.106 * np.sin(a)], 1)
     pen.fill(to_world(np.concatenate([hair, np.array(HAIRLINE)])), HAIR)
     ear = np.array([[0.02 * np.cos(a), -0.005 + 0.03 * np.sin(a)] for a in np.linspace(0, 2 * np.pi, 12)])
     pen.fill(to_world(ear), SKIN, 0.85)
