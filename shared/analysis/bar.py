@@ -16,6 +16,7 @@ import numpy as np
 from shared.analysis.pose import LANDMARKS
 
 PLATE_DIAMETER_M = 0.450  # IWF bumper plates
+RIM_RADIUS_TOLERANCE = 0.03
 _RAYS = np.linspace(0, 2 * np.pi, 72, endpoint=False)
 
 
@@ -25,6 +26,7 @@ class PlateObservation:
     y_px: float
     radius_px: float
     score: float  # 0..1, how well the rim fitted
+    rim_radius_px: float = float("nan")  # this frame's own rim fit, NaN when the template placed it
 
 
 def _gray(rgb: np.ndarray) -> np.ndarray:
@@ -107,7 +109,16 @@ def find_plate(rgb: np.ndarray, person: np.ndarray) -> PlateObservation | None:
     if best is None:
         return None
     fit = refine_on_rim(gray, *best)
-    return PlateObservation(*fit) if fit else None
+    return PlateObservation(*fit, rim_radius_px=fit[2]) if fit else None
+
+
+def _subpixel(three: np.ndarray) -> float:
+    """Offset (-0.5..0.5) of a peak from the middle of three samples, by a parabola."""
+    if len(three) != 3:
+        return 0.0
+    a, b, c = (float(v) for v in three)
+    denom = a - 2 * b + c
+    return 0.0 if denom >= 0 else float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5))
 
 
 class PlateTracker:
@@ -145,19 +156,21 @@ class PlateTracker:
         window = self._crop(gray, predicted, half)
         response = cv2.matchTemplate(window, self._template, cv2.TM_CCOEFF_NORMED)
         _, peak, _, (mx, my) = cv2.minMaxLoc(response)
-        matched = np.round(predicted) + 2 * (np.array([mx, my], dtype=float) - margin)
+        offset = np.array([mx + _subpixel(response[my, mx - 1:mx + 2]), my + _subpixel(response[my - 1:my + 2, mx])])
+        matched = np.round(predicted) + 2 * (offset - margin)
         fit = refine_on_rim(gray, matched[0], matched[1], self.radius_px)
-        if fit is not None and np.hypot(fit[0] - matched[0], fit[1] - matched[1]) < 0.3 * self.radius_px \
-                and abs(fit[2] / self.radius_px - 1) < 0.1:
-            centre, score = np.array(fit[:2]), fit[3]
+        # Motion blur smears the rim; a fit whose radius grew is following the smear, not the plate.
+        if fit is not None and np.hypot(fit[0] - matched[0], fit[1] - matched[1]) < 0.15 * self.radius_px \
+                and abs(fit[2] / self.radius_px - 1) < RIM_RADIUS_TOLERANCE:
+            centre, score, rim = np.array(fit[:2]), fit[3], fit[2]
             self.radius_px = 0.9 * self.radius_px + 0.1 * fit[2]
             self._template = 0.85 * self._template + 0.15 * self._patch(gray, centre)
         elif peak > 0.5:
-            centre, score = matched, 0.5 * peak
+            centre, score, rim = matched, 0.5 * peak, float("nan")
         else:
             self._t = t_s
             self._pos = predicted
             return None
         self._vel = 0.5 * self._vel + 0.5 * (centre - self._pos) / dt
         self._pos, self._t = centre, t_s
-        return PlateObservation(centre[0], centre[1], self.radius_px, float(score))
+        return PlateObservation(centre[0], centre[1], self.radius_px, float(score), rim)

@@ -14,7 +14,7 @@ from scipy.signal import butter, filtfilt, savgol_filter
 
 G_MPS2 = 9.81
 DEFAULT_METHOD = "butterworth"
-DEFAULT_CUTOFF_HZ = 8.0
+DEFAULT_CUTOFF_HZ = 6.0
 
 
 def fill_gaps(t: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from shared.analysis.kinematics import G_MPS2, bar_dynamics, fill_gaps, reject_s
 from shared.analysis.pose import LANDMARKS
 
 MIN_VISIBILITY = 0.3
+TRUNK_TOLERANCE = 0.10
 KEYPOINT_CUTOFF_HZ = 6.0
 DEFAULT_LIFTER_HEIGHT_M = 1.75
 DEFAULT_BODY_MASS_KG = 75.0
@@ -61,7 +62,9 @@ def _knee_by_reach(hip, ankle, thigh_px, shank_px, sign):
 def repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign) -> np.ndarray:
     """Legs behind the plate: MediaPipe only guesses there, so drop what the plate hides.
 
-    Hips and feet are bridged in time (feet stay planted through the pull); each hidden
+    Feet are bridged in time (they stay planted through the pull), and so are hips that
+    make the trunk more than 10 % longer or shorter than in clear frames (side-on, its
+    length cannot change: that hip is misplaced, as in a crouched setup); each hidden
     knee is put where the thigh and shank, at the lengths measured in clear frames, meet
     between hip and ankle. A knee counts as hidden when either MediaPipe's guess or that
     reconstruction lies on the plate. Repaired landmarks get visibility 0.5."""
@@ -79,7 +82,13 @@ def repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign) -> np.ndarray:
             continue
         thigh = float(np.median(np.linalg.norm(px[clear, idx["hip"], :2] - px[clear, idx["kne"], :2], axis=1)))
         shank = float(np.median(np.linalg.norm(px[clear, idx["kne"], :2] - px[clear, idx["ank"], :2], axis=1)))
-        for j in ("ank", "hee", "toe"):
+        sho = LANDMARKS[side + "sho"]
+        trunk_px = np.linalg.norm(px[:, idx["hip"], :2] - px[:, sho, :2], axis=1)
+        trunk = float(np.median(trunk_px[clear]))
+        # A hip behind the plate is often still right (the seat shows); one that makes the trunk
+        # too long or short is not.
+        hidden["hip"] = ~(np.abs(trunk_px / trunk - 1) <= TRUNK_TOLERANCE)
+        for j in ("hip", "ank", "hee", "toe"):
             seen = ~hidden[j] & (px[:, idx[j], 2] >= MIN_VISIBILITY)
             if hidden[j].any() and seen.sum() >= 2:
                 for axis in (0, 1):
@@ -90,6 +99,13 @@ def repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign) -> np.ndarray:
         px[k, idx["kne"], :2] = reach[k]
         px[k, idx["kne"], 2] = 0.5
     return px
+
+
+def _still_radius_px(bar_px, rim_radius_px) -> float:
+    """Median rim radius over frames where the plate barely moved: blur widens a moving rim."""
+    step = np.linalg.norm(np.diff(bar_px, axis=0, prepend=bar_px[:1]), axis=1)
+    still = np.isfinite(rim_radius_px) & (step < 0.05 * np.nanmedian(rim_radius_px))
+    return float(np.median(rim_radius_px[still]) if still.sum() >= 3 else np.nanmedian(rim_radius_px))
 
 
 def near_side(lifter_px) -> str:
@@ -106,8 +122,8 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> di
     first = np.flatnonzero(bar_ok)[:5]
     feet = np.concatenate([_px(lifter_px, n)[:, 1] for n in ("lhee", "rhee", "ltoe", "rtoe")])
     feet_floor_px = float(np.nanpercentile(feet, 95)) if np.isfinite(feet).any() else np.nan
-    if bar_ok.mean() >= 0.5 and len(first):
-        radius = float(np.nanmedian(radius_px))
+    if bar_ok.mean() >= 0.5 and len(first) and np.isfinite(radius_px).any():
+        radius = _still_radius_px(bar_px, radius_px)
         px_per_m = 2 * radius / PLATE_DIAMETER_M
         scale = {"px_per_m": round(px_per_m, 3), "source": "plate"}
         # The plate's lowest bottom edge is the floor when it was seen resting there.

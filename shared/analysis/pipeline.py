@@ -145,7 +145,7 @@ def analyze(video_path, options: AnalysisOptions | None = None, on_progress: Pro
     if len(t) < 3:
         raise VideoTooShort(f"The video has only {len(t)} frame(s); film the whole lift, setup to standing.")
     bar_px = np.array([[p.x_px, p.y_px] if p else [np.nan, np.nan] for p in plates])
-    radius_px = np.array([p.radius_px if p else np.nan for p in plates])
+    radius_px = np.array([p.rim_radius_px if p else np.nan for p in plates])
     tracks = link_tracks(candidates)
     k = choose_lifter(tracks, bar_px)
     if k is None:
@@ -174,6 +174,7 @@ def analyze(video_path, options: AnalysisOptions | None = None, on_progress: Pro
         "quality": assess(info, t, lifter_px, bar_px, s, luma, phases, warnings),
     }
     result = Result(data, lifter_px, bar_px, s["bar_raw"])
+    result.radius_px = radius_px
     if options.out_dir:
         _write_outputs(video_path, info, result, phases, Path(options.out_dir), options.render, progress)
     progress(100.0, "done")

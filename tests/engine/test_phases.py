@@ -15,8 +15,7 @@ LIFTOFF_KEYFRAME_S = 0.60  # the generator's last "setup" row: the bar leaves th
 KNEE_PEAK_KEYFRAME_S = 1.05
 REBEND_KEYFRAME_S = 1.22
 JERK_DIP_KEYFRAME_S = 3.55
-JERK_BOTTOM_KEYFRAME_S = 4.14
-JERK_DRIVE_S = (3.55, 4.02)  # jerk "dip" row -> "lock" row
+JERK_BOTTOM_KEYFRAME_S = 4.24
 
 SAMPLINGS = [pytest.param(1000, id="1ms"), pytest.param(60, id="60fps")]
 SINGLE_LIFTS = ["snatch", "clean"]
@@ -36,28 +35,12 @@ def lift_arrays(exercise: str, fps: int = 1000, time_scale: float = 1.0):
     return _sample(lift, t, t)
 
 
-@lru_cache(maxsize=None)
-def slow_drive_clean_and_jerk(fps: int = 1000, factor: float = 1.5):
-    """The generator's clean & jerk with the jerk drive played `factor` times slower, so that
-    its peak bar speed (1.55 m/s in the generator) stays below the clean recovery's (1.13 m/s).
-
-    Returns (t, h, vy, knee, lift_time): lift_time maps clip frames back to generator time."""
-    lift = make_lift("clean_and_jerk")
-    t0, t1 = JERK_DRIVE_S
-    t = np.arange(0, lift.duration_s + (factor - 1) * (t1 - t0) + 0.5 / fps, 1 / fps)
-    lift_t = np.where(t < t0, t, np.where(t < t0 + factor * (t1 - t0), t0 + (t - t0) / factor,
-                                          t - (factor - 1) * (t1 - t0)))
-    return _sample(lift, t, lift_t) + (lift_t,)
-
-
 def phases_of(exercise, fps=1000, time_scale=1.0) -> PhaseResult:
     t, h, vy, knee = lift_arrays(exercise, fps, time_scale)
     return find_phases(t, h, vy, knee, exercise)
 
 
-def slow_drive_phases(fps=1000) -> PhaseResult:
-    t, h, vy, knee, _ = slow_drive_clean_and_jerk(fps)
-    return find_phases(t, h, vy, knee, "clean_and_jerk")
+
 
 
 # --- complete lifts ---------------------------------------------------------------------------
@@ -81,7 +64,7 @@ def test_generated_clean_and_jerk_has_jerk_phases(fps):
 
 @pytest.mark.parametrize("fps", SAMPLINGS)
 def test_clean_and_jerk_with_slower_drive_has_jerk_phases_in_order(fps):
-    result = slow_drive_phases(fps)
+    result = phases_of("clean_and_jerk", fps)
     assert result.outcome == "complete"
     assert [p.name for p in result.phases] == CLEAN_PHASES + JERK_PHASES
 
@@ -102,7 +85,7 @@ def test_phases_are_contiguous_and_non_decreasing(exercise, fps):
 
 @pytest.mark.parametrize("fps", SAMPLINGS)
 def test_clean_and_jerk_phases_are_contiguous_within_clean_and_within_jerk(fps):
-    phases = slow_drive_phases(fps).phases
+    phases = phases_of("clean_and_jerk", fps).phases
     for p in phases:
         assert p.start_frame <= p.end_frame, p
     for a, b in zip(phases, phases[1:]):
@@ -177,15 +160,15 @@ def test_lowest_catch_is_a_local_minimum_of_bar_height(exercise):
 
 
 def test_jerk_landmarks_sit_at_the_jerk_keyframes():
-    *_, lift_t = slow_drive_clean_and_jerk()
-    m = slow_drive_phases().landmarks
-    assert lift_t[m["jerk_dip_bottom"]] == pytest.approx(JERK_DIP_KEYFRAME_S, abs=0.03)
-    assert lift_t[m["jerk_lowest_catch"]] == pytest.approx(JERK_BOTTOM_KEYFRAME_S, abs=0.03)
+    t, *_ = lift_arrays("clean_and_jerk")
+    m = phases_of("clean_and_jerk").landmarks
+    assert t[m["jerk_dip_bottom"]] == pytest.approx(JERK_DIP_KEYFRAME_S, abs=0.03)
+    assert t[m["jerk_lowest_catch"]] == pytest.approx(JERK_BOTTOM_KEYFRAME_S, abs=0.03)
 
 
 def test_jerk_drive_peak_is_the_argmax_of_speed_in_the_drive():
-    t, _, vy, _, _ = slow_drive_clean_and_jerk()
-    m = slow_drive_phases().landmarks
+    t, _, vy, _ = lift_arrays("clean_and_jerk")
+    m = phases_of("clean_and_jerk").landmarks
     drive = slice(m["jerk_dip_bottom"], m["jerk_lowest_catch"] + 1)
     assert m["jerk_peak_bar_speed"] == m["jerk_dip_bottom"] + int(np.argmax(vy[drive]))
 

@@ -232,14 +232,23 @@ def _draw_body(img, j, cam: Camera):
              outline=False)
 
 
+PLATE_SHIFT = 4  # draw at 1/16 px so the plate's centre is where the truth says, not rounded
+AA_WIDENING_PX = 0.45  # cv2's sub-pixel anti-aliased disc comes out this much wider (measured)
+
+
 def _draw_plate(img, bar_px, ppm):
-    c = tuple(np.round(bar_px).astype(int))
-    r = int(round(PLATE_RADIUS_M * ppm))
-    cv2.circle(img, c, r, PLATE_RIM, -1, cv2.LINE_AA)
-    cv2.circle(img, c, int(r * 0.9), PLATE, -1, cv2.LINE_AA)
-    cv2.circle(img, c, int(r * 0.3), _shade(PLATE, 0.7), 2, cv2.LINE_AA)
-    cv2.circle(img, c, int(r * 0.2), HUB, -1, cv2.LINE_AA)
-    cv2.circle(img, c, int(r * 0.11), (90, 90, 95), -1, cv2.LINE_AA)
+    k = 2**PLATE_SHIFT
+    c = tuple(int(v) for v in np.round(np.asarray(bar_px) * k))
+    r = PLATE_RADIUS_M * ppm
+
+    def disc(radius, colour, thickness=-1):
+        cv2.circle(img, c, int(round((radius - AA_WIDENING_PX) * k)), colour, thickness, cv2.LINE_AA, PLATE_SHIFT)
+
+    disc(r, PLATE_RIM)
+    disc(r * 0.9, PLATE)
+    disc(r * 0.3, _shade(PLATE, 0.7), 2)
+    disc(r * 0.2, HUB)
+    disc(r * 0.11, (90, 90, 95))
 
 
 def render_frame(spec: ClipSpec, lift, cam: Camera, background, t: float) -> np.ndarray:
