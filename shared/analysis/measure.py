@@ -87,7 +87,7 @@ def repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign) -> np.ndarray:
         trunk = float(np.median(trunk_px[clear]))
         # A hip behind the plate is often still right (the seat shows); one that makes the trunk
         # too long or short is not.
-        hidden["hip"] = ~(np.abs(trunk_px / trunk - 1) <= TRUNK_TOLERANCE)
+        hidden["hip"] = np.abs(trunk_px / trunk - 1) > TRUNK_TOLERANCE
         for j in ("hip", "ank", "hee", "toe"):
             seen = ~hidden[j] & (px[:, idx[j], 2] >= MIN_VISIBILITY)
             if hidden[j].any() and seen.sum() >= 2:
@@ -185,4 +185,4 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> di
     return {"scale": scale, "bar": bar, "keypoints": keypoints, "angles": angles, "body": body,
             "near": near, "near_side": side, "facing": "right" if sign > 0 else "left",
             "lifter_height_m": float(lifter_height), "bar_coverage": float(bar_ok.mean()),
-            "bar_raw": {"x_m": bx, "height_m": bh}}
+            "bar_raw": {"x_m": bx, "height_m": bh}, "lifter_px": lifter_px}

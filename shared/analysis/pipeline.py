@@ -66,6 +66,7 @@ class Result:
     lifter_px: np.ndarray = field(repr=False, default=None)
     bar_px: np.ndarray = field(repr=False, default=None)
     bar_raw: dict = field(repr=False, default=None)  # unsmoothed bar x/height (m), for filter studies
+    rim_radius_px: np.ndarray = field(repr=False, default=None)
     outputs: dict = field(default_factory=dict)
 
     def __getitem__(self, key):
@@ -150,10 +151,9 @@ def analyze(video_path, options: AnalysisOptions | None = None, on_progress: Pro
     k = choose_lifter(tracks, bar_px)
     if k is None:
         raise NoLifterFound("No person was found in the video. Film the lifter side-on, whole body in frame.")
-    lifter_px = tracks[k]
-    series = build_series(t, lifter_px, bar_px, radius_px, options, warnings)
+    s = build_series(t, tracks[k], bar_px, radius_px, options, warnings)
+    lifter_px = s["lifter_px"]
     progress(82.0, "phases")
-    s = series
     phases = find_phases(t, s["bar"]["height_m"], s["bar"]["vy_mps"], s["near"]["kne"], options.exercise)
     data = {
         "engine_version": ENGINE_VERSION,
@@ -171,10 +171,9 @@ def analyze(video_path, options: AnalysisOptions | None = None, on_progress: Pro
         "landmarks": phases.landmarks,
         "metrics": lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"]),
         "faults": find_faults(t, s["bar"], s["near"], phases),
-        "quality": assess(info, t, lifter_px, bar_px, s, luma, phases, warnings),
+        "quality": assess(info, t, tracks[k], bar_px, s, luma, phases, warnings),
     }
-    result = Result(data, lifter_px, bar_px, s["bar_raw"])
-    result.radius_px = radius_px
+    result = Result(data, lifter_px, bar_px, s["bar_raw"], radius_px)
     if options.out_dir:
         _write_outputs(video_path, info, result, phases, Path(options.out_dir), options.render, progress)
     progress(100.0, "done")
