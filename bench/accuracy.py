@@ -17,7 +17,8 @@ from tests.synth.evaluate import TARGETS, evaluate, failures
 COLUMNS = [("peak_speed_err_mps", "dv m/s", 3), ("height_rmse_m", "h rmse m", 3),
            ("peak_height_err_m", "dh peak m", 3), ("scale_err_pct", "scale %", 2),
            ("phases_within_2_frames_pct", "phase<=2f %", 0), ("knee_rmse_deg", "knee deg", 1),
-           ("hip_rmse_deg", "hip deg", 1)]
+           ("hip_rmse_deg", "hip deg", 1), ("knee_rmse_after_liftoff_deg", "knee after liftoff", 1),
+           ("hip_rmse_after_liftoff_deg", "hip after liftoff", 1)]
 
 
 def smoothing_study(result, truth) -> dict:
