@@ -76,7 +76,7 @@ def smooth_derivatives(t, y, method: str = DEFAULT_METHOD, cutoff_hz: float = DE
     return np.interp(t, grid, pos), np.interp(t, grid, vel), np.interp(t, grid, acc)
 
 
-def bar_dynamics(vy_mps, ay_mps2, vx_mps, bar_mass_kg: float):
+def bar_dynamics(vy_mps, ay_mps2, bar_mass_kg: float):
     """Force on the bar F = m (a_y + g) in N, and power P = F * v_y in W."""
     force = bar_mass_kg * (np.asarray(ay_mps2) + G_MPS2)
     return force, force * np.asarray(vy_mps)

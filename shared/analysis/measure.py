@@ -113,11 +113,9 @@ def near_side(lifter_px) -> str:
     return max(vis, key=lambda s: -np.inf if np.isnan(vis[s]) else vis[s])
 
 
-def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> dict:
-    sign = facing_sign(lifter_px)
-    lifter_px = repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign)
-    side = near_side(lifter_px)
-    leg_trunk_px = _segment_sum_px(lifter_px, side)
+def _calibrate(lifter_px, bar_px, radius_px, side, leg_trunk_px, options, warnings):
+    """(bar_px, scale, floor_px, x0_px): what the bar is, px per metre, the floor line and
+    the horizontal origin, from the plate when it was tracked through most of the clip."""
     bar_ok = np.isfinite(bar_px[:, 0])
     first = np.flatnonzero(bar_ok)[:5]
     feet = np.concatenate([_px(lifter_px, n)[:, 1] for n in ("lhee", "rhee", "ltoe", "rtoe")])
@@ -125,7 +123,7 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> di
     if bar_ok.mean() >= 0.5 and len(first) and np.isfinite(radius_px).any():
         radius = _still_radius_px(bar_px, radius_px)
         px_per_m = 2 * radius / PLATE_DIAMETER_M
-        scale = {"px_per_m": round(px_per_m, 3), "source": "plate"}
+        scale = {"px_per_m": px_per_m, "source": "plate"}
         # The plate's lowest bottom edge is the floor when it was seen resting there.
         floor_px = float(np.nanmax(bar_px[:, 1])) + radius
         if np.isfinite(feet_floor_px) and abs(floor_px - feet_floor_px) > 0.4 * radius:
@@ -139,12 +137,23 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> di
         if not options.lifter_height_m:
             warnings.append("Lifter height not given; the scale assumes 1.75 m.")
         px_per_m = leg_trunk_px / (STATURE_PER_LEG_AND_TRUNK * height)
-        scale = {"px_per_m": round(float(px_per_m), 3), "source": "lifter_height"}
+        scale = {"px_per_m": float(px_per_m), "source": "lifter_height"}
         floor_px = feet_floor_px
         ankles = _px(lifter_px, side + "ank")[:, 0]
         seen = np.flatnonzero(np.isfinite(bar_px[:, 0]))[:5]
         x0_px = float(np.median(bar_px[seen, 0])) if len(seen) else \
             float(np.nanmedian(ankles)) if np.isfinite(ankles).any() else 0.0
+    return bar_px, scale, floor_px, x0_px
+
+
+def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> dict:
+    sign = facing_sign(lifter_px)
+    lifter_px = repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign)
+    side = near_side(lifter_px)
+    leg_trunk_px = _segment_sum_px(lifter_px, side)
+    bar_ok = np.isfinite(bar_px[:, 0])
+    bar_px, scale, floor_px, x0_px = _calibrate(lifter_px, bar_px, radius_px, side, leg_trunk_px, options, warnings)
+    px_per_m = scale["px_per_m"]
 
     def to_m(xy):
         return sign * (xy[:, 0] - x0_px) / px_per_m, (floor_px - xy[:, 1]) / px_per_m
@@ -160,7 +169,7 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> di
     bx, bh = (reject_spikes(t, bx, floor=0.002), reject_spikes(t, bh, floor=0.002))
     x_m, vx, _ = smooth_derivatives(t, bx)
     h_m, vy, ay = smooth_derivatives(t, bh)
-    force, power = bar_dynamics(vy, ay, vx, options.bar_mass_kg)
+    force, power = bar_dynamics(vy, ay, options.bar_mass_kg)
     bar = {"x_m": x_m, "height_m": h_m, "vx_mps": vx, "vy_mps": vy, "speed_mps": np.hypot(vx, vy),
            "force_N": force, "power_W": power}
 
@@ -182,7 +191,7 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> di
     body = {**lines, "hip_speed_mps": np.hypot(hx, hv),
             "grf_N": body_mass * (com_acc + G_MPS2) + force}
     lifter_height = options.lifter_height_m or leg_trunk_px / px_per_m / STATURE_PER_LEG_AND_TRUNK
-    return {"scale": scale, "bar": bar, "keypoints": keypoints, "angles": angles, "body": body,
+    return {"scale": {**scale, "px_per_m": round(px_per_m, 3)}, "bar": bar, "keypoints": keypoints, "angles": angles, "body": body,
             "near": near, "near_side": side, "facing": "right" if sign > 0 else "left",
             "lifter_height_m": float(lifter_height), "bar_coverage": float(bar_ok.mean()),
             "bar_raw": {"x_m": bx, "height_m": bh}, "lifter_px": lifter_px}

@@ -161,12 +161,12 @@ def test_unknown_method_raises_value_error():
 def test_bar_dynamics_force_is_mass_times_acceleration_plus_g():
     ay = np.array([0.0, 1.0, -G_MPS2, 5.0])
     vy = np.array([0.0, 2.0, 1.0, -0.5])
-    force, _ = bar_dynamics(vy, ay, np.zeros(4), 100.0)
+    force, _ = bar_dynamics(vy, ay, 100.0)
     np.testing.assert_allclose(force, [981.0, 1081.0, 0.0, 1481.0], rtol=0, atol=1e-9)
 
 
 def test_bar_dynamics_power_is_force_times_vertical_speed():
     ay = np.array([0.0, 1.0, -G_MPS2, 5.0])
     vy = np.array([0.0, 2.0, 1.0, -0.5])
-    _, power = bar_dynamics(vy, ay, np.full(4, 3.0), 100.0)
+    _, power = bar_dynamics(vy, ay, 100.0)
     np.testing.assert_allclose(power, [0.0, 2162.0, 0.0, -740.5], rtol=0, atol=1e-9)
