@@ -185,7 +185,7 @@ def _round(values, nd: int = 3) -> list:
 
 
 def _write_outputs(video_path, info, result: Result, phases, out_dir: Path, render: bool, progress):
-    from shared.analysis.render import Annotator, output_size, render_video
+    from shared.analysis.render import TRAIL_S, Annotator, output_size, render_video
 
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
@@ -195,7 +195,8 @@ def _write_outputs(video_path, info, result: Result, phases, out_dir: Path, rend
             names = [phases.at_frame(i) for i in range(n)]
             size = output_size(info.out_width, info.out_height)
             speed = np.array([np.nan if v is None else v for v in result["bar"]["speed_mps"]])
-            annotate = Annotator(result.lifter_px, result.bar_px, names, speed, size[0] / info.out_width)
+            annotate = Annotator(result.lifter_px, result.bar_px, names, speed, size[0] / info.out_width,
+                                 trail=int(TRAIL_S * info.fps))
             starts = {p.name: p.start_frame for p in phases.phases}
             images = render_video(video.prefetched(video.frames(video_path, info)), annotate, size, info.fps,
                                   staging / "analyzed.mp4", starts, staging,

@@ -12,6 +12,7 @@ import numpy as np
 from shared.analysis.pose import LANDMARKS
 
 MAX_LONG_SIDE_PX = 1280
+TRAIL_S = 8.0  # a whole clean & jerk stays on screen
 PHASE_COLOURS = {  # RGB
     "setup": (200, 200, 200), "first_pull": (66, 133, 244), "transition": (0, 188, 212),
     "second_pull": (76, 175, 80), "turnover": (255, 193, 7), "catch": (255, 87, 34),
@@ -32,9 +33,10 @@ def output_size(width: int, height: int):
 class Annotator:
     """Draws one frame's overlay; pixel inputs are in the decoded frame's coordinates."""
 
-    def __init__(self, lifter_px, bar_px, phase_names, speed_mps, scale: float):
+    def __init__(self, lifter_px, bar_px, phase_names, speed_mps, scale: float, trail: int):
         self.lifter_px, self.bar_px, self.phase_names = lifter_px, bar_px, phase_names
         self.speed_mps, self.scale = speed_mps, scale
+        self.trail = trail  # frames of bar path kept on screen; bounded so long clips stay linear
 
     def __call__(self, rgb: np.ndarray, i: int) -> np.ndarray:
         s = self.scale
@@ -45,10 +47,11 @@ class Annotator:
             if np.isfinite(pa).all() and np.isfinite(pb).all():
                 colour = (255, 255, 255) if a[0] == "l" else (255, 235, 59)
                 cv2.line(rgb, tuple(pa.astype(int)), tuple(pb.astype(int)), colour, thick, cv2.LINE_AA)
-        path = self.bar_px[:i + 1] * s
+        first = max(0, i + 1 - self.trail)
+        path = self.bar_px[first:i + 1] * s
         for k in range(1, len(path)):
             if np.isfinite(path[k - 1]).all() and np.isfinite(path[k]).all():
-                colour = PHASE_COLOURS.get(self.phase_names[k], (255, 255, 255))
+                colour = PHASE_COLOURS.get(self.phase_names[first + k], (255, 255, 255))
                 cv2.line(rgb, tuple(path[k - 1].astype(int)), tuple(path[k].astype(int)), colour, thick + 1,
                          cv2.LINE_AA)
         font = rgb.shape[0] / 900
