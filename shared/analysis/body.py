@@ -52,10 +52,6 @@ def joint_angles(kp: dict) -> dict:
     return out
 
 
-def _mid(kp, joint):
-    return (point(kp, "l", joint) + point(kp, "r", joint)) / 2
-
-
 def body_lines(kp: dict, side: str) -> dict:
     """Torso and shin angle (deg), hip and shoulder height (m) on the given side."""
     trunk = point(kp, side, "sho") - point(kp, side, "hip")
@@ -68,15 +64,23 @@ def body_lines(kp: dict, side: str) -> dict:
     }
 
 
+def _either_side(kp, side, joint):
+    """A side's point, or the other side's where it is missing: side-on, they overlap."""
+    other = "r" if side == "l" else "l"
+    a, b = point(kp, side, joint), point(kp, other, joint)
+    return np.where(np.isfinite(a), a, b)
+
+
 def centre_of_mass(kp: dict, head_xy: np.ndarray) -> np.ndarray:
     """Whole-body centre of mass (n, 2) in metres, from the de Leva segment model.
 
     `head_xy` is the head+neck centre (the ears' midpoint)."""
     total = HEAD_MASS * head_xy
-    hip, sho = _mid(kp, "hip"), _mid(kp, "sho")
+    hip = (_either_side(kp, "l", "hip") + _either_side(kp, "r", "hip")) / 2
+    sho = (_either_side(kp, "l", "sho") + _either_side(kp, "r", "sho")) / 2
     total = total + TRUNK_MASS * (hip + (sho - hip) * TRUNK_COM_FROM_HIP)
     for s in SIDES:
         for prox, dist, mass, along in SEGMENTS.values():
-            a, b = point(kp, s, prox), point(kp, s, dist)
+            a, b = _either_side(kp, s, prox), _either_side(kp, s, dist)
             total = total + mass * (a + (b - a) * along)
     return total

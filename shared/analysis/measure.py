@@ -101,6 +101,17 @@ def repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign) -> np.ndarray:
     return px
 
 
+def hands_on_bar(lifter_px, bar_px) -> np.ndarray:
+    """Wrists at the tracked bar: the hands grip it, and side-on the near plate hides them,
+    so MediaPipe's wrists there are guesses that would bend the arms that are straight."""
+    px = lifter_px.copy()
+    on = np.isfinite(bar_px[:, 0])
+    for side in SIDES:
+        px[on, LANDMARKS[side + "wri"], :2] = bar_px[on]
+        px[on, LANDMARKS[side + "wri"], 2] = np.maximum(px[on, LANDMARKS[side + "wri"], 2], 0.5)
+    return px
+
+
 def _still_radius_px(bar_px, rim_radius_px) -> float:
     """Median rim radius over frames where the plate barely moved: blur widens a moving rim."""
     step = np.linalg.norm(np.diff(bar_px, axis=0, prepend=bar_px[:1]), axis=1)
@@ -154,6 +165,8 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> di
     bar_ok = np.isfinite(bar_px[:, 0])
     bar_px, scale, floor_px, x0_px = _calibrate(lifter_px, bar_px, radius_px, side, leg_trunk_px, options, warnings)
     px_per_m = scale["px_per_m"]
+    if scale["source"] == "plate":
+        lifter_px = hands_on_bar(lifter_px, bar_px)
 
     def to_m(xy):
         return sign * (xy[:, 0] - x0_px) / px_per_m, (floor_px - xy[:, 1]) / px_per_m

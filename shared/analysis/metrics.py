@@ -11,7 +11,8 @@ from shared.analysis.phases import PhaseResult
 
 PATH_TOLERANCE_M = 0.01  # Vorobyev types: "touches" the start line within this
 LOOP_AWAY_M = 0.08
-EARLY_ARM_BEND_DEG = 160.0
+EARLY_ARM_BEND_DEG = 150.0  # clear of the +-15 deg that elbow estimates wander by
+EARLY_ARM_BEND_MIN_S = 0.1  # a bend must last, not flicker
 FULL_EXTENSION_DEG = 165.0
 SLOW_TURNOVER_S = 0.50
 
@@ -78,6 +79,19 @@ def _fault(code, message, frame, t, phases):
             "phase": phases.at_frame(int(frame))}
 
 
+def _first_sustained(mask: np.ndarray, t: np.ndarray, min_s: float) -> int | None:
+    """First index of a run of True lasting at least min_s seconds."""
+    start = None
+    for i, on in enumerate(mask):
+        if on and start is None:
+            start = i
+        elif not on:
+            start = None
+        if start is not None and t[i] - t[start] >= min_s - 1e-9:
+            return start
+    return None
+
+
 def find_faults(t, bar: dict, angles_near: dict, phases: PhaseResult) -> list:
     """Rule-based faults, each on the frame where it shows."""
     m, faults = phases.landmarks, []
@@ -85,9 +99,10 @@ def find_faults(t, bar: dict, angles_near: dict, phases: PhaseResult) -> list:
         return faults
     lo, vmax = m["liftoff"], m["peak_bar_speed"]
     elbow = np.asarray(angles_near["elb"])
-    bent = np.flatnonzero(elbow[lo:m.get("knee_rebend", vmax) + 1] < EARLY_ARM_BEND_DEG)
-    if len(bent):
-        f = lo + int(bent[0])
+    bent = _first_sustained(elbow[lo:m.get("knee_rebend", vmax) + 1] < EARLY_ARM_BEND_DEG,
+                            t[lo:], EARLY_ARM_BEND_MIN_S)
+    if bent is not None:
+        f = lo + bent
         faults.append(_fault("early_arm_bend", f"The arms bend ({elbow[f]:.0f}°) before the legs and hips "
                              "finish the pull; keep them long until full extension.", f, t, phases))
     window = slice(m.get("knee_rebend", lo), min(len(t), vmax + max(2, (vmax - lo) // 4)) + 1)
