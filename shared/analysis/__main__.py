@@ -39,9 +39,10 @@ def main(argv=None) -> int:
                                   lifter_height_m=args.lifter_height, pose_model=args.model,
                                   joints=tuple(j.strip() for j in args.joints.split(",") if j.strip()),
                                   max_duration_s=args.max_duration, out_dir=args.out)
-        result = analyze(args.video, options, on_progress=_bar)
     except ValueError as exc:
         ap.error(str(exc))
+    try:
+        result = analyze(args.video, options, on_progress=_bar)
     except AnalysisError as exc:
         sys.stderr.write(f"\nerror [{exc.code}]: {exc.message}\n")
         return 2

@@ -132,6 +132,7 @@ class PlateTracker:
         self._vel = np.zeros(2)
         self._t = t_s
         self._half_px = int(round(first.radius_px * 1.15 / 2))  # template half-size, half-res pixels
+        self.misses = 0  # frames in a row without the plate
         self._template = self._patch(_gray(rgb), self._pos)
 
     def _crop(self, gray, centre, half):
@@ -168,9 +169,12 @@ class PlateTracker:
         elif peak > 0.5:
             centre, score, rim = matched, 0.5 * peak, float("nan")
         else:
-            self._t = t_s
-            self._pos = predicted
+            # Lost: coast, slowing down and staying in the frame, until the caller gives up.
+            self.misses += 1
+            self._t, self._vel = t_s, 0.5 * self._vel
+            self._pos = np.clip(predicted, 0, [gray.shape[1] - 1, gray.shape[0] - 1])
             return None
+        self.misses = 0
         self._vel = 0.5 * self._vel + 0.5 * (centre - self._pos) / dt
         self._pos, self._t = centre, t_s
         return PlateObservation(centre[0], centre[1], self.radius_px, float(score), rim)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from shared.analysis.bar import PLATE_DIAMETER_M
+from shared.analysis.errors import NoLifterFound
 from shared.analysis.body import ANGLE_JOINTS, JOINTS, SIDES, body_lines, centre_of_mass, joint_angles
 from shared.analysis.kinematics import G_MPS2, bar_dynamics, fill_gaps, reject_spikes, smooth_derivatives
 from shared.analysis.pose import LANDMARKS
@@ -165,6 +166,9 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> di
     bar_ok = np.isfinite(bar_px[:, 0])
     bar_px, scale, floor_px, x0_px = _calibrate(lifter_px, bar_px, radius_px, side, leg_trunk_px, options, warnings)
     px_per_m = scale["px_per_m"]
+    if not (np.isfinite(px_per_m) and px_per_m > 0 and np.isfinite(floor_px)):
+        raise NoLifterFound("Neither the plate nor the lifter's legs were seen well enough to measure "
+                            "anything; film side-on with the whole body and the plate in view.")
     if scale["source"] == "plate":
         lifter_px = hands_on_bar(lifter_px, bar_px)
 

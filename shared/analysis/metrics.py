@@ -17,6 +17,11 @@ FULL_EXTENSION_DEG = 165.0
 SLOW_TURNOVER_S = 0.50
 
 
+def _nanmax(values) -> float:
+    values = np.asarray(values, dtype=float)
+    return float(np.nanmax(values)) if np.isfinite(values).any() else float("nan")
+
+
 def _r(x, nd=3):
     return None if x is None or not np.isfinite(x) else round(float(x), nd)
 
@@ -40,17 +45,21 @@ def bar_path_type(x_m: np.ndarray, start: int, stop: int) -> str | None:
 
 def lift_metrics(t, bar: dict, body: dict, phases: PhaseResult, lifter_height_m: float | None) -> dict:
     m = phases.landmarks
-    speed = np.asarray(bar["speed_mps"])
+    # Peaks are taken over the lift itself (liftoff to the end of the last phase): a bar
+    # dropped from overhead afterwards falls faster and hits harder than any lift.
+    start = m.get("liftoff", 0)
+    stop = (phases.phases[-1].end_frame if "liftoff" in m else len(t) - 1) + 1
+    speed = np.asarray(bar["speed_mps"], dtype=float)[start:stop]
     if not np.isfinite(speed).any():
         return {"outcome": phases.outcome, "max_bar_speed": None, "max_power": None, "max_GRF": None}
-    i_speed = int(np.nanargmax(speed))
+    i_speed = start + int(np.nanargmax(speed))
     out = {
         "outcome": phases.outcome,
-        "max_bar_speed": _r(speed[i_speed]),
+        "max_bar_speed": _r(bar["speed_mps"][i_speed]),
         "max_bar_speed_t_s": _r(t[i_speed]),
-        "max_bar_vertical_speed": _r(np.nanmax(bar["vy_mps"])),
-        "max_power": _r(np.nanmax(bar["power_W"]), 1),
-        "max_GRF": _r(np.nanmax(body["grf_N"]), 1),
+        "max_bar_vertical_speed": _r(_nanmax(bar["vy_mps"][start:stop])),
+        "max_power": _r(_nanmax(bar["power_W"][start:stop]), 1),
+        "max_GRF": _r(_nanmax(body["grf_N"][start:stop]), 1),
     }
     if "liftoff" in m:
         out["time_to_max_bar_speed_s"] = _r(t[i_speed] - t[m["liftoff"]])
@@ -107,7 +116,8 @@ def find_faults(t, bar: dict, angles_near: dict, phases: PhaseResult) -> list:
                              "finish the pull; keep them long until full extension.", f, t, phases))
     window = slice(m.get("knee_rebend", lo), min(len(t), vmax + max(2, (vmax - lo) // 4)) + 1)
     knee, hip = np.asarray(angles_near["kne"])[window], np.asarray(angles_near["hip"])[window]
-    if len(knee) and (np.nanmax(knee) < FULL_EXTENSION_DEG or np.nanmax(hip) < FULL_EXTENSION_DEG):
+    if np.isfinite(knee).any() and np.isfinite(hip).any() and \
+            (np.nanmax(knee) < FULL_EXTENSION_DEG or np.nanmax(hip) < FULL_EXTENSION_DEG):
         f = window.start + int(np.nanargmax(hip))
         faults.append(_fault("incomplete_extension", f"Hips and knees reach only {np.nanmax(hip):.0f}° and "
                              f"{np.nanmax(knee):.0f}° in the second pull; finish the extension before pulling "

@@ -44,9 +44,10 @@ class PhaseResult:
     landmarks: dict  # landmark name -> frame index
 
     def at_frame(self, i: int) -> str | None:
+        """The phase frame i is in (the later one on a shared boundary), or None between phases."""
         name = None
         for p in self.phases:
-            if p.start_frame <= i:
+            if p.start_frame <= i <= p.end_frame:
                 name = p.name
         return name
 
@@ -119,11 +120,14 @@ def find_phases(t, h, vy, knee, exercise: str) -> PhaseResult:
     bounds = [("setup", 0, liftoff), ("first_pull", liftoff, knee_peak), ("transition", knee_peak, rebend),
               ("second_pull", rebend, vmax), ("turnover", vmax, apex)]
     lowest = _local_min_after(vy, apex)
-    if h[lowest:].min() < rest + 0.5 * (h[apex] - rest) and h[-1] < rest + 0.2:
-        return _result("missed", bounds, marks, t)
     # Standing up from the catch is looked for before any later dip (a jerk's drive is faster).
     next_dip = _first(vy < -LIFTOFF_SPEED_MPS, lowest + 1)
     standing = _standing(vy, lowest, next_dip)
+    # Missed: the bar is back near the floor before the lifter stood up with it (dropping the
+    # bar after standing is how a good lift ends, not a miss).
+    if h[lowest] < rest + 0.5 * (h[apex] - rest) or \
+            (standing is None and h[lowest:].min() < rest + 0.2):
+        return _result("missed", bounds, marks, t)
     marks.update(lowest_catch=lowest)
     bounds += [("catch", apex, lowest)]
     if standing is None:

@@ -51,8 +51,13 @@ class AnalysisOptions:
     def __post_init__(self):
         if self.exercise not in EXERCISES:
             raise ValueError(f"exercise must be one of {', '.join(EXERCISES)}")
-        if not self.bar_mass_kg or self.bar_mass_kg <= 0:
-            raise ValueError("bar mass must be a positive number of kg")
+        for name in ("bar_mass_kg", "body_mass_kg", "lifter_height_m", "max_duration_s"):
+            value = getattr(self, name)
+            if (value is not None or name == "bar_mass_kg") and not (value is not None and np.isfinite(value)
+                                                                     and value > 0):
+                raise ValueError(f"{name} must be a positive number")
+        if self.pose_model not in ("lite", "full"):
+            raise ValueError("pose_model must be lite or full")
         bad = [j for j in self.joints if j not in ANGLE_CHOICES + ("all",)]
         if bad:
             raise ValueError(f"unknown joints {bad}; choose from {', '.join(ANGLE_CHOICES)} or all")
@@ -89,17 +94,25 @@ class _PlateTracking(threading.Thread):
         self.plates: list = []
         self.error: BaseException | None = None
 
+    LOST_AFTER_S = 0.5  # then search the whole frame again
+    SEARCH_EVERY = 3  # frames between full-frame searches while no plate is held
+
     def run(self):
-        tracker = None
+        tracker, lost_since = None, None
         try:
             while (item := self.inbox.get()) is not None:
                 rgb, t_s, people = item
                 if tracker is None:
-                    found = bar_stage.find_plate(rgb, people[0]) if len(people) else None
+                    search = len(people) and len(self.plates) % self.SEARCH_EVERY == 0
+                    found = bar_stage.find_plate(rgb, people[0]) if search else None
                     tracker = bar_stage.PlateTracker(found, rgb, t_s) if found else None
                     self.plates.append(found)
-                else:
-                    self.plates.append(tracker.update(rgb, t_s))
+                    continue
+                seen = tracker.update(rgb, t_s)
+                self.plates.append(seen)
+                lost_since = None if seen else (lost_since if lost_since is not None else t_s)
+                if lost_since is not None and t_s - lost_since > self.LOST_AFTER_S:
+                    tracker, lost_since = None, None
         except BaseException as exc:
             self.error = exc
             while self.inbox.get() is not None:  # drain so the producer never blocks
@@ -124,6 +137,8 @@ def measure(path, info: video.VideoInfo, options: AnalysisOptions, progress: Pro
                 people = pose(frame.rgb[y0:y1, x0:x1], frame.t_s, (x0, y0))
                 times.append(frame.t_s)
                 candidates.append(people)
+                if tracking.error:
+                    break
                 tracking.inbox.put((frame.rgb, frame.t_s, people))
                 if frame.index % 10 == 0:
                     luma.append(float(frame.rgb[::8, ::8].mean()))
@@ -202,7 +217,7 @@ def _write_outputs(video_path, info, result: Result, phases, out_dir: Path, rend
                                   staging / "analyzed.mp4", starts, staging,
                                   lambda i: progress(85.0 + 15.0 * (i + 1) / n, "rendering"))
             result.data["outputs"] = {"analyzed_video": "analyzed.mp4", "phase_images": images}
-        (staging / "result.json").write_text(json.dumps(result.data))
+        (staging / "result.json").write_text(json.dumps(result.data, allow_nan=False))
         for item in staging.iterdir():
             shutil.move(str(item), out_dir / item.name)
             result.outputs[item.name] = str(out_dir / item.name)

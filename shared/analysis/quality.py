@@ -54,8 +54,8 @@ def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings) ->
         "calibration": series["scale"]["source"],
         "near_side": series["near_side"],
         "facing": series["facing"],
-        "lifter_height_m": round(series["lifter_height_m"], 3),
-        "fps": round(float(1 / np.median(dt)), 2) if len(dt) else None,
+        "lifter_height_m": round(series["lifter_height_m"], 3) if np.isfinite(series["lifter_height_m"]) else None,
+        "fps": round(float(1 / np.median(dt)), 2) if len(dt) and np.median(dt) > 0 else None,
         "variable_frame_rate": bool(len(dt) > 2 and np.std(dt) / np.mean(dt) > 0.05),
         "warnings": warnings,
     }

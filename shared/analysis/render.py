@@ -71,7 +71,9 @@ class Annotator:
 def render_video(frames, annotate: Annotator, size, fps: float, out_path: Path, phase_starts: dict,
                  out_dir: Path, on_frame=None) -> dict:
     """Encode annotated frames to `out_path`; returns {phase: jpeg path} for phase starts."""
-    starts = {frame: name for name, frame in phase_starts.items()}
+    starts: dict = {}
+    for name, frame in phase_starts.items():  # empty phases can share a start frame
+        starts.setdefault(frame, []).append(name)
     images = {}
     with av.open(str(out_path), "w", options={"movflags": "+faststart"}) as container:
         stream = container.add_stream("libx264", rate=round(fps) or 30)
@@ -83,10 +85,10 @@ def render_video(frames, annotate: Annotator, size, fps: float, out_path: Path, 
             rgb = cv2.resize(frame.rgb, size, interpolation=cv2.INTER_AREA) if frame.rgb.shape[1::-1] != size \
                 else frame.rgb.copy()
             rgb = annotate(rgb, frame.index)
-            if frame.index in starts:
-                path = out_dir / f"phase_{starts[frame.index]}.jpg"
+            for name in starts.get(frame.index, []):
+                path = out_dir / f"phase_{name}.jpg"
                 cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
-                images[starts[frame.index]] = path.name
+                images[name] = path.name
             vf = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             vf.pts = int(round(frame.t_s * 1000))
             for packet in stream.encode(vf):

@@ -112,18 +112,20 @@ def frames(path, info: VideoInfo, warnings: list | None = None, step: int = 1) -
         stream.thread_type = "AUTO"
         k = info.rotation // 90
         size = (info.out_height, info.out_width) if k % 2 else (info.out_width, info.out_height)
-        index = 0
+        index, last_t = 0, float("-inf")
         try:
             for frame in container.decode(stream):
-                if frame.pts is None:
+                t_s = None if frame.pts is None else float(frame.pts * frame.time_base)
+                if t_s is None or t_s <= last_t:  # no time, or a repeated/out-of-order one
                     continue
+                last_t = t_s
                 if index % step:
                     index += 1
                     continue
                 rgb = frame.to_ndarray(format="rgb24", width=size[0], height=size[1], interpolation="BILINEAR")
                 if k:
                     rgb = np.ascontiguousarray(np.rot90(rgb, k=k))
-                yield Frame(index, float(frame.pts * frame.time_base), rgb)
+                yield Frame(index, t_s, rgb)
                 index += 1
         except av.error.FFmpegError as exc:
             if index == 0:

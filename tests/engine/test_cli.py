@@ -75,3 +75,8 @@ def test_cli_reports_a_non_video_with_a_clear_message_and_exit_code_2(tmp_path):
 def test_cli_rejects_an_unknown_exercise(tmp_path):
     proc = _cli(SAMPLE, "--exercise", "deadlift", "--out", tmp_path / "out")
     assert proc.returncode == 2 and "deadlift" in proc.stderr
+
+
+def test_cli_rejects_a_negative_lifter_height_as_a_usage_error(tmp_path):
+    proc = _cli(SAMPLE, "--lifter-height", "-1.7", "--out", tmp_path / "out")
+    assert proc.returncode == 2 and "lifter_height_m must be a positive number" in proc.stderr

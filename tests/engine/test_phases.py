@@ -223,6 +223,22 @@ def test_missed_lift_stops_at_turnover_at_the_peak_height():
     assert "lowest_catch" not in result.landmarks
 
 
-def test_phase_result_at_frame_names_the_phase_that_started_last():
+def test_phase_result_at_frame_names_the_later_phase_on_a_shared_boundary():
     result = PhaseResult("complete", [Phase("setup", 0, 10), Phase("first_pull", 10, 20)], {})
-    assert [result.at_frame(i) for i in (0, 9, 10, 25)] == ["setup", "setup", "first_pull", "first_pull"]
+    assert [result.at_frame(i) for i in (0, 9, 10, 20)] == ["setup", "setup", "first_pull", "first_pull"]
+
+
+def test_phase_result_at_frame_is_none_after_the_last_phase():
+    result = PhaseResult("complete", [Phase("setup", 0, 10), Phase("first_pull", 10, 20)], {})
+    assert result.at_frame(25) is None
+
+
+def test_a_good_lift_dropped_after_standing_is_complete_not_missed():
+    t, h, vy, knee = lift_arrays("snatch", 60)
+    after = np.arange(1, 73) / 60  # hold is over: the bar falls from overhead to the floor
+    drop = np.maximum(0.225, h[-1] - 0.5 * 9.81 * after**2)
+    t2, h2 = np.concatenate([t, t[-1] + after]), np.concatenate([h, drop])
+    result = find_phases(t2, h2, np.gradient(h2, t2), np.concatenate([knee, np.full(len(after), 175.0)]),
+                         "snatch")
+    assert result.outcome == "complete"
+    assert result.phases[-1].name == "recovery"

@@ -1,6 +1,8 @@
 """Decode: PTS timestamps, rotation, HEVC and downscaling, on small rendered clips."""
 from __future__ import annotations
 
+from fractions import Fraction
+
 import av
 import numpy as np
 import pytest
@@ -53,3 +55,21 @@ def test_4k_frames_are_scaled_down_to_the_analysis_size(tmp_path):
     info, frames = _decode(path)
     assert (info.out_width, info.out_height) == (1920, 1080) and info.downscaled
     assert frames[0].rgb.shape == (1080, 1920, 3)
+
+
+def test_a_repeated_timestamp_is_skipped_so_times_strictly_increase(tmp_path):
+    path = tmp_path / "dup.mp4"
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=30)
+        s.width, s.height, s.pix_fmt = 64, 64, "yuv420p"
+        s.codec_context.time_base = Fraction(1, 1000)
+        for pts in (0, 33, 66, 66, 100):
+            f = av.VideoFrame.from_ndarray(np.full((64, 64, 3), 80, np.uint8), format="rgb24")
+            f.pts = pts
+            for p in s.encode(f):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    _, frames = _decode(path)
+    times = [f.t_s for f in frames]
+    assert all(b > a for a, b in zip(times, times[1:]))
