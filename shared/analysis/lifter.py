@@ -111,8 +111,9 @@ def choose_lifter(tracks: np.ndarray, bar_px: np.ndarray | None = None) -> int |
             both = present & np.isfinite(bar_px[:, 0])
             if both.any():
                 wrists = track[both][:, _WRISTS, :2]
-                gap = np.min(np.linalg.norm(wrists - bar_px[both][:, None, :], axis=-1), axis=1)
-                score /= 1.0 + np.median(gap) / torso
+                gap = np.nanmin(np.linalg.norm(wrists - bar_px[both][:, None, :], axis=-1), axis=1)
+                if np.isfinite(gap).any():
+                    score /= 1.0 + np.nanmedian(gap) / torso
         if score > best_score:
             best, best_score = k, score
     return best

@@ -136,8 +136,9 @@ def _calibrate(lifter_px, bar_px, radius_px, side, leg_trunk_px, options, warnin
         radius = _still_radius_px(bar_px, radius_px)
         px_per_m = 2 * radius / PLATE_DIAMETER_M
         scale = {"px_per_m": px_per_m, "source": "plate"}
-        # The plate's lowest bottom edge is the floor when it was seen resting there.
-        floor_px = float(np.nanmax(bar_px[:, 1])) + radius
+        # The plate's lowest bottom edge is the floor when it was seen resting there
+        # (a high percentile, so one bad frame cannot move the floor).
+        floor_px = float(np.nanpercentile(bar_px[:, 1], 99)) + radius
         if np.isfinite(feet_floor_px) and abs(floor_px - feet_floor_px) > 0.4 * radius:
             warnings.append("The plate was not seen resting on the floor; heights are measured from the feet.")
             floor_px = feet_floor_px

@@ -34,9 +34,12 @@ class Annotator:
     """Draws one frame's overlay; pixel inputs are in the decoded frame's coordinates."""
 
     def __init__(self, lifter_px, bar_px, phase_names, speed_mps, scale: float, trail: int):
-        self.lifter_px, self.bar_px, self.phase_names = lifter_px, bar_px, phase_names
+        self.lifter_px, self.phase_names = lifter_px, phase_names
         self.speed_mps, self.scale = speed_mps, scale
         self.trail = trail  # frames of bar path kept on screen; bounded so long clips stay linear
+        ok = np.isfinite(bar_px).all(axis=1)
+        self._bar_ok = ok
+        self._bar_pts = np.where(ok[:, None], np.nan_to_num(bar_px) * scale, 0).round().astype(np.int32)
 
     def __call__(self, rgb: np.ndarray, i: int) -> np.ndarray:
         s = self.scale
@@ -47,13 +50,7 @@ class Annotator:
             if np.isfinite(pa).all() and np.isfinite(pb).all():
                 colour = (255, 255, 255) if a[0] == "l" else (255, 235, 59)
                 cv2.line(rgb, tuple(pa.astype(int)), tuple(pb.astype(int)), colour, thick, cv2.LINE_AA)
-        first = max(0, i + 1 - self.trail)
-        path = self.bar_px[first:i + 1] * s
-        for k in range(1, len(path)):
-            if np.isfinite(path[k - 1]).all() and np.isfinite(path[k]).all():
-                colour = PHASE_COLOURS.get(self.phase_names[first + k], (255, 255, 255))
-                cv2.line(rgb, tuple(path[k - 1].astype(int)), tuple(path[k].astype(int)), colour, thick + 1,
-                         cv2.LINE_AA)
+        self._draw_trail(rgb, max(0, i + 1 - self.trail), i, thick + 1)
         font = rgb.shape[0] / 900
         label = (self.phase_names[i] or "").replace("_", " ")
         speed = self.speed_mps[i]
@@ -66,6 +63,18 @@ class Annotator:
                         PHASE_COLOURS.get(self.phase_names[i], (255, 255, 255)) if k else (255, 255, 255),
                         thick, cv2.LINE_AA)
         return rgb
+
+    def _draw_trail(self, rgb, first: int, last: int, thick: int) -> None:
+        """Bar path from frame `first` to `last`, one polyline per run of one phase."""
+        start = first
+        for k in range(first + 1, last + 2):
+            if k <= last and self._bar_ok[k] and self.phase_names[k] == self.phase_names[start]:
+                continue
+            run = self._bar_pts[start:k][self._bar_ok[start:k]]
+            if len(run) > 1:
+                colour = PHASE_COLOURS.get(self.phase_names[start], (255, 255, 255))
+                cv2.polylines(rgb, [run], False, colour, thick, cv2.LINE_AA)
+            start = k - 1 if k <= last and self._bar_ok[k - 1] else k
 
 
 def render_video(frames, annotate: Annotator, size, fps: float, out_path: Path, phase_starts: dict,

@@ -33,6 +33,7 @@ class VideoInfo:
     frame_count: int
     out_width: int
     out_height: int
+    max_duration_s: float = float("inf")  # enforced while decoding too: some containers state none
 
     @property
     def downscaled(self) -> bool:
@@ -83,7 +84,7 @@ def probe(path, max_duration_s: float, max_long_side_px: int) -> VideoInfo:
         scale = min(1.0, max_long_side_px / max(upright))
         out_w, out_h = (int(round(upright[0] * scale / 2)) * 2, int(round(upright[1] * scale / 2)) * 2)
         frames = stream.frames or int(round(duration * fps))
-        return VideoInfo(cc.name, cc.width, cc.height, rotation, fps, duration, frames, out_w, out_h)
+        return VideoInfo(cc.name, cc.width, cc.height, rotation, fps, duration, frames, out_w, out_h, max_duration_s)
 
 
 def _duration_s(container, stream) -> float:
@@ -119,6 +120,9 @@ def frames(path, info: VideoInfo, warnings: list | None = None, step: int = 1) -
                 if t_s is None or t_s <= last_t:  # no time, or a repeated/out-of-order one
                     continue
                 last_t = t_s
+                if t_s > info.max_duration_s:
+                    raise VideoTooLong(f"The clip runs past the {info.max_duration_s:.0f} s limit. "
+                                       "Trim it to the lift and upload it again.")
                 if index % step:
                     index += 1
                     continue
