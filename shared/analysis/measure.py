@@ -22,7 +22,7 @@ DEFAULT_LIFTER_HEIGHT_M = 1.75
 DEFAULT_BODY_MASS_KG = 75.0
 STATURE_PER_LEG_AND_TRUNK = 0.779  # (shank + thigh + trunk) / standing height, Winter
 ANGLE_KEYS = {"ankle": "ank", "knee": "kne", "hip": "hip", "shoulder": "sho", "elbow": "elb"}
-_KEYS = {f"{s}{j}": LANDMARKS[f"{s}{'ank' if j == 'ank' else j}"] for s in SIDES for j in JOINTS}
+KEYPOINT_NAMES = [f"{s}{j}" for s in SIDES for j in JOINTS]
 
 
 def _px(lifter_px, name):
@@ -177,7 +177,7 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> di
         return sign * (xy[:, 0] - x0_px) / px_per_m, (floor_px - xy[:, 1]) / px_per_m
 
     keypoints = {}
-    for key in _KEYS:
+    for key in KEYPOINT_NAMES:
         x, v = to_m(_px(lifter_px, key))
         keypoints[key + "x"] = smooth_derivatives(t, x, cutoff_hz=KEYPOINT_CUTOFF_HZ)[0]
         keypoints[key + "v"] = smooth_derivatives(t, v, cutoff_hz=KEYPOINT_CUTOFF_HZ)[0]

@@ -65,10 +65,10 @@ def _liftoff(h, vy, rest):
     return int(below[-1] + 1) if len(below) else 0
 
 
-def _local_max_after(h, vy, start):
+def _local_max_after(vy, start):
     """First index after start where the bar stops rising."""
     i = _first(vy <= 0, start)
-    return (len(h) - 1) if i is None else i
+    return (len(vy) - 1) if i is None else i
 
 
 def _local_min_after(vy, start):
@@ -111,7 +111,7 @@ def find_phases(t, h, vy, knee, exercise: str) -> PhaseResult:
         return PhaseResult("no_lift", [Phase("setup", 0, n - 1, float(t[0]), float(t[-1]))], {})
     pull_end = min(n, _first(t >= t[liftoff] + 1.2) or n)
     vmax = liftoff + int(np.argmax(vy[liftoff:pull_end]))
-    apex = _local_max_after(h, vy, vmax)
+    apex = _local_max_after(vy, vmax)
     marks = {"liftoff": liftoff, "peak_bar_speed": vmax, "peak_bar_height": apex}
     knee_peak, rebend = _knee_landmarks(knee, liftoff, vmax)
     knee_peak = knee_peak if knee_peak is not None else liftoff + (vmax - liftoff) // 2
@@ -148,7 +148,7 @@ def _jerk(h, vy, t, standing, marks):
     bottom = _local_min_after(vy, dip + 1)
     stop = min(len(t), _first(t >= t[bottom] + 0.6) or len(t))
     drive = bottom + int(np.argmax(vy[bottom:stop]))
-    apex = _local_max_after(h, vy, drive)
+    apex = _local_max_after(vy, drive)
     lowest = _local_min_after(vy, apex)
     stand = _standing(vy, lowest) or len(t) - 1
     marks.update(jerk_dip=dip, jerk_dip_bottom=bottom, jerk_peak_bar_speed=drive,
