@@ -116,7 +116,7 @@ class _PlateTracking(threading.Thread):
         except BaseException as exc:
             self.error = exc
             while self.inbox.get() is not None:  # drain so the producer never blocks
-                pass
+                continue
 
 
 def measure(path, info: video.VideoInfo, options: AnalysisOptions, progress: ProgressFn, warnings: list):

@@ -8,6 +8,7 @@ the plate is still ~110 px across, and decoding, tracking and pose all get cheap
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
@@ -168,7 +169,5 @@ def prefetched(items: Iterable, depth: int = 4) -> Iterator:
     finally:
         stop.set()
         while thread.is_alive():  # unblock a producer waiting on a full queue
-            try:
+            with contextlib.suppress(queue.Empty):
                 q.get(timeout=0.05)
-            except queue.Empty:
-                pass
