@@ -66,23 +66,18 @@ def find_lifter_region(frames, detect, find_plate, width: int, height: int, seco
     `detect(rgb)` returns candidates (people, 33, 3); `find_plate(rgb, person)` returns a plate
     observation or None. Returns the whole frame when at most one person is in view: a
     crop only pays when it keeps someone else out, and MediaPipe tracks best on full frames."""
-    samples = []
+    candidates, plates = [], []
     for frame in frames:
         if frame.t_s > seconds:
             break
         people = detect(frame.rgb)
-        plate_at = [find_plate(frame.rgb, p) is not None for p in people]
-        samples.append((people, plate_at))
-    tracks = link_tracks([people for people, _ in samples])
+        found = next(filter(None, (find_plate(frame.rgb, p) for p in people)), None)
+        candidates.append(people)
+        plates.append((found.x_px, found.y_px) if found else (np.nan, np.nan))
+    tracks = link_tracks(candidates)
     if len(tracks) < 2:
         return 0, 0, width, height
-    plate_hits = np.zeros(len(tracks))
-    for i, (people, plate_at) in enumerate(samples):
-        for k, track in enumerate(tracks):
-            for person, hit in zip(people, plate_at):
-                if hit and np.array_equal(track[i], person, equal_nan=True):
-                    plate_hits[k] += 1
-    k = int(np.argmax(plate_hits)) if plate_hits.max() > 0 else choose_lifter(tracks)
+    k = choose_lifter(tracks, np.array(plates, dtype=float).reshape(-1, 2))
     if k is None:
         return 0, 0, width, height
     xy = tracks[k][..., :2].reshape(-1, 2)
