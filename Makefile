@@ -7,9 +7,12 @@ SAMPLE := tests/data/sample_snatch.mp4
 OUT ?= out
 ARGS ?=
 
-.PHONY: install run test test-fast bench sample models clean
+NODE_STAMP := infra/local/node_modules/.installed
 
-$(STAMP): requirements.txt requirements-nodeps.txt requirements-dev.txt
+.PHONY: install run run-engine test test-fast bench sample demo models clean
+
+$(STAMP): requirements.txt functions/requirements.txt requirements-nodeps.txt requirements-dev.txt
+	bash infra/local/check_sdk.sh
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
@@ -17,16 +20,26 @@ $(STAMP): requirements.txt requirements-nodeps.txt requirements-dev.txt
 	$(PY) -c "import mediapipe, av, cv2; print('engine deps ok: mediapipe', mediapipe.__version__, 'av', av.__version__, 'cv2', cv2.__version__)"
 	touch $(STAMP)
 
-install: $(STAMP)
+# The Firebase Auth emulator (npm firebase-tools, pinned by package-lock.json).
+$(NODE_STAMP): infra/local/package.json infra/local/package-lock.json
+	cd infra/local && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
 
-# Runs the engine on the bundled sample lift and prints the headline metrics.
-run: $(STAMP)
-	$(PY) -m shared.analysis $(SAMPLE) --exercise snatch --bar-mass 100 --body-mass 80 --lifter-height 1.75 --out $(OUT) $(ARGS)
+install: $(STAMP) $(NODE_STAMP)
 
-test: $(STAMP)
+# The main job: the local GCP stack, then the sample lift uploaded through the real API and
+# followed to `done`. ARGS=--once exits afterwards.
+run: install
+	$(PY) -m infra.local.walkthrough $(ARGS)
+
+# Only the engine, on the bundled sample lift.
+run-engine: $(STAMP)
+	$(PY) -m shared.analysis $(SAMPLE) --exercise snatch --bar-mass 100 --body-mass 80 --lifter-height 1.75 --out $(OUT)
+
+test: install
 	$(PY) -m pytest -q tests
 
-test-fast: $(STAMP)
+test-fast: install
 	$(PY) -m pytest -q tests -m "not slow"
 
 # Accuracy table over the generated clip set, then the speed and memory figures.
@@ -38,9 +51,13 @@ bench: $(STAMP)
 sample: $(STAMP)
 	$(PY) -m tests.synth.make_sample $(SAMPLE)
 
+# Re-run the real pipeline on the bundled demo video; demo=true serves its outputs.
+demo: $(STAMP)
+	$(PY) -m shared.demo build
+
 # Rebuild the offline MediaPipe pose bundles from npm @mediapipe/pose (needs npm and PyPI).
 models:
 	bash infra/models/build_pose_bundles.sh shared/analysis/models
 
 clean:
-	rm -rf $(VENV) $(OUT) .cache .pytest_cache
+	rm -rf $(VENV) $(OUT) .cache .pytest_cache infra/local/node_modules

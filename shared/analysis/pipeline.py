@@ -26,10 +26,10 @@ from shared.analysis.metrics import find_faults, lift_metrics
 from shared.analysis.phases import find_phases
 from shared.analysis.pose import PoseEstimator
 from shared.analysis.quality import assess
+from shared.lifts import EXERCISES
+from shared.lifts import JOINTS as ANGLE_CHOICES
 
 ENGINE_VERSION = "1.0.0"
-EXERCISES = ("snatch", "clean", "clean_and_jerk")
-ANGLE_CHOICES = ("ankle", "knee", "hip", "shoulder", "elbow")
 ProgressFn = Callable[[float, str], None]
 
 

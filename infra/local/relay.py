@@ -1,0 +1,90 @@
+"""Storage events, the way Eventarc delivers them.
+
+fake-gcs-server publishes each object finalize to a Pub/Sub emulator topic. The relay
+pulls those messages and POSTs each as a binary-mode CloudEvent
+(`google.cloud.storage.object.v1.finalized`, the object's metadata as data) to the
+function's event URL. A message is acknowledged only after a 2xx, so a failed delivery
+comes back: at least once, like Eventarc.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import urllib.error
+import urllib.request
+
+log = logging.getLogger("liftlab.relay")
+
+FINALIZED = "google.cloud.storage.object.v1.finalized"
+
+
+def _call(url: str, body: dict | None = None, method: str = "POST", headers: dict | None = None,
+          timeout: float = 30) -> tuple[int, bytes]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def cloud_event_headers(message: dict) -> dict:
+    attrs = message.get("attributes") or {}
+    return {
+        "ce-specversion": "1.0",
+        "ce-type": FINALIZED,
+        "ce-source": f"//storage.googleapis.com/projects/_/buckets/{attrs.get('bucketId', '')}",
+        "ce-subject": f"objects/{attrs.get('objectId', '')}",
+        "ce-id": str(message.get("messageId", "")),
+        "ce-time": message.get("publishTime", ""),
+    }
+
+
+class Relay:
+    def __init__(self, pubsub_host: str, project: str, subscription: str, target_url: str):
+        self.base = f"http://{pubsub_host}/v1/projects/{project}/subscriptions/{subscription}"
+        self.target_url = target_url
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.delivered = 0
+
+    def start(self) -> "Relay":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                status, body = _call(f"{self.base}:pull", {"maxMessages": 10, "returnImmediately": True})
+                received = json.loads(body or b"{}").get("receivedMessages", []) if status == 200 else []
+            except (OSError, ValueError):
+                received = []
+            for item in received:
+                self._deliver(item)
+            if not received:
+                self.stopping.wait(0.2)
+
+    def _deliver(self, item: dict) -> None:
+        message = item["message"]
+        if (message.get("attributes") or {}).get("eventType") != "OBJECT_FINALIZE":
+            _call(f"{self.base}:acknowledge", {"ackIds": [item["ackId"]]})
+            return
+        data = json.loads(base64.b64decode(message["data"]))
+        try:
+            status, _ = _call(self.target_url, data, headers=cloud_event_headers(message), timeout=60)
+        except OSError as exc:
+            log.warning("event %s not delivered (%s); it will be redelivered", message.get("messageId"), exc)
+            return
+        if 200 <= status < 300:
+            self.delivered += 1
+            _call(f"{self.base}:acknowledge", {"ackIds": [item["ackId"]]})
+        else:
+            log.warning("event %s answered %d; it will be redelivered", message.get("messageId"), status)

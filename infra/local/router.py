@@ -1,0 +1,68 @@
+"""Every function behind one local HTTP server, routed by `functions/routes.json`.
+
+HTTP routes are served at their API paths, as the API Gateway would route them. Event
+functions take CloudEvents at `/_events/{entry_point}`, where the relay posts them, as
+Eventarc would.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+
+import flask
+from cloudevents.http import from_http
+from werkzeug.serving import make_server
+
+from shared import routes
+
+log = logging.getLogger("liftlab.router")
+
+
+def create_app() -> flask.Flask:
+    functions = importlib.import_module("functions.main")
+    app = flask.Flask("liftlab-local-router")
+
+    for route in routes.http_routes():
+        target = getattr(functions, route.entry_point)
+        rule = route.path.replace("{", "<").replace("}", ">")
+        app.add_url_rule(rule, route.name, lambda target=target, **_: target(flask.request),
+                         methods=[route.method], strict_slashes=False)
+
+    events = {r.entry_point: getattr(functions, r.entry_point) for r in routes.routes() if r.trigger != "http"}
+
+    @app.post("/_events/<entry_point>")
+    def event(entry_point):
+        if entry_point not in events:
+            return {"error": f"no event function {entry_point}"}, 404
+        events[entry_point](from_http(dict(flask.request.headers), flask.request.get_data()))
+        return {"ok": True}
+
+    @app.errorhandler(404)
+    def not_found(_):
+        return {"error": f"no such path: {flask.request.path}"}, 404
+
+    @app.errorhandler(405)
+    def not_allowed(_):
+        return {"error": f"method {flask.request.method} not allowed"}, 405
+
+    return app
+
+
+class Router:
+    def __init__(self, host: str, port: int):
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no per-request access log
+        self.server = make_server(host, port, create_app(), threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.server.host}:{self.server.port}"
+
+    def start(self) -> "Router":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,91 @@
+"""Who is calling, and what they may do.
+
+Callers present `Authorization: Bearer <Firebase ID token>`. Roles come from custom
+claims: `role` is `admin` or `sub_admin`, and `org_id` scopes a sub_admin. The rules:
+- act for a user (create a session): the user themself, an admin, or a sub_admin of the
+  user's org;
+- read a session: the same three, about the session's owner;
+- analysis, summary and coaching need an active plan, unless the caller is an admin.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import firebase_admin
+from firebase_admin import auth as firebase_auth
+
+from shared.config import settings
+from shared.errors import Forbidden, PlanRequired, Unauthorized, Unavailable
+
+
+@dataclass(frozen=True)
+class Caller:
+    uid: str
+    role: str | None = None
+    org_id: str | None = None
+    claims: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def app():
+    try:
+        return firebase_admin.get_app()
+    except ValueError:
+        return firebase_admin.initialize_app(options={"projectId": settings().project})
+
+
+def bearer_token(header: str | None) -> str:
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("missing or malformed Authorization header; expected 'Bearer <Firebase ID token>'")
+    return token.strip()
+
+
+def verify(header: str | None, now: float | None = None) -> Caller:
+    """The caller behind an Authorization header, or Unauthorized.
+
+    The expiry is checked here as well as by the SDK, because the SDK skips it for the
+    Auth emulator's unsigned tokens."""
+    token = bearer_token(header)
+    try:
+        claims = firebase_auth.verify_id_token(token, app=app(), check_revoked=True)
+    except firebase_auth.ExpiredIdTokenError:
+        raise Unauthorized("token expired") from None
+    except firebase_auth.RevokedIdTokenError:
+        raise Unauthorized("token revoked") from None
+    except firebase_auth.UserDisabledError:
+        raise Unauthorized("user disabled") from None
+    except firebase_auth.CertificateFetchError:
+        raise Unavailable("cannot verify tokens right now; retry shortly") from None
+    except (firebase_auth.InvalidIdTokenError, ValueError):
+        raise Unauthorized("invalid token") from None
+    if float(claims.get("exp", 0)) <= (time.time() if now is None else now):
+        raise Unauthorized("token expired")
+    return Caller(uid=claims["uid"], role=claims.get("role"), org_id=claims.get("org_id"), claims=claims)
+
+
+def may_act_for(caller: Caller, user_id: str, user: dict | None) -> bool:
+    if caller.uid == user_id or caller.is_admin:
+        return True
+    return (caller.role == "sub_admin" and caller.org_id is not None and user is not None
+            and user.get("org_id") == caller.org_id)
+
+
+def require_act_for(caller: Caller, user_id: str, user: dict | None) -> None:
+    if not may_act_for(caller, user_id, user):
+        raise Forbidden("you may not act for this user")
+
+
+def require_plan(caller: Caller, user: dict | None, now: datetime | None = None) -> None:
+    """Analysis, summary and coaching need the owner's active plan (admins are exempt)."""
+    if caller.is_admin:
+        return
+    until = ((user or {}).get("plan") or {}).get("active_until")
+    now = now or datetime.now(timezone.utc)
+    if until is None or until < now:
+        raise PlanRequired("an active plan is required")

@@ -1,0 +1,75 @@
+"""Configuration, read from environment variables in this one place.
+
+Defaults serve the local stack (`infra/local/stack.py`). On GCP the deploy sets the real
+values. `check_environment()` makes production fail closed: on GCP (`K_SERVICE` or
+`CLOUD_RUN_JOB` set) any `*_EMULATOR_HOST` variable means unsigned tokens would be
+trusted, so the process refuses to start.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+EMULATOR_VARIABLES = ("FIRESTORE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST", "STORAGE_EMULATOR_HOST",
+                      "PUBSUB_EMULATOR_HOST")
+
+
+class UnsafeEnvironment(RuntimeError):
+    """Emulator variables on a GCP runtime: refuse to start."""
+
+
+def check_environment(env=os.environ) -> None:
+    on_gcp = [v for v in ("K_SERVICE", "CLOUD_RUN_JOB") if env.get(v)]
+    emulated = [v for v in EMULATOR_VARIABLES if env.get(v)]
+    if on_gcp and emulated:
+        raise UnsafeEnvironment(f"refusing to start: {', '.join(on_gcp)} says this is GCP, but "
+                                f"{', '.join(emulated)} points at an emulator (unsigned tokens)")
+
+
+def _int(env, name: str, default: int) -> int:
+    return int(env.get(name, default))
+
+
+@dataclass(frozen=True)
+class Settings:
+    project: str
+    bucket: str
+    region: str
+    tasks_backend: str  # local | cloud_tasks | run_job
+    dispatcher_url: str
+    tasks_queue: str
+    job_name: str
+    job_service_account: str
+    max_upload_bytes: int
+    max_video_duration_s: float
+    signed_url_ttl_s: int
+    default_sessions_per_month: int
+    job_max_attempts: int
+    job_lease_s: int
+    signing_key_file: str
+
+    @property
+    def emulated(self) -> bool:
+        return bool(os.environ.get("FIRESTORE_EMULATOR_HOST"))
+
+
+def settings(env=os.environ) -> Settings:
+    project = env.get("GOOGLE_CLOUD_PROJECT", "demo-liftlab")
+    return Settings(
+        project=project,
+        bucket=env.get("LIFTLAB_BUCKET", f"{project}-uploads"),
+        region=env.get("LIFTLAB_REGION", "europe-west4"),
+        tasks_backend=env.get("LIFTLAB_TASKS_BACKEND", "local"),
+        dispatcher_url=env.get("LIFTLAB_DISPATCHER_URL", "http://127.0.0.1:8790"),
+        tasks_queue=env.get("LIFTLAB_TASKS_QUEUE", "analysis"),
+        job_name=env.get("LIFTLAB_JOB_NAME", "liftlab-analysis"),
+        job_service_account=env.get("LIFTLAB_TASKS_SERVICE_ACCOUNT", ""),
+        # An HTTP function takes about 32 MiB per request; larger videos use the upload URL.
+        max_upload_bytes=_int(env, "LIFTLAB_MAX_UPLOAD_BYTES", 30 * 1024 * 1024),
+        max_video_duration_s=float(env.get("LIFTLAB_MAX_VIDEO_DURATION_S", 300)),
+        signed_url_ttl_s=_int(env, "LIFTLAB_SIGNED_URL_TTL_S", 3600),
+        default_sessions_per_month=_int(env, "LIFTLAB_DEFAULT_SESSIONS_PER_MONTH", 30),
+        job_max_attempts=_int(env, "LIFTLAB_JOB_MAX_ATTEMPTS", 3),
+        job_lease_s=_int(env, "LIFTLAB_JOB_LEASE_S", 120),
+        signing_key_file=env.get("LIFTLAB_SIGNING_KEY_FILE", ""),
+    )

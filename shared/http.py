@@ -1,0 +1,60 @@
+"""HTTP plumbing for the functions: the one place where errors become status codes.
+
+`@endpoint("get_session")` wraps a handler `(request, caller, **path_params) -> dict`:
+it checks the method and path against the route manifest, verifies the caller's token,
+and turns every `ServiceError` into its status with a JSON `{"error": ...}` body. Anything
+unexpected is logged with its trace and answered with a plain 500; no trace reaches the
+client.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+
+import flask
+
+from shared import auth, routes
+from shared.errors import BadRequest, NotFound, ServiceError
+
+log = logging.getLogger("liftlab.http")
+
+
+def json_response(body: dict, status: int = 200) -> flask.Response:
+    return flask.Response(json.dumps(body, ensure_ascii=False, allow_nan=False), status=status,
+                          mimetype="application/json")
+
+
+def endpoint(entry_point: str):
+    route = routes.by_entry_point(entry_point)
+
+    def wrap(handler):
+        @functools.wraps(handler)
+        def view(request: flask.Request) -> flask.Response:
+            try:
+                params = route.params(request.path)
+                if params is None:
+                    raise NotFound(f"no such path: {request.path}")
+                if request.method != route.method:
+                    return json_response({"error": f"method {request.method} not allowed; use {route.method}"}, 405)
+                caller = auth.verify(request.headers.get("Authorization"))
+                return json_response(handler(request, caller, **params))
+            except ServiceError as exc:
+                return json_response(exc.body(), exc.status)
+            except Exception:
+                log.exception("%s failed", entry_point)
+                return json_response({"error": "internal error"}, 500)
+
+        return view
+
+    return wrap
+
+
+def query_flag(request: flask.Request, name: str) -> bool:
+    """A boolean query parameter (`true`/`false`, `1`/`0`); BadRequest otherwise."""
+    raw = request.args.get(name)
+    if raw is None or raw.lower() in ("false", "0", ""):
+        return False
+    if raw.lower() in ("true", "1"):
+        return True
+    raise BadRequest(f"{name} must be true or false")

@@ -1,0 +1,183 @@
+"""Firestore adapter: users, sessions and their series chunks, event dedup, job leases.
+
+Every state change that can race (the monthly quota, queueing, the job lease, the final
+write) runs in a transaction, so duplicated events and retried jobs stay safe.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from google.api_core.exceptions import AlreadyExists
+from google.cloud import firestore
+
+from shared.config import settings
+from shared.errors import SessionLimitReached
+
+_client = None
+
+
+def client() -> firestore.Client:
+    global _client
+    if _client is None:
+        _client = firestore.Client(project=settings().project)
+    return _client
+
+
+@dataclass(frozen=True)
+class Lease:
+    """What `take_lease` found: `taken` (work on it), or why not."""
+
+    outcome: str  # taken | held | finished | missing | exhausted
+    session: dict | None = None
+
+
+class Repository:
+    def __init__(self, db: firestore.Client | None = None):
+        self.db = db or client()
+
+    # ---- reads
+    def user(self, uid: str) -> dict | None:
+        snap = self.db.collection("users").document(uid).get()
+        return snap.to_dict() if snap.exists else None
+
+    def session(self, session_id: str) -> dict | None:
+        snap = self._session(session_id).get()
+        return {"id": snap.id, **snap.to_dict()} if snap.exists else None
+
+    def series_chunks(self, session_id: str) -> list[dict]:
+        return [s.to_dict() for s in self._session(session_id).collection("series").stream()]
+
+    def _session(self, session_id: str):
+        return self.db.collection("sessions").document(session_id)
+
+    # ---- session creation, under the monthly quota
+    def create_session(self, session_id: str, doc: dict, limit: int, now: datetime) -> None:
+        """Create the session and count it against its user's month; SessionLimitReached
+        when the month is full."""
+        usage = self.db.collection("users").document(doc["user_id"]).collection("usage").document(now.strftime("%Y-%m"))
+        ref = self._session(session_id)
+
+        @firestore.transactional
+        def create(tx):
+            snap = usage.get(transaction=tx)
+            used = (snap.to_dict() or {}).get("sessions", 0) if snap.exists else 0
+            if used >= limit:
+                raise SessionLimitReached(limit)
+            tx.set(usage, {"sessions": used + 1, "updated_at": firestore.SERVER_TIMESTAMP}, merge=True)
+            tx.create(ref, doc)
+
+        create(self.db.transaction())
+
+    def update_session(self, session_id: str, fields: dict) -> None:
+        self._session(session_id).update(fields)
+
+    # ---- storage events
+    def claim_event(self, key: str, ttl_days: int = 7) -> bool:
+        """True the first time `key` is seen; False for a duplicate delivery."""
+        expires = datetime.now(timezone.utc) + timedelta(days=ttl_days)
+        try:
+            self.db.collection("processed_events").document(key).create(
+                {"received_at": firestore.SERVER_TIMESTAMP, "expire_at": expires})
+        except AlreadyExists:
+            return False
+        return True
+
+    def release_event(self, key: str) -> None:
+        """Forget a claimed event whose handling failed, so its redelivery is handled."""
+        self.db.collection("processed_events").document(key).delete()
+
+    def queue_session(self, session_id: str, video: dict) -> str:
+        """uploading -> queued, once. Returns the status found, so the caller knows
+        whether to start the job (`uploading`) or not (anything else)."""
+        ref = self._session(session_id)
+
+        @firestore.transactional
+        def queue(tx):
+            snap = ref.get(transaction=tx)
+            if not snap.exists:
+                return "missing"
+            status = snap.get("status")
+            if status == "uploading":
+                tx.update(ref, {"status": "queued", "progress": 0, "stage": "queued",
+                                "video": {**(snap.to_dict().get("video") or {}), **video},
+                                "queued_at": firestore.SERVER_TIMESTAMP})
+            return status
+
+        return queue(self.db.transaction())
+
+    # ---- the analysis job
+    def take_lease(self, session_id: str, owner: str, lease_s: int, max_attempts: int) -> Lease:
+        """Take the session for `owner` unless it is finished or another live runner holds
+        it. A retry of the same execution (same `owner`) takes over its own lease."""
+        ref = self._session(session_id)
+
+        @firestore.transactional
+        def take(tx):
+            snap = ref.get(transaction=tx)
+            if not snap.exists:
+                return Lease("missing")
+            doc = {"id": snap.id, **snap.to_dict()}
+            if doc["status"] in ("done", "failed"):
+                return Lease("finished", doc)
+            lease = doc.get("lease") or {}
+            if doc["status"] == "processing" and lease.get("owner") != owner and lease.get("until", 0) > time.time():
+                return Lease("held", doc)
+            attempts = doc.get("attempts", 0) + 1
+            if attempts > max_attempts:
+                tx.update(ref, {"status": "failed", "lease": firestore.DELETE_FIELD,
+                                "error": {"code": "retries_exhausted",
+                                          "message": f"analysis did not finish after {max_attempts} attempts"}})
+                return Lease("exhausted", doc)
+            tx.update(ref, {"status": "processing", "progress": 0, "stage": "starting", "attempts": attempts,
+                            "lease": {"owner": owner, "until": time.time() + lease_s},
+                            "started_at": firestore.SERVER_TIMESTAMP})
+            return Lease("taken", doc)
+
+        return take(self.db.transaction())
+
+    def report_progress(self, session_id: str, owner: str, pct: float, stage: str, lease_s: int) -> None:
+        """Progress doubles as the lease heartbeat."""
+        self._session(session_id).update({"progress": round(pct, 1), "stage": stage,
+                                          "lease": {"owner": owner, "until": time.time() + lease_s}})
+
+    def write_results(self, session_id: str, owner: str, fields: dict, chunks: list[dict]) -> bool:
+        """Series chunks, then the session fields and `done`, only while `owner` holds the
+        lease. Chunk writes are idempotent (same ids, whole documents)."""
+        ref = self._session(session_id)
+        series = ref.collection("series")
+        batch = self.db.batch()
+        for chunk in chunks:
+            batch.set(series.document(f"{chunk['index']:04d}"), chunk)
+        batch.commit()
+        for stale in series.where(filter=firestore.FieldFilter("index", ">=", len(chunks))).stream():
+            stale.reference.delete()
+
+        @firestore.transactional
+        def finish(tx):
+            snap = ref.get(transaction=tx)
+            if not snap.exists or (snap.to_dict().get("lease") or {}).get("owner") != owner:
+                return False
+            tx.update(ref, {**fields, "status": "done", "progress": 100, "stage": "done",
+                            "series_chunks": len(chunks), "error": firestore.DELETE_FIELD,
+                            "lease": firestore.DELETE_FIELD, "finished_at": firestore.SERVER_TIMESTAMP})
+            return True
+
+        return finish(self.db.transaction())
+
+    def fail(self, session_id: str, owner: str | None, code: str, message: str) -> None:
+        """Mark the session failed with a reason (only while `owner` holds it, if given)."""
+        ref = self._session(session_id)
+
+        @firestore.transactional
+        def fail(tx):
+            snap = ref.get(transaction=tx)
+            if not snap.exists:
+                return
+            if owner is not None and (snap.to_dict().get("lease") or {}).get("owner") != owner:
+                return
+            tx.update(ref, {"status": "failed", "error": {"code": code, "message": message},
+                            "lease": firestore.DELETE_FIELD, "finished_at": firestore.SERVER_TIMESTAMP})
+
+        fail(self.db.transaction())

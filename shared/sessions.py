@@ -1,0 +1,274 @@
+"""Session rules: creating a session from an upload, queueing it when the video lands,
+and the session details payload.
+
+Status: uploading -> queued -> processing -> done | failed. The upload's storage event
+moves `uploading` to `queued` and starts the job, exactly once per object generation.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+import uuid
+from datetime import datetime, timezone
+from typing import BinaryIO, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from shared import auth, results, tasks
+from shared.config import settings
+from shared.errors import BadRequest, NotFound, SessionNotFound, Unavailable
+from shared.lifts import EXERCISE_TITLES, EXERCISES, JOINTS
+from shared.repository import Repository
+from shared.storage import Storage, parse_video_path, video_path
+from shared.video_probe import VideoProbe, probe
+
+log = logging.getLogger("liftlab.sessions")
+
+ACTIVITY = "Weightlifting"
+DEMO_SESSION_ID = "demo-snatch"
+LB_PER_KG = 2.20462
+DEFAULT_BAR_KG, DEFAULT_BAR_LB = 100.0, 220.0
+MAX_TITLE_CHARS = 120
+USER_ID = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
+CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime"}
+
+
+# ---- form fields: each error names its field
+def _user_id(form: Mapping) -> str:
+    user_id = (form.get("user_id") or "").strip()
+    if not user_id:
+        raise BadRequest("user_id is required")
+    if not USER_ID.match(user_id):
+        raise BadRequest("user_id is not a valid user id")
+    return user_id
+
+
+def _exercise(form: Mapping) -> str:
+    exercise = (form.get("exercise_name") or "").strip().lower()
+    if not exercise:
+        raise BadRequest(f"exercise_name is required: one of {', '.join(EXERCISES)}")
+    if exercise not in EXERCISES:
+        raise BadRequest(f"exercise_name must be one of {', '.join(EXERCISES)}")
+    return exercise
+
+
+def _barbell_mass_kg(form: Mapping, imperial: bool) -> float:
+    """kg; the form's number is in the user's units (lb for imperial users)."""
+    raw = (form.get("barbell_mass") or "").strip()
+    if not raw:
+        return DEFAULT_BAR_LB / LB_PER_KG if imperial else DEFAULT_BAR_KG
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadRequest("barbell_mass must be a number") from None
+    if not math.isfinite(value) or not 0 < value <= (1000 if imperial else 500):
+        raise BadRequest(f"barbell_mass must be between 0 and {1000 if imperial else 500} {'lb' if imperial else 'kg'}")
+    return value / LB_PER_KG if imperial else value
+
+
+def _joints(form: Mapping) -> list[str]:
+    raw = (form.get("body_joint_angles") or "").strip()
+    if not raw:
+        return ["all"]
+    joints = [j.strip().lower() for j in raw.split(",") if j.strip()]
+    bad = [j for j in joints if j not in JOINTS + ("all",)]
+    if bad or not joints:
+        raise BadRequest(f"body_joint_angles: unknown joint(s) {', '.join(bad) or raw!r}; "
+                         f"choose from {', '.join(JOINTS)}")
+    return ["all"] if "all" in joints else sorted(set(joints), key=JOINTS.index)
+
+
+def _fields(form: Mapping) -> tuple[str, str, list[str]]:
+    return _user_id(form), _exercise(form), _joints(form)
+
+
+def _title(form: Mapping, exercise: str, now_local: datetime) -> str:
+    title = (form.get("session_name") or "").strip()
+    if len(title) > MAX_TITLE_CHARS:
+        raise BadRequest(f"session_name is longer than {MAX_TITLE_CHARS} characters")
+    return title or f"{EXERCISE_TITLES[exercise]} · {now_local:%d/%m/%Y}"
+
+
+def user_zone(user: dict | None) -> ZoneInfo:
+    try:
+        return ZoneInfo((user or {}).get("timezone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _file_size(stream: BinaryIO) -> int:
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def _session_id(caller: auth.Caller, idempotency_key: str | None) -> str:
+    """A retried POST with the same Idempotency-Key maps to the same session."""
+    if idempotency_key:
+        return hashlib.sha256(f"{caller.uid}:{idempotency_key}".encode()).hexdigest()[:24]
+    return uuid.uuid4().hex[:24]
+
+
+class Sessions:
+    def __init__(self, repo: Repository | None = None, store: Storage | None = None):
+        self.repo = repo or Repository()
+        self.store = store or Storage()
+
+    # ---- creating
+    def _new_session(self, caller: auth.Caller, form: Mapping, idempotency_key: str | None,
+                     video: dict) -> tuple[dict, bool]:
+        """Check access, then create the session under the quota. Returns (session,
+        created); a repeated idempotent request returns the first one."""
+        user_id, exercise, joints = _fields(form)
+        if user_id != caller.uid and not caller.is_admin and caller.role != "sub_admin":
+            raise auth.Forbidden("you may not create sessions for another user")
+        user = self.repo.user(user_id)
+        auth.require_act_for(caller, user_id, user)
+        if user is None:
+            raise BadRequest("user_id: no such user")
+        mass_kg = _barbell_mass_kg(form, (user.get("units") or "metric") == "imperial")
+        now = datetime.now(timezone.utc)
+        title = _title(form, exercise, now.astimezone(user_zone(user)))
+        session_id = _session_id(caller, idempotency_key)
+        existing = self.repo.session(session_id)
+        if existing:
+            return existing, False
+        doc = {"user_id": user_id, "created_by": caller.uid, "activity": ACTIVITY, "exercise": exercise,
+               "title": title, "barbell_mass_kg": round(mass_kg, 2), "joints": joints, "status": "uploading",
+               "progress": 0, "stage": "uploading", "created_at": now, "video": video}
+        plan = user.get("plan") or {}
+        limit = int(plan.get("max_sessions_per_month") or settings().default_sessions_per_month)
+        self.repo.create_session(session_id, doc, limit, now)
+        return {"id": session_id, **doc}, True
+
+    def create(self, caller: auth.Caller, form: Mapping, video_file, idempotency_key: str | None = None) -> dict:
+        """POST /weightlifting/sessions/: validate everything (the video is sniffed and
+        probed), create the session, then stream the video to Storage."""
+        s = settings()
+        _fields(form)
+        if video_file is None or not getattr(video_file, "filename", None):
+            raise BadRequest("video is required (a file field)")
+        size = _file_size(video_file.stream)
+        if size == 0:
+            raise BadRequest("video is empty")
+        if size > s.max_upload_bytes:
+            raise BadRequest(f"video is larger than {s.max_upload_bytes // 2**20} MB; "
+                             "use POST /weightlifting/sessions/upload-url/ for large files")
+        found: VideoProbe = probe(video_file.stream, s.max_video_duration_s)
+        video = {"size": size, "content_type": CONTENT_TYPES[found.container], "duration_s": found.duration_s,
+                 "width": found.width, "height": found.height, "filename": video_file.filename[:200]}
+        session, created = self._new_session(caller, form, idempotency_key, video)
+        if created:
+            path = video_path(session["user_id"], session["id"], found.extension)
+            self.repo.update_session(session["id"], {"video.path": path})
+            try:
+                self.store.upload_file(path, video_file.stream, video["content_type"],
+                                       metadata={"session_id": session["id"]})
+            except Exception as exc:
+                log.exception("upload of %s failed", session["id"])
+                self.repo.fail(session["id"], None, "upload_failed", "the video could not be stored; upload it again")
+                raise Unavailable("the video could not be stored; retry the upload") from exc
+        return {"session_id": session["id"], "title": session["title"]}
+
+    def create_upload_url(self, caller: auth.Caller, form: Mapping, idempotency_key: str | None = None) -> dict:
+        """For videos too large for an HTTP function: create the session and hand back a
+        resumable upload URL for the same Storage path; the same event flow follows."""
+        s = settings()
+        _fields(form)
+        content_type = (form.get("content_type") or "").strip().lower()
+        extension = {v: k for k, v in CONTENT_TYPES.items()}.get(content_type)
+        if extension is None:
+            raise BadRequest(f"content_type must be one of {', '.join(CONTENT_TYPES.values())}")
+        try:
+            size = int(form.get("size_bytes") or "")
+        except ValueError:
+            raise BadRequest("size_bytes must be the video's size in bytes") from None
+        if not 0 < size <= 50 * s.max_upload_bytes:
+            raise BadRequest(f"size_bytes must be between 1 and {50 * s.max_upload_bytes}")
+        session, _ = self._new_session(caller, form, idempotency_key, {"size": size, "content_type": content_type})
+        path = video_path(session["user_id"], session["id"], extension)
+        self.repo.update_session(session["id"], {"video.path": path})
+        url = self.store.resumable_upload_url(path, content_type, size, {"session_id": session["id"]})
+        return {"session_id": session["id"], "title": session["title"], "upload_url": url, "method": "PUT",
+                "headers": {"Content-Type": content_type}}
+
+    # ---- the storage event
+    def on_video_uploaded(self, data: dict) -> str:
+        """Idempotent: one analysis per object generation, however often the event comes."""
+        name, bucket = data.get("name") or "", data.get("bucket") or ""
+        parsed = parse_video_path(name)
+        if parsed is None:
+            return "ignored: not an upload"
+        _, session_id = parsed
+        key = hashlib.sha256(f"{bucket}/{name}#{data.get('generation')}".encode()).hexdigest()
+        if not self.repo.claim_event(key):
+            return "duplicate"
+        try:
+            status = self.repo.queue_session(session_id, {"path": name, "generation": str(data.get("generation")),
+                                                          "size": int(data.get("size") or 0)})
+            if status not in ("uploading", "queued"):
+                return f"ignored: session is {status}"
+            tasks.enqueue_analysis(session_id)
+            return "queued"
+        except Exception:
+            self.repo.release_event(key)  # let the redelivery try again
+            raise
+
+    # ---- reading
+    def readable(self, caller: auth.Caller, session_id: str) -> tuple[dict, dict | None]:
+        """The session and its owner, if the caller may read it."""
+        session = self.repo.session(session_id)
+        if session is None or session.get("activity") != ACTIVITY:
+            raise SessionNotFound(session_id)
+        owner = self.repo.user(session["user_id"])
+        if not auth.may_act_for(caller, session["user_id"], owner):
+            raise auth.Forbidden("you may not read this session")
+        return session, owner
+
+    def details(self, caller: auth.Caller, session_id: str, demo: bool = False) -> dict:
+        session, owner = self.demo() if demo else self.readable(caller, session_id)
+        return self.details_payload(session, owner)
+
+    def demo(self) -> tuple[dict, dict | None]:
+        """The demo session: made by the real pipeline from the bundled demo video
+        (`shared.demo`), readable by any signed-in caller."""
+        session = self.repo.session(DEMO_SESSION_ID)
+        if session is None or session.get("status") != "done":
+            raise NotFound("the demo session is not installed")
+        return session, self.repo.user(session["user_id"])
+
+    def details_payload(self, session: dict, owner: dict | None) -> dict:
+        created = session["created_at"].astimezone(user_zone(owner))
+        payload = {
+            "session_id": session["id"], "title": session["title"], "exercise": session["exercise"],
+            "activity": session["activity"], "user_name": (owner or {}).get("display_name", ""),
+            "created_at": {"date": created.strftime("%d/%m/%Y"), "time": created.strftime("%I:%M %p")},
+            "status": session["status"], "progress": session.get("progress", 0),
+            "video_url": self.store.signed_url((session.get("video") or {}).get("path")),
+            "analyzed_video_url": None, "metrics": {}, "angles": {}, "report_metrics": {}, "all_timestamps": [],
+        }
+        if session["status"] != "done":
+            payload["stage"] = session.get("stage")
+            if session.get("error"):
+                payload["error"] = session["error"]
+            return payload
+        series = results.join_chunks(self.repo.series_chunks(session["id"]))
+        payload.update({
+            "analyzed_video_url": self.store.signed_url(session.get("analyzed_video_path")),
+            "metrics": {k: v for k, v in session["metrics"].items() if isinstance(v, (int, float)) and v is not None},
+            "angles": series.get("angles", {}),
+            "report_metrics": report_metrics(series),
+            "all_timestamps": series.get("timestamps_s", []),
+            "phases": session.get("phases", []),
+        })
+        return payload
+
+
+def report_metrics(series: dict) -> dict:
+    """Per-frame report series, SI units: m/s, m, W, N."""
+    bar, body = series.get("bar", {}), series.get("body", {})
+    return {"barbell_velocity": bar.get("speed_mps", []), "bar_height": bar.get("height_m", []),
+            "power_output": bar.get("power_W", []), "ground_reaction_force": body.get("grf_N", []),
+            "hip_height": body.get("hip_height_m", []), "shoulder_height": body.get("shoulder_height_m", [])}

@@ -1,0 +1,91 @@
+"""Cloud Storage adapter: object paths, uploads, downloads and signed URLs.
+
+Layout: `videos/{user_id}/{session_id}/original.<ext>` (the upload; its finalize event
+starts the analysis) and `results/{user_id}/{session_id}/...` (what the job writes).
+
+Signed URLs: on GCP the function's own service account signs through IAM (it needs
+`iam.serviceAccountTokenCreator` on itself); locally the stack generates a throwaway
+service-account key, since the emulator's anonymous credentials cannot sign.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import google.auth
+from google.auth.credentials import AnonymousCredentials
+from google.auth.transport.requests import Request
+from google.cloud import storage
+from google.oauth2 import service_account
+
+from shared.config import settings
+
+_client = None
+
+
+def client() -> storage.Client:
+    global _client
+    if _client is None:
+        if os.environ.get("STORAGE_EMULATOR_HOST"):
+            _client = storage.Client(project=settings().project, credentials=AnonymousCredentials())
+        else:
+            _client = storage.Client(project=settings().project)
+    return _client
+
+
+def video_path(user_id: str, session_id: str, extension: str) -> str:
+    return f"videos/{user_id}/{session_id}/original.{extension}"
+
+
+def results_prefix(user_id: str, session_id: str) -> str:
+    return f"results/{user_id}/{session_id}/"
+
+
+def parse_video_path(name: str) -> tuple[str, str] | None:
+    """(user_id, session_id) for an upload path, else None."""
+    parts = name.split("/")
+    if len(parts) != 4 or parts[0] != "videos" or not parts[3].startswith("original."):
+        return None
+    return parts[1], parts[2]
+
+
+class Storage:
+    def __init__(self, bucket: str | None = None, gcs: storage.Client | None = None):
+        self.gcs = gcs or client()
+        self.bucket = self.gcs.bucket(bucket or settings().bucket)
+
+    def upload_file(self, path: str, fileobj, content_type: str, metadata: dict | None = None) -> int:
+        """Upload from an open file; returns the object's generation."""
+        blob = self.bucket.blob(path)
+        blob.metadata = metadata
+        fileobj.seek(0)
+        blob.upload_from_file(fileobj, content_type=content_type, rewind=True)
+        return blob.generation
+
+    def upload_path(self, path: str, local_path: str, content_type: str) -> None:
+        self.bucket.blob(path).upload_from_filename(local_path, content_type=content_type)
+
+    def download(self, path: str, local_path: str) -> None:
+        self.bucket.blob(path).download_to_filename(local_path)
+
+    def resumable_upload_url(self, path: str, content_type: str, size: int, metadata: dict) -> str:
+        """A resumable upload session for a client to PUT the bytes to, no token needed."""
+        blob = self.bucket.blob(path)
+        blob.metadata = metadata
+        return blob.create_resumable_upload_session(content_type=content_type, size=size)
+
+    def signed_url(self, path: str | None, ttl_s: int | None = None) -> str | None:
+        if not path:
+            return None
+        blob = self.bucket.blob(path)
+        expiration = timedelta(seconds=ttl_s or settings().signed_url_ttl_s)
+        emulator = os.environ.get("STORAGE_EMULATOR_HOST")
+        if emulator:
+            creds = service_account.Credentials.from_service_account_file(settings().signing_key_file)
+            return blob.generate_signed_url(version="v4", expiration=expiration, credentials=creds,
+                                            api_access_endpoint=emulator)
+        creds, _ = google.auth.default()
+        creds.refresh(Request())
+        return blob.generate_signed_url(version="v4", expiration=expiration,
+                                        service_account_email=creds.service_account_email,
+                                        access_token=creds.token)
