@@ -16,13 +16,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
-
-import av
 
 from shared.analysis import AnalysisOptions, analyze, video
 from shared.analysis.pose import PoseEstimator
-from tests.synth.clips import CACHE, clip
+from tests.synth.clips import clip, long_clip
 from tests.synth.render import ClipSpec
 
 SPEED_CLIP = ClipSpec("speed_snatch_1080p30", "snatch", 30, 1920, 1080, "right", seed=11)
@@ -44,32 +41,6 @@ def e2e_s(path, exercise: str, model: str = "full") -> float:
         t0 = time.perf_counter()
         analyze(path, AnalysisOptions(exercise=exercise, out_dir=out, pose_model=model))
         return time.perf_counter() - t0
-
-
-def long_clip(source: Path, seconds: float) -> Path:
-    """A clip of `seconds` made by repeating a rendered lift, streamed (never all in memory)."""
-    target = CACHE / f"long_{seconds:.0f}s_{source.stem}.mp4"
-    if target.exists():
-        return target
-    tmp = target.with_name("tmp-" + target.name)
-    with av.open(str(tmp), "w") as out:
-        stream = out.add_stream("libx264", rate=30)
-        stream.width, stream.height, stream.pix_fmt = 1920, 1080, "yuv420p"
-        stream.options = {"preset": "veryfast", "crf": "23"}
-        n = 0
-        while n < seconds * 30:
-            with av.open(str(source)) as src:
-                for frame in src.decode(video=0):
-                    for packet in stream.encode(av.VideoFrame.from_ndarray(frame.to_ndarray(format="rgb24"),
-                                                                           format="rgb24")):
-                        out.mux(packet)
-                    n += 1
-                    if n >= seconds * 30:
-                        break
-        for packet in stream.encode():
-            out.mux(packet)
-    tmp.replace(target)
-    return target
 
 
 def child_peak_rss_mb(path) -> tuple:

@@ -74,8 +74,8 @@ def _joints(form: Mapping) -> list[str]:
     joints = [j.strip().lower() for j in raw.split(",") if j.strip()]
     bad = [j for j in joints if j not in JOINTS + ("all",)]
     if bad or not joints:
-        raise BadRequest(f"body_joint_angles: unknown joint(s) {', '.join(bad) or raw!r}; "
-                         f"choose from {', '.join(JOINTS)}")
+        unknown = ", ".join(bad) if bad else repr(raw)
+        raise BadRequest(f"body_joint_angles: unknown joint(s) {unknown}; choose from {', '.join(JOINTS)}")
     return ["all"] if "all" in joints else sorted(set(joints), key=JOINTS.index)
 
 

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class Task:
     name: str
     args: list
-    state: str = "pending"  # pending | running | retrying | succeeded | failed
+    state: str = "pending"  # pending | running | retrying | succeeded | failed | cancelled
     attempts: int = 0
     pid: int | None = None
     exit_codes: list = field(default_factory=list)
@@ -77,13 +77,26 @@ class Dispatcher:
         self.pending.put(name)
         return True
 
+    def clear(self) -> None:
+        """Drop every task and kill running jobs (between tests)."""
+        with self.lock:
+            for task in self.tasks.values():
+                task.state = "cancelled"
+            procs = list(self.running.values())
+            self.tasks.clear()
+        for proc in procs:
+            proc.kill()
+
     def idle(self) -> bool:
         with self.lock:
             return all(t.state in ("succeeded", "failed") for t in self.tasks.values())
 
     def _work(self) -> None:
         while (name := self.pending.get()) is not None:
-            task = self.tasks[name]
+            with self.lock:
+                task = self.tasks.get(name)
+            if task is None or task.state == "cancelled":
+                continue
             task.attempts += 1
             task.state = "running"
             env = {**self.env, "CLOUD_RUN_EXECUTION": name, "CLOUD_RUN_TASK_ATTEMPT": str(task.attempts - 1)}
@@ -101,6 +114,8 @@ class Dispatcher:
                 self.running.pop(name, None)
                 task.pid = None
                 task.exit_codes.append(code)
+            if task.state == "cancelled":
+                continue
             if code == 0:
                 task.state = "succeeded"
             elif task.attempts >= self.max_attempts or self.stopping.is_set():

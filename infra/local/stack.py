@@ -274,8 +274,13 @@ class Stack:
 
     # ---- test helpers
     def reset(self) -> None:
-        """Empty Firestore and the Auth emulator's accounts."""
+        """Cancel running jobs, and empty Firestore, Storage and the Auth emulator's accounts."""
+        from shared.storage import Storage
+
         p = self.ports
+        self.dispatcher.clear()
+        for blob in Storage().bucket.list_blobs():
+            blob.delete()
         _http(f"http://127.0.0.1:{p.firestore}/emulator/v1/projects/{PROJECT}/databases/(default)/documents", "DELETE")
         _http(f"http://127.0.0.1:{p.auth}/emulator/v1/projects/{PROJECT}/accounts", "DELETE")
 

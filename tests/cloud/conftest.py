@@ -1,0 +1,123 @@
+"""The local stack for the cloud tests: started once per test session by the same script
+as `make run` (on free ports), emptied before each test, stopped at the end."""
+from __future__ import annotations
+
+import base64
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import requests
+
+from infra.local.accounts import create_user, id_token
+from infra.local.relay import cloud_event_headers
+from infra.local.stack import BUCKET, Ports, Stack
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "tests" / "data" / "sample_snatch.mp4"
+
+
+@pytest.fixture(scope="session")
+def stack():
+    with Stack(Ports.free(), job_backoff_s=0.3) as running:
+        yield running
+
+
+@pytest.fixture
+def clean_stack(stack):
+    stack.reset()
+    return stack
+
+
+class Api:
+    """The HTTP API as a client app sees it."""
+
+    def __init__(self, stack: Stack):
+        self.url, self.stack = stack.api_url, stack
+
+    def request(self, method: str, path: str, token: str | None = None, **kw) -> requests.Response:
+        headers = kw.pop("headers", {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.request(method, self.url + path, headers=headers, timeout=120, **kw)
+
+    def upload(self, token: str | None, video: Path | bytes | None = SAMPLE, filename: str = "lift.mp4",
+               **fields) -> requests.Response:
+        data = {"exercise_name": "snatch", **fields}
+        data = {k: v for k, v in data.items() if v is not None}
+        files = None
+        if video is not None:
+            content = video.read_bytes() if isinstance(video, Path) else video
+            files = {"video": (filename, content, "video/mp4")}
+        return self.request("POST", "/weightlifting/sessions/", token, data=data, files=files)
+
+    def session(self, session_id: str, token: str, **params) -> requests.Response:
+        return self.request("GET", f"/weightlifting/sessions/{session_id}/", token, params=params)
+
+    def wait(self, session_id: str, token: str, until=("done", "failed"), timeout_s: float = 240) -> dict:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            details = self.session(session_id, token).json()
+            if details.get("status") in until:
+                return details
+            time.sleep(0.3)
+        raise AssertionError(f"session {session_id} never reached {until}: {details}")
+
+
+@pytest.fixture
+def api(clean_stack) -> Api:
+    return Api(clean_stack)
+
+
+class People:
+    """admin; coach (sub_admin of club-a); rival_coach (sub_admin of club-b); lifter and
+    teammate (club-a, with plans); outsider (no org)."""
+
+    def __init__(self):
+        create_user("admin", role="admin")
+        create_user("coach", role="sub_admin", org_id="club-a")
+        create_user("rival-coach", role="sub_admin", org_id="club-b")
+        create_user("lifter", org_id="club-a", profile={"weight_kg": 80.0, "height_cm": 175.0, "age": 26,
+                                                        "timezone": "Asia/Tokyo", "display_name": "Lena Lifter"})
+        create_user("teammate", org_id="club-a")
+        create_user("outsider")
+        self._tokens: dict[str, str] = {}
+
+    def token(self, uid: str) -> str:
+        if uid not in self._tokens:
+            self._tokens[uid] = id_token(uid)
+        return self._tokens[uid]
+
+
+@pytest.fixture
+def people(clean_stack) -> People:
+    return People()
+
+
+def forged_token(real_token: str, **claims) -> str:
+    """The Auth emulator's tokens are unsigned (alg none): change claims and re-encode."""
+    header, payload, _ = real_token.split(".")
+    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    data.update(claims)
+    encoded = base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+    return f"{header}.{encoded}."
+
+
+def new_session(user_id: str, status: str = "uploading") -> dict:
+    """A session document as the upload endpoint writes it."""
+    return {"user_id": user_id, "created_by": user_id, "activity": "Weightlifting", "exercise": "snatch",
+            "title": "Test", "barbell_mass_kg": 100.0, "joints": ["all"], "status": status, "progress": 0,
+            "created_at": datetime.now(timezone.utc), "video": {}}
+
+
+def deliver(stack: Stack, name: str, generation: int, bucket: str = BUCKET) -> int:
+    """POST one storage-finalize CloudEvent to the function, exactly as the relay does."""
+    message = {"messageId": f"m-{generation}-{time.monotonic_ns()}", "publishTime": "2026-11-28T12:00:00Z",
+               "attributes": {"bucketId": bucket, "objectId": name, "eventType": "OBJECT_FINALIZE"}}
+    data = {"bucket": bucket, "name": name, "generation": str(generation), "size": "1000",
+            "contentType": "video/mp4"}
+    r = requests.post(f"{stack.api_url}/_events/on_video_uploaded", json=data, headers=cloud_event_headers(message),
+                      timeout=30)
+    return r.status_code

@@ -1,0 +1,56 @@
+"""on_video_uploaded: at-least-once delivery, exactly one analysis."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from shared.repository import client
+from tests.cloud.conftest import deliver, new_session
+
+
+def tasks(stack) -> list:
+    return [t for t in stack.dispatcher.tasks.values()]
+
+
+def put_session(session_id: str, status: str = "uploading") -> None:
+    client().collection("sessions").document(session_id).set(new_session("lifter", status))
+
+
+def status(session_id: str) -> str:
+    return client().collection("sessions").document(session_id).get().get("status")
+
+
+def test_the_same_event_delivered_five_times_at_once_starts_one_analysis(clean_stack):
+    put_session("s1")
+    name = "videos/lifter/s1/original.mp4"
+    with ThreadPoolExecutor(5) as pool:
+        codes = list(pool.map(lambda _: deliver(clean_stack, name, generation=7), range(5)))
+    assert codes == [200] * 5
+    assert [t.name for t in tasks(clean_stack)] == ["analyze-s1"]
+    assert status("s1") != "uploading"
+
+
+def test_objects_outside_videos_are_ignored(clean_stack):
+    put_session("s2")
+    for name in ("results/lifter/s2/analyzed.mp4", "demo/s2/original.mp4", "videos/lifter/s2/notes.txt",
+                 "videos/lifter/s2/deeper/original.mp4"):
+        assert deliver(clean_stack, name, generation=1) == 200
+    assert tasks(clean_stack) == [] and status("s2") == "uploading"
+
+
+def test_an_event_for_an_unknown_session_starts_nothing(clean_stack):
+    assert deliver(clean_stack, "videos/lifter/ghost/original.mp4", generation=1) == 200
+    assert tasks(clean_stack) == []
+
+
+def test_a_late_event_for_a_finished_session_starts_nothing(clean_stack):
+    put_session("s3", status="done")
+    assert deliver(clean_stack, "videos/lifter/s3/original.mp4", generation=3) == 200
+    assert deliver(clean_stack, "videos/lifter/s3/original.mp4", generation=2) == 200  # an older one, out of order
+    assert tasks(clean_stack) == [] and status("s3") == "done"
+
+
+def test_a_new_generation_while_queued_does_not_start_a_second_analysis(clean_stack):
+    put_session("s4")
+    assert deliver(clean_stack, "videos/lifter/s4/original.mp4", generation=1) == 200
+    assert deliver(clean_stack, "videos/lifter/s4/original.mp4", generation=2) == 200
+    assert [t.name for t in tasks(clean_stack)] == ["analyze-s4"]
