@@ -298,7 +298,9 @@ def _interrupt(signum, frame):
 
 
 def stop_on_signals() -> None:
-    """SIGTERM stops the stack the way Ctrl-C does (through `with Stack()`)."""
+    """Ctrl-C and SIGTERM stop the stack (through `with Stack()`). SIGINT is set
+    explicitly: a shell starting us in the background would have it ignored."""
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
 
 
