@@ -14,8 +14,12 @@ from google.cloud import firestore
 
 from shared.config import settings
 from shared.errors import SessionLimitReached
+from shared.results import firestore_size
 
 _client = None
+# A commit travels as one gRPC message (4 MiB at most, and numbers encode larger on the
+# wire than Firestore counts them), so series chunks are committed a few at a time.
+MAX_BATCH_BYTES = 1024 * 1024
 
 
 def client() -> firestore.Client:
@@ -23,6 +27,19 @@ def client() -> firestore.Client:
     if _client is None:
         _client = firestore.Client(project=settings().project)
     return _client
+
+
+def _batches(chunks: list[dict], max_bytes: int):
+    group, size = [], 0
+    for chunk in chunks:
+        chunk_bytes = firestore_size(chunk)
+        if group and size + chunk_bytes > max_bytes:
+            yield group
+            group, size = [], 0
+        group.append(chunk)
+        size += chunk_bytes
+    if group:
+        yield group
 
 
 @dataclass(frozen=True)
@@ -147,10 +164,11 @@ class Repository:
         lease. Chunk writes are idempotent (same ids, whole documents)."""
         ref = self._session(session_id)
         series = ref.collection("series")
-        batch = self.db.batch()
-        for chunk in chunks:
-            batch.set(series.document(f"{chunk['index']:04d}"), chunk)
-        batch.commit()
+        for group in _batches(chunks, MAX_BATCH_BYTES):
+            batch = self.db.batch()
+            for chunk in group:
+                batch.set(series.document(f"{chunk['index']:04d}"), chunk)
+            batch.commit()
         for stale in series.where(filter=firestore.FieldFilter("index", ">=", len(chunks))).stream():
             stale.reference.delete()
 

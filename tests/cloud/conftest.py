@@ -13,7 +13,7 @@ import requests
 
 from infra.local.accounts import create_user, id_token
 from infra.local.relay import cloud_event_headers
-from infra.local.stack import BUCKET, Ports, Stack
+from infra.local.stack import BUCKET, Ports, Stack, stop_on_signals
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "data" / "sample_snatch.mp4"
@@ -21,6 +21,7 @@ SAMPLE = ROOT / "tests" / "data" / "sample_snatch.mp4"
 
 @pytest.fixture(scope="session")
 def stack():
+    stop_on_signals()  # a SIGTERM to pytest still runs this fixture's teardown
     with Stack(Ports.free(), job_backoff_s=0.3) as running:
         yield running
 

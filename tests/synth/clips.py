@@ -38,28 +38,24 @@ def clip(spec: ClipSpec) -> tuple:
 
 
 def long_clip(source: Path, seconds: float, fps: int = 30, size: tuple = (1920, 1080)) -> Path:
-    """A clip of `seconds` at `fps` made by repeating a rendered lift frame by frame
-    (played faster when `fps` is above the source's), streamed, never all in memory."""
+    """A clip of `seconds` at `fps` made by repeating a short rendered lift frame by frame
+    (played faster when `fps` is above the source's). The source's frames are decoded once;
+    the long clip is encoded as a stream, never held in memory."""
     import av
 
     target = CACHE / f"long_{seconds:.0f}s_{fps}fps_{size[0]}x{size[1]}_{source.stem}.mp4"
     if target.exists():
         return target
+    with av.open(str(source)) as src:
+        images = [f.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray() for f in src.decode(video=0)]
     tmp = target.with_name("tmp-" + target.name)
     with av.open(str(tmp), "w") as out:
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
         stream.options = {"preset": "veryfast", "crf": "23"}
-        n = 0
-        while n < seconds * fps:
-            with av.open(str(source)) as src:
-                for frame in src.decode(video=0):
-                    image = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
-                    for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                        out.mux(packet)
-                    n += 1
-                    if n >= seconds * fps:
-                        break
+        for n in range(int(seconds * fps)):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(images[n % len(images)], format="rgb24")):
+                out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
     tmp.replace(target)
