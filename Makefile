@@ -20,9 +20,11 @@ $(STAMP): requirements.txt functions/requirements.txt requirements-nodeps.txt re
 	$(PY) -c "import mediapipe, av, cv2; print('engine deps ok: mediapipe', mediapipe.__version__, 'av', av.__version__, 'cv2', cv2.__version__)"
 	touch $(STAMP)
 
-# The Firebase Auth emulator (npm firebase-tools, pinned by package-lock.json).
+# The Firebase Auth emulator (npm firebase-tools, pinned by package-lock.json). Install scripts
+# only build optional native modules (re2) the Auth emulator does not use, and try to download
+# prebuilt binaries, which fails offline.
 $(NODE_STAMP): infra/local/package.json infra/local/package-lock.json
-	cd infra/local && npm ci --no-audit --no-fund --loglevel=error
+	cd infra/local && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
 install: $(STAMP) $(NODE_STAMP)
