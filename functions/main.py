@@ -1,26 +1,32 @@
 """Cloud Function entry points, one per route in `routes.json`. Each parses the request,
-calls `shared`, and returns JSON; the rules live in `shared.sessions`."""
+calls `shared`, and returns JSON; the rules live in `shared.sessions` (writes) and
+`shared.reports` (reads)."""
 from __future__ import annotations
 
+import functools
 import logging
+import re
 
+import flask
 import functions_framework
 
 from shared.config import check_environment
-from shared.http import endpoint, query_flag
+from shared.http import endpoint, query_choice, query_flag
+from shared.reports import Reports
 from shared.sessions import Sessions
 
 check_environment()
 log = logging.getLogger("liftlab.functions")
 
-_sessions = None
 
-
+@functools.cache
 def sessions() -> Sessions:
-    global _sessions
-    if _sessions is None:
-        _sessions = Sessions()
-    return _sessions
+    return Sessions()
+
+
+@functools.cache
+def reports() -> Reports:
+    return Reports()
 
 
 @functions_framework.http
@@ -40,7 +46,31 @@ def create_upload_url(request, caller):
 @functions_framework.http
 @endpoint("get_session")
 def get_session(request, caller, session_id):
-    return sessions().details(caller, session_id, demo=query_flag(request, "demo"))
+    return reports().details(caller, session_id, demo=query_flag(request, "demo"))
+
+
+@functions_framework.http
+@endpoint("export_session")
+def export_session(request, caller, session_id):
+    demo = query_flag(request, "demo")
+    if query_choice(request, "format", ("json", "csv"), "json") == "csv":
+        body = reports().export_csv(caller, session_id, demo=demo)
+        name = "demo" if demo else re.sub(r"[^A-Za-z0-9_-]", "", session_id) or "export"
+        return flask.Response(body, mimetype="text/csv",
+                              headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return reports().export(caller, session_id, demo=demo, joints=request.args.get("body_joint_angles"))
+
+
+@functions_framework.http
+@endpoint("get_analysis")
+def get_analysis(request, caller, session_id):
+    return reports().analysis(caller, session_id, demo=query_flag(request, "demo"))
+
+
+@functions_framework.http
+@endpoint("get_summary")
+def get_summary(request, caller, session_id):
+    return reports().summary(caller, session_id, demo=query_flag(request, "demo"))
 
 
 @functions_framework.cloud_event

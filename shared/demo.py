@@ -16,7 +16,8 @@ from pathlib import Path
 
 from shared.job import publish
 from shared.repository import Repository
-from shared.sessions import ACTIVITY, DEMO_SESSION_ID
+from shared.lifts import ACTIVITY
+from shared.reports import DEMO_SESSION_ID
 from shared.storage import Storage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +43,21 @@ def build(out_dir: Path = DEMO_DIR) -> dict:
     return result.to_dict()
 
 
+def store_finished(repo: Repository, store: Storage, session_id: str, session: dict, result_dir: Path,
+                   video: Path = DEMO_VIDEO) -> bool:
+    """Store a finished engine run (result.json, analyzed.mp4, phase JPEGs in `result_dir`)
+    as session `session_id`, through the publish step the analysis job uses."""
+    result = json.loads((result_dir / "result.json").read_text())
+    original = f"demo/{session_id}/original.mp4"
+    store.upload_path(original, str(video), "video/mp4")
+    owner = "stored-run"
+    repo.db.collection("sessions").document(session_id).set({
+        **session, "status": "processing", "progress": 0, "created_at": datetime.now(timezone.utc),
+        "video": {"path": original, "content_type": "video/mp4", "size": video.stat().st_size},
+        "lease": {"owner": owner, "until": 0}})
+    return publish(repo, store, {**session, "id": session_id}, owner, result, result_dir)
+
+
 def install(repo: Repository, store: Storage, demo_dir: Path = DEMO_DIR) -> bool:
     """Store the demo session; False when the same engine version is already there."""
     result = json.loads((demo_dir / "result.json").read_text())
@@ -49,14 +65,7 @@ def install(repo: Repository, store: Storage, demo_dir: Path = DEMO_DIR) -> bool
     if current and current.get("status") == "done" and current.get("engine_version") == result["engine_version"]:
         return False
     repo.db.collection("users").document(DEMO_USER_ID).set(DEMO_USER, merge=True)
-    original = f"demo/{DEMO_SESSION_ID}/original.mp4"
-    store.upload_path(original, str(DEMO_VIDEO), "video/mp4")
-    owner = "demo-install"
-    repo.db.collection("sessions").document(DEMO_SESSION_ID).set({
-        **DEMO_SESSION, "status": "processing", "progress": 0, "created_at": datetime.now(timezone.utc),
-        "video": {"path": original, "content_type": "video/mp4", "size": DEMO_VIDEO.stat().st_size},
-        "lease": {"owner": owner, "until": 0}})
-    return publish(repo, store, {**DEMO_SESSION, "id": DEMO_SESSION_ID}, owner, result, demo_dir)
+    return store_finished(repo, store, DEMO_SESSION_ID, DEMO_SESSION, demo_dir)
 
 
 def main(argv=None) -> int:

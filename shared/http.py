@@ -1,6 +1,7 @@
 """HTTP plumbing for the functions: the one place where errors become status codes.
 
-`@endpoint("get_session")` wraps a handler `(request, caller, **path_params) -> dict`:
+`@endpoint("get_session")` wraps a handler `(request, caller, **path_params) -> dict`
+(or a ready `flask.Response`, for CSV):
 it checks the method and path against the route manifest, verifies the caller's token,
 and turns every `ServiceError` into its status with a JSON `{"error": ...}` body. Anything
 unexpected is logged with its trace and answered with a plain 500; no trace reaches the
@@ -38,7 +39,8 @@ def endpoint(entry_point: str):
                 if request.method != route.method:
                     return json_response({"error": f"method {request.method} not allowed; use {route.method}"}, 405)
                 caller = auth.verify(request.headers.get("Authorization"))
-                return json_response(handler(request, caller, **params))
+                body = handler(request, caller, **params)
+                return body if isinstance(body, flask.Response) else json_response(body)
             except ServiceError as exc:
                 return json_response(exc.body(), exc.status)
             except Exception:
@@ -58,3 +60,10 @@ def query_flag(request: flask.Request, name: str) -> bool:
     if raw.lower() in ("true", "1"):
         return True
     raise BadRequest(f"{name} must be true or false")
+
+
+def query_choice(request: flask.Request, name: str, choices: tuple, default: str) -> str:
+    value = request.args.get(name, default).lower()
+    if value not in choices:
+        raise BadRequest(f"{name} must be one of {', '.join(choices)}")
+    return value

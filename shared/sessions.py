@@ -1,5 +1,5 @@
-"""Session rules: creating a session from an upload, queueing it when the video lands,
-and the session details payload.
+"""Session rules: creating a session from an upload, and queueing it when the video
+lands (reading is `shared.reports`).
 
 Status: uploading -> queued -> processing -> done | failed. The upload's storage event
 moves `uploading` to `queued` and starts the job, exactly once per object generation.
@@ -13,20 +13,18 @@ import re
 import uuid
 from datetime import datetime, timezone
 from typing import BinaryIO, Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from shared import auth, results, tasks
+from shared import auth, tasks
 from shared.config import settings
-from shared.errors import BadRequest, NotFound, SessionNotFound, Unavailable
-from shared.lifts import EXERCISE_TITLES, EXERCISES, JOINTS
+from shared.errors import BadRequest, Unavailable
+from shared.lifts import ACTIVITY, EXERCISE_TITLES, EXERCISES, parse_joints
+from shared.payloads import user_zone
 from shared.repository import Repository
 from shared.storage import Storage, parse_video_path, video_path
 from shared.video_probe import VideoProbe, probe
 
 log = logging.getLogger("liftlab.sessions")
 
-ACTIVITY = "Weightlifting"
-DEMO_SESSION_ID = "demo-snatch"
 LB_PER_KG = 2.20462
 DEFAULT_BAR_KG, DEFAULT_BAR_LB = 100.0, 220.0
 MAX_TITLE_CHARS = 120
@@ -67,20 +65,8 @@ def _barbell_mass_kg(form: Mapping, imperial: bool) -> float:
     return value / LB_PER_KG if imperial else value
 
 
-def _joints(form: Mapping) -> list[str]:
-    raw = (form.get("body_joint_angles") or "").strip()
-    if not raw:
-        return ["all"]
-    joints = [j.strip().lower() for j in raw.split(",") if j.strip()]
-    bad = [j for j in joints if j not in JOINTS + ("all",)]
-    if bad or not joints:
-        unknown = ", ".join(bad) if bad else repr(raw)
-        raise BadRequest(f"body_joint_angles: unknown joint(s) {unknown}; choose from {', '.join(JOINTS)}")
-    return ["all"] if "all" in joints else sorted(set(joints), key=JOINTS.index)
-
-
 def _fields(form: Mapping) -> tuple[str, str, list[str]]:
-    return _user_id(form), _exercise(form), _joints(form)
+    return _user_id(form), _exercise(form), parse_joints(form.get("body_joint_angles"))
 
 
 def _title(form: Mapping, exercise: str, now_local: datetime) -> str:
@@ -88,13 +74,6 @@ def _title(form: Mapping, exercise: str, now_local: datetime) -> str:
     if len(title) > MAX_TITLE_CHARS:
         raise BadRequest(f"session_name is longer than {MAX_TITLE_CHARS} characters")
     return title or f"{EXERCISE_TITLES[exercise]} · {now_local:%d/%m/%Y}"
-
-
-def user_zone(user: dict | None) -> ZoneInfo:
-    try:
-        return ZoneInfo((user or {}).get("timezone") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _file_size(stream: BinaryIO) -> int:
@@ -215,60 +194,3 @@ class Sessions:
         except Exception:
             self.repo.release_event(key)  # let the redelivery try again
             raise
-
-    # ---- reading
-    def readable(self, caller: auth.Caller, session_id: str) -> tuple[dict, dict | None]:
-        """The session and its owner, if the caller may read it."""
-        session = self.repo.session(session_id)
-        if session is None or session.get("activity") != ACTIVITY:
-            raise SessionNotFound(session_id)
-        owner = self.repo.user(session["user_id"])
-        if not auth.may_act_for(caller, session["user_id"], owner):
-            raise auth.Forbidden("you may not read this session")
-        return session, owner
-
-    def details(self, caller: auth.Caller, session_id: str, demo: bool = False) -> dict:
-        session, owner = self.demo() if demo else self.readable(caller, session_id)
-        return self.details_payload(session, owner)
-
-    def demo(self) -> tuple[dict, dict | None]:
-        """The demo session: made by the real pipeline from the bundled demo video
-        (`shared.demo`), readable by any signed-in caller."""
-        session = self.repo.session(DEMO_SESSION_ID)
-        if session is None or session.get("status") != "done":
-            raise NotFound("the demo session is not installed")
-        return session, self.repo.user(session["user_id"])
-
-    def details_payload(self, session: dict, owner: dict | None) -> dict:
-        created = session["created_at"].astimezone(user_zone(owner))
-        payload = {
-            "session_id": session["id"], "title": session["title"], "exercise": session["exercise"],
-            "activity": session["activity"], "user_name": (owner or {}).get("display_name", ""),
-            "created_at": {"date": created.strftime("%d/%m/%Y"), "time": created.strftime("%I:%M %p")},
-            "status": session["status"], "progress": session.get("progress", 0),
-            "video_url": self.store.signed_url((session.get("video") or {}).get("path")),
-            "analyzed_video_url": None, "metrics": {}, "angles": {}, "report_metrics": {}, "all_timestamps": [],
-        }
-        if session["status"] != "done":
-            payload["stage"] = session.get("stage")
-            if session.get("error"):
-                payload["error"] = session["error"]
-            return payload
-        series = results.join_chunks(self.repo.series_chunks(session["id"]))
-        payload.update({
-            "analyzed_video_url": self.store.signed_url(session.get("analyzed_video_path")),
-            "metrics": {k: v for k, v in session["metrics"].items() if isinstance(v, (int, float)) and v is not None},
-            "angles": series.get("angles", {}),
-            "report_metrics": report_metrics(series),
-            "all_timestamps": series.get("timestamps_s", []),
-            "phases": session.get("phases", []),
-        })
-        return payload
-
-
-def report_metrics(series: dict) -> dict:
-    """Per-frame report series, SI units: m/s, m, W, N."""
-    bar, body = series.get("bar", {}), series.get("body", {})
-    return {"barbell_velocity": bar.get("speed_mps", []), "bar_height": bar.get("height_m", []),
-            "power_output": bar.get("power_W", []), "ground_reaction_force": body.get("grf_N", []),
-            "hip_height": body.get("hip_height_m", []), "shoulder_height": body.get("shoulder_height_m", [])}

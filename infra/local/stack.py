@@ -52,6 +52,8 @@ class Ports:
     pubsub: int = 8781
     storage: int = 8782
     auth: int = 8783
+    auth_hub: int = 8784  # firebase-tools' emulator hub and logging emulator, started with auth
+    auth_logging: int = 8785
     dispatcher: int = 8790
 
     @classmethod
@@ -253,7 +255,9 @@ class Stack:
 
     def _firebase_config(self) -> Path:
         config = json.loads((ROOT / "firebase.json").read_text())
-        config["emulators"]["auth"] = {"host": "127.0.0.1", "port": self.ports.auth}
+        for name, port in (("auth", self.ports.auth), ("hub", self.ports.auth_hub),
+                           ("logging", self.ports.auth_logging)):
+            config["emulators"][name] = {"host": "127.0.0.1", "port": port}
         path = self.run_dir / "firebase.json"
         path.write_text(json.dumps(config))
         return path

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from infra.local.accounts import create_user, id_token
+from tests.cloud.contract import check
 from infra.local.relay import cloud_event_headers
 from infra.local.stack import BUCKET, Ports, Stack, stop_on_signals
 
@@ -52,10 +53,12 @@ class Api:
         if video is not None:
             content = video.read_bytes() if isinstance(video, Path) else video
             files = {"video": (filename, content, "video/mp4")}
-        return self.request("POST", "/weightlifting/sessions/", token, data=data, files=files)
+        return check(self.request("POST", "/weightlifting/sessions/", token, data=data, files=files),
+                     "POST", "/weightlifting/sessions/")
 
     def session(self, session_id: str, token: str, **params) -> requests.Response:
-        return self.request("GET", f"/weightlifting/sessions/{session_id}/", token, params=params)
+        r = self.request("GET", f"/weightlifting/sessions/{session_id}/", token, params=params)
+        return check(r, "GET", "/weightlifting/sessions/{session_id}/")
 
     def wait(self, session_id: str, token: str, until=("done", "failed"), timeout_s: float = 240) -> dict:
         deadline = time.monotonic() + timeout_s

@@ -1,0 +1,76 @@
+"""Reading sessions: access, plan and readiness rules, then the payload formatters.
+
+- details: any status (200 with `status`/`progress` while not done);
+- export: done sessions (409 before);
+- analysis and summary: done sessions (409 before) and an active plan of the owner's, or
+  an admin caller (403 otherwise).
+`demo=true` on each serves the demo session instead, to any signed-in caller.
+"""
+from __future__ import annotations
+
+from shared import auth, payloads, results
+from shared.errors import NotFound, NotReady, SessionNotFound
+from shared.lifts import ACTIVITY, parse_joints
+from shared.payloads import user_zone
+from shared.repository import Repository
+from shared.storage import Storage
+
+DEMO_SESSION_ID = "demo-snatch"
+
+
+class Reports:
+    def __init__(self, repo: Repository | None = None, store: Storage | None = None):
+        self.repo = repo or Repository()
+        self.store = store or Storage()
+
+    def _readable(self, caller: auth.Caller, session_id: str) -> tuple[dict, dict | None]:
+        session = self.repo.session(session_id)
+        if session is None or session.get("activity") != ACTIVITY:
+            raise SessionNotFound(session_id)
+        owner = self.repo.user(session["user_id"])
+        if not auth.may_act_for(caller, session["user_id"], owner):
+            raise auth.Forbidden("you may not read this session")
+        return session, owner
+
+    def _demo(self) -> tuple[dict, dict | None]:
+        """The demo session: made by the real pipeline from the bundled demo video
+        (`shared.demo`), readable by any signed-in caller."""
+        session = self.repo.session(DEMO_SESSION_ID)
+        if session is None or session.get("status") != "done":
+            raise NotFound("the demo session is not installed")
+        return session, self.repo.user(session["user_id"])
+
+    def _finished(self, caller: auth.Caller, session_id: str, demo: bool, plan: bool) -> tuple[dict, dict | None, dict]:
+        """A done session, its owner and its series, or the error that says why not."""
+        session, owner = self._demo() if demo else self._readable(caller, session_id)
+        if plan and not demo:
+            auth.require_plan(caller, owner)
+        if session["status"] != "done":
+            raise NotReady("the session is not analysed yet", status=session["status"],
+                           progress=session.get("progress", 0))
+        return session, owner, results.join_chunks(self.repo.series_chunks(session["id"]))
+
+    def details(self, caller: auth.Caller, session_id: str, demo: bool = False) -> dict:
+        session, owner = self._demo() if demo else self._readable(caller, session_id)
+        done = session["status"] == "done"
+        series = results.join_chunks(self.repo.series_chunks(session["id"])) if done else None
+        return payloads.details(session, series, owner, user_zone(owner),
+                                self.store.signed_url((session.get("video") or {}).get("path")),
+                                self.store.signed_url(session.get("analyzed_video_path")) if done else None)
+
+    def export(self, caller: auth.Caller, session_id: str, demo: bool = False, joints: str | None = None) -> dict:
+        session, _, series = self._finished(caller, session_id, demo, plan=False)
+        return payloads.export(session, series, None if joints is None else parse_joints(joints))
+
+    def export_csv(self, caller: auth.Caller, session_id: str, demo: bool = False) -> str:
+        _, _, series = self._finished(caller, session_id, demo, plan=False)
+        return payloads.export_csv(series)
+
+    def analysis(self, caller: auth.Caller, session_id: str, demo: bool = False) -> dict:
+        session, owner, series = self._finished(caller, session_id, demo, plan=True)
+        images = {phase: self.store.signed_url(path) for phase, path in (session.get("phase_images") or {}).items()}
+        return payloads.analysis(session, series, owner, user_zone(owner), images, session.get("comments") or {})
+
+    def summary(self, caller: auth.Caller, session_id: str, demo: bool = False) -> dict:
+        session, owner, series = self._finished(caller, session_id, demo, plan=True)
+        return payloads.summary(session, series, owner, user_zone(owner), session.get("summary_text"))

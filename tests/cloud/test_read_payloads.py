@@ -1,0 +1,182 @@
+"""Export, analysis and summary: values from the engine's result, access and plan rules,
+404/409, demo, and every response checked against the OpenAPI document."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from shared import demo
+from shared.repository import Repository, client
+from shared.storage import Storage
+from tests.cloud.conftest import new_session
+from tests.cloud.contract import check
+
+RESULT = json.loads((demo.DEMO_DIR / "result.json").read_text())
+PATHS = {"export": "/weightlifting/sessions/{session_id}/export/",
+         "analysis": "/weightlifting/sessions/{session_id}/analysis/",
+         "summary": "/weightlifting/sessions/{session_id}/summary/",
+         "details": "/weightlifting/sessions/{session_id}/"}
+
+
+def get(api, kind: str, session_id: str, token: str, **params) -> requests.Response:
+    path = PATHS[kind]
+    return check(api.request("GET", path.format(session_id=session_id), token, params=params), "GET", path)
+
+
+@pytest.fixture
+def lift(people) -> str:
+    """The lifter's finished snatch: a real engine run (the demo clip's), stored through the
+    job's own publish step."""
+    session = {k: v for k, v in new_session("lifter").items() if k not in ("status", "progress", "video")}
+    assert demo.store_finished(Repository(), Storage(), "lift1", session, demo.DEMO_DIR)
+    return "lift1"
+
+
+def window(values: list) -> list:
+    phases = RESULT["phases"]
+    return values[phases[0]["start_frame"]:phases[-1]["end_frame"] + 1]
+
+
+def present(values: list) -> list:
+    return [v for v in values if v is not None]
+
+
+# ---- export
+def test_export_carries_the_engines_series_and_metrics(api, people, lift):
+    body = get(api, "export", lift, people.token("lifter")).json()
+    assert body["keypoints"] == RESULT["keypoints"] and "lknev" in body["keypoints"]
+    assert body["angles"] == RESULT["angles"] and body["all_timestamps"] == RESULT["timestamps_s"]
+    assert body["metrics"]["max_bar_speed"] == RESULT["metrics"]["max_bar_speed"]
+    assert body["metrics"]["max_GRF"] == RESULT["metrics"]["max_GRF"]
+    assert "bar_path_type" not in body["metrics"]  # numbers only
+    assert body["activity"] == "Weightlifting"
+
+
+def test_export_body_joint_angles_selects_the_angles(api, people, lift):
+    body = get(api, "export", lift, people.token("lifter"), body_joint_angles="knee,elbow").json()
+    assert set(body["angles"]) == {"lkne_angle", "rkne_angle", "lelb_angle", "relb_angle"}
+    r = get(api, "export", lift, people.token("lifter"), body_joint_angles="tail")
+    assert r.status_code == 400 and "body_joint_angles" in r.json()["error"]
+
+
+def test_export_as_csv_has_one_row_per_frame_and_one_column_per_series(api, people, lift):
+    r = get(api, "export", lift, people.token("lifter"), format="csv")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
+    assert r.headers["Content-Disposition"] == 'attachment; filename="lift1.csv"'
+    rows = list(csv.reader(io.StringIO(r.text)))
+    header, data = rows[0], rows[1:]
+    assert len(data) == len(RESULT["timestamps_s"])
+    expected = 1 + sum(len(RESULT[g]) for g in ("bar", "keypoints", "angles", "body"))
+    assert len(header) == expected and header[0] == "t_s" and {"bar_x_m", "lknev", "lkne_angle", "grf_N"} <= set(header)
+    speed = header.index("bar_speed_mps")
+    assert [float(row[speed]) if row[speed] else None for row in data] == RESULT["bar"]["speed_mps"]
+    assert get(api, "export", lift, people.token("lifter"), format="xml").status_code == 400
+
+
+# ---- analysis
+def test_analysis_values_come_from_the_engine_in_the_specs_units(api, people, lift):
+    body = get(api, "analysis", lift, people.token("lifter")).json()
+    velocity = body["key_metrics"]["barbell_velocity"]
+    assert max(present(velocity)) == RESULT["metrics"]["max_bar_speed"]
+    assert max(present(body["key_metrics"]["power_output"])) == pytest.approx(RESULT["metrics"]["max_power"], abs=0.1)
+    assert max(present(body["key_metrics"]["ground_reaction_force"])) == pytest.approx(RESULT["metrics"]["max_GRF"],
+                                                                                       abs=0.1)
+    assert body["barbell_positioning"]["bar_height"] == [round(v * 1000) for v in window(RESULT["bar"]["height_m"])]
+    assert body["barbell_positioning"]["barbell_trajectory"][0] == round(window(RESULT["bar"]["x_m"])[0] * 1000)
+    side = RESULT["quality"]["near_side"]
+    assert body["joint_angles"]["knee_angle"] == window(RESULT["angles"][f"{side}kne_angle"])
+    assert body["body_positioning"]["torso_angle"] == [round(v, 1) for v in window(RESULT["body"]["torso_angle"])]
+    assert len(body["timestamps_ms"]) == len(velocity)
+
+
+def test_analysis_phases_match_the_engines(api, people, lift):
+    body = get(api, "analysis", lift, people.token("lifter")).json()
+    assert body["chart_data"] == {p["name"]: {"start": round(p["start_s"] * 1000), "end": round(p["end_s"] * 1000)}
+                                  for p in RESULT["phases"]}
+    assert set(body["phase_data"]) == {p["name"] for p in RESULT["phases"]}
+    image = requests.get(body["phase_data"]["second_pull"]["image_url"], timeout=30)
+    assert image.status_code == 200 and image.content[:2] == b"\xff\xd8"  # a JPEG
+    assert body["faults"] == RESULT["faults"] and body["quality"]["warnings"] == RESULT["quality"]["warnings"]
+    assert body["quality"]["calibration"] == "plate"
+
+
+def test_analysis_carries_the_user_and_the_date_and_no_comments_yet(api, people, lift):
+    body = get(api, "analysis", lift, people.token("lifter")).json()
+    assert body["user_information"] == {"display_name": "Lena Lifter", "age": 26, "weight": 80.0, "height": 175.0}
+    created = client().collection("sessions").document(lift).get().get("created_at")
+    tokyo = created.astimezone(timezone(timedelta(hours=9)))
+    assert body["session_date"] == tokyo.strftime("%d/%m/%Y") and body["comments"] == {}
+
+
+# ---- summary
+def test_summary_values_come_from_the_engine_in_metres(api, people, lift):
+    body = get(api, "summary", lift, people.token("lifter")).json()
+    assert body["exercise_type"] == "Snatch"
+    velocity = body["velocity"]["bar_velocity"]
+    assert velocity["max"] == RESULT["metrics"]["max_bar_speed"] == max(present(velocity["values"]))
+    assert velocity["min"] == min(present(velocity["values"]))
+    assert body["power"]["power"]["max"] == pytest.approx(RESULT["metrics"]["max_power"], abs=0.1)
+    assert body["power"]["ground_reaction_force"]["max"] == pytest.approx(RESULT["metrics"]["max_GRF"], abs=0.1)
+    stability = body["stability"]
+    assert stability["total_time"] == RESULT["metrics"]["lift_duration_s"]
+    assert stability["bar_height"]["max"] == max(present(window(RESULT["bar"]["height_m"])))  # standing, overhead
+    assert stability["bar_trajectory"]["yAxis"] == window(RESULT["bar"]["height_m"])
+    assert stability["bar_trajectory"]["xAxis"] == window(RESULT["bar"]["x_m"])
+    assert "summary_text" not in body
+
+
+# ---- rules
+@pytest.mark.parametrize("kind", ["export", "analysis", "summary"])
+@pytest.mark.parametrize("caller, status", [("lifter", 200), ("admin", 200), ("coach", 200), ("rival-coach", 403),
+                                            ("teammate", 403), ("outsider", 403)])
+def test_who_may_read_the_payloads(api, people, lift, kind, caller, status):
+    r = get(api, kind, lift, people.token(caller))
+    assert r.status_code == status, r.text
+
+
+@pytest.mark.parametrize("kind, status", [("analysis", 403), ("summary", 403), ("export", 200), ("details", 200)])
+def test_analysis_and_summary_need_the_owners_active_plan(api, people, lift, kind, status):
+    client().collection("users").document("lifter").update(
+        {"plan.active_until": datetime.now(timezone.utc) - timedelta(days=1)})
+    r = get(api, kind, lift, people.token("lifter"))
+    assert r.status_code == status, r.text
+    if status == 403:
+        assert r.json() == {"error": "an active plan is required"}
+    assert get(api, kind, lift, people.token("admin")).status_code == 200  # admins need no plan
+
+
+@pytest.mark.parametrize("kind", ["export", "analysis", "summary"])
+def test_unknown_sessions_and_other_activities_are_404(api, people, kind):
+    client().collection("sessions").document("run1").set({**new_session("lifter", "done"), "activity": "Running"})
+    for session_id in ("nope", "run1"):
+        r = get(api, kind, session_id, people.token("admin"))
+        assert r.status_code == 404 and r.json() == {"error": f"session {session_id} not found"}
+
+
+@pytest.mark.parametrize("kind", ["export", "analysis", "summary"])
+def test_a_session_not_yet_done_is_409_with_its_progress(api, people, kind):
+    client().collection("sessions").document("p1").set({**new_session("lifter", "processing"), "progress": 37.5})
+    r = get(api, kind, "p1", people.token("lifter"))
+    assert r.status_code == 409
+    assert r.json() == {"error": "the session is not analysed yet", "status": "processing", "progress": 37.5}
+
+
+@pytest.mark.parametrize("kind", ["export", "analysis", "summary", "details"])
+def test_demo_true_serves_the_demo_on_every_get(api, people, kind):
+    demo.install(Repository(), Storage())
+    client().collection("users").document("outsider").update({"plan": None})  # no plan needed for the demo
+    r = get(api, kind, "whatever", people.token("outsider"), demo="true")
+    assert r.status_code == 200, r.text
+    if kind == "export":
+        assert r.json()["all_timestamps"] == RESULT["timestamps_s"]
+
+
+@pytest.mark.parametrize("kind", ["export", "analysis", "summary"])
+def test_the_payloads_need_a_token(api, people, lift, kind):
+    r = get(api, kind, lift, None)
+    assert r.status_code == 401
