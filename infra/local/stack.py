@@ -249,6 +249,12 @@ class Stack:
             time.sleep(0.2)
         raise StackError(f"{name} did not open port {port} in {timeout_s:.0f} s:\n{self.log_tail(name)}")
 
+    def check_alive(self) -> None:
+        """StackError, with the log's tail, for any emulator that has exited."""
+        for name, proc in self.processes.items():
+            if proc.poll() is not None:
+                raise StackError(f"{name} exited with {proc.returncode}:\n{self.log_tail(name)}")
+
     def log_tail(self, name: str, lines: int = 20) -> str:
         path = self.run_dir / f"{name}.log"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
@@ -282,6 +288,7 @@ class Stack:
         from shared.storage import Storage
 
         p = self.ports
+        self.check_alive()
         self.dispatcher.clear()
         for blob in Storage().bucket.list_blobs():
             blob.delete()
