@@ -44,10 +44,12 @@ test: install
 test-fast: install
 	$(PY) -m pytest -q tests -m "not slow"
 
-# Accuracy table over the generated clip set, then the speed and memory figures.
-bench: $(STAMP)
+# Accuracy table over the generated clip set, the speed and memory figures, then the read
+# payloads of a 2-minute 60 fps session against the emulator.
+bench: install
 	$(PY) -m bench.accuracy
 	$(PY) -m bench.speed
+	$(PY) -m bench.payloads
 
 # Re-render the bundled sample lift (committed) with the test generator.
 sample: $(STAMP)

@@ -16,6 +16,11 @@ from shared.repository import Repository
 from shared.storage import Storage
 
 DEMO_SESSION_ID = "demo-snatch"
+# The series each payload reads (paths inside a chunk's `series`); None reads them all.
+DETAILS_FIELDS = ["timestamps_s", "angles", "bar.speed_mps", "bar.height_m", "bar.power_W", "body.grf_N",
+                  "body.hip_height_m", "body.shoulder_height_m"]
+ANALYSIS_FIELDS = ["timestamps_s", "angles", "bar", "body"]
+SUMMARY_FIELDS = ["timestamps_s", "bar.speed_mps", "bar.height_m", "bar.x_m", "bar.power_W", "body.grf_N"]
 
 
 class Reports:
@@ -40,37 +45,55 @@ class Reports:
             raise NotFound("the demo session is not installed")
         return session, self.repo.user(session["user_id"])
 
-    def _finished(self, caller: auth.Caller, session_id: str, demo: bool, plan: bool) -> tuple[dict, dict | None, dict]:
-        """A done session, its owner and its series, or the error that says why not."""
+    def _finished(self, caller: auth.Caller, session_id: str, demo: bool, plan: bool) -> tuple[dict, dict | None]:
+        """A done session and its owner, or the error that says why not."""
         session, owner = self._demo() if demo else self._readable(caller, session_id)
         if plan and not demo:
             auth.require_plan(caller, owner)
         if session["status"] != "done":
             raise NotReady("the session is not analysed yet", status=session["status"],
                            progress=session.get("progress", 0))
-        return session, owner, results.join_chunks(self.repo.series_chunks(session["id"]))
+        return session, owner
+
+    def _series(self, session: dict, fields: list[str] | None = None, lift_only: bool = False,
+                nan_as_none: bool = True) -> dict:
+        """The session's series (only `fields`), over the whole clip or only the lift:
+        just the chunks that hold those frames are read."""
+        frames = payloads.lift_frames(session) if lift_only else None
+        ranges = [r for r in session.get("series_chunks") or []
+                  if frames is None or (r["end_frame"] > frames[0] and r["start_frame"] < frames[1])]
+        chunks = self.repo.series_chunks(session["id"], [r["index"] for r in ranges], fields)
+        series = results.join_chunks(chunks, nan_as_none)
+        if frames is None or not ranges:
+            return series
+        offset = ranges[0]["start_frame"]
+        return results.cut(series, frames[0] - offset, frames[1] - offset)
 
     def details(self, caller: auth.Caller, session_id: str, demo: bool = False) -> dict:
         session, owner = self._demo() if demo else self._readable(caller, session_id)
         done = session["status"] == "done"
-        series = results.join_chunks(self.repo.series_chunks(session["id"])) if done else None
+        series = self._series(session, DETAILS_FIELDS) if done else None
         return payloads.details(session, series, owner, user_zone(owner),
                                 self.store.signed_url((session.get("video") or {}).get("path")),
                                 self.store.signed_url(session.get("analyzed_video_path")) if done else None)
 
     def export(self, caller: auth.Caller, session_id: str, demo: bool = False, joints: str | None = None) -> dict:
-        session, _, series = self._finished(caller, session_id, demo, plan=False)
+        session, _ = self._finished(caller, session_id, demo, plan=False)
+        # NaN stays NaN: the JSON encoder writes it as null, and this is the largest payload.
+        series = self._series(session, nan_as_none=False)
         return payloads.export(session, series, None if joints is None else parse_joints(joints))
 
     def export_csv(self, caller: auth.Caller, session_id: str, demo: bool = False) -> str:
-        _, _, series = self._finished(caller, session_id, demo, plan=False)
-        return payloads.export_csv(series)
+        session, _ = self._finished(caller, session_id, demo, plan=False)
+        return payloads.export_csv(self._series(session, nan_as_none=False))
 
     def analysis(self, caller: auth.Caller, session_id: str, demo: bool = False) -> dict:
-        session, owner, series = self._finished(caller, session_id, demo, plan=True)
+        session, owner = self._finished(caller, session_id, demo, plan=True)
+        series = self._series(session, ANALYSIS_FIELDS, lift_only=True)
         images = {phase: self.store.signed_url(path) for phase, path in (session.get("phase_images") or {}).items()}
         return payloads.analysis(session, series, owner, user_zone(owner), images, session.get("comments") or {})
 
     def summary(self, caller: auth.Caller, session_id: str, demo: bool = False) -> dict:
-        session, owner, series = self._finished(caller, session_id, demo, plan=True)
+        session, owner = self._finished(caller, session_id, demo, plan=True)
+        series = self._series(session, SUMMARY_FIELDS, lift_only=True)
         return payloads.summary(session, series, owner, user_zone(owner), session.get("summary_text"))

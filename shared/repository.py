@@ -63,8 +63,17 @@ class Repository:
         snap = self._session(session_id).get()
         return {"id": snap.id, **snap.to_dict()} if snap.exists else None
 
-    def series_chunks(self, session_id: str) -> list[dict]:
-        return [s.to_dict() for s in self._session(session_id).collection("series").stream()]
+    def series_chunks(self, session_id: str, indices: list[int] | None = None,
+                      fields: list[str] | None = None) -> list[dict]:
+        """Series chunk documents: all, or those `indices`; with `fields` (paths inside
+        `series`, e.g. `bar.speed_mps`) only those values travel."""
+        series = self._session(session_id).collection("series")
+        paths = None if fields is None else ["index", "start_frame", "end_frame"] + [f"series.{f}" for f in fields]
+        if indices is None:
+            query = series if paths is None else series.select(paths)
+            return [snap.to_dict() for snap in query.stream()]
+        refs = [series.document(f"{i:04d}") for i in indices]
+        return [snap.to_dict() for snap in self.db.get_all(refs, field_paths=paths) if snap.exists]
 
     def _session(self, session_id: str):
         return self.db.collection("sessions").document(session_id)
@@ -178,7 +187,9 @@ class Repository:
             if not snap.exists or (snap.to_dict().get("lease") or {}).get("owner") != owner:
                 return False
             tx.update(ref, {**fields, "status": "done", "progress": 100, "stage": "done",
-                            "series_chunks": len(chunks), "error": firestore.DELETE_FIELD,
+                            "series_chunks": [{k: c[k] for k in ("index", "start_frame", "end_frame")}
+                                              for c in chunks],
+                            "error": firestore.DELETE_FIELD,
                             "lease": firestore.DELETE_FIELD, "finished_at": firestore.SERVER_TIMESTAMP})
             return True
 

@@ -9,7 +9,9 @@ service-account key, since the emulator's anonymous credentials cannot sign.
 """
 from __future__ import annotations
 
+import functools
 import os
+import time
 from datetime import timedelta
 
 import google.auth
@@ -74,18 +76,50 @@ class Storage:
         blob.metadata = metadata
         return blob.create_resumable_upload_session(content_type=content_type, size=size)
 
-    def signed_url(self, path: str | None, ttl_s: int | None = None) -> str | None:
+    def signed_url(self, path: str | None) -> str | None:
+        """A V4 signed GET URL valid for `LIFTLAB_SIGNED_URL_TTL_S`. Each URL is reused
+        for the first half of its life: on GCP every signature is an IAM call (~50 ms),
+        and an analysis payload carries one URL per phase image."""
         if not path:
             return None
+        ttl_s = settings().signed_url_ttl_s
+        key = (self.bucket.name, path, ttl_s)
+        cached = _signed.get(key)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
         blob = self.bucket.blob(path)
-        expiration = timedelta(seconds=ttl_s or settings().signed_url_ttl_s)
         emulator = os.environ.get("STORAGE_EMULATOR_HOST")
         if emulator:
-            creds = service_account.Credentials.from_service_account_file(settings().signing_key_file)
-            return blob.generate_signed_url(version="v4", expiration=expiration, credentials=creds,
-                                            api_access_endpoint=emulator)
-        creds, _ = google.auth.default()
-        creds.refresh(Request())
-        return blob.generate_signed_url(version="v4", expiration=expiration,
-                                        service_account_email=creds.service_account_email,
-                                        access_token=creds.token)
+            url = blob.generate_signed_url(version="v4", expiration=timedelta(seconds=ttl_s),
+                                           credentials=_local_signer(settings().signing_key_file),
+                                           api_access_endpoint=emulator)
+        else:
+            creds = _gcp_credentials()
+            url = blob.generate_signed_url(version="v4", expiration=timedelta(seconds=ttl_s),
+                                           service_account_email=creds.service_account_email,
+                                           access_token=creds.token)
+        if len(_signed) > 10_000:  # bounded: a long-lived instance sees many paths
+            _signed.clear()
+        _signed[key] = (url, time.monotonic() + ttl_s / 2)
+        return url
+
+
+_signed: dict = {}
+
+
+@functools.lru_cache(maxsize=4)
+def _local_signer(key_file: str) -> service_account.Credentials:
+    return service_account.Credentials.from_service_account_file(key_file)
+
+
+def _gcp_credentials():
+    """The runtime's service account, refreshed only when its token has expired."""
+    global _gcp_creds
+    if _gcp_creds is None:
+        _gcp_creds, _ = google.auth.default()
+    if not _gcp_creds.valid:
+        _gcp_creds.refresh(Request())
+    return _gcp_creds
+
+
+_gcp_creds = None

@@ -32,6 +32,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_BIN = ROOT / "infra" / "local" / "node_modules" / ".bin" / "firebase"
@@ -315,23 +316,32 @@ def stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
 
 
-def wait_for_ctrl_c() -> None:
-    print("\nstack stays up; Ctrl-C stops it", flush=True)
+def serve(body: Callable[[Stack], int], stay_up: bool = True) -> int:
+    """Start the stack, run `body(stack)`, then, if it succeeded and `stay_up`, wait.
+    Ctrl-C or SIGTERM at any moment stops everything and exits 0."""
+    stop_on_signals()
     try:
-        signal.pause()
+        with Stack() as stack:
+            code = body(stack)
+            if stay_up and code == 0:
+                print("\nstack stays up; Ctrl-C stops it", flush=True)
+                signal.pause()
+            return code
     except KeyboardInterrupt:
-        print("\nstopping")
+        print("\nstopped", flush=True)
+        return 0
+
+
+def _print_environment(stack: Stack) -> int:
+    print(f"LiftLab local stack up. API: {stack.api_url}  logs: {stack.run_dir}")
+    for k, v in stack.env.items():
+        print(f"  export {k}={v}")
+    return 0
 
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    stop_on_signals()
-    with Stack() as stack:
-        print(f"LiftLab local stack up. API: {stack.api_url}  logs: {stack.run_dir}")
-        for k, v in stack.env.items():
-            print(f"  export {k}={v}")
-        wait_for_ctrl_c()
-    return 0
+    return serve(_print_environment)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import time
 import requests
 
 from infra.local.accounts import create_user, id_token
-from infra.local.stack import ROOT, Stack, stop_on_signals, wait_for_ctrl_c
+from infra.local.stack import ROOT, Stack, serve
 from shared import demo
 from shared.repository import Repository
 from shared.storage import Storage
@@ -48,42 +48,42 @@ def main(argv=None) -> int:
     ap.add_argument("--once", action="store_true", help="exit after the walkthrough instead of staying up")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    stop_on_signals()
-    with Stack() as stack:
-        api = stack.api_url
-        print(f"local stack up: API {api} (logs in {stack.run_dir})")
-        demo.install(Repository(), Storage())
-        create_user("admin", role="admin", profile={"display_name": "Admin"})
-        create_user("coach", role="sub_admin", org_id="club-north", profile={"display_name": "Club Coach"})
-        create_user("lifter", org_id="club-north", profile={"display_name": "Lena Lifter", "age": 26,
-                                                           "weight_kg": 80.0, "height_cm": 175.0,
-                                                           "timezone": "Europe/Amsterdam"})
-        admin_token = id_token("admin")
-        print("users: admin (admin), coach (sub_admin of club-north), lifter (club-north, plan 'pro', 80 kg)")
-        with SAMPLE.open("rb") as video:
-            r = requests.post(f"{api}/weightlifting/sessions/", headers={"Authorization": f"Bearer {admin_token}"},
-                              data={"user_id": "lifter", "exercise_name": "snatch", "barbell_mass": "100",
-                                    "body_joint_angles": "knee,hip"},
-                              files={"video": (SAMPLE.name, video, "video/mp4")}, timeout=120)
-        print(f"POST /weightlifting/sessions/ -> {r.status_code} {r.text}")
-        r.raise_for_status()
-        session_id = r.json()["session_id"]
-        details = follow(api, admin_token, session_id)
-        summary = {k: details[k] for k in ("session_id", "title", "status", "exercise", "user_name", "created_at",
-                                           "metrics", "video_url", "analyzed_video_url")}
-        summary["series"] = {"frames": len(details["all_timestamps"]), "angles": sorted(details["angles"]),
-                             "report_metrics": sorted(details["report_metrics"])}
-        print(json.dumps(summary, indent=2))
-        print(f"\ntry it (token valid ~1 h):\n  TOKEN={admin_token}")
-        print(f"  curl -H \"Authorization: Bearer $TOKEN\" {api}/weightlifting/sessions/{session_id}/")
-        print(f"  curl -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/sessions/x/?demo=true'")
-        print(f"  curl -H \"Authorization: Bearer $TOKEN\" -F user_id=lifter -F exercise_name=clean "
-              f"-F video=@{SAMPLE.relative_to(ROOT)} {api}/weightlifting/sessions/")
-        if details["status"] != "done":
-            return 1
-        if not args.once:
-            wait_for_ctrl_c()
-    return 0
+    return serve(walkthrough, stay_up=not args.once)
+
+
+def walkthrough(stack: Stack) -> int:
+    api = stack.api_url
+    print(f"local stack up: API {api} (logs in {stack.run_dir})")
+    demo.install(Repository(), Storage())
+    create_user("admin", role="admin", profile={"display_name": "Admin"})
+    create_user("coach", role="sub_admin", org_id="club-north", profile={"display_name": "Club Coach"})
+    create_user("lifter", org_id="club-north", profile={"display_name": "Lena Lifter", "age": 26,
+                                                       "weight_kg": 80.0, "height_cm": 175.0,
+                                                       "timezone": "Europe/Amsterdam"})
+    admin_token = id_token("admin")
+    print("users: admin (admin), coach (sub_admin of club-north), lifter (club-north, plan 'pro', 80 kg)")
+    with SAMPLE.open("rb") as video:
+        r = requests.post(f"{api}/weightlifting/sessions/", headers={"Authorization": f"Bearer {admin_token}"},
+                          data={"user_id": "lifter", "exercise_name": "snatch", "barbell_mass": "100",
+                                "body_joint_angles": "knee,hip"},
+                          files={"video": (SAMPLE.name, video, "video/mp4")}, timeout=120)
+    print(f"POST /weightlifting/sessions/ -> {r.status_code} {r.text}")
+    r.raise_for_status()
+    session_id = r.json()["session_id"]
+    details = follow(api, admin_token, session_id)
+    summary = {k: details[k] for k in ("session_id", "title", "status", "exercise", "user_name", "created_at",
+                                       "metrics", "video_url", "analyzed_video_url")}
+    summary["series"] = {"frames": len(details["all_timestamps"]), "angles": sorted(details["angles"]),
+                         "report_metrics": sorted(details["report_metrics"])}
+    print(json.dumps(summary, indent=2))
+    print(f"\ntry it (token valid ~1 h):\n  TOKEN={admin_token}")
+    print(f"  curl -H \"Authorization: Bearer $TOKEN\" {api}/weightlifting/sessions/{session_id}/")
+    for suffix in ("export/", "export/?format=csv", "analysis/", "summary/"):
+        print(f"  curl -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/sessions/{session_id}/{suffix}'")
+    print(f"  curl -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/sessions/x/analysis/?demo=true'")
+    print(f"  curl -H \"Authorization: Bearer $TOKEN\" -F user_id=lifter -F exercise_name=clean "
+          f"-F video=@{SAMPLE.relative_to(ROOT)} {api}/weightlifting/sessions/")
+    return 0 if details["status"] == "done" else 1
 
 
 if __name__ == "__main__":

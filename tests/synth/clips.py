@@ -46,6 +46,7 @@ def long_clip(source: Path, seconds: float, fps: int = 30, size: tuple = (1920, 
     target = CACHE / f"long_{seconds:.0f}s_{fps}fps_{size[0]}x{size[1]}_{source.stem}.mp4"
     if target.exists():
         return target
+    CACHE.mkdir(parents=True, exist_ok=True)
     with av.open(str(source)) as src:
         images = [f.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray() for f in src.decode(video=0)]
     tmp = target.with_name("tmp-" + target.name)
