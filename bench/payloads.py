@@ -55,7 +55,7 @@ def timed(call, repeats: int = REPEATS) -> list[float]:
 
 def main() -> int:
     video, result_dir = long_result()
-    with Stack(Ports.free()) as stack:
+    with Stack(Ports.free(), project="demo-liftlab-bench") as stack:
         create_user("lifter", profile={"weight_kg": 80.0, "height_cm": 175.0})
         session = {k: v for k, v in new_session("lifter").items() if k not in ("status", "progress", "video")}
         demo.store_finished(Repository(), Storage(), "long", session, result_dir, video=video)

@@ -10,6 +10,7 @@ import re
 import flask
 import functions_framework
 
+from shared.coach.threads import Coaching
 from shared.config import check_environment
 from shared.http import endpoint, query_choice, query_flag
 from shared.reports import Reports
@@ -27,6 +28,11 @@ def sessions() -> Sessions:
 @functools.cache
 def reports() -> Reports:
     return Reports()
+
+
+@functools.cache
+def coaching() -> Coaching:
+    return Coaching()
 
 
 @functions_framework.http
@@ -71,6 +77,24 @@ def get_analysis(request, caller, session_id):
 @endpoint("get_summary")
 def get_summary(request, caller, session_id):
     return reports().summary(caller, session_id, demo=query_flag(request, "demo"))
+
+
+@functions_framework.http
+@endpoint("create_summary_threads")
+def create_summary_threads(request, caller, session_id):
+    return coaching().request(caller, session_id, "summary", request.args.get("measurement_system"))
+
+
+@functions_framework.http
+@endpoint("create_recommendation_threads")
+def create_recommendation_threads(request, caller, session_id):
+    return coaching().request(caller, session_id, "recommendation", request.args.get("measurement_system"))
+
+
+@functions_framework.http
+@endpoint("get_recommendations")
+def get_recommendations(request, caller, session_id):
+    return coaching().status(caller, session_id, request.args.get("measurement_system"))
 
 
 @functions_framework.cloud_event

@@ -28,7 +28,7 @@ class Reports:
         self.repo = repo or Repository()
         self.store = store or Storage()
 
-    def _readable(self, caller: auth.Caller, session_id: str) -> tuple[dict, dict | None]:
+    def readable(self, caller: auth.Caller, session_id: str) -> tuple[dict, dict | None]:
         session = self.repo.session(session_id)
         if session is None or session.get("activity") != ACTIVITY:
             raise SessionNotFound(session_id)
@@ -47,7 +47,7 @@ class Reports:
 
     def _finished(self, caller: auth.Caller, session_id: str, demo: bool, plan: bool) -> tuple[dict, dict | None]:
         """A done session and its owner, or the error that says why not."""
-        session, owner = self._demo() if demo else self._readable(caller, session_id)
+        session, owner = self._demo() if demo else self.readable(caller, session_id)
         if plan and not demo:
             auth.require_plan(caller, owner)
         if session["status"] != "done":
@@ -55,7 +55,7 @@ class Reports:
                            progress=session.get("progress", 0))
         return session, owner
 
-    def _series(self, session: dict, fields: list[str] | None = None, lift_only: bool = False,
+    def series(self, session: dict, fields: list[str] | None = None, lift_only: bool = False,
                 nan_as_none: bool = True) -> dict:
         """The session's series (only `fields`), over the whole clip or only the lift:
         just the chunks that hold those frames are read."""
@@ -70,9 +70,9 @@ class Reports:
         return results.cut(series, frames[0] - offset, frames[1] - offset)
 
     def details(self, caller: auth.Caller, session_id: str, demo: bool = False) -> dict:
-        session, owner = self._demo() if demo else self._readable(caller, session_id)
+        session, owner = self._demo() if demo else self.readable(caller, session_id)
         done = session["status"] == "done"
-        series = self._series(session, DETAILS_FIELDS) if done else None
+        series = self.series(session, DETAILS_FIELDS) if done else None
         return payloads.details(session, series, owner, user_zone(owner),
                                 self.store.signed_url((session.get("video") or {}).get("path")),
                                 self.store.signed_url(session.get("analyzed_video_path")) if done else None)
@@ -80,20 +80,20 @@ class Reports:
     def export(self, caller: auth.Caller, session_id: str, demo: bool = False, joints: str | None = None) -> dict:
         session, _ = self._finished(caller, session_id, demo, plan=False)
         # NaN stays NaN: the JSON encoder writes it as null, and this is the largest payload.
-        series = self._series(session, nan_as_none=False)
+        series = self.series(session, nan_as_none=False)
         return payloads.export(session, series, None if joints is None else parse_joints(joints))
 
     def export_csv(self, caller: auth.Caller, session_id: str, demo: bool = False) -> str:
         session, _ = self._finished(caller, session_id, demo, plan=False)
-        return payloads.export_csv(self._series(session, nan_as_none=False))
+        return payloads.export_csv(self.series(session, nan_as_none=False))
 
     def analysis(self, caller: auth.Caller, session_id: str, demo: bool = False) -> dict:
         session, owner = self._finished(caller, session_id, demo, plan=True)
-        series = self._series(session, ANALYSIS_FIELDS, lift_only=True)
+        series = self.series(session, ANALYSIS_FIELDS, lift_only=True)
         images = {phase: self.store.signed_url(path) for phase, path in (session.get("phase_images") or {}).items()}
         return payloads.analysis(session, series, owner, user_zone(owner), images, session.get("comments") or {})
 
     def summary(self, caller: auth.Caller, session_id: str, demo: bool = False) -> dict:
         session, owner = self._finished(caller, session_id, demo, plan=True)
-        series = self._series(session, SUMMARY_FIELDS, lift_only=True)
+        series = self.series(session, SUMMARY_FIELDS, lift_only=True)
         return payloads.summary(session, series, owner, user_zone(owner), session.get("summary_text"))

@@ -1,7 +1,8 @@
-"""Starting the analysis job, at least once, deduplicated by session.
+"""Starting work in the job container, at least once, deduplicated by task name: the
+analysis of a session (`enqueue_analysis`) and the coaching text of its threads.
 
-Three backends with one contract, `enqueue_analysis(session_id) -> bool` (False when
-that session's task already exists):
+Three backends with one contract, `enqueue(name, args) -> bool` (False when a task of
+that name already exists):
 - `cloud_tasks` (production): a Cloud Tasks HTTP task that calls the Cloud Run Admin API
   `POST https://run.googleapis.com/v2/{job}:run` with an OAuth token and per-session
   overrides. The queue's retry settings retry it; the task name dedups for about a day.
@@ -33,13 +34,12 @@ def job_path(s: Settings) -> str:
     return f"projects/{s.project}/locations/{s.region}/jobs/{s.job_name}"
 
 
-def run_job_overrides(session_id: str) -> dict:
+def run_job_overrides(args: list[str]) -> dict:
     """The RunJobRequest overrides, as the Run Admin API's JSON."""
-    return {"overrides": {"containerOverrides": [{"args": job_args(session_id)}], "taskCount": 1,
-                          "timeout": f"{JOB_TIMEOUT_S}s"}}
+    return {"overrides": {"containerOverrides": [{"args": args}], "taskCount": 1, "timeout": f"{JOB_TIMEOUT_S}s"}}
 
 
-def cloud_task_request(session_id: str, s: Settings):
+def cloud_task_request(name: str, args: list[str], s: Settings):
     # Imported here: the protobuf clients cost cold-start time in functions that never enqueue.
     from google.cloud import tasks_v2
 
@@ -47,12 +47,12 @@ def cloud_task_request(session_id: str, s: Settings):
     return tasks_v2.CreateTaskRequest(
         parent=queue,
         task=tasks_v2.Task(
-            name=f"{queue}/tasks/{task_id(session_id)}",
+            name=f"{queue}/tasks/{name}",
             http_request=tasks_v2.HttpRequest(
                 http_method=tasks_v2.HttpMethod.POST,
                 url=f"https://run.googleapis.com/v2/{job_path(s)}:run",
                 headers={"Content-Type": "application/json"},
-                body=json.dumps(run_job_overrides(session_id)).encode(),
+                body=json.dumps(run_job_overrides(args)).encode(),
                 oauth_token=tasks_v2.OAuthToken(service_account_email=s.job_service_account,
                                                 scope="https://www.googleapis.com/auth/cloud-platform"),
             ),
@@ -60,14 +60,14 @@ def cloud_task_request(session_id: str, s: Settings):
     )
 
 
-def run_job_request(session_id: str, s: Settings):
+def run_job_request(args: list[str], s: Settings):
     from google.cloud import run_v2
     from google.protobuf import duration_pb2
 
     return run_v2.RunJobRequest(
         name=job_path(s),
         overrides=run_v2.RunJobRequest.Overrides(
-            container_overrides=[run_v2.RunJobRequest.Overrides.ContainerOverride(args=job_args(session_id))],
+            container_overrides=[run_v2.RunJobRequest.Overrides.ContainerOverride(args=args)],
             task_count=1,
             timeout=duration_pb2.Duration(seconds=JOB_TIMEOUT_S),
         ),
@@ -75,28 +75,32 @@ def run_job_request(session_id: str, s: Settings):
 
 
 def enqueue_analysis(session_id: str, s: Settings | None = None) -> bool:
+    return enqueue(task_id(session_id), job_args(session_id), s)
+
+
+def enqueue(name: str, args: list[str], s: Settings | None = None) -> bool:
     s = s or settings()
     if s.tasks_backend == "cloud_tasks":
         from google.api_core.exceptions import AlreadyExists
         from google.cloud import tasks_v2
 
         try:
-            tasks_v2.CloudTasksClient().create_task(request=cloud_task_request(session_id, s))
+            tasks_v2.CloudTasksClient().create_task(request=cloud_task_request(name, args, s))
         except AlreadyExists:
             return False
         return True
     if s.tasks_backend == "run_job":
         from google.cloud import run_v2
 
-        run_v2.JobsClient().run_job(request=run_job_request(session_id, s))  # not awaited: the job reports itself
+        run_v2.JobsClient().run_job(request=run_job_request(args, s))  # not awaited: the job reports itself
         return True
     if s.tasks_backend == "local":
-        return _local_enqueue(session_id, s)
+        return _local_enqueue(name, args, s)
     raise ValueError(f"unknown LIFTLAB_TASKS_BACKEND {s.tasks_backend!r}")
 
 
-def _local_enqueue(session_id: str, s: Settings) -> bool:
-    body = json.dumps({"name": task_id(session_id), "args": job_args(session_id)}).encode()
+def _local_enqueue(name: str, args: list[str], s: Settings) -> bool:
+    body = json.dumps({"name": name, "args": args}).encode()
     request = urllib.request.Request(f"{s.dispatcher_url}/tasks", data=body, method="POST",
                                      headers={"Content-Type": "application/json"})
     try:

@@ -111,7 +111,11 @@ def _port_open(port: int) -> bool:
 
 class Stack:
     def __init__(self, ports: Ports | None = None, run_dir: Path | None = None, job_workers: int = 1,
-                 job_max_attempts: int = 3, job_backoff_s: float = 1.0):
+                 job_max_attempts: int = 3, job_backoff_s: float = 1.0, project: str = PROJECT):
+        """`project` must start with `demo-` (the Auth emulator then stays offline). Two
+        stacks on one machine need different projects: firebase-tools keeps one record
+        of running emulators per project."""
+        self.project = project
         self.ports = ports or Ports.from_env()
         self.run_dir = Path(run_dir or tempfile.mkdtemp(prefix="liftlab-stack-"))
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -125,7 +129,7 @@ class Stack:
     def env(self) -> dict:
         p = self.ports
         return {
-            "GOOGLE_CLOUD_PROJECT": PROJECT,
+            "GOOGLE_CLOUD_PROJECT": self.project,
             "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{p.firestore}",
             "PUBSUB_EMULATOR_HOST": f"127.0.0.1:{p.pubsub}",
             "STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{p.storage}",
@@ -172,20 +176,21 @@ class Stack:
         self._spawn("firestore", ["gcloud", "emulators", "firestore", "start", f"--host-port=127.0.0.1:{p.firestore}"])
         self._spawn("pubsub", [str(sdk / "platform/pubsub-emulator/bin/cloud-pubsub-emulator"), "--host=127.0.0.1",
                                f"--port={p.pubsub}"])
-        self._spawn("auth", [str(NODE_BIN), "emulators:start", "--only", "auth", "--project", PROJECT,
+        self._spawn("auth", [str(NODE_BIN), "emulators:start", "--only", "auth", "--project", self.project,
                              "--config", str(self._firebase_config())], cwd=self.run_dir)
         self._wait("pubsub", p.pubsub)
-        base = f"http://127.0.0.1:{p.pubsub}/v1/projects/{PROJECT}"
+        base = f"http://127.0.0.1:{p.pubsub}/v1/projects/{self.project}"
         _http(f"{base}/topics/{TOPIC}", "PUT")
         _http(f"{base}/subscriptions/{SUBSCRIPTION}", "PUT",
-              {"topic": f"projects/{PROJECT}/topics/{TOPIC}", "ackDeadlineSeconds": 60})
+              {"topic": f"projects/{self.project}/topics/{TOPIC}", "ackDeadlineSeconds": 60})
         self._spawn("storage", [str(fake_gcs_binary()), "-scheme", "http", "-host", "127.0.0.1", "-port", str(p.storage),
                                 "-backend", "memory", "-public-host", f"127.0.0.1:{p.storage}",
                                 "-external-url", f"http://127.0.0.1:{p.storage}",
-                                "-event.pubsub-project-id", PROJECT, "-event.pubsub-topic", TOPIC,
+                                "-event.pubsub-project-id", self.project, "-event.pubsub-topic", TOPIC,
                                 "-event.list", "finalize"])
         self._wait("storage", p.storage)
-        if _http(f"http://127.0.0.1:{p.storage}/storage/v1/b?project={PROJECT}", "POST", {"name": BUCKET}) >= 300:
+        buckets = f"http://127.0.0.1:{p.storage}/storage/v1/b?project={self.project}"
+        if _http(buckets, "POST", {"name": BUCKET}) >= 300:
             raise StackError("could not create the bucket in fake-gcs-server")
         self._wait("firestore", p.firestore)
         self._wait("auth", p.auth, timeout_s=120)
@@ -197,7 +202,7 @@ class Stack:
                                      max_attempts=self.job_max_attempts, backoff_s=self.job_backoff_s,
                                      log_dir=self.run_dir).start()
         self.router = Router("127.0.0.1", p.api).start()
-        self.relay = Relay(f"127.0.0.1:{p.pubsub}", PROJECT, SUBSCRIPTION,
+        self.relay = Relay(f"127.0.0.1:{p.pubsub}", self.project, SUBSCRIPTION,
                            f"{self.api_url}/_events/on_video_uploaded").start()
         log.info("stack up: API %s, logs in %s", self.api_url, self.run_dir)
 
@@ -279,8 +284,8 @@ class Stack:
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption()).decode()
         (self.run_dir / "signing-key.json").write_text(json.dumps({
-            "type": "service_account", "project_id": PROJECT, "private_key_id": "local", "private_key": pem,
-            "client_email": f"local-signer@{PROJECT}.iam.gserviceaccount.com", "client_id": "0",
+            "type": "service_account", "project_id": self.project, "private_key_id": "local", "private_key": pem,
+            "client_email": f"local-signer@{self.project}.iam.gserviceaccount.com", "client_id": "0",
             "token_uri": "https://oauth2.googleapis.com/token"}))
 
     # ---- test helpers
@@ -293,8 +298,9 @@ class Stack:
         self.dispatcher.clear()
         for blob in Storage().bucket.list_blobs():
             blob.delete()
-        _http(f"http://127.0.0.1:{p.firestore}/emulator/v1/projects/{PROJECT}/databases/(default)/documents", "DELETE")
-        _http(f"http://127.0.0.1:{p.auth}/emulator/v1/projects/{PROJECT}/accounts", "DELETE")
+        _http(f"http://127.0.0.1:{p.firestore}/emulator/v1/projects/{self.project}/databases/(default)/documents",
+              "DELETE")
+        _http(f"http://127.0.0.1:{p.auth}/emulator/v1/projects/{self.project}/accounts", "DELETE")
 
     def wait_idle(self, timeout_s: float = 300) -> None:
         """Until every task the dispatcher was given has finished."""

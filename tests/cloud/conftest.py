@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,9 +13,12 @@ import pytest
 import requests
 
 from infra.local.accounts import create_user, id_token
-from tests.cloud.contract import check
 from infra.local.relay import cloud_event_headers
 from infra.local.stack import BUCKET, Ports, Stack, stop_on_signals
+from shared import demo
+from shared.repository import Repository
+from shared.storage import Storage
+from tests.cloud.contract import check
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "data" / "sample_snatch.mp4"
@@ -23,7 +27,7 @@ SAMPLE = ROOT / "tests" / "data" / "sample_snatch.mp4"
 @pytest.fixture(scope="session")
 def stack():
     stop_on_signals()  # a SIGTERM to pytest still runs this fixture's teardown
-    with Stack(Ports.free(), job_backoff_s=0.3) as running:
+    with Stack(Ports.free(), job_backoff_s=0.3, project=f"demo-liftlab-test{os.getpid()}") as running:
         yield running
 
 
@@ -98,6 +102,18 @@ class People:
 @pytest.fixture
 def people(clean_stack) -> People:
     return People()
+
+
+RESULT = json.loads((demo.DEMO_DIR / "result.json").read_text())
+
+
+@pytest.fixture
+def lift(people) -> str:
+    """The lifter's finished snatch: a real engine run (the demo clip's result, `RESULT`),
+    stored through the job's own publish step."""
+    session = {k: v for k, v in new_session("lifter").items() if k not in ("status", "progress", "video")}
+    assert demo.store_finished(Repository(), Storage(), "lift1", session, demo.DEMO_DIR)
+    return "lift1"
 
 
 def forged_token(real_token: str, **claims) -> str:

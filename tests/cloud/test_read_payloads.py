@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -13,10 +12,9 @@ import requests
 from shared import demo
 from shared.repository import Repository, client
 from shared.storage import Storage
-from tests.cloud.conftest import new_session
+from tests.cloud.conftest import RESULT, new_session
 from tests.cloud.contract import check
 
-RESULT = json.loads((demo.DEMO_DIR / "result.json").read_text())
 PATHS = {"export": "/weightlifting/sessions/{session_id}/export/",
          "analysis": "/weightlifting/sessions/{session_id}/analysis/",
          "summary": "/weightlifting/sessions/{session_id}/summary/",
@@ -26,15 +24,6 @@ PATHS = {"export": "/weightlifting/sessions/{session_id}/export/",
 def get(api, kind: str, session_id: str, token: str, **params) -> requests.Response:
     path = PATHS[kind]
     return check(api.request("GET", path.format(session_id=session_id), token, params=params), "GET", path)
-
-
-@pytest.fixture
-def lift(people) -> str:
-    """The lifter's finished snatch: a real engine run (the demo clip's), stored through the
-    job's own publish step."""
-    session = {k: v for k, v in new_session("lifter").items() if k not in ("status", "progress", "video")}
-    assert demo.store_finished(Repository(), Storage(), "lift1", session, demo.DEMO_DIR)
-    return "lift1"
 
 
 def window(values: list) -> list:

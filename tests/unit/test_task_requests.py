@@ -13,7 +13,7 @@ ENV = {"GOOGLE_CLOUD_PROJECT": "liftlab-prod", "LIFTLAB_REGION": "europe-west4",
 
 
 def test_the_cloud_task_calls_the_run_admin_api_with_per_session_overrides():
-    request = tasks.cloud_task_request("abc123", settings(ENV))
+    request = tasks.cloud_task_request("analyze-abc123", tasks.job_args("abc123"), settings(ENV))
     assert isinstance(request, tasks_v2.CreateTaskRequest)
     queue = "projects/liftlab-prod/locations/europe-west4/queues/analysis"
     assert request.parent == queue
@@ -29,7 +29,7 @@ def test_the_cloud_task_calls_the_run_admin_api_with_per_session_overrides():
 
 
 def test_the_direct_run_job_request_carries_the_same_overrides():
-    request = tasks.run_job_request("abc123", settings(ENV))
+    request = tasks.run_job_request(tasks.job_args("abc123"), settings(ENV))
     assert isinstance(request, run_v2.RunJobRequest)
     assert request.name == "projects/liftlab-prod/locations/europe-west4/jobs/liftlab-analysis"
     assert list(request.overrides.container_overrides[0].args) == ["-m", "shared.job", "--session-id", "abc123"]
@@ -38,6 +38,6 @@ def test_the_direct_run_job_request_carries_the_same_overrides():
 
 
 def test_both_requests_serialise_as_the_apis_expect():
-    task = tasks_v2.CreateTaskRequest.to_json(tasks.cloud_task_request("s", settings(ENV)))
-    run = run_v2.RunJobRequest.to_json(tasks.run_job_request("s", settings(ENV)))
+    task = tasks_v2.CreateTaskRequest.to_json(tasks.cloud_task_request("analyze-s", tasks.job_args("s"), settings(ENV)))
+    run = run_v2.RunJobRequest.to_json(tasks.run_job_request(tasks.job_args("s"), settings(ENV)))
     assert '"oauthToken"' in task and '"containerOverrides"' in run

@@ -1,0 +1,118 @@
+"""What a coach needs to know about one lift, in the requested units.
+
+`lift_facts()` reads a done session (metrics, phases, faults, quality) and its per-frame
+series over the lift, and returns plain numbers at the moments coaches look at: liftoff,
+the end of the second pull, the catch. Both coaches (built-in and OpenAI) write from these
+facts and nothing else; no name, e-mail or video is ever included.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LB_PER_KG = 2.20462
+FT_PER_M = 3.28084
+LBF_PER_N = 0.224809
+G = 9.81
+
+
+@dataclass(frozen=True)
+class Units:
+    system: str  # metric | imperial
+
+    @property
+    def imperial(self) -> bool:
+        return self.system == "imperial"
+
+    def speed(self, mps: float | None) -> str:
+        if mps is None:
+            return "n/a"
+        return f"{mps * FT_PER_M:.1f} ft/s" if self.imperial else f"{mps:.2f} m/s"
+
+    def length(self, m: float | None) -> str:
+        if m is None:
+            return "n/a"
+        if self.imperial:
+            inches = m * FT_PER_M * 12
+            return f"{inches:.1f} in" if abs(inches) < 24 else f"{m * FT_PER_M:.2f} ft"
+        return f"{m * 100:.0f} cm" if abs(m) < 1 else f"{m:.2f} m"
+
+    def mass(self, kg: float | None) -> str:
+        if kg is None:
+            return "n/a"
+        return f"{kg * LB_PER_KG:.0f} lb" if self.imperial else f"{kg:.1f} kg"
+
+    def force(self, n: float | None) -> str:
+        if n is None:
+            return "n/a"
+        return f"{n * LBF_PER_N:.0f} lbf" if self.imperial else f"{n:.0f} N"
+
+
+def _at(values: list, frame: int | None, start: int):
+    if frame is None or values is None:
+        return None
+    i = frame - start
+    return values[i] if 0 <= i < len(values) else None
+
+
+def _peak(values: list) -> float | None:
+    present = [v for v in values or [] if v is not None]
+    return max(present) if present else None
+
+
+def _low(values: list) -> float | None:
+    present = [v for v in values or [] if v is not None]
+    return min(present) if present else None
+
+
+def lift_facts(session: dict, series: dict, owner: dict | None, lift_start_frame: int) -> dict:
+    """Numbers (SI) at the moments that matter, from the engine's stored results.
+    `series` covers the lift and starts at `lift_start_frame`."""
+    m = session.get("metrics") or {}
+    landmarks = session.get("landmarks") or {}
+    body, angles = series.get("body", {}), series.get("angles", {})
+    side = (session.get("quality") or {}).get("near_side") or "l"
+    start = lift_start_frame
+    liftoff, peak_speed = landmarks.get("liftoff"), landmarks.get("peak_bar_speed")
+    owner = owner or {}
+    body_kg = owner.get("weight_kg")
+    second_pull = next((p for p in session.get("phases") or [] if p["name"] == "second_pull"), None)
+    transition = next((p for p in session.get("phases") or [] if p["name"] == "transition"), None)
+    return {
+        "exercise": session["exercise"],
+        "outcome": m.get("outcome"),
+        "bar_mass_kg": session.get("barbell_mass_kg"),
+        "athlete": {"age": owner.get("age"), "body_mass_kg": body_kg, "height_cm": owner.get("height_cm")},
+        "max_bar_speed_mps": m.get("max_bar_speed"),
+        "time_to_max_bar_speed_s": m.get("time_to_max_bar_speed_s"),
+        "max_power_W": m.get("max_power"),
+        "power_per_kg_W": (m["max_power"] / body_kg) if m.get("max_power") and body_kg else None,
+        "max_GRF_N": m.get("max_GRF"),
+        "max_GRF_bodyweights": (m["max_GRF"] / (body_kg * G)) if m.get("max_GRF") and body_kg else None,
+        "peak_bar_height_m": m.get("peak_bar_height"),
+        "peak_bar_height_pct": m.get("peak_bar_height_pct"),
+        "catch_height_m": m.get("catch_height"),
+        "drop_under_bar_m": m.get("drop_under_bar"),
+        "bar_toward_lifter_m": m.get("bar_toward_lifter_m"),
+        "bar_away_from_lifter_m": m.get("bar_away_from_lifter_m"),
+        "bar_path_type": m.get("bar_path_type"),
+        "lift_duration_s": m.get("lift_duration_s"),
+        "phase_durations_s": m.get("phase_durations_s") or {},
+        "second_pull_s": second_pull and round(second_pull["end_s"] - second_pull["start_s"], 3),
+        "transition_s": transition and round(transition["end_s"] - transition["start_s"], 3),
+        "peak_hip_speed_mps": _peak(body.get("hip_speed_mps")),
+        "shin_angle_at_liftoff_deg": _at(body.get("shin_angle"), liftoff, start),
+        "torso_angle_at_liftoff_deg": _at(body.get("torso_angle"), liftoff, start),
+        "torso_angle_at_peak_speed_deg": _at(body.get("torso_angle"), peak_speed, start),
+        "hip_height_at_liftoff_m": _at(body.get("hip_height_m"), liftoff, start),
+        "hip_angle_at_liftoff_deg": _at(angles.get(f"{side}hip_angle"), liftoff, start),
+        "hip_angle_max_deg": _peak(angles.get(f"{side}hip_angle")),
+        "knee_angle_at_liftoff_deg": _at(angles.get(f"{side}kne_angle"), liftoff, start),
+        "knee_angle_max_deg": _peak(angles.get(f"{side}kne_angle")),
+        "knee_angle_min_deg": _low(angles.get(f"{side}kne_angle")),
+        "shoulder_height_at_liftoff_m": _at(body.get("shoulder_height_m"), liftoff, start),
+        "shoulder_height_max_m": _peak(body.get("shoulder_height_m")),
+        "faults": [{"code": f["code"], "phase": f.get("phase"), "t_s": f.get("t_s"), "message": f.get("message")}
+                   for f in session.get("faults") or []],
+        "warnings": [w["code"] for w in (session.get("quality") or {}).get("warnings", [])],
+        "calibration": (session.get("quality") or {}).get("calibration"),
+    }

@@ -1,0 +1,165 @@
+"""Coaching threads: what the POSTs create, what the task writes, what clients poll.
+
+A thread is ours (`thread_…`, in `genai_threads`), one per session, kind, key (a summary
+block or a lift-analysis metric) and unit system, so its id is derived from those: a
+repeated POST finds the same threads and spends nothing on the ones that are queued,
+being written or done. A failed thread is queued again.
+
+The task (`python -m shared.coach …`, started through the task queue) takes each queued
+thread in a transaction (a lease, so two deliveries never both pay for one text), writes
+its text, and mirrors it into the session's `summary_text` / `comments`, which the
+summary and analysis payloads show. With OPENAI_API_KEY set, OpenAI writes; when it
+cannot, the built-in coach does and the thread records the fallback.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+
+from google.cloud import firestore
+
+from shared import auth, tasks
+from shared.coach.builtin import RECOMMENDATION_METRICS, SUMMARY_BLOCKS, BuiltInCoach
+from shared.coach.facts import Units, lift_facts
+from shared.coach.openai_coach import CoachUnavailable, OpenAICoach, openai_settings
+from shared.errors import BadRequest
+from shared.payloads import lift_frames
+from shared.reports import ANALYSIS_FIELDS, Reports
+from shared.repository import Repository
+
+log = logging.getLogger("liftlab.coach")
+KEYS = {"summary": SUMMARY_BLOCKS, "recommendation": RECOMMENDATION_METRICS}
+MIRROR = {"summary": "summary_text", "recommendation": "comments"}
+UNIT_SYSTEMS = ("metric", "imperial")
+LEASE_S = 300
+
+
+def units_from(raw: str | None) -> Units:
+    system = (raw or "metric").strip().lower()
+    if system not in UNIT_SYSTEMS:
+        raise BadRequest("measurement_system must be metric or imperial")
+    return Units(system)
+
+
+def thread_id(session_id: str, kind: str, key: str, units: Units) -> str:
+    return "thread_" + hashlib.sha256(f"{session_id}|{kind}|{key}|{units.system}".encode()).hexdigest()[:24]
+
+
+class Coaching:
+    def __init__(self, repo: Repository | None = None, reports: Reports | None = None):
+        self.repo = repo or Repository()
+        self.reports = reports or Reports(self.repo)
+        self.threads = self.repo.db.collection("genai_threads")
+
+    def _session_for_coaching(self, caller: auth.Caller, session_id: str) -> tuple[dict, dict | None]:
+        session, owner = self.reports.readable(caller, session_id)
+        auth.require_plan(caller, owner)
+        if session["status"] != "done":
+            raise BadRequest(f"the session is not analysed yet (status {session['status']})")
+        return session, owner
+
+    # ---- POST .../summary/ and .../recommendation/
+    def request(self, caller: auth.Caller, session_id: str, kind: str, measurement_system: str | None) -> dict:
+        units = units_from(measurement_system)
+        self._session_for_coaching(caller, session_id)
+        ids, pending = {}, False
+        for key in KEYS[kind]:
+            ids[key] = thread_id(session_id, kind, key, units)
+            pending |= self._queue(ids[key], session_id, kind, key, units)
+        if pending:
+            # A new name per request that found work: the task skips threads already taken.
+            tasks.enqueue(f"coach-{kind}-{session_id}-{units.system}-{time.time_ns()}",
+                          ["-m", "shared.coach", "--session-id", session_id, "--kind", kind, "--units", units.system])
+        return ids
+
+    def _queue(self, tid: str, session_id: str, kind: str, key: str, units: Units) -> bool:
+        """Create the thread, or queue a failed one again; True when it needs writing."""
+        ref = self.threads.document(tid)
+
+        @firestore.transactional
+        def queue(tx):
+            snap = ref.get(transaction=tx)
+            if snap.exists and snap.get("status") != "failed":
+                return snap.get("status") != "completed"
+            tx.set(ref, {"session_id": session_id, "kind": kind, "key": key, "units": units.system,
+                         "status": "queued", "text": None, "provider": None, "provider_ref": {},
+                         "created_at": firestore.SERVER_TIMESTAMP, "updated_at": firestore.SERVER_TIMESTAMP})
+            return True
+
+        return queue(self.repo.db.transaction())
+
+    # ---- GET .../recommendation/
+    def status(self, caller: auth.Caller, session_id: str, measurement_system: str | None) -> dict:
+        units = units_from(measurement_system)
+        self._session_for_coaching(caller, session_id)
+        out = {}
+        for key in RECOMMENDATION_METRICS:
+            snap = self.threads.document(thread_id(session_id, "recommendation", key, units)).get()
+            doc = snap.to_dict() if snap.exists else {}
+            out[key] = {"thread_id": snap.id, "status": doc.get("status", "not_requested"), "text": doc.get("text"),
+                        "provider": doc.get("provider")}
+        return out
+
+    # ---- the task
+    def write(self, session_id: str, kind: str, units: Units, owner_id: str) -> dict:
+        """Write every queued thread of this session, kind and units; counts by outcome."""
+        session = self.repo.session(session_id)
+        owner = self.repo.user(session["user_id"])
+        frames = lift_frames(session)
+        facts = lift_facts(session, self.reports.series(session, ANALYSIS_FIELDS, lift_only=True), owner,
+                           frames[0] if frames else 0)
+        settings = openai_settings()
+        remote = OpenAICoach(settings) if settings else None
+        builtin = BuiltInCoach()
+        done = {"written": 0, "skipped": 0, "fallback": 0}
+        for key in KEYS[kind]:
+            tid = thread_id(session_id, kind, key, units)
+            thread = self._take(tid, owner_id)
+            if thread is None:
+                done["skipped"] += 1
+                continue
+            provider, ref, reason = builtin.provider, dict(thread.get("provider_ref") or {}), None
+            text = None
+            if remote is not None:
+                try:
+                    if not ref.get("response_id"):  # a retried task resumes the response it started
+                        ref = remote.start(facts, kind, key, units, tid)
+                        self.threads.document(tid).update({"provider_ref": ref, "provider": remote.provider})
+                    text, provider = remote.finish(ref["response_id"]), remote.provider
+                except CoachUnavailable as exc:
+                    reason, provider = str(exc), "builtin_fallback"
+                    done["fallback"] += 1
+                    log.warning("thread %s: OpenAI unavailable (%s); the built-in coach writes it", tid, exc)
+            if text is None:
+                text = builtin.write(facts, kind, key, units)
+            self._finish(tid, session_id, kind, key, text, provider, ref, reason)
+            done["written"] += 1
+        return done
+
+    def _take(self, tid: str, owner_id: str) -> dict | None:
+        ref = self.threads.document(tid)
+
+        @firestore.transactional
+        def take(tx):
+            snap = ref.get(transaction=tx)
+            if not snap.exists:
+                return None
+            doc = snap.to_dict()
+            lease = doc.get("lease") or {}
+            live = lease.get("owner") != owner_id and lease.get("until", 0) > time.time()
+            if doc["status"] == "completed" or (doc["status"] == "in_progress" and live):
+                return None
+            tx.update(ref, {"status": "in_progress", "lease": {"owner": owner_id, "until": time.time() + LEASE_S},
+                            "updated_at": firestore.SERVER_TIMESTAMP})
+            return doc
+
+        return take(self.repo.db.transaction())
+
+    def _finish(self, tid, session_id, kind, key, text, provider, ref, reason) -> None:
+        batch = self.repo.db.batch()
+        batch.update(self.threads.document(tid), {
+            "status": "completed", "text": text, "provider": provider, "provider_ref": ref,
+            "fallback_reason": reason, "lease": firestore.DELETE_FIELD, "updated_at": firestore.SERVER_TIMESTAMP})
+        batch.update(self.repo.db.collection("sessions").document(session_id), {f"{MIRROR[kind]}.{key}": text})
+        batch.commit()
