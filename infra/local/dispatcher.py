@@ -118,7 +118,9 @@ class Dispatcher:
                 continue
             if code == 0:
                 task.state = "succeeded"
-            elif task.attempts >= self.max_attempts or self.stopping.is_set():
+            elif self.stopping.is_set():
+                task.state = "cancelled"  # killed by stop(), not failed
+            elif task.attempts >= self.max_attempts:
                 task.state = "failed"
                 log.error("task %s failed after %d attempts (exit codes %s)", name, task.attempts, task.exit_codes)
             else:

@@ -80,6 +80,10 @@ def walkthrough(stack: Stack) -> int:
     print(f"  curl -H \"Authorization: Bearer $TOKEN\" {api}/weightlifting/sessions/{session_id}/")
     for suffix in ("export/", "export/?format=csv", "analysis/", "summary/"):
         print(f"  curl -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/sessions/{session_id}/{suffix}'")
+    for suffix in ("summary/", "recommendation/?measurement_system=imperial"):
+        print(f"  curl -X POST -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/sessions/{session_id}/{suffix}'")
+    print(f"  curl -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/sessions/{session_id}/recommendation/"
+          "?measurement_system=imperial'")
     print(f"  curl -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/sessions/x/analysis/?demo=true'")
     print(f"  curl -H \"Authorization: Bearer $TOKEN\" -F user_id=lifter -F exercise_name=clean "
           f"-F video=@{SAMPLE.relative_to(ROOT)} {api}/weightlifting/sessions/")
