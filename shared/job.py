@@ -20,7 +20,7 @@ import time
 import uuid
 from pathlib import Path
 
-from shared import results
+from shared import payloads, results
 from shared.config import check_environment, settings
 from shared.repository import Repository
 from shared.storage import Storage, results_prefix
@@ -63,23 +63,26 @@ def _options(session: dict, user: dict | None, out_dir: str):
                            max_duration_s=settings().max_video_duration_s, out_dir=out_dir)
 
 
-def _upload_outputs(store: Storage, session: dict, out_dir: Path) -> dict:
+def _upload_outputs(store: Storage, session: dict, out_dir: Path, result: dict) -> dict:
     prefix = results_prefix(session["user_id"], session["id"])
     store.upload_path(prefix + "analyzed.mp4", str(out_dir / "analyzed.mp4"), "video/mp4")
     store.upload_path(prefix + "result.json", str(out_dir / "result.json"), "application/json")
+    # The CSV export is written once here: a 2-minute clip is ~400,000 cells of text.
+    series = {"timestamps_s": result["timestamps_s"], **{g: result[g] for g in results.SERIES_GROUPS}}
+    store.upload_bytes(prefix + "export.csv", payloads.export_csv(series).encode(), "text/csv")
     images = {}
     for jpeg in sorted(out_dir.glob("phase_*.jpg")):
         phase = jpeg.stem.removeprefix("phase_")
         images[phase] = prefix + jpeg.name
         store.upload_path(images[phase], str(jpeg), "image/jpeg")
     return {"analyzed_video_path": prefix + "analyzed.mp4", "result_path": prefix + "result.json",
-            "phase_images": images}
+            "export_csv_path": prefix + "export.csv", "phase_images": images}
 
 
 def publish(repo: Repository, store: Storage, session: dict, owner: str, result: dict, out_dir: Path) -> bool:
     """Store an engine run's outputs and results and mark the session `done` (only while
     `owner` holds its lease)."""
-    fields = {**results.session_fields(result), **_upload_outputs(store, session, out_dir)}
+    fields = {**results.session_fields(result), **_upload_outputs(store, session, out_dir, result)}
     return repo.write_results(session["id"], owner, fields, results.series_chunks(result))
 
 

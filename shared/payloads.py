@@ -96,7 +96,7 @@ def csv_columns(series: dict) -> dict:
 
 
 def export_csv(series: dict) -> str:
-    """`series` with NaN for unmeasured frames, written as empty cells. Numbers need no
+    """`series` with None or NaN for unmeasured frames, written as empty cells. Numbers need no
     quoting, so rows are joined directly: a 2-minute clip has ~400,000 cells, and
     csv.writer takes several times longer."""
     columns = csv_columns(series)

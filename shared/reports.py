@@ -83,9 +83,12 @@ class Reports:
         series = self.series(session, nan_as_none=False)
         return payloads.export(session, series, None if joints is None else parse_joints(joints))
 
-    def export_csv(self, caller: auth.Caller, session_id: str, demo: bool = False) -> str:
+    def export_csv(self, caller: auth.Caller, session_id: str, demo: bool = False) -> bytes:
+        """The CSV the job wrote, else (a session stored before it did) built now."""
         session, _ = self._finished(caller, session_id, demo, plan=False)
-        return payloads.export_csv(self.series(session, nan_as_none=False))
+        if session.get("export_csv_path"):
+            return self.store.download_bytes(session["export_csv_path"])
+        return payloads.export_csv(self.series(session, nan_as_none=False)).encode()
 
     def analysis(self, caller: auth.Caller, session_id: str, demo: bool = False) -> dict:
         session, owner = self._finished(caller, session_id, demo, plan=True)

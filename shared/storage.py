@@ -67,8 +67,14 @@ class Storage:
     def upload_path(self, path: str, local_path: str, content_type: str) -> None:
         self.bucket.blob(path).upload_from_filename(local_path, content_type=content_type)
 
+    def upload_bytes(self, path: str, data: bytes, content_type: str) -> None:
+        self.bucket.blob(path).upload_from_string(data, content_type=content_type)
+
     def download(self, path: str, local_path: str) -> None:
         self.bucket.blob(path).download_to_filename(local_path)
+
+    def download_bytes(self, path: str) -> bytes:
+        return self.bucket.blob(path).download_as_bytes()
 
     def resumable_upload_url(self, path: str, content_type: str, size: int, metadata: dict) -> str:
         """A resumable upload session for a client to PUT the bytes to, no token needed."""

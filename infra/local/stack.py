@@ -331,7 +331,8 @@ def serve(body: Callable[[Stack], int], stay_up: bool = True) -> int:
             code = body(stack)
             if stay_up and code == 0:
                 print("\nstack stays up; Ctrl-C stops it", flush=True)
-                signal.pause()
+                while True:  # not signal.pause(): a signal landing just before it would be missed
+                    time.sleep(0.5)
             return code
     except KeyboardInterrupt:
         print("\nstopped", flush=True)
