@@ -48,10 +48,6 @@ class Settings:
     job_lease_s: int
     signing_key_file: str
 
-    @property
-    def emulated(self) -> bool:
-        return bool(os.environ.get("FIRESTORE_EMULATOR_HOST"))
-
 
 def settings(env=os.environ) -> Settings:
     project = env.get("GOOGLE_CLOUD_PROJECT", "demo-liftlab")

@@ -27,7 +27,7 @@ class Forbidden(ServiceError):
 
 
 class PlanRequired(Forbidden):
-    pass
+    """The session's owner has no active plan."""
 
 
 class NotFound(ServiceError):

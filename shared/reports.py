@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from shared import auth, payloads, results
-from shared.errors import NotFound, NotReady, SessionNotFound
+from shared.errors import Forbidden, NotFound, NotReady, SessionNotFound
 from shared.lifts import ACTIVITY, parse_joints
 from shared.payloads import user_zone
 from shared.repository import Repository
@@ -34,7 +34,7 @@ class Reports:
             raise SessionNotFound(session_id)
         owner = self.repo.user(session["user_id"])
         if not auth.may_act_for(caller, session["user_id"], owner):
-            raise auth.Forbidden("you may not read this session")
+            raise Forbidden("you may not read this session")
         return session, owner
 
     def _demo(self) -> tuple[dict, dict | None]:

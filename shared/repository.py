@@ -96,9 +96,6 @@ class Repository:
 
         create(self.db.transaction())
 
-    def update_session(self, session_id: str, fields: dict) -> None:
-        self._session(session_id).update(fields)
-
     # ---- storage events
     def claim_event(self, key: str, ttl_days: int = 7) -> bool:
         """True the first time `key` is seen; False for a duplicate delivery."""

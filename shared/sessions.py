@@ -16,7 +16,7 @@ from typing import BinaryIO, Mapping
 
 from shared import auth, tasks
 from shared.config import settings
-from shared.errors import BadRequest, Unavailable
+from shared.errors import BadRequest, Forbidden, Unavailable
 from shared.lifts import ACTIVITY, EXERCISE_TITLES, EXERCISES, parse_joints
 from shared.payloads import user_zone
 from shared.repository import Repository
@@ -96,13 +96,13 @@ class Sessions:
         self.store = store or Storage()
 
     # ---- creating
-    def _new_session(self, caller: auth.Caller, form: Mapping, idempotency_key: str | None,
-                     video: dict) -> tuple[dict, bool]:
-        """Check access, then create the session under the quota. Returns (session,
-        created); a repeated idempotent request returns the first one."""
-        user_id, exercise, joints = _fields(form)
+    def _new_session(self, caller: auth.Caller, fields: tuple, form: Mapping, idempotency_key: str | None,
+                     video: dict, extension: str) -> tuple[dict, bool]:
+        """Check access, then create the session, with its video's Storage path, under the
+        quota. Returns (session, created); a repeated idempotent request returns the first."""
+        user_id, exercise, joints = fields
         if user_id != caller.uid and not caller.is_admin and caller.role != "sub_admin":
-            raise auth.Forbidden("you may not create sessions for another user")
+            raise Forbidden("you may not create sessions for another user")
         user = self.repo.user(user_id)
         auth.require_act_for(caller, user_id, user)
         if user is None:
@@ -116,7 +116,8 @@ class Sessions:
             return existing, False
         doc = {"user_id": user_id, "created_by": caller.uid, "activity": ACTIVITY, "exercise": exercise,
                "title": title, "barbell_mass_kg": round(mass_kg, 2), "joints": joints, "status": "uploading",
-               "progress": 0, "stage": "uploading", "created_at": now, "video": video}
+               "progress": 0, "stage": "uploading", "created_at": now,
+               "video": {**video, "path": video_path(user_id, session_id, extension)}}
         plan = user.get("plan") or {}
         limit = int(plan.get("max_sessions_per_month") or settings().default_sessions_per_month)
         self.repo.create_session(session_id, doc, limit, now)
@@ -126,7 +127,7 @@ class Sessions:
         """POST /weightlifting/sessions/: validate everything (the video is sniffed and
         probed), create the session, then stream the video to Storage."""
         s = settings()
-        _fields(form)
+        fields = _fields(form)
         if video_file is None or not getattr(video_file, "filename", None):
             raise BadRequest("video is required (a file field)")
         size = _file_size(video_file.stream)
@@ -138,10 +139,9 @@ class Sessions:
         found: VideoProbe = probe(video_file.stream, s.max_video_duration_s)
         video = {"size": size, "content_type": CONTENT_TYPES[found.container], "duration_s": found.duration_s,
                  "width": found.width, "height": found.height, "filename": video_file.filename[:200]}
-        session, created = self._new_session(caller, form, idempotency_key, video)
+        session, created = self._new_session(caller, fields, form, idempotency_key, video, found.container)
         if created:
-            path = video_path(session["user_id"], session["id"], found.extension)
-            self.repo.update_session(session["id"], {"video.path": path})
+            path = session["video"]["path"]
             try:
                 self.store.upload_file(path, video_file.stream, video["content_type"],
                                        metadata={"session_id": session["id"]})
@@ -155,7 +155,7 @@ class Sessions:
         """For videos too large for an HTTP function: create the session and hand back a
         resumable upload URL for the same Storage path; the same event flow follows."""
         s = settings()
-        _fields(form)
+        fields = _fields(form)
         content_type = (form.get("content_type") or "").strip().lower()
         extension = {v: k for k, v in CONTENT_TYPES.items()}.get(content_type)
         if extension is None:
@@ -166,10 +166,9 @@ class Sessions:
             raise BadRequest("size_bytes must be the video's size in bytes") from None
         if not 0 < size <= 50 * s.max_upload_bytes:
             raise BadRequest(f"size_bytes must be between 1 and {50 * s.max_upload_bytes}")
-        session, _ = self._new_session(caller, form, idempotency_key, {"size": size, "content_type": content_type})
-        path = video_path(session["user_id"], session["id"], extension)
-        self.repo.update_session(session["id"], {"video.path": path})
-        url = self.store.resumable_upload_url(path, content_type, size, {"session_id": session["id"]})
+        session, _ = self._new_session(caller, fields, form, idempotency_key,
+                                       {"size": size, "content_type": content_type}, extension)
+        url = self.store.resumable_upload_url(session["video"]["path"], content_type, size, {"session_id": session["id"]})
         return {"session_id": session["id"], "title": session["title"], "upload_url": url, "method": "PUT",
                 "headers": {"Content-Type": content_type}}
 

@@ -25,10 +25,6 @@ class VideoProbe:
     width: int
     height: int
 
-    @property
-    def extension(self) -> str:
-        return self.container
-
 
 def _boxes(f: BinaryIO, start: int, end: int):
     """(type, payload_start, payload_end) for each box in [start, end)."""

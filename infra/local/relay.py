@@ -50,7 +50,6 @@ class Relay:
         self.target_url = target_url
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.delivered = 0
 
     def start(self) -> "Relay":
         self.thread.start()
@@ -84,7 +83,6 @@ class Relay:
             log.warning("event %s not delivered (%s); it will be redelivered", message.get("messageId"), exc)
             return
         if 200 <= status < 300:
-            self.delivered += 1
             _call(f"{self.base}:acknowledge", {"ackIds": [item["ackId"]]})
         else:
             log.warning("event %s answered %d; it will be redelivered", message.get("messageId"), status)

@@ -43,7 +43,7 @@ log = logging.getLogger("liftlab.stack")
 
 
 class StackError(RuntimeError):
-    pass
+    """A part of the stack could not start or has stopped."""
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,7 @@ class Stack:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
         except ProcessLookupError:
-            pass
+            return  # the group is already gone
 
     def _spawn(self, name: str, cmd: list, cwd: Path | None = None) -> None:
         out = open(self.run_dir / f"{name}.log", "wb")
@@ -301,14 +301,6 @@ class Stack:
         _http(f"http://127.0.0.1:{p.firestore}/emulator/v1/projects/{self.project}/databases/(default)/documents",
               "DELETE")
         _http(f"http://127.0.0.1:{p.auth}/emulator/v1/projects/{self.project}/accounts", "DELETE")
-
-    def wait_idle(self, timeout_s: float = 300) -> None:
-        """Until every task the dispatcher was given has finished."""
-        deadline = time.monotonic() + timeout_s
-        while not self.dispatcher.idle():
-            if time.monotonic() > deadline:
-                raise StackError("jobs still running")
-            time.sleep(0.2)
 
 
 def _interrupt(signum, frame):
