@@ -23,7 +23,7 @@ from shared import auth, demo, results
 from shared.reports import Reports
 from shared.repository import Repository, client
 from shared.storage import Storage
-from tests.cloud.conftest import SAMPLE, new_session
+from tests.cloud.fixtures import SAMPLE, new_session
 from tests.synth.clips import CACHE, long_clip
 
 REPEATS = 15

@@ -11,6 +11,9 @@ import pytest
 from tests.synth.clips import CACHE, clip
 from tests.synth.render import ClipSpec
 
+# The local GCP stack and the API client fixtures, for tests/cloud and tests/reliability.
+pytest_plugins = ["tests.cloud.fixtures"]
+
 ROOT = Path(__file__).resolve().parents[1]
 SPORTS2D = "sports2d==0.8.34"
 

@@ -14,7 +14,7 @@ from shared.coach.builtin import RECOMMENDATION_METRICS, SUMMARY_BLOCKS
 from shared.coach.facts import Units
 from shared.coach.threads import Coaching, thread_id
 from shared.repository import client
-from tests.cloud.conftest import RESULT, new_session
+from tests.cloud.fixtures import RESULT, new_session
 from tests.cloud.contract import check
 from tests.fake_openai import FakeOpenAI
 

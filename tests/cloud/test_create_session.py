@@ -8,7 +8,7 @@ import pytest
 from infra.local.accounts import create_user
 from shared.repository import client
 from shared.storage import Storage
-from tests.cloud.conftest import SAMPLE, forged_token
+from tests.cloud.fixtures import SAMPLE, forged_token
 
 
 def stored_sessions() -> list:

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from shared.config import UnsafeEnvironment, check_environment
-from tests.cloud.conftest import ROOT
+from tests.cloud.fixtures import ROOT
 
 
 def start(module_code: str, **env) -> subprocess.CompletedProcess:

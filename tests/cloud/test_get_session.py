@@ -9,7 +9,7 @@ import pytest
 from shared import demo
 from shared.repository import Repository, client
 from shared.storage import Storage
-from tests.cloud.conftest import forged_token, new_session
+from tests.cloud.fixtures import forged_token, new_session
 
 
 @pytest.fixture

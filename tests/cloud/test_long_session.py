@@ -5,7 +5,7 @@ import pytest
 
 from shared import results
 from shared.repository import client
-from tests.cloud.conftest import SAMPLE
+from tests.cloud.fixtures import SAMPLE
 from tests.synth.clips import long_clip
 
 ONE_MIB = 1024 * 1024

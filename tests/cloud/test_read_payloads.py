@@ -12,7 +12,7 @@ import requests
 from shared import demo
 from shared.repository import Repository, client
 from shared.storage import Storage
-from tests.cloud.conftest import RESULT, new_session
+from tests.cloud.fixtures import RESULT, new_session
 from tests.cloud.contract import check
 
 PATHS = {"export": "/weightlifting/sessions/{session_id}/export/",

@@ -12,7 +12,7 @@ import requests
 from shared import results
 from shared.repository import client
 from shared.storage import Storage
-from tests.cloud.conftest import SAMPLE, deliver, new_session
+from tests.cloud.fixtures import SAMPLE, deliver, new_session
 
 
 def task(stack, session_id: str) -> dict:

@@ -12,7 +12,7 @@ from dataclasses import asdict
 import pytest
 
 from infra.local.stack import Ports
-from tests.cloud.conftest import ROOT
+from tests.cloud.fixtures import ROOT
 
 
 def listening(port: int, host: str = "127.0.0.1") -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from shared.repository import client
-from tests.cloud.conftest import deliver, new_session
+from tests.cloud.fixtures import deliver, new_session
 
 
 def tasks(stack) -> list:

@@ -10,7 +10,7 @@ import pytest
 
 from shared.errors import BadRequest
 from shared.video_probe import probe
-from tests.cloud.conftest import SAMPLE
+from tests.cloud.fixtures import SAMPLE
 
 
 def encode(path, container_format=None, audio_only=False, seconds=1.0, size=(320, 240)):

@@ -1,5 +1,6 @@
-"""The local stack for the cloud tests: started once per test session by the same script
-as `make run` (on free ports), emptied before each test, stopped at the end."""
+"""The local stack for the cloud and reliability tests (a pytest plugin, see tests/conftest.py):
+started once per test session by the same script as `make run` (on free ports), emptied
+before each test, stopped at the end."""
 from __future__ import annotations
 
 import base64
