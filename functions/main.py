@@ -14,7 +14,7 @@ from shared.coach.threads import Coaching
 from shared.config import check_environment
 from shared.http import endpoint, query_choice, query_flag
 from shared.reports import Reports
-from shared.sessions import Sessions
+from shared.sessions import Sessions, finalized_object
 
 check_environment()
 log = logging.getLogger("liftlab.functions")
@@ -99,5 +99,6 @@ def get_recommendations(request, caller, session_id):
 
 @functions_framework.cloud_event
 def on_video_uploaded(event):
-    outcome = sessions().on_video_uploaded(event.data)
-    log.info("storage event %s %s: %s", event["id"], event.data.get("name"), outcome)
+    found = finalized_object(event["type"], event.data)
+    outcome = sessions().on_video_uploaded(found)
+    log.info("storage event %s %s: %s", event["id"], (found or {}).get("name"), outcome)

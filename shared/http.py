@@ -38,7 +38,7 @@ def endpoint(entry_point: str):
                     raise NotFound(f"no such path: {request.path}")
                 if request.method != route.method:
                     return json_response({"error": f"method {request.method} not allowed; use {route.method}"}, 405)
-                caller = auth.verify(request.headers.get("Authorization"))
+                caller = auth.verify(bearer(request))
                 body = handler(request, caller, **params)
                 return body if isinstance(body, flask.Response) else json_response(body)
             except ServiceError as exc:
@@ -50,6 +50,12 @@ def endpoint(entry_point: str):
         return view
 
     return wrap
+
+
+def bearer(request: flask.Request) -> str | None:
+    """The caller's Authorization header. Behind API Gateway the function is invoked with the
+    gateway's own identity, and the caller's header arrives as X-Forwarded-Authorization."""
+    return request.headers.get("X-Forwarded-Authorization") or request.headers.get("Authorization")
 
 
 def query_flag(request: flask.Request, name: str) -> bool:

@@ -6,7 +6,10 @@ moves `uploading` to `queued` and starts the job, exactly once per object genera
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 import logging
 import math
 import re
@@ -88,6 +91,26 @@ def _session_id(caller: auth.Caller, idempotency_key: str | None) -> str:
     if idempotency_key:
         return hashlib.sha256(f"{caller.uid}:{idempotency_key}".encode()).hexdigest()[:24]
     return uuid.uuid4().hex[:24]
+
+
+PUBSUB_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
+
+
+def finalized_object(event_type: str, data) -> dict | None:
+    """The finalized object's metadata from either delivery: a direct Eventarc storage event
+    (`google.cloud.storage.object.v1.finalized`, the object as data), or, as deployed, the
+    bucket's Pub/Sub notification (filtered to `videos/`) through an Eventarc topic trigger,
+    whose message carries the object as base64 JSON. None when it is no finalize or unreadable."""
+    if event_type != PUBSUB_PUBLISHED:
+        return data if isinstance(data, dict) else None
+    message = data.get("message") if isinstance(data, dict) else None
+    if not isinstance(message, dict) or (message.get("attributes") or {}).get("eventType") != "OBJECT_FINALIZE":
+        return None
+    try:
+        found = json.loads(base64.b64decode(message.get("data") or "", validate=True))
+    except (binascii.Error, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 class Sessions:
@@ -173,10 +196,12 @@ class Sessions:
                 "headers": {"Content-Type": content_type}}
 
     # ---- the storage event
-    def on_video_uploaded(self, data: dict) -> str:
+    def on_video_uploaded(self, data: dict | None) -> str:
         """Idempotent: one analysis per object generation, however often the event comes."""
+        if not isinstance(data, dict):
+            return "ignored: not an object event"
         name, bucket = data.get("name") or "", data.get("bucket") or ""
-        parsed = parse_video_path(name)
+        parsed = parse_video_path(name) if isinstance(name, str) else None
         if parsed is None:
             return "ignored: not an upload"
         _, session_id = parsed

@@ -1,14 +1,15 @@
-"""Storage events, the way Eventarc delivers them.
+"""Storage events, the way they reach the function in production (`infra/deploy.py`).
 
-fake-gcs-server publishes each object finalize to a Pub/Sub emulator topic. The relay
-pulls those messages and POSTs each as a binary-mode CloudEvent
-(`google.cloud.storage.object.v1.finalized`, the object's metadata as data) to the
-function's event URL. A message is acknowledged only after a 2xx, so a failed delivery
-comes back: at least once, like Eventarc.
+There, the bucket notifies a Pub/Sub topic of OBJECT_FINALIZE under the manifest's prefix
+(`videos/`), and an Eventarc trigger on that topic posts each message to the function as a
+`google.cloud.pubsub.topic.v1.messagePublished` CloudEvent. Here fake-gcs-server publishes
+every object change to a Pub/Sub emulator topic; the relay pulls, keeps the finalizes
+under the prefix (what the notification's filter does), and POSTs each as that binary-mode
+CloudEvent. A message is acknowledged only after a 2xx, so a failed delivery comes back:
+at least once, like Eventarc.
 """
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import threading
@@ -16,6 +17,9 @@ import urllib.error
 import urllib.request
 
 log = logging.getLogger("liftlab.relay")
+
+from shared import routes
+from shared.sessions import PUBSUB_PUBLISHED
 
 FINALIZED = "google.cloud.storage.object.v1.finalized"
 
@@ -44,10 +48,22 @@ def cloud_event_headers(message: dict) -> dict:
     }
 
 
+def pubsub_event_headers(message: dict, project: str, topic: str) -> dict:
+    return {
+        "ce-specversion": "1.0",
+        "ce-type": PUBSUB_PUBLISHED,
+        "ce-source": f"//pubsub.googleapis.com/projects/{project}/topics/{topic}",
+        "ce-id": str(message.get("messageId", "")),
+        "ce-time": message.get("publishTime", ""),
+    }
+
+
 class Relay:
-    def __init__(self, pubsub_host: str, project: str, subscription: str, target_url: str):
+    def __init__(self, pubsub_host: str, project: str, subscription: str, target_url: str, topic: str):
         self.base = f"http://{pubsub_host}/v1/projects/{project}/subscriptions/{subscription}"
-        self.target_url = target_url
+        self.subscription = f"projects/{project}/subscriptions/{subscription}"
+        self.project, self.topic, self.target_url = project, topic, target_url
+        self.prefix = next(r.prefix for r in routes.routes() if r.trigger == "storage.finalize")
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -73,12 +89,15 @@ class Relay:
 
     def _deliver(self, item: dict) -> None:
         message = item["message"]
-        if (message.get("attributes") or {}).get("eventType") != "OBJECT_FINALIZE":
+        attributes = message.get("attributes") or {}
+        if attributes.get("eventType") != "OBJECT_FINALIZE" or not attributes.get("objectId", "").startswith(self.prefix):
             _call(f"{self.base}:acknowledge", {"ackIds": [item["ackId"]]})
             return
-        data = json.loads(base64.b64decode(message["data"]))
+        body = {"message": {k: message[k] for k in ("attributes", "data", "messageId", "publishTime") if k in message},
+                "subscription": self.subscription}
+        headers = pubsub_event_headers(message, self.project, self.topic)
         try:
-            status, _ = _call(self.target_url, data, headers=cloud_event_headers(message), timeout=60)
+            status, _ = _call(self.target_url, body, headers=headers, timeout=60)
         except OSError as exc:
             log.warning("event %s not delivered (%s); it will be redelivered", message.get("messageId"), exc)
             return

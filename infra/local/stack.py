@@ -203,7 +203,7 @@ class Stack:
                                      log_dir=self.run_dir).start()
         self.router = Router("127.0.0.1", p.api).start()
         self.relay = Relay(f"127.0.0.1:{p.pubsub}", self.project, SUBSCRIPTION,
-                           f"{self.api_url}/_events/on_video_uploaded").start()
+                           f"{self.api_url}/_events/on_video_uploaded", TOPIC).start()
         log.info("stack up: API %s, logs in %s", self.api_url, self.run_dir)
 
     def stop(self) -> None:

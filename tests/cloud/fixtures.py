@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from infra.local.accounts import create_user, id_token
-from infra.local.relay import cloud_event_headers
+from infra.local.relay import cloud_event_headers, pubsub_event_headers
 from infra.local.stack import BUCKET, Ports, Stack, stop_on_signals
 from shared import demo
 from shared.repository import Repository
@@ -133,12 +133,19 @@ def new_session(user_id: str, status: str = "uploading") -> dict:
             "created_at": datetime.now(timezone.utc), "video": {}}
 
 
-def deliver(stack: Stack, name: str, generation: int, bucket: str = BUCKET) -> int:
-    """POST one storage-finalize CloudEvent to the function, exactly as the relay does."""
-    message = {"messageId": f"m-{generation}-{time.monotonic_ns()}", "publishTime": "2026-11-28T12:00:00Z",
-               "attributes": {"bucketId": bucket, "objectId": name, "eventType": "OBJECT_FINALIZE"}}
+def deliver(stack: Stack, name: str, generation: int, bucket: str = BUCKET, via_pubsub: bool = False) -> int:
+    """POST one storage-finalize CloudEvent to the function: a direct Eventarc storage event,
+    or (`via_pubsub`) the bucket notification's message through a topic trigger, as the relay
+    and the deployed trigger do."""
     data = {"bucket": bucket, "name": name, "generation": str(generation), "size": "1000",
             "contentType": "video/mp4"}
-    r = requests.post(f"{stack.api_url}/_events/on_video_uploaded", json=data, headers=cloud_event_headers(message),
-                      timeout=30)
+    message = {"messageId": f"m-{generation}-{time.monotonic_ns()}", "publishTime": "2026-11-28T12:00:00Z",
+               "attributes": {"bucketId": bucket, "objectId": name, "eventType": "OBJECT_FINALIZE"},
+               "data": base64.b64encode(json.dumps(data).encode()).decode()}
+    if via_pubsub:
+        data = {"message": message, "subscription": f"projects/{stack.project}/subscriptions/s"}
+        headers = pubsub_event_headers(message, stack.project, "t")
+    else:
+        headers = cloud_event_headers(message)
+    r = requests.post(f"{stack.api_url}/_events/on_video_uploaded", json=data, headers=headers, timeout=30)
     return r.status_code

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import requests
+
+from infra.local.relay import pubsub_event_headers
 from shared.repository import client
 from tests.cloud.fixtures import deliver, new_session
 
@@ -27,6 +30,27 @@ def test_the_same_event_delivered_five_times_at_once_starts_one_analysis(clean_s
     assert codes == [200] * 5
     assert [t.name for t in tasks(clean_stack)] == ["analyze-s1"]
     assert status("s1") != "uploading"
+
+
+def test_the_pubsub_delivery_of_the_deployed_trigger_queues_once(clean_stack):
+    """As deployed: bucket notification (videos/ only) -> topic -> Eventarc -> function."""
+    put_session("s5")
+    name = "videos/lifter/s5/original.mp4"
+    assert [deliver(clean_stack, name, generation=4, via_pubsub=True) for _ in range(3)] == [200] * 3
+    assert deliver(clean_stack, name, generation=4) == 200  # the same object by the direct route: a duplicate
+    assert [t.name for t in tasks(clean_stack)] == ["analyze-s5"]
+
+
+def test_unreadable_or_foreign_pubsub_messages_are_ignored(clean_stack):
+    put_session("s6")
+    headers = pubsub_event_headers({"messageId": "x"}, clean_stack.project, "t")
+    url = f"{clean_stack.api_url}/_events/on_video_uploaded"
+    for body in ({"message": {"attributes": {"eventType": "OBJECT_FINALIZE"}, "data": "%%% not base64"}},
+                 {"message": {"attributes": {"eventType": "OBJECT_FINALIZE"}, "data": "WzEsMl0="}},  # [1,2]
+                 {"message": {"attributes": {"eventType": "OBJECT_DELETE"}, "data": ""}},
+                 {"message": "nope"}, {}):
+        assert requests.post(url, json=body, headers=headers, timeout=30).status_code == 200
+    assert tasks(clean_stack) == [] and status("s6") == "uploading"
 
 
 def test_objects_outside_videos_are_ignored(clean_stack):

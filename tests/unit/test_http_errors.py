@@ -64,3 +64,16 @@ def test_the_expiry_is_checked_against_the_clock(monkeypatch):
     assert auth.verify("Bearer t").uid == "u1"
     with pytest.raises(Unauthorized, match="token expired"):
         auth.verify("Bearer t", now=time.time() + 3600)
+
+
+@pytest.mark.parametrize("headers, seen", [
+    ({"Authorization": "Bearer user-token"}, "Bearer user-token"),
+    # Behind API Gateway: Authorization carries the gateway's own identity token.
+    ({"Authorization": "Bearer gateway-token", "X-Forwarded-Authorization": "Bearer user-token"}, "Bearer user-token"),
+])
+def test_the_callers_token_is_read_behind_the_gateway_too(monkeypatch, headers, seen):
+    received = []
+    monkeypatch.setattr(auth, "verify", lambda header, now=None: received.append(header) or auth.Caller("u1"))
+    with app.test_request_context("/weightlifting/sessions/abc/", headers=headers):
+        endpoint("get_session")(lambda request, caller, session_id: {"ok": True})(flask.request)
+    assert received == [seen]
