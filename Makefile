@@ -9,7 +9,7 @@ ARGS ?=
 
 NODE_STAMP := infra/local/node_modules/.installed
 
-.PHONY: install run run-engine test test-fast bench sample demo models clean
+.PHONY: install run run-engine test test-fast bench sample demo models deploy clean
 
 $(STAMP): requirements.txt functions/requirements.txt requirements-nodeps.txt requirements-dev.txt
 	bash infra/local/check_sdk.sh
@@ -50,6 +50,7 @@ bench: install
 	$(PY) -m bench.accuracy
 	$(PY) -m bench.speed
 	$(PY) -m bench.payloads
+	$(PY) -m bench.cold_import
 
 # Re-render the bundled sample lift (committed) with the test generator.
 sample: $(STAMP)
@@ -62,6 +63,17 @@ demo: $(STAMP)
 # Rebuild the offline MediaPipe pose bundles from npm @mediapipe/pose (needs npm and PyPI).
 models:
 	bash infra/models/build_pose_bundles.sh shared/analysis/models
+
+# Deploy to GCP from functions/routes.json (README "Deploy to GCP"). DRY_RUN=1 prints every
+# command and runs nothing; IMAGE_TAG defaults to the commit.
+PROJECT ?=
+REGION ?=
+BUCKET ?=
+IMAGE_TAG ?=
+DRY_RUN ?=
+deploy: $(STAMP) $(NODE_STAMP)
+	$(PY) -m infra.deploy --project "$(PROJECT)" --region "$(REGION)" --bucket "$(BUCKET)" \
+		$(if $(IMAGE_TAG),--image-tag "$(IMAGE_TAG)") $(if $(DRY_RUN),--dry-run)
 
 clean:
 	rm -rf $(VENV) $(OUT) .cache .pytest_cache infra/local/node_modules

@@ -1,6 +1,6 @@
 """The API Gateway config, generated from functions/openapi.yaml and functions/routes.json.
 
-    python -m infra.gateway --project P --region R > gateway.yaml
+    python -m infra.gateway --project P --region R [--out build/gateway.json]
 
 API Gateway takes Swagger 2.0, so each documented operation becomes a 2.0 operation with
 its path parameters and an `x-google-backend` pointing at its own function (the path is
@@ -61,9 +61,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m infra.gateway", description=__doc__)
     ap.add_argument("--project", required=True)
     ap.add_argument("--region", required=True)
+    ap.add_argument("--out", help="write here instead of stdout")
     args = ap.parse_args(argv)
-    json.dump(gateway_config(args.project, args.region), sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    text = json.dumps(gateway_config(args.project, args.region), indent=2) + "\n"
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
     return 0
 
 

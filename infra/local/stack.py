@@ -266,7 +266,7 @@ class Stack:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
     def _firebase_config(self) -> Path:
-        config = json.loads((ROOT / "firebase.json").read_text())
+        config = {"emulators": json.loads((ROOT / "firebase.json").read_text())["emulators"]}  # auth only here
         for name, port in (("auth", self.ports.auth), ("hub", self.ports.auth_hub),
                            ("logging", self.ports.auth_logging)):
             config["emulators"][name] = {"host": "127.0.0.1", "port": port}

@@ -1,0 +1,318 @@
+"""Deploy LiftLab to a GCP project, every step generated from `functions/routes.json`.
+
+    python -m infra.deploy --project P --region R --bucket B [--dry-run] [--image-tag T]
+
+(`make deploy PROJECT=P REGION=R BUCKET=B [DRY_RUN=1]`). The plan is a list of gcloud /
+firebase commands run in order; `--dry-run` prints them and runs nothing. Steps that
+create something carry a `describe` guard, so a second deploy updates what exists
+instead of failing.
+
+Order: APIs, service accounts, bucket (+ lifecycle, CORS) and the upload topic,
+Firestore (database, indexes, rules, TTL) and Storage rules, the Cloud Tasks queue, the
+job image and the GPU job, the HTTP functions, the storage-finalize trigger, IAM, then
+the API Gateway and the demo session.
+
+The trigger: Eventarc's direct Cloud Storage triggers filter on the bucket only, and our
+bucket also holds the job's outputs under `results/`. So the bucket notifies a Pub/Sub
+topic for OBJECT_FINALIZE under the manifest's prefix (`videos/`) only, and the function
+is an Eventarc trigger on that topic. The local relay does the same filtering.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared import routes
+from shared.tasks import JOB_TIMEOUT_S
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNTIME = "python311"
+JOB = "liftlab-analysis"
+QUEUE = "analysis"
+TOPIC = "liftlab-video-uploads"
+REPOSITORY = "liftlab"
+GATEWAY_API = "liftlab"
+OPENAI_SECRET = "openai-api-key"
+
+APIS = ("cloudfunctions", "run", "eventarc", "pubsub", "cloudtasks", "firestore", "storage", "cloudbuild",
+        "artifactregistry", "apigateway", "servicemanagement", "servicecontrol", "iam", "iamcredentials",
+        "secretmanager", "firebaserules", "identitytoolkit")
+
+# The service accounts, and every role each one holds, with the scope it is granted on.
+# The plan grants exactly these; tests/unit/test_deploy.py checks nothing broader appears.
+ACCOUNTS = {
+    "liftlab-api": "HTTP functions: read/write Firestore, the bucket, sign URLs, enqueue coaching",
+    "liftlab-trigger": "storage-finalize trigger: claim the event, queue the session, enqueue the job",
+    "liftlab-tasks": "Cloud Tasks' identity: runs the job with overrides, nothing else",
+    "liftlab-job": "analysis + coaching job: Firestore, the bucket, the OpenAI key",
+    "liftlab-gateway": "API Gateway: invokes the HTTP functions",
+}
+GRANTS = (
+    # (account, role, scope): scope is project | bucket | queue | job | self | tasks-sa | secret | function | topic
+    ("liftlab-api", "roles/datastore.user", "project"),
+    ("liftlab-api", "roles/storage.objectUser", "bucket"),
+    ("liftlab-api", "roles/iam.serviceAccountTokenCreator", "self"),  # signs URLs without a key file
+    ("liftlab-api", "roles/firebaseauth.viewer", "project"),  # check_revoked reads the user
+    ("liftlab-api", "roles/cloudtasks.enqueuer", "queue"),  # coaching threads
+    ("liftlab-api", "roles/iam.serviceAccountUser", "tasks-sa"),  # tasks run as liftlab-tasks
+    ("liftlab-trigger", "roles/datastore.user", "project"),
+    ("liftlab-trigger", "roles/cloudtasks.enqueuer", "queue"),  # it may only enqueue
+    ("liftlab-trigger", "roles/iam.serviceAccountUser", "tasks-sa"),
+    ("liftlab-trigger", "roles/eventarc.eventReceiver", "project"),
+    ("liftlab-trigger", "roles/run.invoker", "function"),  # Eventarc pushes to the function as this SA
+    ("liftlab-tasks", "roles/run.jobsExecutorWithOverrides", "job"),  # the queue may only run the job
+    ("liftlab-job", "roles/datastore.user", "project"),
+    ("liftlab-job", "roles/storage.objectUser", "bucket"),
+    ("liftlab-job", "roles/secretmanager.secretAccessor", "secret"),
+    ("liftlab-gateway", "roles/run.invoker", "function"),
+)
+
+QUEUE_SETTINGS = {  # at-least-once delivery of job starts; the job's lease makes repeats harmless
+    "--max-attempts": "5", "--min-backoff": "10s", "--max-backoff": "300s", "--max-doublings": "4",
+    "--max-dispatches-per-second": "5", "--max-concurrent-dispatches": "20",
+}
+JOB_RESOURCES = {"--cpu": "4", "--memory": "16Gi", "--gpu": "1", "--gpu-type": "nvidia-l4",
+                 "--task-timeout": f"{JOB_TIMEOUT_S}s", "--max-retries": "2", "--tasks": "1"}
+PROCESSED_EVENTS_TTL = ("processed_events", "expire_at")
+
+# What the function source carries: the entry points and the thin cloud library. The engine
+# (shared/analysis: mediapipe, opencv, av, numpy), the job and the demo (installed by its own step) stay out.
+FUNCTION_EXCLUDES = ("analysis", "job.py", "demo.py", "demo_data", "__pycache__")
+
+
+@dataclass(frozen=True)
+class Step:
+    section: str
+    argv: tuple[str, ...]
+    unless: tuple[str, ...] | None = None  # skip when this succeeds (the resource exists)
+
+    def shell(self) -> str:
+        command = shlex.join(self.argv)
+        if self.unless:
+            return f"{shlex.join(self.unless)} >/dev/null 2>&1 || {command}"
+        return command
+
+
+class Plan:
+    def __init__(self, project: str, region: str, bucket: str, image_tag: str = "latest",
+                 source: str = "build/functions"):
+        self.project, self.region, self.bucket, self.source = project, region, bucket, source
+        self.image = f"{region}-docker.pkg.dev/{project}/{REPOSITORY}/analysis:{image_tag}"
+        self.steps: list[Step] = []
+
+    # -- helpers ---------------------------------------------------------------------------
+    def sa(self, name: str) -> str:
+        return f"{name}@{self.project}.iam.gserviceaccount.com"
+
+    def add(self, section: str, *argv: str, unless: tuple[str, ...] | None = None) -> None:
+        self.steps.append(Step(section, tuple(argv), unless))
+
+    def gcloud(self, section: str, *argv: str, unless: tuple[str, ...] | None = None, regional: bool = False):
+        where = ("--project", self.project) + (("--region", self.region) if regional else ())
+        guard = ("gcloud", *unless, "--project", self.project) if unless else None
+        self.add(section, "gcloud", *argv, *where, unless=guard)
+
+    # -- the plan --------------------------------------------------------------------------
+    def build(self) -> list[Step]:
+        self.foundation()
+        self.data()
+        self.queue()
+        self.job()
+        self.functions()
+        self.trigger()
+        self.iam()
+        self.gateway()
+        self.add("demo", "env", f"GOOGLE_CLOUD_PROJECT={self.project}", f"LIFTLAB_BUCKET={self.bucket}",
+                 sys.executable, "-m", "shared.demo", "install")
+        return self.steps
+
+    def foundation(self) -> None:
+        self.gcloud("apis", "services", "enable", *(f"{api}.googleapis.com" for api in APIS))
+        for name, purpose in ACCOUNTS.items():
+            self.gcloud("accounts", "iam", "service-accounts", "create", name, f"--display-name={purpose}",
+                        unless=("iam", "service-accounts", "describe", self.sa(name)))
+        bucket = f"gs://{self.bucket}"
+        self.gcloud("bucket", "storage", "buckets", "create", bucket, f"--location={self.region}",
+                    "--uniform-bucket-level-access", "--public-access-prevention",
+                    unless=("storage", "buckets", "describe", bucket))
+        self.gcloud("bucket", "storage", "buckets", "update", bucket,
+                    "--lifecycle-file=infra/storage.lifecycle.json", "--cors-file=infra/storage.cors.json")
+        self.gcloud("accounts", "secrets", "create", OPENAI_SECRET, "--replication-policy=automatic",
+                    unless=("secrets", "describe", OPENAI_SECRET))
+        self.gcloud("bucket", "pubsub", "topics", "create", TOPIC, unless=("pubsub", "topics", "describe", TOPIC))
+        prefix = next(r.prefix for r in routes.routes() if r.trigger == "storage.finalize")
+        # The storage service agent gets publish rights on the topic from this command.
+        self.gcloud("bucket", "storage", "buckets", "notifications", "create", bucket, f"--topic={TOPIC}",
+                    "--event-types=OBJECT_FINALIZE", f"--object-prefix={prefix}", "--payload-format=json",
+                    unless=("storage", "buckets", "notifications", "list", bucket,
+                            f"--filter=topic~{TOPIC}", "--format=value(name)", "--limit=1"))
+
+    def data(self) -> None:
+        self.gcloud("firestore", "firestore", "databases", "create", f"--location={self.region}",
+                    unless=("firestore", "databases", "describe", "--database=(default)"))
+        collection, field = PROCESSED_EVENTS_TTL
+        self.gcloud("firestore", "firestore", "fields", "ttls", "update", field, f"--collection-group={collection}",
+                    "--enable-ttl", "--async")
+        # Rules (Firestore + Storage) and indexes, from firebase.json.
+        self.add("firestore", "infra/local/node_modules/.bin/firebase", "deploy", "--project", self.project,
+                 "--only", "firestore:rules,firestore:indexes,storage", "--non-interactive")
+
+    def queue(self) -> None:
+        settings = [f"{k}={v}" for k, v in QUEUE_SETTINGS.items()]
+        self.gcloud("queue", "tasks", "queues", "create", QUEUE, f"--location={self.region}", *settings,
+                    unless=("tasks", "queues", "describe", QUEUE, f"--location={self.region}"))
+        self.gcloud("queue", "tasks", "queues", "update", QUEUE, f"--location={self.region}", *settings)
+
+    def job(self) -> None:
+        self.gcloud("job", "artifacts", "repositories", "create", REPOSITORY, "--repository-format=docker",
+                    f"--location={self.region}",
+                    unless=("artifacts", "repositories", "describe", REPOSITORY, f"--location={self.region}"))
+        self.gcloud("job", "builds", "submit", ".", "--config=infra/job/cloudbuild.yaml",
+                    f"--substitutions=_IMAGE={self.image}", "--timeout=3600s")
+        resources = [f"{k}={v}" for k, v in JOB_RESOURCES.items()]
+        self.gcloud("job", "run", "jobs", "deploy", JOB, f"--image={self.image}", *resources,
+                    "--no-gpu-zonal-redundancy", f"--service-account={self.sa('liftlab-job')}",
+                    f"--set-env-vars={self.env()}", f"--set-secrets=OPENAI_API_KEY={OPENAI_SECRET}:latest",
+                    "--args=-m,shared.job", regional=True)
+
+    def env(self) -> str:
+        values = {"GOOGLE_CLOUD_PROJECT": self.project, "LIFTLAB_BUCKET": self.bucket,
+                  "LIFTLAB_REGION": self.region, "LIFTLAB_TASKS_BACKEND": "cloud_tasks",
+                  "LIFTLAB_TASKS_QUEUE": QUEUE, "LIFTLAB_JOB_NAME": JOB,
+                  "LIFTLAB_TASKS_SERVICE_ACCOUNT": self.sa("liftlab-tasks")}
+        return ",".join(f"{k}={v}" for k, v in values.items())
+
+    def functions(self) -> None:
+        self.add("functions", sys.executable, "-m", "infra.deploy", "package", self.source)
+        for route in routes.http_routes():
+            self.gcloud("functions", *self.function_args(route, "liftlab-api"), "--trigger-http",
+                        "--no-allow-unauthenticated")
+
+    def function_args(self, route: routes.Route, account: str) -> tuple[str, ...]:
+        return ("functions", "deploy", route.name, "--gen2", f"--region={self.region}", f"--runtime={RUNTIME}",
+                f"--source={self.source}", f"--entry-point={route.entry_point}", f"--memory={route.memory}",
+                f"--timeout={route.timeout_s}s", f"--service-account={self.sa(account)}",
+                f"--set-env-vars={self.env()}")
+
+    def trigger(self) -> None:
+        for route in routes.routes():
+            if route.trigger == "http":
+                continue
+            assert route.trigger == "storage.finalize", route.trigger
+            self.gcloud("trigger", *self.function_args(route, "liftlab-trigger"), f"--trigger-topic={TOPIC}",
+                        f"--trigger-service-account={self.sa('liftlab-trigger')}", "--retry",
+                        "--no-allow-unauthenticated")
+
+    def iam(self) -> None:
+        for account, role, scope in GRANTS:
+            member = f"--member=serviceAccount:{self.sa(account)}"
+            for target in self.scope_targets(scope, account):
+                # add-invoker-policy-binding grants roles/run.invoker and takes no --role.
+                role_flag = () if target[1] == "add-invoker-policy-binding" else (f"--role={role}",)
+                self.gcloud("iam", *target, member, *role_flag, "--quiet")
+
+    def scope_targets(self, scope: str, account: str) -> list[tuple[str, ...]]:
+        if scope == "project":
+            return [("projects", "add-iam-policy-binding", self.project, "--condition=None")]
+        if scope == "bucket":
+            return [("storage", "buckets", "add-iam-policy-binding", f"gs://{self.bucket}")]
+        if scope == "queue":
+            return [("tasks", "queues", "add-iam-policy-binding", QUEUE, f"--location={self.region}")]
+        if scope == "job":
+            return [("run", "jobs", "add-iam-policy-binding", JOB, f"--region={self.region}")]
+        if scope in ("self", "tasks-sa"):
+            target = account if scope == "self" else "liftlab-tasks"
+            return [("iam", "service-accounts", "add-iam-policy-binding", self.sa(target))]
+        if scope == "secret":
+            return [("secrets", "add-iam-policy-binding", OPENAI_SECRET)]
+        if scope == "function":
+            wanted = "storage.finalize" if account == "liftlab-trigger" else "http"
+            return [("functions", "add-invoker-policy-binding", r.name, f"--region={self.region}")
+                    for r in routes.routes() if r.trigger == wanted]
+        raise ValueError(f"unknown scope {scope}")
+
+    def gateway(self) -> None:
+        config = f"liftlab-{self.image.rsplit(':', 1)[1].replace('.', '-')}"
+        self.add("gateway", sys.executable, "-m", "infra.gateway", "--project", self.project, "--region",
+                 self.region, "--out", "build/gateway.json")
+        self.gcloud("gateway", "api-gateway", "apis", "create", GATEWAY_API,
+                    unless=("api-gateway", "apis", "describe", GATEWAY_API))
+        self.gcloud("gateway", "api-gateway", "api-configs", "create", config, f"--api={GATEWAY_API}",
+                    "--openapi-spec=build/gateway.json", f"--backend-auth-service-account={self.sa('liftlab-gateway')}",
+                    unless=("api-gateway", "api-configs", "describe", config, f"--api={GATEWAY_API}"))
+        self.gcloud("gateway", "api-gateway", "gateways", "create", GATEWAY_API, f"--api={GATEWAY_API}",
+                    f"--api-config={config}", f"--location={self.region}",
+                    unless=("api-gateway", "gateways", "describe", GATEWAY_API, f"--location={self.region}"))
+        self.gcloud("gateway", "api-gateway", "gateways", "update", GATEWAY_API, f"--api={GATEWAY_API}",
+                    f"--api-config={config}", f"--location={self.region}")
+
+
+def package(out: Path) -> Path:
+    """The function source: functions/main.py and requirements.txt at the top, and `shared/`
+    without the engine, the job and the demo builder."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    shutil.copy(ROOT / "functions" / "main.py", out / "main.py")
+    shutil.copy(ROOT / "functions" / "requirements.txt", out / "requirements.txt")
+    shutil.copytree(ROOT / "shared", out / "shared", ignore=shutil.ignore_patterns(*FUNCTION_EXCLUDES))
+    # shared/routes.py finds the manifest at ../functions/routes.json from shared/.
+    (out / "functions").mkdir()
+    shutil.copy(ROOT / "functions" / "routes.json", out / "functions" / "routes.json")
+    return out
+
+
+PROJECT_ID = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
+REGION = re.compile(r"[a-z]+-[a-z]+[0-9]")
+BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]")
+
+
+def commit() -> str:
+    found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return found.stdout.strip() if found.returncode == 0 else "latest"
+
+
+def run(steps: list[Step]) -> None:
+    for i, step in enumerate(steps, 1):
+        print(f"[{i}/{len(steps)}] {step.section}: {step.shell()}", flush=True)
+        if step.unless and subprocess.run(step.unless, cwd=ROOT, capture_output=True).returncode == 0:
+            print("    exists; skipped", flush=True)
+            continue
+        subprocess.run(step.argv, cwd=ROOT, check=True)
+
+
+def main(argv=None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["package"]:
+        out = package(Path(argv[1] if len(argv) > 1 else "build/functions"))
+        print(out)
+        return 0
+    ap = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--project", required=True)
+    ap.add_argument("--region", required=True)
+    ap.add_argument("--bucket", required=True)
+    ap.add_argument("--image-tag", default=None, help="default: the commit (git rev-parse --short HEAD)")
+    ap.add_argument("--dry-run", action="store_true", help="print every command; run nothing")
+    args = ap.parse_args(argv)
+    for name, pattern in (("project", PROJECT_ID), ("region", REGION), ("bucket", BUCKET)):
+        if not pattern.fullmatch(getattr(args, name)):
+            ap.error(f"--{name} {getattr(args, name)!r} is not a valid {name} name")
+    steps = Plan(args.project, args.region, args.bucket, args.image_tag or commit()).build()
+    if args.dry_run:
+        for step in steps:
+            print(f"# {step.section}\n{step.shell()}")
+        return 0
+    run(steps)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""The deploy plan (`make deploy DRY_RUN=1`), checked as printed: every function from the
+manifest once with its trigger, the job on a GPU, and no role broader than listed."""
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from infra import deploy
+from shared import routes
+
+ROOT = Path(__file__).resolve().parents[2]
+ARGS = ["PROJECT=liftlab-prod", "REGION=europe-west4", "BUCKET=liftlab-prod-uploads", "IMAGE_TAG=abc123"]
+SA = "@liftlab-prod.iam.gserviceaccount.com"
+
+# The only roles the deploy may grant, and to whom (the issue's list plus what each
+# identity needs to do its one job).
+ALLOWED = {
+    "liftlab-api": {"roles/datastore.user", "roles/storage.objectUser", "roles/iam.serviceAccountTokenCreator",
+                    "roles/firebaseauth.viewer", "roles/cloudtasks.enqueuer", "roles/iam.serviceAccountUser"},
+    "liftlab-trigger": {"roles/datastore.user", "roles/cloudtasks.enqueuer", "roles/iam.serviceAccountUser",
+                        "roles/eventarc.eventReceiver", "roles/run.invoker"},
+    "liftlab-tasks": {"roles/run.jobsExecutorWithOverrides"},
+    "liftlab-job": {"roles/datastore.user", "roles/storage.objectUser", "roles/secretmanager.secretAccessor"},
+    "liftlab-gateway": {"roles/run.invoker"},
+}
+
+
+@pytest.fixture(scope="module")
+def printed() -> str:
+    done = subprocess.run(["make", "-s", "deploy", "DRY_RUN=1", *ARGS], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def commands(printed) -> list[list[str]]:
+    """Each printed command as argv; for `describe || create` guards, the command run."""
+    lines = [line for line in printed.splitlines() if line and not line.startswith("#")]
+    return [shlex.split(line.split(" || ", 1)[-1]) for line in lines]
+
+
+def flag(argv: list[str], name: str) -> str | None:
+    return next((a.split("=", 1)[1] for a in argv if a.startswith(f"--{name}=")), None)
+
+
+def deploys(commands) -> list[list[str]]:
+    return [c for c in commands if c[:3] == ["gcloud", "functions", "deploy"]]
+
+
+def test_dry_run_prints_and_runs_nothing(printed):
+    assert printed.count("\n# ") + 1 == len(deploy.Plan("liftlab-prod", "europe-west4", "b").build())
+
+
+def test_every_function_is_deployed_once_with_its_entry_point_and_resources(commands):
+    names = Counter(c[3] for c in deploys(commands))
+    assert names == Counter(r.name for r in routes.routes())  # none missing, none twice, nothing extra
+    for route in routes.routes():
+        argv = next(c for c in deploys(commands) if c[3] == route.name)
+        assert "--gen2" in argv
+        assert flag(argv, "entry-point") == route.entry_point
+        assert flag(argv, "memory") == route.memory and flag(argv, "timeout") == f"{route.timeout_s}s"
+        assert flag(argv, "source") == "build/functions" and flag(argv, "runtime") == "python311"
+        assert "--no-allow-unauthenticated" in argv  # only the gateway and Eventarc may invoke
+        if route.trigger == "http":
+            assert "--trigger-http" in argv and flag(argv, "service-account") == f"liftlab-api{SA}"
+        else:
+            assert flag(argv, "trigger-topic") == deploy.TOPIC and "--trigger-http" not in argv
+            assert flag(argv, "service-account") == flag(argv, "trigger-service-account") == f"liftlab-trigger{SA}"
+
+
+def test_the_storage_trigger_sees_finalized_videos_only(commands):
+    prefix = next(r.prefix for r in routes.routes() if r.trigger == "storage.finalize")
+    notification = next(c for c in commands if c[:5] == ["gcloud", "storage", "buckets", "notifications", "create"])
+    assert prefix == "videos/"
+    assert flag(notification, "object-prefix") == prefix
+    assert flag(notification, "event-types") == "OBJECT_FINALIZE"
+    assert flag(notification, "topic") == deploy.TOPIC
+
+
+def test_the_queue_has_retry_and_rate_limits(commands):
+    for verb in ("create", "update"):
+        queue = next(c for c in commands if c[:4] == ["gcloud", "tasks", "queues", verb])
+        assert queue[4] == "analysis"
+        for name in ("max-attempts", "min-backoff", "max-backoff", "max-dispatches-per-second",
+                     "max-concurrent-dispatches"):
+            assert flag(queue, name), name
+
+
+def test_the_job_runs_on_an_l4_gpu_with_enough_cpu_memory_and_a_timeout(commands):
+    job = next(c for c in commands if c[:4] == ["gcloud", "run", "jobs", "deploy"])
+    assert flag(job, "gpu") == "1" and flag(job, "gpu-type") == "nvidia-l4" and "--no-gpu-zonal-redundancy" in job
+    assert int(flag(job, "cpu")) >= 4 and int(flag(job, "memory").removesuffix("Gi")) >= 16
+    assert flag(job, "task-timeout") == "1800s"
+    assert flag(job, "image") == "europe-west4-docker.pkg.dev/liftlab-prod/liftlab/analysis:abc123"
+    assert flag(job, "service-account") == f"liftlab-job{SA}"
+    build = next(c for c in commands if c[:3] == ["gcloud", "builds", "submit"])
+    assert flag(build, "config") == "infra/job/cloudbuild.yaml" and (ROOT / "infra/job/cloudbuild.yaml").exists()
+
+
+def test_gateway_firestore_and_storage_config_are_deployed(commands, printed):
+    assert any(c[-6:] == ["--project", "liftlab-prod", "--region", "europe-west4", "--out", "build/gateway.json"]
+               and c[1:3] == ["-m", "infra.gateway"] for c in commands)
+    config = next(c for c in commands if c[:4] == ["gcloud", "api-gateway", "api-configs", "create"])
+    assert flag(config, "openapi-spec") == "build/gateway.json"
+    assert flag(config, "backend-auth-service-account") == f"liftlab-gateway{SA}"
+    assert "--only firestore:rules,firestore:indexes,storage" in printed
+    ttl = next(c for c in commands if c[:4] == ["gcloud", "firestore", "fields", "ttls"])
+    assert ttl[5] == "expire_at" and flag(ttl, "collection-group") == "processed_events" and "--enable-ttl" in ttl
+    update = next(c for c in commands if c[:4] == ["gcloud", "storage", "buckets", "update"])
+    for name in ("lifecycle-file", "cors-file"):
+        assert (ROOT / flag(update, name)).exists()
+
+
+def grants(commands) -> list[tuple[str, str, list[str]]]:
+    """(account, role, command) for every IAM binding in the plan."""
+    found = []
+    for c in commands:
+        if "add-iam-policy-binding" in c or "add-invoker-policy-binding" in c:
+            account = flag(c, "member").removeprefix("serviceAccount:").removesuffix(SA)
+            role = "roles/run.invoker" if "add-invoker-policy-binding" in c else flag(c, "role")
+            found.append((account, role, c))
+    return found
+
+
+def test_no_role_is_broader_than_listed(commands):
+    found = grants(commands)
+    assert found
+    for account, role, _ in found:
+        assert role in ALLOWED[account], (account, role)
+        assert role not in ("roles/owner", "roles/editor", "roles/viewer") and not role.endswith("admin")
+    assert {(a, r) for a, r, _ in found} == {(a, r) for a, rs in ALLOWED.items() for r in rs}
+
+
+def test_each_role_is_bound_on_the_narrowest_resource(commands):
+    for account, role, c in grants(commands):
+        if role == "roles/run.jobsExecutorWithOverrides":  # the queue may only run the job
+            assert c[1:4] == ["run", "jobs", "add-iam-policy-binding"] and c[4] == deploy.JOB
+        if role == "roles/iam.serviceAccountTokenCreator":  # sign URLs: on itself only
+            assert c[1:4] == ["iam", "service-accounts", "add-iam-policy-binding"] and c[4] == f"{account}{SA}"
+        if role == "roles/iam.serviceAccountUser":
+            assert c[4] == f"liftlab-tasks{SA}"
+        if role == "roles/cloudtasks.enqueuer":
+            assert c[1:4] == ["tasks", "queues", "add-iam-policy-binding"]
+        if role == "roles/storage.objectUser":
+            assert c[1:4] == ["storage", "buckets", "add-iam-policy-binding"]
+        if role == "roles/run.invoker":
+            wanted = "storage.finalize" if account == "liftlab-trigger" else "http"
+            assert c[3] in {r.name for r in routes.routes() if r.trigger == wanted}
+    trigger_roles = {r for a, r, _ in grants(commands) if a == "liftlab-trigger"}
+    assert not any(r.startswith("roles/run.jobs") for r in trigger_roles)  # the trigger may only enqueue
+
+
+def test_bad_arguments_are_refused_before_anything_runs():
+    done = subprocess.run(["make", "-s", "deploy", "DRY_RUN=1", "PROJECT=Bad Project", "REGION=europe-west4",
+                           "BUCKET=b-1"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "not a valid project name" in done.stderr
+
+
+def test_the_function_source_leaves_the_engine_behind(tmp_path):
+    out = deploy.package(tmp_path / "functions")
+    assert (out / "main.py").exists() and (out / "shared" / "http.py").exists()
+    assert not (out / "shared" / "analysis").exists() and not (out / "shared" / "job.py").exists()
+    lines = (out / "requirements.txt").read_text().lower().splitlines()
+    packages = {line.split("==")[0].strip() for line in lines if line.strip() and not line.startswith("#")}
+    assert "functions-framework" in packages
+    assert not packages & {"mediapipe", "opencv-python-headless", "av", "numpy", "scipy", "openai", "matplotlib"}
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    assert size < 500_000, size
+    probe = ("import sys, main; heavy = [m for m in ('numpy', 'cv2', 'av', 'mediapipe', 'scipy', 'openai') "
+             "if m in sys.modules]; print(heavy)")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=out, capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "GOOGLE_CLOUD_PROJECT": "demo-x"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
