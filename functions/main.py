@@ -12,7 +12,7 @@ import functions_framework
 
 from shared.coach.threads import Coaching
 from shared.config import check_environment
-from shared.http import endpoint, query_choice, query_flag
+from shared.http import endpoint, form_body, is_form, json_object, query_choice, query_flag
 from shared.reports import Reports
 from shared.sessions import Sessions, finalized_object
 
@@ -38,15 +38,15 @@ def coaching() -> Coaching:
 @functions_framework.http
 @endpoint("create_session")
 def create_session(request, caller):
-    return sessions().create(caller, request.form, request.files.get("video"),
-                             request.headers.get("Idempotency-Key"))
+    form, files = form_body(request)
+    return sessions().create(caller, form, files.get("video"), request.headers.get("Idempotency-Key"))
 
 
 @functions_framework.http
 @endpoint("create_upload_url")
 def create_upload_url(request, caller):
-    form = request.get_json(silent=True) if request.is_json else request.form
-    return sessions().create_upload_url(caller, form or {}, request.headers.get("Idempotency-Key"))
+    form = form_body(request)[0] if is_form(request) else json_object(request)  # JSON, as documented, or a form
+    return sessions().create_upload_url(caller, form, request.headers.get("Idempotency-Key"))
 
 
 @functions_framework.http

@@ -9,6 +9,7 @@ claims: `role` is `admin` or `sub_admin`, and `org_id` scopes a sub_admin. The r
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -46,6 +47,14 @@ def bearer_token(header: str | None) -> str:
     return token.strip()
 
 
+CLOCK_SKEW_S = 60
+
+
+def _timestamp(value) -> bool:
+    """A JWT time claim: a finite number of seconds (a forged emulator token can carry anything)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def verify(header: str | None, now: float | None = None) -> Caller:
     """The caller behind an Authorization header, or Unauthorized.
 
@@ -60,11 +69,21 @@ def verify(header: str | None, now: float | None = None) -> Caller:
         raise Unauthorized("token revoked") from None
     except firebase_auth.UserDisabledError:
         raise Unauthorized("user disabled") from None
+    except firebase_auth.UserNotFoundError:  # the revocation check looks the token's user up
+        raise Unauthorized("the token's user does not exist") from None
     except firebase_auth.CertificateFetchError:
         raise Unavailable("cannot verify tokens right now; retry shortly") from None
-    except (firebase_auth.InvalidIdTokenError, ValueError):
+    except (firebase_auth.InvalidIdTokenError, ValueError, TypeError):
+        # TypeError: the SDK's revocation check multiplies `iat`, which only a signed token
+        # is sure to carry as a number.
         raise Unauthorized("invalid token") from None
-    if float(claims.get("exp", 0)) <= (time.time() if now is None else now):
+    now = time.time() if now is None else now
+    exp, iat = claims.get("exp", 0), claims.get("iat")
+    if not _timestamp(exp) or (iat is not None and not _timestamp(iat)):
+        raise Unauthorized("invalid token")
+    if iat is not None and iat > now + CLOCK_SKEW_S:
+        raise Unauthorized("invalid token")  # issued in the future, as the SDK says of signed tokens
+    if exp <= now:
         raise Unauthorized("token expired")
     return Caller(uid=claims["uid"], role=claims.get("role"), org_id=claims.get("org_id"), claims=claims)
 

@@ -10,10 +10,12 @@ client.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 
 import flask
 import orjson
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from shared import auth, routes
 from shared.errors import BadRequest, NotFound, ServiceError
@@ -43,6 +45,8 @@ def endpoint(entry_point: str):
                 return body if isinstance(body, flask.Response) else json_response(body)
             except ServiceError as exc:
                 return json_response(exc.body(), exc.status)
+            except HTTPException as exc:  # werkzeug's own refusals are the client's errors, not ours
+                return json_response({"error": exc.description or exc.name}, exc.code or 400)
             except Exception:
                 log.exception("%s failed", entry_point)
                 return json_response({"error": "internal error"}, 500)
@@ -56,6 +60,52 @@ def bearer(request: flask.Request) -> str | None:
     """The caller's Authorization header. Behind API Gateway the function is invoked with the
     gateway's own identity, and the caller's header arrives as X-Forwarded-Authorization."""
     return request.headers.get("X-Forwarded-Authorization") or request.headers.get("Authorization")
+
+
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def is_form(request: flask.Request) -> bool:
+    return request.mimetype in FORM_TYPES
+
+
+def form_body(request: flask.Request):
+    """A form POST's (fields, files); BadRequest, saying what is wrong, for a body that is no
+    form or cannot be read as one (werkzeug would silently read such a body as empty)."""
+    multipart = request.mimetype == "multipart/form-data"
+    if multipart and not request.mimetype_params.get("boundary"):
+        raise BadRequest("the body is multipart/form-data without a boundary in its Content-Type")
+    if not is_form(request) and request.content_length:
+        raise BadRequest(f"the body must be multipart/form-data, not {request.mimetype or 'untyped data'}")
+    try:
+        form, files = request.form, request.files
+    except RequestEntityTooLarge:
+        limit = request.max_form_memory_size
+        raise BadRequest("the form is too large to read: "
+                         + (f"a text field is over {limit // 1000} KB, or " if limit else "")
+                         + f"it has over {request.max_form_parts} parts") from None
+    if multipart and request.content_length and not form and not files:
+        # werkzeug reads a body it cannot parse as empty: a boundary other than the header's,
+        # a part cut short, part headers that are not UTF-8.
+        raise BadRequest("the multipart body could not be read: check that its parts use the Content-Type's "
+                         "boundary, are complete, and have UTF-8 headers")
+    return form, files
+
+
+def json_object(request: flask.Request) -> dict:
+    """A JSON POST's object ({} for an empty body); BadRequest for any other body."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    if not request.is_json:
+        raise BadRequest(f"the body must be JSON (Content-Type: application/json), not {request.mimetype or 'untyped data'}")
+    try:
+        body = json.loads(raw)
+    except ValueError:  # UnicodeDecodeError too
+        raise BadRequest("the body is not valid JSON (UTF-8)") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    return body
 
 
 def query_flag(request: flask.Request, name: str) -> bool:

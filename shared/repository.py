@@ -42,6 +42,22 @@ def _batches(chunks: list[dict], max_bytes: int):
         yield group
 
 
+def valid_document_id(doc_id) -> bool:
+    """Whether Firestore can hold a document with this id (a path parameter can be anything):
+    at most 1,500 bytes of UTF-8, no `/`, not `.` or `..`, not `__...__`."""
+    if not isinstance(doc_id, str) or not doc_id or "/" in doc_id or doc_id in (".", ".."):
+        return False
+    if doc_id.startswith("__") and doc_id.endswith("__"):
+        return False
+    try:
+        return len(doc_id.encode("utf-8")) <= 1500
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+
+
+UPLOAD_FAILED = "upload_failed"
+
+
 @dataclass(frozen=True)
 class Lease:
     """What `take_lease` found: `taken` (work on it), or why not."""
@@ -56,10 +72,14 @@ class Repository:
 
     # ---- reads
     def user(self, uid: str) -> dict | None:
+        if not valid_document_id(uid):
+            return None
         snap = self.db.collection("users").document(uid).get()
         return snap.to_dict() if snap.exists else None
 
     def session(self, session_id: str) -> dict | None:
+        if not valid_document_id(session_id):
+            return None  # no such document can exist
         snap = self._session(session_id).get()
         return {"id": snap.id, **snap.to_dict()} if snap.exists else None
 
@@ -79,22 +99,31 @@ class Repository:
         return self.db.collection("sessions").document(session_id)
 
     # ---- session creation, under the monthly quota
-    def create_session(self, session_id: str, doc: dict, limit: int, now: datetime) -> None:
+    def create_session(self, session_id: str, doc: dict, limit: int, now: datetime) -> bool:
         """Create the session and count it against its user's month; SessionLimitReached
-        when the month is full."""
-        usage = self.db.collection("users").document(doc["user_id"]).collection("usage").document(now.strftime("%Y-%m"))
+        when the month is full. False when a concurrent request with the same id created it
+        first.
+
+        The month's count is a set of numbered slots, `users/{uid}/usage/{YYYY-MM}/slots/{n}`,
+        n < limit. One batch creates slot n and the session together: both or neither, and
+        a taken slot fails the batch at once (no lock is held, unlike a transaction on one
+        counter, which many uploads for one user at once time out on)."""
+        slots = (self.db.collection("users").document(doc["user_id"]).collection("usage")
+                 .document(now.strftime("%Y-%m")).collection("slots"))
         ref = self._session(session_id)
-
-        @firestore.transactional
-        def create(tx):
-            snap = usage.get(transaction=tx)
-            used = (snap.to_dict() or {}).get("sessions", 0) if snap.exists else 0
-            if used >= limit:
-                raise SessionLimitReached(limit)
-            tx.set(usage, {"sessions": used + 1, "updated_at": firestore.SERVER_TIMESTAMP}, merge=True)
-            tx.create(ref, doc)
-
-        create(self.db.transaction())
+        n = int(slots.count().get()[0][0].value)
+        while n < limit:
+            batch = self.db.batch()
+            batch.create(slots.document(f"{n:05d}"), {"session_id": session_id, "at": firestore.SERVER_TIMESTAMP})
+            batch.create(ref, doc)
+            try:
+                batch.commit()
+                return True
+            except AlreadyExists:
+                if ref.get().exists:
+                    return False
+                n += 1  # another session took slot n a moment ago
+        raise SessionLimitReached(limit)
 
     # ---- storage events
     def claim_event(self, key: str, ttl_days: int = 7) -> bool:
@@ -191,6 +220,23 @@ class Repository:
             return True
 
         return finish(self.db.transaction())
+
+    def reopen_upload(self, session_id: str) -> bool:
+        """A session whose upload failed goes back to `uploading` for a retry of the same
+        request (same Idempotency-Key); False when it is in any other state."""
+        ref = self._session(session_id)
+
+        @firestore.transactional
+        def reopen(tx):
+            snap = ref.get(transaction=tx)
+            doc = snap.to_dict() if snap.exists else {}
+            if doc.get("status") != "failed" or (doc.get("error") or {}).get("code") != UPLOAD_FAILED:
+                return False
+            tx.update(ref, {"status": "uploading", "stage": "uploading", "progress": 0,
+                            "error": firestore.DELETE_FIELD, "finished_at": firestore.DELETE_FIELD})
+            return True
+
+        return reopen(self.db.transaction())
 
     def fail(self, session_id: str, owner: str | None, code: str, message: str) -> None:
         """Mark the session failed with a reason (only while `owner` holds it, if given)."""

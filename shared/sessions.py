@@ -22,7 +22,7 @@ from shared.config import settings
 from shared.errors import BadRequest, Forbidden, Unavailable
 from shared.lifts import ACTIVITY, EXERCISE_TITLES, EXERCISES, parse_joints
 from shared.payloads import user_zone
-from shared.repository import Repository
+from shared.repository import UPLOAD_FAILED, Repository
 from shared.storage import Storage, parse_video_path, video_path
 from shared.video_probe import VideoProbe, probe
 
@@ -36,8 +36,18 @@ CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime"}
 
 
 # ---- form fields: each error names its field
+def _text(form: Mapping, name: str) -> str:
+    """A text field, stripped. Form values are strings; a JSON body's must be too."""
+    value = form.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string")
+    return value.strip()
+
+
 def _user_id(form: Mapping) -> str:
-    user_id = (form.get("user_id") or "").strip()
+    user_id = _text(form, "user_id")
     if not user_id:
         raise BadRequest("user_id is required")
     if not USER_ID.match(user_id):
@@ -46,7 +56,7 @@ def _user_id(form: Mapping) -> str:
 
 
 def _exercise(form: Mapping) -> str:
-    exercise = (form.get("exercise_name") or "").strip().lower()
+    exercise = _text(form, "exercise_name").lower()
     if not exercise:
         raise BadRequest(f"exercise_name is required: one of {', '.join(EXERCISES)}")
     if exercise not in EXERCISES:
@@ -56,7 +66,7 @@ def _exercise(form: Mapping) -> str:
 
 def _barbell_mass_kg(form: Mapping, imperial: bool) -> float:
     """kg; the form's number is in the user's units (lb for imperial users)."""
-    raw = (form.get("barbell_mass") or "").strip()
+    raw = _text(form, "barbell_mass")
     if not raw:
         return DEFAULT_BAR_LB / LB_PER_KG if imperial else DEFAULT_BAR_KG
     try:
@@ -69,14 +79,33 @@ def _barbell_mass_kg(form: Mapping, imperial: bool) -> float:
 
 
 def _fields(form: Mapping) -> tuple[str, str, list[str]]:
-    return _user_id(form), _exercise(form), parse_joints(form.get("body_joint_angles"))
+    return _user_id(form), _exercise(form), parse_joints(_text(form, "body_joint_angles"))
 
 
 def _title(form: Mapping, exercise: str, now_local: datetime) -> str:
-    title = (form.get("session_name") or "").strip()
+    title = _text(form, "session_name")
     if len(title) > MAX_TITLE_CHARS:
         raise BadRequest(f"session_name is longer than {MAX_TITLE_CHARS} characters")
     return title or f"{EXERCISE_TITLES[exercise]} · {now_local:%d/%m/%Y}"
+
+
+def _size_bytes(form: Mapping) -> int:
+    """An integer: a JSON number without a fraction, or digits in a form."""
+    raw = form.get("size_bytes")
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    try:
+        if isinstance(raw, (int, str)) and not isinstance(raw, bool):
+            return int(raw)
+    except ValueError:
+        pass
+    raise BadRequest("size_bytes must be the video's size in bytes (an integer)")
+
+
+def _object_size(event: dict) -> int:
+    """A storage event's object size (Storage sends a decimal string); 0 when unreadable."""
+    raw = str(event.get("size") or 0)
+    return int(raw) if raw.isdecimal() else 0
 
 
 def _file_size(stream: BinaryIO) -> int:
@@ -143,7 +172,8 @@ class Sessions:
                "video": {**video, "path": video_path(user_id, session_id, extension)}}
         plan = user.get("plan") or {}
         limit = int(plan.get("max_sessions_per_month") or settings().default_sessions_per_month)
-        self.repo.create_session(session_id, doc, limit, now)
+        if not self.repo.create_session(session_id, doc, limit, now):  # the same key, a moment earlier
+            return self.repo.session(session_id), False
         return {"id": session_id, **doc}, True
 
     def create(self, caller: auth.Caller, form: Mapping, video_file, idempotency_key: str | None = None) -> dict:
@@ -163,15 +193,17 @@ class Sessions:
         video = {"size": size, "content_type": CONTENT_TYPES[found.container], "duration_s": found.duration_s,
                  "width": found.width, "height": found.height, "filename": video_file.filename[:200]}
         session, created = self._new_session(caller, fields, form, idempotency_key, video, found.container)
-        if created:
+        # A retry (same Idempotency-Key) of a request whose upload failed uploads again.
+        if created or self.repo.reopen_upload(session["id"]):
             path = session["video"]["path"]
             try:
                 self.store.upload_file(path, video_file.stream, video["content_type"],
                                        metadata={"session_id": session["id"]})
             except Exception as exc:
                 log.exception("upload of %s failed", session["id"])
-                self.repo.fail(session["id"], None, "upload_failed", "the video could not be stored; upload it again")
-                raise Unavailable("the video could not be stored; retry the upload") from exc
+                self.repo.fail(session["id"], None, UPLOAD_FAILED, "the video could not be stored; upload it again")
+                raise Unavailable("the video could not be stored; retry the upload with the same "
+                                  "Idempotency-Key") from exc
         return {"session_id": session["id"], "title": session["title"]}
 
     def create_upload_url(self, caller: auth.Caller, form: Mapping, idempotency_key: str | None = None) -> dict:
@@ -179,14 +211,11 @@ class Sessions:
         resumable upload URL for the same Storage path; the same event flow follows."""
         s = settings()
         fields = _fields(form)
-        content_type = (form.get("content_type") or "").strip().lower()
+        content_type = _text(form, "content_type").lower()
         extension = {v: k for k, v in CONTENT_TYPES.items()}.get(content_type)
         if extension is None:
             raise BadRequest(f"content_type must be one of {', '.join(CONTENT_TYPES.values())}")
-        try:
-            size = int(form.get("size_bytes") or "")
-        except ValueError:
-            raise BadRequest("size_bytes must be the video's size in bytes") from None
+        size = _size_bytes(form)
         if not 0 < size <= 50 * s.max_upload_bytes:
             raise BadRequest(f"size_bytes must be between 1 and {50 * s.max_upload_bytes}")
         session, _ = self._new_session(caller, fields, form, idempotency_key,
@@ -210,7 +239,7 @@ class Sessions:
             return "duplicate"
         try:
             status = self.repo.queue_session(session_id, {"path": name, "generation": str(data.get("generation")),
-                                                          "size": int(data.get("size") or 0)})
+                                                          "size": _object_size(data)})
             if status not in ("uploading", "queued"):
                 return f"ignored: session is {status}"
             tasks.enqueue_analysis(session_id)

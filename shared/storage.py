@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import time
 from datetime import timedelta
 
@@ -23,6 +24,7 @@ from google.oauth2 import service_account
 from shared.config import settings
 
 _client = None
+_PATH_ID = re.compile(r"[A-Za-z0-9_\-]{1,128}")  # user ids (shared.sessions.USER_ID) and session ids
 
 
 def client() -> storage.Client:
@@ -44,9 +46,12 @@ def results_prefix(user_id: str, session_id: str) -> str:
 
 
 def parse_video_path(name: str) -> tuple[str, str] | None:
-    """(user_id, session_id) for an upload path, else None."""
+    """(user_id, session_id) for an upload path, else None (also for ids no upload has,
+    such as `..`)."""
     parts = name.split("/")
     if len(parts) != 4 or parts[0] != "videos" or not parts[3].startswith("original."):
+        return None
+    if not all(_PATH_ID.fullmatch(part) for part in parts[1:3]):
         return None
     return parts[1], parts[2]
 
