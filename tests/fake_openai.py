@@ -2,8 +2,9 @@
 real HTTP on loopback, so the real `openai` client is exercised end to end.
 
 Behaviour is scripted per test through `FakeOpenAI`: how many times a response is
-`queued` before it completes, responses that answer 429 first, responses that end
-`failed`. It records every request it received.
+`queued` before it completes, creates that answer 429 or 5xx first (`errors`), every
+answer delayed (`delay_s`, to outlast a client's time-out), responses that end `failed`.
+It records every request it received.
 """
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from werkzeug.serving import make_server
 
 class FakeOpenAI:
     def __init__(self, text: str = "Keep the bar close in the second pull.", queued_polls: int = 1,
-                 rate_limited_creates: int = 0, fail: bool = False):
-        self.text, self.queued_polls, self.rate_limited_creates, self.fail = text, queued_polls, rate_limited_creates, fail
+                 rate_limited_creates: int = 0, fail: bool = False, errors: tuple = (), delay_s: float = 0.0):
+        self.text, self.queued_polls, self.fail, self.delay_s = text, queued_polls, fail, delay_s
+        self.errors = [429] * rate_limited_creates + list(errors)  # answers to the first creates
         self.requests: list[tuple[str, str, dict | None]] = []
         self.polls: dict[str, int] = {}
         self.ids = itertools.count(1)
@@ -43,6 +45,8 @@ class FakeOpenAI:
 
     def _record(self):
         self.requests.append((flask.request.method, flask.request.path, flask.request.get_json(silent=True)))
+        if self.delay_s:
+            time.sleep(self.delay_s)
 
     def conversation(self):
         self._record()
@@ -57,9 +61,10 @@ class FakeOpenAI:
 
     def create_response(self):
         self._record()
-        if self.rate_limited_creates > 0:
-            self.rate_limited_creates -= 1
-            return flask.Response('{"error": {"message": "Rate limit reached", "type": "rate_limit"}}', status=429,
+        if self.errors:
+            status = self.errors.pop(0)
+            kind = "rate_limit" if status == 429 else "server_error"
+            return flask.Response(f'{{"error": {{"message": "fake {status}", "type": "{kind}"}}}}', status=status,
                                   mimetype="application/json", headers={"retry-after-ms": "10"})
         response_id = f"resp_{next(self.ids)}"
         self.polls[response_id] = 0

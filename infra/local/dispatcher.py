@@ -69,6 +69,15 @@ class Dispatcher:
         self.server.shutdown()
         self.server.server_close()
 
+    def add_worker(self) -> None:
+        """One more job at a time (`remove_worker` takes one away when it is idle)."""
+        thread = threading.Thread(target=self._work, daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def remove_worker(self) -> None:
+        self.pending.put(None)
+
     def add(self, name: str, args: list) -> bool:
         with self.lock:
             if name in self.tasks:
