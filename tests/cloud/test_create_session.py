@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -160,6 +161,16 @@ def test_the_monthly_session_limit_answers_404(api, people):
     assert r.status_code == 404
     assert r.json() == {"error": "session limit reached", "limit": 1}
     assert len(stored_sessions()) == 1
+
+
+def test_the_limit_holds_exactly_under_concurrent_uploads(api, people):
+    """12 of 20 simultaneous uploads for a user allowed 12: one quota slot each, none over."""
+    create_user("burst", profile={"max_sessions_per_month": 12})
+    token = people.token("admin")
+    with ThreadPoolExecutor(20) as pool:
+        codes = sorted(pool.map(lambda _: api.upload(token, user_id="burst").status_code, range(20)))
+    assert codes == [200] * 12 + [404] * 8
+    assert len(stored_sessions()) == 12
 
 
 def test_other_methods_and_paths_are_json_errors(api, people):
