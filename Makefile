@@ -9,9 +9,9 @@ ARGS ?=
 
 NODE_STAMP := infra/local/node_modules/.installed
 
-.PHONY: install run run-engine test test-fast bench sample demo models deploy clean
+.PHONY: install run run-engine test test-fast bench sample demo models deploy job-image gpu-check clean
 
-$(STAMP): requirements.txt functions/requirements.txt requirements-nodeps.txt requirements-dev.txt
+$(STAMP): requirements.txt infra/job/requirements.txt functions/requirements.txt requirements-nodeps.txt requirements-dev.txt
 	bash infra/local/check_sdk.sh
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -74,6 +74,14 @@ DRY_RUN ?=
 deploy: $(STAMP) $(NODE_STAMP)
 	$(PY) -m infra.deploy --project "$(PROJECT)" --region "$(REGION)" --bucket "$(BUCKET)" \
 		$(if $(IMAGE_TAG),--image-tag "$(IMAGE_TAG)") $(if $(DRY_RUN),--dry-run)
+
+# The analysis job's image (needs a Docker engine; `make deploy` builds it on Cloud Build).
+job-image:
+	docker build -f infra/job/Dockerfile -t liftlab-job .
+
+# The GPU paths (NVENC, MediaPipe's GPU delegate) against the CPU ones; on a GPU machine.
+gpu-check: $(STAMP)
+	$(PY) -m infra.job.gpu_check
 
 clean:
 	rm -rf $(VENV) $(OUT) .cache .pytest_cache infra/local/node_modules

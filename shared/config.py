@@ -47,6 +47,7 @@ class Settings:
     job_max_attempts: int
     job_lease_s: int
     signing_key_file: str
+    accel: str  # the engine's auto | cpu | gpu (shared/analysis/accel.py), checked by AnalysisOptions
 
 
 def settings(env=os.environ) -> Settings:
@@ -68,4 +69,5 @@ def settings(env=os.environ) -> Settings:
         job_max_attempts=_int(env, "LIFTLAB_JOB_MAX_ATTEMPTS", 3),
         job_lease_s=_int(env, "LIFTLAB_JOB_LEASE_S", 120),
         signing_key_file=env.get("LIFTLAB_SIGNING_KEY_FILE", ""),
+        accel=env.get("LIFTLAB_ACCEL", "auto"),
     )

@@ -56,11 +56,12 @@ def _options(session: dict, user: dict | None, out_dir: str):
 
     user = user or {}
     height_cm = user.get("height_cm")
+    s = settings()
     return AnalysisOptions(exercise=session["exercise"], bar_mass_kg=float(session["barbell_mass_kg"]),
                            body_mass_kg=float(user["weight_kg"]) if user.get("weight_kg") else None,
                            lifter_height_m=float(height_cm) / 100 if height_cm else None,
                            joints=tuple(session.get("joints") or ("all",)),
-                           max_duration_s=settings().max_video_duration_s, out_dir=out_dir)
+                           max_duration_s=s.max_video_duration_s, accel=s.accel, out_dir=out_dir)
 
 
 def _upload_outputs(store: Storage, session: dict, out_dir: Path, result: dict) -> dict:
@@ -107,6 +108,7 @@ def run(session_id: str, owner: str, repo: Repository | None = None, store: Stor
             out_dir = Path(tmp) / "out"
             result = analyze(video, _options(session, repo.user(session["user_id"]), str(out_dir)),
                              on_progress=progress.engine)
+            log.info("session %s: engine runtime %s", session_id, result["runtime"])
             progress(ENGINE_SPAN[1], "uploading", force=True)
             if not publish(repo, store, session, owner, result.to_dict(), out_dir):
                 log.warning("session %s: lease lost before the results were written", session_id)

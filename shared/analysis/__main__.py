@@ -6,6 +6,8 @@ import json
 import sys
 
 from shared.analysis import AnalysisError, AnalysisOptions, analyze
+from shared.analysis.accel import MODES
+from shared.config import settings
 
 
 _shown = {"pct": -1}
@@ -33,12 +35,14 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default="full", choices=["lite", "full"])
     ap.add_argument("--max-duration", type=float, default=300.0, help="refuse longer clips (s)")
     ap.add_argument("--out", default="out")
+    ap.add_argument("--accel", default=settings().accel, choices=MODES,
+                    help="GPU encoder and pose delegate: auto (default, from LIFTLAB_ACCEL), cpu or gpu")
     args = ap.parse_args(argv)
     try:
         options = AnalysisOptions(exercise=args.exercise, bar_mass_kg=args.bar_mass, body_mass_kg=args.body_mass,
                                   lifter_height_m=args.lifter_height, pose_model=args.model,
                                   joints=tuple(j.strip() for j in args.joints.split(",") if j.strip()),
-                                  max_duration_s=args.max_duration, out_dir=args.out)
+                                  max_duration_s=args.max_duration, accel=args.accel, out_dir=args.out)
     except ValueError as exc:
         ap.error(str(exc))
     try:

@@ -17,14 +17,14 @@ from typing import Callable
 
 import numpy as np
 
+from shared.analysis import accel, video
 from shared.analysis import bar as bar_stage
-from shared.analysis import video
 from shared.analysis.errors import NoLifterFound, VideoTooShort
 from shared.analysis.lifter import choose_lifter, find_lifter_region, link_tracks
 from shared.analysis.measure import build_series
 from shared.analysis.metrics import find_faults, lift_metrics
 from shared.analysis.phases import find_phases
-from shared.analysis.pose import PoseEstimator
+from shared.analysis.pose import open_pose
 from shared.analysis.quality import assess
 from shared.lifts import EXERCISES
 from shared.lifts import JOINTS as ANGLE_CHOICES
@@ -47,6 +47,7 @@ class AnalysisOptions:
     max_long_side_px: int = 1280
     render: bool = True
     out_dir: str | None = None
+    accel: str = "auto"  # auto | cpu | gpu; see accel.py
 
     def __post_init__(self):
         if self.exercise not in EXERCISES:
@@ -61,6 +62,7 @@ class AnalysisOptions:
         bad = [j for j in self.joints if j not in ANGLE_CHOICES + ("all",)]
         if bad:
             raise ValueError(f"unknown joints {bad}; choose from {', '.join(ANGLE_CHOICES)} or all")
+        self.accel = accel.parse_mode(self.accel)
 
 
 @dataclass
@@ -119,12 +121,13 @@ class _PlateTracking(threading.Thread):
                 continue
 
 
-def measure(path, info: video.VideoInfo, options: AnalysisOptions, progress: ProgressFn, warnings: list):
+def measure(path, info: video.VideoInfo, options: AnalysisOptions, progress: ProgressFn, warnings: list,
+            runtime: accel.Runtime):
     """Pass 1: pose candidates and plate observations for every frame, streamed; decoding,
     pose and plate tracking run overlapped."""
     times, candidates, luma = [], [], []
     total = max(info.frame_count, 1)
-    with PoseEstimator(options.pose_model, max_people=3, video=False) as detect:
+    with open_pose(runtime, options.pose_model, max_people=3, video=False) as detect:
         sample = video.frames(path, info, step=max(1, int(round(info.fps * 0.6))))  # 5 looks in 3 s
         x0, y0, x1, y1 = find_lifter_region(sample, detect, bar_stage.find_plate,
                                             info.out_width, info.out_height)
@@ -132,7 +135,7 @@ def measure(path, info: video.VideoInfo, options: AnalysisOptions, progress: Pro
     tracking = _PlateTracking()
     tracking.start()
     try:
-        with PoseEstimator(options.pose_model) as pose:
+        with open_pose(runtime, options.pose_model) as pose:
             for frame in video.prefetched(video.frames(path, info, warnings)):
                 people = pose(frame.rgb[y0:y1, x0:x1], frame.t_s, (x0, y0))
                 times.append(frame.t_s)
@@ -157,7 +160,8 @@ def analyze(video_path, options: AnalysisOptions | None = None, on_progress: Pro
     warnings: list = []
     info = video.probe(video_path, options.max_duration_s, options.max_long_side_px)
     progress(0.0, "decoding")
-    t, candidates, plates, luma = measure(video_path, info, options, progress, warnings)
+    runtime = accel.plan(options.accel)
+    t, candidates, plates, luma = measure(video_path, info, options, progress, warnings, runtime)
     if len(t) < 3:
         raise VideoTooShort(f"The video has only {len(t)} frame(s); film the whole lift, setup to standing.")
     bar_px = np.array([[p.x_px, p.y_px] if p else [np.nan, np.nan] for p in plates])
@@ -187,6 +191,7 @@ def analyze(video_path, options: AnalysisOptions | None = None, on_progress: Pro
         "metrics": lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"]),
         "faults": find_faults(t, s["bar"], s["near"], phases),
         "quality": assess(info, t, tracks[k], bar_px, s, luma, phases, warnings),
+        "runtime": runtime.to_dict(),
     }
     result = Result(data, lifter_px, bar_px, s["bar_raw"], radius_px)
     if options.out_dir:
@@ -215,7 +220,8 @@ def _write_outputs(video_path, info, result: Result, phases, out_dir: Path, rend
             starts = {p.name: p.start_frame for p in phases.phases}
             images = render_video(video.prefetched(video.frames(video_path, info)), annotate, size, info.fps,
                                   staging / "analyzed.mp4", starts, staging,
-                                  lambda i: progress(85.0 + 15.0 * (i + 1) / n, "rendering"))
+                                  lambda i: progress(85.0 + 15.0 * (i + 1) / n, "rendering"),
+                                  encoder=result["runtime"]["encoder"])
             result.data["outputs"] = {"analyzed_video": "analyzed.mp4", "phase_images": images}
         (staging / "result.json").write_text(json.dumps(result.data, allow_nan=False))
         for item in staging.iterdir():

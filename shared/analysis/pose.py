@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from shared.analysis.accel import Runtime
+
 MODELS_DIR = Path(__file__).parent / "models"
 
 # MediaPipe BlazePose landmark indices, by our key names (DESIGN.md).
@@ -24,16 +26,18 @@ LANDMARKS = {
 class PoseEstimator:
     """Pose for one clip. In VIDEO mode (the default) frames must come in time order and
     MediaPipe tracks one person from frame to frame, which is steadier than re-detecting;
-    `video=False` detects every person in independent still images."""
+    `video=False` detects every person in independent still images. `delegate` is "cpu" or
+    "gpu" (MediaPipe's OpenGL ES delegate; creating it raises RuntimeError where it cannot run)."""
 
-    def __init__(self, model: str = "full", max_people: int = 1, min_confidence: float = 0.3, video: bool = True):
+    def __init__(self, model: str = "full", max_people: int = 1, min_confidence: float = 0.3, video: bool = True,
+                 delegate: str = "cpu"):
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
         self._mp = mp
         path = MODELS_DIR / f"pose_landmarker_{model}.task"
         options = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(path)),
+            base_options=BaseOptions(model_asset_path=str(path), delegate=BaseOptions.Delegate[delegate.upper()]),
             running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE, num_poses=max_people,
             min_pose_detection_confidence=min_confidence, min_pose_presence_confidence=min_confidence,
             min_tracking_confidence=min_confidence)
@@ -64,3 +68,14 @@ class PoseEstimator:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def open_pose(runtime: Runtime, *args, **kwargs) -> PoseEstimator:
+    """A PoseEstimator on `runtime.pose_delegate`. When the GPU delegate cannot be created the
+    runtime falls back to CPU, so the run's later estimators do not try again."""
+    if runtime.pose_delegate == "gpu":
+        try:
+            return PoseEstimator(*args, delegate="gpu", **kwargs)
+        except RuntimeError as exc:  # MediaPipe's message ends with the cause, after a long node name
+            runtime.fall_back("pose_delegate", f"MediaPipe GPU delegate unavailable: {str(exc).rsplit(': ', 1)[-1]}")
+    return PoseEstimator(*args, **kwargs)

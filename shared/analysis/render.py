@@ -9,6 +9,7 @@ import av
 import cv2
 import numpy as np
 
+from shared.analysis.accel import CPU_ENCODER, ENCODER_OPTIONS
 from shared.analysis.pose import LANDMARKS
 
 MAX_LONG_SIDE_PX = 1280
@@ -78,17 +79,18 @@ class Annotator:
 
 
 def render_video(frames, annotate: Annotator, size, fps: float, out_path: Path, phase_starts: dict,
-                 out_dir: Path, on_frame=None) -> dict:
-    """Encode annotated frames to `out_path`; returns {phase: jpeg path} for phase starts."""
+                 out_dir: Path, on_frame=None, encoder: str = CPU_ENCODER) -> dict:
+    """Encode annotated frames to `out_path` with `encoder` (libx264, or h264_nvenc where
+    `accel.encoder_problem` found it works); returns {phase: jpeg path} for phase starts."""
     starts: dict = {}
     for name, frame in phase_starts.items():  # empty phases can share a start frame
         starts.setdefault(frame, []).append(name)
     images = {}
     with av.open(str(out_path), "w", options={"movflags": "+faststart"}) as container:
-        stream = container.add_stream("libx264", rate=round(fps) or 30)
+        stream = container.add_stream(encoder, rate=round(fps) or 30)
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"
-        stream.options = {"preset": "superfast", "crf": "23"}  # half veryfast's time, files stay small
+        stream.options = dict(ENCODER_OPTIONS[encoder])
         stream.codec_context.time_base = Fraction(1, 1000)  # PTS in ms keep variable frame timing
         for frame in frames:
             rgb = cv2.resize(frame.rgb, size, interpolation=cv2.INTER_AREA) if frame.rgb.shape[1::-1] != size \
