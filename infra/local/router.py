@@ -11,6 +11,7 @@ import logging
 import threading
 
 import flask
+from cloudevents.exceptions import GenericException as CloudEventError
 from cloudevents.http import from_http
 from werkzeug.serving import make_server
 
@@ -35,7 +36,11 @@ def create_app() -> flask.Flask:
     def event(entry_point):
         if entry_point not in events:
             return {"error": f"no event function {entry_point}"}, 404
-        events[entry_point](from_http(dict(flask.request.headers), flask.request.get_data()))
+        try:
+            event = from_http(dict(flask.request.headers), flask.request.get_data())
+        except CloudEventError as exc:  # as functions-framework answers a request that is no CloudEvent
+            return {"error": f"not a CloudEvent: {exc}"}, 400
+        events[entry_point](event)
         return {"ok": True}
 
     @app.errorhandler(404)

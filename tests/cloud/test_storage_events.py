@@ -78,3 +78,10 @@ def test_a_new_generation_while_queued_does_not_start_a_second_analysis(clean_st
     assert deliver(clean_stack, "videos/lifter/s4/original.mp4", generation=1) == 200
     assert deliver(clean_stack, "videos/lifter/s4/original.mp4", generation=2) == 200
     assert [t.name for t in tasks(clean_stack)] == ["analyze-s4"]
+
+
+def test_a_request_that_is_no_cloudevent_is_a_400(clean_stack):
+    r = requests.post(f"{clean_stack.api_url}/_events/on_video_uploaded", json={"name": "videos/a/b/original.mp4"},
+                      timeout=30)
+    assert r.status_code == 400 and "not a CloudEvent" in r.json()["error"]
+    assert tasks(clean_stack) == []
