@@ -176,7 +176,8 @@ class Plan:
         self.gcloud("job", "builds", "submit", ".", "--config=infra/job/cloudbuild.yaml",
                     f"--substitutions=_IMAGE={self.image}", "--timeout=3600s")
         resources = [f"{k}={v}" for k, v in JOB_RESOURCES.items()]
-        self.gcloud("job", "run", "jobs", "deploy", JOB, f"--image={self.image}", *resources,
+        # beta: the GPU flags of `run jobs deploy` (older SDKs have them only there; newer, both).
+        self.gcloud("job", "beta", "run", "jobs", "deploy", JOB, f"--image={self.image}", *resources,
                     "--no-gpu-zonal-redundancy", f"--service-account={self.sa('liftlab-job')}",
                     f"--set-env-vars={self.env()}", f"--set-secrets=OPENAI_API_KEY={OPENAI_SECRET}:latest",
                     "--args=-m,shared.job", regional=True)

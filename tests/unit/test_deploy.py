@@ -2,6 +2,7 @@
 manifest once with its trigger, the job on a GPU, and no role broader than listed."""
 from __future__ import annotations
 
+import importlib.util
 import shlex
 import subprocess
 import sys
@@ -93,7 +94,7 @@ def test_the_queue_has_retry_and_rate_limits(commands):
 
 
 def test_the_job_runs_on_an_l4_gpu_with_enough_cpu_memory_and_a_timeout(commands):
-    job = next(c for c in commands if c[:4] == ["gcloud", "run", "jobs", "deploy"])
+    job = next(c for c in commands if c[:5] == ["gcloud", "beta", "run", "jobs", "deploy"])
     assert flag(job, "gpu") == "1" and flag(job, "gpu-type") == "nvidia-l4" and "--no-gpu-zonal-redundancy" in job
     assert int(flag(job, "cpu")) >= 4 and int(flag(job, "memory").removesuffix("Gi")) >= 16
     assert flag(job, "task-timeout") == "1800s"
@@ -154,6 +155,40 @@ def test_each_role_is_bound_on_the_narrowest_resource(commands):
             assert c[3] in {r.name for r in routes.routes() if r.trigger == wanted}
     trigger_roles = {r for a, r, _ in grants(commands) if a == "liftlab-trigger"}
     assert not any(r.startswith("roles/run.jobs") for r in trigger_roles)  # the trigger may only enqueue
+
+
+# Flags newer than the gcloud SDK on this machine's image (528), per ../shared/FACTS.md.
+NEWER_THAN_THIS_SDK = {("beta", "run", "jobs", "deploy"): {"--no-gpu-zonal-redundancy"}}
+
+
+def gcloud_tree() -> dict:
+    """The gcloud SDK's own command tree (every command and flag), as shell completion uses it."""
+    root = subprocess.run(["gcloud", "info", "--format=value(installation.sdk_root)"], capture_output=True,
+                          text=True, timeout=60, check=True).stdout.strip()
+    spec = importlib.util.spec_from_file_location("gcloud_completions", Path(root) / "data/cli/gcloud_completions.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.STATIC_COMPLETION_CLI_TREE
+
+
+def test_every_gcloud_command_and_flag_in_the_plan_exists(commands):
+    """Each gcloud command of the plan, and each of its flags, exists in this SDK."""
+    tree = gcloud_tree()
+    checked = 0
+    for argv in commands:
+        if argv[0] != "gcloud":
+            continue
+        node, path = tree, []
+        for word in argv[1:]:  # walk down the command groups; the rest are arguments and flags
+            if word.startswith("-") or word not in node["commands"]:
+                break
+            node, path = node["commands"][word], path + [word]
+        assert path and not node["commands"], f"no such gcloud command: {' '.join(argv[:5])}"
+        known = set(node["flags"]) | set(tree["flags"]) | NEWER_THAN_THIS_SDK.get(tuple(path), set())
+        for flag in {a.split("=")[0] for a in argv[1:] if a.startswith("--")}:
+            assert flag in known or flag.replace("--no-", "--", 1) in known, f"gcloud {' '.join(path)}: no {flag}"
+            checked += 1
+    assert checked > 100
 
 
 def test_bad_arguments_are_refused_before_anything_runs():
