@@ -32,6 +32,7 @@ from shared import routes
 from shared.tasks import JOB_TIMEOUT_S
 
 ROOT = Path(__file__).resolve().parents[1]
+FIREBASE = "infra/local/node_modules/.bin/firebase"  # firebase-tools, pinned by infra/local/package-lock.json
 RUNTIME = "python311"
 JOB = "liftlab-analysis"
 QUEUE = "analysis"
@@ -39,10 +40,11 @@ TOPIC = "liftlab-video-uploads"
 REPOSITORY = "liftlab"
 GATEWAY_API = "liftlab"
 OPENAI_SECRET = "openai-api-key"
+NO_OPENAI_KEY = "infra/openai-api-key.none"  # the secret's first version when none is set
 
 APIS = ("cloudfunctions", "run", "eventarc", "pubsub", "cloudtasks", "firestore", "storage", "cloudbuild",
         "artifactregistry", "apigateway", "servicemanagement", "servicecontrol", "iam", "iamcredentials",
-        "secretmanager", "firebaserules", "identitytoolkit")
+        "secretmanager", "firebaserules", "firebasestorage", "identitytoolkit")
 
 # The service accounts, and every role each one holds, with the scope it is granted on.
 # The plan grants exactly these; tests/unit/test_deploy.py checks nothing broader appears.
@@ -64,7 +66,6 @@ GRANTS = (
     ("liftlab-trigger", "roles/datastore.user", "project"),
     ("liftlab-trigger", "roles/cloudtasks.enqueuer", "queue"),  # it may only enqueue
     ("liftlab-trigger", "roles/iam.serviceAccountUser", "tasks-sa"),
-    ("liftlab-trigger", "roles/eventarc.eventReceiver", "project"),
     ("liftlab-trigger", "roles/run.invoker", "function"),  # Eventarc pushes to the function as this SA
     ("liftlab-tasks", "roles/run.jobsExecutorWithOverrides", "job"),  # the queue may only run the job
     ("liftlab-job", "roles/datastore.user", "project"),
@@ -72,6 +73,8 @@ GRANTS = (
     ("liftlab-job", "roles/secretmanager.secretAccessor", "secret"),
     ("liftlab-gateway", "roles/run.invoker", "function"),
 )
+
+EARLY_SCOPES = ("project", "bucket", "queue", "self", "tasks-sa", "secret")
 
 QUEUE_SETTINGS = {  # at-least-once delivery of job starts; the job's lease makes repeats harmless
     "--max-attempts": "5", "--min-backoff": "10s", "--max-backoff": "300s", "--max-doublings": "4",
@@ -90,13 +93,18 @@ FUNCTION_EXCLUDES = ("analysis", "job.py", "demo.py", "demo_data", "__pycache__"
 class Step:
     section: str
     argv: tuple[str, ...]
-    unless: tuple[str, ...] | None = None  # skip when this succeeds (the resource exists)
+    unless: tuple[str, ...] | None = None  # skip when this prints something (the resource exists)
 
     def shell(self) -> str:
         command = shlex.join(self.argv)
         if self.unless:
-            return f"{shlex.join(self.unless)} >/dev/null 2>&1 || {command}"
+            return f'[ -n "$({shlex.join(self.unless)} 2>/dev/null)" ] || {command}'
         return command
+
+    def exists(self) -> bool:
+        """The guard: it exits 0 *and* prints something (a list with no match exits 0 too)."""
+        found = subprocess.run(self.unless, cwd=ROOT, capture_output=True, text=True)
+        return found.returncode == 0 and bool(found.stdout.strip())
 
 
 class Plan:
@@ -115,6 +123,8 @@ class Plan:
 
     def gcloud(self, section: str, *argv: str, unless: tuple[str, ...] | None = None, regional: bool = False):
         where = ("--project", self.project) + (("--region", self.region) if regional else ())
+        if unless and not any(a.startswith("--format=") for a in unless):
+            unless = (*unless, "--format=value(name)")  # a guard must print what it found
         guard = ("gcloud", *unless, "--project", self.project) if unless else None
         self.add(section, "gcloud", *argv, *where, unless=guard)
 
@@ -123,10 +133,11 @@ class Plan:
         self.foundation()
         self.data()
         self.queue()
+        self.iam(EARLY_SCOPES)  # the job and functions need theirs from their first run
         self.job()
         self.functions()
         self.trigger()
-        self.iam()
+        self.iam(("job", "function"))
         self.gateway()
         self.add("demo", "env", f"GOOGLE_CLOUD_PROJECT={self.project}", f"LIFTLAB_BUCKET={self.bucket}",
                  sys.executable, "-m", "shared.demo", "install")
@@ -145,13 +156,17 @@ class Plan:
                     "--lifecycle-file=infra/storage.lifecycle.json", "--cors-file=infra/storage.cors.json")
         self.gcloud("accounts", "secrets", "create", OPENAI_SECRET, "--replication-policy=automatic",
                     unless=("secrets", "describe", OPENAI_SECRET))
+        # The job needs a version to start; `none` means the built-in coach. Set the real key
+        # with `gcloud secrets versions add` (README "Deploy to GCP").
+        self.gcloud("accounts", "secrets", "versions", "add", OPENAI_SECRET, f"--data-file={NO_OPENAI_KEY}",
+                    unless=("secrets", "versions", "list", OPENAI_SECRET, "--limit=1"))
         self.gcloud("bucket", "pubsub", "topics", "create", TOPIC, unless=("pubsub", "topics", "describe", TOPIC))
         prefix = next(r.prefix for r in routes.routes() if r.trigger == "storage.finalize")
         # The storage service agent gets publish rights on the topic from this command.
         self.gcloud("bucket", "storage", "buckets", "notifications", "create", bucket, f"--topic={TOPIC}",
                     "--event-types=OBJECT_FINALIZE", f"--object-prefix={prefix}", "--payload-format=json",
-                    unless=("storage", "buckets", "notifications", "list", bucket,
-                            f"--filter=topic~{TOPIC}", "--format=value(name)", "--limit=1"))
+                    unless=("storage", "buckets", "notifications", "list", bucket, f"--filter=topic~{TOPIC}",
+                            "--format=value(topic)"))
 
     def data(self) -> None:
         self.gcloud("firestore", "firestore", "databases", "create", f"--location={self.region}",
@@ -159,8 +174,11 @@ class Plan:
         collection, field = PROCESSED_EVENTS_TTL
         self.gcloud("firestore", "firestore", "fields", "ttls", "update", field, f"--collection-group={collection}",
                     "--enable-ttl", "--async")
-        # Rules (Firestore + Storage) and indexes, from firebase.json.
-        self.add("firestore", "infra/local/node_modules/.bin/firebase", "deploy", "--project", self.project,
+        # Rules (Firestore + Storage) and indexes, from firebase.json. Storage rules apply to a
+        # bucket linked to Firebase, named by the `uploads` deploy target.
+        self.add("firestore", sys.executable, "-m", "infra.deploy", "link-storage", self.project, self.bucket)
+        self.add("firestore", FIREBASE, "target:apply", "storage", "uploads", self.bucket, "--project", self.project)
+        self.add("firestore", FIREBASE, "deploy", "--project", self.project,
                  "--only", "firestore:rules,firestore:indexes,storage", "--non-interactive")
 
     def queue(self) -> None:
@@ -210,8 +228,10 @@ class Plan:
                         f"--trigger-service-account={self.sa('liftlab-trigger')}", "--retry",
                         "--no-allow-unauthenticated")
 
-    def iam(self) -> None:
+    def iam(self, scopes: tuple[str, ...]) -> None:
         for account, role, scope in GRANTS:
+            if scope not in scopes:
+                continue
             member = f"--member=serviceAccount:{self.sa(account)}"
             for target in self.scope_targets(scope, account):
                 # add-invoker-policy-binding grants roles/run.invoker and takes no --role.
@@ -279,10 +299,22 @@ def commit() -> str:
     return found.stdout.strip() if found.returncode == 0 else "latest"
 
 
+def link_storage(project: str, bucket: str) -> None:
+    """Link the bucket to Firebase, so that `firebase deploy` can give it storage.rules."""
+    import google.auth
+    from google.auth.transport.requests import AuthorizedSession
+
+    credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    url = f"https://firebasestorage.googleapis.com/v1beta/projects/{project}/buckets/{bucket}:addFirebase"
+    r = AuthorizedSession(credentials).post(url, json={}, headers={"x-goog-user-project": project}, timeout=60)
+    if r.status_code not in (200, 409):  # 409: linked already
+        raise SystemExit(f"linking gs://{bucket} to Firebase failed: {r.status_code} {r.text}")
+
+
 def run(steps: list[Step]) -> None:
     for i, step in enumerate(steps, 1):
         print(f"[{i}/{len(steps)}] {step.section}: {step.shell()}", flush=True)
-        if step.unless and subprocess.run(step.unless, cwd=ROOT, capture_output=True).returncode == 0:
+        if step.unless and step.exists():
             print("    exists; skipped", flush=True)
             continue
         subprocess.run(step.argv, cwd=ROOT, check=True)
@@ -294,6 +326,9 @@ def main(argv=None) -> int:
     if argv[:1] == ["package"]:
         out = package(Path(argv[1] if len(argv) > 1 else "build/functions"))
         print(out)
+        return 0
+    if argv[:1] == ["link-storage"] and len(argv) == 3:
+        link_storage(argv[1], argv[2])
         return 0
     ap = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)

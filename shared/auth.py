@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 import firebase_admin
 from firebase_admin import auth as firebase_auth
+from firebase_admin import exceptions as firebase_exceptions
 
 from shared.config import settings
 from shared.errors import Forbidden, PlanRequired, Unauthorized, Unavailable
@@ -71,7 +72,9 @@ def verify(header: str | None, now: float | None = None) -> Caller:
         raise Unauthorized("user disabled") from None
     except firebase_auth.UserNotFoundError:  # the revocation check looks the token's user up
         raise Unauthorized("the token's user does not exist") from None
-    except firebase_auth.CertificateFetchError:
+    except (firebase_auth.CertificateFetchError, firebase_exceptions.UnavailableError,
+            firebase_exceptions.DeadlineExceededError, firebase_exceptions.InternalError):
+        # the public keys or the revocation lookup are out of reach: a server-side outage
         raise Unavailable("cannot verify tokens right now; retry shortly") from None
     except (firebase_auth.InvalidIdTokenError, ValueError, TypeError):
         # TypeError: the SDK's revocation check multiplies `iat`, which only a signed token

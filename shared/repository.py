@@ -120,8 +120,9 @@ class Repository:
                 batch.commit()
                 return True
             except AlreadyExists:
-                if ref.get().exists:
-                    return False
+                found = ref.get()
+                if found.exists:  # created by this very request (a retried commit that had landed) or another
+                    return doc.get("request_id") is not None and found.get("request_id") == doc["request_id"]
                 n += 1  # another session took slot n a moment ago
         raise SessionLimitReached(limit)
 
@@ -151,6 +152,8 @@ class Repository:
             if not snap.exists:
                 return "missing"
             status = snap.get("status")
+            if (snap.to_dict().get("video") or {}).get("path") != video["path"]:
+                return "expecting another object"  # e.g. a client's own upload under the same session id
             if status == "uploading":
                 tx.update(ref, {"status": "queued", "progress": 0, "stage": "queued",
                                 "video": {**(snap.to_dict().get("video") or {}), **video},
@@ -238,8 +241,9 @@ class Repository:
 
         return reopen(self.db.transaction())
 
-    def fail(self, session_id: str, owner: str | None, code: str, message: str) -> None:
-        """Mark the session failed with a reason (only while `owner` holds it, if given)."""
+    def fail(self, session_id: str, owner: str | None, code: str, message: str, while_status: str | None = None) -> None:
+        """Mark the session failed with a reason (only while `owner` holds it, if given, and
+        only from `while_status`, if given)."""
         ref = self._session(session_id)
 
         @firestore.transactional
@@ -249,6 +253,8 @@ class Repository:
                 return
             if owner is not None and (snap.to_dict().get("lease") or {}).get("owner") != owner:
                 return
+            if while_status is not None and snap.get("status") != while_status:
+                return  # e.g. the upload did land and its event has queued the session
             tx.update(ref, {"status": "failed", "error": {"code": code, "message": message},
                             "lease": firestore.DELETE_FIELD, "finished_at": firestore.SERVER_TIMESTAMP})
 

@@ -168,7 +168,7 @@ class Sessions:
             return existing, False
         doc = {"user_id": user_id, "created_by": caller.uid, "activity": ACTIVITY, "exercise": exercise,
                "title": title, "barbell_mass_kg": round(mass_kg, 2), "joints": joints, "status": "uploading",
-               "progress": 0, "stage": "uploading", "created_at": now,
+               "progress": 0, "stage": "uploading", "created_at": now, "request_id": uuid.uuid4().hex,
                "video": {**video, "path": video_path(user_id, session_id, extension)}}
         plan = user.get("plan") or {}
         limit = int(plan.get("max_sessions_per_month") or settings().default_sessions_per_month)
@@ -201,7 +201,8 @@ class Sessions:
                                        metadata={"session_id": session["id"]})
             except Exception as exc:
                 log.exception("upload of %s failed", session["id"])
-                self.repo.fail(session["id"], None, UPLOAD_FAILED, "the video could not be stored; upload it again")
+                self.repo.fail(session["id"], None, UPLOAD_FAILED, "the video could not be stored; upload it again",
+                               while_status="uploading")
                 raise Unavailable("the video could not be stored; retry the upload with the same "
                                   "Idempotency-Key") from exc
         return {"session_id": session["id"], "title": session["title"]}

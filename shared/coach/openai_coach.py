@@ -38,9 +38,12 @@ class OpenAISettings:
 
 
 def openai_settings(env=os.environ) -> OpenAISettings | None:
-    if not env.get("OPENAI_API_KEY"):
+    """None (the built-in coach) without a key, or with `none`: the deployed secret's
+    placeholder, since Secret Manager holds no empty value."""
+    key = (env.get("OPENAI_API_KEY") or "").strip()
+    if key.lower() in ("", "none"):
         return None
-    return OpenAISettings(api_key=env["OPENAI_API_KEY"], model=env.get("OPENAI_MODEL", "gpt-5-mini"),
+    return OpenAISettings(api_key=key, model=env.get("OPENAI_MODEL", "gpt-5-mini"),
                           base_url=env.get("OPENAI_BASE_URL") or None,
                           timeout_s=float(env.get("OPENAI_TIMEOUT_S", 30)),
                           max_retries=int(env.get("OPENAI_MAX_RETRIES", 3)),

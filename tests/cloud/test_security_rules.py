@@ -125,6 +125,9 @@ def test_the_storage_rules_match_what_the_api_accepts():
     text = STORAGE_RULES.read_text()
     assert "match /videos/{uid}/{sessionId}/{file}" in text
     assert text.count("request.auth.uid == uid") == 2  # create and get, both owner-only
+    # only into the caller's own session that awaits exactly this object
+    assert "firestore.get(/databases/(default)/documents/sessions/$(sessionId)).data.user_id == uid" in text
+    assert ".data.status == 'uploading'" in text and ".data.video.path" in text
     types = re.search(r"contentType\.matches\('video/\(([^)]*)\)'\)", text).group(1).split("|")
     assert sorted(f"video/{t}" for t in types) == sorted(set(CONTENT_TYPES.values()))
     size = re.search(r"request\.resource\.size <= (\d+) \* 1024 \* 1024;", text).group(1)

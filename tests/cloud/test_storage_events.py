@@ -15,7 +15,8 @@ def tasks(stack) -> list:
 
 
 def put_session(session_id: str, status: str = "uploading") -> None:
-    client().collection("sessions").document(session_id).set(new_session("lifter", status))
+    client().collection("sessions").document(session_id).set(
+        {**new_session("lifter", status), "video": {"path": f"videos/lifter/{session_id}/original.mp4"}})
 
 
 def status(session_id: str) -> str:
@@ -78,6 +79,17 @@ def test_a_new_generation_while_queued_does_not_start_a_second_analysis(clean_st
     assert deliver(clean_stack, "videos/lifter/s4/original.mp4", generation=1) == 200
     assert deliver(clean_stack, "videos/lifter/s4/original.mp4", generation=2) == 200
     assert [t.name for t in tasks(clean_stack)] == ["analyze-s4"]
+
+
+def test_only_the_object_the_session_expects_queues_it(clean_stack):
+    """A client may write under its own videos/{uid}/ (storage.rules): an object with the
+    session's id but another name or owner is not that session's upload."""
+    put_session("s8")
+    for name in ("videos/lifter/s8/original.mov", "videos/outsider/s8/original.mp4"):
+        assert deliver(clean_stack, name, generation=1) == 200
+    assert tasks(clean_stack) == [] and status("s8") == "uploading"
+    assert deliver(clean_stack, "videos/lifter/s8/original.mp4", generation=1) == 200
+    assert [t.name for t in tasks(clean_stack)] == ["analyze-s8"]
 
 
 def test_a_request_that_is_no_cloudevent_is_a_400(clean_stack):

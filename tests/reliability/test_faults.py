@@ -189,6 +189,7 @@ def test_firestore_unavailable_for_a_while_delays_but_loses_nothing(api, people,
     deadline = time.monotonic() + 120
     while api.session(sid, token).json()["status"] != "processing" and time.monotonic() < deadline:
         time.sleep(0.1)
+    assert api.session(sid, token).json()["status"] == "processing"  # the job is mid-run when Firestore stops
     reads: list[int] = []
     reader = threading.Thread(target=lambda: reads.append(api.session(sid, token).status_code))
     with paused(clean_stack, "firestore", seconds=6):

@@ -76,9 +76,9 @@ def test_50_concurrent_uploads_are_all_processed_none_lost_none_twice(api, peopl
     assert len(ids) == UPLOADS
     report(capsys, f"{UPLOADS} concurrent uploads (160 KB each): {percentiles([s for _, s, _ in answers])}, "
                    f"all accepted in {uploaded_s:.1f} s ({UPLOADS / uploaded_s:.1f} uploads/s); "
-                   f"{len(retries)} answers were 503 (one user's quota document contended), retried with the same key")
+                   f"{len(retries)} answers were 503 and retried with the same key")
 
-    deadline = time.monotonic() + 900
+    deadline = time.monotonic() + 1800  # bounded; ~560 s measured on this machine
     pending = set(ids)
     while pending and time.monotonic() < deadline:
         for snap in client().collection("sessions").stream():

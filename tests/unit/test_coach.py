@@ -123,3 +123,6 @@ def test_rate_limits_that_do_not_end_raise_for_the_fallback():
 
 def test_without_a_key_there_is_no_openai_coach():
     assert openai_settings({}) is None
+    assert openai_settings({"OPENAI_API_KEY": ""}) is None
+    assert openai_settings({"OPENAI_API_KEY": "none"}) is None  # the deployed secret's placeholder
+    assert openai_settings({"OPENAI_API_KEY": " sk-x\n"}).api_key == "sk-x"

@@ -24,7 +24,7 @@ ALLOWED = {
     "liftlab-api": {"roles/datastore.user", "roles/storage.objectUser", "roles/iam.serviceAccountTokenCreator",
                     "roles/firebaseauth.viewer", "roles/cloudtasks.enqueuer", "roles/iam.serviceAccountUser"},
     "liftlab-trigger": {"roles/datastore.user", "roles/cloudtasks.enqueuer", "roles/iam.serviceAccountUser",
-                        "roles/eventarc.eventReceiver", "roles/run.invoker"},
+                        "roles/run.invoker"},
     "liftlab-tasks": {"roles/run.jobsExecutorWithOverrides"},
     "liftlab-job": {"roles/datastore.user", "roles/storage.objectUser", "roles/secretmanager.secretAccessor"},
     "liftlab-gateway": {"roles/run.invoker"},
@@ -189,6 +189,21 @@ def test_every_gcloud_command_and_flag_in_the_plan_exists(commands):
             assert flag in known or flag.replace("--no-", "--", 1) in known, f"gcloud {' '.join(path)}: no {flag}"
             checked += 1
     assert checked > 100
+
+
+@pytest.mark.parametrize("guard, exists", [
+    (("true",), False),  # exit 0 but nothing found: a `list --filter` with no match
+    (("echo", "projects/p/topics/t"), True),
+    (("sh", "-c", "echo found; exit 1"), False),
+])
+def test_a_guard_finds_a_resource_only_when_it_prints_one(guard, exists):
+    assert deploy.Step("s", ("echo", "create"), guard).exists() is exists
+
+
+def test_every_guard_prints_what_it_found(commands, printed):
+    guards = [line for line in printed.splitlines() if line.startswith('[ -n "$(')]
+    assert len(guards) >= 15
+    assert all("--format=value(" in g for g in guards)
 
 
 def test_bad_arguments_are_refused_before_anything_runs():

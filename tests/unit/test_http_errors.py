@@ -77,3 +77,17 @@ def test_the_callers_token_is_read_behind_the_gateway_too(monkeypatch, headers, 
     with app.test_request_context("/weightlifting/sessions/abc/", headers=headers):
         endpoint("get_session")(lambda request, caller, session_id: {"ok": True})(flask.request)
     assert received == [seen]
+
+
+def test_an_auth_outage_is_a_503_not_a_500(monkeypatch):
+    from firebase_admin import exceptions
+
+    from shared.errors import Unavailable
+
+    def down(*args, **kwargs):
+        raise exceptions.UnavailableError("the revocation lookup timed out")
+
+    monkeypatch.setattr(auth.firebase_auth, "verify_id_token", down)
+    monkeypatch.setattr(auth, "app", lambda: None)
+    with pytest.raises(Unavailable):
+        auth.verify("Bearer a.b.c")
