@@ -33,6 +33,8 @@ from shared.tasks import task_id
 from tests.cloud.fixtures import SAMPLE, deliver
 from tests.fake_openai import FakeOpenAI
 
+pytestmark = pytest.mark.slow  # a dozen analyses: `make test` runs them, `make test-fast` does not
+
 FAULTS = Path(__file__).parent / "faults"
 
 

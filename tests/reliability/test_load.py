@@ -21,6 +21,8 @@ from shared.repository import client
 from shared.tasks import task_id
 from tests.cloud.fixtures import SAMPLE
 
+pytestmark = pytest.mark.slow  # minutes of analyses: `make test` runs them, `make test-fast` does not
+
 UPLOADS = 50
 READERS = 100
 READS_PER_CLIENT = 10
