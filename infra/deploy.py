@@ -20,6 +20,8 @@ is an Eventarc trigger on that topic. The local relay does the same filtering.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import re
 import shlex
 import shutil
@@ -28,6 +30,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.gateway import gateway_config
 from shared import routes
 from shared.tasks import JOB_TIMEOUT_S
 
@@ -259,7 +262,9 @@ class Plan:
         raise ValueError(f"unknown scope {scope}")
 
     def gateway(self) -> None:
-        config = f"liftlab-{self.image.rsplit(':', 1)[1].replace('.', '-')}"
+        # A config is immutable and named by its content: a changed API gets a new one.
+        content = json.dumps(gateway_config(self.project, self.region), sort_keys=True).encode()
+        config = f"liftlab-{hashlib.sha256(content).hexdigest()[:12]}"
         self.add("gateway", sys.executable, "-m", "infra.gateway", "--project", self.project, "--region",
                  self.region, "--out", "build/gateway.json")
         self.gcloud("gateway", "api-gateway", "apis", "create", GATEWAY_API,

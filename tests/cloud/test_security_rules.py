@@ -91,6 +91,10 @@ def test_a_user_lists_their_own_sessions_but_not_everyones(as_user, lift):
     assert lifter.query("sessions") == 403
     assert as_user("outsider").query("sessions", user_id="lifter") == 403
     assert as_user("admin").query("sessions") == 200
+    # a sub_admin lists an org member's sessions, not another club's
+    assert as_user("coach").query("sessions", user_id="lifter") == 200
+    assert as_user("rival-coach").query("sessions", user_id="lifter") == 403
+    assert as_user("coach").query("sessions") == 403
 
 
 @pytest.mark.parametrize("uid", ["lifter", "admin", "coach"])
