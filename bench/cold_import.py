@@ -16,10 +16,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from infra.deploy import package
+from infra.deploy import ENGINE_MODULES, package
 
 RUNS = 9
-HEAVY = ("numpy", "cv2", "av", "mediapipe", "scipy", "openai")
 FLOOR = "import functions_framework, google.cloud.firestore, google.cloud.storage, firebase_admin.auth"
 PROBE = """
 import json, sys, time
@@ -30,7 +29,7 @@ print(json.dumps({{"s": time.perf_counter() - t, "heavy": [m for m in {heavy} if
 
 
 def timed(statement: str, cwd: Path) -> list[dict]:
-    code = PROBE.format(statement=statement, heavy=HEAVY)
+    code = PROBE.format(statement=statement, heavy=ENGINE_MODULES)
     env = {"PATH": "/usr/bin:/bin", "GOOGLE_CLOUD_PROJECT": "bench-project", "PYTHONDONTWRITEBYTECODE": "1"}
     return [json.loads(subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, check=True,
                                       capture_output=True, text=True).stdout) for _ in range(RUNS)]

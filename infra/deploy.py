@@ -90,6 +90,7 @@ PROCESSED_EVENTS_TTL = ("processed_events", "expire_at")
 # What the function source carries: the entry points and the thin cloud library. The engine
 # (shared/analysis: mediapipe, opencv, av, numpy), the job and the demo (installed by its own step) stay out.
 FUNCTION_EXCLUDES = ("analysis", "job.py", "demo.py", "demo_data", "__pycache__")
+ENGINE_MODULES = ("numpy", "cv2", "av", "mediapipe", "scipy", "openai")  # never imported by a function
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import logging
@@ -94,11 +95,9 @@ def _size_bytes(form: Mapping) -> int:
     raw = form.get("size_bytes")
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    try:
+    with contextlib.suppress(ValueError):  # a string that is no integer: the error below
         if isinstance(raw, (int, str)) and not isinstance(raw, bool):
             return int(raw)
-    except ValueError:
-        pass
     raise BadRequest("size_bytes must be the video's size in bytes (an integer)")
 
 

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from shared.coach.builtin import SUMMARY_BLOCKS
 from shared.coach.facts import Units
@@ -30,7 +29,7 @@ from shared.coach.threads import Coaching, thread_id
 from shared.repository import client
 from shared.storage import Storage
 from shared.tasks import task_id
-from tests.cloud.fixtures import SAMPLE, deliver
+from tests.cloud.fixtures import SAMPLE, Api, People, deliver
 from tests.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.slow  # a dozen analyses: `make test` runs them, `make test-fast` does not
@@ -93,7 +92,6 @@ def series_chunks(session_id: str) -> list[str]:
 def reference(stack) -> dict:
     """The sample lift analysed once with no fault: what every recovered run must equal."""
     stack.reset()
-    from tests.cloud.fixtures import Api, People
     api, people = Api(stack), People()
     sid = api.upload(people.token("lifter"), user_id="lifter").json()["session_id"]
     details = api.wait(sid, people.token("lifter"))

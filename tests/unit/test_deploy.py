@@ -222,8 +222,7 @@ def test_the_function_source_leaves_the_engine_behind(tmp_path):
     assert not packages & {"mediapipe", "opencv-python-headless", "av", "numpy", "scipy", "openai", "matplotlib"}
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     assert size < 500_000, size
-    probe = ("import sys, main; heavy = [m for m in ('numpy', 'cv2', 'av', 'mediapipe', 'scipy', 'openai') "
-             "if m in sys.modules]; print(heavy)")
+    probe = f"import sys, main; print([m for m in {deploy.ENGINE_MODULES!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", probe], cwd=out, capture_output=True, text=True, timeout=60,
                           env={"PATH": "/usr/bin:/bin", "GOOGLE_CLOUD_PROJECT": "demo-x"})
     assert done.returncode == 0, done.stderr
