@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -44,12 +43,16 @@ def e2e_s(path, exercise: str, model: str = "full") -> float:
 
 
 def child_peak_rss_mb(path) -> tuple:
+    """Peak RSS of analyze() in a fresh process, as the kernel's high-water mark of that
+    process's own memory (VmHWM). Not getrusage: a child's ru_maxrss starts from the RSS of the
+    process that forked it, so it reported this benchmark's own size after the runs above."""
     code = ("import sys, tempfile; from shared.analysis import analyze, AnalysisOptions\n"
             "with tempfile.TemporaryDirectory() as out:\n"
-            "    analyze(sys.argv[1], AnalysisOptions(out_dir=out, max_duration_s=600))\n")
+            "    analyze(sys.argv[1], AnalysisOptions(out_dir=out, max_duration_s=600))\n"
+            "print(next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')).split()[1])\n")
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True)
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, time.perf_counter() - t0
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True)
+    return int(proc.stdout.split()[-1]) / 1024, time.perf_counter() - t0
 
 
 def main() -> int:

@@ -6,6 +6,7 @@ all-or-nothing: they are written to a temporary folder and moved into place at t
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import shutil
@@ -30,6 +31,7 @@ from shared.lifts import EXERCISES
 from shared.lifts import JOINTS as ANGLE_CHOICES
 
 ENGINE_VERSION = "1.0.0"
+SCAN_S, SCAN_EVERY_S = 3.0, 0.6  # the lifter scan: a look every 0.6 s in the first 3 s
 ProgressFn = Callable[[float, str], None]
 
 
@@ -48,11 +50,12 @@ class AnalysisOptions:
     render: bool = True
     out_dir: str | None = None
     accel: str = "auto"  # auto | cpu | gpu; see accel.py
+    frame_cache_mb: float = 1024.0  # decoded frames kept for the render pass (video.DecodeOnce)
 
     def __post_init__(self):
         if self.exercise not in EXERCISES:
             raise ValueError(f"exercise must be one of {', '.join(EXERCISES)}")
-        for name in ("bar_mass_kg", "body_mass_kg", "lifter_height_m", "max_duration_s"):
+        for name in ("bar_mass_kg", "body_mass_kg", "lifter_height_m", "max_duration_s", "frame_cache_mb"):
             value = getattr(self, name)
             if (value is not None or name == "bar_mass_kg") and not (value is not None and np.isfinite(value)
                                                                      and value > 0):
@@ -121,22 +124,25 @@ class _PlateTracking(threading.Thread):
                 continue
 
 
-def measure(path, info: video.VideoInfo, options: AnalysisOptions, progress: ProgressFn, warnings: list,
-            runtime: accel.Runtime):
+def measure(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime):
     """Pass 1: pose candidates and plate observations for every frame, streamed; decoding,
     pose and plate tracking run overlapped."""
+    info = clip.info
     times, candidates, luma = [], [], []
     total = max(info.frame_count, 1)
     with open_pose(runtime, options.pose_model, max_people=3, video=False) as detect:
-        sample = video.frames(path, info, step=max(1, int(round(info.fps * 0.6))))  # 5 looks in 3 s
-        x0, y0, x1, y1 = find_lifter_region(sample, detect, bar_stage.find_plate,
-                                            info.out_width, info.out_height)
+        # Its own decode, converting only the frames it looks at, ahead of the detections;
+        # pass 1 then decodes every frame while pose runs.
+        step = max(1, int(round(info.fps * SCAN_EVERY_S)))
+        with contextlib.closing(video.prefetched(video.frames(clip.path, info, step=step))) as sample:
+            x0, y0, x1, y1 = find_lifter_region(sample, detect, bar_stage.find_plate,
+                                                info.out_width, info.out_height, SCAN_S)
     progress(3.0, "measuring")
     tracking = _PlateTracking()
     tracking.start()
     try:
         with open_pose(runtime, options.pose_model) as pose:
-            for frame in video.prefetched(video.frames(path, info, warnings)):
+            for frame in clip:
                 people = pose(frame.rgb[y0:y1, x0:x1], frame.t_s, (x0, y0))
                 times.append(frame.t_s)
                 candidates.append(people)
@@ -161,7 +167,8 @@ def analyze(video_path, options: AnalysisOptions | None = None, on_progress: Pro
     info = video.probe(video_path, options.max_duration_s, options.max_long_side_px)
     progress(0.0, "decoding")
     runtime = accel.plan(options.accel)
-    t, candidates, plates, luma = measure(video_path, info, options, progress, warnings, runtime)
+    clip = video.DecodeOnce(video_path, info, warnings, _frames_to_keep(info, options))
+    t, candidates, plates, luma = measure(clip, options, progress, runtime)
     if len(t) < 3:
         raise VideoTooShort(f"The video has only {len(t)} frame(s); film the whole lift, setup to standing.")
     bar_px = np.array([[p.x_px, p.y_px] if p else [np.nan, np.nan] for p in plates])
@@ -195,16 +202,23 @@ def analyze(video_path, options: AnalysisOptions | None = None, on_progress: Pro
     }
     result = Result(data, lifter_px, bar_px, s["bar_raw"], radius_px)
     if options.out_dir:
-        _write_outputs(video_path, info, result, phases, Path(options.out_dir), options.render, progress)
+        _write_outputs(clip, result, phases, Path(options.out_dir), options.render, progress)
     progress(100.0, "done")
     return result
+
+
+def _frames_to_keep(info: video.VideoInfo, options: AnalysisOptions) -> int:
+    """The whole clip when it will be rendered and fits in `frame_cache_mb`: the render pass
+    then replays pass 1's frames instead of decoding again. Otherwise none."""
+    budget = int(options.frame_cache_mb * 2 ** 20 // (info.out_width * info.out_height * 3))  # RGB
+    return budget if options.out_dir and options.render and info.frame_count <= budget else 0
 
 
 def _round(values, nd: int = 3) -> list:
     return [None if not np.isfinite(v) else round(float(v), nd) for v in np.asarray(values, dtype=float)]
 
 
-def _write_outputs(video_path, info, result: Result, phases, out_dir: Path, render: bool, progress):
+def _write_outputs(clip: video.DecodeOnce, result: Result, phases, out_dir: Path, render: bool, progress):
     from shared.analysis.render import TRAIL_S, Annotator, output_size, render_video
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -213,12 +227,13 @@ def _write_outputs(video_path, info, result: Result, phases, out_dir: Path, rend
         if render:
             n = len(result["timestamps_s"])
             names = [phases.at_frame(i) for i in range(n)]
+            info = clip.info
             size = output_size(info.out_width, info.out_height)
             speed = np.array([np.nan if v is None else v for v in result["bar"]["speed_mps"]])
             annotate = Annotator(result.lifter_px, result.bar_px, names, speed, size[0] / info.out_width,
                                  trail=int(TRAIL_S * info.fps))
             starts = {p.name: p.start_frame for p in phases.phases}
-            images = render_video(video.prefetched(video.frames(video_path, info)), annotate, size, info.fps,
+            images = render_video(clip, annotate, size, info.fps,
                                   staging / "analyzed.mp4", starts, staging,
                                   lambda i: progress(85.0 + 15.0 * (i + 1) / n, "rendering"),
                                   encoder=result["runtime"]["encoder"])

@@ -2,6 +2,7 @@
 phase label) as browser-playable H.264, and one JPEG per phase start."""
 from __future__ import annotations
 
+import contextlib
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 
 from shared.analysis.accel import CPU_ENCODER, ENCODER_OPTIONS
 from shared.analysis.pose import LANDMARKS
+from shared.analysis.video import prefetched
 
 MAX_LONG_SIDE_PX = 1280
 TRAIL_S = 8.0  # a whole clean & jerk stays on screen
@@ -81,17 +83,14 @@ class Annotator:
 def render_video(frames, annotate: Annotator, size, fps: float, out_path: Path, phase_starts: dict,
                  out_dir: Path, on_frame=None, encoder: str = CPU_ENCODER) -> dict:
     """Encode annotated frames to `out_path` with `encoder` (libx264, or h264_nvenc where
-    `accel.encoder_problem` found it works); returns {phase: jpeg path} for phase starts."""
+    `accel.encoder_problem` found it works); returns {phase: jpeg path} for phase starts.
+    Drawing runs a few frames ahead in its own thread, overlapping the encoder."""
     starts: dict = {}
     for name, frame in phase_starts.items():  # empty phases can share a start frame
         starts.setdefault(frame, []).append(name)
     images = {}
-    with av.open(str(out_path), "w", options={"movflags": "+faststart"}) as container:
-        stream = container.add_stream(encoder, rate=round(fps) or 30)
-        stream.width, stream.height = size
-        stream.pix_fmt = "yuv420p"
-        stream.options = dict(ENCODER_OPTIONS[encoder])
-        stream.codec_context.time_base = Fraction(1, 1000)  # PTS in ms keep variable frame timing
+
+    def drawn():
         for frame in frames:
             rgb = cv2.resize(frame.rgb, size, interpolation=cv2.INTER_AREA) if frame.rgb.shape[1::-1] != size \
                 else frame.rgb.copy()
@@ -100,12 +99,22 @@ def render_video(frames, annotate: Annotator, size, fps: float, out_path: Path, 
                 path = out_dir / f"phase_{name}.jpg"
                 cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
                 images[name] = path.name
-            vf = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            vf.pts = int(round(frame.t_s * 1000))
-            for packet in stream.encode(vf):
-                container.mux(packet)
-            if on_frame:
-                on_frame(frame.index)
+            yield frame, cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
+
+    with av.open(str(out_path), "w", options={"movflags": "+faststart"}) as container:
+        stream = container.add_stream(encoder, rate=round(fps) or 30)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        stream.options = dict(ENCODER_OPTIONS[encoder])
+        stream.codec_context.time_base = Fraction(1, 1000)  # PTS in ms keep variable frame timing
+        with contextlib.closing(prefetched(drawn())) as ready:
+            for frame, i420 in ready:
+                vf = av.VideoFrame.from_ndarray(i420, format="yuv420p")
+                vf.pts = int(round(frame.t_s * 1000))
+                for packet in stream.encode(vf):
+                    container.mux(packet)
+                if on_frame:
+                    on_frame(frame.index)
         for packet in stream.encode():
             container.mux(packet)
     return images

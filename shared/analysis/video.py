@@ -140,6 +140,40 @@ def frames(path, info: VideoInfo, warnings: list | None = None, step: int = 1) -
                             "read, and only those were analysed.")
 
 
+class DecodeOnce:
+    """A clip's frames for the engine's passes, decoded once when they fit in memory.
+
+    Each pass that decodes does so in a prefetch thread, overlapping the pass's own work.
+    A pass that reads every frame keeps them (read-only) when they number at most
+    `keep_frames`; later passes then replay them instead of decoding again. Only the first
+    pass reports a cut-short stream into `warnings`."""
+
+    def __init__(self, path, info: VideoInfo, warnings: list, keep_frames: int):
+        self.path, self.info, self.keep_frames = path, info, keep_frames
+        self._warnings: list | None = warnings
+        self._kept: list | None = None
+
+    @property
+    def all_kept(self) -> bool:
+        return self._kept is not None
+
+    def __iter__(self) -> Iterator[Frame]:
+        if self._kept is not None:
+            yield from self._kept
+            return
+        warnings, self._warnings = self._warnings, None
+        kept: list | None = []
+        with contextlib.closing(prefetched(frames(self.path, self.info, warnings))) as decoded:
+            for frame in decoded:
+                if kept is not None and len(kept) < self.keep_frames:
+                    frame.rgb.flags.writeable = False  # shared by the passes
+                    kept.append(frame)
+                else:
+                    kept = None  # over budget: let them go
+                yield frame
+        self._kept = kept
+
+
 _DONE = object()
 
 

@@ -73,3 +73,41 @@ def test_a_repeated_timestamp_is_skipped_so_times_strictly_increase(tmp_path):
     _, frames = _decode(path)
     times = [f.t_s for f in frames]
     assert all(b > a for a, b in zip(times, times[1:]))
+
+
+def _frames_of(passes):
+    return [(f.index, f.t_s, f.rgb) for f in passes]
+
+
+def _same(a, b):
+    assert [(i, t) for i, t, _ in a] == [(i, t) for i, t, _ in b]
+    assert all(np.array_equal(x, y) for (_, _, x), (_, _, y) in zip(a, b))
+
+
+@pytest.mark.parametrize("keep", [1000, 5])
+def test_decode_once_replays_a_whole_pass_when_it_fits_and_decodes_again_when_not(rendered, keep, monkeypatch):
+    path, _ = rendered("portrait_small", rotation=-90, **SMALL)
+    info, fresh = _decode(path)
+    fresh = _frames_of(fresh)
+    opened = []
+    monkeypatch.setattr(video, "_open", lambda p, real=video._open: opened.append(p) or real(p))
+    clip = video.DecodeOnce(path, info, [], keep_frames=keep)
+    _same(_frames_of(f for f, _ in zip(clip, range(3))), fresh[:3])  # a pass that stops early keeps nothing
+    assert not clip.all_kept
+    _same(_frames_of(clip), fresh)
+    assert clip.all_kept == (keep >= len(fresh))
+    _same(_frames_of(clip), fresh)  # the render pass
+    assert len(opened) == (2 if keep >= len(fresh) else 3)  # decoded again only when over budget
+
+
+def test_decode_once_reports_a_cut_short_stream_once(tmp_path):
+    from tests.engine.test_bad_input import _encode, _sample_frames
+    data = _encode(tmp_path / "whole.mp4", _sample_frames(), movflags="+faststart").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    info = video.probe(cut, 600, 1920)
+    warnings: list = []
+    clip = video.DecodeOnce(cut, info, warnings, keep_frames=0)
+    n = [sum(1 for _ in clip) for _ in range(2)]
+    assert n[0] == n[1] < info.frame_count
+    assert len(warnings) == 1 and "cut short" in warnings[0]

@@ -1,0 +1,46 @@
+"""The render pass replays pass 1's frames from memory when they fit, and gives the same
+outputs as when it decodes the clip again."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shared.analysis import AnalysisOptions, analyze, pipeline, video
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_snatch.mp4"
+
+
+def _run(tmp_path, monkeypatch, name, **options):
+    opened = []
+    real = video._open
+    monkeypatch.setattr(video, "_open", lambda path: opened.append(path) or real(path))
+    out = tmp_path / name
+    result = analyze(SAMPLE, AnalysisOptions(out_dir=str(out), **options))
+    return result, out, len(opened)
+
+
+@pytest.mark.slow
+def test_the_render_pass_replays_pass_one_frames_and_decodes_again_only_when_they_do_not_fit(tmp_path,
+                                                                                             monkeypatch):
+    kept, kept_out, kept_opens = _run(tmp_path, monkeypatch, "kept")
+    fresh, fresh_out, fresh_opens = _run(tmp_path, monkeypatch, "fresh", frame_cache_mb=100)  # 37 of 100 frames
+    assert kept_opens == 3  # the header probe, the lifter scan, pass 1 (the render pass replays it)
+    assert fresh_opens == 4  # ... and the render pass decodes again
+    assert json.loads((kept_out / "result.json").read_text()) == json.loads((fresh_out / "result.json").read_text())
+    assert (kept_out / "analyzed.mp4").read_bytes() == (fresh_out / "analyzed.mp4").read_bytes()
+
+
+def test_the_whole_clip_is_kept_only_when_it_fits_and_is_rendered():
+    info = video.probe(SAMPLE, 600, 1280)  # 100 frames of 1280x720 RGB, 2.6 MiB each
+    assert pipeline._frames_to_keep(info, AnalysisOptions(out_dir="x")) == 1024 * 2**20 // (1280 * 720 * 3)
+    assert pipeline._frames_to_keep(info, AnalysisOptions(out_dir="x", frame_cache_mb=300)) == 113
+    assert pipeline._frames_to_keep(info, AnalysisOptions(out_dir="x", frame_cache_mb=250)) == 0  # 94 < 100
+    assert pipeline._frames_to_keep(info, AnalysisOptions(out_dir="x", render=False)) == 0
+    assert pipeline._frames_to_keep(info, AnalysisOptions()) == 0  # nothing is rendered
+
+
+def test_frame_cache_must_be_a_positive_size():
+    with pytest.raises(ValueError, match="frame_cache_mb"):
+        AnalysisOptions(frame_cache_mb=0)
