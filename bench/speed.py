@@ -5,6 +5,7 @@
   ratio      e2e / floor                                  target <= 1.3
   rt factor  clip duration / e2e on a 1080p30 clip         target >= 1.5
   peak RSS   analyze() of a 2-minute 1080p clip, in a child process   target <= 1.5 GB
+  per frame  decode alone and pose alone, ms (what bounds the real-time factor)
 
 python -m bench.speed [--skip-long]"""
 from __future__ import annotations
@@ -35,11 +36,39 @@ def floor_s(path, model: str = "full") -> float:
     return time.perf_counter() - t0
 
 
-def e2e_s(path, exercise: str, model: str = "full") -> float:
+def per_frame_ms(path) -> dict:
+    """Decode alone, and pose alone on frames already decoded (full and lite), in ms a frame."""
+    info = video.probe(path, 600, AnalysisOptions().max_long_side_px)
+    t0 = time.perf_counter()
+    frames = list(video.frames(path, info))
+    out = {"decode": (time.perf_counter() - t0) * 1000 / len(frames)}
+    for model in ("full", "lite"):
+        with PoseEstimator(model) as pose:
+            t0 = time.perf_counter()
+            for frame in frames:
+                pose(frame.rgb, frame.t_s)
+            out[f"pose_{model}"] = (time.perf_counter() - t0) * 1000 / len(frames)
+    return {k: round(v, 1) for k, v in out.items()}
+
+
+def e2e_s(path, exercise: str, model: str = "full") -> tuple:
+    """Seconds end to end, and per stage: when analyze()'s progress first names each stage."""
+    first_seen: dict = {}
+
+    def progress(pct, stage):
+        first_seen.setdefault(stage, time.perf_counter())
+
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
-        analyze(path, AnalysisOptions(exercise=exercise, out_dir=out, pose_model=model))
-        return time.perf_counter() - t0
+        analyze(path, AnalysisOptions(exercise=exercise, out_dir=out, pose_model=model), progress)
+        end = time.perf_counter()
+    marks = [("lifter scan", "measuring"), ("pass 1, tracks, series", "phases"), ("phases, metrics", "rendering"),
+             ("render", "done")]
+    stages, last = {}, t0
+    for name, next_stage in marks:
+        stages[name] = round(first_seen[next_stage] - last, 2)
+        last = first_seen[next_stage]
+    return end - t0, stages
 
 
 def child_peak_rss_mb(path) -> tuple:
@@ -65,11 +94,12 @@ def main() -> int:
     for model in ("full", "lite"):
         # Interleaved, best of two: the machine is shared and noisy.
         floor = min(floor_s(path, model), floor_s(path, model))
-        e2e = min(e2e_s(path, SPEED_CLIP.exercise, model), e2e_s(path, SPEED_CLIP.exercise, model))
+        e2e, stages = min(e2e_s(path, SPEED_CLIP.exercise, model), e2e_s(path, SPEED_CLIP.exercise, model))
         figures = {"clip": SPEED_CLIP.name, "pose_model": model, "frames": len(truth.timestamps_s),
                    "floor_s": round(floor, 2), "e2e_s": round(e2e, 2), "ratio_e2e_over_floor": round(e2e / floor, 3),
-                   "realtime_factor_1080p30": round(duration / e2e, 3)}
+                   "realtime_factor_1080p30": round(duration / e2e, 3), "e2e_stages_s": stages}
         print(json.dumps(figures), flush=True)
+    print(json.dumps({"clip": SPEED_CLIP.name, "per_frame_ms": per_frame_ms(path)}), flush=True)
     if not args.skip_long:
         long = long_clip(path, LONG_SECONDS)
         rss, seconds = child_peak_rss_mb(long)

@@ -225,6 +225,7 @@ def _write_outputs(clip: video.DecodeOnce, result: Result, phases, out_dir: Path
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
     try:
         if render:
+            progress(85.0, "rendering")
             n = len(result["timestamps_s"])
             names = [phases.at_frame(i) for i in range(n)]
             info = clip.info
