@@ -1,6 +1,6 @@
 """Accuracy benchmark: the engine on every generated clip, against exact ground truth.
 
-python -m bench.accuracy [--only NAME] — prints one row per clip, the issue's targets,
+python -m bench.accuracy [--only NAME] [--pose-model heavy] — prints one row per clip, the issue's targets,
 and a comparison of the two smoothing filters on the engine's own raw bar track."""
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def smoothing_study(result, truth) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default=None)
+    ap.add_argument("--pose-model", default="full", help="lite, full or heavy (make models-heavy)")
     args = ap.parse_args()
     specs = [s for s in BENCH_SET if not args.only or args.only in s.name]
     print("| clip | " + " | ".join(c[1] for c in COLUMNS) + " | s | misses |")
@@ -52,7 +53,8 @@ def main() -> int:
     for spec in specs:
         path, truth = clip(spec)
         t0 = time.perf_counter()
-        result = analyze(path, AnalysisOptions(exercise=spec.exercise, body_mass_kg=80, render=False))
+        result = analyze(path, AnalysisOptions(exercise=spec.exercise, body_mass_kg=80, render=False,
+                                               pose_model=args.pose_model))
         elapsed = time.perf_counter() - t0
         scores = evaluate(result.to_dict(), truth)
         misses = failures(scores)

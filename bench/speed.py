@@ -5,6 +5,7 @@
   ratio      e2e / floor                                  target <= 1.3
   rt factor  clip duration / e2e on a 1080p30 clip         target >= 1.5
   peak RSS   analyze() of a 2-minute 1080p clip, in a child process   target <= 1.5 GB
+             (and of the longest clip whose frames all stay in memory for the render pass)
   per frame  decode alone and pose alone, ms (what bounds the real-time factor)
 
 python -m bench.speed [--skip-long]"""
@@ -62,8 +63,8 @@ def e2e_s(path, exercise: str, model: str = "full") -> tuple:
         t0 = time.perf_counter()
         analyze(path, AnalysisOptions(exercise=exercise, out_dir=out, pose_model=model), progress)
         end = time.perf_counter()
-    marks = [("lifter scan", "measuring"), ("pass 1, tracks, series", "phases"), ("phases, metrics", "rendering"),
-             ("render", "done")]
+    marks = [("probe, models, lifter scan", "measuring"), ("pass 1, tracks, series", "phases"),
+             ("phases, metrics", "rendering"), ("render", "done")]
     stages, last = {}, t0
     for name, next_stage in marks:
         stages[name] = round(first_seen[next_stage] - last, 2)
@@ -94,17 +95,20 @@ def main() -> int:
     for model in ("full", "lite"):
         # Interleaved, best of two: the machine is shared and noisy.
         floor = min(floor_s(path, model), floor_s(path, model))
-        e2e, stages = min(e2e_s(path, SPEED_CLIP.exercise, model), e2e_s(path, SPEED_CLIP.exercise, model))
+        e2e, stages = min((e2e_s(path, SPEED_CLIP.exercise, model) for _ in range(2)), key=lambda run: run[0])
         figures = {"clip": SPEED_CLIP.name, "pose_model": model, "frames": len(truth.timestamps_s),
                    "floor_s": round(floor, 2), "e2e_s": round(e2e, 2), "ratio_e2e_over_floor": round(e2e / floor, 3),
                    "realtime_factor_1080p30": round(duration / e2e, 3), "e2e_stages_s": stages}
         print(json.dumps(figures), flush=True)
     print(json.dumps({"clip": SPEED_CLIP.name, "per_frame_ms": per_frame_ms(path)}), flush=True)
     if not args.skip_long:
-        long = long_clip(path, LONG_SECONDS)
-        rss, seconds = child_peak_rss_mb(long)
-        print(json.dumps({"clip": f"{LONG_SECONDS}s 1080p30", "peak_rss_mb": round(rss), "e2e_s": round(seconds, 1),
-                          "realtime_factor": round(LONG_SECONDS / seconds, 3)}))
+        # The target's 2-minute clip (too long to keep: the render pass decodes again), and
+        # the longest clip whose frames are all kept for the render pass: the worst case.
+        kept_s = AnalysisOptions().frame_cache_mb * 2**20 // (1280 * 720 * 3) // SPEED_CLIP.fps
+        for seconds in (LONG_SECONDS, kept_s):
+            rss, took = child_peak_rss_mb(long_clip(path, seconds))
+            print(json.dumps({"clip": f"{seconds:.0f}s 1080p30", "peak_rss_mb": round(rss), "e2e_s": round(took, 1),
+                              "realtime_factor": round(seconds / took, 3)}), flush=True)
     return 0
 
 

@@ -7,6 +7,7 @@ all-or-nothing: they are written to a temporary folder and moved into place at t
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import queue
 import shutil
@@ -25,7 +26,7 @@ from shared.analysis.lifter import choose_lifter, find_lifter_region, link_track
 from shared.analysis.measure import build_series
 from shared.analysis.metrics import find_faults, lift_metrics
 from shared.analysis.phases import find_phases
-from shared.analysis.pose import open_pose
+from shared.analysis.pose import POSE_MODELS, model_path, open_pose
 from shared.analysis.quality import assess
 from shared.lifts import EXERCISES
 from shared.lifts import JOINTS as ANGLE_CHOICES
@@ -50,18 +51,23 @@ class AnalysisOptions:
     render: bool = True
     out_dir: str | None = None
     accel: str = "auto"  # auto | cpu | gpu; see accel.py
-    frame_cache_mb: float = 1024.0  # decoded frames kept for the render pass (video.DecodeOnce)
+    frame_cache_mb: float = 768.0  # decoded frames kept for the render pass (video.DecodeOnce)
 
     def __post_init__(self):
         if self.exercise not in EXERCISES:
             raise ValueError(f"exercise must be one of {', '.join(EXERCISES)}")
-        for name in ("bar_mass_kg", "body_mass_kg", "lifter_height_m", "max_duration_s", "frame_cache_mb"):
+        if not (np.isfinite(self.frame_cache_mb) and self.frame_cache_mb >= 0):
+            raise ValueError("frame_cache_mb must be a number >= 0 (0 keeps no frames)")
+        for name in ("bar_mass_kg", "body_mass_kg", "lifter_height_m", "max_duration_s"):
             value = getattr(self, name)
             if (value is not None or name == "bar_mass_kg") and not (value is not None and np.isfinite(value)
                                                                      and value > 0):
                 raise ValueError(f"{name} must be a positive number")
-        if self.pose_model not in ("lite", "full"):
-            raise ValueError("pose_model must be lite or full")
+        if self.pose_model not in POSE_MODELS:
+            raise ValueError(f"pose_model must be one of {', '.join(POSE_MODELS)}")
+        if not model_path(self.pose_model).exists():
+            target = "models-heavy" if self.pose_model == "heavy" else "models"
+            raise ValueError(f"the {self.pose_model} pose model is not built here: run `make {target}`")
         bad = [j for j in self.joints if j not in ANGLE_CHOICES + ("all",)]
         if bad:
             raise ValueError(f"unknown joints {bad}; choose from {', '.join(ANGLE_CHOICES)} or all")
@@ -131,10 +137,11 @@ def measure(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progress
     times, candidates, luma = [], [], []
     total = max(info.frame_count, 1)
     with open_pose(runtime, options.pose_model, max_people=3, video=False) as detect:
-        # Its own decode, converting only the frames it looks at, ahead of the detections;
-        # pass 1 then decodes every frame while pose runs.
+        # Its own decode, converting only the frames it looks at, ahead of the detections and
+        # no further than it looks; pass 1 then decodes every frame while pose runs.
         step = max(1, int(round(info.fps * SCAN_EVERY_S)))
-        with contextlib.closing(video.prefetched(video.frames(clip.path, info, step=step))) as sample:
+        looks = itertools.takewhile(lambda f: f.t_s <= SCAN_S, video.frames(clip.path, info, step=step))
+        with contextlib.closing(video.prefetched(looks)) as sample:
             x0, y0, x1, y1 = find_lifter_region(sample, detect, bar_stage.find_plate,
                                                 info.out_width, info.out_height, SCAN_S)
     progress(3.0, "measuring")
@@ -168,6 +175,17 @@ def analyze(video_path, options: AnalysisOptions | None = None, on_progress: Pro
     progress(0.0, "decoding")
     runtime = accel.plan(options.accel)
     clip = video.DecodeOnce(video_path, info, warnings, _frames_to_keep(info, options))
+    try:
+        result = _analyze(clip, options, progress, warnings, runtime)
+    finally:
+        clip.release()
+    progress(100.0, "done")
+    return result
+
+
+def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, warnings: list,
+             runtime: accel.Runtime) -> Result:
+    info = clip.info
     t, candidates, plates, luma = measure(clip, options, progress, runtime)
     if len(t) < 3:
         raise VideoTooShort(f"The video has only {len(t)} frame(s); film the whole lift, setup to standing.")
@@ -203,7 +221,6 @@ def analyze(video_path, options: AnalysisOptions | None = None, on_progress: Pro
     result = Result(data, lifter_px, bar_px, s["bar_raw"], radius_px)
     if options.out_dir:
         _write_outputs(clip, result, phases, Path(options.out_dir), options.render, progress)
-    progress(100.0, "done")
     return result
 
 

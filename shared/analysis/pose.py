@@ -13,6 +13,11 @@ import numpy as np
 from shared.analysis.accel import Runtime
 
 MODELS_DIR = Path(__file__).parent / "models"
+POSE_MODELS = ("lite", "full", "heavy")  # heavy is built on demand (`make models-heavy`), not shipped
+
+
+def model_path(model: str) -> Path:
+    return MODELS_DIR / f"pose_landmarker_{model}.task"
 
 # MediaPipe BlazePose landmark indices, by our key names (DESIGN.md).
 LANDMARKS = {
@@ -35,7 +40,7 @@ class PoseEstimator:
         from mediapipe.tasks.python import BaseOptions, vision
 
         self._mp = mp
-        path = MODELS_DIR / f"pose_landmarker_{model}.task"
+        path = model_path(model)
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(path), delegate=BaseOptions.Delegate[delegate.upper()]),
             running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE, num_poses=max_people,

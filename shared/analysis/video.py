@@ -157,6 +157,10 @@ class DecodeOnce:
     def all_kept(self) -> bool:
         return self._kept is not None
 
+    def release(self) -> None:
+        """No further passes: let the kept frames go."""
+        self._kept, self.keep_frames = None, 0
+
     def __iter__(self) -> Iterator[Frame]:
         if self._kept is not None:
             yield from self._kept
@@ -169,7 +173,7 @@ class DecodeOnce:
                     frame.rgb.flags.writeable = False  # shared by the passes
                     kept.append(frame)
                 else:
-                    kept = None  # over budget: let them go
+                    kept, self.keep_frames = None, 0  # over budget: let them go, and keep none later
                 yield frame
         self._kept = kept
 

@@ -34,13 +34,27 @@ def test_the_render_pass_replays_pass_one_frames_and_decodes_again_only_when_the
 
 def test_the_whole_clip_is_kept_only_when_it_fits_and_is_rendered():
     info = video.probe(SAMPLE, 600, 1280)  # 100 frames of 1280x720 RGB, 2.6 MiB each
-    assert pipeline._frames_to_keep(info, AnalysisOptions(out_dir="x")) == 1024 * 2**20 // (1280 * 720 * 3)
+    assert pipeline._frames_to_keep(info, AnalysisOptions(out_dir="x")) == 768 * 2**20 // (1280 * 720 * 3)
     assert pipeline._frames_to_keep(info, AnalysisOptions(out_dir="x", frame_cache_mb=300)) == 113
     assert pipeline._frames_to_keep(info, AnalysisOptions(out_dir="x", frame_cache_mb=250)) == 0  # 94 < 100
     assert pipeline._frames_to_keep(info, AnalysisOptions(out_dir="x", render=False)) == 0
     assert pipeline._frames_to_keep(info, AnalysisOptions()) == 0  # nothing is rendered
 
 
-def test_frame_cache_must_be_a_positive_size():
-    with pytest.raises(ValueError, match="frame_cache_mb"):
-        AnalysisOptions(frame_cache_mb=0)
+def test_frame_cache_is_a_size_in_mb_and_zero_turns_it_off():
+    info = video.probe(SAMPLE, 600, 1280)
+    assert pipeline._frames_to_keep(info, AnalysisOptions(out_dir="x", frame_cache_mb=0)) == 0
+    for bad in (-1, float("nan")):
+        with pytest.raises(ValueError, match="frame_cache_mb"):
+            AnalysisOptions(frame_cache_mb=bad)
+
+
+def test_a_pose_model_that_is_not_built_is_refused_with_how_to_build_it(monkeypatch, tmp_path):
+    from shared.analysis import pose
+    monkeypatch.setattr(pose, "MODELS_DIR", tmp_path)
+    with pytest.raises(ValueError, match="make models-heavy"):
+        AnalysisOptions(pose_model="heavy")
+    with pytest.raises(ValueError, match="make models`"):
+        AnalysisOptions(pose_model="full")
+    with pytest.raises(ValueError, match="lite, full, heavy"):
+        AnalysisOptions(pose_model="huge")

@@ -96,8 +96,14 @@ def test_decode_once_replays_a_whole_pass_when_it_fits_and_decodes_again_when_no
     assert not clip.all_kept
     _same(_frames_of(clip), fresh)
     assert clip.all_kept == (keep >= len(fresh))
+    if clip.all_kept:
+        assert all(not f.rgb.flags.writeable for f in clip)  # shared by the passes: read-only
+    else:
+        assert clip.keep_frames == 0  # over budget once: later passes keep nothing either
     _same(_frames_of(clip), fresh)  # the render pass
     assert len(opened) == (2 if keep >= len(fresh) else 3)  # decoded again only when over budget
+    clip.release()
+    assert not clip.all_kept
 
 
 def test_decode_once_reports_a_cut_short_stream_once(tmp_path):
@@ -111,3 +117,32 @@ def test_decode_once_reports_a_cut_short_stream_once(tmp_path):
     n = [sum(1 for _ in clip) for _ in range(2)]
     assert n[0] == n[1] < info.frame_count
     assert len(warnings) == 1 and "cut short" in warnings[0]
+
+
+def test_the_render_pass_draws_on_copies_of_replayed_read_only_frames(rendered, tmp_path):
+    from shared.analysis.render import Annotator, render_video
+    path, _ = rendered("portrait_small", rotation=-90, **SMALL)
+    info = video.probe(path, 600, 1920)
+    clip = video.DecodeOnce(path, info, [], keep_frames=1000)
+    first = [f.rgb.copy() for f in clip]
+    n = len(first)
+    lifter = np.full((n, 33, 3), np.nan, np.float32)
+    bar = np.column_stack([np.linspace(40, 140, n), np.linspace(200, 100, n)])
+    annotate = Annotator(lifter, bar, ["first_pull"] * n, np.full(n, 1.5), 1.0, trail=n)
+    images = render_video(clip, annotate, (info.out_width, info.out_height), info.fps, tmp_path / "a.mp4",
+                          {"first_pull": 0}, tmp_path)
+    assert images == {"first_pull": "phase_first_pull.jpg"} and (tmp_path / "phase_first_pull.jpg").exists()
+    assert all(np.array_equal(f.rgb, g) for f, g in zip(clip, first))  # the kept frames are untouched
+    with av.open(str(tmp_path / "a.mp4")) as container:
+        out = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(out) == n and out[0].shape == first[0].shape
+    assert np.abs(out[-1].astype(int) - first[-1]).max() > 100  # the overlay is in the video
+
+
+def test_chroma_for_the_encoder_is_the_mean_of_each_2x2_block():
+    from shared.analysis.render import to_i420
+    rgb = np.tile(np.array([[[255, 0, 0], [0, 0, 255]], [[0, 0, 255], [255, 0, 0]]], np.uint8), (2, 2, 1))
+    ours = to_i420(rgb)
+    swscale = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p").to_ndarray()
+    np.testing.assert_allclose(ours[4:].astype(int), swscale[4:].astype(int), atol=1)  # U, V: 165, 165 both
+    np.testing.assert_allclose(ours[:4].astype(int), swscale[:4].astype(int), atol=1)  # Y
