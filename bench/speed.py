@@ -19,6 +19,7 @@ import tempfile
 import time
 
 from shared.analysis import AnalysisOptions, analyze, video
+from shared.analysis.pipeline import frames_in_cache
 from shared.analysis.pose import PoseEstimator
 from tests.synth.clips import clip, long_clip
 from tests.synth.render import ClipSpec
@@ -104,7 +105,8 @@ def main() -> int:
     if not args.skip_long:
         # The target's 2-minute clip (too long to keep: the render pass decodes again), and
         # the longest clip whose frames are all kept for the render pass: the worst case.
-        kept_s = AnalysisOptions().frame_cache_mb * 2**20 // (1280 * 720 * 3) // SPEED_CLIP.fps
+        options = AnalysisOptions()
+        kept_s = frames_in_cache(options, video.probe(path, 600, options.max_long_side_px)) // SPEED_CLIP.fps
         for seconds in (LONG_SECONDS, kept_s):
             rss, took = child_peak_rss_mb(long_clip(path, seconds))
             print(json.dumps({"clip": f"{seconds:.0f}s 1080p30", "peak_rss_mb": round(rss), "e2e_s": round(took, 1),

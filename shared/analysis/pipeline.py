@@ -224,10 +224,15 @@ def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progres
     return result
 
 
+def frames_in_cache(options: AnalysisOptions, info: video.VideoInfo) -> int:
+    """How many of this clip's decoded (RGB) frames `frame_cache_mb` holds."""
+    return int(options.frame_cache_mb * 2 ** 20 // (info.out_width * info.out_height * 3))
+
+
 def _frames_to_keep(info: video.VideoInfo, options: AnalysisOptions) -> int:
     """The whole clip when it will be rendered and fits in `frame_cache_mb`: the render pass
     then replays pass 1's frames instead of decoding again. Otherwise none."""
-    budget = int(options.frame_cache_mb * 2 ** 20 // (info.out_width * info.out_height * 3))  # RGB
+    budget = frames_in_cache(options, info)
     return budget if options.out_dir and options.render and info.frame_count <= budget else 0
 
 
