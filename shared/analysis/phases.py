@@ -22,7 +22,9 @@ from scipy.signal import find_peaks
 
 LIFTOFF_SPEED_MPS = 0.15
 MIN_LIFT_M = 0.30
-KNEE_PROMINENCE_DEG = 8.0
+# Smallest knee re-bend taken for the transition. Pose models read its depth differently
+# (15° of truth reads 5-14°), so the deepest one is taken, not the first past a high bar.
+KNEE_REBEND_MIN_DEG = 2.0
 
 
 @dataclass
@@ -87,18 +89,17 @@ def _standing(vy, start, stop=None):
 
 
 def _knee_landmarks(knee, start, stop):
-    """First peak of knee extension and the deepest re-bend before the second pull."""
+    """First peak of knee extension and the deepest re-bend before the second pull: the
+    knee trough with the greatest depth between liftoff and peak bar speed, and the most
+    extended knee before it."""
     seg = knee[start:stop + 1]
     if len(seg) < 3 or not np.isfinite(seg).all():
         return None, None
-    peaks, _ = find_peaks(seg, prominence=KNEE_PROMINENCE_DEG)  # prominence keeps wobbles out
-    if not len(peaks):
+    troughs, props = find_peaks(-seg, prominence=KNEE_REBEND_MIN_DEG)
+    if not len(troughs):
         return None, None
-    first = int(peaks[0])
-    rebend = first + int(np.argmin(seg[first:]))
-    if rebend == first:
-        return start + first, None
-    return start + first, start + rebend
+    rebend = int(troughs[np.argmax(props["prominences"])])
+    return start + int(np.argmax(seg[:rebend + 1])), start + rebend
 
 
 def find_phases(t, h, vy, knee, exercise: str) -> PhaseResult:
@@ -114,8 +115,8 @@ def find_phases(t, h, vy, knee, exercise: str) -> PhaseResult:
     apex = _local_max_after(vy, vmax)
     marks = {"liftoff": liftoff, "peak_bar_speed": vmax, "peak_bar_height": apex}
     knee_peak, rebend = _knee_landmarks(knee, liftoff, vmax)
-    knee_peak = knee_peak if knee_peak is not None else liftoff + (vmax - liftoff) // 2
-    rebend = rebend if rebend is not None else knee_peak
+    if knee_peak is None:  # no re-bend seen: the transition is left empty at mid-pull
+        knee_peak = rebend = liftoff + (vmax - liftoff) // 2
     marks.update(first_knee_extension=knee_peak, knee_rebend=rebend)
     bounds = [("setup", 0, liftoff), ("first_pull", liftoff, knee_peak), ("transition", knee_peak, rebend),
               ("second_pull", rebend, vmax), ("turnover", vmax, apex)]

@@ -173,6 +173,43 @@ def test_jerk_drive_peak_is_the_argmax_of_speed_in_the_drive():
     assert m["jerk_peak_bar_speed"] == m["jerk_dip_bottom"] + int(np.argmax(vy[drive]))
 
 
+
+def _knee_with_rebend(t, depth_deg, wobble_deg=0.0):
+    """The generator's snatch with its knee re-bend made `depth_deg` deep, and a dip of
+    `wobble_deg` 0.1 s into the first pull, as a pose model's knee can read them."""
+    lift_t, h, vy, knee = lift_arrays("snatch")
+    knee = np.interp(t, lift_t, knee)
+    peak, rebend = KNEE_PEAK_KEYFRAME_S, REBEND_KEYFRAME_S
+    true_depth = np.interp(peak, t, knee) - np.interp(rebend, t, knee)
+    in_bend = (t > peak) & (t < rebend + (rebend - peak))
+    knee = knee + np.where(in_bend, (true_depth - depth_deg) * np.sin(np.pi * (t - peak) / (2 * (rebend - peak))), 0)
+    dip = LIFTOFF_KEYFRAME_S + 0.1
+    knee = knee - wobble_deg * np.exp(-(((t - dip) / 0.03) ** 2))
+    return np.interp(t, lift_t, h), np.interp(t, lift_t, vy), knee
+
+
+@pytest.mark.parametrize("depth_deg", [4.0, 15.0])
+def test_transition_ends_at_the_deepest_re_bend_however_deep_the_model_reads_it(depth_deg):
+    """The heavy pose model reads a 15° re-bend as ~5°: the transition must not hinge on
+    one fixed depth, nor take an earlier, shallower dip for it."""
+    t = np.arange(0, 3.0, 1 / 60)
+    h, vy, knee = _knee_with_rebend(t, depth_deg, wobble_deg=3.0)
+    marks = find_phases(t, h, vy, knee, "snatch").landmarks
+    assert t[marks["knee_rebend"]] == pytest.approx(REBEND_KEYFRAME_S, abs=0.04)
+    assert t[marks["first_knee_extension"]] == pytest.approx(KNEE_PEAK_KEYFRAME_S, abs=0.04)
+
+
+def test_a_pull_without_a_knee_re_bend_gets_an_empty_transition_at_mid_pull():
+    t = np.arange(0, 3.0, 1 / 60)
+    h, vy, _ = _knee_with_rebend(t, 15.0)
+    knee = np.linspace(60, 175, len(t))  # extends steadily, never re-bends
+    result = find_phases(t, h, vy, knee, "snatch")
+    m = result.landmarks
+    transition = next(p for p in result.phases if p.name == "transition")
+    assert m["first_knee_extension"] == m["knee_rebend"] == m["liftoff"] + (m["peak_bar_speed"] - m["liftoff"]) // 2
+    assert transition.start_frame == transition.end_frame == m["knee_rebend"]
+
+
 # --- no lift and missed lifts ----------------------------------------------------------------
 
 def _clip(fps=60, duration_s=3.0):
