@@ -9,7 +9,7 @@ ARGS ?=
 
 NODE_STAMP := infra/local/node_modules/.installed
 
-.PHONY: install run run-engine test test-fast bench sample demo models models-heavy deploy job-image gpu-check clean
+.PHONY: install run run-engine test test-fast bench sample demo models deploy job-image gpu-check clean
 
 $(STAMP): requirements.txt infra/job/requirements.txt functions/requirements.txt requirements-nodeps.txt requirements-dev.txt
 	bash infra/local/check_sdk.sh
@@ -61,12 +61,9 @@ demo: $(STAMP)
 	$(PY) -m shared.demo build
 
 # Rebuild the offline MediaPipe pose bundles from npm @mediapipe/pose (needs npm and PyPI).
+# All three ship in the repo (heavy is 30 MB); `make models` only rebuilds them.
 models:
 	bash infra/models/build_pose_bundles.sh shared/analysis/models
-
-# The heavy pose model (30 MB, not shipped): AnalysisOptions(pose_model="heavy"), --model heavy.
-models-heavy:
-	bash infra/models/build_pose_bundles.sh shared/analysis/models heavy
 
 # Deploy to GCP from functions/routes.json (README "Deploy to GCP"). DRY_RUN=1 prints every
 # command and runs nothing; IMAGE_TAG defaults to the commit.

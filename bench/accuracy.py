@@ -12,6 +12,7 @@ import numpy as np
 from shared.analysis import AnalysisOptions, analyze
 from shared.analysis.kinematics import smooth_derivatives
 from shared.analysis.measure import BAR_FILTER
+from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_MODELS
 from tests.synth.clips import BENCH_SET, clip
 from tests.synth.evaluate import TARGETS, evaluate, failures
 
@@ -44,7 +45,7 @@ def smoothing_study(result, truth) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default=None)
-    ap.add_argument("--pose-model", default="full", help="lite, full or heavy (make models-heavy)")
+    ap.add_argument("--pose-model", default=DEFAULT_POSE_MODEL, choices=POSE_MODELS)
     args = ap.parse_args()
     specs = [s for s in BENCH_SET if not args.only or args.only in s.name]
     print("| clip | " + " | ".join(c[1] for c in COLUMNS) + " | s | misses |")

@@ -7,6 +7,7 @@
   peak RSS   analyze() of a 2-minute 1080p clip, in a child process   target <= 1.5 GB
              (and of the longest clip whose frames all stay in memory for the render pass)
   per frame  decode alone and pose alone, ms (what bounds the real-time factor)
+Each model is timed; the peak RSS runs use the default (full).
 
 python -m bench.speed [--skip-long]"""
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 
 from shared.analysis import AnalysisOptions, analyze, video
 from shared.analysis.pipeline import frames_in_cache
-from shared.analysis.pose import PoseEstimator
+from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_MODELS, PoseEstimator
 from tests.synth.clips import clip, long_clip
 from tests.synth.render import ClipSpec
 
@@ -28,7 +29,7 @@ SPEED_CLIP = ClipSpec("speed_snatch_1080p30", "snatch", 30, 1920, 1080, "right",
 LONG_SECONDS = 120
 
 
-def floor_s(path, model: str = "full") -> float:
+def floor_s(path, model: str = DEFAULT_POSE_MODEL) -> float:
     """Decode (at the engine's analysis size) and pose, nothing else."""
     info = video.probe(path, 600, AnalysisOptions().max_long_side_px)
     t0 = time.perf_counter()
@@ -39,12 +40,12 @@ def floor_s(path, model: str = "full") -> float:
 
 
 def per_frame_ms(path) -> dict:
-    """Decode alone, and pose alone on frames already decoded (full and lite), in ms a frame."""
+    """Decode alone, and pose alone on frames already decoded (each model), in ms a frame."""
     info = video.probe(path, 600, AnalysisOptions().max_long_side_px)
     t0 = time.perf_counter()
     frames = list(video.frames(path, info))
     out = {"decode": (time.perf_counter() - t0) * 1000 / len(frames)}
-    for model in ("full", "lite"):
+    for model in POSE_MODELS:
         with PoseEstimator(model) as pose:
             t0 = time.perf_counter()
             for frame in frames:
@@ -53,7 +54,7 @@ def per_frame_ms(path) -> dict:
     return {k: round(v, 1) for k, v in out.items()}
 
 
-def e2e_s(path, exercise: str, model: str = "full") -> tuple:
+def e2e_s(path, exercise: str, model: str = DEFAULT_POSE_MODEL) -> tuple:
     """Seconds end to end, and per stage: when analyze()'s progress first names each stage."""
     first_seen: dict = {}
 
@@ -93,7 +94,7 @@ def main() -> int:
     path, truth = clip(SPEED_CLIP)
     duration = truth.timestamps_s[-1] + 1 / SPEED_CLIP.fps
     floor_s(path)  # warm-up: imports, model files in the page cache
-    for model in ("full", "lite"):
+    for model in reversed(POSE_MODELS):  # heavy, full (the default), lite
         # Interleaved, best of two: the machine is shared and noisy.
         floor = min(floor_s(path, model), floor_s(path, model))
         e2e, stages = min((e2e_s(path, SPEED_CLIP.exercise, model) for _ in range(2)), key=lambda run: run[0])

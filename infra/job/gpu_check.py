@@ -6,7 +6,7 @@ Steps, each in its own process, so a GPU library that aborts takes down only its
 2. encoders: whether h264_nvenc opens, then libx264 and h264_nvenc each encode the same 300
    synthetic 720p frames through `render_video`: ms/frame, bytes, and a check that the file
    is browser-playable H.264 (yuv420p, faststart, every frame);
-3. pose: the PoseLandmarker (full) on the CPU and on the GPU delegate over the sample lift's
+3. pose: the PoseLandmarker (the default model) on the CPU and on the GPU delegate over the sample lift's
    100 frames: ms/frame after the first, and how far the GPU's keypoints are from the CPU's;
 4. the engine end to end on tests/data/sample_snatch.mp4 with LIFTLAB_ACCEL=cpu, auto and gpu:
    the runtime each recorded, its wall time, and its max_bar_speed, peak_bar_height and
@@ -121,13 +121,13 @@ def step_pose(work: Path, delegate: str) -> dict:
     import numpy as np
 
     from shared.analysis import video
-    from shared.analysis.pose import PoseEstimator
+    from shared.analysis.pose import DEFAULT_POSE_MODEL, PoseEstimator
 
     info = video.probe(SAMPLE, 600, 1280)
     frames = list(video.frames(SAMPLE, info))
     start = time.perf_counter()
     try:
-        estimator = PoseEstimator("full", delegate=delegate)
+        estimator = PoseEstimator(DEFAULT_POSE_MODEL, delegate=delegate)
     except RuntimeError as exc:
         return {"available": False, "reason": str(exc).rsplit(": ", 1)[-1]}
     create_s = time.perf_counter() - start

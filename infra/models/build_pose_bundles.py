@@ -60,4 +60,4 @@ def main(package_dir: str, out_dir: str, variants: list) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3:] or ["lite", "full"])
+    main(sys.argv[1], sys.argv[2], sys.argv[3:] or ["lite", "full", "heavy"])

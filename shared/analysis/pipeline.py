@@ -26,7 +26,7 @@ from shared.analysis.lifter import choose_lifter, find_lifter_region, link_track
 from shared.analysis.measure import build_series
 from shared.analysis.metrics import find_faults, lift_metrics
 from shared.analysis.phases import find_phases
-from shared.analysis.pose import POSE_MODELS, model_path, open_pose
+from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_MODELS, model_path, open_pose
 from shared.analysis.quality import assess
 from shared.lifts import EXERCISES
 from shared.lifts import JOINTS as ANGLE_CHOICES
@@ -45,7 +45,7 @@ class AnalysisOptions:
     body_mass_kg: float | None = None
     lifter_height_m: float | None = None
     joints: tuple = ("all",)
-    pose_model: str = "full"
+    pose_model: str = DEFAULT_POSE_MODEL
     max_duration_s: float = 300.0
     max_long_side_px: int = 1280
     render: bool = True
@@ -66,8 +66,7 @@ class AnalysisOptions:
         if self.pose_model not in POSE_MODELS:
             raise ValueError(f"pose_model must be one of {', '.join(POSE_MODELS)}")
         if not model_path(self.pose_model).exists():
-            target = "models-heavy" if self.pose_model == "heavy" else "models"
-            raise ValueError(f"the {self.pose_model} pose model is not built here: run `make {target}`")
+            raise ValueError(f"the {self.pose_model} pose model is not built here: run `make models`")
         bad = [j for j in self.joints if j not in ANGLE_CHOICES + ("all",)]
         if bad:
             raise ValueError(f"unknown joints {bad}; choose from {', '.join(ANGLE_CHOICES)} or all")

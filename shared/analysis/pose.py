@@ -13,7 +13,10 @@ import numpy as np
 from shared.analysis.accel import Runtime
 
 MODELS_DIR = Path(__file__).parent / "models"
-POSE_MODELS = ("lite", "full", "heavy")  # heavy is built on demand (`make models-heavy`), not shipped
+POSE_MODELS = ("lite", "full", "heavy")
+# Full by default. Heavy reads the rendered lifts' knees and hips closer (README, Accuracy) for 3x
+# the pose time on a CPU, but on real footage it lost the lifter in more frames (README, Known gaps).
+DEFAULT_POSE_MODEL = "full"
 
 
 def model_path(model: str) -> Path:

@@ -46,12 +46,26 @@ def test_phase_boundaries_land_within_2_frames(scored):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="not met: MediaPipe misreads the rendered lifter crouched behind the "
-                   "plate in the setup (whole-clip knee RMSE 8-14 deg on this subset); see README, Known gaps")
+@pytest.mark.xfail(strict=True, reason="not met with the default (full) pose model: whole-clip knee RMSE 10-12 deg "
+                   "on this subset, mostly the crouched setup behind the plate; see README, Known gaps")
 def test_knee_and_hip_angles_are_within_6_degrees_rmse(scored):
     _, _, s = scored
     assert s["knee_rmse_deg"] <= TARGETS["knee_rmse_deg"]
     assert s["hip_rmse_deg"] <= TARGETS["hip_rmse_deg"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SUBSET)
+def test_the_heavy_pose_model_meets_the_angle_target_on_these_clips(name):
+    """Shipped and one option away (`pose_model="heavy"`); on the whole bench it misses the knee
+    target on three clean clips by 0.4-1.0 deg (README, Accuracy)."""
+    spec = next(s for s in BENCH_SET if s.name == name)
+    path, truth = clip(spec)
+    result = analyze(path, AnalysisOptions(exercise=spec.exercise, body_mass_kg=80, render=False, pose_model="heavy"))
+    s = evaluate(result.to_dict(), truth)
+    assert s["knee_rmse_deg"] <= TARGETS["knee_rmse_deg"]
+    assert s["hip_rmse_deg"] <= TARGETS["hip_rmse_deg"]
+    assert s["phases_within_2_frames_pct"] >= TARGETS["phases_within_2_frames_pct"]
 
 
 @pytest.mark.slow

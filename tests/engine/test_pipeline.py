@@ -52,9 +52,8 @@ def test_frame_cache_is_a_size_in_mb_and_zero_turns_it_off():
 def test_a_pose_model_that_is_not_built_is_refused_with_how_to_build_it(monkeypatch, tmp_path):
     from shared.analysis import pose
     monkeypatch.setattr(pose, "MODELS_DIR", tmp_path)
-    with pytest.raises(ValueError, match="make models-heavy"):
-        AnalysisOptions(pose_model="heavy")
-    with pytest.raises(ValueError, match="make models`"):
-        AnalysisOptions(pose_model="full")
+    for model in ("heavy", "full"):
+        with pytest.raises(ValueError, match=f"the {model} pose model is not built here: run `make models`"):
+            AnalysisOptions(pose_model=model)
     with pytest.raises(ValueError, match="lite, full, heavy"):
         AnalysisOptions(pose_model="huge")

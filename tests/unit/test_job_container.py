@@ -90,7 +90,7 @@ def test_the_base_is_a_cuda_image_with_a_pinned_version_tag():
 
 def test_the_pose_bundles_are_in_the_build_context_and_copied_into_the_image():
     bundles = sorted((ROOT / "shared" / "analysis" / "models").glob("*.task"))
-    assert {b.name for b in bundles} >= {"pose_landmarker_full.task", "pose_landmarker_lite.task"}
+    assert {b.name for b in bundles} == {f"pose_landmarker_{m}.task" for m in ("lite", "full", "heavy")}
     assert all(b.stat().st_size > 1_000_000 for b in bundles)  # real models, not LFS pointers
     copied = [shlex.split(args)[:-1] for args in _args("COPY")]
     assert ["shared/"] in copied
