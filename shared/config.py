@@ -48,6 +48,7 @@ class Settings:
     job_lease_s: int
     signing_key_file: str
     accel: str  # the engine's auto | cpu | gpu (shared/analysis/accel.py), checked by AnalysisOptions
+    pose_model: str  # lite | full | heavy; "" is the engine's default (shared/analysis/pose.py)
 
 
 def settings(env=os.environ) -> Settings:
@@ -70,4 +71,5 @@ def settings(env=os.environ) -> Settings:
         job_lease_s=_int(env, "LIFTLAB_JOB_LEASE_S", 120),
         signing_key_file=env.get("LIFTLAB_SIGNING_KEY_FILE", ""),
         accel=env.get("LIFTLAB_ACCEL", "auto"),
+        pose_model=env.get("LIFTLAB_POSE_MODEL", "").strip().lower(),
     )

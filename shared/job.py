@@ -53,6 +53,7 @@ class ProgressReporter:
 
 def _options(session: dict, user: dict | None, out_dir: str):
     from shared.analysis import AnalysisOptions
+    from shared.analysis.pose import DEFAULT_POSE_MODEL
 
     user = user or {}
     height_cm = user.get("height_cm")
@@ -61,7 +62,8 @@ def _options(session: dict, user: dict | None, out_dir: str):
                            body_mass_kg=float(user["weight_kg"]) if user.get("weight_kg") else None,
                            lifter_height_m=float(height_cm) / 100 if height_cm else None,
                            joints=tuple(session.get("joints") or ("all",)),
-                           max_duration_s=s.max_video_duration_s, accel=s.accel, out_dir=out_dir)
+                           max_duration_s=s.max_video_duration_s, accel=s.accel,
+                           pose_model=s.pose_model or DEFAULT_POSE_MODEL, out_dir=out_dir)
 
 
 def _upload_outputs(store: Storage, session: dict, out_dir: Path, result: dict) -> dict:

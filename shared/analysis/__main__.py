@@ -33,8 +33,9 @@ def main(argv=None) -> int:
     ap.add_argument("--body-mass", type=float, default=None, help="kg (for ground reaction force)")
     ap.add_argument("--lifter-height", type=float, default=None, help="m")
     ap.add_argument("--joints", default="all", help="comma-separated: ankle,knee,hip,shoulder,elbow or all")
-    ap.add_argument("--model", default=DEFAULT_POSE_MODEL, choices=POSE_MODELS,
-                    help="pose model: full (default), heavy (closer angles, 3x the pose time on a CPU) or lite")
+    ap.add_argument("--model", default=settings().pose_model or DEFAULT_POSE_MODEL, choices=POSE_MODELS,
+                    help="pose model: full (default, or LIFTLAB_POSE_MODEL), heavy (closer angles, 3x the "
+                    "pose time on a CPU) or lite")
     ap.add_argument("--max-duration", type=float, default=300.0, help="refuse longer clips (s)")
     ap.add_argument("--out", default="out")
     ap.add_argument("--accel", default=settings().accel, choices=MODES,

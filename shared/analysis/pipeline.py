@@ -64,7 +64,8 @@ class AnalysisOptions:
                                                                      and value > 0):
                 raise ValueError(f"{name} must be a positive number")
         if self.pose_model not in POSE_MODELS:
-            raise ValueError(f"pose_model must be one of {', '.join(POSE_MODELS)}")
+            raise ValueError(f"pose_model (LIFTLAB_POSE_MODEL) must be one of {', '.join(POSE_MODELS)}, "
+                             f"not {self.pose_model!r}")
         if not model_path(self.pose_model).exists():
             raise ValueError(f"the {self.pose_model} pose model is not built here: run `make models`")
         bad = [j for j in self.joints if j not in ANGLE_CHOICES + ("all",)]
@@ -215,7 +216,7 @@ def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progres
         "metrics": lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"]),
         "faults": find_faults(t, s["bar"], s["near"], phases),
         "quality": assess(info, t, tracks[k], bar_px, s, luma, phases, warnings),
-        "runtime": runtime.to_dict(),
+        "runtime": {**runtime.to_dict(), "pose_model": options.pose_model},
     }
     result = Result(data, lifter_px, bar_px, s["bar_raw"], radius_px)
     if options.out_dir:

@@ -30,6 +30,7 @@ def test_the_render_pass_replays_pass_one_frames_and_decodes_again_only_when_the
     assert fresh_opens == 4  # ... and the render pass decodes again
     assert json.loads((kept_out / "result.json").read_text()) == json.loads((fresh_out / "result.json").read_text())
     assert (kept_out / "analyzed.mp4").read_bytes() == (fresh_out / "analyzed.mp4").read_bytes()
+    assert kept["runtime"]["pose_model"] == "full"  # the result says which pose model read it
 
 
 def test_the_whole_clip_is_kept_only_when_it_fits_and_is_rendered():
@@ -55,5 +56,19 @@ def test_a_pose_model_that_is_not_built_is_refused_with_how_to_build_it(monkeypa
     for model in ("heavy", "full"):
         with pytest.raises(ValueError, match=f"the {model} pose model is not built here: run `make models`"):
             AnalysisOptions(pose_model=model)
-    with pytest.raises(ValueError, match="lite, full, heavy"):
+    with pytest.raises(ValueError, match=r"LIFTLAB_POSE_MODEL\) must be one of lite, full, heavy, not 'huge'"):
         AnalysisOptions(pose_model="huge")
+
+
+SESSION = {"exercise": "clean", "barbell_mass_kg": 90}
+
+
+def test_the_job_runs_the_pose_model_liftlab_pose_model_names_else_the_default(monkeypatch):
+    from shared.job import _options
+    monkeypatch.delenv("LIFTLAB_POSE_MODEL", raising=False)
+    assert _options(SESSION, None, "out").pose_model == "full"
+    monkeypatch.setenv("LIFTLAB_POSE_MODEL", " Heavy ")
+    assert _options(SESSION, None, "out").pose_model == "heavy"
+    monkeypatch.setenv("LIFTLAB_POSE_MODEL", "huge")
+    with pytest.raises(ValueError, match="LIFTLAB_POSE_MODEL"):
+        _options(SESSION, None, "out")
