@@ -17,10 +17,10 @@ from shared.analysis.pose import LANDMARKS
 
 MIN_VISIBILITY = 0.3
 TRUNK_TOLERANCE = 0.10
-LEG_SEGMENT_TOLERANCE = 0.20
-# Highest a planted foot's landmarks go above the floor: a heel raise lifts the ankle ~0.15 m,
-# while MediaPipe folding a crouched lifter's legs puts the ankle ~0.4 m up.
-FOOT_MAX_HEIGHT_M = 0.25
+LEG_TOO_LONG, LEG_TOO_SHORT = 0.20, 0.35  # thigh and shank against their clear-frame lengths
+# Highest a foot landmark goes above where it is planted: a heel raise lifts the ankle ~0.15 m,
+# while MediaPipe folding a crouched lifter's legs puts the ankle ~0.35 m up.
+FOOT_MAX_RISE_M = 0.25
 KEYPOINT_CUTOFF_HZ = 6.0
 # The bar: a 2nd-order Butterworth (forwards and backwards) differentiated on its spline. The
 # 4th-order one rings: on an exact lift it overshoots the peak bar speed by 0.04 m/s, which
@@ -68,37 +68,35 @@ def _knee_by_reach(hip, ankle, thigh_px, shank_px, sign):
     return ankle + u * along[:, None] + perp * out[:, None]
 
 
-def plate_floor_px(bar_px, radius_px: float) -> float:
-    """The floor line: the plate's lowest bottom edge (it starts on the floor); a high
-    percentile, so one bad frame cannot move it."""
-    return float(np.nanpercentile(bar_px[:, 1], 99)) + radius_px
-
-
 def repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign) -> np.ndarray:
     """Legs behind the plate: MediaPipe only guesses there, so drop what the plate hides
     and what cannot be where it was put.
 
     Feet are bridged in time (they stay planted through the pull) where they lie on the
-    plate or more than 0.25 m above the floor (in a crouched setup MediaPipe often folds
-    the legs and lifts the ankle to knee height), and so are hips that make the trunk more
-    than 10 % longer or shorter than in clear frames (side-on, its length cannot change:
-    that hip is misplaced, as in a crouched setup). A knee is rebuilt where the thigh and
-    shank, at the lengths measured in clear frames, meet between hip and ankle when
-    MediaPipe's guess or that reconstruction lies on the plate, or when the guess makes the
-    thigh or shank 20 % longer or shorter than in clear frames. Repaired landmarks get
-    visibility 0.5; a knee MediaPipe was unsure of (< 0.3) but that fits the leg is kept,
-    and counted as seen (0.5): heavy often places it well and calls it unsure."""
+    plate, or more than 0.25 m (at the plate's scale) above where that landmark is planted:
+    in a crouched setup MediaPipe often folds the legs and lifts the ankle to knee height,
+    while a heel raise lifts it ~0.15 m. Hips that make the trunk more than 10 % longer or
+    shorter than in clear frames are bridged too (side-on, its length cannot change: that
+    hip is misplaced, as in a crouched setup). A knee is rebuilt where the thigh and shank,
+    at the lengths measured in clear frames, meet between hip and ankle when MediaPipe's
+    guess or that reconstruction lies on the plate, or when the guess makes the thigh or
+    shank more than 20 % longer or 35 % shorter than in clear frames (side-on, a segment
+    turned out of the plane only looks shorter). Repaired landmarks get visibility 0.5; a
+    knee MediaPipe was unsure of (< 0.3) but that fits the leg is kept and counted as seen
+    (0.5): heavy often places it well and calls it unsure. Without a plate only the trunk
+    and leg-length rules apply."""
     px = lifter_px.copy()
     r = float(np.nanmedian(radius_px)) if np.isfinite(radius_px).any() else 0.0
-    if r <= 0:
-        return px
-    lifted = plate_floor_px(bar_px, r) - FOOT_MAX_HEIGHT_M * 2 * r / PLATE_DIAMETER_M
+    plate = np.isfinite(bar_px[:, 0]) & (r > 0)
+    rise_px = FOOT_MAX_RISE_M * 2 * r / PLATE_DIAMETER_M
     for side in SIDES:
         idx = {j: LANDMARKS[side + j] for j in ("hip", "kne", "ank", "hee", "toe")}
-        hidden = {j: ~(np.linalg.norm(px[:, i, :2] - bar_px, axis=1) >= 0.95 * r) & np.isfinite(bar_px[:, 0])
-                  for j, i in idx.items()}
-        for j in ("ank", "hee", "toe"):
-            hidden[j] |= px[:, idx[j], 1] < lifted
+        hidden = {j: plate & ~(np.linalg.norm(px[:, i, :2] - bar_px, axis=1) >= 0.95 * r) for j, i in idx.items()}
+        for j in ("ank", "hee", "toe") if r > 0 else ():
+            y = px[:, idx[j], 1]
+            planted = ~hidden[j] & (px[:, idx[j], 2] >= 0.5)
+            if planted.sum() >= 5:  # image y grows downwards: the planted foot is among the lowest
+                hidden[j] |= y < np.percentile(y[planted], 90) - rise_px
         clear = ~hidden["kne"] & ~hidden["ank"] & \
             (px[:, [idx["hip"], idx["kne"], idx["ank"]], 2] >= 0.5).all(axis=1)
         if clear.sum() < 5:
@@ -120,8 +118,8 @@ def repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign) -> np.ndarray:
         hip, knee, ankle = (px[:, idx[j], :2] for j in ("hip", "kne", "ank"))
         reach = _knee_by_reach(hip, ankle, thigh, shank, sign)
         lengths = np.stack([np.linalg.norm(knee - hip, axis=1) / thigh, np.linalg.norm(knee - ankle, axis=1) / shank])
-        fits = (np.abs(lengths - 1) <= LEG_SEGMENT_TOLERANCE).all(axis=0)
-        k = (hidden["kne"] | (np.linalg.norm(reach - bar_px, axis=1) < 0.95 * r) | ~fits) & \
+        fits = ((lengths <= 1 + LEG_TOO_LONG) & (lengths >= 1 - LEG_TOO_SHORT)).all(axis=0)
+        k = (hidden["kne"] | (plate & (np.linalg.norm(reach - bar_px, axis=1) < 0.95 * r)) | ~fits) & \
             np.isfinite(reach).all(axis=1)
         px[k, idx["kne"], :2] = reach[k]
         px[k, idx["kne"], 2] = 0.5
@@ -165,7 +163,9 @@ def _calibrate(lifter_px, bar_px, radius_px, side, leg_trunk_px, options, warnin
         radius = _still_radius_px(bar_px, radius_px)
         px_per_m = 2 * radius / PLATE_DIAMETER_M
         scale = {"px_per_m": px_per_m, "source": "plate"}
-        floor_px = plate_floor_px(bar_px, radius)  # when it was seen resting there
+        # The plate's lowest bottom edge is the floor when it was seen resting there
+        # (a high percentile, so one bad frame cannot move the floor).
+        floor_px = float(np.nanpercentile(bar_px[:, 1], 99)) + radius
         if np.isfinite(feet_floor_px) and abs(floor_px - feet_floor_px) > 0.4 * radius:
             warnings.append("The plate was not seen resting on the floor; heights are measured from the feet.")
             floor_px = feet_floor_px
@@ -188,8 +188,8 @@ def _calibrate(lifter_px, bar_px, radius_px, side, leg_trunk_px, options, warnin
 
 def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> dict:
     sign = facing_sign(lifter_px)
+    side = near_side(lifter_px)  # from MediaPipe's own visibilities, before repairs set them
     lifter_px = repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign)
-    side = near_side(lifter_px)
     leg_trunk_px = _segment_sum_px(lifter_px, side)
     bar_ok = np.isfinite(bar_px[:, 0])
     bar_px, scale, floor_px, x0_px = _calibrate(lifter_px, bar_px, radius_px, side, leg_trunk_px, options, warnings)

@@ -91,14 +91,18 @@ def _standing(vy, start, stop=None):
 def _knee_landmarks(knee, start, stop):
     """First peak of knee extension and the deepest re-bend before the second pull: the
     knee trough with the greatest depth between liftoff and peak bar speed, and the most
-    extended knee before it."""
+    extended knee before it. A first-pull wobble deeper than the re-bend would win; pose
+    models read the re-bend 5-14° deep, wobbles have been under 4°."""
     seg = knee[start:stop + 1]
     if len(seg) < 3 or not np.isfinite(seg).all():
         return None, None
     troughs, props = find_peaks(-seg, prominence=KNEE_REBEND_MIN_DEG)
-    if not len(troughs):
+    if len(troughs):
+        rebend = int(troughs[np.argmax(props["prominences"])])
+    elif seg.max() - seg[-1] >= KNEE_REBEND_MIN_DEG:  # still re-bending at peak bar speed
+        rebend = len(seg) - 1
+    else:
         return None, None
-    rebend = int(troughs[np.argmax(props["prominences"])])
     return start + int(np.argmax(seg[:rebend + 1])), start + rebend
 
 

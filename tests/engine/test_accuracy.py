@@ -46,7 +46,7 @@ def test_phase_boundaries_land_within_2_frames(scored):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="not met with the default (full) pose model: whole-clip knee RMSE 10-12 deg "
+@pytest.mark.xfail(strict=True, reason="not met with the default (full) pose model: whole-clip knee RMSE 9-14 deg "
                    "on this subset, mostly the crouched setup behind the plate; see README, Known gaps")
 def test_knee_and_hip_angles_are_within_6_degrees_rmse(scored):
     _, _, s = scored
@@ -72,5 +72,5 @@ def test_the_heavy_pose_model_meets_the_angle_target_on_these_clips(name):
 def test_knee_and_hip_angles_after_liftoff_hold_what_the_engine_reaches_today(scored):
     """A regression guard at today's level (README, Accuracy), not the 6 degree target."""
     _, _, s = scored
-    assert s["knee_rmse_after_liftoff_deg"] <= 12.0
-    assert s["hip_rmse_after_liftoff_deg"] <= 10.0
+    assert s["knee_rmse_after_liftoff_deg"] <= 11.0  # 7.3-10.0 on these clips, 2026-11-29
+    assert s["hip_rmse_after_liftoff_deg"] <= 7.5  # 3.8-6.2

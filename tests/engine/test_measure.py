@@ -15,11 +15,11 @@ FLOOR = 600.0
 ANKLE = np.array([300.0, FLOOR - 0.07 * PX_PER_M])  # a planted ankle is ~7 cm up
 
 
-def leg(knee_deg):
+def leg(knee_deg, thigh=THIGH, shank=SHANK):
     """(hip, knee, ankle, shoulder) pixels of a right-facing lifter's leg at these knee angles."""
     a = np.radians((180.0 - knee_deg) / 2)  # shank leans forward, thigh back, by the same angle
-    knee = ANKLE + SHANK * np.stack([np.sin(a), -np.cos(a)], axis=1)
-    hip = knee + THIGH * np.stack([-np.sin(a), -np.cos(a)], axis=1)
+    knee = ANKLE + shank * np.stack([np.sin(a), -np.cos(a)], axis=1)
+    hip = knee + thigh * np.stack([-np.sin(a), -np.cos(a)], axis=1)
     return hip, knee, np.tile(ANKLE, (len(a), 1)), hip + [0.0, -TRUNK]
 
 
@@ -61,12 +61,39 @@ def test_an_ankle_lifted_off_the_floor_is_put_back_where_the_foot_is_planted(tru
     assert (out[:8, LANDMARKS["rank"], 2] == 0.5).all()
 
 
-def test_a_heel_raise_is_not_taken_for_a_misplaced_ankle(truth):
+@pytest.mark.parametrize("perspective_m", [0.0, 0.2])
+def test_a_heel_raise_is_not_taken_for_a_misplaced_ankle(truth, perspective_m):
+    """Up on the toes the ankle rises ~0.15 m. Filmed in perspective, the feet (farther from the
+    camera than the near plate) stand on a floor line up to ~0.2 m above the plate's."""
     t, _, px, plate, radius = truth
     raised = px.copy()
+    raised[..., 1] -= perspective_m * PX_PER_M
     body = [LANDMARKS["r" + j] for j in ("ank", "kne", "hip", "sho")]
-    raised[30:, body, 1] -= 0.13 * PX_PER_M  # up on the toes: the ankle 0.2 m up, the body with it
+    raised[30:, body, 1] -= 0.15 * PX_PER_M  # the body goes up with the ankle
     np.testing.assert_allclose(repair(t, raised, plate, radius)[..., :2], raised[..., :2])
+
+
+@pytest.mark.parametrize("landmark", ["rhee", "rtoe"])
+def test_a_heel_or_toe_put_up_the_shin_is_put_back_on_the_floor(truth, landmark):
+    t, _, px, plate, radius = truth
+    bad = px.copy()
+    bad[:6, LANDMARKS[landmark], 1] -= 0.3 * PX_PER_M
+    out = repair(t, bad, plate, radius)
+    np.testing.assert_allclose(out[:6, LANDMARKS[landmark], :2], px[:6, LANDMARKS[landmark], :2], atol=1e-6)
+
+
+def test_a_leg_turned_out_of_the_plane_looks_shorter_and_is_kept_until_implausibly_short(truth):
+    """Side-on, a thigh and shank turned out (knees out in a deep squat) only look shorter."""
+    t, knee_deg, px, plate, radius = truth
+    turned = px.copy()
+    for frames, scale in ((slice(20, 24), 0.75), (slice(26, 30), 0.5)):
+        for name, xy in zip(("hip", "kne", "ank", "sho"), leg(knee_deg[frames], THIGH * scale, SHANK * scale)):
+            turned[frames, LANDMARKS["r" + name], :2] = xy
+    out = repair(t, turned, plate, radius)
+    np.testing.assert_allclose(out[20:24, LANDMARKS["rkne"], :2], turned[20:24, LANDMARKS["rkne"], :2])
+    assert (out[20:24, LANDMARKS["rkne"], 2] == 0.9).all()  # MediaPipe's own, untouched
+    assert (out[26:30, LANDMARKS["rkne"], 2] == 0.5).all()  # rebuilt
+    assert not np.allclose(out[26:30, LANDMARKS["rkne"], :2], turned[26:30, LANDMARKS["rkne"], :2], atol=1.0)
 
 
 def test_a_knee_that_stretches_the_thigh_is_rebuilt_from_the_segment_lengths(truth):
@@ -96,18 +123,13 @@ def test_a_knee_on_the_plate_is_rebuilt(truth):
     np.testing.assert_allclose(out[5:9, LANDMARKS["rkne"], :2], px[5:9, LANDMARKS["rkne"], :2], atol=0.5)
 
 
-def test_without_a_plate_nothing_is_repaired(truth):
+def test_without_a_plate_feet_are_not_judged_but_a_stretched_knee_is_rebuilt(truth):
+    """No plate: no scale for a foot's rise, and nothing hides the legs; segment lengths still hold."""
     t, _, px, _, _ = truth
     bad = px.copy()
-    bad[:8, LANDMARKS["rank"], :2] = ANKLE + [25.0, -0.35 * PX_PER_M]
-    out = repair(t, bad, np.full((N, 2), np.nan), np.full(N, np.nan))
-    np.testing.assert_allclose(out[..., :2], bad[..., :2])
-
-
-def test_a_knee_mediapipe_lost_is_rebuilt(truth):
-    t, _, px, plate, radius = truth
-    lost = px.copy()
-    lost[12:16, LANDMARKS["rkne"], :2] = np.nan
-    out = repair(t, lost, plate, radius)
-    np.testing.assert_allclose(out[12:16, LANDMARKS["rkne"], :2], px[12:16, LANDMARKS["rkne"], :2], atol=0.5)
-    assert (out[12:16, LANDMARKS["rkne"], 2] == 0.5).all()
+    bad[:8, LANDMARKS["rank"], 1] -= 0.35 * PX_PER_M
+    bad[:8, [LANDMARKS["rhip"], LANDMARKS["rsho"]], 1] -= 0.35 * PX_PER_M  # the leg stays whole...
+    bad[10:15, LANDMARKS["rkne"], 0] += 60.0  # ...while this knee stretches the thigh
+    out = repair_hidden_legs(t, bad, np.full((N, 2), np.nan), np.full(N, np.nan), sign=1.0)
+    np.testing.assert_allclose(out[:8, LANDMARKS["rank"], :2], bad[:8, LANDMARKS["rank"], :2])
+    np.testing.assert_allclose(out[10:15, LANDMARKS["rkne"], :2], px[10:15, LANDMARKS["rkne"], :2], atol=0.5)

@@ -210,6 +210,15 @@ def test_a_pull_without_a_knee_re_bend_gets_an_empty_transition_at_mid_pull():
     assert transition.start_frame == transition.end_frame == m["knee_rebend"]
 
 
+def test_a_knee_still_re_bending_at_peak_bar_speed_ends_the_transition_there():
+    t = np.arange(0, 3.0, 1 / 60)
+    h, vy, _ = _knee_with_rebend(t, 15.0)
+    vmax = find_phases(t, h, vy, np.full(len(t), 120.0), "snatch").landmarks["peak_bar_speed"]
+    peak = vmax - 15
+    knee = np.where(np.arange(len(t)) <= peak, 60 + np.arange(len(t)), 60 + peak - 0.8 * (np.arange(len(t)) - peak))
+    m = find_phases(t, h, vy, knee, "snatch").landmarks
+    assert (m["first_knee_extension"], m["knee_rebend"]) == (peak, vmax)
+
 # --- no lift and missed lifts ----------------------------------------------------------------
 
 def _clip(fps=60, duration_s=3.0):

@@ -72,3 +72,16 @@ def test_the_job_runs_the_pose_model_liftlab_pose_model_names_else_the_default(m
     monkeypatch.setenv("LIFTLAB_POSE_MODEL", "huge")
     with pytest.raises(ValueError, match="LIFTLAB_POSE_MODEL"):
         _options(SESSION, None, "out")
+
+
+def test_a_junk_liftlab_pose_model_stops_the_job_before_it_leases_a_session(monkeypatch, capsys):
+    from shared import job
+    leased = []
+    monkeypatch.setattr(job, "run", lambda *args: leased.append(args) or "done")
+    monkeypatch.setenv("LIFTLAB_POSE_MODEL", "huge")
+    with pytest.raises(SystemExit) as exit_:
+        job.main(["--session-id", "S1"])
+    assert exit_.value.code == 2 and not leased
+    assert "LIFTLAB_POSE_MODEL must be one of lite, full, heavy, not 'huge'" in capsys.readouterr().err
+    monkeypatch.setenv("LIFTLAB_POSE_MODEL", "heavy")
+    assert job.main(["--session-id", "S1"]) == 0 and len(leased) == 1
