@@ -11,12 +11,17 @@ from tests.synth.evaluate import TARGETS, evaluate
 SUBSET = ["snatch_720p30_right", "cj_720p30_left", "snatch_portrait_rotated"]
 
 
+def score(name: str, **options):
+    """(spec, result.json, scores) of the engine on one bench clip."""
+    spec = next(s for s in BENCH_SET if s.name == name)
+    path, truth = clip(spec)
+    result = analyze(path, AnalysisOptions(exercise=spec.exercise, body_mass_kg=80, render=False, **options))
+    return spec, result.to_dict(), evaluate(result.to_dict(), truth)
+
+
 @pytest.fixture(scope="module", params=SUBSET)
 def scored(request):
-    spec = next(s for s in BENCH_SET if s.name == request.param)
-    path, truth = clip(spec)
-    result = analyze(path, AnalysisOptions(exercise=spec.exercise, body_mass_kg=80, render=False))
-    return spec, result.to_dict(), evaluate(result.to_dict(), truth)
+    return score(request.param)
 
 
 @pytest.mark.slow
@@ -59,10 +64,7 @@ def test_knee_and_hip_angles_are_within_6_degrees_rmse(scored):
 def test_the_heavy_pose_model_meets_the_angle_target_on_these_clips(name):
     """Shipped and one option away (`pose_model="heavy"`); on the whole bench it misses the knee
     target on three clean clips by 0.4-1.0 deg (README, Accuracy)."""
-    spec = next(s for s in BENCH_SET if s.name == name)
-    path, truth = clip(spec)
-    result = analyze(path, AnalysisOptions(exercise=spec.exercise, body_mass_kg=80, render=False, pose_model="heavy"))
-    s = evaluate(result.to_dict(), truth)
+    _, _, s = score(name, pose_model="heavy")
     assert s["knee_rmse_deg"] <= TARGETS["knee_rmse_deg"]
     assert s["hip_rmse_deg"] <= TARGETS["hip_rmse_deg"]
     assert s["phases_within_2_frames_pct"] >= TARGETS["phases_within_2_frames_pct"]
