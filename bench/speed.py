@@ -7,6 +7,7 @@
   peak RSS   analyze() of a 2-minute 1080p clip, in a child process   target <= 1.5 GB
              (and of the longest clip whose frames all stay in memory for the render pass)
   per frame  decode alone and pose alone, ms (what bounds the real-time factor)
+  e2e_cpu_s  CPU seconds analyze() used, all threads; cores_busy = e2e_cpu_s / e2e (this machine has 2)
 Each model is timed; the peak RSS runs use the default (full).
 
 python -m bench.speed [--skip-long]"""
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -55,23 +57,30 @@ def per_frame_ms(path) -> dict:
 
 
 def e2e_s(path, exercise: str, model: str = DEFAULT_POSE_MODEL) -> tuple:
-    """Seconds end to end, and per stage: when analyze()'s progress first names each stage."""
+    """Seconds end to end; per stage (from when analyze()'s progress first names each stage);
+    and the CPU seconds used meanwhile."""
     first_seen: dict = {}
 
     def progress(pct, stage):
         first_seen.setdefault(stage, time.perf_counter())
 
     with tempfile.TemporaryDirectory() as out:
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _cpu_s()
         analyze(path, AnalysisOptions(exercise=exercise, out_dir=out, pose_model=model), progress)
-        end = time.perf_counter()
+        end, cpu = time.perf_counter(), _cpu_s() - cpu0
     marks = [("probe, models, lifter scan", "measuring"), ("pass 1, tracks, series", "phases"),
              ("phases, metrics", "rendering"), ("render", "done")]
     stages, last = {}, t0
     for name, next_stage in marks:
         stages[name] = round(first_seen[next_stage] - last, 2)
         last = first_seen[next_stage]
-    return end - t0, stages
+    return end - t0, stages, cpu
+
+
+def _cpu_s() -> float:
+    """This process's CPU time, all threads, user and system."""
+    times = os.times()
+    return times.user + times.system
 
 
 def child_peak_rss_mb(path) -> tuple:
@@ -97,10 +106,11 @@ def main() -> int:
     for model in reversed(POSE_MODELS):  # heavy, full (the default), lite
         # Interleaved, best of two: the machine is shared and noisy.
         floor = min(floor_s(path, model), floor_s(path, model))
-        e2e, stages = min((e2e_s(path, SPEED_CLIP.exercise, model) for _ in range(2)), key=lambda run: run[0])
+        e2e, stages, cpu = min((e2e_s(path, SPEED_CLIP.exercise, model) for _ in range(2)), key=lambda run: run[0])
         figures = {"clip": SPEED_CLIP.name, "pose_model": model, "frames": len(truth.timestamps_s),
                    "floor_s": round(floor, 2), "e2e_s": round(e2e, 2), "ratio_e2e_over_floor": round(e2e / floor, 3),
-                   "realtime_factor_1080p30": round(duration / e2e, 3), "e2e_stages_s": stages}
+                   "realtime_factor_1080p30": round(duration / e2e, 3), "e2e_stages_s": stages,
+                   "e2e_cpu_s": round(cpu, 2), "cores_busy": round(cpu / e2e, 2)}
         print(json.dumps(figures), flush=True)
     print(json.dumps({"clip": SPEED_CLIP.name, "per_frame_ms": per_frame_ms(path)}), flush=True)
     if not args.skip_long:
