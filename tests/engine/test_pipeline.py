@@ -16,6 +16,9 @@ def _run(tmp_path, monkeypatch, name, **options):
     opened = []
     real = video._open
     monkeypatch.setattr(video, "_open", lambda path: opened.append(path) or real(path))
+    # One pose estimator in both runs: a clip that fits in memory would otherwise get one per
+    # core (test_pose_lanes.py), whose landmarks differ by tracking history.
+    monkeypatch.setattr(pipeline, "pose_lanes", lambda duration_s: 1)
     out = tmp_path / name
     result = analyze(SAMPLE, AnalysisOptions(out_dir=str(out), **options))
     return result, out, len(opened)
