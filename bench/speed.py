@@ -1,8 +1,11 @@
 """Speed and memory benchmark, all figures from one run on this machine.
 
-  floor      decode + pose alone on the clip (what no engine can beat)
+  floor      decode + pose alone on the clip, one estimator (the issue's floor)
+  floor_lanes  decode + pose alone with the engine's parallelism: one estimator per core
+             on its own stretch (pipeline.PoseLanes), what no engine run can beat here
   e2e        analyze() with the annotated video, from file to outputs
   ratio      e2e / floor                                  target <= 1.3
+             (and e2e / floor_lanes: the overhead over decode + pose as the engine runs them)
   rt factor  clip duration / e2e on a 1080p30 clip         target >= 1.5
   peak RSS   analyze() of a 2-minute 1080p clip, in a child process   target <= 1.5 GB
              (and of the longest clip whose frames all stay in memory for the render pass)
@@ -14,6 +17,7 @@ python -m bench.speed [--skip-long]"""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -21,7 +25,7 @@ import sys
 import tempfile
 import time
 
-from shared.analysis import AnalysisOptions, analyze, video
+from shared.analysis import AnalysisOptions, analyze, pipeline, video
 from shared.analysis.pipeline import frames_in_cache
 from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_MODELS, PoseEstimator
 from tests.synth.clips import clip, long_clip
@@ -39,6 +43,26 @@ def floor_s(path, model: str = DEFAULT_POSE_MODEL) -> float:
         for frame in video.frames(path, info):
             pose(frame.rgb, frame.t_s)
     return time.perf_counter() - t0
+
+
+def floor_lanes_s(path, model: str = DEFAULT_POSE_MODEL) -> tuple:
+    """Decode once and pose on as many estimators as analyze() runs on this clip here, each
+    tracking its stretch (`pipeline.PoseLanes`); nothing else. (seconds, estimators)"""
+    info = video.probe(path, 600, AnalysisOptions().max_long_side_px)
+    t0 = time.perf_counter()
+    lanes = pipeline.pose_lanes(info.duration_s)
+    with contextlib.ExitStack() as stack:
+        poses = [stack.enter_context(PoseEstimator(model)) for _ in range(lanes)]
+        clip = video.DecodeOnce(path, info, [], 0)
+        if lanes == 1:
+            for frame in clip:
+                poses[0](frame.rgb, frame.t_s)
+        else:
+            posed = stack.enter_context(contextlib.closing(
+                pipeline.PoseLanes(clip, poses, lambda pose, frame: pose(frame.rgb, frame.t_s))))
+            for _ in posed:
+                pass
+    return time.perf_counter() - t0, lanes
 
 
 def per_frame_ms(path) -> dict:
@@ -106,9 +130,12 @@ def main() -> int:
     for model in reversed(POSE_MODELS):  # heavy, full (the default), lite
         # Interleaved, best of two: the machine is shared and noisy.
         floor = min(floor_s(path, model), floor_s(path, model))
+        floor_lanes, lanes = min(floor_lanes_s(path, model), floor_lanes_s(path, model))
         e2e, stages, cpu = min((e2e_s(path, SPEED_CLIP.exercise, model) for _ in range(2)), key=lambda run: run[0])
         figures = {"clip": SPEED_CLIP.name, "pose_model": model, "frames": len(truth.timestamps_s),
                    "floor_s": round(floor, 2), "e2e_s": round(e2e, 2), "ratio_e2e_over_floor": round(e2e / floor, 3),
+                   "pose_estimators": lanes, "floor_lanes_s": round(floor_lanes, 2),
+                   "ratio_e2e_over_floor_lanes": round(e2e / floor_lanes, 3),
                    "realtime_factor_1080p30": round(duration / e2e, 3), "e2e_stages_s": stages,
                    "e2e_cpu_s": round(cpu, 2), "cores_busy": round(cpu / e2e, 2)}
         print(json.dumps(figures), flush=True)
