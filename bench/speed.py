@@ -46,22 +46,20 @@ def floor_s(path, model: str = DEFAULT_POSE_MODEL) -> float:
 
 
 def floor_lanes_s(path, model: str = DEFAULT_POSE_MODEL) -> tuple:
-    """Decode once and pose on as many estimators as analyze() runs on this clip here, each
-    tracking its stretch (`pipeline.PoseLanes`); nothing else. (seconds, estimators)"""
-    info = video.probe(path, 600, AnalysisOptions().max_long_side_px)
+    """Decode once and pose on as many estimators as analyze() runs on this clip here (it
+    fits in memory), each tracking its stretch (`pipeline.PoseLanes`); nothing else.
+    (seconds, estimators)"""
+    options = AnalysisOptions()
+    info = video.probe(path, 600, options.max_long_side_px)
     t0 = time.perf_counter()
     lanes = pipeline.pose_lanes(info.duration_s)
     with contextlib.ExitStack() as stack:
         poses = [stack.enter_context(PoseEstimator(model)) for _ in range(lanes)]
         clip = video.DecodeOnce(path, info, [], 0)
-        if lanes == 1:
-            for frame in clip:
-                poses[0](frame.rgb, frame.t_s)
-        else:
-            posed = stack.enter_context(contextlib.closing(
-                pipeline.PoseLanes(clip, poses, lambda pose, frame: pose(frame.rgb, frame.t_s))))
-            for _ in posed:
-                pass
+        whole = (0, 0, info.out_width, info.out_height)
+        posed = pipeline._posed(clip, poses, whole, frames_in_cache(options, info))
+        for _ in stack.enter_context(contextlib.closing(posed)):
+            pass
     return time.perf_counter() - t0, lanes
 
 

@@ -131,49 +131,62 @@ class _PlateTracking(threading.Thread):
                 continue
 
 
-POSE_STRETCH_MIN_S = 1.5  # the shortest stretch of clip worth a pose estimator of its own
+POSE_STRETCH_MIN_S = 1.0  # the shortest stretch of clip worth a pose estimator of its own (warm-up not counted)
 POSE_WARM_UP_S = 0.5  # an estimator starts tracking this long before its stretch, so it has settled by then
-MAX_POSE_LANES = 4
+# Each estimator adds 50-70 MB: the longest clip held in memory peaked at 1.31 GB with three, 1.36-1.38 GB with four.
+MAX_POSE_LANES = 3
 
 
 def pose_lanes(duration_s: float, cores: int | None = None) -> int:
     """How many pose estimators pass 1 runs at once on a clip that fits in memory: one per
-    core, each with a stretch of at least `POSE_STRETCH_MIN_S`."""
-    cores = len(os.sched_getaffinity(0)) if cores is None else cores
-    return max(1, min(cores, MAX_POSE_LANES, int(duration_s // POSE_STRETCH_MIN_S)))
+    core, each with a stretch of at least `POSE_STRETCH_MIN_S` of its own (see `stretches`)."""
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, MAX_POSE_LANES, int(max(duration_s - POSE_WARM_UP_S, 0.0) // POSE_STRETCH_MIN_S)))
 
 
 def stretches(duration_s: float, lanes: int) -> list:
-    """Where each estimator's stretch starts, and inf: the first stretch is longer by the
-    warm-up the others also track, so that every estimator has as many frames to do."""
+    """Where each estimator's stretch starts, in seconds after the clip's first frame, then
+    inf; the first starts at -inf, so that no frame time falls outside every stretch. The
+    first stretch is longer by the warm-up the others also track, so that every estimator
+    has as many frames to do."""
     rest = max(duration_s - POSE_WARM_UP_S, 0.0) / lanes
-    return [0.0] + [rest * k + POSE_WARM_UP_S for k in range(1, lanes)] + [float("inf")]
+    return [-float("inf")] + [rest * k + POSE_WARM_UP_S for k in range(1, lanes)] + [float("inf")]
+
+
+class FramesOverBudget(Exception):
+    """The clip held more frames than its header said, more than `frame_cache_mb` holds."""
 
 
 class PoseLanes:
     """Pose on several cores: a MediaPipe graph keeps one core busy and releases the GIL.
 
-    The clip is cut into as many stretches as there are estimators (`stretches`); each
-    estimator, in its own thread, tracks its stretch at the full frame rate from
-    `POSE_WARM_UP_S` before it, so its landmarks differ from those of one estimator over the
-    whole clip only by tracking history. A thread decodes the clip once and holds every
-    frame until the pass is over, so the clip must fit in memory. Iterating gives
-    (frame, people) in frame order. (Estimators that took every other frame instead tracked
-    worse: with heavy, 4 of the 9 accuracy clips met every target instead of 6.)"""
+    The clip is cut into as many stretches as there are estimators (`stretches`, counted
+    from the first frame's time); each estimator, in its own thread, tracks its stretch at
+    the full frame rate from `POSE_WARM_UP_S` before it, so its landmarks differ from those
+    of one estimator over the whole clip only by tracking history. A thread decodes the clip
+    once and holds every frame until the pass is over, at most `max_frames` of them (more
+    raises FramesOverBudget). Iterating gives (frame, people) in frame order. (Estimators
+    that took every other frame instead tracked worse: with heavy, 4 of the 9 accuracy clips
+    met every target instead of 6.)"""
 
-    def __init__(self, clip: video.DecodeOnce, poses: list, pose_of: Callable):
-        n = len(poses)
+    def __init__(self, clip: video.DecodeOnce, poses: list, pose_of: Callable, max_frames: int):
         self.frames: list = []
         self.people: dict = {}
         self.decoded = self.stopped = False
         self.error: BaseException | None = None
         self.cond = threading.Condition()
-        bounds = stretches(clip.info.duration_s, n)
+        self.max_frames = max_frames
+        bounds = stretches(clip.info.duration_s, len(poses))
         self.threads = [threading.Thread(target=self._decode, args=(clip,), daemon=True)]
         self.threads += [threading.Thread(target=self._track, args=(pose, pose_of, bounds[k], bounds[k + 1]),
                                           daemon=True) for k, pose in enumerate(poses)]
-        for thread in self.threads:
-            thread.start()
+        try:
+            for thread in self.threads:
+                thread.start()
+        except BaseException:
+            self.close()
+            raise
 
     def _decode(self, clip):
         try:
@@ -182,6 +195,8 @@ class PoseLanes:
                     with self.cond:
                         if self.stopped or self.error:
                             return
+                        if len(self.frames) >= self.max_frames:
+                            raise FramesOverBudget(f"more than {self.max_frames} frames")
                         self.frames.append(frame)
                         self.cond.notify_all()
         except BaseException as exc:
@@ -195,16 +210,17 @@ class PoseLanes:
         """Frame i once decoded; None after the last frame, or when the pass is ending."""
         with self.cond:
             self.cond.wait_for(lambda: len(self.frames) > i or self.decoded or self.stopped or self.error)
-            return self.frames[i] if i < len(self.frames) and not (self.stopped or self.error) else None
+            return None if self.stopped or self.error or i >= len(self.frames) else self.frames[i]
 
     def _track(self, pose, pose_of, start_s: float, end_s: float):
         try:
-            warm_from = start_s - POSE_WARM_UP_S if start_s > 0 else 0.0
+            first = self._frame(0)
+            t0 = first.t_s if first else 0.0
             i = 0
-            while (frame := self._frame(i)) is not None and frame.t_s < end_s:
-                if frame.t_s >= warm_from:
+            while (frame := self._frame(i)) is not None and frame.t_s - t0 < end_s:
+                if frame.t_s - t0 >= start_s - POSE_WARM_UP_S:
                     people = pose_of(pose, frame)
-                    if frame.t_s >= start_s:
+                    if frame.t_s - t0 >= start_s:
                         with self.cond:
                             self.people[i] = people
                             self.cond.notify_all()
@@ -235,12 +251,13 @@ class PoseLanes:
             self.stopped = True
             self.cond.notify_all()
         for thread in self.threads:
-            thread.join()
+            if thread.is_alive():
+                thread.join()
 
 
-def _posed(clip: video.DecodeOnce, poses: list, crop: tuple):
+def _posed(clip: video.DecodeOnce, poses: list, crop: tuple, max_frames: int = 0):
     """(frame, people) for every frame in order: pose in this thread as frames stream in, or
-    on `PoseLanes` when there are several estimators."""
+    on `PoseLanes` (holding at most `max_frames`) when there are several estimators."""
     x0, y0, x1, y1 = crop
 
     def pose_of(pose, frame):
@@ -250,7 +267,7 @@ def _posed(clip: video.DecodeOnce, poses: list, crop: tuple):
         for frame in clip:
             yield frame, pose_of(poses[0], frame)
         return
-    with contextlib.closing(PoseLanes(clip, poses, pose_of)) as lanes:
+    with contextlib.closing(PoseLanes(clip, poses, pose_of, max_frames)) as lanes:
         yield from lanes
 
 
@@ -259,8 +276,6 @@ def measure(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progress
     plate tracking run overlapped. A clip that fits `frame_cache_mb` gets one pose estimator
     per CPU core (`PoseLanes`); a longer one streams through one."""
     info = clip.info
-    times, candidates, luma = [], [], []
-    total = max(info.frame_count, 1)
     with open_pose(runtime, options.pose_model, max_people=3, video=False) as detect:
         # Its own decode, converting only the frames it looks at, ahead of the detections and
         # no further than it looks; pass 1 then decodes every frame while pose runs.
@@ -270,17 +285,28 @@ def measure(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progress
             x0, y0, x1, y1 = find_lifter_region(sample, detect, bar_stage.find_plate,
                                                 info.out_width, info.out_height, SCAN_S)
     progress(3.0, "measuring")
+    # Several estimators on CPU cores when the clip's frames fit in memory. The GPU delegate
+    # is confirmed once the first estimator is open; it runs one.
+    budget = frames_in_cache(options, info)
+    lanes = pose_lanes(info.duration_s) if info.frame_count <= budget else 1
+    try:
+        return _pass_one(clip, options, progress, runtime, (x0, y0, x1, y1), lanes, budget)
+    except FramesOverBudget:  # the header undercounted the frames: stream them instead
+        return _pass_one(clip, options, progress, runtime, (x0, y0, x1, y1), 1, budget)
+
+
+def _pass_one(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime,
+              crop: tuple, lanes: int, budget: int):
+    times, candidates, luma = [], [], []
+    total = max(clip.info.frame_count, 1)
     tracking = _PlateTracking()
     tracking.start()
     try:
         with contextlib.ExitStack() as stack:
             poses = [stack.enter_context(open_pose(runtime, options.pose_model))]
-            # Several estimators on CPU cores, when the clip's frames fit in memory (the GPU
-            # delegate is confirmed by now: it runs one).
-            fits = info.frame_count <= frames_in_cache(options, info)
-            lanes = pose_lanes(info.duration_s) if runtime.pose_delegate == "cpu" and fits else 1
-            poses += [stack.enter_context(open_pose(runtime, options.pose_model)) for _ in range(lanes - 1)]
-            posed = stack.enter_context(contextlib.closing(_posed(clip, poses, (x0, y0, x1, y1))))
+            if runtime.pose_delegate == "cpu":
+                poses += [stack.enter_context(open_pose(runtime, options.pose_model)) for _ in range(lanes - 1)]
+            posed = stack.enter_context(contextlib.closing(_posed(clip, poses, crop, budget)))
             for frame, people in posed:
                 times.append(frame.t_s)
                 candidates.append(people)

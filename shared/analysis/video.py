@@ -146,7 +146,7 @@ class DecodeOnce:
     Each pass that decodes does so in a prefetch thread, overlapping the pass's own work.
     A pass that reads every frame keeps them (read-only) when they number at most
     `keep_frames`; later passes then replay them instead of decoding again. Only the first
-    pass reports a cut-short stream into `warnings`."""
+    pass that reads to the end reports a cut-short stream into `warnings`."""
 
     def __init__(self, path, info: VideoInfo, warnings: list, keep_frames: int):
         self.path, self.info, self.keep_frames = path, info, keep_frames
@@ -167,14 +167,18 @@ class DecodeOnce:
             return
         warnings, self._warnings = self._warnings, None
         kept: list | None = []
-        with contextlib.closing(prefetched(frames(self.path, self.info, warnings))) as decoded:
-            for frame in decoded:
-                if kept is not None and len(kept) < self.keep_frames:
-                    frame.rgb.flags.writeable = False  # shared by the passes
-                    kept.append(frame)
-                else:
-                    kept, self.keep_frames = None, 0  # over budget: let them go, and keep none later
-                yield frame
+        try:
+            with contextlib.closing(prefetched(frames(self.path, self.info, warnings))) as decoded:
+                for frame in decoded:
+                    if kept is not None and len(kept) < self.keep_frames:
+                        frame.rgb.flags.writeable = False  # shared by the passes
+                        kept.append(frame)
+                    else:
+                        kept, self.keep_frames = None, 0  # over budget: let them go, and keep none later
+                    yield frame
+        except GeneratorExit:  # stopped early: it reported nothing, so the next pass will
+            self._warnings = warnings
+            raise
         self._kept = kept
 
 

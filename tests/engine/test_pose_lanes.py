@@ -2,6 +2,7 @@
 that fits in memory, and hands the frames on in order."""
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 import time
@@ -11,22 +12,31 @@ import numpy as np
 import pytest
 
 from shared.analysis import AnalysisOptions, accel, pipeline, video
-from shared.analysis.pipeline import POSE_WARM_UP_S, PoseLanes, pose_lanes, stretches
+from shared.analysis.pipeline import (POSE_STRETCH_MIN_S, POSE_WARM_UP_S, FramesOverBudget, PoseLanes, pose_lanes,
+                                      stretches)
 
 
 @pytest.mark.parametrize("duration_s, cores, lanes", [
-    (3.3, 2, 2), (1.4, 2, 1), (2.9, 4, 1), (4.5, 4, 3), (10.0, 8, 4), (10.0, 1, 1)])
-def test_a_clip_gets_an_estimator_per_core_with_at_least_one_and_a_half_seconds_each(duration_s, cores, lanes):
+    (3.3, 2, 2), (1.4, 2, 1), (1.6, 2, 1), (2.9, 4, 2), (4.5, 4, 3), (10.0, 8, 3), (10.0, 1, 1)])
+def test_a_clip_gets_an_estimator_per_core_each_with_a_second_of_its_own(duration_s, cores, lanes):
     assert pose_lanes(duration_s, cores) == lanes
 
 
-@pytest.mark.parametrize("duration_s, lanes", [(3.3, 2), (10.0, 4), (6.0, 3)])
+@pytest.mark.parametrize("duration_s, lanes", [(3.3, 2), (10.0, 3), (6.0, 3)])
 def test_stretches_give_every_estimator_the_same_time_to_track_warm_up_included(duration_s, lanes):
     starts = stretches(duration_s, lanes)
-    assert starts[0] == 0.0 and starts[-1] == float("inf") and len(starts) == lanes + 1
+    assert starts[0] == -np.inf and starts[-1] == np.inf and len(starts) == lanes + 1  # every time is in one
     ends = starts[1:-1] + [duration_s]
     work = [ends[0]] + [end - start + POSE_WARM_UP_S for start, end in zip(starts[1:], ends[1:])]
     assert np.allclose(work, duration_s / lanes + POSE_WARM_UP_S * (lanes - 1) / lanes)
+
+
+@pytest.mark.parametrize("duration_s", [1.2, 2.0, 3.3, 4.6, 9.7])
+def test_every_later_stretch_has_at_least_a_second_of_its_own(duration_s):
+    lanes = pose_lanes(duration_s, cores=4)
+    starts = stretches(duration_s, lanes)
+    owned = np.diff([0.0] + starts[1:-1] + [duration_s])  # the first one also owns the others' warm-up
+    assert lanes == 1 or min(owned[1:]) >= POSE_STRETCH_MIN_S - 1e-9
 
 
 @dataclass
@@ -37,17 +47,20 @@ class _Frame:
 
 
 class _Clip:
-    """A stand-in for video.DecodeOnce: `n` frames at 30 fps, optionally failing at one."""
+    """A stand-in for video.DecodeOnce: `n` frames at 30 fps from `t0`, optionally failing at one."""
 
-    def __init__(self, n: int, fail_at: int | None = None):
-        self.n, self.fail_at = n, fail_at
+    def __init__(self, n: int, fail_at: int | None = None, t0: float = 0.0):
+        self.n, self.fail_at, self.t0 = n, fail_at, t0
         self.info = type("Info", (), {"duration_s": n / 30})()
 
+    def times(self):
+        return [self.t0 + i / 30 for i in range(self.n)]
+
     def __iter__(self):
-        for i in range(self.n):
+        for i, t in enumerate(self.times()):
             if i == self.fail_at:
                 raise RuntimeError("decoder failed")
-            yield _Frame(i, i / 30)
+            yield _Frame(i, t)
 
 
 class _Estimator:
@@ -65,24 +78,34 @@ class _Estimator:
         return np.array([[frame.t_s]])
 
 
-def _run(clip, estimators):
-    lanes = PoseLanes(clip, estimators, lambda pose, frame: pose(frame))
+def _run(clip, estimators, max_frames: int = 10_000):
+    lanes = PoseLanes(clip, estimators, lambda pose, frame: pose(frame), max_frames)
     try:
         return [(frame.index, float(people[0, 0])) for frame, people in lanes]
     finally:
         lanes.close()
 
 
+@pytest.mark.parametrize("t0", [0.0, -0.1, 2.0])  # phone clips start at 0; edit lists and streams need not
 @pytest.mark.parametrize("lanes", [2, 3])
-def test_each_estimator_tracks_its_stretch_in_time_order_from_its_warm_up_and_frames_come_back_in_order(lanes):
-    n = 120
+def test_each_estimator_tracks_its_stretch_in_time_order_from_its_warm_up_and_frames_come_back_in_order(lanes, t0):
+    clip = _Clip(120, t0=t0)
+    times = clip.times()
     estimators = [_Estimator() for _ in range(lanes)]
-    assert _run(_Clip(n), estimators) == [(i, i / 30) for i in range(n)]
-    starts = stretches(n / 30, lanes)
+    assert _run(clip, estimators) == list(enumerate(times))
+    starts = stretches(120 / 30, lanes)
     for k, estimator in enumerate(estimators):
-        warm_from = starts[k] - POSE_WARM_UP_S if k else 0.0
-        assert estimator.times == [i / 30 for i in range(n) if warm_from <= i / 30 < starts[k + 1]]
+        assert estimator.times == [t for t in times if starts[k] - POSE_WARM_UP_S <= t - t0 < starts[k + 1]]
         assert len(estimator.threads) == 1  # one MediaPipe graph is never driven from two threads
+    done = [len(e.times) for e in estimators]
+    assert max(done) - min(done) <= 1  # as many frames each: the first stretch is longer by the warm-up
+
+
+def test_more_frames_than_the_budget_stops_every_thread_with_frames_over_budget():
+    before = threading.active_count()
+    with pytest.raises(FramesOverBudget):
+        _run(_Clip(120), [_Estimator(), _Estimator()], max_frames=50)
+    assert threading.active_count() == before
 
 
 def test_an_estimator_error_reaches_pass_one_and_every_thread_stops():
@@ -101,19 +124,24 @@ def test_a_decoder_error_reaches_pass_one_and_every_thread_stops():
 
 def test_stopping_early_lets_every_thread_go():
     before = threading.active_count()
-    lanes = PoseLanes(_Clip(120), [_Estimator(), _Estimator()], lambda pose, frame: pose(frame))
+    lanes = PoseLanes(_Clip(120), [_Estimator(), _Estimator()], lambda pose, frame: pose(frame), 10_000)
     for (frame, _), _ in zip(lanes, range(10)):
         pass
     lanes.close()
     assert threading.active_count() == before
 
 
-def _measure(path, lanes, monkeypatch, **options):
+def _measure(path, lanes, monkeypatch, frame_count=None, **options):
+    """measure() with `lanes` estimators; returns its output and how many PoseLanes it made."""
+    made = []
     monkeypatch.setattr(pipeline, "pose_lanes", lambda duration_s: lanes)
+    monkeypatch.setattr(pipeline, "PoseLanes", lambda *a, real=PoseLanes: made.append(a) or real(*a))
     info = video.probe(path, 60, 1280)
+    if frame_count is not None:
+        info = dataclasses.replace(info, frame_count=frame_count)  # a header that undercounts
     clip = video.DecodeOnce(path, info, [], 0)
     opts = AnalysisOptions(pose_model="lite", **options)
-    return pipeline.measure(clip, opts, lambda *a: None, accel.plan("cpu"))
+    return pipeline.measure(clip, opts, lambda *a: None, accel.plan("cpu")), len(made)
 
 
 @pytest.mark.slow
@@ -121,11 +149,11 @@ def test_two_estimators_give_what_one_does_up_to_tracking_history(rendered, monk
     """On a rendered lift: the first stretch is the same estimator's work, so identical; the
     second was tracked by another estimator from its warm-up, and lands within a few pixels."""
     path, truth = rendered("lanes_snatch_small", exercise="snatch", fps=30, width=640, height=360, seed=12)
-    t1, people1, plates1, _ = _measure(path, 1, monkeypatch)
-    t2, people2, plates2, _ = _measure(path, 2, monkeypatch)
+    (t1, people1, plates1, _), made1 = _measure(path, 1, monkeypatch)
+    (t2, people2, plates2, _), made2 = _measure(path, 2, monkeypatch)
+    assert (made1, made2) == (0, 1)
     assert np.array_equal(t1, t2) and len(t1) == len(truth.timestamps_s)
-    second = stretches(t1[-1] + 1 / 30, 2)[1]
-    split = int(np.searchsorted(t1, second))
+    split = int(np.searchsorted(t1 - t1[0], stretches(t1[-1] - t1[0] + 1 / 30, 2)[1]))
     assert all(np.array_equal(a, b) for a, b in zip(people1[:split], people2[:split]))
     gap = np.array([np.linalg.norm(a[0, :, :2] - b[0, :, :2], axis=1)
                     for a, b in zip(people1[split:], people2[split:]) if len(a) and len(b)])
@@ -138,7 +166,16 @@ def test_two_estimators_give_what_one_does_up_to_tracking_history(rendered, monk
 
 def test_a_clip_that_does_not_fit_in_memory_streams_through_one_estimator(monkeypatch, rendered):
     path, _ = rendered("lanes_snatch_small", exercise="snatch", fps=30, width=640, height=360, seed=12)
-    used = []
-    monkeypatch.setattr(pipeline, "PoseLanes", lambda *a, **k: used.append(a) or pytest.fail("lanes used"))
-    _measure(path, 2, monkeypatch, frame_cache_mb=1)  # 1 MiB holds 1 frame of 640x360
-    assert not used
+    _, made = _measure(path, 2, monkeypatch, frame_cache_mb=1)  # 1 MiB holds 1 frame of 640x360
+    assert made == 0
+
+
+@pytest.mark.slow
+def test_a_header_that_undercounts_the_frames_falls_back_to_one_estimator_and_loses_nothing(monkeypatch, rendered):
+    path, _ = rendered("lanes_snatch_small", exercise="snatch", fps=30, width=640, height=360, seed=12)
+    (t1, people1, _, _), _ = _measure(path, 1, monkeypatch)
+    # The header says 10 frames and 30 fit in memory; the clip has 100.
+    thirty_frames_mb = 30 * 640 * 360 * 3 / 2**20
+    (t2, people2, _, _), made = _measure(path, 2, monkeypatch, frame_count=10, frame_cache_mb=thirty_frames_mb)
+    assert made == 1  # tried, ran over budget, then streamed
+    assert np.array_equal(t1, t2) and all(np.array_equal(a, b) for a, b in zip(people1, people2))

@@ -119,6 +119,21 @@ def test_decode_once_reports_a_cut_short_stream_once(tmp_path):
     assert len(warnings) == 1 and "cut short" in warnings[0]
 
 
+def test_a_pass_stopped_early_leaves_the_cut_short_report_to_the_next(tmp_path):
+    from tests.engine.test_bad_input import _encode, _sample_frames
+    data = _encode(tmp_path / "whole.mp4", _sample_frames(), movflags="+faststart").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    warnings: list = []
+    clip = video.DecodeOnce(cut, video.probe(cut, 600, 1920), warnings, keep_frames=0)
+    first = iter(clip)
+    next(first)
+    first.close()  # e.g. pass 1 on several estimators, given up for one
+    assert warnings == []
+    sum(1 for _ in clip)
+    assert len(warnings) == 1 and "cut short" in warnings[0]
+
+
 def test_the_render_pass_draws_on_copies_of_replayed_read_only_frames(rendered, tmp_path):
     from shared.analysis.render import Annotator, render_video
     path, _ = rendered("portrait_small", rotation=-90, **SMALL)
