@@ -2,7 +2,7 @@
 
   floor      decode + pose alone on the clip, one estimator (the issue's floor)
   floor_lanes  decode + pose alone with the engine's parallelism: one estimator per core
-             on its own stretch (pipeline.PoseLanes), what no engine run can beat here
+             on its own stretch (lanes.PoseLanes), what no engine run can beat here
   e2e        analyze() with the annotated video, from file to outputs
   ratio      e2e / floor                                  target <= 1.3
              (and e2e / floor_lanes: the overhead over decode + pose as the engine runs them)
@@ -17,6 +17,7 @@ python -m bench.speed [--skip-long]"""
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import json
 import os
@@ -25,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from shared.analysis import AnalysisOptions, analyze, pipeline, video
+from shared.analysis import AnalysisOptions, analyze, lanes, video
 from shared.analysis.pipeline import frames_in_cache
 from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_MODELS, PoseEstimator
 from tests.synth.clips import clip, long_clip
@@ -47,20 +48,19 @@ def floor_s(path, model: str = DEFAULT_POSE_MODEL) -> float:
 
 def floor_lanes_s(path, model: str = DEFAULT_POSE_MODEL) -> tuple:
     """Decode once and pose on as many estimators as analyze() runs on this clip here (it
-    fits in memory), each tracking its stretch (`pipeline.PoseLanes`); nothing else.
+    fits in memory), each tracking its stretch (`lanes.PoseLanes`); nothing else.
     (seconds, estimators)"""
     options = AnalysisOptions()
     info = video.probe(path, 600, options.max_long_side_px)
     t0 = time.perf_counter()
-    lanes = pipeline.pose_lanes(info.duration_s)
+    count = lanes.pose_lanes(info.duration_s)
     with contextlib.ExitStack() as stack:
-        poses = [stack.enter_context(PoseEstimator(model)) for _ in range(lanes)]
+        poses = [stack.enter_context(PoseEstimator(model)) for _ in range(count)]
         clip = video.DecodeOnce(path, info, [], 0)
         whole = (0, 0, info.out_width, info.out_height)
-        posed = pipeline._posed(clip, poses, whole, frames_in_cache(options, info))
-        for _ in stack.enter_context(contextlib.closing(posed)):
-            pass
-    return time.perf_counter() - t0, lanes
+        posed = stack.enter_context(contextlib.closing(lanes.posed(clip, poses, whole, frames_in_cache(options, info))))
+        collections.deque(posed, maxlen=0)  # run it through, keeping nothing
+    return time.perf_counter() - t0, count
 
 
 def per_frame_ms(path) -> dict:

@@ -3,6 +3,7 @@ that fits in memory, and hands the frames on in order."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import random
 import threading
 import time
@@ -12,8 +13,9 @@ import numpy as np
 import pytest
 
 from shared.analysis import AnalysisOptions, accel, pipeline, video
-from shared.analysis.pipeline import (POSE_STRETCH_MIN_S, POSE_WARM_UP_S, FramesOverBudget, PoseLanes, pose_lanes,
-                                      stretches)
+from shared.analysis import lanes as lanes_module
+from shared.analysis.lanes import (POSE_STRETCH_MIN_S, POSE_WARM_UP_S, FramesOverBudget, PoseLanes, pose_lanes,
+                                   stretches)
 
 
 @pytest.mark.parametrize("duration_s, cores, lanes", [
@@ -125,8 +127,7 @@ def test_a_decoder_error_reaches_pass_one_and_every_thread_stops():
 def test_stopping_early_lets_every_thread_go():
     before = threading.active_count()
     lanes = PoseLanes(_Clip(120), [_Estimator(), _Estimator()], lambda pose, frame: pose(frame), 10_000)
-    for (frame, _), _ in zip(lanes, range(10)):
-        pass
+    list(itertools.islice(lanes, 10))  # the consumer stops after 10 frames
     lanes.close()
     assert threading.active_count() == before
 
@@ -135,7 +136,7 @@ def _measure(path, lanes, monkeypatch, frame_count=None, **options):
     """measure() with `lanes` estimators; returns its output and how many PoseLanes it made."""
     made = []
     monkeypatch.setattr(pipeline, "pose_lanes", lambda duration_s: lanes)
-    monkeypatch.setattr(pipeline, "PoseLanes", lambda *a, real=PoseLanes: made.append(a) or real(*a))
+    monkeypatch.setattr(lanes_module, "PoseLanes", lambda *a, real=PoseLanes: made.append(a) or real(*a))
     info = video.probe(path, 60, 1280)
     if frame_count is not None:
         info = dataclasses.replace(info, frame_count=frame_count)  # a header that undercounts
