@@ -21,6 +21,9 @@ LEG_TOO_LONG, LEG_TOO_SHORT = 0.20, 0.35  # thigh and shank against their clear-
 # Highest a foot landmark goes above where it is planted: a heel raise lifts the ankle ~0.15 m,
 # while MediaPipe folding a crouched lifter's legs puts the ankle ~0.35 m up.
 FOOT_MAX_RISE_M = 0.25
+# A foot landmark is first trusted when the plate is this many radii away from it, and the
+# first few such frames say where that foot is planted (see plant_feet).
+FOOT_CLEAR_RADII, FOOT_ANCHOR_FRAMES = 2.5, 5
 KEYPOINT_CUTOFF_HZ = 6.0
 # The bar: a 2nd-order Butterworth (forwards and backwards) differentiated on its spline. The
 # 4th-order one rings: on an exact lift it overshoots the peak bar speed by 0.04 m/s, which
@@ -68,11 +71,40 @@ def _knee_by_reach(hip, ankle, thigh_px, shank_px, sign):
     return ankle + u * along[:, None] + perp * out[:, None]
 
 
+def plant_feet(px, bar_px, r: float, side: str) -> None:
+    """Put each foot landmark where it is planted in the frames before MediaPipe first sees it
+    clear of the plate (in place, in `px`).
+
+    The feet stay planted from the setup until the bar is well up. Until then the plate hides
+    the foot or the shin above it, and MediaPipe guesses: on the rendered lifts the full model's
+    ankle sat 9-39 cm off through the setup and 6-10 cm off through the first pull, while the
+    plate was still within 2.5 radii of it. Those frames take the median of the landmark's first
+    5 frames with the plate further away. Not where the trunk is the wrong length (10 % off its
+    median once the feet are clear): that hip is misplaced, and a true ankle under a wrong hip
+    bends the knee further from the truth than MediaPipe's own guess does."""
+    sho, hip = LANDMARKS[side + "sho"], LANDMARKS[side + "hip"]
+    trunk = np.linalg.norm(px[:, hip, :2] - px[:, sho, :2], axis=1)
+    for j in ("ank", "hee", "toe"):
+        i = LANDMARKS[side + j]
+        clear = np.flatnonzero((np.linalg.norm(px[:, i, :2] - bar_px, axis=1) >= FOOT_CLEAR_RADII * r)
+                               & (px[:, i, 2] >= 0.5))
+        if len(clear) < FOOT_ANCHOR_FRAMES or clear[0] == 0:
+            continue
+        first = clear[0]
+        frames = np.arange(len(px)) < first
+        frames &= np.abs(trunk / np.nanmedian(trunk[first:]) - 1) <= TRUNK_TOLERANCE
+        px[frames, i, :2] = np.median(px[clear[:FOOT_ANCHOR_FRAMES], i, :2], axis=0)
+        px[frames, i, 2] = np.maximum(px[frames, i, 2], 0.5)
+
+
 def repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign) -> np.ndarray:
     """Legs behind the plate: MediaPipe only guesses there, so drop what the plate hides
     and what cannot be where it was put.
 
-    Feet are bridged in time (they stay planted through the pull) where they lie on the
+    Feet are first put where they are planted until they are seen clear of the plate
+    (`plant_feet`); frames where the plate hid them still do not count as clear ones for the
+    segment lengths below (on the rendered lifts, counting them cost a clip its phases). Feet are
+    bridged in time (they stay planted through the pull) where they lie on the
     plate, or more than 0.25 m (at the plate's scale) above where that landmark is planted:
     in a crouched setup MediaPipe often folds the legs and lifts the ankle to knee height,
     while a heel raise lifts it ~0.15 m. Hips that make the trunk more than 10 % longer or
@@ -91,6 +123,8 @@ def repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign) -> np.ndarray:
     rise_px = FOOT_MAX_RISE_M * 2 * r / PLATE_DIAMETER_M
     for side in SIDES:
         idx = {j: LANDMARKS[side + j] for j in ("hip", "kne", "ank", "hee", "toe")}
+        if r > 0:
+            plant_feet(px, bar_px, r, side)
         hidden = {j: plate & ~(np.linalg.norm(px[:, i, :2] - bar_px, axis=1) >= 0.95 * r) for j, i in idx.items()}
         for j in ("ank", "hee", "toe") if r > 0 else ():
             y = px[:, idx[j], 1]

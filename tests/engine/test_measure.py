@@ -133,3 +133,53 @@ def test_without_a_plate_feet_are_not_judged_but_a_stretched_knee_is_rebuilt(tru
     out = repair_hidden_legs(t, bad, np.full((N, 2), np.nan), np.full(N, np.nan), sign=1.0)
     np.testing.assert_allclose(out[:8, LANDMARKS["rank"], :2], bad[:8, LANDMARKS["rank"], :2])
     np.testing.assert_allclose(out[10:15, LANDMARKS["rkne"], :2], px[10:15, LANDMARKS["rkne"], :2], atol=0.5)
+
+
+def _lifting_plate(rise_from: int = 10):
+    """The plate rests in front of the shins, then rises 10 px a frame from `rise_from`."""
+    plate = np.tile([ANKLE[0] + 40.0, FLOOR - RADIUS], (N, 1))
+    plate[rise_from:, 1] -= 10.0 * np.arange(1, N - rise_from + 1)
+    return plate
+
+
+def _ankle_guessed_beside_the_plate(px, plate):
+    """MediaPipe's ankle 30 px behind the true one (off the plate, but near it) in the frames
+    where the plate is within 2.5 radii of that guess; returns them."""
+    guess = ANKLE - [30.0, 0.0]
+    near = np.linalg.norm(guess - plate, axis=1) < 2.5 * RADIUS
+    px[near, LANDMARKS["rank"], :2] = guess
+    return near
+
+
+def test_a_foot_near_the_plate_is_put_where_it_is_first_seen_clear_of_it(truth):
+    t, _, px, _, radius = truth
+    plate = _lifting_plate()
+    guessed = px.copy()
+    near = _ankle_guessed_beside_the_plate(guessed, plate)
+    assert 10 < near.sum() < N - 5
+    out = repair(t, guessed, plate, radius)
+    np.testing.assert_allclose(out[near, LANDMARKS["rank"], :2], np.tile(ANKLE, (near.sum(), 1)), atol=1e-6)
+    np.testing.assert_allclose(out[~near, LANDMARKS["rank"], :2], px[~near, LANDMARKS["rank"], :2])
+
+
+def test_a_foot_under_a_misplaced_hip_is_left_as_mediapipe_put_it(truth):
+    """A hip that makes the trunk 30 % short is wrong; a true ankle under it would bend the knee
+    further from the truth than MediaPipe's own guess."""
+    t, _, px, _, radius = truth
+    plate = _lifting_plate()
+    guessed = px.copy()
+    near = _ankle_guessed_beside_the_plate(guessed, plate)
+    guessed[:6, LANDMARKS["rhip"], 1] += 0.3 * TRUNK
+    out = repair(t, guessed, plate, radius)
+    np.testing.assert_allclose(out[:6, LANDMARKS["rank"], :2], guessed[:6, LANDMARKS["rank"], :2])
+    np.testing.assert_allclose(out[6:near.sum(), LANDMARKS["rank"], :2], np.tile(ANKLE, (near.sum() - 6, 1)), atol=1e-6)
+
+
+def test_a_foot_never_seen_clear_of_the_plate_is_not_planted(truth):
+    t, _, px, _, radius = truth
+    plate = _lifting_plate(rise_from=N - 2)
+    guessed = px.copy()
+    near = _ankle_guessed_beside_the_plate(guessed, plate)
+    assert near.sum() >= N - 4
+    out = repair(t, guessed, plate, radius)
+    np.testing.assert_allclose(out[near, LANDMARKS["rank"], :2], guessed[near, LANDMARKS["rank"], :2])
