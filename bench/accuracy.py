@@ -12,7 +12,7 @@ import numpy as np
 from shared.analysis import AnalysisOptions, analyze
 from shared.analysis.kinematics import smooth_derivatives
 from shared.analysis.measure import BAR_FILTER
-from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_MODELS
+from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_CHOICES
 from tests.synth.clips import BENCH_SET, clip
 from tests.synth.evaluate import TARGETS, evaluate, failures
 
@@ -45,11 +45,11 @@ def smoothing_study(result, truth) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default=None)
-    ap.add_argument("--pose-model", default=DEFAULT_POSE_MODEL, choices=POSE_MODELS)
+    ap.add_argument("--pose-model", default=DEFAULT_POSE_MODEL, choices=POSE_CHOICES)
     args = ap.parse_args()
     specs = [s for s in BENCH_SET if not args.only or args.only in s.name]
-    print("| clip | " + " | ".join(c[1] for c in COLUMNS) + " | s | misses |")
-    print("|---" * (len(COLUMNS) + 3) + "|")
+    print("| clip | " + " | ".join(c[1] for c in COLUMNS) + " | pose model | s | misses |")
+    print("|---" * (len(COLUMNS) + 4) + "|")
     studies, failed = [], 0
     for spec in specs:
         path, truth = clip(spec)
@@ -62,7 +62,8 @@ def main() -> int:
         failed += bool(misses)
         studies.append(smoothing_study(result, truth))
         cells = [f"{scores[k]:.{nd}f}" for k, _, nd in COLUMNS]
-        print(f"| {spec.name} | " + " | ".join(cells) + f" | {elapsed:.1f} | {'; '.join(misses) or 'all met'} |",
+        print(f"| {spec.name} | " + " | ".join(cells) + f" | {result['runtime']['pose_model']} | {elapsed:.1f} | "
+              f"{'; '.join(misses) or 'all met'} |",
               flush=True)
     print(f"\ntargets: {TARGETS}")
     print(f"clips meeting every target: {len(specs) - failed}/{len(specs)}")

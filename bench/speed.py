@@ -28,7 +28,7 @@ import time
 
 from shared.analysis import AnalysisOptions, analyze, lanes, video
 from shared.analysis.pipeline import frames_in_cache
-from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_MODELS, PoseEstimator
+from shared.analysis.pose import POSE_MODELS, PoseEstimator
 from tests.synth.clips import clip, long_clip
 from tests.synth.render import ClipSpec
 
@@ -36,7 +36,7 @@ SPEED_CLIP = ClipSpec("speed_snatch_1080p30", "snatch", 30, 1920, 1080, "right",
 LONG_SECONDS = 120
 
 
-def floor_s(path, model: str = DEFAULT_POSE_MODEL) -> float:
+def floor_s(path, model: str) -> float:
     """Decode (at the engine's analysis size) and pose, nothing else."""
     info = video.probe(path, 600, AnalysisOptions().max_long_side_px)
     t0 = time.perf_counter()
@@ -46,14 +46,14 @@ def floor_s(path, model: str = DEFAULT_POSE_MODEL) -> float:
     return time.perf_counter() - t0
 
 
-def floor_lanes_s(path, model: str = DEFAULT_POSE_MODEL) -> tuple:
+def floor_lanes_s(path, model: str) -> tuple:
     """Decode once and pose on as many estimators as analyze() runs on this clip here (it
     fits in memory), each tracking its stretch (`lanes.PoseLanes`); nothing else.
     (seconds, estimators)"""
     options = AnalysisOptions()
     info = video.probe(path, 600, options.max_long_side_px)
     t0 = time.perf_counter()
-    count = lanes.pose_lanes(info.duration_s)
+    count = lanes.pose_lanes(info.duration_s, model=model)
     with contextlib.ExitStack() as stack:
         poses = [stack.enter_context(PoseEstimator(model)) for _ in range(count)]
         clip = video.DecodeOnce(path, info, [], 0)
@@ -78,7 +78,7 @@ def per_frame_ms(path) -> dict:
     return {k: round(v, 1) for k, v in out.items()}
 
 
-def e2e_s(path, exercise: str, model: str = DEFAULT_POSE_MODEL) -> tuple:
+def e2e_s(path, exercise: str, model: str) -> tuple:
     """Seconds end to end; per stage (from when analyze()'s progress first names each stage);
     and the CPU seconds used meanwhile."""
     first_seen: dict = {}
@@ -124,8 +124,8 @@ def main() -> int:
     args = ap.parse_args()
     path, truth = clip(SPEED_CLIP)
     duration = truth.timestamps_s[-1] + 1 / SPEED_CLIP.fps
-    floor_s(path)  # warm-up: imports, model files in the page cache
-    for model in reversed(POSE_MODELS):  # heavy, full (the default), lite
+    floor_s(path, "full")  # warm-up: imports, model files in the page cache
+    for model in reversed(POSE_MODELS):  # heavy (what the default, auto, runs here), full, lite
         # Interleaved, best of two: the machine is shared and noisy.
         floor = min(floor_s(path, model), floor_s(path, model))
         floor_lanes, lanes = min(floor_lanes_s(path, model), floor_lanes_s(path, model))

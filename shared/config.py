@@ -48,7 +48,7 @@ class Settings:
     job_lease_s: int
     signing_key_file: str
     accel: str  # the engine's auto | cpu | gpu (shared/analysis/accel.py), checked by AnalysisOptions
-    pose_model: str  # lite | full | heavy; "" is the engine's default (shared/analysis/pose.py)
+    pose_model: str  # auto | lite | full | heavy; "" is the engine's default (shared/analysis/pose.py)
 
 
 def settings(env=os.environ) -> Settings:

@@ -134,11 +134,11 @@ def main(argv=None) -> int:
     ap.add_argument("--session-id", required=True)
     args = ap.parse_args(argv)
     check_environment()
-    from shared.analysis.pose import POSE_MODELS
+    from shared.analysis.pose import POSE_CHOICES
 
     model = settings().pose_model
-    if model not in ("",) + POSE_MODELS:  # before any session is leased
-        ap.error(f"LIFTLAB_POSE_MODEL must be one of {', '.join(POSE_MODELS)}, not {model!r}")
+    if model not in ("",) + POSE_CHOICES:  # before any session is leased
+        ap.error(f"LIFTLAB_POSE_MODEL must be one of {', '.join(POSE_CHOICES)}, not {model!r}")
     # One execution keeps its identity across retries (Cloud Run sets CLOUD_RUN_EXECUTION;
     # the local dispatcher sets the same variable), so a retry can take its own lease back.
     owner = os.environ.get("CLOUD_RUN_EXECUTION") or f"adhoc-{uuid.uuid4().hex[:12]}"

@@ -121,13 +121,13 @@ def step_pose(work: Path, delegate: str) -> dict:
     import numpy as np
 
     from shared.analysis import video
-    from shared.analysis.pose import DEFAULT_POSE_MODEL, PoseEstimator
+    from shared.analysis.pose import AUTO_MODELS, PoseEstimator
 
     info = video.probe(SAMPLE, 600, 1280)
     frames = list(video.frames(SAMPLE, info))
     start = time.perf_counter()
     try:
-        estimator = PoseEstimator(DEFAULT_POSE_MODEL, delegate=delegate)
+        estimator = PoseEstimator(AUTO_MODELS[0], delegate=delegate)  # the model the default runs first
     except RuntimeError as exc:
         return {"available": False, "reason": str(exc).rsplit(": ", 1)[-1]}
     create_s = time.perf_counter() - start

@@ -7,7 +7,7 @@ import sys
 
 from shared.analysis import AnalysisError, AnalysisOptions, analyze
 from shared.analysis.accel import MODES
-from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_MODELS
+from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_CHOICES
 from shared.config import settings
 
 
@@ -33,9 +33,10 @@ def main(argv=None) -> int:
     ap.add_argument("--body-mass", type=float, default=None, help="kg (for ground reaction force)")
     ap.add_argument("--lifter-height", type=float, default=None, help="m")
     ap.add_argument("--joints", default="all", help="comma-separated: ankle,knee,hip,shoulder,elbow or all")
-    ap.add_argument("--model", default=settings().pose_model or DEFAULT_POSE_MODEL, choices=POSE_MODELS,
-                    help="pose model: full (default, or LIFTLAB_POSE_MODEL), heavy (closer angles, 3x the "
-                    "pose time on a CPU) or lite")
+    ap.add_argument("--model", default=settings().pose_model or DEFAULT_POSE_MODEL, choices=POSE_CHOICES,
+                    help="pose model: auto (default, or LIFTLAB_POSE_MODEL: heavy, then full where heavy keeps "
+                    "the lifter in under 90%% of frames), heavy, full (a third of heavy's pose time on a CPU, "
+                    "angles further off) or lite")
     ap.add_argument("--max-duration", type=float, default=300.0, help="refuse longer clips (s)")
     ap.add_argument("--out", default="out")
     ap.add_argument("--accel", default=settings().accel, choices=MODES,

@@ -16,16 +16,19 @@ from shared.analysis import video
 
 POSE_STRETCH_MIN_S = 1.0  # the shortest stretch of clip worth a pose estimator of its own (warm-up not counted)
 POSE_WARM_UP_S = 0.5  # an estimator starts tracking this long before its stretch, so it has settled by then
-# Each estimator adds 50-70 MB: the longest clip held in memory peaked at 1.31 GB with three, 1.36-1.38 GB with four.
-MAX_POSE_LANES = 3
+# Each estimator adds memory. On the longest clip held (9 s of 1080p30), full peaked at 1.21 GB
+# with two, 1.30 GB with three and 1.36-1.38 GB with four; heavy at 1.39 GB with two and 1.57 GB
+# with three, over the 1.5 GB target.
+MAX_POSE_LANES = {"lite": 3, "full": 3, "heavy": 2}
 
 
-def pose_lanes(duration_s: float, cores: int | None = None) -> int:
-    """How many pose estimators pass 1 runs at once on a clip that fits in memory: one per
-    core, each with a stretch of at least `POSE_STRETCH_MIN_S` of its own (see `stretches`)."""
+def pose_lanes(duration_s: float, cores: int | None = None, model: str = "full") -> int:
+    """How many `model` pose estimators pass 1 runs at once on a clip that fits in memory: one
+    per core, each with a stretch of at least `POSE_STRETCH_MIN_S` of its own (see `stretches`),
+    and no more than `MAX_POSE_LANES` allows that model."""
     if cores is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(cores, MAX_POSE_LANES, int(max(duration_s - POSE_WARM_UP_S, 0.0) // POSE_STRETCH_MIN_S)))
+    return max(1, min(cores, MAX_POSE_LANES[model], int(max(duration_s - POSE_WARM_UP_S, 0.0) // POSE_STRETCH_MIN_S)))
 
 
 def stretches(duration_s: float, lanes: int) -> list:

@@ -27,7 +27,8 @@ from shared.analysis.lifter import choose_lifter, find_lifter_region, link_track
 from shared.analysis.measure import build_series
 from shared.analysis.metrics import find_faults, lift_metrics
 from shared.analysis.phases import find_phases
-from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_MODELS, model_path, open_pose
+from shared.analysis.pose import (AUTO, AUTO_MIN_COVERAGE, AUTO_MODELS, DEFAULT_POSE_MODEL, LANDMARKS, POSE_CHOICES,
+                                  model_path, open_pose)
 from shared.analysis.quality import assess
 from shared.lifts import EXERCISES
 from shared.lifts import JOINTS as ANGLE_CHOICES
@@ -64,15 +65,21 @@ class AnalysisOptions:
             if (value is not None or name == "bar_mass_kg") and not (value is not None and np.isfinite(value)
                                                                      and value > 0):
                 raise ValueError(f"{name} must be a positive number")
-        if self.pose_model not in POSE_MODELS:
-            raise ValueError(f"pose_model (LIFTLAB_POSE_MODEL) must be one of {', '.join(POSE_MODELS)}, "
+        if self.pose_model not in POSE_CHOICES:
+            raise ValueError(f"pose_model (LIFTLAB_POSE_MODEL) must be one of {', '.join(POSE_CHOICES)}, "
                              f"not {self.pose_model!r}")
-        if not model_path(self.pose_model).exists():
-            raise ValueError(f"the {self.pose_model} pose model is not built here: run `make models`")
+        for model in self.pose_models:
+            if not model_path(model).exists():
+                raise ValueError(f"the {model} pose model is not built here: run `make models`")
         bad = [j for j in self.joints if j not in ANGLE_CHOICES + ("all",)]
         if bad:
             raise ValueError(f"unknown joints {bad}; choose from {', '.join(ANGLE_CHOICES)} or all")
         self.accel = accel.parse_mode(self.accel)
+
+    @property
+    def pose_models(self) -> tuple:
+        """The pose models to measure on, in turn (see shared.analysis.pose.AUTO)."""
+        return AUTO_MODELS if self.pose_model == AUTO else (self.pose_model,)
 
 
 @dataclass
@@ -131,12 +138,13 @@ class _PlateTracking(threading.Thread):
                 continue
 
 
-def measure(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime):
-    """Pass 1: pose candidates and plate observations for every frame; decoding, pose and
-    plate tracking run overlapped. A clip that fits `frame_cache_mb` gets one pose estimator
-    per CPU core (`lanes.PoseLanes`); a longer one streams through one."""
+def measure(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime,
+            model: str):
+    """Pass 1 on pose model `model`: pose candidates and plate observations for every frame;
+    decoding, pose and plate tracking run overlapped. A clip that fits `frame_cache_mb` gets one
+    pose estimator per CPU core (`lanes.PoseLanes`); a longer one streams through one."""
     info = clip.info
-    with open_pose(runtime, options.pose_model, max_people=3, video=False) as detect:
+    with open_pose(runtime, model, max_people=3, video=False) as detect:
         # Its own decode, converting only the frames it looks at, ahead of the detections and
         # no further than it looks; pass 1 then decodes every frame while pose runs.
         step = max(1, int(round(info.fps * SCAN_EVERY_S)))
@@ -148,14 +156,14 @@ def measure(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progress
     # Several estimators on CPU cores when the clip's frames fit in memory. The GPU delegate
     # is confirmed once the first estimator is open; it runs one.
     budget = frames_in_cache(options, info)
-    lanes = pose_lanes(info.duration_s) if info.frame_count <= budget else 1
+    lanes = pose_lanes(info.duration_s, model=model) if info.frame_count <= budget else 1
     try:
-        return _pass_one(clip, options, progress, runtime, (x0, y0, x1, y1), lanes, budget)
+        return _pass_one(clip, model, progress, runtime, (x0, y0, x1, y1), lanes, budget)
     except FramesOverBudget:  # the header undercounted the frames: stream them instead
-        return _pass_one(clip, options, progress, runtime, (x0, y0, x1, y1), 1, budget)
+        return _pass_one(clip, model, progress, runtime, (x0, y0, x1, y1), 1, budget)
 
 
-def _pass_one(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime,
+def _pass_one(clip: video.DecodeOnce, model: str, progress: ProgressFn, runtime: accel.Runtime,
               crop: tuple, lanes: int, budget: int):
     times, candidates, luma = [], [], []
     total = max(clip.info.frame_count, 1)
@@ -163,9 +171,9 @@ def _pass_one(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progre
     tracking.start()
     try:
         with contextlib.ExitStack() as stack:
-            poses = [stack.enter_context(open_pose(runtime, options.pose_model))]
+            poses = [stack.enter_context(open_pose(runtime, model))]
             if runtime.pose_delegate == "cpu":
-                poses += [stack.enter_context(open_pose(runtime, options.pose_model)) for _ in range(lanes - 1)]
+                poses += [stack.enter_context(open_pose(runtime, model)) for _ in range(lanes - 1)]
             frames = stack.enter_context(contextlib.closing(posed(clip, poses, crop, budget)))
             for frame, people in frames:
                 times.append(frame.t_s)
@@ -203,16 +211,8 @@ def analyze(video_path, options: AnalysisOptions | None = None, on_progress: Pro
 def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, warnings: list,
              runtime: accel.Runtime) -> Result:
     info = clip.info
-    t, candidates, plates, luma = measure(clip, options, progress, runtime)
-    if len(t) < 3:
-        raise VideoTooShort(f"The video has only {len(t)} frame(s); film the whole lift, setup to standing.")
-    bar_px = np.array([[p.x_px, p.y_px] if p else [np.nan, np.nan] for p in plates])
-    radius_px = np.array([p.rim_radius_px if p else np.nan for p in plates])
-    tracks = link_tracks(candidates)
-    k = choose_lifter(tracks, bar_px)
-    if k is None:
-        raise NoLifterFound("No person was found in the video. Film the lifter side-on, whole body in frame.")
-    s = build_series(t, tracks[k], bar_px, radius_px, options, warnings)
+    model, coverage, (t, lifter, bar_px, radius_px, luma) = _measure_lifter(clip, options, progress, runtime)
+    s = build_series(t, lifter, bar_px, radius_px, options, warnings)
     lifter_px = s["lifter_px"]
     progress(82.0, "phases")
     phases = find_phases(t, s["bar"]["height_m"], s["bar"]["vy_mps"], s["near"]["kne"], options.exercise)
@@ -232,13 +232,40 @@ def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progres
         "landmarks": phases.landmarks,
         "metrics": lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"]),
         "faults": find_faults(t, s["bar"], s["near"], phases),
-        "quality": assess(info, t, tracks[k], bar_px, s, luma, phases, warnings),
-        "runtime": {**runtime.to_dict(), "pose_model": options.pose_model},
+        "quality": assess(info, t, lifter, bar_px, s, luma, phases, warnings),
+        "runtime": {**runtime.to_dict(), "pose_model": model, "pose_coverage_by_model": coverage},
     }
     result = Result(data, lifter_px, bar_px, s["bar_raw"], radius_px)
     if options.out_dir:
         _write_outputs(clip, result, phases, Path(options.out_dir), options.render, progress)
     return result
+
+
+def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime):
+    """Pass 1 and the lifter's track: (pose model used, {model: share of frames with the lifter},
+    (t, lifter_px, bar_px, radius_px, luma)). With more than one model to try ("auto"), the next
+    runs only when the lifter was found in under AUTO_MIN_COVERAGE of the frames, and the model
+    that found him in the most frames is kept (the first on a tie)."""
+    coverage, best = {}, None
+    for n, model in enumerate(options.pose_models):
+        # Progress keeps going up: a second pass reports within 80-82 %, before the phases.
+        step = progress if n == 0 else \
+            (lambda pct, stage, m=model: progress(80.0 + 2.0 * (pct - 3.0) / 77.0, f"{stage} again, on {m} pose"))
+        t, candidates, plates, luma = measure(clip, options, step, runtime, model)
+        if len(t) < 3:
+            raise VideoTooShort(f"The video has only {len(t)} frame(s); film the whole lift, setup to standing.")
+        bar_px = np.array([[p.x_px, p.y_px] if p else [np.nan, np.nan] for p in plates])
+        radius_px = np.array([p.rim_radius_px if p else np.nan for p in plates])
+        tracks = link_tracks(candidates)
+        k = choose_lifter(tracks, bar_px)
+        coverage[model] = 0.0 if k is None else round(float(np.isfinite(tracks[k][:, LANDMARKS["lhip"], 0]).mean()), 3)
+        if k is not None and (best is None or coverage[model] > coverage[best[0]]):
+            best = (model, (t, tracks[k], bar_px, radius_px, luma))
+        if coverage[model] >= AUTO_MIN_COVERAGE:
+            break
+    if best is None:
+        raise NoLifterFound("No person was found in the video. Film the lifter side-on, whole body in frame.")
+    return best[0], coverage, best[1]
 
 
 def frames_in_cache(options: AnalysisOptions, info: video.VideoInfo) -> int:

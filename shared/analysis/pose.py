@@ -14,9 +14,14 @@ from shared.analysis.accel import Runtime
 
 MODELS_DIR = Path(__file__).parent / "models"
 POSE_MODELS = ("lite", "full", "heavy")
-# Full by default. Heavy reads the rendered lifts' knees and hips closer (README, Accuracy) for 3x
-# the pose time on a CPU, but on real footage it lost the lifter in more frames (README, Known gaps).
-DEFAULT_POSE_MODEL = "full"
+# "auto", the default, runs heavy: it reads the rendered lifts' knees and hips within the 6 deg
+# target where full misses it by 1-5 deg (README, Accuracy), for 3x full's pose time on a CPU.
+# But heavy lets go of a person sooner: on real footage it kept the lifter in 75 % of frames where
+# full kept him in 90 %. So where heavy keeps the lifter in under AUTO_MIN_COVERAGE of the frames,
+# "auto" measures again on full and keeps whichever kept him in more.
+AUTO, AUTO_MODELS, AUTO_MIN_COVERAGE = "auto", ("heavy", "full"), 0.9
+POSE_CHOICES = (AUTO,) + POSE_MODELS
+DEFAULT_POSE_MODEL = AUTO
 # In VIDEO mode MediaPipe smooths each landmark with a causal One-Euro filter (min cutoff 0.05 Hz,
 # beta 80) meant for live preview: it lags a fast joint, and a landmark that sat misplaced while
 # still creeps back. The filter's only use of time is the gap between frames, so we hand it a

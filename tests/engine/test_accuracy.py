@@ -51,28 +51,21 @@ def test_phase_boundaries_land_within_2_frames(scored):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="not met with the default (full) pose model: whole-clip knee RMSE 9-14 deg "
-                   "on this subset, mostly the crouched setup behind the plate; see README, Known gaps")
 def test_knee_and_hip_angles_are_within_6_degrees_rmse(scored):
-    _, _, s = scored
+    spec, result, s = scored
+    assert result["runtime"]["pose_model"] == "heavy"  # what the default ("auto") runs on a clear clip
     assert s["knee_rmse_deg"] <= TARGETS["knee_rmse_deg"]
     assert s["hip_rmse_deg"] <= TARGETS["hip_rmse_deg"]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SUBSET)
-def test_the_heavy_pose_model_meets_the_angle_target_on_these_clips(name):
-    """Shipped and one option away (`pose_model="heavy"`); on the whole bench it misses the knee
-    target on three clean clips by 0.4-1.0 deg (README, Accuracy)."""
-    _, _, s = score(name, pose_model="heavy")
-    assert s["knee_rmse_deg"] <= TARGETS["knee_rmse_deg"]
-    assert s["hip_rmse_deg"] <= TARGETS["hip_rmse_deg"]
+def test_the_full_pose_model_holds_what_it_reaches_today(name):
+    """Full, a third of heavy's pose time and what "auto" falls back to where heavy loses the
+    lifter, misses the angle target (README, Accuracy); a regression guard at today's level,
+    with the bar, scale and phase targets it meets."""
+    _, _, s = score(name, pose_model="full")
+    assert s["knee_rmse_deg"] <= 12.5  # 4.8-11.0 on these clips, 2026-11-29
+    assert s["hip_rmse_deg"] <= 10.0  # 5.2-8.7
+    assert s["peak_speed_err_mps"] <= TARGETS["peak_speed_err_mps"]
     assert s["phases_within_2_frames_pct"] >= TARGETS["phases_within_2_frames_pct"]
-
-
-@pytest.mark.slow
-def test_knee_and_hip_angles_after_liftoff_hold_what_the_engine_reaches_today(scored):
-    """A regression guard at today's level (README, Accuracy), not the 6 degree target."""
-    _, _, s = scored
-    assert s["knee_rmse_after_liftoff_deg"] <= 11.0  # 7.3-10.0 on these clips, 2026-11-29
-    assert s["hip_rmse_after_liftoff_deg"] <= 7.5  # 3.8-6.2

@@ -78,5 +78,10 @@ def test_the_region_and_the_tracked_pose_stay_on_the_person_holding_the_plate(de
     gap = np.linalg.norm(np.nanmean(wrists, axis=1) - hands, axis=1)
     assert np.isfinite(gap).mean() > 0.8
     assert np.nanmax(gap) < 0.5 * (y1 - y0)  # never jumped to the walker
+    # The default tries heavy first; where heavy lets go of him (75 % of frames, measured) it
+    # measures again on full and keeps whichever held him in more frames.
+    coverage = result["runtime"]["pose_coverage_by_model"]
+    assert list(coverage)[0] == "heavy" and ("full" in coverage or coverage["heavy"] >= 0.9)
+    assert coverage[result["runtime"]["pose_model"]] == max(coverage.values())
     assert result["quality"]["calibration"] == "plate"
     assert result["metrics"]["outcome"] == "no_lift"

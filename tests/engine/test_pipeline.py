@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from shared.analysis import AnalysisOptions, analyze, pipeline, video
+from shared.analysis import AnalysisOptions, NoLifterFound, analyze, pipeline, video
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_snatch.mp4"
 
@@ -18,7 +19,7 @@ def _run(tmp_path, monkeypatch, name, **options):
     monkeypatch.setattr(video, "_open", lambda path: opened.append(path) or real(path))
     # One pose estimator in both runs: a clip that fits in memory would otherwise get one per
     # core (test_pose_lanes.py), whose landmarks differ by tracking history.
-    monkeypatch.setattr(pipeline, "pose_lanes", lambda duration_s: 1)
+    monkeypatch.setattr(pipeline, "pose_lanes", lambda duration_s, model: 1)
     out = tmp_path / name
     result = analyze(SAMPLE, AnalysisOptions(out_dir=str(out), **options))
     return result, out, len(opened)
@@ -33,7 +34,10 @@ def test_the_render_pass_replays_pass_one_frames_and_decodes_again_only_when_the
     assert fresh_opens == 4  # ... and the render pass decodes again
     assert json.loads((kept_out / "result.json").read_text()) == json.loads((fresh_out / "result.json").read_text())
     assert (kept_out / "analyzed.mp4").read_bytes() == (fresh_out / "analyzed.mp4").read_bytes()
-    assert kept["runtime"]["pose_model"] == "full"  # the result says which pose model read it
+    # The result says which pose model read it: the default tries heavy first, and heavy kept
+    # this lifter in enough frames.
+    assert kept["runtime"]["pose_model"] == "heavy"
+    assert list(kept["runtime"]["pose_coverage_by_model"]) == ["heavy"]
 
 
 def test_the_whole_clip_is_kept_only_when_it_fits_and_is_rendered():
@@ -56,10 +60,10 @@ def test_frame_cache_is_a_size_in_mb_and_zero_turns_it_off():
 def test_a_pose_model_that_is_not_built_is_refused_with_how_to_build_it(monkeypatch, tmp_path):
     from shared.analysis import pose
     monkeypatch.setattr(pose, "MODELS_DIR", tmp_path)
-    for model in ("heavy", "full"):
-        with pytest.raises(ValueError, match=f"the {model} pose model is not built here: run `make models`"):
+    for model, missing in (("heavy", "heavy"), ("full", "full"), ("auto", "heavy")):
+        with pytest.raises(ValueError, match=f"the {missing} pose model is not built here: run `make models`"):
             AnalysisOptions(pose_model=model)
-    with pytest.raises(ValueError, match=r"LIFTLAB_POSE_MODEL\) must be one of lite, full, heavy, not 'huge'"):
+    with pytest.raises(ValueError, match=r"LIFTLAB_POSE_MODEL\) must be one of auto, lite, full, heavy, not 'huge'"):
         AnalysisOptions(pose_model="huge")
 
 
@@ -69,7 +73,7 @@ SESSION = {"exercise": "clean", "barbell_mass_kg": 90}
 def test_the_job_runs_the_pose_model_liftlab_pose_model_names_else_the_default(monkeypatch):
     from shared.job import _options
     monkeypatch.delenv("LIFTLAB_POSE_MODEL", raising=False)
-    assert _options(SESSION, None, "out").pose_model == "full"
+    assert _options(SESSION, None, "out").pose_model == "auto"
     monkeypatch.setenv("LIFTLAB_POSE_MODEL", " Heavy ")
     assert _options(SESSION, None, "out").pose_model == "heavy"
     monkeypatch.setenv("LIFTLAB_POSE_MODEL", "huge")
@@ -85,6 +89,74 @@ def test_a_junk_liftlab_pose_model_stops_the_job_before_it_leases_a_session(monk
     with pytest.raises(SystemExit) as exit_:
         job.main(["--session-id", "S1"])
     assert exit_.value.code == 2 and not leased
-    assert "LIFTLAB_POSE_MODEL must be one of lite, full, heavy, not 'huge'" in capsys.readouterr().err
+    assert "LIFTLAB_POSE_MODEL must be one of auto, lite, full, heavy, not 'huge'" in capsys.readouterr().err
     monkeypatch.setenv("LIFTLAB_POSE_MODEL", "heavy")
     assert job.main(["--session-id", "S1"]) == 0 and len(leased) == 1
+
+
+def _person(n: int, present: float) -> list:
+    """Pass 1 candidates: one still person, found in the first `present` share of `n` frames."""
+    rng = np.random.default_rng(0)
+    body = np.concatenate([rng.uniform(300, 500, (33, 2)), np.full((33, 1), 0.9)], axis=1)
+    return [body[None] if i < present * n else np.zeros((0, 33, 3)) for i in range(n)]
+
+
+@pytest.fixture
+def passes(monkeypatch):
+    """Fakes pass 1: `found[model]` is the share of frames that model finds the lifter in.
+    Returns (found, models run, progress reported)."""
+    found, ran, reported = {}, [], []
+
+    def measure(clip, options, progress, runtime, model):
+        ran.append(model)
+        for pct in (3.0, 41.5, 80.0):
+            progress(pct, "measuring")
+        n = 60
+        return np.arange(n) / 30, _person(n, found[model]), [None] * n, [100.0]
+    monkeypatch.setattr(pipeline, "measure", measure)
+
+    def run(options):
+        progress = lambda pct, stage: reported.append((pct, stage))  # noqa: E731
+        return pipeline._measure_lifter(None, options, progress, None)
+    return found, ran, reported, run
+
+
+def test_auto_keeps_heavy_when_it_finds_the_lifter_in_nine_frames_out_of_ten(passes):
+    found, ran, _, run = passes
+    found.update(heavy=0.95, full=1.0)
+    model, coverage, (t, lifter, *_) = run(AnalysisOptions())
+    assert (model, ran, coverage) == ("heavy", ["heavy"], {"heavy": 0.95})
+    assert np.isfinite(lifter[:, 23, 0]).mean() == pytest.approx(0.95)
+
+
+def test_auto_measures_again_on_full_where_heavy_lost_the_lifter_and_keeps_the_better(passes):
+    found, ran, reported, run = passes
+    found.update(heavy=0.75, full=0.9)
+    model, coverage, (t, lifter, *_) = run(AnalysisOptions())
+    assert (model, ran, coverage) == ("full", ["heavy", "full"], {"heavy": 0.75, "full": 0.9})
+    assert np.isfinite(lifter[:, 23, 0]).mean() == pytest.approx(0.9)
+    pcts = [p for p, _ in reported]
+    assert pcts == sorted(pcts) and pcts[-1] <= 82.0  # progress never goes back, and stays before the phases
+    assert reported[-1][1] == "measuring again, on full pose"
+
+
+def test_auto_keeps_heavy_when_full_does_no_better(passes):
+    found, ran, _, run = passes
+    found.update(heavy=0.75, full=0.75)
+    model, coverage, _ = run(AnalysisOptions())
+    assert (model, ran) == ("heavy", ["heavy", "full"])
+
+
+def test_a_named_model_is_measured_once_however_little_it_finds(passes):
+    found, ran, _, run = passes
+    found.update(heavy=0.5)
+    model, coverage, _ = run(AnalysisOptions(pose_model="heavy"))
+    assert (model, ran, coverage) == ("heavy", ["heavy"], {"heavy": 0.5})
+
+
+def test_nobody_found_on_either_model_is_no_lifter_found(passes):
+    found, ran, _, run = passes
+    found.update(heavy=0.0, full=0.0)
+    with pytest.raises(NoLifterFound, match="No person was found"):
+        run(AnalysisOptions())
+    assert ran == ["heavy", "full"]

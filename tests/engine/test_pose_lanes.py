@@ -24,6 +24,11 @@ def test_a_clip_gets_an_estimator_per_core_each_with_a_second_of_its_own(duratio
     assert pose_lanes(duration_s, cores) == lanes
 
 
+@pytest.mark.parametrize("model, most", [("lite", 3), ("full", 3), ("heavy", 2)])
+def test_heavy_runs_at_most_two_estimators_as_a_third_would_pass_1_5_gb_on_the_longest_held_clip(model, most):
+    assert pose_lanes(10.0, cores=8, model=model) == most
+
+
 @pytest.mark.parametrize("duration_s, lanes", [(3.3, 2), (10.0, 3), (6.0, 3)])
 def test_stretches_give_every_estimator_the_same_time_to_track_warm_up_included(duration_s, lanes):
     starts = stretches(duration_s, lanes)
@@ -135,14 +140,14 @@ def test_stopping_early_lets_every_thread_go():
 def _measure(path, lanes, monkeypatch, frame_count=None, **options):
     """measure() with `lanes` estimators; returns its output and how many PoseLanes it made."""
     made = []
-    monkeypatch.setattr(pipeline, "pose_lanes", lambda duration_s: lanes)
+    monkeypatch.setattr(pipeline, "pose_lanes", lambda duration_s, model: lanes)
     monkeypatch.setattr(lanes_module, "PoseLanes", lambda *a, real=PoseLanes: made.append(a) or real(*a))
     info = video.probe(path, 60, 1280)
     if frame_count is not None:
         info = dataclasses.replace(info, frame_count=frame_count)  # a header that undercounts
     clip = video.DecodeOnce(path, info, [], 0)
     opts = AnalysisOptions(pose_model="lite", **options)
-    return pipeline.measure(clip, opts, lambda *a: None, accel.plan("cpu")), len(made)
+    return pipeline.measure(clip, opts, lambda *a: None, accel.plan("cpu"), opts.pose_model), len(made)
 
 
 @pytest.mark.slow
