@@ -81,7 +81,9 @@ def plant_feet(px, bar_px, r: float, side: str) -> None:
     plate was still within 2.5 radii of it. Those frames take the median of the landmark's first
     5 frames with the plate further away. Not where the trunk is the wrong length (10 % off its
     median once the feet are clear): that hip is misplaced, and a true ankle under a wrong hip
-    bends the knee further from the truth than MediaPipe's own guess does."""
+    bends the knee further from the truth than MediaPipe's own guess does. And only when the
+    plate was followed through 90 % of the frames before, and the 5 clear frames come within
+    10: otherwise the first clear look may come after the feet have moved (the catch)."""
     sho, hip = LANDMARKS[side + "sho"], LANDMARKS[side + "hip"]
     trunk = np.linalg.norm(px[:, hip, :2] - px[:, sho, :2], axis=1)
     for j in ("ank", "hee", "toe"):
@@ -91,6 +93,8 @@ def plant_feet(px, bar_px, r: float, side: str) -> None:
         if len(clear) < FOOT_ANCHOR_FRAMES or clear[0] == 0:
             continue
         first = clear[0]
+        if clear[FOOT_ANCHOR_FRAMES - 1] - first >= 2 * FOOT_ANCHOR_FRAMES or np.isfinite(bar_px[:first, 0]).mean() < 0.9:
+            continue
         frames = np.arange(len(px)) < first
         frames &= np.abs(trunk / np.nanmedian(trunk[first:]) - 1) <= TRUNK_TOLERANCE
         px[frames, i, :2] = np.median(px[clear[:FOOT_ANCHOR_FRAMES], i, :2], axis=0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import logging
 import queue
 import shutil
 import tempfile
@@ -27,13 +28,14 @@ from shared.analysis.lifter import choose_lifter, find_lifter_region, link_track
 from shared.analysis.measure import build_series
 from shared.analysis.metrics import find_faults, lift_metrics
 from shared.analysis.phases import find_phases
-from shared.analysis.pose import (AUTO, AUTO_MIN_COVERAGE, AUTO_MODELS, DEFAULT_POSE_MODEL, LANDMARKS, POSE_CHOICES,
-                                  model_path, open_pose)
-from shared.analysis.quality import assess
+from shared.analysis.pose import (AUTO, AUTO_MARGIN, AUTO_MIN_COVERAGE, AUTO_MODELS, DEFAULT_POSE_MODEL,
+                                  LONGEST_CLIP_S, POSE_CHOICES, model_path, open_pose)
+from shared.analysis.quality import assess, pose_coverage
 from shared.lifts import EXERCISES
 from shared.lifts import JOINTS as ANGLE_CHOICES
 
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "1.1.0"  # 1.1: the pose model is "auto" by default; runtime.pose_coverage_by_model
+log = logging.getLogger(__name__)
 SCAN_S, SCAN_EVERY_S = 3.0, 0.6  # the lifter scan: a look every 0.6 s in the first 3 s
 ProgressFn = Callable[[float, str], None]
 
@@ -65,6 +67,8 @@ class AnalysisOptions:
             if (value is not None or name == "bar_mass_kg") and not (value is not None and np.isfinite(value)
                                                                      and value > 0):
                 raise ValueError(f"{name} must be a positive number")
+        if self.max_duration_s > LONGEST_CLIP_S:
+            raise ValueError(f"max_duration_s must be at most {LONGEST_CLIP_S:.0f} (a day)")
         if self.pose_model not in POSE_CHOICES:
             raise ValueError(f"pose_model (LIFTLAB_POSE_MODEL) must be one of {', '.join(POSE_CHOICES)}, "
                              f"not {self.pose_model!r}")
@@ -243,23 +247,34 @@ def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progres
 
 def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime):
     """Pass 1 and the lifter's track: (pose model used, {model: share of frames with the lifter},
-    (t, lifter_px, bar_px, radius_px, luma)). With more than one model to try ("auto"), the next
-    runs only when the lifter was found in under AUTO_MIN_COVERAGE of the frames, and the model
-    that found him in the most frames is kept (the first on a tie)."""
+    (t, lifter_px, bar_px, radius_px, luma)). With two models to try ("auto"), the second runs
+    only when the first found the lifter in under AUTO_MIN_COVERAGE of the frames, and is kept
+    only if it found him in AUTO_MARGIN more of them: the first reads angles better. The second
+    is a second opinion, so if its pass fails the first's result stands (its coverage: None)."""
+    models = options.pose_models
+    # Pass 1 reports 3-80 %. With two models the first gets 3-65 % and the second 65-80 %, so
+    # progress never goes back; when the second is not needed it jumps ahead.
+    ends = [3.0, 65.0, 80.0] if len(models) == 2 else [3.0, 80.0]
     coverage, best = {}, None
-    for n, model in enumerate(options.pose_models):
-        # Progress keeps going up: a second pass reports within 80-82 %, before the phases.
-        step = progress if n == 0 else \
-            (lambda pct, stage, m=model: progress(80.0 + 2.0 * (pct - 3.0) / 77.0, f"{stage} again, on {m} pose"))
-        t, candidates, plates, luma = measure(clip, options, step, runtime, model)
+    for n, model in enumerate(models):
+        lo, hi = ends[n], ends[n + 1]
+        step = (lambda pct, stage, lo=lo, hi=hi: progress(lo + (hi - lo) * (pct - 3.0) / 77.0, stage))
+        try:
+            t, candidates, plates, luma = measure(clip, options, step, runtime, model)
+        except Exception as exc:
+            if best is None:
+                raise
+            log.warning("pass 1 on the %s pose model failed, keeping %s: %r", model, best[0], exc)
+            coverage[model] = None
+            break
         if len(t) < 3:
             raise VideoTooShort(f"The video has only {len(t)} frame(s); film the whole lift, setup to standing.")
         bar_px = np.array([[p.x_px, p.y_px] if p else [np.nan, np.nan] for p in plates])
         radius_px = np.array([p.rim_radius_px if p else np.nan for p in plates])
         tracks = link_tracks(candidates)
         k = choose_lifter(tracks, bar_px)
-        coverage[model] = 0.0 if k is None else round(float(np.isfinite(tracks[k][:, LANDMARKS["lhip"], 0]).mean()), 3)
-        if k is not None and (best is None or coverage[model] > coverage[best[0]]):
+        coverage[model] = 0.0 if k is None else round(pose_coverage(tracks[k]), 3)
+        if k is not None and (best is None or coverage[model] >= coverage[best[0]] + AUTO_MARGIN):
             best = (model, (t, tracks[k], bar_px, radius_px, luma))
         if coverage[model] >= AUTO_MIN_COVERAGE:
             break

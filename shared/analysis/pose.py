@@ -16,10 +16,11 @@ MODELS_DIR = Path(__file__).parent / "models"
 POSE_MODELS = ("lite", "full", "heavy")
 # "auto", the default, runs heavy: it reads the rendered lifts' knees and hips within the 6 deg
 # target where full misses it by 1-5 deg (README, Accuracy), for 3x full's pose time on a CPU.
-# But heavy lets go of a person sooner: on real footage it kept the lifter in 75 % of frames where
-# full kept him in 90 %. So where heavy keeps the lifter in under AUTO_MIN_COVERAGE of the frames,
-# "auto" measures again on full and keeps whichever kept him in more.
-AUTO, AUTO_MODELS, AUTO_MIN_COVERAGE = "auto", ("heavy", "full"), 0.9
+# But heavy lets go of a person sooner: on real footage it kept the lifter's hips in 74.5 % of
+# frames where full kept them in 84 %. So where heavy keeps the lifter in under AUTO_MIN_COVERAGE
+# of the frames, "auto" measures again on full, and keeps full only if it kept him in
+# AUTO_MARGIN more of them.
+AUTO, AUTO_MODELS, AUTO_MIN_COVERAGE, AUTO_MARGIN = "auto", ("heavy", "full"), 0.9, 0.05
 POSE_CHOICES = (AUTO,) + POSE_MODELS
 DEFAULT_POSE_MODEL = AUTO
 # In VIDEO mode MediaPipe smooths each landmark with a causal One-Euro filter (min cutoff 0.05 Hz,
@@ -28,9 +29,10 @@ DEFAULT_POSE_MODEL = AUTO
 # clock 100 000x slower: at 30 fps frames are 55 min apart and the filter passes 99.9 % of each
 # new value. Landmarks then come raw (tracking from frame to frame is unchanged), and
 # `measure` smooths them zero-phase. Measured on the rendered lifts: knee and hip RMSE 0.6-0.7 deg
-# lower on average with either model (README, Accuracy). A 5-minute clip ends at 3e10 ms, far
-# inside the int64 nanoseconds MediaPipe keeps time in (9e18).
+# lower on average with either model (README, Accuracy). The filter keeps time in int64
+# nanoseconds (9.2e18), which the slow clock reaches after ~25 h of clip: hence LONGEST_CLIP_S.
 CLOCK_STRETCH = 100_000
+LONGEST_CLIP_S = 86_400.0
 
 
 def model_path(model: str) -> Path:

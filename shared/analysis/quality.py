@@ -13,17 +13,22 @@ def _warn(code, message):
     return {"code": code, "message": message}
 
 
+def pose_coverage(lifter_px) -> float:
+    """The share of frames in which the lifter's pose was found."""
+    return float(np.isfinite(lifter_px[:, LANDMARKS["lhip"], 0]).mean()) if len(lifter_px) else 0.0
+
+
 def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings) -> dict:
     present = np.isfinite(lifter_px[:, LANDMARKS["lhip"], 0])
-    pose_coverage = float(present.mean())
+    pose_found = pose_coverage(lifter_px)
     warnings = [_warn("input", w) for w in decode_warnings]
     if series["scale"]["source"] != "plate":
         warnings.append(_warn("plate_not_found", "The plate was not found through most of the lift, so the "
                               "scale comes from the lifter's height and bar numbers are less exact."))
     if series["bar_coverage"] < 0.9:
         warnings.append(_warn("bar_lost", f"The bar was tracked in {100 * series['bar_coverage']:.0f}% of frames."))
-    if pose_coverage < 0.8:
-        warnings.append(_warn("pose_gaps", f"The lifter's pose was found in {100 * pose_coverage:.0f}% of frames; "
+    if pose_found < 0.8:
+        warnings.append(_warn("pose_gaps", f"The lifter's pose was found in {100 * pose_found:.0f}% of frames; "
                               "angles in the gaps are interpolated."))
     person = lifter_px[present]
     if len(person):
@@ -49,7 +54,7 @@ def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings) ->
         warnings.append(_warn("missed_lift", "The lift was missed: the bar came back down before a catch."))
     dt = np.diff(t)
     return {
-        "pose_coverage": round(pose_coverage, 3),
+        "pose_coverage": round(pose_found, 3),
         "bar_coverage": round(series["bar_coverage"], 3),
         "calibration": series["scale"]["source"],
         "near_side": series["near_side"],

@@ -163,7 +163,7 @@ def test_a_foot_near_the_plate_is_put_where_it_is_first_seen_clear_of_it(truth):
 
 
 def test_a_foot_under_a_misplaced_hip_is_left_as_mediapipe_put_it(truth):
-    """A hip that makes the trunk 30 % short is wrong; a true ankle under it would bend the knee
+    """A hip that makes the trunk 30 % long is wrong; a true ankle under it would bend the knee
     further from the truth than MediaPipe's own guess."""
     t, _, px, _, radius = truth
     plate = _lifting_plate()
@@ -181,5 +181,16 @@ def test_a_foot_never_seen_clear_of_the_plate_is_not_planted(truth):
     guessed = px.copy()
     near = _ankle_guessed_beside_the_plate(guessed, plate)
     assert near.sum() >= N - 4
+    out = repair(t, guessed, plate, radius)
+    np.testing.assert_allclose(out[near, LANDMARKS["rank"], :2], guessed[near, LANDMARKS["rank"], :2])
+
+
+def test_a_foot_is_not_planted_where_the_plate_was_lost_before_it_came_clear(truth):
+    """The first clear look at the foot may then come after the feet moved in the catch."""
+    t, _, px, _, radius = truth
+    plate = _lifting_plate()
+    guessed = px.copy()
+    near = _ankle_guessed_beside_the_plate(guessed, plate)
+    plate[5:near.sum()] = np.nan  # not followed from frame 5 until the foot is clear
     out = repair(t, guessed, plate, radius)
     np.testing.assert_allclose(out[near, LANDMARKS["rank"], :2], guessed[near, LANDMARKS["rank"], :2])
