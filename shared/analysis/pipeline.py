@@ -28,8 +28,8 @@ from shared.analysis.lifter import choose_lifter, find_lifter_region, link_track
 from shared.analysis.measure import build_series
 from shared.analysis.metrics import find_faults, lift_metrics
 from shared.analysis.phases import find_phases
-from shared.analysis.pose import (AUTO, AUTO_MARGIN, AUTO_MIN_COVERAGE, AUTO_MODELS, DEFAULT_POSE_MODEL,
-                                  LONGEST_CLIP_S, POSE_CHOICES, model_path, open_pose)
+from shared.analysis.pose import (AUTO, AUTO_HEAVY_MAX_FRAMES, AUTO_MARGIN, AUTO_MIN_COVERAGE, AUTO_MODELS,
+                                  DEFAULT_POSE_MODEL, LONGEST_CLIP_S, POSE_CHOICES, model_path, open_pose)
 from shared.analysis.quality import assess, pose_coverage
 from shared.lifts import EXERCISES
 from shared.lifts import JOINTS as ANGLE_CHOICES
@@ -250,8 +250,11 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
     (t, lifter_px, bar_px, radius_px, luma)). With two models to try ("auto"), the second runs
     only when the first found the lifter in under AUTO_MIN_COVERAGE of the frames, and is kept
     only if it found him in AUTO_MARGIN more of them: the first reads angles better. The second
-    is a second opinion, so if its pass fails the first's result stands (its coverage: None)."""
+    is a second opinion, so if its pass fails the first's result stands (its coverage: None).
+    A long clip on the CPU skips heavy (see shared.analysis.pose.AUTO_HEAVY_MAX_FRAMES)."""
     models = options.pose_models
+    if options.pose_model == AUTO and runtime.pose_delegate == "cpu" and clip.info.frame_count > AUTO_HEAVY_MAX_FRAMES:
+        models = models[1:]
     # Pass 1 reports 3-80 %. With two models the first gets 3-65 % and the second 65-80 %, so
     # progress never goes back; when the second is not needed it jumps ahead.
     ends = [3.0, 65.0, 80.0] if len(models) == 2 else [3.0, 80.0]

@@ -19,8 +19,12 @@ POSE_MODELS = ("lite", "full", "heavy")
 # But heavy lets go of a person sooner: on real footage it kept the lifter's hips in 74.5 % of
 # frames where full kept them in 84 %. So where heavy keeps the lifter in under AUTO_MIN_COVERAGE
 # of the frames, "auto" measures again on full, and keeps full only if it kept him in
-# AUTO_MARGIN more of them.
+# AUTO_MARGIN more of them. On a CPU, a clip of more than AUTO_HEAVY_MAX_FRAMES (two minutes at
+# 30 fps, one at 60) goes to full alone: such a clip streams through one estimator, and heavy's
+# ~0.12 s a frame end to end here (2-minute 1080p30 clip: 436 s) would bring a 5-minute 60 fps
+# clip past the job's 30-minute time-out.
 AUTO, AUTO_MODELS, AUTO_MIN_COVERAGE, AUTO_MARGIN = "auto", ("heavy", "full"), 0.9, 0.05
+AUTO_HEAVY_MAX_FRAMES = 3600
 POSE_CHOICES = (AUTO,) + POSE_MODELS
 DEFAULT_POSE_MODEL = AUTO
 # In VIDEO mode MediaPipe smooths each landmark with a causal One-Euro filter (min cutoff 0.05 Hz,

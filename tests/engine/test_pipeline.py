@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -123,9 +124,10 @@ def passes(monkeypatch):
         return np.arange(n) / 30, _person(n, found[model]), [None] * n, [100.0]
     monkeypatch.setattr(pipeline, "measure", measure)
 
-    def run(options):
+    def run(options, frames: int = 60, delegate: str = "cpu"):
         progress = lambda pct, stage: reported.append((pct, stage))  # noqa: E731
-        return pipeline._measure_lifter(None, options, progress, None)
+        clip = SimpleNamespace(info=SimpleNamespace(frame_count=frames))  # what _measure_lifter reads
+        return pipeline._measure_lifter(clip, options, progress, SimpleNamespace(pose_delegate=delegate))
     return found, ran, reported, run
 
 
@@ -154,6 +156,18 @@ def test_auto_keeps_heavy_unless_full_finds_the_lifter_in_5_percent_more_frames(
     found.update(heavy=0.75, full=full)
     model, coverage, _ = run(AnalysisOptions())
     assert (model, ran) == (kept, ["heavy", "full"])
+
+
+@pytest.mark.parametrize("frames, delegate, tried", [
+    (3600, "cpu", ["heavy"]), (3601, "cpu", ["full"]), (3601, "gpu", ["heavy"])])
+def test_auto_runs_full_alone_on_a_clip_of_over_two_minutes_at_30_fps_on_the_cpu(passes, frames, delegate, tried):
+    found, ran, _, run = passes
+    found.update(heavy=1.0, full=1.0)
+    model, coverage, _ = run(AnalysisOptions(), frames, delegate)
+    assert ran == tried and list(coverage) == tried
+    ran.clear()
+    run(AnalysisOptions(pose_model="heavy"), frames, delegate)  # a model named is a model run
+    assert ran == ["heavy"]
 
 
 def test_if_the_second_pass_fails_the_first_result_stands(passes):
