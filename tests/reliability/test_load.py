@@ -80,7 +80,7 @@ def test_50_concurrent_uploads_are_all_processed_none_lost_none_twice(api, peopl
                    f"all accepted in {uploaded_s:.1f} s ({UPLOADS / uploaded_s:.1f} uploads/s); "
                    f"{len(retries)} answers were 503 and retried with the same key")
 
-    deadline = time.monotonic() + 1800  # bounded; ~560 s measured on this machine
+    deadline = time.monotonic() + 1800  # bounded; 341-556 s measured here with full, 459 s with heavy
     pending = set(ids)
     while pending and time.monotonic() < deadline:
         for snap in client().collection("sessions").stream():
