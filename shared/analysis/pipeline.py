@@ -28,8 +28,8 @@ from shared.analysis.lifter import choose_lifter, find_lifter_region, link_track
 from shared.analysis.measure import build_series
 from shared.analysis.metrics import find_faults, lift_metrics
 from shared.analysis.phases import find_phases
-from shared.analysis.pose import (AUTO, AUTO_HEAVY_MAX_FRAMES, AUTO_MARGIN, AUTO_MIN_COVERAGE, AUTO_MODELS,
-                                  DEFAULT_POSE_MODEL, LONGEST_CLIP_S, POSE_CHOICES, model_path, open_pose)
+from shared.analysis.pose import (AUTO_MARGIN, AUTO_MIN_COVERAGE, DEFAULT_POSE_MODEL, LONGEST_CLIP_S, POSE_CHOICES,
+                                  model_path, open_pose, pose_models)
 from shared.analysis.quality import assess, pose_coverage
 from shared.lifts import EXERCISES
 from shared.lifts import JOINTS as ANGLE_CHOICES
@@ -72,18 +72,13 @@ class AnalysisOptions:
         if self.pose_model not in POSE_CHOICES:
             raise ValueError(f"pose_model (LIFTLAB_POSE_MODEL) must be one of {', '.join(POSE_CHOICES)}, "
                              f"not {self.pose_model!r}")
-        for model in self.pose_models:
+        for model in pose_models(self.pose_model):
             if not model_path(model).exists():
                 raise ValueError(f"the {model} pose model is not built here: run `make models`")
         bad = [j for j in self.joints if j not in ANGLE_CHOICES + ("all",)]
         if bad:
             raise ValueError(f"unknown joints {bad}; choose from {', '.join(ANGLE_CHOICES)} or all")
         self.accel = accel.parse_mode(self.accel)
-
-    @property
-    def pose_models(self) -> tuple:
-        """The pose models to measure on, in turn (see shared.analysis.pose.AUTO)."""
-        return AUTO_MODELS if self.pose_model == AUTO else (self.pose_model,)
 
 
 @dataclass
@@ -251,17 +246,15 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
     only when the first found the lifter in under AUTO_MIN_COVERAGE of the frames, and is kept
     only if it found him in AUTO_MARGIN more of them: the first reads angles better. The second
     is a second opinion, so if its pass fails the first's result stands (its coverage: None).
-    A long clip on the CPU skips heavy (see shared.analysis.pose.AUTO_HEAVY_MAX_FRAMES)."""
-    models = options.pose_models
-    if options.pose_model == AUTO and runtime.pose_delegate == "cpu" and clip.info.frame_count > AUTO_HEAVY_MAX_FRAMES:
-        models = models[1:]
+    A long clip on the CPU skips heavy (`shared.analysis.pose.pose_models`)."""
+    models = pose_models(options.pose_model, runtime.pose_delegate, clip.info.frame_count)
     # Pass 1 reports 3-80 %. With two models the first gets 3-65 % and the second 65-80 %, so
     # progress never goes back; when the second is not needed it jumps ahead.
     ends = [3.0, 65.0, 80.0] if len(models) == 2 else [3.0, 80.0]
     coverage, best = {}, None
     for n, model in enumerate(models):
         lo, hi = ends[n], ends[n + 1]
-        step = (lambda pct, stage, lo=lo, hi=hi: progress(lo + (hi - lo) * (pct - 3.0) / 77.0, stage))
+        step = lambda pct, stage, lo=lo, hi=hi: progress(lo + (hi - lo) * (pct - 3.0) / 77.0, stage)  # noqa: E731
         try:
             t, candidates, plates, luma = measure(clip, options, step, runtime, model)
         except Exception as exc:

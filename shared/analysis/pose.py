@@ -39,6 +39,14 @@ CLOCK_STRETCH = 100_000
 LONGEST_CLIP_S = 86_400.0
 
 
+def pose_models(choice: str, delegate: str = "gpu", frame_count: int = 0) -> tuple:
+    """The pose models pass 1 measures on, in turn, for `choice` on a clip of `frame_count`
+    frames with pose on `delegate`; by default every model the choice may use."""
+    if choice != AUTO:
+        return (choice,)
+    return AUTO_MODELS[1:] if delegate == "cpu" and frame_count > AUTO_HEAVY_MAX_FRAMES else AUTO_MODELS
+
+
 def model_path(model: str) -> Path:
     return MODELS_DIR / f"pose_landmarker_{model}.task"
 
