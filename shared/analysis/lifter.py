@@ -64,8 +64,10 @@ def find_lifter_region(frames, detect, find_plate, width: int, height: int, seco
     (a sparse sample of the first `seconds`).
 
     `detect(rgb)` returns candidates (people, 33, 3); `find_plate(rgb, person)` returns a plate
-    observation or None. Returns the whole frame when at most one person is in view: a
-    crop only pays when it keeps someone else out, and MediaPipe tracks best on full frames."""
+    observation or None. Returns the whole frame unless the region keeps someone else out:
+    a crop only pays then, and MediaPipe tracks best on full frames. Looks 0.6 s apart can
+    split the lifter himself into two tracks (his hips drop more than a torso from the pull to
+    the catch), and MediaPipe reports the odd ghost in gym clutter; both lie inside his region."""
     candidates, plates = [], []
     for frame in frames:
         if frame.t_s > seconds:
@@ -84,8 +86,10 @@ def find_lifter_region(frames, detect, find_plate, width: int, height: int, seco
     x0, y0 = np.nanmin(xy, axis=0)
     x1, y1 = np.nanmax(xy, axis=0)
     tall = max(y1 - y0, 1.0)
-    return (int(max(0, x0 - 0.6 * tall)), int(max(0, y0 - 1.5 * tall)),
-            int(min(width, x1 + 0.6 * tall)), height)
+    box = (int(max(0, x0 - 0.6 * tall)), int(max(0, y0 - 1.5 * tall)), int(min(width, x1 + 0.6 * tall)), height)
+    others = [_centre(p) for j, track in enumerate(tracks) if j != k for p in track if np.isfinite(p[_HIPS, 0]).any()]
+    kept_out = any(not (box[0] <= x <= box[2] and box[1] <= y <= box[3]) for x, y in others)
+    return box if kept_out else (0, 0, width, height)
 
 
 def choose_lifter(tracks: np.ndarray, bar_px: np.ndarray | None = None) -> int | None:
