@@ -11,7 +11,7 @@
              (and of the longest clip whose frames all stay in memory for the render pass)
   per frame  decode alone and pose alone, ms (what bounds the real-time factor)
   e2e_cpu_s  CPU seconds analyze() used, all threads; cores_busy = e2e_cpu_s / e2e (this machine has 2)
-Each model is timed; the peak RSS runs use the default (full).
+Each model is timed; the peak RSS runs use the default (auto).
 
 python -m bench.speed [--skip-long]"""
 from __future__ import annotations

@@ -37,6 +37,9 @@ from shared.lifts import JOINTS as ANGLE_CHOICES
 ENGINE_VERSION = "1.1.0"  # 1.1: the pose model is "auto" by default; runtime.pose_coverage_by_model
 log = logging.getLogger(__name__)
 SCAN_S, SCAN_EVERY_S = 3.0, 0.6  # the lifter scan: a look every 0.6 s in the first 3 s
+# The scan's model: it only bounds the lifter, and full does that in 0.8 s on the 3.3 s speed
+# clip against 1.2 s for heavy (models loaded), with the same region on the accuracy clips.
+SCAN_MODEL = "full"
 ProgressFn = Callable[[float, str], None]
 
 
@@ -72,7 +75,7 @@ class AnalysisOptions:
         if self.pose_model not in POSE_CHOICES:
             raise ValueError(f"pose_model (LIFTLAB_POSE_MODEL) must be one of {', '.join(POSE_CHOICES)}, "
                              f"not {self.pose_model!r}")
-        for model in pose_models(self.pose_model):
+        for model in pose_models(self.pose_model) + (SCAN_MODEL,):  # the scan runs full whatever pass 1 runs
             if not model_path(model).exists():
                 raise ValueError(f"the {model} pose model is not built here: run `make models`")
         bad = [j for j in self.joints if j not in ANGLE_CHOICES + ("all",)]
@@ -137,29 +140,35 @@ class _PlateTracking(threading.Thread):
                 continue
 
 
-def measure(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime,
-            model: str):
-    """Pass 1 on pose model `model`: pose candidates and plate observations for every frame;
-    decoding, pose and plate tracking run overlapped. A clip that fits `frame_cache_mb` gets one
-    pose estimator per CPU core (`lanes.PoseLanes`); a longer one streams through one."""
+def scan_lifter(clip: video.DecodeOnce, runtime: accel.Runtime) -> tuple:
+    """The lifter scan: (x0, y0, x1, y1) around the lifter, from multi-person detections on a
+    look every SCAN_EVERY_S in the first SCAN_S (`lifter.find_lifter_region`). It runs once
+    per clip, on SCAN_MODEL whatever model pass 1 runs: it only bounds the lifter."""
     info = clip.info
-    with open_pose(runtime, model, max_people=3, video=False) as detect:
+    with open_pose(runtime, SCAN_MODEL, max_people=3, video=False) as detect:
         # Its own decode, converting only the frames it looks at, ahead of the detections and
         # no further than it looks; pass 1 then decodes every frame while pose runs.
         step = max(1, int(round(info.fps * SCAN_EVERY_S)))
         looks = itertools.takewhile(lambda f: f.t_s <= SCAN_S, video.frames(clip.path, info, step=step))
         with contextlib.closing(video.prefetched(looks)) as sample:
-            x0, y0, x1, y1 = find_lifter_region(sample, detect, bar_stage.find_plate,
-                                                info.out_width, info.out_height, SCAN_S)
-    progress(3.0, "measuring")
+            return find_lifter_region(sample, detect, bar_stage.find_plate, info.out_width, info.out_height, SCAN_S)
+
+
+def measure(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime,
+            model: str, crop: tuple):
+    """Pass 1 on pose model `model`, in the region `crop` (`scan_lifter`): pose candidates and
+    plate observations for every frame; decoding, pose and plate tracking run overlapped. A
+    clip that fits `frame_cache_mb` gets one pose estimator per CPU core (`lanes.PoseLanes`);
+    a longer one streams through one."""
+    info = clip.info
     # Several estimators on CPU cores when the clip's frames fit in memory. The GPU delegate
     # is confirmed once the first estimator is open; it runs one.
     budget = frames_in_cache(options, info)
     lanes = pose_lanes(info.duration_s, model=model) if info.frame_count <= budget else 1
     try:
-        return _pass_one(clip, model, progress, runtime, (x0, y0, x1, y1), lanes, budget)
+        return _pass_one(clip, model, progress, runtime, crop, lanes, budget)
     except FramesOverBudget:  # the header undercounted the frames: stream them instead
-        return _pass_one(clip, model, progress, runtime, (x0, y0, x1, y1), 1, budget)
+        return _pass_one(clip, model, progress, runtime, crop, 1, budget)
 
 
 def _pass_one(clip: video.DecodeOnce, model: str, progress: ProgressFn, runtime: accel.Runtime,
@@ -246,17 +255,20 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
     only when the first found the lifter in under AUTO_MIN_COVERAGE of the frames, and is kept
     only if it found him in AUTO_MARGIN more of them: the first reads angles better. The second
     is a second opinion, so if its pass fails the first's result stands (its coverage: None).
-    A long clip on the CPU skips heavy (`shared.analysis.pose.pose_models`)."""
+    A long clip on the CPU skips heavy (`shared.analysis.pose.pose_models`). The lifter scan
+    runs once, before the first pass, and both passes pose in its region."""
     models = pose_models(options.pose_model, runtime.pose_delegate, clip.info.frame_count)
     # Pass 1 reports 3-80 %. With two models the first gets 3-65 % and the second 65-80 %, so
     # progress never goes back; when the second is not needed it jumps ahead.
     ends = [3.0, 65.0, 80.0] if len(models) == 2 else [3.0, 80.0]
+    crop = scan_lifter(clip, runtime)
+    progress(3.0, "measuring")
     coverage, best = {}, None
     for n, model in enumerate(models):
         lo, hi = ends[n], ends[n + 1]
         step = lambda pct, stage, lo=lo, hi=hi: progress(lo + (hi - lo) * (pct - 3.0) / 77.0, stage)  # noqa: E731
         try:
-            t, candidates, plates, luma = measure(clip, options, step, runtime, model)
+            t, candidates, plates, luma = measure(clip, options, step, runtime, model, crop)
         except Exception as exc:
             if best is None:
                 raise

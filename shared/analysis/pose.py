@@ -15,8 +15,8 @@ from shared.analysis.accel import Runtime
 MODELS_DIR = Path(__file__).parent / "models"
 POSE_MODELS = ("lite", "full", "heavy")
 # "auto", the default, runs heavy: it reads the rendered lifts' knees and hips within the 6 deg
-# target where full misses it by 1-5 deg (README, Accuracy), for 3x full's pose time on a CPU.
-# But heavy lets go of a person sooner: on real footage it kept the lifter's hips in 74.5 % of
+# target where full misses it by up to 7.5 deg (README, Accuracy), for 3x full's pose time on a CPU.
+# But heavy lets go of a person sooner: on real footage it kept the lifter's hips in 71-75 % of
 # frames where full kept them in 84 %. So where heavy keeps the lifter in under AUTO_MIN_COVERAGE
 # of the frames, "auto" measures again on full, and keeps full only if it kept him in
 # AUTO_MARGIN more of them. On a CPU, a clip of more than AUTO_HEAVY_MAX_FRAMES (two minutes at

@@ -65,7 +65,7 @@ def test_the_full_pose_model_holds_what_it_reaches_today(name):
     lifter, misses the angle target (README, Accuracy); a regression guard at today's level,
     with the peak bar speed and phase targets it meets."""
     _, _, s = score(name, pose_model="full")
-    assert s["knee_rmse_deg"] <= 12.5  # 4.8-11.0 on these clips, 2026-11-29
-    assert s["hip_rmse_deg"] <= 10.0  # 5.1-8.7
+    assert s["knee_rmse_deg"] <= 12.5  # 4.8-11.0 on these clips, 2026-11-29 (after the scan stopped cropping)
+    assert s["hip_rmse_deg"] <= 10.0  # 5.3-8.7
     assert s["peak_speed_err_mps"] <= TARGETS["peak_speed_err_mps"]
     assert s["phases_within_2_frames_pct"] >= TARGETS["phases_within_2_frames_pct"]

@@ -70,6 +70,9 @@ def test_a_pose_model_that_is_not_built_is_refused_with_how_to_build_it(monkeypa
     for model, missing in (("heavy", "heavy"), ("full", "full"), ("auto", "heavy")):
         with pytest.raises(ValueError, match=f"the {missing} pose model is not built here: run `make models`"):
             AnalysisOptions(pose_model=model)
+    (tmp_path / "pose_landmarker_heavy.task").touch()
+    with pytest.raises(ValueError, match="the full pose model is not built here"):  # the lifter scan runs full
+        AnalysisOptions(pose_model="heavy")
     with pytest.raises(ValueError, match=r"LIFTLAB_POSE_MODEL\) must be one of auto, lite, full, heavy, not 'huge'"):
         AnalysisOptions(pose_model="huge")
 
@@ -110,13 +113,15 @@ def _person(n: int, present: float) -> list:
 
 @pytest.fixture
 def passes(monkeypatch):
-    """Fakes pass 1: `found[model]` is the share of frames that model finds the lifter in.
-    Returns (found, models run, progress reported)."""
+    """Fakes the lifter scan and pass 1: `found[model]` is the share of frames that model finds
+    the lifter in. Returns (found, what ran: "scan" or a model, progress reported, run)."""
     found, ran, reported = {}, [], []
+    monkeypatch.setattr(pipeline, "scan_lifter", lambda clip, runtime: ran.append("scan") or (0, 0, 640, 360))
 
-    def measure(clip, options, progress, runtime, model):
+    def measure(clip, options, progress, runtime, model, crop):
+        assert crop == (0, 0, 640, 360)  # every pass poses in the scan's region
         ran.append(model)
-        for pct in (3.0, 41.5, 80.0):
+        for pct in (41.5, 80.0):
             progress(pct, "measuring")
         if found[model] is None:
             raise RuntimeError("the pass failed")
@@ -135,7 +140,7 @@ def test_auto_keeps_heavy_when_it_finds_the_lifter_in_nine_frames_out_of_ten(pas
     found, ran, _, run = passes
     found.update(heavy=0.95, full=1.0)
     model, coverage, (t, lifter, *_) = run(AnalysisOptions())
-    assert (model, ran, coverage) == ("heavy", ["heavy"], {"heavy": 0.95})
+    assert (model, ran, coverage) == ("heavy", ["scan", "heavy"], {"heavy": 0.95})
     assert np.isfinite(lifter[:, 23, 0]).mean() == pytest.approx(0.95)
 
 
@@ -143,7 +148,7 @@ def test_auto_measures_again_on_full_where_heavy_lost_the_lifter_and_keeps_the_b
     found, ran, reported, run = passes
     found.update(heavy=0.75, full=0.9)
     model, coverage, (t, lifter, *_) = run(AnalysisOptions())
-    assert (model, ran, coverage) == ("full", ["heavy", "full"], {"heavy": 0.75, "full": 0.9})
+    assert (model, ran, coverage) == ("full", ["scan", "heavy", "full"], {"heavy": 0.75, "full": 0.9})
     assert np.isfinite(lifter[:, 23, 0]).mean() == pytest.approx(0.9)
     pcts = [p for p, _ in reported]
     assert pcts == sorted(pcts) and pcts[0] == 3.0 and pcts[-1] == 80.0  # never back, and before the phases
@@ -155,7 +160,7 @@ def test_auto_keeps_heavy_unless_full_finds_the_lifter_in_5_percent_more_frames(
     found, ran, _, run = passes
     found.update(heavy=0.75, full=full)
     model, coverage, _ = run(AnalysisOptions())
-    assert (model, ran) == (kept, ["heavy", "full"])
+    assert (model, ran) == (kept, ["scan", "heavy", "full"])
 
 
 @pytest.mark.parametrize("frames, delegate, tried", [
@@ -164,17 +169,17 @@ def test_auto_runs_full_alone_on_a_clip_of_over_two_minutes_at_30_fps_on_the_cpu
     found, ran, _, run = passes
     found.update(heavy=1.0, full=1.0)
     model, coverage, _ = run(AnalysisOptions(), frames, delegate)
-    assert ran == tried and list(coverage) == tried
+    assert ran == ["scan"] + tried and list(coverage) == tried
     ran.clear()
     run(AnalysisOptions(pose_model="heavy"), frames, delegate)  # a model named is a model run
-    assert ran == ["heavy"]
+    assert ran == ["scan", "heavy"]
 
 
 def test_if_the_second_pass_fails_the_first_result_stands(passes):
     found, ran, _, run = passes
     found.update(heavy=0.75, full=None)
     model, coverage, (t, lifter, *_) = run(AnalysisOptions())
-    assert (model, ran, coverage) == ("heavy", ["heavy", "full"], {"heavy": 0.75, "full": None})
+    assert (model, ran, coverage) == ("heavy", ["scan", "heavy", "full"], {"heavy": 0.75, "full": None})
     found.update(heavy=None)
     with pytest.raises(RuntimeError, match="the pass failed"):  # the first pass's failure is the run's
         run(AnalysisOptions())
@@ -184,7 +189,7 @@ def test_a_named_model_is_measured_once_however_little_it_finds(passes):
     found, ran, _, run = passes
     found.update(heavy=0.5)
     model, coverage, _ = run(AnalysisOptions(pose_model="heavy"))
-    assert (model, ran, coverage) == ("heavy", ["heavy"], {"heavy": 0.5})
+    assert (model, ran, coverage) == ("heavy", ["scan", "heavy"], {"heavy": 0.5})
 
 
 def test_nobody_found_on_either_model_is_no_lifter_found(passes):
@@ -192,4 +197,4 @@ def test_nobody_found_on_either_model_is_no_lifter_found(passes):
     found.update(heavy=0.0, full=0.0)
     with pytest.raises(NoLifterFound, match="No person was found"):
         run(AnalysisOptions())
-    assert ran == ["heavy", "full"]
+    assert ran == ["scan", "heavy", "full"]  # one scan for both passes

@@ -147,7 +147,9 @@ def _measure(path, lanes, monkeypatch, frame_count=None, **options):
         info = dataclasses.replace(info, frame_count=frame_count)  # a header that undercounts
     clip = video.DecodeOnce(path, info, [], 0)
     opts = AnalysisOptions(pose_model="lite", **options)
-    return pipeline.measure(clip, opts, lambda *a: None, accel.plan("cpu"), opts.pose_model), len(made)
+    runtime = accel.plan("cpu")
+    crop = pipeline.scan_lifter(clip, runtime)
+    return pipeline.measure(clip, opts, lambda *a: None, runtime, opts.pose_model, crop), len(made)
 
 
 @pytest.mark.slow
