@@ -4,7 +4,8 @@ A lifter stays where the platform is and has the bar in the hands; someone walki
 travels across the frame and has no bar. Before the main pass, `find_lifter_region` looks
 at the first seconds with multi-person detection, picks the person whose wrists are at a
 plate (else the most stationary one) and returns a region around them with room for the
-bar overhead; pose then tracks one person inside that region only. After the pass,
+bar overhead, when that region keeps someone else out (else the whole frame); pose then
+tracks one person inside it. After the pass,
 `link_tracks` and `choose_lifter` keep the track that stays with the bar, in case the
 tracker still jumped to someone else.
 """
@@ -67,7 +68,9 @@ def find_lifter_region(frames, detect, find_plate, width: int, height: int, seco
     observation or None. Returns the whole frame unless the region keeps someone else out:
     a crop only pays then, and MediaPipe tracks best on full frames. Looks 0.6 s apart can
     split the lifter himself into two tracks (his hips drop more than a torso from the pull to
-    the catch), and MediaPipe reports the odd ghost in gym clutter; both lie inside his region."""
+    the catch), and MediaPipe reports the odd ghost in gym clutter: inside his region, neither
+    keeps anyone out. (A ghost seen once outside it still makes a crop: a walker, too, may be
+    seen in only one or two looks.)"""
     candidates, plates = [], []
     for frame in frames:
         if frame.t_s > seconds:
@@ -87,7 +90,8 @@ def find_lifter_region(frames, detect, find_plate, width: int, height: int, seco
     x1, y1 = np.nanmax(xy, axis=0)
     tall = max(y1 - y0, 1.0)
     box = (int(max(0, x0 - 0.6 * tall)), int(max(0, y0 - 1.5 * tall)), int(min(width, x1 + 0.6 * tall)), height)
-    others = [_centre(p) for j, track in enumerate(tracks) if j != k for p in track if np.isfinite(p[_HIPS, 0]).any()]
+    others = [_centre(p) for j, track in enumerate(tracks) if j != k
+              for p in track if np.isfinite(p[_HIPS + _SHOULDERS, 0]).any()]
     kept_out = any(not (box[0] <= x <= box[2] and box[1] <= y <= box[3]) for x, y in others)
     return box if kept_out else (0, 0, width, height)
 

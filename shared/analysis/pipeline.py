@@ -38,7 +38,8 @@ ENGINE_VERSION = "1.1.0"  # 1.1: the pose model is "auto" by default; runtime.po
 log = logging.getLogger(__name__)
 SCAN_S, SCAN_EVERY_S = 3.0, 0.6  # the lifter scan: a look every 0.6 s in the first 3 s
 # The scan's model: it only bounds the lifter, and full does that in 0.8 s on the 3.3 s speed
-# clip against 1.2 s for heavy (models loaded), with the same region on the accuracy clips.
+# clip against 1.2 s for heavy (timed alone, models loaded), with the same region on the
+# accuracy clips.
 SCAN_MODEL = "full"
 ProgressFn = Callable[[float, str], None]
 
@@ -162,7 +163,7 @@ def measure(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progress
     a longer one streams through one."""
     info = clip.info
     # Several estimators on CPU cores when the clip's frames fit in memory. The GPU delegate
-    # is confirmed once the first estimator is open; it runs one.
+    # was confirmed when the lifter scan opened its estimator; it runs one.
     budget = frames_in_cache(options, info)
     lanes = pose_lanes(info.duration_s, model=model) if info.frame_count <= budget else 1
     try:
@@ -257,12 +258,12 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
     is a second opinion, so if its pass fails the first's result stands (its coverage: None).
     A long clip on the CPU skips heavy (`shared.analysis.pose.pose_models`). The lifter scan
     runs once, before the first pass, and both passes pose in its region."""
+    crop = scan_lifter(clip, runtime)  # first: its estimator confirms the GPU delegate or falls back
+    progress(3.0, "measuring")
     models = pose_models(options.pose_model, runtime.pose_delegate, clip.info.frame_count)
     # Pass 1 reports 3-80 %. With two models the first gets 3-65 % and the second 65-80 %, so
     # progress never goes back; when the second is not needed it jumps ahead.
     ends = [3.0, 65.0, 80.0] if len(models) == 2 else [3.0, 80.0]
-    crop = scan_lifter(clip, runtime)
-    progress(3.0, "measuring")
     coverage, best = {}, None
     for n, model in enumerate(models):
         lo, hi = ends[n], ends[n + 1]

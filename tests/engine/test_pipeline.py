@@ -116,11 +116,14 @@ def passes(monkeypatch):
     """Fakes the lifter scan and pass 1: `found[model]` is the share of frames that model finds
     the lifter in. Returns (found, what ran: "scan" or a model, progress reported, run)."""
     found, ran, reported = {}, [], []
-    monkeypatch.setattr(pipeline, "scan_lifter", lambda clip, runtime: ran.append("scan") or (0, 0, 640, 360))
+    def scan_lifter(clip, runtime):
+        assert not reported  # the scan comes before pass 1 reports anything
+        ran.append("scan")
+        return 0, 0, 640, 360
+    monkeypatch.setattr(pipeline, "scan_lifter", scan_lifter)
 
     def measure(clip, options, progress, runtime, model, crop):
-        assert crop == (0, 0, 640, 360)  # every pass poses in the scan's region
-        ran.append(model)
+        ran.append(model if crop == (0, 0, 640, 360) else f"{model}, not in the scan's region")
         for pct in (41.5, 80.0):
             progress(pct, "measuring")
         if found[model] is None:
@@ -130,6 +133,7 @@ def passes(monkeypatch):
     monkeypatch.setattr(pipeline, "measure", measure)
 
     def run(options, frames: int = 60, delegate: str = "cpu"):
+        reported.clear()  # this run's progress
         progress = lambda pct, stage: reported.append((pct, stage))  # noqa: E731
         clip = SimpleNamespace(info=SimpleNamespace(frame_count=frames))  # what _measure_lifter reads
         return pipeline._measure_lifter(clip, options, progress, SimpleNamespace(pose_delegate=delegate))
@@ -173,6 +177,19 @@ def test_auto_runs_full_alone_on_a_clip_of_over_two_minutes_at_30_fps_on_the_cpu
     ran.clear()
     run(AnalysisOptions(pose_model="heavy"), frames, delegate)  # a model named is a model run
     assert ran == ["scan", "heavy"]
+
+
+def test_a_gpu_delegate_that_fails_at_the_scan_chooses_the_models_as_a_cpu_does(passes, monkeypatch):
+    found, ran, _, run = passes
+    found.update(heavy=1.0, full=1.0)
+    scan = pipeline.scan_lifter
+
+    def scan_that_falls_back(clip, runtime):
+        runtime.pose_delegate = "cpu"  # what accel.Runtime.fall_back does when the delegate fails
+        return scan(clip, runtime)
+    monkeypatch.setattr(pipeline, "scan_lifter", scan_that_falls_back)
+    run(AnalysisOptions(), 3601, "gpu")
+    assert ran == ["scan", "full"]  # too long for heavy on a CPU
 
 
 def test_if_the_second_pass_fails_the_first_result_stands(passes):
