@@ -153,15 +153,14 @@ def test_better_covered_stationary_person_wins(present):
 
 # --- find_lifter_region -----------------------------------------------------------------------
 
-def _region(*people_per_look, width=1280, height=720):
-    """The scan's region over looks 0.6 s apart, each look's candidates given per person."""
-    looks = frames(*people_per_look)
+def _region(looks, width=1280, height=720):
+    """The scan's region over looks 0.6 s apart, given each look's candidates (people, 33, 3)."""
     sample = [SimpleNamespace(rgb=i, t_s=0.6 * i) for i in range(len(looks))]
     return find_lifter_region(iter(sample), lambda i: looks[i], lambda rgb, p: None, width, height)
 
 
 def test_the_scan_crops_to_the_lifter_when_that_keeps_a_walker_out():
-    x0, y0, x1, y1 = _region(stationary(300.0, 6), walker(900.0, 1200.0, 6))
+    x0, y0, x1, y1 = _region(frames(stationary(300.0, 6), walker(900.0, 1200.0, 6)))
     assert x0 <= 290 and x1 >= 310 and x1 < 900  # the lifter in, the walker out
     assert (y0, y1) == (0, 720)
 
@@ -171,14 +170,12 @@ def test_a_lifter_split_into_two_tracks_by_the_scan_is_not_cropped():
     track of the same man, inside his region: the whole frame, as for one person."""
     lifter = [person(300.0, 300.0 if i < 3 else 520.0) for i in range(6)]
     assert len(link_tracks(frames(lifter))) == 2
-    assert _region(lifter) == (0, 0, 1280, 720)
+    assert _region(frames(lifter)) == (0, 0, 1280, 720)
 
 
 def test_a_ghost_in_the_clutter_inside_the_lifters_region_is_no_reason_to_crop():
     ghost = [person(330.0, 420.0) if i == 3 else None for i in range(6)]
     looks = [[p] + ([g] if g is not None else []) for p, g in zip(stationary(300.0, 6), ghost)]
     cands = [np.stack(ps) for ps in looks]
-    sample = [SimpleNamespace(rgb=i, t_s=0.6 * i) for i in range(6)]
-    tracks = link_tracks(cands)
-    assert len(tracks) == 2  # the ghost is a track of its own
-    assert find_lifter_region(iter(sample), lambda i: cands[i], lambda rgb, p: None, 1280, 720) == (0, 0, 1280, 720)
+    assert len(link_tracks(cands)) == 2  # the ghost is a track of its own
+    assert _region(cands) == (0, 0, 1280, 720)
