@@ -1,8 +1,10 @@
 """Bar: find the bumper plate near the wrists, then track its centre frame by frame.
 
 Tracking is template matching in a window around the constant-velocity prediction,
-re-anchored on the plate's rim: the rim edge is sampled along rays from the centre and
-a circle is fitted to it, which gives a sub-pixel centre and radius. HoughCircles finds
+re-anchored on the plate's rim: the strongest edge is sampled along rays from the centre
+and a circle is fitted to it, which gives a sub-pixel centre (rings inside the rim are
+concentric with it, and the strongest edge is the most exact in a blurred frame). Where
+the plate stands still, `rim.outer_rim` measures its outer silhouette for the scale. HoughCircles finds
 the plate in the first place. The tracker never waits for pose: pose only says where
 to look for the plate before liftoff.
 """
@@ -12,11 +14,13 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-
 from shared.analysis.pose import LANDMARKS
+from shared.analysis.rim import outer_rim
 
 PLATE_DIAMETER_M = 0.450  # IWF bumper plates
 RIM_RADIUS_TOLERANCE = 0.03
+OUTLINE_AGREES = 0.03  # of the radius: the silhouette's centre and the track's agree
+STILL_RADII = 0.05  # a plate that moved less than this many radii since the last frame stands still
 _RAYS = np.linspace(0, 2 * np.pi, 72, endpoint=False)
 
 
@@ -26,7 +30,10 @@ class PlateObservation:
     y_px: float
     radius_px: float
     score: float  # 0..1, how well the rim fitted
-    rim_radius_px: float = float("nan")  # this frame's own rim fit, NaN when the template placed it
+    # This frame's outer silhouette (`rim.outer_rim`): its major semi-axis and minor / major
+    # ratio, NaN where it was not measured (the plate moving, or placed by the template)
+    rim_radius_px: float = float("nan")
+    aspect: float = float("nan")
 
 
 def _gray(rgb: np.ndarray) -> np.ndarray:
@@ -109,7 +116,18 @@ def find_plate(rgb: np.ndarray, person: np.ndarray) -> PlateObservation | None:
     if best is None:
         return None
     fit = refine_on_rim(gray, *best)
-    return PlateObservation(*fit, rim_radius_px=fit[2]) if fit else None
+    if not fit:
+        return None
+    return PlateObservation(*fit, *_outline(gray, fit[0], fit[1], fit[2]))
+
+
+def _outline(gray, cx: float, cy: float, r: float) -> tuple:
+    """(rim radius, aspect) of the plate's outer silhouette about a tracked centre, or NaNs
+    when it cannot be measured there or its centre disagrees with the track's."""
+    rim = outer_rim(gray, cx, cy, r)
+    if rim is None or np.hypot(rim.x_px - cx, rim.y_px - cy) > OUTLINE_AGREES * r:
+        return float("nan"), float("nan")
+    return rim.radius_px, rim.aspect
 
 
 def _subpixel(three: np.ndarray) -> float:
@@ -163,11 +181,14 @@ class PlateTracker:
         # Motion blur smears the rim; a fit whose radius grew is following the smear, not the plate.
         if fit is not None and np.hypot(fit[0] - matched[0], fit[1] - matched[1]) < 0.15 * self.radius_px \
                 and abs(fit[2] / self.radius_px - 1) < RIM_RADIUS_TOLERANCE:
-            centre, score, rim = np.array(fit[:2]), fit[3], fit[2]
+            centre, score = np.array(fit[:2]), fit[3]
             self.radius_px = 0.9 * self.radius_px + 0.1 * fit[2]
             self._template = 0.85 * self._template + 0.15 * self._patch(gray, centre)
+            # The scale is read where the plate stands still: a moving rim is blurred.
+            still = np.linalg.norm(centre - self._pos) < STILL_RADII * self.radius_px
+            rim, aspect = _outline(gray, *centre, self.radius_px) if still else (float("nan"), float("nan"))
         elif peak > 0.5:
-            centre, score, rim = matched, 0.5 * peak, float("nan")
+            centre, score, rim, aspect = matched, 0.5 * peak, float("nan"), float("nan")
         else:
             # Lost: coast, slowing down and staying in the frame, until the caller gives up.
             self.misses += 1
@@ -177,4 +198,4 @@ class PlateTracker:
         self.misses = 0
         self._vel = 0.5 * self._vel + 0.5 * (centre - self._pos) / dt
         self._pos, self._t = centre, t_s
-        return PlateObservation(centre[0], centre[1], self.radius_px, float(score), rim)
+        return PlateObservation(centre[0], centre[1], self.radius_px, float(score), rim, aspect)

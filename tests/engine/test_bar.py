@@ -1,4 +1,5 @@
-"""Bar: circle fitting, rim refinement, plate detection and tracking on drawn discs."""
+"""Bar and rim: circle and ellipse fitting, the rim and the outer silhouette, plate detection and
+tracking, on drawn discs."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from shared.analysis.bar import PlateObservation, PlateTracker, find_plate, fit_circle, refine_on_rim
+from shared.analysis.rim import fit_ellipse, outer_rim
 from shared.analysis.pose import LANDMARKS
 
 SIZE = (480, 640)  # rows, cols
@@ -73,6 +75,23 @@ def test_fit_circle_recovers_a_circle_from_a_short_arc():
     assert fit_circle(pts) == pytest.approx((10.0, 20.0, 30.0), abs=1e-6)
 
 
+# --- fit_ellipse ------------------------------------------------------------------------------
+
+def test_fit_ellipse_recovers_an_exact_circle():
+    a = np.linspace(0, 2 * np.pi, 50, endpoint=False)
+    pts = np.column_stack([123.4 + 56.7 * np.cos(a), 78.9 + 56.7 * np.sin(a)])
+    cx, cy, major, minor, _ = fit_ellipse(pts)
+    assert (cx, cy, major, minor) == pytest.approx((123.4, 78.9, 56.7, 56.7), abs=1e-3)
+
+
+def test_fit_ellipse_gives_the_major_axis_first_whatever_its_direction():
+    a = np.linspace(0, 2 * np.pi, 60, endpoint=False)
+    pts = np.column_stack([200 + 40 * np.cos(a), 150 + 55 * np.sin(a)])  # taller than wide
+    cx, cy, major, minor, angle = fit_ellipse(pts)
+    assert (cx, cy, major, minor) == pytest.approx((200, 150, 55, 40), abs=1e-3)
+    assert abs(np.sin(np.radians(angle))) == pytest.approx(1.0, abs=1e-4)  # the major axis is vertical
+
+
 # --- refine_on_rim ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cx, cy, r", [(320.3, 240.7, 50.0), (200.6, 180.2, 49.4), (400.25, 300.75, 51.3)])
@@ -84,6 +103,67 @@ def test_refine_on_rim_recovers_centre_and_radius_within_half_a_pixel(cx, cy, r)
     assert np.hypot(fx - tx, fy - ty) < 0.5
     assert abs(fr - tr) < 0.5
     assert score > 0.9
+
+
+@pytest.mark.parametrize("cx, cy, r", [(320.3, 240.7, 50.0), (200.6, 180.2, 49.4)])
+def test_outer_rim_of_a_plain_disc_is_its_edge_and_round(cx, cy, r):
+    gray = _gray(render([(cx, cy)], r, np.random.default_rng(7)))
+    fit = outer_rim(gray, cx + 3.0, cy - 2.0, r + 3.0)
+    tx, ty, tr = drawn_disc(cx, cy, r)
+    assert np.hypot(fit.x_px - tx, fit.y_px - ty) < 0.5
+    assert abs(fit.radius_px - tr) < 0.5
+    assert fit.score > 0.9
+    assert fit.aspect == pytest.approx(1.0, abs=0.02)
+
+
+def _bumper(cx, cy, r, rng, *, ring=None, squash=1.0, background=BACKGROUND):
+    """A dark bumper plate drawn at 4x and shrunk: its outer rim at r, an optional lighter
+    bevel ring (inner fraction of r, grey level) just inside it, a lighter hub, and the plate
+    squashed horizontally by `squash` (a plate turned from the image plane: cos of the turn)."""
+    k, s = 4, 2**SHIFT
+    big = np.full((SIZE[0] * k, SIZE[1] * k), background, np.uint8)
+    # pixel i of the small image averages big pixels 4i..4i+3, so small x is (big x - 1.5) / 4
+    centre = (int(round((cx * k + 1.5) * s)), int(round((cy * k + 1.5) * s)))
+
+    def disc(radius, grey):
+        axes = (int(round(radius * squash * k * s)), int(round(radius * k * s)))
+        cv2.ellipse(big, centre, axes, 0, 0, 360, grey, -1, cv2.LINE_AA, SHIFT)
+
+    disc(r, PLATE)
+    if ring is not None:
+        disc(r, ring[1])
+        disc(r * ring[0], PLATE)
+    disc(0.3 * r, 90)
+    disc(0.12 * r, 200)
+    g = cv2.resize(big, (SIZE[1], SIZE[0]), interpolation=cv2.INTER_AREA).astype(float)
+    g = np.clip(np.round(g + rng.normal(0, NOISE_SIGMA, SIZE)), 0, 255).astype(np.uint8)
+    return g
+
+
+@pytest.mark.parametrize("ring_grey, background", [(110, 200), (90, 160), (150, 60)])
+def test_outer_rim_is_the_silhouette_not_a_lighter_ring_inside_it(ring_grey, background):
+    """A dark plate with a lighter bevel ring 7 % inside its rim: the ring's inner edge is the
+    strongest edge on every ray, and taking it for the plate's edge reads the plate 7 % small."""
+    rng = np.random.default_rng(11)
+    gray = _bumper(320.4, 240.6, 60.0, rng, ring=(0.93, ring_grey), background=background)
+    for guess in (60.0, 56.0, 63.0):  # whichever edge the first guess sat nearest
+        fit = outer_rim(gray, 322.0, 239.0, guess)
+        assert fit is not None
+        assert fit.radius_px == pytest.approx(60.0, rel=0.01)
+        assert np.hypot(fit.x_px - 320.4, fit.y_px - 240.6) < 0.5
+
+
+def test_outer_rim_measures_a_plate_turned_20_degrees_as_an_ellipse():
+    """Turned 20 deg about the vertical, a plate keeps its height and narrows to cos 20 deg:
+    the major axis still gives the scale, and the aspect gives the turn."""
+    rng = np.random.default_rng(12)
+    squash = np.cos(np.radians(20))
+    gray = _bumper(300.2, 250.7, 55.0, rng, ring=(0.93, 120), squash=squash, background=180)
+    fit = outer_rim(gray, 301.0, 250.0, 53.0)
+    assert fit is not None
+    assert fit.radius_px == pytest.approx(55.0, rel=0.01)
+    assert fit.aspect == pytest.approx(squash, abs=0.01)
+    assert np.degrees(np.arccos(fit.aspect)) == pytest.approx(20.0, abs=2.0)
 
 
 def test_refine_on_rim_returns_none_without_a_rim():

@@ -1,0 +1,209 @@
+"""Rim: the plate's outer silhouette in one frame, as an ellipse, for the scale.
+
+Bumper plates carry rings: a lighter bevel just inside the rim, a raised lip, a coloured
+band, a hub. The strongest edge round the plate is often one of those, not the plate's edge
+against the background, and a ring 7 % inside the rim makes every height 7 % too high. A
+plate turned from the image plane is an ellipse whose major axis keeps the plate's size and
+whose minor / major ratio is the cosine of the turn. The tracker follows the plate's centre
+(`bar`); this measures its size and turn where it stands still.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+RIM_MIN_RAYS = 18  # of 72: a quarter of the rim must show
+RIM_MIN_OCTANTS = 5  # and on 5 of its 8 sides
+RIM_MIN_EDGE = 8.0  # grey levels between neighbouring samples along a ray
+RIM_WEAK_EDGE = 0.3  # an edge this fraction of its ray's strongest still counts (a dim outer rim)
+RIM_MIN_ASPECT = 0.7  # a plate turned past 45 deg is not measured side-on
+RIM_OUTER_SHARE = 0.5  # the rim is the outermost ring seen on this share of the best ring's rays
+RIM_CONCENTRIC = 0.03  # of the radius: rings of one plate share its centre
+RIM_HYPOTHESES = 120
+RIM_INLIER = 0.012  # of the radius (0.7 px on a 60 px plate): an edge this near the ellipse is on it
+RIM_LINK = 0.02  # neighbouring rays' edges within 2 % of the radius belong to one ring
+RIM_LINK_SPAN = 4  # and so do edges up to 3 rays apart (rays that missed the edge)
+RIM_RING_SUPPORT = 0.35  # a ring runs round this share of the rays that see edges
+_RAYS = np.linspace(0, 2 * np.pi, 72, endpoint=False)
+
+
+@dataclass(frozen=True)
+class RimFit:
+    """The plate's outer silhouette in one frame: an ellipse, since a plate turned from the
+    image plane is foreshortened across its turn. `radius_px` is the major semi-axis, which
+    keeps the plate's true 0.225 m; `aspect` (minor / major) is the cosine of that turn."""
+
+    x_px: float
+    y_px: float
+    radius_px: float
+    score: float  # share of rays whose edge agrees with the fit
+    aspect: float = 1.0
+
+
+def fit_ellipse(points: np.ndarray):
+    """Least-squares ellipse through points (n, 2), n >= 5: (cx, cy, a, b, angle_deg) with
+    semi-axes a >= b, a along angle_deg (image axes, degrees from +x toward +y)."""
+    (cx, cy), (d1, d2), angle = cv2.fitEllipseDirect(points.astype(np.float32))
+    if d1 < d2:
+        d1, d2, angle = d2, d1, angle + 90.0
+    return float(cx), float(cy), d1 / 2, d2 / 2, float(angle)
+
+
+def _ellipse_radius(points: np.ndarray, ellipse) -> np.ndarray:
+    """Each point's normalised distance from the ellipse's centre: 1 on the ellipse, and the
+    same for every point of a concentric, similar one (a ring inside the rim)."""
+    cx, cy, a, b, angle = ellipse
+    c, s = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+    dx, dy = points[..., 0] - cx, points[..., 1] - cy
+    return np.hypot((c * dx + s * dy) / a, (-s * dx + c * dy) / b)
+
+
+def _edges_along_rays(gray: np.ndarray, cx: float, cy: float, r: float):
+    """Edge candidates on rays from (cx, cy) between 0.75 r and 1.25 r: (points (n_rays, k, 2),
+    strengths (n_rays, k)), with the k-th candidate of a ray NaN / 0 where it has fewer. A
+    candidate is a local maximum of the radial gradient, located to a sub-sample by a parabola."""
+    h, w = gray.shape
+    radii = np.linspace(0.75 * r, 1.25 * r, 41)
+    step = radii[1] - radii[0]
+    xs = cx + np.outer(np.cos(_RAYS), radii)
+    ys = cy + np.outer(np.sin(_RAYS), radii)
+    inside = (xs >= 1) & (xs < w - 2) & (ys >= 1) & (ys < h - 2)
+    profile = cv2.remap(gray, xs.astype(np.float32), ys.astype(np.float32), cv2.INTER_LINEAR).astype(np.float32)
+    profile = cv2.GaussianBlur(profile, (5, 1), 1.0)  # along each ray only: sensor noise makes false peaks
+    grad = np.abs(np.diff(profile, axis=1))
+    grad[~(inside[:, 1:] & inside[:, :-1])] = 0
+    peak = np.zeros_like(grad, bool)
+    peak[:, 1:-1] = (grad[:, 1:-1] >= grad[:, :-2]) & (grad[:, 1:-1] > grad[:, 2:])
+    ray_max = grad.max(axis=1, keepdims=True)
+    floor = max(RIM_MIN_EDGE, 0.35 * float(np.median(ray_max[ray_max > 0]))) if (ray_max > 0).any() else RIM_MIN_EDGE
+    peak &= (grad >= floor) & (grad >= RIM_WEAK_EDGE * ray_max)
+    k = max(int(peak.sum(axis=1).max()), 1)
+    order = np.argsort(~peak, axis=1, kind="stable")[:, :k]  # each ray's candidates first, inner to outer
+    rows = np.arange(len(_RAYS))[:, None]
+    valid = peak[rows, order]
+    a = grad[rows, np.clip(order - 1, 0, None)]
+    b = grad[rows, order]
+    c = grad[rows, np.clip(order + 1, None, grad.shape[1] - 1)]
+    denom = a - 2 * b + c
+    offset = np.where(denom < 0, np.clip(0.5 * (a - c) / np.where(denom < 0, denom, -1), -0.5, 0.5), 0.0)
+    edge_r = radii[0] + (order + 0.5 + offset) * step  # the diff between samples i and i+1 sits at i + 0.5
+    pts = np.stack([cx + np.cos(_RAYS)[:, None] * edge_r, cy + np.sin(_RAYS)[:, None] * edge_r], axis=-1)
+    pts[~valid] = np.nan
+    return pts, np.where(valid, b, 0.0)
+
+
+def _rings(edge_r: np.ndarray, r: float, rays_seeing: int) -> list:
+    """The rings round the plate, outermost first: masks like edge_r ((n_rays, k) candidate
+    radii, NaN where none). Candidates on neighbouring rays (and on rays a few apart, across
+    a gap) at nearly the same radius are joined, and a ring is a joined set that
+    RIM_RING_SUPPORT of the rays seeing edges take part in. Joining follows any smooth closed
+    edge, whatever the centre's error or the plate's turn; clutter makes only short pieces."""
+    n, k = edge_r.shape
+    node = np.arange(n * k).reshape(n, k)
+    rows, cols = [], []
+    for step in range(1, RIM_LINK_SPAN + 1):
+        nxt = np.roll(edge_r, -step, axis=0)
+        close = np.abs(edge_r[:, :, None] - nxt[:, None, :]) <= RIM_LINK * r  # (n, k, k)
+        i, a, b = np.nonzero(close)
+        rows.append(node[i, a])
+        cols.append(node[(i + step) % n, b])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n * k, n * k))
+    label = connected_components(graph, directed=False)[1].reshape(n, k)
+    valid = np.isfinite(edge_r)
+    rings = [valid & (label == lab) for lab in np.unique(label[valid])]
+    rings = [m for m in rings if m.any(axis=1).sum() >= RIM_RING_SUPPORT * rays_seeing]
+    return sorted(rings, key=lambda m: -float(np.median(edge_r[m])))
+
+
+def _conics(points: np.ndarray) -> np.ndarray:
+    """The conic A x^2 + B xy + C y^2 + D x + E y + F = 0 through each set of 5 points
+    (h, 5, 2): (h, 6) coefficients, the null vector of each set's design matrix."""
+    x, y = points[..., 0], points[..., 1]
+    design = np.stack([x * x, x * y, y * y, x, y, np.ones_like(x)], axis=-1)  # (h, 5, 6)
+    return np.linalg.svd(design)[2][:, -1, :]
+
+
+def _conic_distance(conics: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Sampson distance (h, n) of points (n, 2) from each conic (h, 6): the conic's value over
+    its gradient's length, a first-order distance in the points' units."""
+    a, b, c, d, e, f = (conics[:, i:i + 1] for i in range(6))
+    x, y = points[None, :, 0], points[None, :, 1]
+    value = a * x * x + b * x * y + c * y * y + d * x + e * y + f
+    grad = np.hypot(2 * a * x + b * y + d, b * x + 2 * c * y + e)
+    return np.abs(value) / np.maximum(grad, 1e-12)
+
+
+def _consensus_ellipse(pts: np.ndarray, r: float):
+    """The ellipse that the most of pts (n, 2) lie on within RIM_INLIER of the radius, by
+    sampling 5-point conics (a fixed seed: the same frame gives the same answer), refitted on
+    its inliers; (ellipse, inlier mask) or (None, None). Limbs that touch a plate sit just outside
+    its rim on one side, where a least-squares fit would lean towards them; the rim's own
+    edges agree with each other on every other side."""
+    if len(pts) < RIM_MIN_RAYS:
+        return None, None
+    centre = pts.mean(axis=0)
+    unit = (pts - centre) / r  # conditioned: centred, radius about 1
+    rng = np.random.default_rng(0)
+    picks = np.argpartition(rng.random((RIM_HYPOTHESES, len(unit))), 5, axis=1)[:, :5]  # 5 distinct each
+    conics = _conics(unit[picks])
+    ellipse_like = conics[:, 1] ** 2 - 4 * conics[:, 0] * conics[:, 2] < 0
+    if not ellipse_like.any():
+        return None, None
+    inliers = _conic_distance(conics[ellipse_like], unit) <= RIM_INLIER
+    best = inliers[np.argmax(inliers.sum(axis=1))]
+    for _ in range(2):  # refit on the inliers, then take the inliers of the refit
+        if best.sum() < RIM_MIN_RAYS:
+            return None, None
+        ellipse = fit_ellipse(pts[best])
+        if not (np.isfinite(ellipse[:4]).all() and ellipse[3] > 0):
+            return None, None
+        best = np.abs(_ellipse_radius(pts, ellipse) - 1) * ellipse[2] <= RIM_INLIER * r
+    return ellipse, best
+
+
+def _fit_ring(pts: np.ndarray, ring: np.ndarray, r: float):
+    """An ellipse through one ring's candidates (`_consensus_ellipse`), or None when they do not
+    make one: the rim is an ellipse seen on most sides, which a chain of limb outlines round
+    the plate is not."""
+    ellipse, on = _consensus_ellipse(pts[ring], r)
+    if ellipse is None:
+        return None
+    fx, fy, a, b, _ = ellipse
+    kept = pts[ring][on]
+    rays = len(np.unique(np.nonzero(ring)[0][on]))
+    # An ellipse through a short arc has any size it likes: the rim must show on most sides.
+    octants = np.unique((np.arctan2(kept[:, 1] - fy, kept[:, 0] - fx) // (np.pi / 4)).astype(int))
+    if rays < RIM_MIN_RAYS or len(octants) < RIM_MIN_OCTANTS or b / a < RIM_MIN_ASPECT:
+        return None
+    return RimFit(fx, fy, a, rays / len(_RAYS), b / a)
+
+
+def outer_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> RimFit | None:
+    """Sub-pixel outer silhouette of the plate whose rim lies near radius r about (cx, cy).
+
+    Bumper plates carry rings: a lighter bevel just inside the rim, a raised lip, a coloured
+    band, a hub. The strongest edge on a ray is often one of those, not the plate's edge
+    against the background, and a ring 7 % inside the rim makes every height 7 % too high.
+    So every edge along each ray is a candidate, and the plate's edge is the outermost ring of
+    candidates that runs round a good share of the rays (`_rings`), makes an ellipse
+    (`_fit_ring`), shares the best-seen ring's centre and is seen on half as many rays.
+    Returns None when no ring does (the plate is out of frame or hidden)."""
+    pts, _ = _edges_along_rays(gray, cx, cy, r)
+    seen = np.isfinite(pts[:, 0, 0])
+    if seen.sum() < RIM_MIN_RAYS:
+        return None
+    fits = [_fit_ring(pts, ring, r) for ring in _rings(np.hypot(pts[..., 0] - cx, pts[..., 1] - cy), r,
+                                                        int(seen.sum()))]
+    fits = [f for f in fits if f is not None]  # outermost first
+    if not fits:
+        return None
+    # The best-seen ring is the rim or a ring of the plate; the plate's rings share its centre,
+    # and limb outlines that line up into a partial ellipse round a crouched lifter do not.
+    best = max(fits, key=lambda f: f.score)
+    return next(f for f in fits if f.score >= RIM_OUTER_SHARE * best.score
+                and np.hypot(f.x_px - best.x_px, f.y_px - best.y_px) <= RIM_CONCENTRIC * best.radius_px)
