@@ -1,8 +1,8 @@
 """Decode: stream upright RGB frames with their presentation times, one at a time.
 
 Times come from each frame's PTS, because phone clips are often variable frame rate.
-Rotation metadata is applied, so frames come out as the viewer sees them. Frames larger
-than `max_long_side_px` are scaled down in the decoder. Metric accuracy depends on the
+Rotation and pixel-aspect (SAR) metadata are applied, so frames come out as the viewer sees
+them, in square pixels. Frames larger than `max_long_side_px` are scaled down in the decoder. Metric accuracy depends on the
 plate's size in pixels relative to tracking error, not on resolution as such: at 1280 px
 the plate is still ~110 px across, and decoding, tracking and pose all get cheaper.
 """
@@ -35,17 +35,34 @@ class VideoInfo:
     out_width: int
     out_height: int
     max_duration_s: float = float("inf")  # enforced while decoding too: some containers state none
+    pixel_aspect: float = 1.0  # the stored pixels' width / height (SAR); frames are delivered square
 
     @property
     def downscaled(self) -> bool:
-        return (self.out_width, self.out_height) != self._upright_size()
+        return (self.out_width, self.out_height) != self.display_size
 
     @property
     def long_side_px(self) -> int:
         return max(self.width, self.height)
 
-    def _upright_size(self):
-        return (self.height, self.width) if self.rotation % 180 else (self.width, self.height)
+    @property
+    def display_size(self) -> tuple:
+        """(width, height) the viewer sees: upright, in square pixels (SAR applied)."""
+        return display_size(self.width, self.height, self.rotation, self.pixel_aspect)
+
+    @property
+    def display_per_analysis_px(self) -> tuple:
+        """(x, y) display pixels per pixel of the frames the engine analyses."""
+        w, h = self.display_size
+        return w / self.out_width, h / self.out_height
+
+
+def display_size(width: int, height: int, rotation: int, pixel_aspect: float) -> tuple:
+    """Upright square-pixel size of a stored picture: non-square pixels widen (SAR > 1) or
+    heighten it, then a quarter turn swaps its sides."""
+    w, h = (width * pixel_aspect, height) if pixel_aspect >= 1 else (width, height / pixel_aspect)
+    w, h = int(round(w)), int(round(h))
+    return (h, w) if rotation % 180 else (w, h)
 
 
 @dataclass
@@ -81,11 +98,14 @@ def probe(path, max_duration_s: float, max_long_side_px: int) -> VideoInfo:
             raise VideoTooLong(f"The clip is {duration:.0f} s long; the limit is {max_duration_s:.0f} s. "
                                "Trim it to the lift and upload it again.")
         rotation = _rotation(container, stream)
-        upright = (cc.height, cc.width) if rotation % 180 else (cc.width, cc.height)
+        sar = stream.sample_aspect_ratio or cc.sample_aspect_ratio
+        pixel_aspect = float(sar) if sar and float(sar) > 0 else 1.0
+        upright = display_size(cc.width, cc.height, rotation, pixel_aspect)
         scale = min(1.0, max_long_side_px / max(upright))
         out_w, out_h = (int(round(upright[0] * scale / 2)) * 2, int(round(upright[1] * scale / 2)) * 2)
         frames = stream.frames or int(round(duration * fps))
-        return VideoInfo(cc.name, cc.width, cc.height, rotation, fps, duration, frames, out_w, out_h, max_duration_s)
+        return VideoInfo(cc.name, cc.width, cc.height, rotation, fps, duration, frames, out_w, out_h, max_duration_s,
+                         pixel_aspect)
 
 
 def _duration_s(container, stream) -> float:

@@ -1,4 +1,4 @@
-"""Decode: PTS timestamps, rotation, HEVC and downscaling, on small rendered clips."""
+"""Decode: PTS timestamps, rotation, pixel aspect, HEVC and downscaling, on small clips."""
 from __future__ import annotations
 
 from fractions import Fraction
@@ -42,17 +42,23 @@ def test_hevc_clip_decodes_every_frame(rendered):
     assert len(frames) == len(truth.timestamps_s)
 
 
-def test_4k_frames_are_scaled_down_to_the_analysis_size(tmp_path):
-    path = tmp_path / "uhd.mp4"
+def _flat_clip(path, width: int, height: int, pixel_aspect: Fraction | None = None):
+    """Three flat grey frames, stored at width x height with that sample aspect ratio."""
     with av.open(str(path), "w") as c:
         s = c.add_stream("libx264", rate=30)
-        s.width, s.height, s.pix_fmt = 3840, 2160, "yuv420p"
+        s.width, s.height, s.pix_fmt = width, height, "yuv420p"
+        if pixel_aspect:
+            s.codec_context.sample_aspect_ratio = pixel_aspect
         for _ in range(3):
-            for p in s.encode(av.VideoFrame.from_ndarray(np.full((2160, 3840, 3), 90, np.uint8), format="rgb24")):
+            for p in s.encode(av.VideoFrame.from_ndarray(np.full((height, width, 3), 90, np.uint8), format="rgb24")):
                 c.mux(p)
         for p in s.encode():
             c.mux(p)
-    info, frames = _decode(path)
+    return path
+
+
+def test_4k_frames_are_scaled_down_to_the_analysis_size(tmp_path):
+    info, frames = _decode(_flat_clip(tmp_path / "uhd.mp4", 3840, 2160))
     assert (info.out_width, info.out_height) == (1920, 1080) and info.downscaled
     assert frames[0].rgb.shape == (1080, 1920, 3)
 
@@ -161,3 +167,25 @@ def test_chroma_for_the_encoder_is_the_mean_of_each_2x2_block():
     swscale = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p").to_ndarray()
     np.testing.assert_allclose(ours[4:].astype(int), swscale[4:].astype(int), atol=1)  # U, V: 165, 165 both
     np.testing.assert_allclose(ours[:4].astype(int), swscale[:4].astype(int), atol=1)  # Y
+
+
+@pytest.mark.parametrize("size, rotation, sar, display", [
+    ((1920, 1080), 0, 1.0, (1920, 1080)),
+    ((1080, 1920), 90, 1.0, (1920, 1080)),
+    ((340, 256), 0, 1024 / 765, (455, 256)),  # a 16:9 picture stored in 340 columns
+    ((720, 576), 0, 16 / 15, (768, 576)),
+    ((720, 480), 0, 8 / 9, (720, 540)),  # narrow pixels make it taller
+    ((480, 720), 90, 8 / 9, (810, 480)),  # heightened, then turned
+])
+def test_display_size_applies_the_pixel_aspect_then_the_rotation(size, rotation, sar, display):
+    from shared.analysis.video import display_size
+
+    assert display_size(*size, rotation, sar) == display
+
+
+def test_a_clip_with_non_square_pixels_is_delivered_in_square_pixels(tmp_path):
+    info, frames = _decode(_flat_clip(tmp_path / "sar.mp4", 340, 256, Fraction(1024, 765)))
+    assert info.pixel_aspect == pytest.approx(1024 / 765)
+    assert info.display_size == (455, 256)
+    assert frames[0].rgb.shape[:2] == (info.out_height, info.out_width) == (256, 456)
+    assert info.display_per_analysis_px == pytest.approx((455 / 456, 1.0))
