@@ -102,3 +102,12 @@ def bar_dynamics(vy_mps, ay_mps2, bar_mass_kg: float):
     """Force on the bar F = m (a_y + g) in N, and power P = F * v_y in W."""
     force = bar_mass_kg * (np.asarray(ay_mps2) + G_MPS2)
     return force, force * np.asarray(vy_mps)
+
+
+def ground_reaction_force(com_acc_mps2, bar_force_n, body_mass_kg: float, bar_off_floor) -> np.ndarray:
+    """Vertical ground reaction force (N) under lifter and bar: the body's weight and its
+    centre of mass's acceleration, m (a_y + g), plus the force on the bar only while the bar is
+    off the floor. A bar resting on the floor is held up by the floor, not through the
+    lifter's feet, so before liftoff (and after the bar is put down) it adds nothing."""
+    grf = body_mass_kg * (np.asarray(com_acc_mps2, dtype=float) + G_MPS2)
+    return grf + np.where(np.asarray(bar_off_floor, bool), np.asarray(bar_force_n, dtype=float), 0.0)

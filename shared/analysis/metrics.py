@@ -59,7 +59,7 @@ def lift_metrics(t, bar: dict, body: dict, phases: PhaseResult, lifter_height_m:
         "max_bar_speed_t_s": _r(t[i_speed]),
         "max_bar_vertical_speed": _r(_nanmax(bar["vy_mps"][start:stop])),
         "max_power": _r(_nanmax(bar["power_W"][start:stop]), 1),
-        "max_GRF": _r(_nanmax(body["grf_N"][start:stop]), 1),
+        **_force_peaks(t, np.asarray(body["grf_N"], dtype=float), m, start, stop),
     }
     if "liftoff" in m:
         out["time_to_max_bar_speed_s"] = _r(t[i_speed] - t[m["liftoff"]])
@@ -81,6 +81,24 @@ def lift_metrics(t, bar: dict, body: dict, phases: PhaseResult, lifter_height_m:
         out["lift_duration_s"] = _r(t[end] - t[m["liftoff"]])
     out["phase_durations_s"] = {p.name: _r(p.end_s - p.start_s) for p in phases.phases}
     return out
+
+
+def _peak(t, series, lo: int, hi: int, name: str) -> dict:
+    """{name: the series' peak over frames lo..hi-1, name_t_s: its time}, both None if none."""
+    seg = series[lo:hi]
+    if hi <= lo or not np.isfinite(seg).any():
+        return {name: None, f"{name}_t_s": None}
+    i = lo + int(np.nanargmax(seg))
+    return {name: _r(series[i], 1), f"{name}_t_s": _r(t[i])}
+
+
+def _force_peaks(t, grf, m: dict, start: int, stop: int) -> dict:
+    """max_GRF is the drive of the pull, liftoff to the end of the second pull (peak bar
+    speed); max_GRF_catch is the landing under the bar, from there to the end of the lift. The
+    landing's peak is often the larger, and read as drive it would praise a hard landing."""
+    pull_end = m.get("peak_bar_speed", stop - 1) + 1
+    return {**_peak(t, grf, start, pull_end, "max_GRF"),
+            **(_peak(t, grf, pull_end, stop, "max_GRF_catch") if "peak_bar_speed" in m else {})}
 
 
 def _fault(code, message, frame, t, phases):

@@ -1,7 +1,7 @@
 """Phases: the standard landmarks of a lift, found on smoothed bar height, bar vertical
 speed and knee angle.
 
-  setup        clip start        -> liftoff (bar vertical speed first passes 0.15 m/s for good)
+  setup        clip start        -> liftoff (the first frame the bar is off the floor; see _liftoff)
   first_pull   liftoff           -> first peak of knee extension
   transition   knee peak         -> deepest knee re-bend
   second_pull  re-bend           -> peak bar vertical speed
@@ -18,10 +18,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy.optimize import nnls
 from scipy.signal import find_peaks
 
-LIFTOFF_SPEED_MPS = 0.15
+LIFTOFF_SPEED_MPS = 0.15  # a dip or a fall starts when the bar moves this fast
 MIN_LIFT_M = 0.30
+LIFTOFF_RISE_M = 0.001  # off the floor: the fitted rise has lifted the bar a millimetre
+ONSET_FIT_TOP_M = 0.05  # the rise's start is fitted on the bar's first 5 cm up
+ONSET_LOOKBACK_S = 0.6  # and the frames up to this long before them
+ON_FLOOR_M = 0.03  # a bar this near its resting height after the lift is back on the floor
 # Smallest knee re-bend taken for the transition. Pose models read its depth differently
 # (15° of truth reads 5-14°), so the deepest one is taken, not the first past a high bar.
 KNEE_REBEND_MIN_DEG = 2.0
@@ -59,12 +64,78 @@ def _first(mask: np.ndarray, start: int = 0, stop: int | None = None) -> int | N
     return int(start + idx[0]) if len(idx) else None
 
 
-def _liftoff(h, vy, rest):
-    lifted = _first(h > rest + MIN_LIFT_M)
+def rest_level(h_raw, stop: int):
+    """The bar's resting height and the track's noise about it (m, a scaled MAD), from the
+    frames before `stop` that sit within 2 cm of their median."""
+    seg = h_raw[:max(stop, 1)]
+    seg = seg[np.isfinite(seg)]
+    if not len(seg):
+        return float("nan"), 0.0
+    level = float(np.median(seg))
+    near = seg[np.abs(seg - level) < 0.02]
+    level = float(np.median(near)) if len(near) else level
+    return level, float(1.4826 * np.median(np.abs(near - level))) if len(near) else 0.0
+
+
+def _onset_s(t, y):
+    """When a rise from 0 starts: the t0 that best fits y = a u^2 + b u^3 (u = t - t0 >= 0,
+    a, b >= 0: the bar leaves the floor at rest and speeds up) to samples (t, y). Searched at
+    every sample, then on a twentieth of a frame about the best; returns (t0, (a, b))."""
+    def fit(t0):
+        u = np.clip(t - t0, 0, None)
+        coef, resid = nnls(np.stack([u**2, u**3], axis=1), y)
+        return resid, float(t0), (float(coef[0]), float(coef[1]))
+
+    dt = float(np.median(np.diff(t)))
+    coarse = min((fit(t0) for t0 in t[:-1]), key=lambda f: f[0])[1]
+    return min((fit(t0) for t0 in np.arange(coarse - dt, coarse + dt, dt / 20)), key=lambda f: f[0])[1:]
+
+
+def _liftoff(t, h, h_raw, rest_guess):
+    """The first frame the bar is off the floor, or None when it never rises MIN_LIFT_M.
+
+    A speed threshold finds the bar already moving: on a slow start it is frames late. So
+    the rest level and noise come from the frames before the rise, and the rise's start is
+    fitted on the raw track's first 5 cm (bar height as a constant-jerk start, a u^2 + b u^3
+    after t0): liftoff is the first frame the fitted rise has lifted the bar 1 mm. A fit uses
+    every frame, so it places the start better than the first frame out of the noise band."""
+    lifted = _first(h > rest_guess + MIN_LIFT_M)
     if lifted is None:
         return None
-    below = np.flatnonzero(vy[:lifted] < LIFTOFF_SPEED_MPS)
-    return int(below[-1] + 1) if len(below) else 0
+    below = np.flatnonzero(h[:lifted] < rest_guess + ONSET_FIT_TOP_M)
+    if not len(below):
+        return 0
+    rise = int(below[-1]) + 1  # the smoothed bar passes 5 cm here
+    rest, _ = rest_level(h_raw, rise)
+    if not np.isfinite(rest):
+        return _first(h > rest_guess + LIFTOFF_RISE_M) or 0
+    up = h_raw - rest
+    top = _first(np.isfinite(up) & (up > ONSET_FIT_TOP_M), rise)
+    top = rise if top is None else top
+    start = _first(t >= t[top] - ONSET_LOOKBACK_S) or 0
+    window = np.arange(start, top + 1)
+    window = window[np.isfinite(up[window])]
+    if len(window) < 4:
+        return rise
+    t0, (a, b) = _onset_s(t[window], up[window])
+    u = np.clip(t - t0, 0, None)
+    off = _first((a * u**2 + b * u**3 > LIFTOFF_RISE_M) & (t > t0))
+    return rise if off is None else min(off, top)
+
+
+def bar_off_floor(h, phases: "PhaseResult") -> np.ndarray:
+    """Frames (bool) in which the bar is off the floor: from liftoff until it is back within
+    ON_FLOOR_M of its resting height after the peak (put down or dropped), or the clip ends."""
+    h = np.asarray(h, dtype=float)
+    off = np.zeros(len(h), bool)
+    m = phases.landmarks
+    if "liftoff" not in m:
+        return off
+    rest = float(np.nanmedian(h[:max(m["liftoff"], 1)]))
+    peak = m.get("peak_bar_height", m["liftoff"])
+    down = _first(h <= rest + ON_FLOOR_M, peak)
+    off[m["liftoff"]:len(h) if down is None else down] = True
+    return off
 
 
 def _local_max_after(vy, start):
@@ -106,12 +177,15 @@ def _knee_landmarks(knee, start, stop):
     return start + int(np.argmax(seg[:rebend + 1])), start + rebend
 
 
-def find_phases(t, h, vy, knee, exercise: str) -> PhaseResult:
-    """Phases of one lift. t (s), bar height h (m) and vertical speed vy (m/s), knee angle (deg)."""
+def find_phases(t, h, vy, knee, exercise: str, h_raw=None) -> PhaseResult:
+    """Phases of one lift. t (s), bar height h (m) and vertical speed vy (m/s), smoothed;
+    knee angle (deg); h_raw, the unsmoothed bar height (m, NaN where it was not seen), for
+    liftoff: a zero-phase filter starts the rise before the bar does. Without it, h."""
     t, h, vy, knee = (np.asarray(a, dtype=float) for a in (t, h, vy, knee))
+    h_raw = h if h_raw is None else np.asarray(h_raw, dtype=float)
     n = len(t)
     rest = float(np.nanmedian(h[:max(3, min(n, 5))]))
-    liftoff = _liftoff(h, vy, rest)
+    liftoff = _liftoff(t, h, h_raw, rest)
     if liftoff is None:
         return PhaseResult("no_lift", [Phase("setup", 0, n - 1, float(t[0]), float(t[-1]))], {})
     pull_end = min(n, _first(t >= t[liftoff] + 1.2) or n)

@@ -206,3 +206,26 @@ def test_spline_derivative_does_not_shave_the_speed_peak(fps):
     assert abs(v[mid].max() - VEL_AMP) < 0.003 * VEL_AMP
     assert abs(v[mid].max() - VEL_AMP) < abs(v_cd[mid].max() - VEL_AMP)
     assert np.max(np.abs(a[mid] - a_true[mid])) < 0.02 * ACC_AMP
+
+
+# --- ground reaction force --------------------------------------------------------------------
+
+def test_grf_before_liftoff_is_the_body_alone_and_after_it_adds_the_bar():
+    """A still lifter (80 kg) over a resting bar (100 kg): the floor holds the bar, not the
+    feet, so the force under the feet is body weight until the bar is off the floor."""
+    from shared.analysis.kinematics import ground_reaction_force
+
+    n = 10
+    com_acc = np.zeros(n)
+    bar_force = np.full(n, 100 * G_MPS2)  # m (a + g) of a bar at rest, or held still
+    off = np.arange(n) >= 6
+    grf = ground_reaction_force(com_acc, bar_force, 80.0, off)
+    assert grf[:6] == pytest.approx(80 * G_MPS2)
+    assert grf[6:] == pytest.approx(180 * G_MPS2)
+
+
+def test_grf_adds_the_bodys_own_acceleration():
+    from shared.analysis.kinematics import ground_reaction_force
+
+    grf = ground_reaction_force(np.array([2.0, -1.0]), np.array([0.0, 0.0]), 70.0, np.array([False, False]))
+    assert grf == pytest.approx([70 * (2.0 + G_MPS2), 70 * (G_MPS2 - 1.0)])

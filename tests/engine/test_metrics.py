@@ -187,3 +187,20 @@ def test_several_faults_are_reported_together_in_rule_order():
     faults = find_faults(T, bar, angles, phase_result(lowest=VMAX + 40, standing=N - 1))
     assert codes(faults) == ["early_arm_bend", "incomplete_extension", "bar_loops_away", "slow_turnover"]
     assert [f["frame"] for f in faults] == [25, VMAX, 65, VMAX + 40]
+
+
+# --- ground reaction force peaks ----------------------------------------------------------------
+
+def test_max_grf_is_the_pulls_peak_and_the_landing_is_max_grf_catch():
+    """The landing under the bar (frame 75) hits harder than the drive (frame 55): max_GRF is
+    the drive, from liftoff to peak bar speed, and the landing is its own metric."""
+    from shared.analysis.metrics import lift_metrics
+
+    grf = np.full(N, 1800.0)
+    grf[55], grf[75] = 3200.0, 4900.0
+    grf[5] = 6000.0  # before liftoff: not part of the lift
+    bar = {"speed_mps": np.linspace(0, 1, N), "vy_mps": np.linspace(0, 1, N), "power_W": np.ones(N),
+           "height_m": np.full(N, 1.0), "x_m": np.zeros(N)}
+    m = lift_metrics(T, bar, {"grf_N": grf}, phase_result(), 1.75)
+    assert (m["max_GRF"], m["max_GRF_t_s"]) == (3200.0, round(T[55], 3))
+    assert (m["max_GRF_catch"], m["max_GRF_catch_t_s"]) == (4900.0, round(T[75], 3))

@@ -288,3 +288,62 @@ def test_a_good_lift_dropped_after_standing_is_complete_not_missed():
                          "snatch")
     assert result.outcome == "complete"
     assert result.phases[-1].name == "recovery"
+
+
+# --- liftoff on a slow start ----------------------------------------------------------------
+
+def _slow_pull(fps: float, t0: float, accel_mps2: float, noise_m: float, seed: int, cubic: float = 2.0):
+    """A bar resting at 0.225 m that leaves the floor at t0 with a gentle, growing pull
+    (height 0.225 + a/2 u^2 + cubic u^3, u = t - t0), tracked with `noise_m` of noise and smoothed
+    as the engine smooths it; returns (t, smoothed h, vy, raw h, true first frame off)."""
+    from shared.analysis.kinematics import smooth_derivatives
+    from shared.analysis.measure import BAR_FILTER
+
+    t = np.arange(0, 2.0, 1 / fps)
+    u = np.clip(t - t0, 0, None)
+    h = 0.225 + 0.5 * accel_mps2 * u**2 + cubic * u**3
+    raw = h + np.random.default_rng(seed).normal(0, noise_m, len(t))
+    smooth, vy, _ = smooth_derivatives(t, raw, **BAR_FILTER)
+    return t, smooth, vy, raw, int(np.flatnonzero(h > 0.225 + 0.001)[0])
+
+
+@pytest.mark.parametrize("fps", [30, 60])
+@pytest.mark.parametrize("accel, cubic", [(0.5, 0.3), (1.0, 2.0), (3.0, 2.0), (8.0, 2.0)])
+def test_liftoff_is_the_first_frame_the_bar_leaves_the_floor_on_a_slow_start(fps, accel, cubic):
+    """A speed threshold (0.15 m/s) finds a slow start frames late; the fitted start does not."""
+    errors = []
+    for seed, t0 in enumerate(np.linspace(0.5, 0.6, 7)):
+        t, h, vy, raw, truth = _slow_pull(fps, t0, accel, noise_m=0.001, seed=seed, cubic=cubic)
+        found = find_phases(t, h, vy, np.full(len(t), 120.0), "snatch", h_raw=raw).landmarks["liftoff"]
+        errors.append(found - truth)
+    assert max(abs(e) for e in errors) <= 1, errors
+    if accel >= 1.0:  # the first frame off rises past the track's noise: most are found exactly
+        assert sum(e == 0 for e in errors) >= 5, errors
+
+
+def test_liftoff_does_not_wait_for_the_bar_to_reach_a_speed_threshold():
+    t, h, vy, raw, truth = _slow_pull(30, 0.5, 0.5, noise_m=0.0005, seed=3, cubic=0.3)
+    by_speed = int(np.flatnonzero(vy < 0.15)[np.flatnonzero(vy < 0.15) < 40][-1]) + 1
+    assert by_speed - truth >= 3  # the threshold's lateness on this start
+    assert abs(find_phases(t, h, vy, np.full(len(t), 120.0), "snatch", h_raw=raw).landmarks["liftoff"] - truth) <= 1
+
+
+def test_the_bar_is_off_the_floor_from_liftoff_until_it_is_put_back_down():
+    from shared.analysis.phases import bar_off_floor
+
+    t, h, vy, knee = lift_arrays("missed_snatch", 60)
+    result = find_phases(t, h, vy, knee, "snatch")
+    off = bar_off_floor(h, result)
+    liftoff = result.landmarks["liftoff"]
+    assert not off[:liftoff].any() and off[liftoff]
+    down = int(np.flatnonzero(off)[-1]) + 1  # the first frame back on the floor
+    assert h[down] <= h[0] + 0.03 < h[down - 1]
+    assert not off[down:].any()
+
+
+def test_a_bar_never_lifted_is_never_off_the_floor():
+    from shared.analysis.phases import bar_off_floor
+
+    t = np.arange(60) / 30
+    h = np.full(60, 0.225)
+    assert not bar_off_floor(h, find_phases(t, h, np.zeros(60), np.full(60, 90.0), "snatch")).any()
