@@ -61,6 +61,7 @@ def _options(session: dict, user: dict | None, out_dir: str):
     return AnalysisOptions(exercise=session["exercise"], bar_mass_kg=float(session["barbell_mass_kg"]),
                            body_mass_kg=float(user["weight_kg"]) if user.get("weight_kg") else None,
                            lifter_height_m=float(height_cm) / 100 if height_cm else None,
+                           measurements_source="profile",
                            joints=tuple(session.get("joints") or ("all",)),
                            max_duration_s=s.max_video_duration_s, accel=s.accel,
                            pose_model=s.pose_model or DEFAULT_POSE_MODEL, out_dir=out_dir)

@@ -107,11 +107,27 @@ def export_csv(series: dict) -> str:
 
 
 # ---- GET .../analysis/
+# What quality tells a client beside the warnings: how the clip was scaled and how sure that is.
+ANALYSIS_QUALITY = ("calibration", "calibration_uncertainty_pct", "camera_yaw_deg", "sources", "pose_coverage",
+                    "bar_coverage")
+
+
+def bar_path_px(session: dict, bar: dict) -> dict:
+    """The bar's centre per frame in the video's display pixels (upright, square pixels), and
+    the scale there, so a client can draw on the original video. Sessions analysed before
+    engine 2.0 have no pixel path and a scale in the engine's working pixels (`pixels` null)."""
+    scale, video = session.get("scale") or {}, session.get("analysis_video") or {}
+    return {"x": _scaled(bar.get("x_px", []), digits=1), "y": _scaled(bar.get("y_px", []), digits=1),
+            "px_per_m": scale.get("px_per_m"), "pixels": scale.get("pixels"),
+            "video_width": video.get("width"), "video_height": video.get("height")}
+
+
 def analysis(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, image_urls: dict,
              comments: dict) -> dict:
     t = series.get("timestamps_s", [])
     bar, body, angles, side = series.get("bar", {}), series.get("body", {}), series.get("angles", {}), _near(session)
     phases = session.get("phases") or []
+    quality = session.get("quality") or {}
     return {
         "exercise": session["exercise"],
         "key_metrics": {
@@ -139,10 +155,9 @@ def analysis(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, im
         "chart_data": {p["name"]: {"start": int(round(p["start_s"] * 1000)), "end": int(round(p["end_s"] * 1000))}
                        for p in phases},
         "faults": session.get("faults") or [],
-        "quality": {"warnings": (session.get("quality") or {}).get("warnings", []),
-                    "calibration": (session.get("quality") or {}).get("calibration"),
-                    "pose_coverage": (session.get("quality") or {}).get("pose_coverage"),
-                    "bar_coverage": (session.get("quality") or {}).get("bar_coverage")},
+        "quality": {"warnings": quality.get("warnings", []),
+                    **{k: quality.get(k) for k in ANALYSIS_QUALITY}},
+        "bar_path_px": bar_path_px(session, bar),
         "user_information": user_information(owner),
         "session_date": created_at(session, zone)["date"],
         "comments": comments,

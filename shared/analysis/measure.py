@@ -32,8 +32,14 @@ BAR_FILTER = {"cutoff_hz": 5.5, "order": 2, "spline_derivative": True}
 DEFAULT_LIFTER_HEIGHT_M = 1.75
 DEFAULT_BODY_MASS_KG = 75.0
 STATURE_PER_LEG_AND_TRUNK = 0.779  # (shank + thigh + trunk) / standing height, Winter
+# The near plate's face is about 0.75 m out from the lifter's midline (collar 0.655 m, then the
+# big plates); a phone's main camera has a focal length of about 0.72 of the frame's long side
+# (26 mm equivalent, about 69 deg across).
+PLATE_TO_LIFTER_M, FOCAL_PER_LONG_SIDE = 0.75, 0.72
+STATURE_UNCERTAINTY_PCT = 8.0  # that ratio's spread across adults, with pose's segment noise
 ANGLE_KEYS = {"ankle": "ank", "knee": "kne", "hip": "hip", "shoulder": "sho", "elbow": "elb"}
 KEYPOINT_NAMES = [f"{s}{j}" for s in SIDES for j in JOINTS]
+EDGE_PLACEMENT_PX = 0.5  # how well one rim fit places the plate's edge, at best
 
 
 def _px(lifter_px, name):
@@ -178,11 +184,30 @@ def hands_on_bar(lifter_px, bar_px) -> np.ndarray:
     return px
 
 
-def _still_radius_px(bar_px, rim_radius_px) -> float:
-    """Median rim radius over frames where the plate barely moved: blur widens a moving rim."""
+def _still(bar_px, rim_radius_px) -> np.ndarray:
+    """Frames whose own rim fit is there and where the plate barely moved: blur widens a
+    moving rim."""
     step = np.linalg.norm(np.diff(bar_px, axis=0, prepend=bar_px[:1]), axis=1)
     still = np.isfinite(rim_radius_px) & (step < 0.05 * np.nanmedian(rim_radius_px))
-    return float(np.median(rim_radius_px[still]) if still.sum() >= 3 else np.nanmedian(rim_radius_px))
+    return still if still.sum() >= 3 else np.isfinite(rim_radius_px)
+
+
+def plate_calibration(bar_px, rim_radius_px, rim_aspect) -> dict:
+    """The plate's radius (px) over the frames where it stood still, with what it is worth.
+
+    Returns `radius_px`; `uncertainty_pct`, the radius's standard error over those frames
+    combined with half a pixel of edge placement (the fits share the same edges, so their
+    scatter alone would understate it); `camera_yaw_deg`, how far the plate's face is turned
+    from the image plane, from the rim's minor / major axis; and `frames`, how many fits."""
+    still = _still(bar_px, rim_radius_px)
+    radii = rim_radius_px[still]
+    radius = float(np.median(radii))
+    spread = 1.4826 * float(np.median(np.abs(radii - radius)))
+    relative = np.hypot(spread / np.sqrt(len(radii)), EDGE_PLACEMENT_PX) / radius
+    aspect = rim_aspect[still & np.isfinite(rim_aspect)] if rim_aspect is not None else np.array([])
+    yaw = float(np.degrees(np.arccos(np.clip(np.median(aspect), 0, 1)))) if len(aspect) else None
+    return {"radius_px": radius, "uncertainty_pct": round(100 * float(relative), 2),
+            "camera_yaw_deg": None if yaw is None else round(yaw, 1), "frames": int(len(radii))}
 
 
 def near_side(lifter_px) -> str:
@@ -190,7 +215,7 @@ def near_side(lifter_px) -> str:
     return max(vis, key=lambda s: -np.inf if np.isnan(vis[s]) else vis[s])
 
 
-def _calibrate(lifter_px, bar_px, radius_px, side, leg_trunk_px, options, warnings):
+def _calibrate(lifter_px, bar_px, radius_px, aspect, side, leg_trunk_px, options, warnings):
     """(bar_px, scale, floor_px, x0_px): what the bar is, px per metre, the floor line and
     the horizontal origin, from the plate when it was tracked through most of the clip."""
     bar_ok = np.isfinite(bar_px[:, 0])
@@ -198,9 +223,11 @@ def _calibrate(lifter_px, bar_px, radius_px, side, leg_trunk_px, options, warnin
     feet = np.concatenate([_px(lifter_px, n)[:, 1] for n in ("lhee", "rhee", "ltoe", "rtoe")])
     feet_floor_px = float(np.nanpercentile(feet, 95)) if np.isfinite(feet).any() else np.nan
     if bar_ok.mean() >= 0.5 and len(first) and np.isfinite(radius_px).any():
-        radius = _still_radius_px(bar_px, radius_px)
+        plate = plate_calibration(bar_px, radius_px, aspect)
+        radius = plate["radius_px"]
         px_per_m = 2 * radius / PLATE_DIAMETER_M
-        scale = {"px_per_m": px_per_m, "source": "plate"}
+        scale = {"px_per_m": px_per_m, "source": "plate", "uncertainty_pct": plate["uncertainty_pct"],
+                 "camera_yaw_deg": plate["camera_yaw_deg"], "plate_frames": plate["frames"]}
         # The plate's lowest bottom edge is the floor when it was seen resting there
         # (a high percentile, so one bad frame cannot move the floor).
         floor_px = float(np.nanpercentile(bar_px[:, 1], 99)) + radius
@@ -215,7 +242,9 @@ def _calibrate(lifter_px, bar_px, radius_px, side, leg_trunk_px, options, warnin
         if not options.lifter_height_m:
             warnings.append("Lifter height not given; the scale assumes 1.75 m.")
         px_per_m = leg_trunk_px / (STATURE_PER_LEG_AND_TRUNK * height)
-        scale = {"px_per_m": float(px_per_m), "source": "lifter_height"}
+        # Segment lengths from pose against a population ratio: good to several per cent at best.
+        scale = {"px_per_m": float(px_per_m), "source": "lifter_height", "uncertainty_pct": STATURE_UNCERTAINTY_PCT,
+                 "camera_yaw_deg": None, "plate_frames": 0}
         floor_px = feet_floor_px
         ankles = _px(lifter_px, side + "ank")[:, 0]
         seen = np.flatnonzero(np.isfinite(bar_px[:, 0]))[:5]
@@ -224,13 +253,33 @@ def _calibrate(lifter_px, bar_px, radius_px, side, leg_trunk_px, options, warnin
     return bar_px, scale, floor_px, x0_px
 
 
-def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> dict:
+def lifter_plane_factor(radius_px: float, frame_long_side_px: float | None) -> float:
+    """How much smaller the lifter looks than the near plate: he stands PLATE_TO_LIFTER_M
+    behind it. The camera's distance comes from the plate's size and a phone's usual focal
+    length; 1 when either is unknown."""
+    if not (frame_long_side_px and np.isfinite(radius_px) and radius_px > 0):
+        return 1.0
+    distance_m = FOCAL_PER_LONG_SIDE * frame_long_side_px * PLATE_DIAMETER_M / (2 * radius_px)
+    return distance_m / (distance_m + PLATE_TO_LIFTER_M)
+
+
+def estimated_height_m(leg_trunk_px: float, px_per_m: float, plane_factor: float) -> float:
+    """Standing height from the summed shank, thigh and trunk lengths, in the lifter's plane."""
+    return leg_trunk_px / (px_per_m * plane_factor) / STATURE_PER_LEG_AND_TRUNK
+
+
+def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list, rim_aspect=None,
+                 frame_long_side_px: float | None = None) -> dict:
+    """Pose and plate pixels to SI series. `rim_aspect` is each frame's rim minor / major axis
+    (NaN where the rim was not fitted) and `frame_long_side_px` the analysed frame's long
+    side, for the lifter's distance behind the plate; both optional."""
     sign = facing_sign(lifter_px)
     side = near_side(lifter_px)  # from MediaPipe's own visibilities, before repairs set them
     lifter_px = repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign)
     leg_trunk_px = _segment_sum_px(lifter_px, side)
     bar_ok = np.isfinite(bar_px[:, 0])
-    bar_px, scale, floor_px, x0_px = _calibrate(lifter_px, bar_px, radius_px, side, leg_trunk_px, options, warnings)
+    bar_px, scale, floor_px, x0_px = _calibrate(lifter_px, bar_px, radius_px, rim_aspect, side, leg_trunk_px, options,
+                                                warnings)
     px_per_m = scale["px_per_m"]
     if not (np.isfinite(px_per_m) and px_per_m > 0 and np.isfinite(floor_px)):
         raise NoLifterFound("Neither the plate nor the lifter's legs were seen well enough to measure "
@@ -268,13 +317,15 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list) -> di
     head = np.stack([fill_gaps(t, head[:, 0]), fill_gaps(t, head[:, 1])], axis=-1)
     com_v = centre_of_mass(keypoints, head)[:, 1]
     com_acc = smooth_derivatives(t, com_v, cutoff_hz=KEYPOINT_CUTOFF_HZ)[2]
-    body_mass = options.body_mass_kg or DEFAULT_BODY_MASS_KG
     if not options.body_mass_kg:
-        warnings.append("Body mass not given; ground reaction force assumes 75 kg.")
-    body = {**lines, "hip_speed_mps": np.hypot(hx, hv),
-            "grf_N": body_mass * (com_acc + G_MPS2) + force}
-    lifter_height = options.lifter_height_m or leg_trunk_px / px_per_m / STATURE_PER_LEG_AND_TRUNK
+        warnings.append(f"Body mass not given; ground reaction force assumes {DEFAULT_BODY_MASS_KG:.0f} kg.")
+    body = {**lines, "hip_speed_mps": np.hypot(hx, hv)}
+    plane = lifter_plane_factor(px_per_m * PLATE_DIAMETER_M / 2, frame_long_side_px) \
+        if scale["source"] == "plate" else 1.0
+    seen_height = estimated_height_m(leg_trunk_px, px_per_m, plane)
+    lifter_height = options.lifter_height_m or seen_height
     return {"scale": {**scale, "px_per_m": round(px_per_m, 3)}, "bar": bar, "keypoints": keypoints, "angles": angles, "body": body,
+            "com_acc_mps2": com_acc, "lifter_height_seen_m": float(seen_height),
             "near": near, "near_side": side, "facing": "right" if sign > 0 else "left",
             "lifter_height_m": float(lifter_height), "bar_coverage": float(bar_ok.mean()),
             "bar_raw": {"x_m": bx, "height_m": bh}, "lifter_px": lifter_px}

@@ -25,16 +25,19 @@ from shared.analysis.lanes import FramesOverBudget, pose_lanes, posed
 from shared.analysis import bar as bar_stage
 from shared.analysis.errors import NoLifterFound, VideoTooShort
 from shared.analysis.lifter import choose_lifter, find_lifter_region, link_tracks
-from shared.analysis.measure import build_series
+from shared.analysis.kinematics import ground_reaction_force
+from shared.analysis.measure import DEFAULT_BODY_MASS_KG, build_series
 from shared.analysis.metrics import find_faults, lift_metrics
-from shared.analysis.phases import find_phases
+from shared.analysis.phases import bar_off_floor, find_phases
 from shared.analysis.pose import (AUTO_MARGIN, AUTO_MIN_COVERAGE, DEFAULT_POSE_MODEL, LONGEST_CLIP_S, POSE_CHOICES,
                                   model_path, open_pose, pose_models)
 from shared.analysis.quality import assess, pose_coverage
 from shared.lifts import EXERCISES
 from shared.lifts import JOINTS as ANGLE_CHOICES
 
-ENGINE_VERSION = "1.1.0"  # 1.1: the pose model is "auto" by default; runtime.pose_coverage_by_model
+# 2.0: scale in display pixels with its uncertainty and the camera's turn, bar.x_px / y_px,
+# liftoff fitted on the raw track, max_GRF in the pull and max_GRF_catch, quality.sources
+ENGINE_VERSION = "2.0.0"
 log = logging.getLogger(__name__)
 SCAN_S, SCAN_EVERY_S = 3.0, 0.6  # the lifter scan: a look every 0.6 s in the first 3 s
 # The scan's model: it only bounds the lifter, and full does that in 0.8 s on the 3.3 s speed
@@ -52,6 +55,8 @@ class AnalysisOptions:
     bar_mass_kg: float = 100.0
     body_mass_kg: float | None = None
     lifter_height_m: float | None = None
+    # Where the two above came from, for quality.sources: "given" (the CLI), "profile" (the job)
+    measurements_source: str = "given"
     joints: tuple = ("all",)
     pose_model: str = DEFAULT_POSE_MODEL
     max_duration_s: float = 300.0
@@ -220,20 +225,32 @@ def analyze(video_path, options: AnalysisOptions | None = None, on_progress: Pro
 def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, warnings: list,
              runtime: accel.Runtime) -> Result:
     info = clip.info
-    model, coverage, (t, lifter, bar_px, radius_px, luma) = _measure_lifter(clip, options, progress, runtime)
-    s = build_series(t, lifter, bar_px, radius_px, options, warnings)
+    model, coverage, (t, lifter, bar_px, radius_px, aspect, luma) = _measure_lifter(clip, options, progress, runtime)
+    s = build_series(t, lifter, bar_px, radius_px, options, warnings, rim_aspect=aspect,
+                     frame_long_side_px=max(info.out_width, info.out_height))
     lifter_px = s["lifter_px"]
     progress(82.0, "phases")
-    phases = find_phases(t, s["bar"]["height_m"], s["bar"]["vy_mps"], s["near"]["kne"], options.exercise)
+    phases = find_phases(t, s["bar"]["height_m"], s["bar"]["vy_mps"], s["near"]["kne"], options.exercise,
+                         h_raw=s["bar_raw"]["height_m"])
+    s["body"]["grf_N"] = ground_reaction_force(s["com_acc_mps2"], s["bar"]["force_N"],
+                                               options.body_mass_kg or DEFAULT_BODY_MASS_KG,
+                                               bar_off_floor(s["bar"]["height_m"], phases))
+    to_display = info.display_per_analysis_px
+    display_w, display_h = info.display_size
+    bar = {k2: _round(v) for k2, v in s["bar"].items()}
+    bar.update(x_px=_round(bar_px[:, 0] * to_display[0], 1), y_px=_round(bar_px[:, 1] * to_display[1], 1))
     data = {
         "engine_version": ENGINE_VERSION,
         "exercise": options.exercise,
         "bar_mass_kg": options.bar_mass_kg,
-        "video": {"width": info.out_width, "height": info.out_height, "rotation": info.rotation,
-                  "fps": info.fps, "duration_s": info.duration_s, "codec": info.codec, "frames": len(t)},
+        "video": {"width": display_w, "height": display_h, "rotation": info.rotation,
+                  "pixel_aspect": round(info.pixel_aspect, 4), "analysis_width": info.out_width,
+                  "analysis_height": info.out_height, "fps": info.fps, "duration_s": info.duration_s,
+                  "codec": info.codec, "frames": len(t)},
         "timestamps_s": _round(t, 4),
-        "scale": s["scale"],
-        "bar": {k2: _round(v) for k2, v in s["bar"].items()},
+        "scale": {**s["scale"], "px_per_m": round(s["scale"]["px_per_m"] * float(np.sqrt(np.prod(to_display))), 3),
+                  "pixels": "display"},
+        "bar": bar,
         "keypoints": {k2: _round(v, 4) for k2, v in s["keypoints"].items()},
         "angles": {k2: _round(v, 1) for k2, v in s["angles"].items()},
         "body": {k2: _round(v) for k2, v in s["body"].items()},
@@ -241,7 +258,7 @@ def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progres
         "landmarks": phases.landmarks,
         "metrics": lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"]),
         "faults": find_faults(t, s["bar"], s["near"], phases),
-        "quality": assess(info, t, lifter, bar_px, s, luma, phases, warnings),
+        "quality": assess(info, t, lifter, bar_px, s, luma, phases, warnings, options),
         "runtime": {**runtime.to_dict(), "pose_model": model, "pose_coverage_by_model": coverage},
     }
     result = Result(data, lifter_px, bar_px, s["bar_raw"], radius_px)
@@ -252,7 +269,7 @@ def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progres
 
 def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime):
     """Pass 1 and the lifter's track: (pose model used, {model: share of frames with the lifter},
-    (t, lifter_px, bar_px, radius_px, luma)). With two models to try ("auto"), the second runs
+    (t, lifter_px, bar_px, radius_px, rim aspect, luma)). With two models to try ("auto"), the second runs
     only when the first found the lifter in under AUTO_MIN_COVERAGE of the frames, and is kept
     only if it found him in AUTO_MARGIN more of them: the first reads angles better. The second
     is a second opinion, so if its pass fails the first's result stands (its coverage: None).
@@ -280,11 +297,12 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
             raise VideoTooShort(f"The video has only {len(t)} frame(s); film the whole lift, setup to standing.")
         bar_px = np.array([[p.x_px, p.y_px] if p else [np.nan, np.nan] for p in plates])
         radius_px = np.array([p.rim_radius_px if p else np.nan for p in plates])
+        aspect = np.array([p.aspect if p else np.nan for p in plates])
         tracks = link_tracks(candidates)
         k = choose_lifter(tracks, bar_px)
         coverage[model] = 0.0 if k is None else round(pose_coverage(tracks[k]), 3)
         if k is not None and (best is None or coverage[model] >= coverage[best[0]] + AUTO_MARGIN):
-            best = (model, (t, tracks[k], bar_px, radius_px, luma))
+            best = (model, (t, tracks[k], bar_px, radius_px, aspect, luma))
         if coverage[model] >= AUTO_MIN_COVERAGE:
             break
     if best is None:

@@ -7,6 +7,9 @@ from shared.analysis.pose import LANDMARKS
 
 SIDE_ON_MAX_SHOULDER_SPREAD = 0.35  # shoulder spread / torso length; side-on is near 0
 DARK_LUMA = 50.0
+TURNED_WARN_DEG = 20.0  # the bar's horizontal travel then reads 6 % short (1 - cos 20 deg)
+UNCERTAIN_SCALE_PCT = 3.0
+HEIGHT_DISAGREES = 0.05  # the plate's scale against the given height
 
 
 def _warn(code, message):
@@ -18,7 +21,17 @@ def pose_coverage(lifter_px) -> float:
     return float(np.isfinite(lifter_px[:, LANDMARKS["lhip"], 0]).mean()) if len(lifter_px) else 0.0
 
 
-def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings) -> dict:
+def sources(series, options) -> dict:
+    """Where each quantity the numbers hang on came from: the scale ("plate" or
+    "lifter_height"), the lifter's height and body mass ("given" on the command line,
+    "profile" from the user's profile, "video" estimated from the clip, or "default")."""
+    given = options.measurements_source
+    return {"scale": series["scale"]["source"],
+            "lifter_height": given if options.lifter_height_m else "video",
+            "body_mass": given if options.body_mass_kg else "default"}
+
+
+def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings, options) -> dict:
     present = np.isfinite(lifter_px[:, LANDMARKS["lhip"], 0])
     pose_found = pose_coverage(lifter_px)
     warnings = [_warn("input", w) for w in decode_warnings]
@@ -48,6 +61,20 @@ def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings) ->
     if info.long_side_px > 1920:
         warnings.append(_warn("downscaled", f"The {info.width}x{info.height} video was analysed at "
                               f"{info.out_width}x{info.out_height}; 1080p is plenty for lift analysis."))
+    seen = series["lifter_height_seen_m"]
+    if options.lifter_height_m and series["scale"]["source"] == "plate" and np.isfinite(seen) \
+            and abs(seen / options.lifter_height_m - 1) > HEIGHT_DISAGREES:
+        warnings.append(_warn("height_disagrees", f"The plate's scale puts the lifter at {seen:.2f} m, not the "
+                              f"{options.lifter_height_m:.2f} m given; check that the plates are 450 mm bumpers "
+                              "and the height is right."))
+    yaw = series["scale"]["camera_yaw_deg"]
+    if yaw is not None and yaw > TURNED_WARN_DEG:
+        warnings.append(_warn("camera_turned", f"The camera is turned about {yaw:.0f}° from side-on, so the bar's "
+                              "forward and back movement reads short; film square to the plate."))
+    if series["scale"]["uncertainty_pct"] > UNCERTAIN_SCALE_PCT:
+        warnings.append(_warn("scale_uncertain", f"The scale is uncertain by about "
+                              f"{series['scale']['uncertainty_pct']:.0f}%, and every distance, speed and "
+                              "power with it."))
     if phases.outcome == "no_lift":
         warnings.append(_warn("no_lift", "No lift was found: the bar never left the floor."))
     if phases.outcome == "missed":
@@ -57,6 +84,11 @@ def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings) ->
         "pose_coverage": round(pose_found, 3),
         "bar_coverage": round(series["bar_coverage"], 3),
         "calibration": series["scale"]["source"],
+        "calibration_uncertainty_pct": series["scale"]["uncertainty_pct"],
+        "camera_yaw_deg": series["scale"]["camera_yaw_deg"],
+        "sources": sources(series, options),
+        "lifter_height_seen_m": round(series["lifter_height_seen_m"], 3)
+        if np.isfinite(series["lifter_height_seen_m"]) else None,
         "near_side": series["near_side"],
         "facing": series["facing"],
         "lifter_height_m": round(series["lifter_height_m"], 3) if np.isfinite(series["lifter_height_m"]) else None,

@@ -2,9 +2,11 @@
 subset of the benchmark clips that fits CI time (`make bench` runs all of them)."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from shared.analysis import AnalysisOptions, analyze
+from shared.analysis.kinematics import G_MPS2
 from tests.synth.clips import BENCH_SET, clip
 from tests.synth.evaluate import TARGETS, evaluate
 
@@ -48,6 +50,28 @@ def test_scale_from_the_plate_is_within_3_percent(scored):
 def test_phase_boundaries_land_within_2_frames(scored):
     _, _, s = scored
     assert s["phases_within_2_frames_pct"] >= TARGETS["phases_within_2_frames_pct"], s["phase_frame_errors"]
+
+
+@pytest.mark.slow
+def test_liftoff_is_the_first_frame_the_bar_leaves_the_floor_within_1_frame(scored):
+    _, _, s = scored
+    assert s["liftoff_err_frames"] <= TARGETS["liftoff_err_frames"]
+
+
+@pytest.mark.slow
+def test_ground_reaction_force_before_liftoff_is_body_weight(scored):
+    """The lifter (80 kg) is still over a bar the floor holds: the median force under the feet
+    before liftoff is within 10 % of body weight, and max_GRF falls in the pull."""
+    _, result, _ = scored
+    liftoff = result["landmarks"]["liftoff"]
+    grf = [g for g in result["body"]["grf_N"][:liftoff] if g is not None]
+    assert abs(float(np.median(grf)) / (80 * G_MPS2) - 1) <= 0.10
+    assert result["landmarks"]["liftoff"] <= frame_at(result, result["metrics"]["max_GRF_t_s"]) \
+        <= result["landmarks"]["peak_bar_speed"]
+
+
+def frame_at(result: dict, t_s: float) -> int:
+    return min(range(len(result["timestamps_s"])), key=lambda i: abs(result["timestamps_s"][i] - t_s))
 
 
 @pytest.mark.slow

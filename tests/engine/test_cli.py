@@ -46,6 +46,28 @@ def test_cli_writes_result_video_and_one_jpeg_per_phase(cli_run):
 
 
 @pytest.mark.slow
+def test_cli_result_scales_and_draws_in_the_videos_display_pixels(cli_run):
+    """Engine 2.0: px_per_m and the bar's pixel path are in the video's own pixels, with how
+    sure the scale is, how far the camera is turned, and where each input came from."""
+    proc, out = cli_run
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((out / "result.json").read_text())
+    truth = json.loads(SAMPLE.with_suffix(".json").read_text())
+    assert result["engine_version"] == "2.0.0"
+    assert (result["video"]["width"], result["video"]["height"]) == (1280, 720)
+    assert result["scale"]["pixels"] == "display" and result["scale"]["source"] == "plate"
+    assert result["scale"]["px_per_m"] == pytest.approx(truth["px_per_m"], rel=0.01)
+    assert 0 < result["scale"]["uncertainty_pct"] < 3 and result["scale"]["camera_yaw_deg"] < 10
+    drawn = [(x, y, tx, ty) for x, y, (tx, ty) in zip(result["bar"]["x_px"], result["bar"]["y_px"], truth["bar_px"])
+             if x is not None]
+    assert len(drawn) >= 0.9 * len(truth["bar_px"])
+    assert max(abs(x - tx) + abs(y - ty) for x, y, tx, ty in drawn) < 4.0
+    quality = result["quality"]
+    assert quality["sources"] == {"scale": "plate", "lifter_height": "given", "body_mass": "default"}
+    assert {"calibration_uncertainty_pct", "camera_yaw_deg", "lifter_height_seen_m"} <= set(quality)
+
+
+@pytest.mark.slow
 def test_cli_video_is_browser_playable_h264_with_faststart(cli_run):
     _, out = cli_run
     data = (out / "analyzed.mp4").read_bytes()

@@ -194,3 +194,52 @@ def test_a_foot_is_not_planted_where_the_plate_was_lost_before_it_came_clear(tru
     plate[5:near.sum()] = np.nan  # not followed from frame 5 until the foot is clear
     out = repair(t, guessed, plate, radius)
     np.testing.assert_allclose(out[near, LANDMARKS["rank"], :2], guessed[near, LANDMARKS["rank"], :2])
+
+
+# --- calibration from the plate's outline ---------------------------------------------------------
+
+def test_plate_calibration_reads_the_radius_where_the_plate_stood_still():
+    """A plate still for 20 frames (radius 60 px, fits scattered 0.3 px), then moving fast with
+    blurred, wider fits: only the still frames count."""
+    from shared.analysis.measure import plate_calibration
+
+    rng = np.random.default_rng(1)
+    still = np.column_stack([np.full(20, 300.0), np.full(20, 500.0)])
+    moving = np.column_stack([np.full(10, 300.0), 500 - 15.0 * np.arange(1, 11)])
+    bar_px = np.vstack([still, moving])
+    radius = np.concatenate([60 + rng.normal(0, 0.3, 20), np.full(10, 64.0)])
+    aspect = np.concatenate([np.full(20, np.cos(np.radians(20))), np.full(10, 0.9)])
+    cal = plate_calibration(bar_px, radius, aspect)
+    assert cal["radius_px"] == pytest.approx(60.0, abs=0.2)
+    assert cal["frames"] == 20
+    assert cal["camera_yaw_deg"] == pytest.approx(20.0, abs=0.1)
+    # half a pixel of edge placement on 60 px, and a little scatter: about 0.8 %
+    assert 0.8 <= cal["uncertainty_pct"] <= 1.0
+
+
+def test_plate_calibration_is_less_certain_when_the_fits_scatter():
+    from shared.analysis.measure import plate_calibration
+
+    rng = np.random.default_rng(2)
+    bar_px = np.tile([300.0, 500.0], (9, 1))
+    tight = plate_calibration(bar_px, 60 + rng.normal(0, 0.2, 9), None)
+    loose = plate_calibration(bar_px, 60 + rng.normal(0, 6.0, 9), None)
+    assert loose["uncertainty_pct"] > 1.5 * tight["uncertainty_pct"]
+    assert tight["camera_yaw_deg"] is None  # no outline aspect, no turn reported
+
+
+def test_the_lifter_behind_the_plate_looks_smaller_by_the_camera_distance():
+    """A phone 3 m from a plate 120 px across on a 1280 px frame: the focal length is about
+    922 px, so the lifter, 0.75 m further, looks 3 / 3.75 = 0.8 of the plate's scale."""
+    from shared.analysis.measure import FOCAL_PER_LONG_SIDE, PLATE_TO_LIFTER_M, estimated_height_m, \
+        lifter_plane_factor
+
+    focal = FOCAL_PER_LONG_SIDE * 1280
+    radius = focal * 0.225 / 3.0
+    factor = lifter_plane_factor(radius, 1280)
+    assert factor == pytest.approx(3.0 / (3.0 + PLATE_TO_LIFTER_M))
+    assert lifter_plane_factor(radius, None) == 1.0
+    # 1.75 m tall: shank + thigh + trunk = 0.779 of it, seen at the lifter's own scale
+    px_per_m = radius / 0.225
+    leg_trunk_px = 0.779 * 1.75 * px_per_m * factor
+    assert estimated_height_m(leg_trunk_px, px_per_m, factor) == pytest.approx(1.75)

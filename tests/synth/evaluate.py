@@ -14,12 +14,21 @@ TARGETS = {  # issue #2 acceptance targets, per clip
     "phases_within_2_frames_pct": 90.0,
     "knee_rmse_deg": 6.0,
     "hip_rmse_deg": 6.0,
+    "liftoff_err_frames": 1,  # engine v2: the first frame the bar is off the floor, within +-1
 }
+LIFTOFF_RISE_M = 0.001  # the bar is off the floor once it has risen a millimetre
 
 
 def truth_phases(truth: Truth):
     t = np.asarray(truth.timestamps_s)
     return find_phases(t, truth.bar_height_m, truth.bar_vy_mps, truth.angles["knee"], truth.spec["exercise"])
+
+
+def true_liftoff(truth: Truth) -> int | None:
+    """The first frame the bar is off the floor, from the exact height."""
+    h = np.asarray(truth.bar_height_m, dtype=float)
+    off = np.flatnonzero(h > h[0] + LIFTOFF_RISE_M)
+    return int(off[0]) if len(off) else None
 
 
 def _arr(values):
@@ -56,6 +65,8 @@ def evaluate(result: dict, truth: Truth) -> dict:
                                              tp.landmarks.get("liftoff", 0)),
         "hip_rmse_after_liftoff_deg": _rmse(result["angles"][f"{side}hip_angle"], truth.angles["hip"],
                                             tp.landmarks.get("liftoff", 0)),
+        "liftoff_err_frames": abs(result["landmarks"].get("liftoff", 10**6) - true_liftoff(truth))
+        if true_liftoff(truth) is not None else float("nan"),
         "phase_frame_errors": diffs,
     }
 
