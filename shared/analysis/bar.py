@@ -15,13 +15,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from shared.analysis.pose import LANDMARKS
-from shared.analysis.rim import outer_rim
+from shared.analysis.rim import RAYS, RIM_MIN_RAYS, edges_along_rays, outer_rim
 
 PLATE_DIAMETER_M = 0.450  # IWF bumper plates
 RIM_RADIUS_TOLERANCE = 0.03
-OUTLINE_AGREES = 0.03  # of the radius: the silhouette's centre and the track's agree
+OUTLINE_AGREES = 0.06  # of the radius: the silhouette's centre and the track's agree
+CHANGE_PLATE_REACH, BIGGER_DISC = 1.45, 1.15  # change plates are 0.6-0.8 of a bumper across
+SEARCH_RADII, SEARCH_TRIES = 2.0, 3  # a lost rim is looked for this many radii round the prediction
+SEARCH_CANNY = 50  # a low-contrast plate (steel on a grey wall), blurred, has soft edges
 STILL_RADII = 0.05  # a plate that moved less than this many radii since the last frame stands still
-_RAYS = np.linspace(0, 2 * np.pi, 72, endpoint=False)
 
 
 @dataclass
@@ -51,35 +53,24 @@ def fit_circle(points: np.ndarray):
 
 
 def refine_on_rim(gray: np.ndarray, cx: float, cy: float, r: float):
-    """Sub-pixel plate circle from the strongest edge along rays near radius r.
+    """Sub-pixel plate circle from the strongest edge along each ray near radius r.
 
     Returns (cx, cy, r, score), where score is the fraction of rays that agree with the fit,
     or None when too few rays see an edge (plate out of frame or hidden)."""
-    h, w = gray.shape
-    radii = np.linspace(0.75 * r, 1.25 * r, 41)
-    xs = cx + np.outer(np.cos(_RAYS), radii)
-    ys = cy + np.outer(np.sin(_RAYS), radii)
-    inside = (xs >= 1) & (xs < w - 2) & (ys >= 1) & (ys < h - 2)
-    profile = cv2.remap(gray, xs.astype(np.float32), ys.astype(np.float32),
-                        cv2.INTER_LINEAR).astype(np.float32)
-    grad = np.abs(np.diff(profile, axis=1))
-    grad[~(inside[:, 1:] & inside[:, :-1])] = 0
-    best = grad.argmax(axis=1)
-    strength = grad[np.arange(len(_RAYS)), best]
-    good = strength > max(8.0, 0.35 * np.median(strength[strength > 0]) if (strength > 0).any() else 8.0)
-    if good.sum() < 18:
+    pts, strength = edges_along_rays(gray, cx, cy, r)
+    good = strength[:, 0] > 0
+    if good.sum() < RIM_MIN_RAYS:
         return None
-    edge_r = (radii[best] + radii[best + 1]) / 2
-    pts = np.column_stack([cx + np.cos(_RAYS) * edge_r, cy + np.sin(_RAYS) * edge_r])[good]
+    pts = pts[np.arange(len(pts)), np.argmax(strength, axis=1)][good]
     for _ in range(2):  # drop rays that caught the body or clutter instead of the rim
         fx, fy, fr = fit_circle(pts)
         resid = np.abs(np.hypot(pts[:, 0] - fx, pts[:, 1] - fy) - fr)
         keep = resid < max(1.5, 2.5 * np.median(resid))
-        if keep.sum() < 18:
+        if keep.sum() < RIM_MIN_RAYS:
             return None
         pts = pts[keep]
     fx, fy, fr = fit_circle(pts)
-    return fx, fy, fr, len(pts) / len(_RAYS)
+    return fx, fy, fr, len(pts) / len(RAYS)
 
 
 def find_plate(rgb: np.ndarray, person: np.ndarray) -> PlateObservation | None:
@@ -118,16 +109,26 @@ def find_plate(rgb: np.ndarray, person: np.ndarray) -> PlateObservation | None:
     fit = refine_on_rim(gray, *best)
     if not fit:
         return None
-    return PlateObservation(*fit, *_outline(gray, fit[0], fit[1], fit[2]))
+    # A change plate on the sleeve is a smaller disc on the bumper's face, and may be the circle
+    # found: the scale is the bumper's, the largest disc sharing that centre.
+    bigger = outer_rim(gray, fit[0], fit[1], CHANGE_PLATE_REACH * fit[2])
+    if bigger is not None and bigger.radius_px > BIGGER_DISC * fit[2] \
+            and np.hypot(bigger.x_px - fit[0], bigger.y_px - fit[1]) < OUTLINE_AGREES * fit[2]:
+        fit = refine_on_rim(gray, bigger.x_px, bigger.y_px, bigger.radius_px) or fit
+    rim, aspect, _ = _outline(gray, fit[0], fit[1], fit[2])
+    return PlateObservation(fit[0], fit[1], fit[2], fit[3], rim, aspect)
+
+
+_NO_OUTLINE = (float("nan"), float("nan"), None)
 
 
 def _outline(gray, cx: float, cy: float, r: float) -> tuple:
-    """(rim radius, aspect) of the plate's outer silhouette about a tracked centre, or NaNs
-    when it cannot be measured there or its centre disagrees with the track's."""
+    """(rim radius, aspect, centre) of the plate's outer silhouette about a tracked centre, or
+    _NO_OUTLINE when it cannot be measured there or its centre is not the track's."""
     rim = outer_rim(gray, cx, cy, r)
     if rim is None or np.hypot(rim.x_px - cx, rim.y_px - cy) > OUTLINE_AGREES * r:
-        return float("nan"), float("nan")
-    return rim.radius_px, rim.aspect
+        return _NO_OUTLINE
+    return rim.radius_px, rim.aspect, np.array([rim.x_px, rim.y_px])
 
 
 def _subpixel(three: np.ndarray) -> float:
@@ -145,8 +146,11 @@ class PlateTracker:
     Template matching runs at half resolution; the rim fit then works at full resolution."""
 
     def __init__(self, first: PlateObservation, rgb: np.ndarray, t_s: float):
-        self.radius_px = first.radius_px
+        self.radius_px = first.radius_px  # the strongest edge's circle, which the tracker fits
+        # the outer rim, where it was measured: a plate's rings lie between the two
+        self.outer_px = first.rim_radius_px if np.isfinite(first.rim_radius_px) else first.radius_px
         self._pos = np.array([first.x_px, first.y_px])
+        self._rim_pos = self._pos  # where the last rim fit put the plate: it stands still if it stays
         self._vel = np.zeros(2)
         self._t = t_s
         self._half_px = int(round(first.radius_px * 1.15 / 2))  # template half-size, half-res pixels
@@ -166,6 +170,47 @@ class PlateTracker:
     def _patch(self, gray, centre):
         return self._crop(gray, centre, self._half_px)
 
+    def _rim(self, gray, near: np.ndarray):
+        """(centre, score) of the plate's rim fitted about `near`, or None unless it is the
+        tracked plate: centred near there, and the size of one of its rings. The strongest edge
+        can move from a band inside the rim to the rim itself as motion blur softens the band,
+        and the rings share the plate's centre; a fit bigger than the outer rim, or smaller than
+        the ring tracked, is following something else."""
+        fit = refine_on_rim(gray, near[0], near[1], self.radius_px)
+        if fit is None or np.hypot(fit[0] - near[0], fit[1] - near[1]) >= 0.15 * self.radius_px:
+            return None
+        lo, hi = min(self.radius_px, self.outer_px), max(self.radius_px, self.outer_px)
+        if not lo * (1 - RIM_RADIUS_TOLERANCE) < fit[2] < hi * (1 + RIM_RADIUS_TOLERANCE):
+            return None
+        if abs(fit[2] / self.radius_px - 1) < RIM_RADIUS_TOLERANCE:
+            self.radius_px = 0.9 * self.radius_px + 0.1 * fit[2]
+        return np.array(fit[:2]), fit[3]
+
+    def _search(self, gray, predicted: np.ndarray, dt: float):
+        """The plate's rim looked for afresh round the prediction: circles of the plate's size
+        (HoughCircles at half size) within reach of it, nearest first. Where the template lost
+        a fast or plain plate (one that looks like the background), the rim is still a circle of
+        known size."""
+        reach = SEARCH_RADII * self.radius_px + 2 * float(np.linalg.norm(self._vel)) * dt
+        h, w = gray.shape
+        x0, y0 = (int(max(v - reach, 0)) for v in predicted)
+        x1, y1 = int(min(predicted[0] + reach, w)), int(min(predicted[1] + reach, h))
+        if x1 - x0 < self.radius_px or y1 - y0 < self.radius_px:
+            return None
+        small = cv2.GaussianBlur(cv2.resize(gray[y0:y1, x0:x1], None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA),
+                                 (5, 5), 1.2)
+        r = self.radius_px / 2
+        circles = cv2.HoughCircles(small, cv2.HOUGH_GRADIENT, dp=1, minDist=r, param1=SEARCH_CANNY, param2=15,
+                                   minRadius=max(int(0.85 * r), 4), maxRadius=int(1.15 * r) + 1)
+        if circles is None:
+            return None
+        found = circles[0][:, :2] * 2 + [x0, y0]
+        for near in found[np.argsort(np.linalg.norm(found - predicted, axis=1))][:SEARCH_TRIES]:
+            rim = self._rim(gray, near)
+            if rim is not None:
+                return rim
+        return None
+
     def update(self, rgb: np.ndarray, t_s: float) -> PlateObservation | None:
         gray = _gray(rgb)
         dt = max(t_s - self._t, 1e-3)
@@ -177,18 +222,20 @@ class PlateTracker:
         _, peak, _, (mx, my) = cv2.minMaxLoc(response)
         offset = np.array([mx + _subpixel(response[my, mx - 1:mx + 2]), my + _subpixel(response[my - 1:my + 2, mx])])
         matched = np.round(predicted) + 2 * (offset - margin)
-        fit = refine_on_rim(gray, matched[0], matched[1], self.radius_px)
-        # Motion blur smears the rim; a fit whose radius grew is following the smear, not the plate.
-        if fit is not None and np.hypot(fit[0] - matched[0], fit[1] - matched[1]) < 0.15 * self.radius_px \
-                and abs(fit[2] / self.radius_px - 1) < RIM_RADIUS_TOLERANCE:
-            centre, score = np.array(fit[:2]), fit[3]
-            self.radius_px = 0.9 * self.radius_px + 0.1 * fit[2]
+        rim = self._rim(gray, matched) or self._search(gray, predicted, dt)
+        outline = _NO_OUTLINE
+        if rim is not None:
+            centre, score = rim
             self._template = 0.85 * self._template + 0.15 * self._patch(gray, centre)
-            # The scale is read where the plate stands still: a moving rim is blurred.
-            still = np.linalg.norm(centre - self._pos) < STILL_RADII * self.radius_px
-            rim, aspect = _outline(gray, *centre, self.radius_px) if still else (float("nan"), float("nan"))
+            # The outline is read where the plate stands still (a moving rim is blurred), for the
+            # scale only: the track keeps to one way of placing the plate, so no step between the
+            # two ways shows up as speed.
+            if np.linalg.norm(centre - self._rim_pos) < STILL_RADII * self.radius_px:
+                outline = _outline(gray, *centre, self.radius_px)
+                self.outer_px = self.outer_px if outline[2] is None else 0.9 * self.outer_px + 0.1 * outline[0]
+            self._rim_pos = centre
         elif peak > 0.5:
-            centre, score, rim, aspect = matched, 0.5 * peak, float("nan"), float("nan")
+            centre, score = matched, 0.5 * peak
         else:
             # Lost: coast, slowing down and staying in the frame, until the caller gives up.
             self.misses += 1
@@ -198,4 +245,4 @@ class PlateTracker:
         self.misses = 0
         self._vel = 0.5 * self._vel + 0.5 * (centre - self._pos) / dt
         self._pos, self._t = centre, t_s
-        return PlateObservation(centre[0], centre[1], self.radius_px, float(score), rim, aspect)
+        return PlateObservation(centre[0], centre[1], self.radius_px, float(score), outline[0], outline[1])

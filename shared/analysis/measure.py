@@ -40,6 +40,7 @@ STATURE_UNCERTAINTY_PCT = 8.0  # that ratio's spread across adults, with pose's 
 ANGLE_KEYS = {"ankle": "ank", "knee": "kne", "hip": "hip", "shoulder": "sho", "elbow": "elb"}
 KEYPOINT_NAMES = [f"{s}{j}" for s in SIDES for j in JOINTS]
 EDGE_PLACEMENT_PX = 0.5  # how well one rim fit places the plate's edge, at best
+RING_INSIDE_RIM_PCT = 8.0  # a bevel ring or band this far inside the rim can pass for its edge
 
 
 def _px(lifter_px, name):
@@ -269,10 +270,11 @@ def estimated_height_m(leg_trunk_px: float, px_per_m: float, plane_factor: float
 
 
 def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list, rim_aspect=None,
-                 frame_long_side_px: float | None = None) -> dict:
+                 frame_long_side_px: float | None = None, outline_measured: bool = True) -> dict:
     """Pose and plate pixels to SI series. `rim_aspect` is each frame's rim minor / major axis
     (NaN where the rim was not fitted) and `frame_long_side_px` the analysed frame's long
-    side, for the lifter's distance behind the plate; both optional."""
+    side, for the lifter's distance behind the plate; both optional. `outline_measured` False
+    says radius_px is the plate's strongest edge, which may be a ring inside its rim."""
     sign = facing_sign(lifter_px)
     side = near_side(lifter_px)  # from MediaPipe's own visibilities, before repairs set them
     lifter_px = repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign)
@@ -280,6 +282,9 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list, rim_a
     bar_ok = np.isfinite(bar_px[:, 0])
     bar_px, scale, floor_px, x0_px = _calibrate(lifter_px, bar_px, radius_px, rim_aspect, side, leg_trunk_px, options,
                                                 warnings)
+    if scale["source"] == "plate" and not outline_measured:
+        scale["uncertainty_pct"] = max(scale["uncertainty_pct"], RING_INSIDE_RIM_PCT)
+    scale["outline_measured"] = bool(outline_measured) if scale["source"] == "plate" else None
     px_per_m = scale["px_per_m"]
     if not (np.isfinite(px_per_m) and px_per_m > 0 and np.isfinite(floor_px)):
         raise NoLifterFound("Neither the plate nor the lifter's legs were seen well enough to measure "

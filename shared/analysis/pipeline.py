@@ -225,9 +225,10 @@ def analyze(video_path, options: AnalysisOptions | None = None, on_progress: Pro
 def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, warnings: list,
              runtime: accel.Runtime) -> Result:
     info = clip.info
-    model, coverage, (t, lifter, bar_px, radius_px, aspect, luma) = _measure_lifter(clip, options, progress, runtime)
+    model, coverage, (t, lifter, bar_px, radius_px, aspect, outline, luma) = _measure_lifter(clip, options, progress,
+                                                                                             runtime)
     s = build_series(t, lifter, bar_px, radius_px, options, warnings, rim_aspect=aspect,
-                     frame_long_side_px=max(info.out_width, info.out_height))
+                     frame_long_side_px=max(info.out_width, info.out_height), outline_measured=outline)
     lifter_px = s["lifter_px"]
     progress(82.0, "phases")
     phases = find_phases(t, s["bar"]["height_m"], s["bar"]["vy_mps"], s["near"]["kne"], options.exercise,
@@ -269,7 +270,8 @@ def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progres
 
 def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime):
     """Pass 1 and the lifter's track: (pose model used, {model: share of frames with the lifter},
-    (t, lifter_px, bar_px, radius_px, rim aspect, luma)). With two models to try ("auto"), the second runs
+    (t, lifter_px, bar_px, radius_px, rim aspect, whether the rim's outline was measured, luma)).
+    With two models to try ("auto"), the second runs
     only when the first found the lifter in under AUTO_MIN_COVERAGE of the frames, and is kept
     only if it found him in AUTO_MARGIN more of them: the first reads angles better. The second
     is a second opinion, so if its pass fails the first's result stands (its coverage: None).
@@ -297,12 +299,15 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
             raise VideoTooShort(f"The video has only {len(t)} frame(s); film the whole lift, setup to standing.")
         bar_px = np.array([[p.x_px, p.y_px] if p else [np.nan, np.nan] for p in plates])
         radius_px = np.array([p.rim_radius_px if p else np.nan for p in plates])
+        outline = bool(np.isfinite(radius_px).any())
+        if not outline:  # tracked, but its outline never measured: the scale falls back on its strongest edge
+            radius_px = np.array([p.radius_px if p else np.nan for p in plates])
         aspect = np.array([p.aspect if p else np.nan for p in plates])
         tracks = link_tracks(candidates)
         k = choose_lifter(tracks, bar_px)
         coverage[model] = 0.0 if k is None else round(pose_coverage(tracks[k]), 3)
         if k is not None and (best is None or coverage[model] >= coverage[best[0]] + AUTO_MARGIN):
-            best = (model, (t, tracks[k], bar_px, radius_px, aspect, luma))
+            best = (model, (t, tracks[k], bar_px, radius_px, aspect, outline, luma))
         if coverage[model] >= AUTO_MIN_COVERAGE:
             break
     if best is None:

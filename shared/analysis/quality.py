@@ -38,6 +38,10 @@ def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings, op
     if series["scale"]["source"] != "plate":
         warnings.append(_warn("plate_not_found", "The plate was not found through most of the lift, so the "
                               "scale comes from the lifter's height and bar numbers are less exact."))
+    if series["scale"].get("outline_measured") is False:
+        warnings.append(_warn("plate_outline_not_measured", "The plate's outer edge could not be measured "
+                              "against the background, so the scale comes from its strongest edge, which may be a "
+                              "ring inside the rim; film with the plate clear of clutter behind it."))
     if series["bar_coverage"] < 0.9:
         warnings.append(_warn("bar_lost", f"The bar was tracked in {100 * series['bar_coverage']:.0f}% of frames."))
     if pose_found < 0.8:

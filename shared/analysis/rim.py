@@ -18,7 +18,8 @@ from scipy.sparse.csgraph import connected_components
 
 RIM_MIN_RAYS = 18  # of 72: a quarter of the rim must show
 RIM_MIN_OCTANTS = 5  # and on 5 of its 8 sides
-RIM_MIN_EDGE = 8.0  # grey levels between neighbouring samples along a ray
+RIM_MIN_EDGE = 6.0  # grey levels per pixel along a ray: a low-contrast rim, blurred, still shows
+GRADIENT_BASE_PX = 1.5  # the radial gradient is taken over this many pixels
 RIM_WEAK_EDGE = 0.3  # an edge this fraction of its ray's strongest still counts (a dim outer rim)
 RIM_MIN_ASPECT = 0.7  # a plate turned past 45 deg is not measured side-on
 RIM_OUTER_SHARE = 0.5  # the rim is the outermost ring seen on this share of the best ring's rays
@@ -28,7 +29,7 @@ RIM_INLIER = 0.012  # of the radius (0.7 px on a 60 px plate): an edge this near
 RIM_LINK = 0.02  # neighbouring rays' edges within 2 % of the radius belong to one ring
 RIM_LINK_SPAN = 4  # and so do edges up to 3 rays apart (rays that missed the edge)
 RIM_RING_SUPPORT = 0.35  # a ring runs round this share of the rays that see edges
-_RAYS = np.linspace(0, 2 * np.pi, 72, endpoint=False)
+RAYS = np.linspace(0, 2 * np.pi, 72, endpoint=False)
 
 
 @dataclass(frozen=True)
@@ -62,36 +63,40 @@ def _ellipse_radius(points: np.ndarray, ellipse) -> np.ndarray:
     return np.hypot((c * dx + s * dy) / a, (-s * dx + c * dy) / b)
 
 
-def _edges_along_rays(gray: np.ndarray, cx: float, cy: float, r: float):
-    """Edge candidates on rays from (cx, cy) between 0.75 r and 1.25 r: (points (n_rays, k, 2),
-    strengths (n_rays, k)), with the k-th candidate of a ray NaN / 0 where it has fewer. A
-    candidate is a local maximum of the radial gradient, located to a sub-sample by a parabola."""
+def edges_along_rays(gray: np.ndarray, cx: float, cy: float, r: float):
+    """Edge candidates on RAYS from (cx, cy) between 0.75 r and 1.25 r: (points (n_rays, k, 2),
+    strengths (n_rays, k) in grey levels per pixel), with the k-th candidate of a ray NaN / 0
+    where it has fewer. A candidate is a local maximum of the radial gradient, taken over about
+    1.5 px whatever the plate's size (a blurred or small plate's rim changes little from one
+    sample to the next), above RIM_MIN_EDGE and RIM_WEAK_EDGE of its ray's strongest, and
+    located to a sub-sample by a parabola."""
     h, w = gray.shape
     radii = np.linspace(0.75 * r, 1.25 * r, 41)
     step = radii[1] - radii[0]
-    xs = cx + np.outer(np.cos(_RAYS), radii)
-    ys = cy + np.outer(np.sin(_RAYS), radii)
+    k = max(1, int(round(GRADIENT_BASE_PX / step)))
+    xs = cx + np.outer(np.cos(RAYS), radii)
+    ys = cy + np.outer(np.sin(RAYS), radii)
     inside = (xs >= 1) & (xs < w - 2) & (ys >= 1) & (ys < h - 2)
     profile = cv2.remap(gray, xs.astype(np.float32), ys.astype(np.float32), cv2.INTER_LINEAR).astype(np.float32)
     profile = cv2.GaussianBlur(profile, (5, 1), 1.0)  # along each ray only: sensor noise makes false peaks
-    grad = np.abs(np.diff(profile, axis=1))
-    grad[~(inside[:, 1:] & inside[:, :-1])] = 0
+    grad = np.abs(profile[:, k:] - profile[:, :-k]) / (k * step)
+    grad[~(inside[:, k:] & inside[:, :-k])] = 0
     peak = np.zeros_like(grad, bool)
     peak[:, 1:-1] = (grad[:, 1:-1] >= grad[:, :-2]) & (grad[:, 1:-1] > grad[:, 2:])
     ray_max = grad.max(axis=1, keepdims=True)
     floor = max(RIM_MIN_EDGE, 0.35 * float(np.median(ray_max[ray_max > 0]))) if (ray_max > 0).any() else RIM_MIN_EDGE
     peak &= (grad >= floor) & (grad >= RIM_WEAK_EDGE * ray_max)
-    k = max(int(peak.sum(axis=1).max()), 1)
-    order = np.argsort(~peak, axis=1, kind="stable")[:, :k]  # each ray's candidates first, inner to outer
-    rows = np.arange(len(_RAYS))[:, None]
+    n = max(int(peak.sum(axis=1).max()), 1)
+    order = np.argsort(~peak, axis=1, kind="stable")[:, :n]  # each ray's candidates first, inner to outer
+    rows = np.arange(len(RAYS))[:, None]
     valid = peak[rows, order]
     a = grad[rows, np.clip(order - 1, 0, None)]
     b = grad[rows, order]
     c = grad[rows, np.clip(order + 1, None, grad.shape[1] - 1)]
     denom = a - 2 * b + c
     offset = np.where(denom < 0, np.clip(0.5 * (a - c) / np.where(denom < 0, denom, -1), -0.5, 0.5), 0.0)
-    edge_r = radii[0] + (order + 0.5 + offset) * step  # the diff between samples i and i+1 sits at i + 0.5
-    pts = np.stack([cx + np.cos(_RAYS)[:, None] * edge_r, cy + np.sin(_RAYS)[:, None] * edge_r], axis=-1)
+    edge_r = radii[0] + (order + k / 2 + offset) * step  # the difference of samples i and i+k sits at i + k/2
+    pts = np.stack([cx + np.cos(RAYS)[:, None] * edge_r, cy + np.sin(RAYS)[:, None] * edge_r], axis=-1)
     pts[~valid] = np.nan
     return pts, np.where(valid, b, 0.0)
 
@@ -180,7 +185,7 @@ def _fit_ring(pts: np.ndarray, ring: np.ndarray, r: float):
     octants = np.unique((np.arctan2(kept[:, 1] - fy, kept[:, 0] - fx) // (np.pi / 4)).astype(int))
     if rays < RIM_MIN_RAYS or len(octants) < RIM_MIN_OCTANTS or b / a < RIM_MIN_ASPECT:
         return None
-    return RimFit(fx, fy, a, rays / len(_RAYS), b / a)
+    return RimFit(fx, fy, a, rays / len(RAYS), b / a)
 
 
 def outer_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> RimFit | None:
@@ -193,7 +198,7 @@ def outer_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> RimFit | None
     candidates that runs round a good share of the rays (`_rings`), makes an ellipse
     (`_fit_ring`), shares the best-seen ring's centre and is seen on half as many rays.
     Returns None when no ring does (the plate is out of frame or hidden)."""
-    pts, _ = _edges_along_rays(gray, cx, cy, r)
+    pts, _ = edges_along_rays(gray, cx, cy, r)
     seen = np.isfinite(pts[:, 0, 0])
     if seen.sum() < RIM_MIN_RAYS:
         return None

@@ -258,3 +258,30 @@ def test_plate_tracker_reports_none_when_the_plate_vanishes():
     tracker = PlateTracker(PlateObservation(320.0, 240.0, R_PX, 1.0), rgb, 0.0)
     blank = render([(-500.0, -500.0)], R_PX, np.random.default_rng(8))
     assert tracker.update(blank, 1 / 30) is None
+
+
+def test_find_plate_takes_the_bumper_not_the_change_plate_on_its_face():
+    """A change plate (0.7 of the bumper across) on the sleeve is the stronger circle; the scale
+    is the bumper's, the largest disc sharing its centre."""
+    rng = np.random.default_rng(21)
+    gray = _bumper(320.0, 240.0, 60.0, rng, background=170)
+    small = _bumper(320.0, 240.0, 42.0, np.random.default_rng(22), background=255)
+    gray = np.where(small < 200, np.minimum(small, 70), gray).astype(np.uint8)  # a darker disc in front
+    obs = find_plate(np.dstack([gray] * 3), person_with([(330.0, 250.0)]))
+    assert obs is not None
+    assert obs.rim_radius_px == pytest.approx(60.0, rel=0.01)
+    assert np.hypot(obs.x_px - 320.0, obs.y_px - 240.0) < 1.0
+
+
+def test_tracker_finds_a_plain_plate_again_after_a_jump_the_template_missed():
+    """A light plate on a background almost as light, jumping further than the template's
+    window: the rim, a circle of known size, is looked for round the prediction."""
+    rng = np.random.default_rng(23)
+    frames = [np.dstack([_bumper(320.0, 300.0 - dy, 50.0, rng, ring=(0.95, 150), background=135)] * 3)
+              for dy in (0, 0, 40)]
+    # as find_plate starts it: the strongest edge's circle (the band's inner edge) and the rim
+    first = PlateObservation(*refine_on_rim(_gray(frames[0]), 320.0, 300.0, 50.0), rim_radius_px=50.0)
+    tracker = PlateTracker(first, frames[0], 0.0)
+    assert tracker.update(frames[1], 1 / 30) is not None
+    obs = tracker.update(frames[2], 2 / 30)
+    assert obs is not None and np.hypot(obs.x_px - 320.0, obs.y_px - 260.0) < 1.5
