@@ -48,6 +48,7 @@ test-fast: install
 # payloads of a 2-minute 60 fps session against the emulator.
 bench: install
 	$(PY) -m bench.accuracy
+	$(PY) -m bench.accuracy --set random
 	$(PY) -m bench.speed
 	$(PY) -m bench.payloads
 	$(PY) -m bench.cold_import

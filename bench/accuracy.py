@@ -1,11 +1,18 @@
 """Accuracy benchmark: the engine on every generated clip, against exact ground truth.
 
-python -m bench.accuracy [--only NAME] [--pose-model heavy] — prints one row per clip, the issue's targets,
-and a comparison of the two smoothing filters on the engine's own raw bar track."""
+python -m bench.accuracy [--set bench|random] [--only NAME] [--pose-model heavy] — prints one row per
+clip, the targets, and a comparison of the smoothing filters on the engine's own raw bar track;
+with --set random, the clips' looks are drawn at random (tests.synth.clips.random_set) and the
+misses are also counted by look factor, so a weak spot shows by name. The table, its command and
+its date are written to docs/accuracy-<set>.md."""
 from __future__ import annotations
 
 import argparse
+import datetime
+import sys
 import time
+from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 
@@ -13,14 +20,15 @@ from shared.analysis import AnalysisOptions, analyze
 from shared.analysis.kinematics import smooth_derivatives
 from shared.analysis.measure import BAR_FILTER
 from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_CHOICES
-from tests.synth.clips import BENCH_SET, clip
+from tests.synth.clips import BENCH_SET, LOOK_FACTORS, clip, random_set
 from tests.synth.evaluate import TARGETS, evaluate, failures
 
 COLUMNS = [("peak_speed_err_mps", "dv m/s", 3), ("height_rmse_m", "h rmse m", 3),
            ("peak_height_err_m", "dh peak m", 3), ("scale_err_pct", "scale %", 2),
            ("phases_within_2_frames_pct", "phase<=2f %", 0), ("knee_rmse_deg", "knee deg", 1),
            ("hip_rmse_deg", "hip deg", 1), ("knee_rmse_after_liftoff_deg", "knee after liftoff", 1),
-           ("hip_rmse_after_liftoff_deg", "hip after liftoff", 1)]
+           ("hip_rmse_after_liftoff_deg", "hip after liftoff", 1), ("liftoff_err_frames", "liftoff f", 0)]
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 # (label, smooth_derivatives keyword arguments); the engine's choice is measure.BAR_FILTER.
@@ -46,11 +54,15 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default=None)
     ap.add_argument("--pose-model", default=DEFAULT_POSE_MODEL, choices=POSE_CHOICES)
+    ap.add_argument("--set", default="bench", choices=("bench", "random"))
     args = ap.parse_args()
-    specs = [s for s in BENCH_SET if not args.only or args.only in s.name]
-    print("| clip | " + " | ".join(c[1] for c in COLUMNS) + " | pose model | s | misses |")
-    print("|---" * (len(COLUMNS) + 4) + "|")
-    studies, failed = [], 0
+    specs = [s for s in (BENCH_SET if args.set == "bench" else random_set()) if not args.only or args.only in s.name]
+    lines = [f"# Accuracy on the {args.set} clip set", "",
+             f"`python -m bench.accuracy {' '.join(sys.argv[1:])}`, {datetime.date.today().isoformat()}", "",
+             "| clip | " + " | ".join(c[1] for c in COLUMNS) + " | pose model | s | misses |",
+             "|---" * (len(COLUMNS) + 4) + "|"]
+    print("\n".join(lines[-2:]))
+    studies, failed, by_factor = [], 0, defaultdict(lambda: [0, 0])
     for spec in specs:
         path, truth = clip(spec)
         t0 = time.perf_counter()
@@ -62,11 +74,21 @@ def main() -> int:
         failed += bool(misses)
         studies.append(smoothing_study(result, truth))
         cells = [f"{scores[k]:.{nd}f}" for k, _, nd in COLUMNS]
-        print(f"| {spec.name} | " + " | ".join(cells) + f" | {result['runtime']['pose_model']} | {elapsed:.1f} | "
-              f"{'; '.join(misses) or 'all met'} |",
-              flush=True)
-    print(f"\ntargets: {TARGETS}")
-    print(f"clips meeting every target: {len(specs) - failed}/{len(specs)}")
+        lines.append(f"| {spec.name} | " + " | ".join(cells) + f" | {result['runtime']['pose_model']} | "
+                     f"{elapsed:.1f} | {'; '.join(misses) or 'all met'} |")
+        print(lines[-1], flush=True)
+        for factor in LOOK_FACTORS:
+            value = getattr(spec, factor, None) if factor != "size" else f"{spec.height}p"
+            by_factor[(factor, value)][0] += 1
+            by_factor[(factor, value)][1] += bool(misses)
+    lines += ["", f"targets: {TARGETS}", "", f"clips meeting every target: {len(specs) - failed}/{len(specs)}"]
+    if args.set == "random":
+        lines += ["", "| look factor | value | clips | clips missing a target |", "|---|---|---|---|"]
+        lines += [f"| {f} | {v} | {n} | {m} |" for (f, v), (n, m) in sorted(by_factor.items(), key=str)]
+    print("\n".join(lines[-(len(by_factor) + 5 if args.set == "random" else 3):]))
+    if not args.only:
+        DOCS.mkdir(exist_ok=True)
+        (DOCS / f"accuracy-{args.set}.md").write_text("\n".join(lines) + "\n")
     print(f"\nsmoothing filter study over {len(studies)} clips (the engine uses {BAR_FILTER}):")
     print(f"  {'filter':<45} dv mean  dv max   h rmse mean")
     for label in studies[0]:

@@ -6,6 +6,8 @@ from dataclasses import asdict
 from hashlib import sha1
 from pathlib import Path
 
+import numpy as np
+
 from tests.synth.render import ClipSpec, Truth, render_clip
 
 CACHE = Path(os.environ.get("LIFTLAB_CLIP_CACHE", Path(__file__).resolve().parents[2] / ".cache" / "clips"))
@@ -21,6 +23,32 @@ BENCH_SET = [
     ClipSpec("clean_vfr_720p", "clean", 30, 1280, 720, "left", vfr=True, seed=8),
     ClipSpec("snatch_hevc_720p30", "snatch", 30, 1280, 720, "left", codec="libx265", seed=9),
 ]
+
+# How a randomised clip may look: the engine was tuned on BENCH_SET, so accuracy is also
+# reported over looks drawn from these, by factor (bench.accuracy --set random).
+LOOK_FACTORS = {
+    "plate": ("blue", "black_bevel", "steel_lip", "red_logo"),
+    "yaw_deg": (0.0, 10.0, 20.0, 25.0),
+    "size": ((640, 360), (1280, 720), (1920, 1080)),
+    "fps": (30.0, 60.0),
+    "exercise": ("snatch", "clean"),
+    "facing": ("right", "left"),
+    "change_plate": (False, True),
+    "noise_sigma": (2.0, 3.0, 6.0),
+}
+
+
+def random_set(n: int = 8, seed: int = 2026) -> list:
+    """n clip specs whose looks are drawn from LOOK_FACTORS, reproducibly from `seed`."""
+    rng = np.random.default_rng(seed)
+    specs = []
+    for i in range(n):
+        look = {k: v[int(rng.integers(len(v)))] for k, v in LOOK_FACTORS.items()}
+        (width, height) = look.pop("size")
+        name = (f"rand{i}_{look['exercise']}_{look['plate']}_yaw{look['yaw_deg']:.0f}_{height}p{look['fps']:.0f}"
+                + ("_change" if look["change_plate"] else ""))
+        specs.append(ClipSpec(name, width=width, height=height, seed=100 + i, **look))
+    return specs
 
 
 def clip(spec: ClipSpec) -> tuple:

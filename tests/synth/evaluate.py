@@ -31,6 +31,11 @@ def true_liftoff(truth: Truth) -> int | None:
     return int(off[0]) if len(off) else None
 
 
+def _num(value) -> float:
+    """A metric as a number: NaN where the engine gave none (which misses every target)."""
+    return float("nan") if value is None else float(value)
+
+
 def _arr(values):
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
@@ -52,9 +57,9 @@ def evaluate(result: dict, truth: Truth) -> dict:
         / max(result["video"]["height"], 1)
     apex = tp.landmarks.get("peak_bar_height")
     return {
-        "peak_speed_err_mps": abs(result["metrics"]["max_bar_speed"] - float(np.max(truth.bar_speed_mps))),
+        "peak_speed_err_mps": abs(_num(result["metrics"].get("max_bar_speed")) - float(np.max(truth.bar_speed_mps))),
         "height_rmse_m": _rmse(result["bar"]["height_m"], truth.bar_height_m),
-        "peak_height_err_m": abs(result["metrics"].get("peak_bar_height", np.nan) - truth.bar_height_m[apex])
+        "peak_height_err_m": abs(_num(result["metrics"].get("peak_bar_height")) - truth.bar_height_m[apex])
         if apex is not None else float("nan"),
         "scale_err_pct": 100 * abs(scale / truth.px_per_m - 1),
         "phases_within_2_frames_pct": 100 * float(np.mean(np.array(diffs) <= 2)) if diffs else 0.0,

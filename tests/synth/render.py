@@ -69,6 +69,9 @@ class ClipSpec:
     show_plate: bool = True
     show_lifter: bool = True
     seed: int = 0
+    plate: str = "blue"  # the bumper's look: one of PLATE_LOOKS
+    yaw_deg: float = 0.0  # camera turned about the vertical from side-on: horizontal lengths shrink by cos
+    change_plate: bool = False  # a smaller change plate on the sleeve outside the big one
 
 
 @dataclass
@@ -94,11 +97,13 @@ class Truth:
 
 
 class Camera:
-    """World metres (x forward from the ankle, y up) to upright image pixels."""
+    """World metres (x forward from the ankle, y up) to upright image pixels. A camera turned
+    `yaw_deg` from side-on sees horizontal lengths shortened by cos(yaw) (an orthographic view)."""
 
-    def __init__(self, width: int, height: int, facing: str, px_per_m: float):
+    def __init__(self, width: int, height: int, facing: str, px_per_m: float, yaw_deg: float = 0.0):
         self.width, self.height, self.px_per_m = width, height, px_per_m
-        self.sign = 1.0 if facing == "right" else -1.0
+        self.squash = float(np.cos(np.radians(yaw_deg)))
+        self.sign = self.squash if facing == "right" else -self.squash
         self.floor_px = height * 0.94
         self.ankle_px = width / 2 - self.sign * 0.1 * px_per_m
 
@@ -236,17 +241,37 @@ PLATE_SHIFT = 4  # draw at 1/16 px so the plate's centre is where the truth says
 AA_WIDENING_PX = 0.45  # cv2's sub-pixel anti-aliased disc comes out this much wider (measured)
 
 
-def _draw_plate(img, bar_px, ppm):
+# How bumpers look, outermost band first: (outer radius as a share of the plate's, RGB). The
+# engine must take the outer silhouette whatever the bands inside it are.
+PLATE_LOOKS = {
+    "blue": ((1.0, PLATE_RIM), (0.9, PLATE)),  # a dark rim band round a coloured face
+    "black_bevel": ((1.0, (28, 28, 30)), (0.985, (96, 96, 100)), (0.93, (24, 24, 26))),  # lighter bevel inside the rim
+    "steel_lip": ((1.0, (168, 170, 174)), (0.95, (120, 122, 128)), (0.9, (150, 152, 158))),  # raised lip
+    "red_logo": ((1.0, (170, 30, 34)), (0.8, (150, 26, 30))),  # logo text on the face
+}
+
+
+def _draw_plate(img, bar_px, ppm, look: str = "blue", squash: float = 1.0, change_plate: bool = False):
+    """A 0.45 m bumper at bar_px, its bands as PLATE_LOOKS says; squash < 1 narrows it as a
+    camera turned from side-on sees it."""
     k = 2**PLATE_SHIFT
     c = tuple(int(v) for v in np.round(np.asarray(bar_px) * k))
     r = PLATE_RADIUS_M * ppm
 
     def disc(radius, colour, thickness=-1):
-        cv2.circle(img, c, int(round((radius - AA_WIDENING_PX) * k)), colour, thickness, cv2.LINE_AA, PLATE_SHIFT)
+        axes = (int(round((radius * squash - AA_WIDENING_PX) * k)), int(round((radius - AA_WIDENING_PX) * k)))
+        cv2.ellipse(img, c, axes, 0, 0, 360, colour, thickness, cv2.LINE_AA, PLATE_SHIFT)
 
-    disc(r, PLATE_RIM)
-    disc(r * 0.9, PLATE)
-    disc(r * 0.3, _shade(PLATE, 0.7), 2)
+    for share, colour in PLATE_LOOKS[look]:
+        disc(r * share, colour)
+    if look == "red_logo":
+        text_at = (int(bar_px[0] - 0.45 * r * squash), int(bar_px[1] - 0.35 * r))
+        cv2.putText(img, "IWF 25", text_at, cv2.FONT_HERSHEY_SIMPLEX, r / 70, (235, 235, 235), max(1, int(r / 25)),
+                    cv2.LINE_AA)
+    if change_plate:  # 0.32 m across, nearer the camera than the big plate
+        disc(r * 0.71, (40, 110, 60))
+        disc(r * 0.64, (30, 90, 50))
+    disc(r * 0.3, _shade(PLATE_LOOKS[look][-1][1], 0.7), 2)
     disc(r * 0.2, HUB)
     disc(r * 0.11, (90, 90, 95))
 
@@ -264,7 +289,7 @@ def render_frame(spec: ClipSpec, lift, cam: Camera, background, t: float) -> np.
             _draw_body(img, j, cam)
             _draw_lifter(img, j, cam, far=False)
         if spec.show_plate:
-            _draw_plate(img, cam(j["bar"]), cam.px_per_m)
+            _draw_plate(img, cam(j["bar"]), cam.px_per_m, spec.plate, cam.squash, spec.change_plate)
         acc += img
     return acc / len(offsets)
 
@@ -283,7 +308,7 @@ def render_clip(spec: ClipSpec, path: Path) -> Truth:
     lift = make_lift(spec.exercise, spec.lifter_height_m)
     width, height = _upright_size(spec)
     px_per_m = min(0.86 * height / 2.45, 0.8 * width / 1.5)
-    cam = Camera(width, height, spec.facing, px_per_m)
+    cam = Camera(width, height, spec.facing, px_per_m, spec.yaw_deg)
     background = _background(width, height, cam.floor_px, rng)
     noise = [rng.normal(0, spec.noise_sigma, background.shape).astype(np.float32) for _ in range(6)]
     times = frame_times(spec, lift.duration_s, rng)
