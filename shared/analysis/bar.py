@@ -14,13 +14,16 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
 from shared.analysis.pose import LANDMARKS
-from shared.analysis.rim import RAYS, RIM_MIN_RAYS, edges_along_rays, outer_rim
+from shared.analysis.rim import RAYS, RIM_MIN_RAYS, edges_along_rays, fit_circle, known_circle, outer_rim
 
 PLATE_DIAMETER_M = 0.450  # IWF bumper plates
 RIM_RADIUS_TOLERANCE = 0.03
 OUTLINE_AGREES = 0.06  # of the radius: the silhouette's centre and the track's agree
 CHANGE_PLATE_REACH, BIGGER_DISC = 1.45, 1.15  # change plates are 0.6-0.8 of a bumper across
+EDGE_CIRCLE_SCORE = 0.5  # of the rays: a strongest-edge circle seen on fewer may be on limbs
+TEMPLATE_REACH_RADII = 0.3  # 7 cm: 4x how far 40 m/s^2 moves a bar off its predicted path in 1/30 s
 SEARCH_RADII, SEARCH_TRIES = 2.0, 3  # a lost rim is looked for this many radii round the prediction
 SEARCH_CANNY = 50  # a low-contrast plate (steel on a grey wall), blurred, has soft edges
 STILL_RADII = 0.05  # a plate that moved less than this many radii since the last frame stands still
@@ -40,16 +43,6 @@ class PlateObservation:
 
 def _gray(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-
-
-def fit_circle(points: np.ndarray):
-    """Least-squares (Kasa) circle through points (n, 2): returns cx, cy, r."""
-    x, y = points[:, 0], points[:, 1]
-    A = np.column_stack([x, y, np.ones_like(x)])
-    b = x**2 + y**2
-    (c0, c1, c2), *_ = np.linalg.lstsq(A, b, rcond=None)
-    cx, cy = c0 / 2, c1 / 2
-    return cx, cy, float(np.sqrt(max(c2 + cx**2 + cy**2, 0.0)))
 
 
 def refine_on_rim(gray: np.ndarray, cx: float, cy: float, r: float):
@@ -176,11 +169,15 @@ class PlateTracker:
         can move from a band inside the rim to the rim itself as motion blur softens the band,
         and the rings share the plate's centre; a fit bigger than the outer rim, or smaller than
         the ring tracked, is following something else."""
-        fit = refine_on_rim(gray, near[0], near[1], self.radius_px)
-        if fit is None or np.hypot(fit[0] - near[0], fit[1] - near[1]) >= 0.15 * self.radius_px:
-            return None
         lo, hi = min(self.radius_px, self.outer_px), max(self.radius_px, self.outer_px)
-        if not lo * (1 - RIM_RADIUS_TOLERANCE) < fit[2] < hi * (1 + RIM_RADIUS_TOLERANCE):
+        fit = refine_on_rim(gray, near[0], near[1], self.radius_px)
+        # The strongest edge's circle is the most exact in a blurred frame, where it is most of
+        # the rim; where a plain plate's rim is faint it can settle on limbs: then the circle of
+        # the plate's size that the most edges lie on.
+        if fit is None or fit[3] < EDGE_CIRCLE_SCORE or not lo * (1 - RIM_RADIUS_TOLERANCE) < fit[2] \
+                < hi * (1 + RIM_RADIUS_TOLERANCE):
+            fit = known_circle(gray, near[0], near[1], lo, hi)
+        if fit is None or np.hypot(fit[0] - near[0], fit[1] - near[1]) >= 0.15 * self.radius_px:
             return None
         if abs(fit[2] / self.radius_px - 1) < RIM_RADIUS_TOLERANCE:
             self.radius_px = 0.9 * self.radius_px + 0.1 * fit[2]
@@ -234,7 +231,9 @@ class PlateTracker:
                 outline = _outline(gray, *centre, self.radius_px)
                 self.outer_px = self.outer_px if outline[2] is None else 0.9 * self.outer_px + 0.1 * outline[0]
             self._rim_pos = centre
-        elif peak > 0.5:
+        elif peak > 0.5 and np.linalg.norm(matched - predicted) < TEMPLATE_REACH_RADII * self.radius_px:
+            # The template alone, only near where the bar can be: it cannot leave its path by
+            # more than a few centimetres in a frame, and a template far off it has found a limb.
             centre, score = matched, 0.5 * peak
         else:
             # Lost: coast, slowing down and staying in the frame, until the caller gives up.

@@ -1,11 +1,12 @@
-"""Rim: the plate's outer silhouette in one frame, as an ellipse, for the scale.
+"""Rim: the plate's edges in one frame: its outer silhouette for the scale, its circle for the track.
 
 Bumper plates carry rings: a lighter bevel just inside the rim, a raised lip, a coloured
 band, a hub. The strongest edge round the plate is often one of those, not the plate's edge
 against the background, and a ring 7 % inside the rim makes every height 7 % too high. A
 plate turned from the image plane is an ellipse whose major axis keeps the plate's size and
 whose minor / major ratio is the cosine of the turn. The tracker follows the plate's centre
-(`bar`); this measures its size and turn where it stands still.
+(`bar`); `outer_rim` measures its size and turn where it stands still, and `known_circle`
+finds its centre again as a circle of its known size where its rim is faint among limbs.
 """
 from __future__ import annotations
 
@@ -212,3 +213,56 @@ def outer_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> RimFit | None
     best = max(fits, key=lambda f: f.score)
     return next(f for f in fits if f.score >= RIM_OUTER_SHARE * best.score
                 and np.hypot(f.x_px - best.x_px, f.y_px - best.y_px) <= RIM_CONCENTRIC * best.radius_px)
+
+
+def _circles(points: np.ndarray):
+    """The circle through each triple of points (h, 3, 2): centres (h, 2) and radii (h,); NaN
+    where a triple is (nearly) on a line."""
+    (ax, ay), (bx, by), (cx, cy) = (points[:, i].T for i in range(3))
+    d = 2 * (ax * (by - cy) + bx * (cy - ay) + cx * (ay - by))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ux = ((ax**2 + ay**2) * (by - cy) + (bx**2 + by**2) * (cy - ay) + (cx**2 + cy**2) * (ay - by)) / d
+        uy = ((ax**2 + ay**2) * (cx - bx) + (bx**2 + by**2) * (ax - cx) + (cx**2 + cy**2) * (bx - ax)) / d
+    centres = np.stack([ux, uy], axis=1)
+    return centres, np.hypot(ax - ux, ay - uy)
+
+
+def known_circle(gray: np.ndarray, cx: float, cy: float, r_lo: float, r_hi: float):
+    """The plate's centre near (cx, cy), as the circle with a radius in [r_lo, r_hi] (its
+    rings' sizes) that the most rays' edges lie on: (x, y, radius, score) or None. Knowing the
+    size lets limb and clutter edges round a plain or blurred plate be outvoted: few of them
+    lie on a circle that size. score is the share of rays with an edge on it."""
+    pts, _ = edges_along_rays(gray, cx, cy, (r_lo + r_hi) / 2)
+    ray = np.broadcast_to(np.arange(len(RAYS))[:, None], pts.shape[:2])
+    ok = np.isfinite(pts[..., 0])
+    pts, ray = pts[ok], ray[ok]
+    if len(np.unique(ray)) < RIM_MIN_RAYS:
+        return None
+    rng = np.random.default_rng(0)
+    picks = np.argpartition(rng.random((RIM_HYPOTHESES, len(pts))), 3, axis=1)[:, :3]
+    centres, radii = _circles(pts[picks])
+    sized = np.isfinite(radii) & (radii > r_lo * (1 - RIM_LINK)) & (radii < r_hi * (1 + RIM_LINK))
+    if not sized.any():
+        return None
+    centres, radii = centres[sized], radii[sized]
+    tolerance = np.maximum(0.75, RIM_INLIER * radii)[:, None]
+    inliers = np.abs(np.linalg.norm(pts[None] - centres[:, None], axis=2) - radii[:, None]) <= tolerance
+    rays_on = np.array([len(np.unique(ray[m])) for m in inliers])
+    best = inliers[np.argmax(rays_on)]
+    for _ in range(2):  # refit on the inliers, then take the inliers of the refit
+        if len(np.unique(ray[best])) < RIM_MIN_RAYS:
+            return None
+        fx, fy, fr = fit_circle(pts[best])
+        best = np.abs(np.hypot(pts[:, 0] - fx, pts[:, 1] - fy) - fr) <= max(0.75, RIM_INLIER * fr)
+    on = np.unique(ray[best])
+    if len(on) < RIM_MIN_RAYS or not r_lo * (1 - RIM_LINK) < fr < r_hi * (1 + RIM_LINK):
+        return None
+    return fx, fy, fr, len(on) / len(RAYS)
+
+
+def fit_circle(points: np.ndarray):
+    """Least-squares (Kasa) circle through points (n, 2): cx, cy, r."""
+    x, y = points[:, 0], points[:, 1]
+    (c0, c1, c2), *_ = np.linalg.lstsq(np.column_stack([x, y, np.ones_like(x)]), x**2 + y**2, rcond=None)
+    cx, cy = c0 / 2, c1 / 2
+    return float(cx), float(cy), float(np.sqrt(max(c2 + cx**2 + cy**2, 0.0)))

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from shared.analysis.bar import PlateObservation, PlateTracker, find_plate, fit_circle, refine_on_rim
-from shared.analysis.rim import fit_ellipse, outer_rim
+from shared.analysis.bar import PlateObservation, PlateTracker, find_plate, refine_on_rim
+from shared.analysis.rim import fit_circle, fit_ellipse, outer_rim
 from shared.analysis.pose import LANDMARKS
 
 SIZE = (480, 640)  # rows, cols
@@ -285,3 +285,20 @@ def test_tracker_finds_a_plain_plate_again_after_a_jump_the_template_missed():
     assert tracker.update(frames[1], 1 / 30) is not None
     obs = tracker.update(frames[2], 2 / 30)
     assert obs is not None and np.hypot(obs.x_px - 320.0, obs.y_px - 260.0) < 1.5
+
+
+def test_known_circle_finds_a_faint_plate_among_stronger_limb_edges():
+    """A light plate on a background nearly as light, with two dark limbs crossing behind it:
+    the strongest edges are the limbs'; the circle of the plate's size is the plate."""
+    from shared.analysis.rim import known_circle
+
+    rng = np.random.default_rng(31)
+    gray = _bumper(320.3, 240.6, 50.0, rng, ring=(0.95, 150), background=135).astype(float)
+    limbs = np.zeros(SIZE, np.uint8)
+    cv2.line(limbs, (250, 330), (300, 150), 255, 14)
+    cv2.line(limbs, (390, 330), (360, 180), 255, 14)
+    outside = np.hypot(*np.meshgrid(np.arange(SIZE[1]) - 320.3, np.arange(SIZE[0]) - 240.6)) > 50
+    gray[(limbs > 0) & outside] = 30
+    fit = known_circle(gray.astype(np.uint8), 324.0, 237.0, 47.0, 50.0)
+    assert fit is not None
+    assert np.hypot(fit[0] - 320.3, fit[1] - 240.6) < 0.7
