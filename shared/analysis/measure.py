@@ -331,6 +331,8 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list, rim_a
     lifter_height = options.lifter_height_m or seen_height
     return {"scale": {**scale, "px_per_m": round(px_per_m, 3)}, "bar": bar, "keypoints": keypoints, "angles": angles, "body": body,
             "com_acc_mps2": com_acc, "lifter_height_seen_m": float(seen_height),
+            # with no perspective at all (a long lens far away): the least the clip allows
+            "lifter_height_seen_flat_m": float(estimated_height_m(leg_trunk_px, px_per_m, 1.0)),
             "near": near, "near_side": side, "facing": "right" if sign > 0 else "left",
             "lifter_height_m": float(lifter_height), "bar_coverage": float(bar_ok.mean()),
             "bar_raw": {"x_m": bx, "height_m": bh}, "lifter_px": lifter_px}

@@ -65,12 +65,16 @@ def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings, op
     if info.long_side_px > 1920:
         warnings.append(_warn("downscaled", f"The {info.width}x{info.height} video was analysed at "
                               f"{info.out_width}x{info.out_height}; 1080p is plenty for lift analysis."))
-    seen = series["lifter_height_seen_m"]
-    if options.lifter_height_m and series["scale"]["source"] == "plate" and np.isfinite(seen) \
-            and abs(seen / options.lifter_height_m - 1) > HEIGHT_DISAGREES:
-        warnings.append(_warn("height_disagrees", f"The plate's scale puts the lifter at {seen:.2f} m, not the "
-                              f"{options.lifter_height_m:.2f} m given; check that the plates are 450 mm bumpers "
-                              "and the height is right."))
+    # The lifter's size at the plate's scale allows a range of heights, from a long lens far
+    # away (no perspective) to a phone's main camera near; a given height outside it by over 5 %
+    # says the plates are not 450 mm bumpers or the profile is wrong.
+    seen = sorted((series["lifter_height_seen_flat_m"], series["lifter_height_seen_m"]))
+    given = options.lifter_height_m
+    if given and series["scale"]["source"] == "plate" and np.isfinite(seen).all() \
+            and not seen[0] * (1 - HEIGHT_DISAGREES) <= given <= seen[1] * (1 + HEIGHT_DISAGREES):
+        warnings.append(_warn("height_disagrees", f"The plate's scale puts the lifter at {seen[0]:.2f}-{seen[1]:.2f} "
+                              f"m tall, not the {given:.2f} m given; check that the plates are 450 mm bumpers and "
+                              "the height is right."))
     yaw = series["scale"]["camera_yaw_deg"]
     if yaw is not None and yaw > TURNED_WARN_DEG:
         warnings.append(_warn("camera_turned", f"The camera is turned about {yaw:.0f}° from side-on, so the bar's "

@@ -65,6 +65,16 @@ def test_cli_result_scales_and_draws_in_the_videos_display_pixels(cli_run):
     quality = result["quality"]
     assert quality["sources"] == {"scale": "plate", "lifter_height": "given", "body_mass": "default"}
     assert {"calibration_uncertainty_pct", "camera_yaw_deg", "lifter_height_seen_m"} <= set(quality)
+    assert "height_disagrees" not in {w["code"] for w in quality["warnings"]}  # 1.75 m, as rendered
+
+
+@pytest.mark.slow
+def test_a_height_the_plate_scale_cannot_allow_is_warned_about(tmp_path):
+    from shared.analysis import AnalysisOptions, analyze
+
+    result = analyze(SAMPLE, AnalysisOptions(lifter_height_m=1.40, body_mass_kg=80, render=False))
+    assert "height_disagrees" in {w["code"] for w in result["quality"]["warnings"]}
+    assert result["quality"]["sources"]["lifter_height"] == "given"
 
 
 @pytest.mark.slow
