@@ -36,6 +36,7 @@ def build(out_dir: Path = DEMO_DIR) -> dict:
 
     options = AnalysisOptions(exercise=DEMO_SESSION["exercise"], bar_mass_kg=DEMO_SESSION["barbell_mass_kg"],
                               body_mass_kg=DEMO_USER["weight_kg"], lifter_height_m=DEMO_USER["height_cm"] / 100,
+                              measurements_source="profile",
                               out_dir=str(out_dir))
     if out_dir.exists():
         shutil.rmtree(out_dir)
