@@ -9,7 +9,7 @@ ARGS ?=
 
 NODE_STAMP := infra/local/node_modules/.installed
 
-.PHONY: install run run-engine test test-fast bench sample demo models deploy job-image gpu-check clean
+.PHONY: install run run-engine test test-fast bench bench-real sample demo models deploy job-image gpu-check clean
 
 $(STAMP): requirements.txt infra/job/requirements.txt functions/requirements.txt requirements-nodeps.txt requirements-dev.txt
 	bash infra/local/check_sdk.sh
@@ -52,6 +52,10 @@ bench: install
 	$(PY) -m bench.speed
 	$(PY) -m bench.payloads
 	$(PY) -m bench.cold_import
+
+# The engine on the real clips beside the project (../shared/realclips): per clip, what it found.
+bench-real: install
+	$(PY) -m bench.real
 
 # Re-render the bundled sample lift (committed) with the test generator.
 sample: $(STAMP)
