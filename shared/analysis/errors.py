@@ -30,3 +30,16 @@ class VideoTooShort(AnalysisError):
 
 class NoLifterFound(AnalysisError):
     code = "no_lifter_found"
+
+
+class NoBarFound(AnalysisError):
+    """No plate face to measure the bar by, in a clip filmed side-on."""
+
+    code = "no_bar_found"
+
+
+class NotSideView(AnalysisError):
+    """The camera is too far round from side-on to measure the bar path: no plate face shows,
+    or the plate's face is turned more than NOT_SIDE_VIEW_DEG from the image plane."""
+
+    code = "not_side_view"

@@ -1,7 +1,7 @@
 """Measure: turn the lifter's pixels and the plate track into SI series.
 
-Calibration comes from the plate (0.450 m across) when it was tracked through most of
-the clip, else from the lifter's height (given, or 1.75 m with a warning). Heights are
+Calibration comes from the plate's outer silhouette (0.450 m across); a clip with no plate
+face to measure by is refused, never scaled from a guessed height. Heights are
 above the floor, which is the plate's bottom at rest (or the feet without a plate);
 x is horizontal, positive the way the lifter faces, from the bar's start.
 """
@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from shared.analysis.bar import PLATE_DIAMETER_M
-from shared.analysis.errors import NoLifterFound
+from shared.analysis.errors import NoBarFound, NoLifterFound, NotSideView
 from shared.analysis.body import ANGLE_JOINTS, JOINTS, SIDES, body_lines, centre_of_mass, joint_angles
 from shared.analysis.kinematics import G_MPS2, bar_dynamics, fill_gaps, reject_spikes, smooth_derivatives
 from shared.analysis.pose import LANDMARKS
+from shared.analysis.quality import filmed_side_on
 
 MIN_VISIBILITY = 0.3
 TRUNK_TOLERANCE = 0.10
@@ -29,14 +30,13 @@ KEYPOINT_CUTOFF_HZ = 6.0
 # 4th-order one rings: on an exact lift it overshoots the peak bar speed by 0.04 m/s, which
 # central differences happened to cancel at 30 fps but not at 60 fps.
 BAR_FILTER = {"cutoff_hz": 5.5, "order": 2, "spline_derivative": True}
-DEFAULT_LIFTER_HEIGHT_M = 1.75
 DEFAULT_BODY_MASS_KG = 75.0
 STATURE_PER_LEG_AND_TRUNK = 0.779  # (shank + thigh + trunk) / standing height, Winter
 # The near plate's face is about 0.75 m out from the lifter's midline (collar 0.655 m, then the
 # big plates); a phone's main camera has a focal length of about 0.72 of the frame's long side
 # (26 mm equivalent, about 69 deg across).
 PLATE_TO_LIFTER_M, FOCAL_PER_LONG_SIDE = 0.75, 0.72
-STATURE_UNCERTAINTY_PCT = 8.0  # that ratio's spread across adults, with pose's segment noise
+NOT_SIDE_VIEW_DEG = 40.0  # a plate face turned further is refused: the bar path would read 1 - cos short
 ANGLE_KEYS = {"ankle": "ank", "knee": "kne", "hip": "hip", "shoulder": "sho", "elbow": "elb"}
 KEYPOINT_NAMES = [f"{s}{j}" for s in SIDES for j in JOINTS]
 EDGE_PLACEMENT_PX = 0.5  # how well one rim fit places the plate's edge, at best
@@ -216,42 +216,41 @@ def near_side(lifter_px) -> str:
     return max(vis, key=lambda s: -np.inf if np.isnan(vis[s]) else vis[s])
 
 
-def _calibrate(lifter_px, bar_px, radius_px, aspect, side, leg_trunk_px, options, warnings):
-    """(bar_px, scale, floor_px, x0_px): what the bar is, px per metre, the floor line and
-    the horizontal origin, from the plate when it was tracked through most of the clip."""
+def _refusal(lifter_px) -> Exception:
+    """Why there is no plate face to measure by: the camera is round to the front or back (the
+    lifter's shoulders spread apart), or there is no barbell."""
+    if not filmed_side_on(lifter_px):
+        return NotSideView("No plate face could be seen: the lift was not filmed from the side. Film from the "
+                           "side, level with the bar, so that the plate shows as a disc.")
+    return NoBarFound("No barbell plate was found. Film a lift with a bumper plate on the bar, from the side, "
+                      "level with the bar.")
+
+
+def _calibrate(lifter_px, bar_px, radius_px, aspect, warnings):
+    """(scale, floor_px, x0_px): px per metre, the floor line and the horizontal origin, from
+    the plate. Without a plate face to measure by, nothing is scaled from a guess: the clip is
+    refused (NoBarFound, NotSideView), as it is when the plate's face is turned past
+    NOT_SIDE_VIEW_DEG."""
     bar_ok = np.isfinite(bar_px[:, 0])
-    first = np.flatnonzero(bar_ok)[:5]
+    if not (bar_ok.any() and np.isfinite(radius_px).any()):
+        raise _refusal(lifter_px)
+    plate = plate_calibration(bar_px, radius_px, aspect)
+    if plate["camera_yaw_deg"] is not None and plate["camera_yaw_deg"] > NOT_SIDE_VIEW_DEG:
+        raise NotSideView(f"The camera is turned about {plate['camera_yaw_deg']:.0f}° from side-on. Film from the "
+                          "side, level with the bar, square to the plate.")
+    radius = plate["radius_px"]
+    scale = {"px_per_m": 2 * radius / PLATE_DIAMETER_M, "source": "plate", "uncertainty_pct": plate["uncertainty_pct"],
+             "camera_yaw_deg": plate["camera_yaw_deg"], "plate_frames": plate["frames"]}
     feet = np.concatenate([_px(lifter_px, n)[:, 1] for n in ("lhee", "rhee", "ltoe", "rtoe")])
     feet_floor_px = float(np.nanpercentile(feet, 95)) if np.isfinite(feet).any() else np.nan
-    if bar_ok.mean() >= 0.5 and len(first) and np.isfinite(radius_px).any():
-        plate = plate_calibration(bar_px, radius_px, aspect)
-        radius = plate["radius_px"]
-        px_per_m = 2 * radius / PLATE_DIAMETER_M
-        scale = {"px_per_m": px_per_m, "source": "plate", "uncertainty_pct": plate["uncertainty_pct"],
-                 "camera_yaw_deg": plate["camera_yaw_deg"], "plate_frames": plate["frames"]}
-        # The plate's lowest bottom edge is the floor when it was seen resting there
-        # (a high percentile, so one bad frame cannot move the floor).
-        floor_px = float(np.nanpercentile(bar_px[:, 1], 99)) + radius
-        if np.isfinite(feet_floor_px) and abs(floor_px - feet_floor_px) > 0.4 * radius:
-            warnings.append("The plate was not seen resting on the floor; heights are measured from the feet.")
-            floor_px = feet_floor_px
-        x0_px = float(np.median(bar_px[first, 0]))
-    else:
-        # No plate to follow: the bar is in the hands, so the wrists stand in for it.
-        bar_px = (_px(lifter_px, "lwri") + _px(lifter_px, "rwri")) / 2
-        height = options.lifter_height_m or DEFAULT_LIFTER_HEIGHT_M
-        if not options.lifter_height_m:
-            warnings.append("Lifter height not given; the scale assumes 1.75 m.")
-        px_per_m = leg_trunk_px / (STATURE_PER_LEG_AND_TRUNK * height)
-        # Segment lengths from pose against a population ratio: good to several per cent at best.
-        scale = {"px_per_m": float(px_per_m), "source": "lifter_height", "uncertainty_pct": STATURE_UNCERTAINTY_PCT,
-                 "camera_yaw_deg": None, "plate_frames": 0}
+    # The plate's lowest bottom edge is the floor when it was seen resting there
+    # (a high percentile, so one bad frame cannot move the floor).
+    floor_px = float(np.nanpercentile(bar_px[:, 1], 99)) + radius
+    if np.isfinite(feet_floor_px) and abs(floor_px - feet_floor_px) > 0.4 * radius:
+        warnings.append("The plate was not seen resting on the floor; heights are measured from the feet.")
         floor_px = feet_floor_px
-        ankles = _px(lifter_px, side + "ank")[:, 0]
-        seen = np.flatnonzero(np.isfinite(bar_px[:, 0]))[:5]
-        x0_px = float(np.median(bar_px[seen, 0])) if len(seen) else \
-            float(np.nanmedian(ankles)) if np.isfinite(ankles).any() else 0.0
-    return bar_px, scale, floor_px, x0_px
+    x0_px = float(np.median(bar_px[np.flatnonzero(bar_ok)[:5], 0]))
+    return scale, floor_px, x0_px
 
 
 def lifter_plane_factor(radius_px: float, frame_long_side_px: float | None) -> float:
@@ -280,17 +279,15 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list, rim_a
     lifter_px = repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign)
     leg_trunk_px = _segment_sum_px(lifter_px, side)
     bar_ok = np.isfinite(bar_px[:, 0])
-    bar_px, scale, floor_px, x0_px = _calibrate(lifter_px, bar_px, radius_px, rim_aspect, side, leg_trunk_px, options,
-                                                warnings)
-    if scale["source"] == "plate" and not outline_measured:
+    scale, floor_px, x0_px = _calibrate(lifter_px, bar_px, radius_px, rim_aspect, warnings)
+    if not outline_measured:
         scale["uncertainty_pct"] = max(scale["uncertainty_pct"], RING_INSIDE_RIM_PCT)
-    scale["outline_measured"] = bool(outline_measured) if scale["source"] == "plate" else None
+    scale["outline_measured"] = bool(outline_measured)
     px_per_m = scale["px_per_m"]
     if not (np.isfinite(px_per_m) and px_per_m > 0 and np.isfinite(floor_px)):
         raise NoLifterFound("Neither the plate nor the lifter's legs were seen well enough to measure "
                             "anything; film side-on with the whole body and the plate in view.")
-    if scale["source"] == "plate":
-        lifter_px = hands_on_bar(lifter_px, bar_px)
+    lifter_px = hands_on_bar(lifter_px, bar_px)
 
     def to_m(xy):
         return sign * (xy[:, 0] - x0_px) / px_per_m, (floor_px - xy[:, 1]) / px_per_m
@@ -325,8 +322,7 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list, rim_a
     if not options.body_mass_kg:
         warnings.append(f"Body mass not given; ground reaction force assumes {DEFAULT_BODY_MASS_KG:.0f} kg.")
     body = {**lines, "hip_speed_mps": np.hypot(hx, hv)}
-    plane = lifter_plane_factor(px_per_m * PLATE_DIAMETER_M / 2, frame_long_side_px) \
-        if scale["source"] == "plate" else 1.0
+    plane = lifter_plane_factor(px_per_m * PLATE_DIAMETER_M / 2, frame_long_side_px)
     seen_height = estimated_height_m(leg_trunk_px, px_per_m, plane)
     lifter_height = options.lifter_height_m or seen_height
     return {"scale": {**scale, "px_per_m": round(px_per_m, 3)}, "bar": bar, "keypoints": keypoints, "angles": angles, "body": body,

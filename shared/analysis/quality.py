@@ -16,15 +16,27 @@ def _warn(code, message):
     return {"code": code, "message": message}
 
 
+def filmed_side_on(lifter_px) -> bool:
+    """Side-on, the lifter's shoulders overlap: their spread is small against the torso's
+    length. From the front or back it is about the torso's length."""
+    person = lifter_px[np.isfinite(lifter_px[:, LANDMARKS["lhip"], 0])]
+    if not len(person):
+        return True
+    sho = np.abs(person[:, LANDMARKS["lsho"], 0] - person[:, LANDMARKS["rsho"], 0])
+    torso = np.linalg.norm(person[:, LANDMARKS["lsho"], :2] - person[:, LANDMARKS["lhip"], :2], axis=1)
+    return not np.nanmedian(sho / np.maximum(torso, 1)) > SIDE_ON_MAX_SHOULDER_SPREAD
+
+
 def pose_coverage(lifter_px) -> float:
     """The share of frames in which the lifter's pose was found."""
     return float(np.isfinite(lifter_px[:, LANDMARKS["lhip"], 0]).mean()) if len(lifter_px) else 0.0
 
 
 def sources(series, options) -> dict:
-    """Where each quantity the numbers hang on came from: the scale ("plate" or
-    "lifter_height"), the lifter's height and body mass ("given" on the command line,
-    "profile" from the user's profile, "video" estimated from the clip, or "default")."""
+    """Where each quantity the numbers hang on came from: the scale ("plate": engine 2.0
+    refuses a clip without one; sessions of earlier engines may say "lifter_height"), the
+    lifter's height and body mass ("given" on the command line, "profile" from the user's
+    profile, "video" estimated from the clip, or "default")."""
     given = options.measurements_source
     return {"scale": series["scale"]["source"],
             "lifter_height": given if options.lifter_height_m else "video",
@@ -35,9 +47,6 @@ def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings, op
     present = np.isfinite(lifter_px[:, LANDMARKS["lhip"], 0])
     pose_found = pose_coverage(lifter_px)
     warnings = [_warn("input", w) for w in decode_warnings]
-    if series["scale"]["source"] != "plate":
-        warnings.append(_warn("plate_not_found", "The plate was not found through most of the lift, so the "
-                              "scale comes from the lifter's height and bar numbers are less exact."))
     if series["scale"].get("outline_measured") is False:
         warnings.append(_warn("plate_outline_not_measured", "The plate's outer edge could not be measured "
                               "against the background, so the scale comes from its strongest edge, which may be a "
@@ -49,9 +58,7 @@ def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings, op
                               "angles in the gaps are interpolated."))
     person = lifter_px[present]
     if len(person):
-        sho = np.abs(person[:, LANDMARKS["lsho"], 0] - person[:, LANDMARKS["rsho"], 0])
-        torso = np.linalg.norm(person[:, LANDMARKS["lsho"], :2] - person[:, LANDMARKS["lhip"], :2], axis=1)
-        if np.nanmedian(sho / np.maximum(torso, 1)) > SIDE_ON_MAX_SHOULDER_SPREAD:
+        if not filmed_side_on(lifter_px):
             warnings.append(_warn("not_side_on", "The lifter is not filmed side-on; film from the side, level "
                                   "with the bar, for accurate bar path and angles."))
         key = [LANDMARKS[k] for k in ("nose", "lank", "rank", "lwri", "rwri")]
@@ -70,7 +77,7 @@ def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings, op
     # says the plates are not 450 mm bumpers or the profile is wrong.
     seen = sorted((series["lifter_height_seen_flat_m"], series["lifter_height_seen_m"]))
     given = options.lifter_height_m
-    if given and series["scale"]["source"] == "plate" and np.isfinite(seen).all() \
+    if given and np.isfinite(seen).all() \
             and not seen[0] * (1 - HEIGHT_DISAGREES) <= given <= seen[1] * (1 + HEIGHT_DISAGREES):
         warnings.append(_warn("height_disagrees", f"The plate's scale puts the lifter at {seen[0]:.2f}-{seen[1]:.2f} "
                               f"m tall, not the {given:.2f} m given; check that the plates are 450 mm bumpers and "

@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pytest
 
-from shared.analysis import (AnalysisError, AnalysisOptions, InvalidVideo, NoLifterFound, VideoTooLong,
+from shared.analysis import (AnalysisError, AnalysisOptions, InvalidVideo, NoBarFound, NoLifterFound, VideoTooLong,
                              VideoTooShort, analyze)
 from shared.analysis import video
 
@@ -115,12 +115,11 @@ def test_no_person_in_view_is_a_typed_error(rendered, tmp_path):
 
 
 @pytest.mark.slow
-def test_no_plate_in_view_falls_back_to_the_lifter_height_with_a_warning(rendered):
-    path, truth = rendered("no_plate", show_plate=False)
-    result = analyze(path, AnalysisOptions(lifter_height_m=1.75, render=False))
-    assert result["scale"]["source"] == "lifter_height"
-    assert "plate_not_found" in [w["code"] for w in result["quality"]["warnings"]]
-    assert result["scale"]["px_per_m"] == pytest.approx(truth.px_per_m, rel=0.25)
+def test_a_lifter_filmed_side_on_without_a_plate_is_refused_as_no_bar_found(rendered, tmp_path):
+    """Nothing is scaled from a guessed height: without a plate face there is no bar to measure."""
+    path, _ = rendered("no_plate", show_plate=False)
+    err = _refused(path, NoBarFound, tmp_path)
+    assert "plate" in err.message
 
 
 @pytest.mark.slow
@@ -128,7 +127,8 @@ def test_a_4k_clip_is_analysed_downscaled_with_a_warning(tmp_path):
     frames = [np.repeat(np.repeat(f, 3, axis=0), 3, axis=1) for f in _sample_frames(12)]
     path = _encode(tmp_path / "uhd.mp4", frames)
     result = analyze(path, AnalysisOptions(render=False))
-    assert result["video"]["width"] == 1280
+    assert (result["video"]["width"], result["video"]["analysis_width"]) == (3840, 1280)
+    assert result["scale"]["pixels"] == "display"  # px_per_m in the 4K video's own pixels
     assert "downscaled" in [w["code"] for w in result["quality"]["warnings"]]
 
 
