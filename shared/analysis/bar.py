@@ -50,7 +50,16 @@ def refine_on_rim(gray: np.ndarray, cx: float, cy: float, r: float):
 
     Returns (cx, cy, r, score), where score is the fraction of rays that agree with the fit,
     or None when too few rays see an edge (plate out of frame or hidden)."""
-    pts, strength = edges_along_rays(gray, cx, cy, r)
+    for fine in (True, False):  # the fine gradient first; the wide one for a faint or small rim
+        fit = _strongest_edge_circle(*edges_along_rays(gray, cx, cy, r, fine=fine))
+        if fit is not None:
+            return fit
+    return None
+
+
+def _strongest_edge_circle(pts: np.ndarray, strength: np.ndarray):
+    """A circle through each ray's strongest edge, dropping twice the rays far off it (they
+    caught the body or clutter instead of the rim); None when too few remain."""
     good = strength[:, 0] > 0
     if good.sum() < RIM_MIN_RAYS:
         return None

@@ -21,6 +21,7 @@ RIM_MIN_RAYS = 18  # of 72: a quarter of the rim must show
 RIM_MIN_OCTANTS = 5  # and on 5 of its 8 sides
 RIM_MIN_EDGE = 6.0  # grey levels per pixel along a ray: a low-contrast rim, blurred, still shows
 GRADIENT_BASE_PX = 1.5  # the radial gradient is taken over this many pixels
+FINE_MIN_STEP = 8.0  # grey levels between neighbouring samples, for the fine gradient
 RIM_WEAK_EDGE = 0.3  # an edge this fraction of its ray's strongest still counts (a dim outer rim)
 RIM_MIN_ASPECT = 0.7  # a plate turned past 45 deg is not measured side-on
 RIM_OUTER_SHARE = 0.5  # the rim is the outermost ring seen on this share of the best ring's rays
@@ -64,28 +65,32 @@ def _ellipse_radius(points: np.ndarray, ellipse) -> np.ndarray:
     return np.hypot((c * dx + s * dy) / a, (-s * dx + c * dy) / b)
 
 
-def edges_along_rays(gray: np.ndarray, cx: float, cy: float, r: float):
+def edges_along_rays(gray: np.ndarray, cx: float, cy: float, r: float, fine: bool = False):
     """Edge candidates on RAYS from (cx, cy) between 0.75 r and 1.25 r: (points (n_rays, k, 2),
     strengths (n_rays, k) in grey levels per pixel), with the k-th candidate of a ray NaN / 0
     where it has fewer. A candidate is a local maximum of the radial gradient, taken over about
     1.5 px whatever the plate's size (a blurred or small plate's rim changes little from one
     sample to the next), above RIM_MIN_EDGE and RIM_WEAK_EDGE of its ray's strongest, and
-    located to a sub-sample by a parabola."""
+    located to a sub-sample by a parabola. `fine` takes the gradient between neighbouring
+    samples, unsmoothed, above FINE_MIN_STEP grey levels: the steepest point of a sharp or
+    blurred high-contrast rim, placed most exactly (what the tracker tries first)."""
     h, w = gray.shape
     radii = np.linspace(0.75 * r, 1.25 * r, 41)
     step = radii[1] - radii[0]
-    k = max(1, int(round(GRADIENT_BASE_PX / step)))
+    k = 1 if fine else max(1, int(round(GRADIENT_BASE_PX / step)))
     xs = cx + np.outer(np.cos(RAYS), radii)
     ys = cy + np.outer(np.sin(RAYS), radii)
     inside = (xs >= 1) & (xs < w - 2) & (ys >= 1) & (ys < h - 2)
     profile = cv2.remap(gray, xs.astype(np.float32), ys.astype(np.float32), cv2.INTER_LINEAR).astype(np.float32)
-    profile = cv2.GaussianBlur(profile, (5, 1), 1.0)  # along each ray only: sensor noise makes false peaks
+    if not fine:
+        profile = cv2.GaussianBlur(profile, (5, 1), 1.0)  # along each ray only: sensor noise makes false peaks
     grad = np.abs(profile[:, k:] - profile[:, :-k]) / (k * step)
     grad[~(inside[:, k:] & inside[:, :-k])] = 0
     peak = np.zeros_like(grad, bool)
     peak[:, 1:-1] = (grad[:, 1:-1] >= grad[:, :-2]) & (grad[:, 1:-1] > grad[:, 2:])
     ray_max = grad.max(axis=1, keepdims=True)
-    floor = max(RIM_MIN_EDGE, 0.35 * float(np.median(ray_max[ray_max > 0]))) if (ray_max > 0).any() else RIM_MIN_EDGE
+    least = FINE_MIN_STEP / step if fine else RIM_MIN_EDGE
+    floor = max(least, 0.35 * float(np.median(ray_max[ray_max > 0]))) if (ray_max > 0).any() else least
     peak &= (grad >= floor) & (grad >= RIM_WEAK_EDGE * ray_max)
     n = max(int(peak.sum(axis=1).max()), 1)
     order = np.argsort(~peak, axis=1, kind="stable")[:, :n]  # each ray's candidates first, inner to outer
