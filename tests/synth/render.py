@@ -72,6 +72,9 @@ class ClipSpec:
     plate: str = "blue"  # the bumper's look: one of PLATE_LOOKS
     yaw_deg: float = 0.0  # camera turned about the vertical from side-on: horizontal lengths shrink by cos
     change_plate: bool = False  # a smaller change plate on the sleeve outside the big one
+    # Pictures taken at this rate, each shown on the file's frames until the next is taken
+    # (24 in a 60 fps file: on 3, 2, 3, 2 frames), as a converted or re-encoded clip does
+    content_fps: float | None = None
 
 
 @dataclass
@@ -278,7 +281,7 @@ def _draw_plate(img, bar_px, ppm, look: str = "blue", squash: float = 1.0, chang
 
 def render_frame(spec: ClipSpec, lift, cam: Camera, background, t: float) -> np.ndarray:
     """One upright RGB frame at time t, blurred over half a frame interval."""
-    shutter = 0.5 / spec.fps
+    shutter = 0.5 / (spec.content_fps or spec.fps)
     offsets = np.linspace(-shutter / 2, shutter / 2, spec.blur_samples) if spec.blur_samples > 1 else [0.0]
     acc = np.zeros(background.shape, np.float32)
     for dt in offsets:
@@ -302,6 +305,14 @@ def frame_times(spec: ClipSpec, duration_s: float, rng) -> np.ndarray:
     return np.round(t[t <= duration_s] * 1000) / 1000  # the container keeps milliseconds
 
 
+def _shown_times(spec: ClipSpec, times: np.ndarray) -> np.ndarray:
+    """When the picture each frame shows was taken: the frame's own time, or with
+    `content_fps` the latest picture taken by then."""
+    if not spec.content_fps:
+        return times
+    return np.floor(times * spec.content_fps + 1e-9) / spec.content_fps
+
+
 def render_clip(spec: ClipSpec, path: Path) -> Truth:
     """Write `spec` to `path` and return its ground truth (also saved beside it as .json)."""
     rng = np.random.default_rng(spec.seed)
@@ -312,6 +323,7 @@ def render_clip(spec: ClipSpec, path: Path) -> Truth:
     background = _background(width, height, cam.floor_px, rng)
     noise = [rng.normal(0, spec.noise_sigma, background.shape).astype(np.float32) for _ in range(6)]
     times = frame_times(spec, lift.duration_s, rng)
+    shown = _shown_times(spec, times)
 
     with av.open(str(path), "w") as container:
         stream = container.add_stream(spec.codec, rate=Fraction(spec.fps).limit_denominator(1001))
@@ -323,7 +335,10 @@ def render_clip(spec: ClipSpec, path: Path) -> Truth:
         if spec.rotation:
             stream.set_display_rotation(spec.rotation)
         for i, t in enumerate(times):
-            img = render_frame(spec, lift, cam, background, float(t)) + noise[i % len(noise)]
+            if i and shown[i] == shown[i - 1]:  # the same picture again, noise and all
+                img = last
+            else:
+                last = img = render_frame(spec, lift, cam, background, float(shown[i])) + noise[i % len(noise)]
             img = np.clip(img, 0, 255).astype(np.uint8)
             if spec.rotation:
                 img = np.ascontiguousarray(np.rot90(img, k=-(spec.rotation // 90)))
@@ -334,7 +349,8 @@ def render_clip(spec: ClipSpec, path: Path) -> Truth:
         for packet in stream.encode():
             container.mux(packet)
 
-    truth = _truth(spec, lift, cam, times)
+    truth = _truth(spec, lift, cam, shown)
+    truth.timestamps_s = times.tolist()  # each frame shows the bar where its picture was taken
     truth.save(Path(path).with_suffix(".json"))
     return truth
 
