@@ -7,6 +7,7 @@ all-or-nothing: they are written to a temporary folder and moved into place at t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import logging
@@ -20,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from shared.analysis import accel, video
+from shared.analysis import accel, timeline, video
 from shared.analysis.lanes import FramesOverBudget, pose_lanes, posed
 from shared.analysis import bar as bar_stage
 from shared.analysis.errors import NoLifterFound, VideoTooShort
@@ -128,7 +129,10 @@ class _PlateTracking(threading.Thread):
         tracker, lost_since = None, None
         try:
             while (item := self.inbox.get()) is not None:
-                rgb, t_s, people = item
+                rgb, t_s, people, repeat = item
+                if repeat and tracker is not None:  # the same picture again: nothing new to see
+                    self.plates.append(self.plates[-1])
+                    continue
                 if tracker is None:
                     search = len(people) and len(self.plates) % self.SEARCH_EVERY == 0
                     found = bar_stage.find_plate(rgb, people[0]) if search else None
@@ -163,9 +167,9 @@ def scan_lifter(clip: video.DecodeOnce, runtime: accel.Runtime) -> tuple:
 def measure(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime,
             model: str, crop: tuple):
     """Pass 1 on pose model `model`, in the region `crop` (`scan_lifter`): pose candidates and
-    plate observations for every frame; decoding, pose and plate tracking run overlapped. A
-    clip that fits `frame_cache_mb` gets one pose estimator per CPU core (`lanes.PoseLanes`);
-    a longer one streams through one."""
+    plate observations for every frame, luma samples and each frame's `picture_change`;
+    decoding, pose and plate tracking run overlapped. A clip that fits `frame_cache_mb` gets
+    one pose estimator per CPU core (`lanes.PoseLanes`); a longer one streams through one."""
     info = clip.info
     # Several estimators on CPU cores when the clip's frames fit in memory. The GPU delegate
     # was confirmed when the lifter scan opened its estimator; it runs one.
@@ -179,7 +183,8 @@ def measure(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progress
 
 def _pass_one(clip: video.DecodeOnce, model: str, progress: ProgressFn, runtime: accel.Runtime,
               crop: tuple, lanes: int, budget: int):
-    times, candidates, luma = [], [], []
+    times, candidates, luma, change = [], [], [], []
+    previous = None
     total = max(clip.info.frame_count, 1)
     tracking = _PlateTracking()
     tracking.start()
@@ -192,9 +197,12 @@ def _pass_one(clip: video.DecodeOnce, model: str, progress: ProgressFn, runtime:
             for frame, people in frames:
                 times.append(frame.t_s)
                 candidates.append(people)
+                small = timeline.thumbnail(frame.rgb)
+                change.append(timeline.picture_change(previous, small))
+                previous = small
                 if tracking.error:
                     break
-                tracking.inbox.put((frame.rgb, frame.t_s, people))
+                tracking.inbox.put((frame.rgb, frame.t_s, people, timeline.repeats_last(change)))
                 if frame.index % 10 == 0:
                     luma.append(float(frame.rgb[::8, ::8].mean()))
                 progress(min(80.0, 3.0 + 77.0 * (frame.index + 1) / total), "measuring")
@@ -203,7 +211,7 @@ def _pass_one(clip: video.DecodeOnce, model: str, progress: ProgressFn, runtime:
         tracking.join()
     if tracking.error:
         raise tracking.error
-    return np.asarray(times), candidates, tracking.plates, luma
+    return np.asarray(times), candidates, tracking.plates, luma, np.asarray(change)
 
 
 def analyze(video_path, options: AnalysisOptions | None = None, on_progress: ProgressFn | None = None) -> Result:
@@ -225,17 +233,20 @@ def analyze(video_path, options: AnalysisOptions | None = None, on_progress: Pro
 def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, warnings: list,
              runtime: accel.Runtime) -> Result:
     info = clip.info
-    model, coverage, (t, lifter, bar_px, radius_px, aspect, outline, luma) = _measure_lifter(clip, options, progress,
-                                                                                             runtime)
+    model, coverage, (t, lifter, bar_px, radius_px, aspect, outline, luma, shot) = _measure_lifter(
+        clip, options, progress, runtime)
     s = build_series(t, lifter, bar_px, radius_px, options, warnings, rim_aspect=aspect,
                      frame_long_side_px=max(info.out_width, info.out_height), outline_measured=outline)
-    lifter_px = s["lifter_px"]
     progress(82.0, "phases")
     phases = find_phases(t, s["bar"]["height_m"], s["bar"]["vy_mps"], s["near"]["kne"], options.exercise,
                          h_raw=s["bar_raw"]["height_m"])
     s["body"]["grf_N"] = ground_reaction_force(s["com_acc_mps2"], s["bar"]["force_N"],
                                                options.body_mass_kg or DEFAULT_BODY_MASS_KG,
                                                bar_off_floor(s["bar"]["height_m"], phases))
+    if not shot.whole:  # measured on distinct pictures: back onto the video's frames
+        t, lifter, bar_px, phases = _onto_frames(shot, s, lifter, bar_px, phases)
+        radius_px = shot.to_frames(radius_px)
+    lifter_px = s["lifter_px"]
     to_display = info.display_per_analysis_px
     display_w, display_h = info.display_size
     bar = {k2: _round(v) for k2, v in s["bar"].items()}
@@ -262,6 +273,8 @@ def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progres
         "quality": assess(info, t, lifter, bar_px, s, luma, phases, warnings, options),
         "runtime": {**runtime.to_dict(), "pose_model": model, "pose_coverage_by_model": coverage},
     }
+    data["quality"]["timeline"] = shot.to_dict()
+    data["quality"]["warnings"] += _timeline_warnings(shot)
     result = Result(data, lifter_px, bar_px, s["bar_raw"], radius_px)
     if options.out_dir:
         _write_outputs(clip, result, phases, Path(options.out_dir), options.render, progress)
@@ -270,8 +283,9 @@ def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progres
 
 def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime):
     """Pass 1 and the lifter's track: (pose model used, {model: share of frames with the lifter},
-    (t, lifter_px, bar_px, radius_px, rim aspect, whether the rim's outline was measured, luma)).
-    With two models to try ("auto"), the second runs
+    (t, lifter_px, bar_px, radius_px, rim aspect, whether the rim's outline was measured, luma,
+    `timeline.Timeline`)): the series are the timeline's samples, one per distinct picture of
+    the shot that holds the lift. With two models to try ("auto"), the second runs
     only when the first found the lifter in under AUTO_MIN_COVERAGE of the frames, and is kept
     only if it found him in AUTO_MARGIN more of them: the first reads angles better. The second
     is a second opinion, so if its pass fails the first's result stands (its coverage: None).
@@ -288,7 +302,7 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
         lo, hi = ends[n], ends[n + 1]
         step = lambda pct, stage, lo=lo, hi=hi: progress(lo + (hi - lo) * (pct - 3.0) / 77.0, stage)  # noqa: E731
         try:
-            t, candidates, plates, luma = measure(clip, options, step, runtime, model, crop)
+            t, candidates, plates, luma, change = measure(clip, options, step, runtime, model, crop)
         except Exception as exc:
             if best is None:
                 raise
@@ -297,6 +311,13 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
             break
         if len(t) < 3:
             raise VideoTooShort(f"The video has only {len(t)} frame(s); film the whole lift, setup to standing.")
+        # the shot that holds the lift
+        shot = timeline.build(t, change, [p is not None for p in plates])
+        t = shot.t_s
+        candidates, plates = [candidates[i] for i in shot.frames], [plates[i] for i in shot.frames]
+        if len(t) < 3:
+            raise VideoTooShort(f"The shot with the lift has only {len(t)} distinct picture(s); film the whole "
+                                "lift, setup to standing.")
         bar_px = np.array([[p.x_px, p.y_px] if p else [np.nan, np.nan] for p in plates])
         radius_px = np.array([p.rim_radius_px if p else np.nan for p in plates])
         outline = bool(np.isfinite(radius_px).any())
@@ -307,12 +328,46 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
         k = choose_lifter(tracks, bar_px)
         coverage[model] = 0.0 if k is None else round(pose_coverage(tracks[k]), 3)
         if k is not None and (best is None or coverage[model] >= coverage[best[0]] + AUTO_MARGIN):
-            best = (model, (t, tracks[k], bar_px, radius_px, aspect, outline, luma))
+            best = (model, (t, tracks[k], bar_px, radius_px, aspect, outline, luma, shot))
         if coverage[model] >= AUTO_MIN_COVERAGE:
             break
     if best is None:
         raise NoLifterFound("No person was found in the video. Film the lifter side-on, whole body in frame.")
     return best[0], coverage, best[1]
+
+
+def _onto_frames(shot: timeline.Timeline, s: dict, lifter, bar_px, phases):
+    """Series measured on the timeline's samples spread over every frame of the video (each
+    frame shows a sample's picture; frames outside the shot analysed carry none), and the
+    phases' and landmarks' sample indices turned into frames. Returns the frames' (t,
+    lifter, bar_px, phases); `s` is changed in place."""
+    for group in ("bar", "keypoints", "angles", "body", "near", "bar_raw"):
+        s[group] = {k: shot.to_frames(v) for k, v in s[group].items()}
+    s["lifter_px"] = shot.to_frames(s["lifter_px"])
+    frame = lambda k: int(shot.frames[k])  # noqa: E731
+    t = shot.frame_t_s
+    ends = [frame(p.end_frame) for p in phases.phases[:-1]] + [shot.last_frame(phases.phases[-1].end_frame)]
+    moved = [dataclasses.replace(p, start_frame=frame(p.start_frame), end_frame=end, start_s=float(t[frame(p.start_frame)]),
+                                 end_s=float(t[end])) for p, end in zip(phases.phases, ends)]
+    phases = dataclasses.replace(phases, phases=moved, landmarks={k: frame(v) for k, v in phases.landmarks.items()})
+    return t, shot.to_frames(lifter), shot.to_frames(bar_px), phases
+
+
+def _timeline_warnings(shot: timeline.Timeline) -> list:
+    """A warning for each way the video departs from one picture per frame of one shot."""
+    out = []
+    if shot.content_fps:
+        file_fps = 1 / float(np.median(np.diff(shot.frame_t_s)))
+        out.append({"code": "repeated_frames", "message": (
+            f"The video repeats its pictures: about {shot.content_fps:.0f} distinct pictures a second in a "
+            f"{file_fps:.0f} fps file. The bar was tracked on the distinct pictures, but the time each was taken "
+            "is known only to a frame, so speeds are less exact; film at the camera's own frame rate.")})
+    if shot.cut_frames:
+        cuts = ", ".join(map(str, shot.cut_frames))
+        out.append({"code": "scene_cut", "message": (
+            f"The video cuts to another shot (at frame {cuts}); only frames {shot.shot[0]}-{shot.shot[1]}, the "
+            "shot with the bar, were analysed. Upload one continuous shot of the lift.")})
+    return out
 
 
 def frames_in_cache(options: AnalysisOptions, info: video.VideoInfo) -> int:

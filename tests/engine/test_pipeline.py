@@ -129,7 +129,7 @@ def passes(monkeypatch):
         if found[model] is None:
             raise RuntimeError("the pass failed")
         n = 60
-        return np.arange(n) / 30, _person(n, found[model]), [None] * n, [100.0]
+        return np.arange(n) / 30, _person(n, found[model]), [None] * n, [100.0], np.ones(n)
     monkeypatch.setattr(pipeline, "measure", measure)
 
     def run(options, frames: int = 60, delegate: str = "cpu"):

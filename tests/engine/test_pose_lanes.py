@@ -156,8 +156,8 @@ def test_two_estimators_give_what_one_does_up_to_tracking_history(rendered, monk
     """On a rendered lift: the first stretch is the same estimator's work, so identical; the
     second was tracked by another estimator from its warm-up, and lands within a few pixels."""
     path, truth = rendered("lanes_snatch_small", exercise="snatch", fps=30, width=640, height=360, seed=12)
-    (t1, people1, plates1, _), made1 = _measure(path, 1, monkeypatch)
-    (t2, people2, plates2, _), made2 = _measure(path, 2, monkeypatch)
+    (t1, people1, plates1, *_), made1 = _measure(path, 1, monkeypatch)
+    (t2, people2, plates2, *_), made2 = _measure(path, 2, monkeypatch)
     assert (made1, made2) == (0, 1)
     assert np.array_equal(t1, t2) and len(t1) == len(truth.timestamps_s)
     split = int(np.searchsorted(t1 - t1[0], stretches(t1[-1] - t1[0] + 1 / 30, 2)[1]))
@@ -180,9 +180,9 @@ def test_a_clip_that_does_not_fit_in_memory_streams_through_one_estimator(monkey
 @pytest.mark.slow
 def test_a_header_that_undercounts_the_frames_falls_back_to_one_estimator_and_loses_nothing(monkeypatch, rendered):
     path, _ = rendered("lanes_snatch_small", exercise="snatch", fps=30, width=640, height=360, seed=12)
-    (t1, people1, _, _), _ = _measure(path, 1, monkeypatch)
+    (t1, people1, *_), _ = _measure(path, 1, monkeypatch)
     # The header says 10 frames and 30 fit in memory; the clip has 100.
     thirty_frames_mb = 30 * 640 * 360 * 3 / 2**20
-    (t2, people2, _, _), made = _measure(path, 2, monkeypatch, frame_count=10, frame_cache_mb=thirty_frames_mb)
+    (t2, people2, *_), made = _measure(path, 2, monkeypatch, frame_count=10, frame_cache_mb=thirty_frames_mb)
     assert made == 1  # tried, ran over budget, then streamed
     assert np.array_equal(t1, t2) and all(np.array_equal(a, b) for a, b in zip(people1, people2))

@@ -1,0 +1,133 @@
+"""Timeline: which frames of a clip hold distinct pictures of the lift, and when each was taken.
+
+Video as people send it is not one picture per frame of one continuous shot:
+
+- Film made at 24 or 25 pictures a second and put in a 50 or 60 fps file repeats each
+  picture two or three times. The plate tracker skips a repeated picture as it arrives
+  (`repeats_last`): it tells nothing new, and a tracker that saw the bar stop on it would
+  lose the plate on the next new picture. The cadence is found and reported. The series
+  keep the frames' own times: measured on the distinct pictures at the middle of the time
+  each is shown, the rendered 24-in-60 test clip read its peak speed further off truth, as
+  spike rejection and filtering then meet uneven sampling.
+- An edited clip cuts to another shot. The shot analysed is the one where the bar was
+  tracked most; the frames of the others carry no measurement.
+
+A frame repeats the one before when its picture changed by less than REPEAT_SHARE of the
+largest change nearby; the clip has a repeating cadence when, where things move, at least
+CADENCE_SHARE of frames repeat. Sporadic repeats (a frame doubled to fill a dropped one)
+are counted too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+REPEAT_SHARE = 0.15  # a picture that changed this little against its neighbours' changes repeats
+MOTION_LEVEL = 0.5  # grey levels of mean change between pictures (thumbnail): something moves
+NEIGHBOURS = 3  # frames each side that set the local change level
+CADENCE_SHARE = 0.25  # where things move, this share of repeats is a cadence (2 or 3 frames a picture)
+CUT_LEVEL = 25.0  # grey levels of mean change: a new scene, not motion
+CUT_OVER_MOTION = 8.0  # and this many times the largest change round it
+
+
+def picture_change(previous: np.ndarray | None, current: np.ndarray) -> float:
+    """Mean absolute grey-level change between two frames' thumbnails (inf for the first)."""
+    if previous is None or previous.shape != current.shape:
+        return float("inf")
+    return float(np.abs(current.astype(np.float32) - previous.astype(np.float32)).mean())
+
+
+def repeats_last(changes: list) -> bool:
+    """Whether the latest of a clip's `picture_change`s so far shows the picture before it
+    again, judged on the changes before it (as frames arrive, for the tracker: a repeated
+    picture tells it nothing, and its motion model must not see the bar stop)."""
+    before = [c for c in changes[-1 - NEIGHBOURS:-1] if np.isfinite(c)]
+    return bool(before) and changes[-1] < REPEAT_SHARE * max(before)
+
+
+def thumbnail(rgb: np.ndarray) -> np.ndarray:
+    """A quarter-size green channel: enough to tell a new picture from a repeat, cheaply."""
+    return rgb[::4, ::4, 1]
+
+
+@dataclass
+class Timeline:
+    """The measured samples of a clip: `frames` (increasing frame indices: the shot analysed)
+    at times `t_s`, and for every frame the sample it shows (`of_frame`, -1 outside the shot
+    analysed)."""
+
+    frames: np.ndarray
+    t_s: np.ndarray
+    of_frame: np.ndarray
+    frame_t_s: np.ndarray
+    repeated_share: float = 0.0  # of the frames where things move
+    content_fps: float | None = None  # distinct pictures a second where things move, on a cadence
+    cut_frames: tuple = ()  # frames that start a new shot
+    shot: tuple = (0, 0)  # (first, last) frame of the shot analysed
+
+    @property
+    def whole(self) -> bool:
+        """Every frame is its own sample."""
+        return len(self.frames) == len(self.frame_t_s)
+
+    def last_frame(self, k: int) -> int:
+        """The last frame showing sample k."""
+        return int(np.flatnonzero(self.of_frame == k)[-1])
+
+    def to_frames(self, values: np.ndarray) -> np.ndarray:
+        """Per-sample values (samples, ...) spread over every frame, NaN outside the shot."""
+        values = np.asarray(values, dtype=float)
+        out = values[np.clip(self.of_frame, 0, None)]
+        out[self.of_frame < 0] = np.nan
+        return out
+
+    def to_dict(self) -> dict:
+        return {"repeated_frames_pct": round(100 * self.repeated_share, 1),
+                "content_fps": None if self.content_fps is None else round(self.content_fps, 2),
+                "scene_cuts": [int(c) for c in self.cut_frames],
+                "shot_frames": [int(self.shot[0]), int(self.shot[1])]}
+
+
+def _around(x: np.ndarray, k: int, side: int) -> np.ndarray:
+    """The largest of the k values before (side -1) or after (side +1) each one, 0 at the ends."""
+    padded = np.concatenate([np.zeros(k), x, np.zeros(k)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, k)
+    return windows[:len(x)].max(axis=1) if side < 0 else windows[k + 1:k + 1 + len(x)].max(axis=1)
+
+
+def scene_cuts(change: np.ndarray) -> list:
+    """Frames whose picture differs from the last one as a new scene does: by over CUT_LEVEL,
+    and by CUT_OVER_MOTION times the most the picture changes in the frames round it."""
+    c = np.where(np.isfinite(change), change, 0.0)
+    around = np.maximum(_around(c, NEIGHBOURS, -1), _around(c, NEIGHBOURS, +1))
+    return [int(i) for i in np.flatnonzero((c > CUT_LEVEL) & (c > CUT_OVER_MOTION * around))]
+
+
+def build(t: np.ndarray, change: np.ndarray, tracked: np.ndarray) -> Timeline:
+    """The timeline of a clip from its frame times, each frame's `picture_change` and whether
+    the bar was tracked in it."""
+    t, change, tracked = np.asarray(t, float), np.asarray(change, float), np.asarray(tracked, bool)
+    n = len(t)
+    cuts = scene_cuts(change)
+    bounds = [0, *cuts, n]
+    shots = [(a, b - 1) for a, b in zip(bounds[:-1], bounds[1:])]
+    first, last = max(shots, key=lambda s: (tracked[s[0]:s[1] + 1].sum(), s[1] - s[0]))
+    c = np.where(np.isfinite(change), change, 0.0)[first:last + 1]
+    level = np.maximum(np.maximum(_around(c, NEIGHBOURS, -1), _around(c, NEIGHBOURS, +1)), c)
+    # moving: the picture changes in every stretch of frames round it, not in a lone frame
+    # (a key frame's refresh in a still clip)
+    moving = np.minimum(_around(level, NEIGHBOURS, -1), _around(level, NEIGHBOURS, +1)) >= MOTION_LEVEL
+    repeat = c < REPEAT_SHARE * level
+    repeat[0] = False  # a shot's first frame is a new picture
+    share = float(repeat[moving].mean()) if moving.any() else 0.0
+    of_frame = np.full(n, -1)
+    content = None
+    if share >= CADENCE_SHARE:
+        starts = np.flatnonzero(~repeat & moving)
+        gaps = np.diff(starts)
+        steps = np.diff(t[first:last + 1][starts])[gaps <= 4]  # new pictures in one stretch of motion
+        content = float(1 / np.mean(steps)) if len(steps) else None
+    frames = np.arange(first, last + 1)
+    of_frame[frames] = np.arange(len(frames))
+    return Timeline(frames, t[frames], of_frame, t, share, content, tuple(cuts), (first, last))

@@ -1,0 +1,66 @@
+"""End to end on a rendered clip made as converted video is: pictures repeated on a cadence
+(24 in a 60 fps file), with exact ground truth per frame (each frame shows the bar where its
+picture was taken)."""
+from __future__ import annotations
+
+import pytest
+
+from shared.analysis import AnalysisOptions, analyze
+from tests.synth.evaluate import TARGETS, evaluate
+
+
+@pytest.fixture(scope="module")
+def pulldown(request):
+    """A snatch taken at 24 pictures a second, shown in a 60 fps file on 3, 2, 3, 2 frames."""
+    from tests.synth.clips import clip
+    from tests.synth.render import ClipSpec
+    path, truth = clip(ClipSpec("pulldown_24_in_60", "snatch", 60, 960, 540, "right", content_fps=24, seed=21))
+    result = analyze(path, AnalysisOptions(exercise="snatch", body_mass_kg=80, render=False)).to_dict()
+    return result, truth, evaluate(result, truth)
+
+
+@pytest.mark.slow
+def test_repeated_pictures_are_found_and_the_bar_is_tracked_through_them(pulldown):
+    result, truth, s = pulldown
+    line = result["quality"]["timeline"]
+    assert line["content_fps"] == pytest.approx(24, abs=0.5)
+    assert line["repeated_frames_pct"] == pytest.approx(60, abs=5)
+    assert "repeated_frames" in {w["code"] for w in result["quality"]["warnings"]}
+    assert len(result["timestamps_s"]) == len(truth.timestamps_s)
+    assert result["timestamps_s"] == pytest.approx(truth.timestamps_s, abs=1e-3)
+    assert result["quality"]["bar_coverage"] == 1.0
+    assert s["height_rmse_m"] <= TARGETS["height_rmse_m"]
+    assert s["peak_height_err_m"] <= TARGETS["peak_height_err_m"]
+    assert s["liftoff_err_frames"] <= TARGETS["liftoff_err_frames"]
+    # Not the 0.05 m/s target: a picture's time is known only to a frame (docs/accuracy.md);
+    # the bound is the real-clip acceptance's 0.1 m/s.
+    assert s["peak_speed_err_mps"] <= 0.1
+
+
+@pytest.mark.slow
+def test_after_a_scene_cut_only_the_shot_with_the_bar_is_analysed(tmp_path):
+    """The bundled sample, then a cut to a second of another scene (a plain wall)."""
+    import av
+    import numpy as np
+
+    from tests.engine.test_cli import SAMPLE
+    path = tmp_path / "cut.mp4"
+    with av.open(str(SAMPLE)) as src, av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
+        frames = [f.to_ndarray(format="rgb24") for f in src.decode(video=0)]
+        wall = np.full_like(frames[0], (200, 190, 170))
+        for img in frames + [wall] * 30:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    result = analyze(path, AnalysisOptions(exercise="snatch", render=False)).to_dict()
+    n = len(frames)
+    assert result["quality"]["timeline"]["scene_cuts"] == [n]
+    assert result["quality"]["timeline"]["shot_frames"] == [0, n - 1]
+    assert "scene_cut" in {w["code"] for w in result["quality"]["warnings"]}
+    assert len(result["timestamps_s"]) == n + 30
+    assert all(v is None for v in result["bar"]["height_m"][n:])
+    assert sum(v is not None for v in result["bar"]["height_m"][:n]) >= 0.9 * n
+    assert all(p["end_frame"] < n for p in result["phases"]) and result["phases"][-1]["name"] == "recovery"
