@@ -13,6 +13,7 @@ import threading
 import flask
 from cloudevents.exceptions import GenericException as CloudEventError
 from cloudevents.http import from_http
+from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
 from shared import routes
@@ -23,6 +24,9 @@ log = logging.getLogger("liftlab.router")
 def create_app() -> flask.Flask:
     functions = importlib.import_module("functions.main")
     app = flask.Flask("liftlab-local-router")
+    # The gateway serves no path with empty segments; werkzeug would redirect `//` (or a
+    # `%2F` that decodes to one) to a single slash with an HTML 308 instead of answering.
+    app.url_map.merge_slashes = False
 
     for route in routes.http_routes():
         target = getattr(functions, route.entry_point)
@@ -50,6 +54,10 @@ def create_app() -> flask.Flask:
     @app.errorhandler(405)
     def not_allowed(_):
         return {"error": f"method {flask.request.method} not allowed"}, 405
+
+    @app.errorhandler(HTTPException)
+    def other(exc: HTTPException):  # whatever else werkzeug refuses, as JSON like the functions
+        return {"error": exc.description or exc.name}, exc.code or 500
 
     return app
 
