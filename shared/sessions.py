@@ -79,8 +79,13 @@ def _barbell_mass_kg(form: Mapping, imperial: bool) -> float:
     return value / LB_PER_KG if imperial else value
 
 
-def _fields(form: Mapping) -> tuple[str, str, list[str]]:
-    return _user_id(form), _exercise(form), parse_joints(_text(form, "body_joint_angles"))
+def _fields(form: Mapping, user: dict) -> dict:
+    """The session's fields from the form, in the user's units and timezone."""
+    exercise = _exercise(form)
+    joints = parse_joints(_text(form, "body_joint_angles"))
+    mass_kg = _barbell_mass_kg(form, (user.get("units") or "metric") == "imperial")
+    title = _title(form, exercise, datetime.now(timezone.utc).astimezone(user_zone(user)))
+    return {"exercise": exercise, "joints": joints, "barbell_mass_kg": round(mass_kg, 2), "title": title}
 
 
 def _title(form: Mapping, exercise: str, now_local: datetime) -> str:
@@ -147,26 +152,28 @@ class Sessions:
         self.store = store or Storage()
 
     # ---- creating
-    def _new_session(self, caller: auth.Caller, fields: tuple, form: Mapping, idempotency_key: str | None,
-                     video: dict, extension: str) -> tuple[dict, bool]:
-        """Check access, then create the session, with its video's Storage path, under the
-        quota. Returns (session, created); a repeated idempotent request returns the first."""
-        user_id, exercise, joints = fields
+    def _acting_for(self, caller: auth.Caller, form: Mapping) -> tuple[str, dict]:
+        """(user_id, their profile) when the caller may act for the form's user: the first
+        check of a create, before any other field and before the video is read."""
+        user_id = _user_id(form)
         if user_id != caller.uid and not caller.is_admin and caller.role != "sub_admin":
             raise Forbidden("you may not create sessions for another user")
         user = self.repo.user(user_id)
         auth.require_act_for(caller, user_id, user)
         if user is None:
             raise BadRequest("user_id: no such user")
-        mass_kg = _barbell_mass_kg(form, (user.get("units") or "metric") == "imperial")
+        return user_id, user
+
+    def _new_session(self, caller: auth.Caller, user_id: str, user: dict, fields: dict,
+                     idempotency_key: str | None, video: dict, extension: str) -> tuple[dict, bool]:
+        """Create the session, with its video's Storage path, under the quota. Returns
+        (session, created); a repeated idempotent request returns the first."""
         now = datetime.now(timezone.utc)
-        title = _title(form, exercise, now.astimezone(user_zone(user)))
         session_id = _session_id(caller, idempotency_key)
         existing = self.repo.session(session_id)
         if existing:
             return existing, False
-        doc = {"user_id": user_id, "created_by": caller.uid, "activity": ACTIVITY, "exercise": exercise,
-               "title": title, "barbell_mass_kg": round(mass_kg, 2), "joints": joints, "status": "uploading",
+        doc = {"user_id": user_id, "created_by": caller.uid, "activity": ACTIVITY, **fields, "status": "uploading",
                "progress": 0, "stage": "uploading", "created_at": now, "request_id": uuid.uuid4().hex,
                "video": {**video, "path": video_path(user_id, session_id, extension)}}
         plan = user.get("plan") or {}
@@ -176,10 +183,12 @@ class Sessions:
         return {"id": session_id, **doc}, True
 
     def create(self, caller: auth.Caller, form: Mapping, video_file, idempotency_key: str | None = None) -> dict:
-        """POST /weightlifting/sessions/: validate everything (the video is sniffed and
-        probed), create the session, then stream the video to Storage."""
+        """POST /weightlifting/sessions/: check who may act for whom, then the form fields,
+        then the video (sniffed and probed); create the session, then stream the video to
+        Storage. A refused caller's video is never read."""
         s = settings()
-        fields = _fields(form)
+        user_id, user = self._acting_for(caller, form)
+        fields = _fields(form, user)
         if video_file is None or not getattr(video_file, "filename", None):
             raise BadRequest("video is required (a file field)")
         size = _file_size(video_file.stream)
@@ -191,7 +200,7 @@ class Sessions:
         found: VideoProbe = probe(video_file.stream, s.max_video_duration_s)
         video = {"size": size, "content_type": CONTENT_TYPES[found.container], "duration_s": found.duration_s,
                  "width": found.width, "height": found.height, "filename": video_file.filename[:200]}
-        session, created = self._new_session(caller, fields, form, idempotency_key, video, found.container)
+        session, created = self._new_session(caller, user_id, user, fields, idempotency_key, video, found.container)
         # A retry (same Idempotency-Key) of a request whose upload failed uploads again.
         if created or self.repo.reopen_upload(session["id"]):
             path = session["video"]["path"]
@@ -210,7 +219,8 @@ class Sessions:
         """For videos too large for an HTTP function: create the session and hand back a
         resumable upload URL for the same Storage path; the same event flow follows."""
         s = settings()
-        fields = _fields(form)
+        user_id, user = self._acting_for(caller, form)
+        fields = _fields(form, user)
         content_type = _text(form, "content_type").lower()
         extension = {v: k for k, v in CONTENT_TYPES.items()}.get(content_type)
         if extension is None:
@@ -218,7 +228,7 @@ class Sessions:
         size = _size_bytes(form)
         if not 0 < size <= 50 * s.max_upload_bytes:
             raise BadRequest(f"size_bytes must be between 1 and {50 * s.max_upload_bytes}")
-        session, _ = self._new_session(caller, fields, form, idempotency_key,
+        session, _ = self._new_session(caller, user_id, user, fields, idempotency_key,
                                        {"size": size, "content_type": content_type}, extension)
         url = self.store.resumable_upload_url(session["video"]["path"], content_type, size, {"session_id": session["id"]})
         return {"session_id": session["id"], "title": session["title"], "upload_url": url, "method": "PUT",

@@ -154,6 +154,16 @@ def test_who_may_create_sessions_for_whom(api, people, caller, user_id, status):
         assert r.json()["error"] and stored_sessions() == []
 
 
+@pytest.mark.parametrize("caller", ["teammate", "rival-coach", "outsider"])
+@pytest.mark.parametrize("video", [SAMPLE, SAMPLE.read_bytes()[:40000], b"\x89PNG\r\n\x1a\n" + b"\0" * 200])
+def test_a_refused_caller_is_refused_before_the_video_is_read(api, people, caller, video):
+    """A damaged video answers 403 like a good one: access is checked before the video is
+    probed (which would answer 400), and nothing reaches Storage."""
+    r = api.upload(people.token(caller), user_id="lifter", video=video, barbell_mass="heavy")
+    assert r.status_code == 403, r.text
+    assert stored_sessions() == [] and stored_videos() == []
+
+
 def test_the_monthly_session_limit_answers_404(api, people):
     create_user("capped", profile={"max_sessions_per_month": 1})
     assert api.upload(people.token("admin"), user_id="capped").status_code == 200
