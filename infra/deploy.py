@@ -79,6 +79,11 @@ GRANTS = (
 
 EARLY_SCOPES = ("project", "bucket", "queue", "self", "tasks-sa", "secret")
 
+# The Storage rules read Firestore (`firestore.get`): the Firebase Storage service agent needs
+# this role for that, and `firebase deploy --non-interactive` does not grant it. Without it
+# every SDK upload is denied.
+RULES_AGENT_ROLE = "roles/firebaserules.firestoreServiceAgent"
+
 QUEUE_SETTINGS = {  # at-least-once delivery of job starts; the job's lease makes repeats harmless
     "--max-attempts": "5", "--min-backoff": "10s", "--max-backoff": "300s", "--max-doublings": "4",
     "--max-dispatches-per-second": "5", "--max-concurrent-dispatches": "20",
@@ -181,6 +186,7 @@ class Plan:
         # Rules (Firestore + Storage) and indexes, from firebase.json. Storage rules apply to a
         # bucket linked to Firebase, named by the `uploads` deploy target.
         self.add("firestore", sys.executable, "-m", "infra.deploy", "link-storage", self.project, self.bucket)
+        self.add("firestore", sys.executable, "-m", "infra.deploy", "rules-agent", self.project)
         self.add("firestore", FIREBASE, "target:apply", "storage", "uploads", self.bucket, "--project", self.project)
         self.add("firestore", FIREBASE, "deploy", "--project", self.project,
                  "--only", "firestore:rules,firestore:indexes,storage", "--non-interactive")
@@ -317,6 +323,29 @@ def link_storage(project: str, bucket: str) -> None:
         raise SystemExit(f"linking gs://{bucket} to Firebase failed: {r.status_code} {r.text}")
 
 
+def rules_agent_steps(project: str, number: str) -> list[Step]:
+    """The Firebase Storage service agent of project `number`, made to exist, and given
+    RULES_AGENT_ROLE unless the project's policy already shows it."""
+    member = f"serviceAccount:service-{number}@gcp-sa-firebasestorage.iam.gserviceaccount.com"
+    has_role = ("gcloud", "projects", "get-iam-policy", project, "--flatten=bindings[].members",
+                f"--filter=bindings.role={RULES_AGENT_ROLE} AND bindings.members={member}",
+                "--format=value(bindings.members)")
+    return [Step("rules-agent", ("gcloud", "beta", "services", "identity", "create",
+                                 "--service=firebasestorage.googleapis.com", "--project", project)),
+            Step("rules-agent", ("gcloud", "projects", "add-iam-policy-binding", project, f"--member={member}",
+                                 f"--role={RULES_AGENT_ROLE}", "--condition=None", "--quiet"), unless=has_role)]
+
+
+def grant_rules_agent(project: str) -> None:
+    """`rules-agent PROJECT`: look the project's number up, then run `rules_agent_steps`."""
+    found = subprocess.run(["gcloud", "projects", "describe", project, "--format=value(projectNumber)"],
+                           cwd=ROOT, capture_output=True, text=True)
+    number = found.stdout.strip()
+    if found.returncode != 0 or not number.isdecimal():
+        raise SystemExit(f"cannot read the number of project {project}: {found.stderr.strip()}")
+    run(rules_agent_steps(project, number))
+
+
 def run(steps: list[Step]) -> None:
     for i, step in enumerate(steps, 1):
         print(f"[{i}/{len(steps)}] {step.section}: {step.shell()}", flush=True)
@@ -335,6 +364,9 @@ def main(argv=None) -> int:
         return 0
     if argv[:1] == ["link-storage"] and len(argv) == 3:
         link_storage(argv[1], argv[2])
+        return 0
+    if argv[:1] == ["rules-agent"] and len(argv) == 2:
+        grant_rules_agent(argv[1])
         return 0
     ap = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)

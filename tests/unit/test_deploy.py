@@ -227,3 +227,58 @@ def test_the_function_source_leaves_the_engine_behind(tmp_path):
                           env={"PATH": "/usr/bin:/bin", "GOOGLE_CLOUD_PROJECT": "demo-x"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_the_storage_rules_service_agent_is_granted_its_firestore_role_before_the_rules_deploy(commands):
+    """storage.rules call firestore.get: the Firebase Storage service agent needs
+    roles/firebaserules.firestoreServiceAgent, which `firebase deploy --non-interactive` skips."""
+    at = next(i for i, c in enumerate(commands) if c[1:4] == ["-m", "infra.deploy", "rules-agent"])
+    assert commands[at][4:] == ["liftlab-prod"]
+    rules = next(i for i, c in enumerate(commands) if "deploy" in c and "firestore:rules,firestore:indexes,storage" in c)
+    assert at < rules
+
+
+def test_the_rules_agent_grant_is_guarded_and_names_the_agent_of_the_projects_number():
+    agent = "serviceAccount:service-123456789@gcp-sa-firebasestorage.iam.gserviceaccount.com"
+    identity, grant = deploy.rules_agent_steps("liftlab-prod", "123456789")
+    assert identity.argv[:5] == ("gcloud", "beta", "services", "identity", "create")
+    assert "--service=firebasestorage.googleapis.com" in identity.argv
+    assert grant.argv[:4] == ("gcloud", "projects", "add-iam-policy-binding", "liftlab-prod")
+    assert f"--member={agent}" in grant.argv and "--role=roles/firebaserules.firestoreServiceAgent" in grant.argv
+    assert grant.unless[:3] == ("gcloud", "projects", "get-iam-policy") and any(
+        a.startswith("--filter=") and agent in a and deploy.RULES_AGENT_ROLE in a for a in grant.unless)
+    assert grant.unless[-1].startswith("--format=value(")
+    tree = gcloud_tree()
+    for argv in (identity.argv, grant.argv, grant.unless):
+        node = tree
+        for word in argv[1:]:
+            if word.startswith("-") or word not in node["commands"]:
+                break
+            node = node["commands"][word]
+        assert not node["commands"], argv
+        known = set(node["flags"]) | set(tree["flags"])
+        assert {a.split("=")[0] for a in argv if a.startswith("--")} <= known, argv
+
+
+@pytest.mark.parametrize("policy, granted", [("", True), ("serviceAccount:service-42@...", False)])
+def test_rules_agent_looks_the_number_up_and_grants_only_when_missing(monkeypatch, policy, granted):
+    ran = []
+
+    def fake_run(argv, **kw):
+        ran.append(list(argv))
+        out = {"describe": "42\n", "get-iam-policy": policy}.get(argv[2], "")
+        return subprocess.CompletedProcess(argv, 0, out, "")
+    monkeypatch.setattr(deploy.subprocess, "run", fake_run)
+    deploy.grant_rules_agent("liftlab-prod")
+    assert ran[0][:3] == ["gcloud", "projects", "describe"]
+    bindings = [a for a in ran if a[2] == "add-iam-policy-binding"]
+    assert len(bindings) == int(granted)
+    if granted:
+        assert "--member=serviceAccount:service-42@gcp-sa-firebasestorage.iam.gserviceaccount.com" in bindings[0]
+
+
+def test_rules_agent_stops_when_the_project_number_cannot_be_read(monkeypatch):
+    monkeypatch.setattr(deploy.subprocess, "run",
+                        lambda argv, **kw: subprocess.CompletedProcess(argv, 1, "", "PERMISSION_DENIED"))
+    with pytest.raises(SystemExit, match="PERMISSION_DENIED"):
+        deploy.grant_rules_agent("liftlab-prod")
