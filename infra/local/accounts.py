@@ -22,8 +22,8 @@ def create_user(uid: str, role: str | None = None, org_id: str | None = None, pr
     claims = {k: v for k, v in {"role": role, "org_id": org_id}.items() if v}
     if claims:
         firebase_auth.set_custom_user_claims(uid, claims, app=app())
-    doc = {"display_name": uid.replace("-", " ").title(), "org_id": org_id, "units": "metric", "timezone": "UTC",
-           **(profile or {})}
+    doc = {"display_name": uid.replace("-", " ").title(), "org_id": org_id, "role": role, "units": "metric",
+           "timezone": "UTC", **(profile or {})}  # role: the Firestore rules check it (shared.accounts)
     if plan_days is not None:
         doc["plan"] = {"name": "pro", "active_until": datetime.now(timezone.utc) + timedelta(days=plan_days),
                        "max_sessions_per_month": doc.pop("max_sessions_per_month", 100)}

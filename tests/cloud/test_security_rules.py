@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from infra.local.accounts import id_token
 from shared.config import settings
 from shared.repository import client
 from shared.sessions import CONTENT_TYPES
@@ -138,3 +140,81 @@ def test_the_storage_rules_match_what_the_api_accepts():
     assert int(size) * 1024 * 1024 == 50 * settings().max_upload_bytes
     assert "allow list, update, delete: if false;" in text
     assert re.search(r"match /\{path=\*\*\} \{\s*allow read, write: if false;", text)
+
+
+def _old_tokens(people) -> dict:
+    """Tokens issued before a change, a second before it: Firebase revokes with one-second
+    granularity (a token of the very second of a revocation still passes the API's check)."""
+    tokens = {uid: people.token(uid) for uid in ("admin", "coach", "lifter")}
+    time.sleep(1.1)
+    return tokens
+
+
+def _reads(project: str, token: str, lift: str, thread: str) -> dict:
+    user = Firestore(project, token)
+    return {"session": user.get(f"sessions/{lift}"), "series": user.get(f"sessions/{lift}/series/0000"),
+            "thread": user.get(f"genai_threads/{thread}"), "profile": user.get("users/lifter"),
+            "query by owner": user.query("sessions", user_id="lifter"), "query all": user.query("sessions")}
+
+
+DENIED = {"session": 403, "series": 403, "thread": 403, "profile": 403, "query by owner": 403, "query all": 403}
+
+
+@pytest.mark.parametrize("who", ["admin", "coach", "lifter"])
+@pytest.mark.parametrize("change", ["disable", "delete", "revoke"])
+def test_an_old_token_of_a_disabled_deleted_or_revoked_user_reads_nothing(rules, people, api, lift, thread, who,
+                                                                          change):
+    from shared import accounts
+
+    old = _old_tokens(people)[who]
+    assert Firestore(rules.project, old).get(f"sessions/{lift}") == 200  # before the change
+    getattr(accounts, change)(who)
+    reads = {k: v for k, v in _reads(rules.project, old, lift, thread).items() if k in DENIED}
+    assert reads == DENIED
+    assert api.session(lift, old).status_code == 401  # the API checks revocation itself
+
+
+def test_a_demoted_sub_admins_and_admins_old_tokens_read_only_their_own(rules, people, api, lift, thread):
+    from shared import accounts
+
+    old = _old_tokens(people)
+    accounts.set_role("coach", None)
+    accounts.set_role("admin", None)
+    for uid in ("coach", "admin"):
+        reads = {k: v for k, v in _reads(rules.project, old[uid], lift, thread).items() if k in DENIED}
+        assert reads == DENIED, uid
+        assert api.session(lift, old[uid]).status_code == 401
+    # a new token after the change carries no role: the coach reads their own profile only
+    time.sleep(1.1)  # revocation has one-second granularity
+    fresh = Firestore(rules.project, id_token("coach"))
+    assert fresh.get("users/coach") == 200 and fresh.get(f"sessions/{lift}") == 403
+
+
+def test_a_role_the_token_claims_but_the_profile_no_longer_holds_reads_nothing_of_others(rules, people, lift):
+    """The profile is written first: between that write and the revocation, the old token's
+    claim alone is not enough."""
+    old = _old_tokens(people)
+    client().collection("users").document("coach").set({"role": None}, merge=True)
+    client().collection("users").document("admin").set({"role": None}, merge=True)
+    for uid in ("coach", "admin"):
+        assert Firestore(rules.project, old[uid]).get(f"sessions/{lift}") == 403
+        assert Firestore(rules.project, old[uid]).get(f"users/{uid}") == 200  # their own, still live
+
+
+def test_a_user_without_a_profile_reads_nothing(rules, people, lift):
+    from firebase_admin import auth as firebase_auth
+
+    from infra.local.accounts import PASSWORD
+    from shared.auth import app
+
+    firebase_auth.create_user(uid="ghost", email="ghost@liftlab.test", password=PASSWORD, app=app())
+    assert Firestore(rules.project, id_token("ghost")).get("users/ghost") == 403
+
+
+def test_an_enabled_user_signs_in_again_and_reads_as_before(rules, people, lift):
+    from shared import accounts
+
+    accounts.disable("lifter")
+    accounts.enable("lifter")
+    time.sleep(1.1)  # a sign-in in the second of the revocation is refused, as Firebase's own check does
+    assert Firestore(rules.project, id_token("lifter")).get(f"sessions/{lift}") == 200
