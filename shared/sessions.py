@@ -79,20 +79,41 @@ def _barbell_mass_kg(form: Mapping, imperial: bool) -> float:
     return value / LB_PER_KG if imperial else value
 
 
-def _fields(form: Mapping, user: dict) -> dict:
-    """The session's fields from the form, in the user's units and timezone."""
-    exercise = _exercise(form)
-    joints = parse_joints(_text(form, "body_joint_angles"))
-    mass_kg = _barbell_mass_kg(form, (user.get("units") or "metric") == "imperial")
-    title = _title(form, exercise, datetime.now(timezone.utc).astimezone(user_zone(user)))
-    return {"exercise": exercise, "joints": joints, "barbell_mass_kg": round(mass_kg, 2), "title": title}
-
-
-def _title(form: Mapping, exercise: str, now_local: datetime) -> str:
+def _title(form: Mapping) -> str:
+    """The session_name given, or "" for the default."""
     title = _text(form, "session_name")
     if len(title) > MAX_TITLE_CHARS:
         raise BadRequest(f"session_name is longer than {MAX_TITLE_CHARS} characters")
-    return title or f"{EXERCISE_TITLES[exercise]} · {now_local:%d/%m/%Y}"
+    return title
+
+
+def _checked(checks: dict) -> dict:
+    """Each named check's value; BadRequest naming every field that failed, at once (its
+    `fields` map each to its message)."""
+    values, errors = {}, {}
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except BadRequest as exc:
+            errors[name] = exc.message
+    if errors:
+        raise BadRequest("; ".join(errors.values()), fields=errors)
+    return values
+
+
+def _fields(form: Mapping, user: dict, **more) -> tuple[dict, dict]:
+    """(the session's fields from the form, in the user's units and timezone; the values of
+    the `more` checks, name: callable). A 400 names every bad field at once."""
+    found = _checked({"exercise_name": lambda: _exercise(form),
+                      "body_joint_angles": lambda: parse_joints(_text(form, "body_joint_angles")),
+                      "barbell_mass": lambda: _barbell_mass_kg(form, (user.get("units") or "metric") == "imperial"),
+                      "session_name": lambda: _title(form), **more})
+    exercise = found["exercise_name"]
+    now_local = datetime.now(timezone.utc).astimezone(user_zone(user))
+    fields = {"exercise": exercise, "joints": found["body_joint_angles"],
+              "barbell_mass_kg": round(found["barbell_mass"], 2),
+              "title": found["session_name"] or f"{EXERCISE_TITLES[exercise]} · {now_local:%d/%m/%Y}"}
+    return fields, {name: found[name] for name in more}
 
 
 def _size_bytes(form: Mapping) -> int:
@@ -177,7 +198,8 @@ class Sessions:
                "progress": 0, "stage": "uploading", "created_at": now, "request_id": uuid.uuid4().hex,
                "video": {**video, "path": video_path(user_id, session_id, extension)}}
         plan = user.get("plan") or {}
-        limit = int(plan.get("max_sessions_per_month") or settings().default_sessions_per_month)
+        limit = plan.get("max_sessions_per_month")  # 0 means none; absent, the default
+        limit = settings().default_sessions_per_month if limit is None else int(limit)
         if not self.repo.create_session(session_id, doc, limit, now):  # the same key, a moment earlier
             return self.repo.session(session_id), False
         return {"id": session_id, **doc}, True
@@ -188,15 +210,19 @@ class Sessions:
         Storage. A refused caller's video is never read."""
         s = settings()
         user_id, user = self._acting_for(caller, form)
-        fields = _fields(form, user)
-        if video_file is None or not getattr(video_file, "filename", None):
-            raise BadRequest("video is required (a file field)")
-        size = _file_size(video_file.stream)
-        if size == 0:
-            raise BadRequest("video is empty")
-        if size > s.max_upload_bytes:
-            raise BadRequest(f"video is larger than {s.max_upload_bytes // 2**20} MB; "
-                             "use POST /weightlifting/sessions/upload-url/ for large files")
+
+        def video_size() -> int:  # its size only: the video itself is read after every field passed
+            if video_file is None or not getattr(video_file, "filename", None):
+                raise BadRequest("video is required (a file field)")
+            size = _file_size(video_file.stream)
+            if size == 0:
+                raise BadRequest("video is empty")
+            if size > s.max_upload_bytes:
+                raise BadRequest(f"video is larger than {s.max_upload_bytes // 2**20} MB; "
+                                 "use POST /weightlifting/sessions/upload-url/ for large files")
+            return size
+        fields, checked = _fields(form, user, video=video_size)
+        size = checked["video"]
         found: VideoProbe = probe(video_file.stream, s.max_video_duration_s)
         video = {"size": size, "content_type": CONTENT_TYPES[found.container], "duration_s": found.duration_s,
                  "width": found.width, "height": found.height, "filename": video_file.filename[:200]}
@@ -220,14 +246,21 @@ class Sessions:
         resumable upload URL for the same Storage path; the same event flow follows."""
         s = settings()
         user_id, user = self._acting_for(caller, form)
-        fields = _fields(form, user)
-        content_type = _text(form, "content_type").lower()
-        extension = {v: k for k, v in CONTENT_TYPES.items()}.get(content_type)
-        if extension is None:
-            raise BadRequest(f"content_type must be one of {', '.join(CONTENT_TYPES.values())}")
-        size = _size_bytes(form)
-        if not 0 < size <= 50 * s.max_upload_bytes:
-            raise BadRequest(f"size_bytes must be between 1 and {50 * s.max_upload_bytes}")
+
+        def upload_type() -> str:
+            content_type = _text(form, "content_type").lower()
+            if content_type not in CONTENT_TYPES.values():
+                raise BadRequest(f"content_type must be one of {', '.join(CONTENT_TYPES.values())}")
+            return content_type
+
+        def upload_size() -> int:
+            size = _size_bytes(form)
+            if not 0 < size <= 50 * s.max_upload_bytes:
+                raise BadRequest(f"size_bytes must be between 1 and {50 * s.max_upload_bytes}")
+            return size
+        fields, upload = _fields(form, user, content_type=upload_type, size_bytes=upload_size)
+        content_type, size = upload["content_type"], upload["size_bytes"]
+        extension = {v: k for k, v in CONTENT_TYPES.items()}[content_type]
         session, _ = self._new_session(caller, user_id, user, fields, idempotency_key,
                                        {"size": size, "content_type": content_type}, extension)
         url = self.store.resumable_upload_url(session["video"]["path"], content_type, size, {"session_id": session["id"]})

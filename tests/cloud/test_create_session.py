@@ -164,6 +164,24 @@ def test_a_refused_caller_is_refused_before_the_video_is_read(api, people, calle
     assert stored_sessions() == [] and stored_videos() == []
 
 
+def test_every_bad_field_is_named_at_once_and_the_video_is_read_only_after(api, people):
+    damaged = SAMPLE.read_bytes()[:40000]  # would answer "the file is damaged" if it were probed
+    r = api.upload(people.token("lifter"), user_id="lifter", exercise_name="deadlift", barbell_mass="heavy",
+                   session_name="x" * 121, video=damaged)
+    assert r.status_code == 400
+    body = r.json()
+    assert set(body["fields"]) == {"exercise_name", "barbell_mass", "session_name"}
+    assert "damaged" not in body["error"] and all(m in body["error"] for m in body["fields"].values())
+    assert stored_sessions() == [] and stored_videos() == []
+
+
+def test_a_profile_limit_of_zero_allows_no_sessions(api, people):
+    create_user("no-sessions", profile={"max_sessions_per_month": 0})
+    r = api.upload(people.token("admin"), user_id="no-sessions")
+    assert r.status_code == 404 and r.json() == {"error": "session limit reached", "limit": 0}
+    assert stored_sessions() == [] and stored_videos() == []
+
+
 def test_the_monthly_session_limit_answers_404(api, people):
     create_user("capped", profile={"max_sessions_per_month": 1})
     assert api.upload(people.token("admin"), user_id="capped").status_code == 200

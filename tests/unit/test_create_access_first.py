@@ -74,3 +74,23 @@ def test_a_malformed_user_id_is_refused_before_anything_is_looked_up(probed):
     with pytest.raises(BadRequest, match="user_id is not a valid user id"):
         Sessions(repo, Store()).create(Caller("lifter"), {"user_id": "../x"}, _video())
     assert repo.asked == []
+
+
+def test_every_bad_field_is_named_at_once_before_the_video_is_read(probed):
+    form = {"user_id": "lifter", "exercise_name": "deadlift", "barbell_mass": "abc", "session_name": "x" * 121,
+            "body_joint_angles": "knee,wrist"}
+    with pytest.raises(BadRequest) as refused:
+        Sessions(Repo(), Store()).create(Caller("lifter"), form, None)
+    fields = refused.value.extra["fields"]
+    assert set(fields) == {"exercise_name", "barbell_mass", "session_name", "body_joint_angles", "video"}
+    assert "barbell_mass must be a number" in fields["barbell_mass"] and "video is required" in fields["video"]
+    assert all(message in refused.value.message for message in fields.values())
+    assert probed == []
+
+
+def test_the_upload_url_names_every_bad_field_at_once(probed):
+    form = {"user_id": "lifter", "exercise_name": "snatch", "content_type": "image/png", "size_bytes": "lots",
+            "barbell_mass": "-1"}
+    with pytest.raises(BadRequest) as refused:
+        Sessions(Repo(), Store()).create_upload_url(Caller("lifter"), form)
+    assert set(refused.value.extra["fields"]) == {"content_type", "size_bytes", "barbell_mass"}
