@@ -1,7 +1,7 @@
 """Reading sessions: access, plan and readiness rules, then the payload formatters.
 
 - details: any status (200 with `status`/`progress` while not done);
-- export: done sessions (409 before);
+- export: done sessions (409 before, `require_done`);
 - analysis and summary: done sessions (409 before) and an active plan of the owner's, or
   an admin caller (403 otherwise).
 `demo=true` on each serves the demo session instead, to any signed-in caller.
@@ -21,6 +21,19 @@ DETAILS_FIELDS = ["timestamps_s", "angles", "bar.speed_mps", "bar.height_m", "ba
                   "body.hip_height_m", "body.shoulder_height_m"]
 ANALYSIS_FIELDS = ["timestamps_s", "angles", "bar", "body"]
 SUMMARY_FIELDS = ["timestamps_s", "bar.speed_mps", "bar.height_m", "bar.x_m", "bar.power_W", "body.grf_N"]
+
+
+def require_done(session: dict) -> None:
+    """NotReady (409) unless the session is analysed: a failed one says why, with its error
+    code (it never will be), a running one its progress."""
+    status = session["status"]
+    if status == "done":
+        return
+    if status == "failed":
+        error = session.get("error") or {}
+        raise NotReady(f"analysis failed: {error.get('message') or 'no reason was recorded'}", status="failed",
+                       code=error.get("code") or "unknown")
+    raise NotReady("the session is not analysed yet", status=status, progress=session.get("progress", 0))
 
 
 class Reports:
@@ -50,9 +63,7 @@ class Reports:
         session, owner = self._demo() if demo else self.readable(caller, session_id)
         if plan and not demo:
             auth.require_plan(caller, owner)
-        if session["status"] != "done":
-            raise NotReady("the session is not analysed yet", status=session["status"],
-                           progress=session.get("progress", 0))
+        require_done(session)
         return session, owner
 
     def series(self, session: dict, fields: list[str] | None = None, lift_only: bool = False,

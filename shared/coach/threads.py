@@ -25,7 +25,7 @@ from shared.coach.facts import Units, lift_facts
 from shared.coach.openai_coach import CoachUnavailable, OpenAICoach, openai_settings
 from shared.errors import BadRequest
 from shared.payloads import lift_frames
-from shared.reports import ANALYSIS_FIELDS, Reports
+from shared.reports import ANALYSIS_FIELDS, Reports, require_done
 from shared.repository import Repository
 
 log = logging.getLogger("liftlab.coach")
@@ -55,8 +55,7 @@ class Coaching:
     def _session_for_coaching(self, caller: auth.Caller, session_id: str) -> tuple[dict, dict | None]:
         session, owner = self.reports.readable(caller, session_id)
         auth.require_plan(caller, owner)
-        if session["status"] != "done":
-            raise BadRequest(f"the session is not analysed yet (status {session['status']})")
+        require_done(session)
         return session, owner
 
     # ---- POST .../summary/ and .../recommendation/

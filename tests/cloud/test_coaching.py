@@ -80,12 +80,19 @@ def test_repeating_a_post_reuses_the_threads_and_spends_nothing(api, people, lif
 
 
 @pytest.mark.parametrize("kind", ["summary", "recommendation"])
-def test_bad_measurement_system_and_unfinished_sessions_are_400(api, people, lift, kind):
+def test_a_bad_measurement_system_is_400_and_an_unfinished_session_409_as_on_the_reads(api, people, lift, kind):
     r = call(api, "POST", kind, lift, people.token("lifter"), measurement_system="furlongs")
     assert r.status_code == 400 and r.json() == {"error": "measurement_system must be metric or imperial"}
-    client().collection("sessions").document("busy").set({**new_session("lifter", "processing")})
-    r = call(api, "POST", kind, "busy", people.token("lifter"))
-    assert r.status_code == 400 and "not analysed yet" in r.json()["error"]
+    client().collection("sessions").document("busy").set({**new_session("lifter", "processing"), "progress": 40})
+    for method in ("POST", "GET") if kind == "recommendation" else ("POST",):
+        r = call(api, method, kind, "busy", people.token("lifter"))
+        assert r.status_code == 409
+        assert r.json() == {"error": "the session is not analysed yet", "status": "processing", "progress": 40}
+    client().collection("sessions").document("broken").set(
+        {**new_session("lifter", "failed"), "error": {"code": "no_bar_found", "message": "No barbell was found."}})
+    r = call(api, "POST", kind, "broken", people.token("lifter"))
+    assert r.status_code == 409
+    assert r.json() == {"error": "analysis failed: No barbell was found.", "status": "failed", "code": "no_bar_found"}
 
 
 @pytest.mark.parametrize("kind", ["summary", "recommendation"])

@@ -148,6 +148,18 @@ def test_unknown_sessions_and_other_activities_are_404(api, people, kind):
 
 
 @pytest.mark.parametrize("kind", ["export", "analysis", "summary"])
+def test_a_failed_session_is_409_with_why_it_failed_not_a_promise(api, people, kind):
+    client().collection("sessions").document("f1").set(
+        {**new_session("lifter", "failed"), "error": {"code": "not_side_view", "message": "Film from the side."}})
+    r = get(api, kind, "f1", people.token("lifter"))
+    assert r.status_code == 409
+    assert r.json() == {"error": "analysis failed: Film from the side.", "status": "failed", "code": "not_side_view"}
+    details = api.session("f1", people.token("lifter")).json()
+    assert details["status"] == "failed" and details["error"] == {"code": "not_side_view",
+                                                                  "message": "Film from the side."}
+
+
+@pytest.mark.parametrize("kind", ["export", "analysis", "summary"])
 def test_a_session_not_yet_done_is_409_with_its_progress(api, people, kind):
     client().collection("sessions").document("p1").set({**new_session("lifter", "processing"), "progress": 37.5})
     r = get(api, kind, "p1", people.token("lifter"))
