@@ -30,6 +30,11 @@ def user_zone(user: dict | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def outcome(session: dict) -> str | None:
+    """How the lift ended (complete, missed, no_lift), None before the session is done."""
+    return (session.get("metrics") or {}).get("outcome")
+
+
 def numeric_metrics(metrics: dict) -> dict:
     """The spec's `metrics`: each key maps to a number."""
     return {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
@@ -130,6 +135,7 @@ def analysis(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, im
     quality = session.get("quality") or {}
     return {
         "exercise": session["exercise"],
+        "outcome": outcome(session),
         "key_metrics": {
             "power_output": _scaled(bar.get("power_W", []), digits=1),
             "ground_reaction_force": _scaled(body.get("grf_N", []), digits=1),
@@ -170,6 +176,7 @@ def summary(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, sum
     height = _scaled(bar.get("height_m", []))
     payload = {
         "exercise_type": EXERCISE_TITLES[session["exercise"]],
+        "outcome": outcome(session),
         "velocity": {"bar_velocity": _range(_scaled(bar.get("speed_mps", [])))},
         "power": {"ground_reaction_force": _range(_scaled(body.get("grf_N", []), digits=1), 1),
                   "power": _range(_scaled(bar.get("power_W", []), digits=1), 1)},
@@ -200,7 +207,7 @@ def details(session: dict, series: dict | None, owner: dict | None, zone: ZoneIn
         "activity": session["activity"], "user_name": (owner or {}).get("display_name", ""),
         "created_at": created_at(session, zone), "status": session["status"],
         "progress": session.get("progress", 0), "video_url": video_url, "analyzed_video_url": None,
-        "metrics": {}, "angles": {}, "report_metrics": {}, "all_timestamps": [],
+        "metrics": {}, "angles": {}, "report_metrics": {}, "all_timestamps": [], "outcome": outcome(session),
     }
     if session["status"] != "done":
         payload["stage"] = session.get("stage")

@@ -181,3 +181,19 @@ def test_demo_true_serves_the_demo_on_every_get(api, people, kind):
 def test_the_payloads_need_a_token(api, people, lift, kind):
     r = get(api, kind, lift, None)
     assert r.status_code == 401
+
+
+@pytest.mark.parametrize("outcome", ["complete", "missed", "no_lift"])
+def test_details_analysis_and_summary_say_how_the_lift_ended(api, people, lift, outcome):
+    """A no_lift or missed session is told apart from a good one in every payload, not only
+    inside the analysis' quality."""
+    client().collection("sessions").document(lift).update({"metrics.outcome": outcome})
+    token = people.token("lifter")
+    for kind in ("details", "analysis", "summary"):
+        assert get(api, kind, lift, token).json()["outcome"] == outcome, kind
+    assert RESULT["metrics"]["outcome"] == "complete"  # the engine's own word on the demo lift
+
+
+def test_a_running_session_has_no_outcome_yet(api, people):
+    client().collection("sessions").document("p2").set({**new_session("lifter", "processing"), "progress": 10})
+    assert get(api, "details", "p2", people.token("lifter")).json()["outcome"] is None
