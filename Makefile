@@ -9,7 +9,7 @@ ARGS ?=
 
 NODE_STAMP := infra/local/node_modules/.installed
 
-.PHONY: install run run-engine test test-fast bench bench-real sample demo models deploy job-image gpu-check clean
+.PHONY: install run token run-engine test test-fast bench bench-real sample demo models deploy job-image gpu-check clean
 
 $(STAMP): requirements.txt infra/job/requirements.txt functions/requirements.txt requirements-nodeps.txt requirements-dev.txt
 	bash infra/local/check_sdk.sh
@@ -33,6 +33,10 @@ install: $(STAMP) $(NODE_STAMP)
 # followed to `done`. ARGS=--once exits afterwards.
 run: install
 	$(PY) -m infra.local.walkthrough $(ARGS)
+
+# A fresh ID token (an hour's) for a user of the running local stack: USER=admin|coach|lifter.
+token: $(STAMP)
+	@$(PY) -m infra.local.token $(USER)
 
 # Only the engine, on the bundled sample lift.
 run-engine: $(STAMP)

@@ -329,6 +329,9 @@ def serve(body: Callable[[Stack], int], stay_up: bool = True) -> int:
     except KeyboardInterrupt:
         print("\nstopped", flush=True)
         return 0
+    except StackError as exc:  # a busy port, a missing emulator: one line that says what to do
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
 
 
 def _print_environment(stack: Stack) -> int:

@@ -76,7 +76,10 @@ def walkthrough(stack: Stack) -> int:
     summary["series"] = {"frames": len(details["all_timestamps"]), "angles": sorted(details["angles"]),
                          "report_metrics": sorted(details["report_metrics"])}
     print(json.dumps(summary, indent=2))
-    print(f"\ntry it (token valid ~1 h):\n  TOKEN={admin_token}")
+    print("\ntokens (valid ~1 h; `make token USER=<uid>` prints a fresh one):")
+    for uid in ("admin", "coach", "lifter"):
+        print(f"  export {uid.upper()}_TOKEN={admin_token if uid == 'admin' else id_token(uid)}")
+    print("\ntry it:\n  TOKEN=$ADMIN_TOKEN")
     print(f"  curl -H \"Authorization: Bearer $TOKEN\" {api}/weightlifting/sessions/{session_id}/")
     for suffix in ("export/", "export/?format=csv", "analysis/", "summary/"):
         print(f"  curl -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/sessions/{session_id}/{suffix}'")
