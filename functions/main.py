@@ -70,13 +70,15 @@ def export_session(request, caller, session_id):
 @functions_framework.http
 @endpoint("get_analysis")
 def get_analysis(request, caller, session_id):
-    return reports().analysis(caller, session_id, demo=query_flag(request, "demo"))
+    return reports().analysis(caller, session_id, demo=query_flag(request, "demo"),
+                              measurement_system=request.args.get("measurement_system"))
 
 
 @functions_framework.http
 @endpoint("get_summary")
 def get_summary(request, caller, session_id):
-    return reports().summary(caller, session_id, demo=query_flag(request, "demo"))
+    return reports().summary(caller, session_id, demo=query_flag(request, "demo"),
+                             measurement_system=request.args.get("measurement_system"))
 
 
 @functions_framework.http

@@ -9,8 +9,8 @@
 from __future__ import annotations
 
 from shared import auth, payloads, results
-from shared.errors import Forbidden, NotFound, NotReady, SessionNotFound
-from shared.lifts import ACTIVITY, parse_joints
+from shared.errors import BadRequest, Forbidden, NotFound, NotReady, SessionNotFound
+from shared.lifts import ACTIVITY, UNIT_SYSTEMS, parse_joints
 from shared.payloads import user_zone
 from shared.repository import Repository
 from shared.storage import Storage
@@ -34,6 +34,15 @@ def require_done(session: dict) -> None:
         raise NotReady(f"analysis failed: {error.get('message') or 'no reason was recorded'}", status="failed",
                        code=error.get("code") or "unknown")
     raise NotReady("the session is not analysed yet", status=status, progress=session.get("progress", 0))
+
+
+def texts(session: dict, owner: dict | None, kind: str, measurement_system: str | None) -> dict:
+    """The coaching texts of one unit system (`comments` or `summary_text`): the one asked
+    for, else the owner's profile units, else metric."""
+    system = (measurement_system or (owner or {}).get("units") or "metric").strip().lower()
+    if system not in UNIT_SYSTEMS:
+        raise BadRequest("measurement_system must be metric or imperial")
+    return (session.get(f"{kind}_by_units") or {}).get(system) or {}
 
 
 class Reports:
@@ -101,13 +110,17 @@ class Reports:
             return self.store.download_bytes(session["export_csv_path"])
         return payloads.export_csv(self.series(session, nan_as_none=False)).encode()
 
-    def analysis(self, caller: auth.Caller, session_id: str, demo: bool = False) -> dict:
+    def analysis(self, caller: auth.Caller, session_id: str, demo: bool = False,
+                 measurement_system: str | None = None) -> dict:
         session, owner = self._finished(caller, session_id, demo, plan=True)
         series = self.series(session, ANALYSIS_FIELDS, lift_only=True)
         images = {phase: self.store.signed_url(path) for phase, path in (session.get("phase_images") or {}).items()}
-        return payloads.analysis(session, series, owner, user_zone(owner), images, session.get("comments") or {})
+        return payloads.analysis(session, series, owner, user_zone(owner), images,
+                                 texts(session, owner, "comments", measurement_system))
 
-    def summary(self, caller: auth.Caller, session_id: str, demo: bool = False) -> dict:
+    def summary(self, caller: auth.Caller, session_id: str, demo: bool = False,
+                measurement_system: str | None = None) -> dict:
         session, owner = self._finished(caller, session_id, demo, plan=True)
         series = self.series(session, SUMMARY_FIELDS, lift_only=True)
-        return payloads.summary(session, series, owner, user_zone(owner), session.get("summary_text"))
+        return payloads.summary(session, series, owner, user_zone(owner),
+                                texts(session, owner, "summary_text", measurement_system))

@@ -7,8 +7,10 @@ being written or done. A failed thread is queued again.
 
 The task (`python -m shared.coach …`, started through the task queue) takes each queued
 thread in a transaction (a lease, so two deliveries never both pay for one text), writes
-its text, and mirrors it into the session's `summary_text` / `comments`, which the
-summary and analysis payloads show. With OPENAI_API_KEY set, OpenAI writes; when it
+its text, and mirrors it into the session's `summary_text_by_units` / `comments_by_units`
+under its unit system, which the summary and analysis payloads show for the system asked
+(the owner's, unless the request names one): one system's text never stands in for the
+other's. With OPENAI_API_KEY set, OpenAI writes; when it
 cannot, the built-in coach does and the thread records the fallback.
 """
 from __future__ import annotations
@@ -24,14 +26,15 @@ from shared.coach.builtin import RECOMMENDATION_METRICS, SUMMARY_BLOCKS, BuiltIn
 from shared.coach.facts import Units, lift_facts
 from shared.coach.openai_coach import CoachUnavailable, OpenAICoach, openai_settings
 from shared.errors import BadRequest
+from shared.lifts import UNIT_SYSTEMS
 from shared.payloads import lift_frames
 from shared.reports import ANALYSIS_FIELDS, Reports, require_done
 from shared.repository import Repository
 
 log = logging.getLogger("liftlab.coach")
 KEYS = {"summary": SUMMARY_BLOCKS, "recommendation": RECOMMENDATION_METRICS}
+# Each text is mirrored into the session, per unit system: `summary_text_by_units.imperial.power`
 MIRROR = {"summary": "summary_text", "recommendation": "comments"}
-UNIT_SYSTEMS = ("metric", "imperial")
 LEASE_S = 300
 
 
@@ -132,7 +135,7 @@ class Coaching:
                     log.warning("thread %s: OpenAI unavailable (%s); the built-in coach writes it", tid, exc)
             if text is None:
                 text = builtin.write(facts, kind, key, units)
-            self._finish(tid, session_id, kind, key, text, provider, ref, reason)
+            self._finish(tid, session_id, kind, key, units, text, provider, ref, reason)
             done["written"] += 1
         return done
 
@@ -155,10 +158,11 @@ class Coaching:
 
         return take(self.repo.db.transaction())
 
-    def _finish(self, tid, session_id, kind, key, text, provider, ref, reason) -> None:
+    def _finish(self, tid, session_id, kind, key, units: Units, text, provider, ref, reason) -> None:
         batch = self.repo.db.batch()
         batch.update(self.threads.document(tid), {
             "status": "completed", "text": text, "provider": provider, "provider_ref": ref,
             "fallback_reason": reason, "lease": firestore.DELETE_FIELD, "updated_at": firestore.SERVER_TIMESTAMP})
-        batch.update(self.repo.db.collection("sessions").document(session_id), {f"{MIRROR[kind]}.{key}": text})
+        batch.update(self.repo.db.collection("sessions").document(session_id),
+                     {f"{MIRROR[kind]}_by_units.{units.system}.{key}": text})
         batch.commit()

@@ -63,10 +63,32 @@ def test_recommendations_are_polled_then_appear_as_analysis_comments_in_imperial
     assert {s["status"] for s in status.values()} == {"completed"}
     assert status["barbell_velocity"]["thread_id"] == r.json()["barbell_velocity"]
     assert "ft/s" in status["barbell_velocity"]["text"] and "lbf" in status["ground_reaction_force"]["text"]
-    comments = call(api, "GET", "analysis", lift, token).json()["comments"]
+    comments = call(api, "GET", "analysis", lift, token, measurement_system="imperial").json()["comments"]
     assert set(comments) == set(RECOMMENDATION_METRICS) and "ft/s" in comments["barbell_velocity"]
     metric = call(api, "GET", "recommendation", lift, token).json()
     assert {s["status"] for s in metric.values()} == {"not_requested"}  # the metric threads were never asked for
+    # the lifter's profile is metric: by default the analysis shows no imperial text
+    assert call(api, "GET", "analysis", lift, token).json()["comments"] == {}
+
+
+def test_each_unit_systems_texts_are_kept_apart(api, people, lift):
+    """Imperial first, then metric: each request gets its own threads, and each system's
+    payload shows only its own texts, whichever was written last."""
+    token = people.token("lifter")
+    imperial = call(api, "POST", "summary", lift, token, measurement_system="imperial").json()
+    wait_written(lift, 4)
+    metric = call(api, "POST", "summary", lift, token, measurement_system="metric").json()
+    wait_written(lift, 8)
+    assert set(imperial.values()).isdisjoint(metric.values())
+    texts = {system: call(api, "GET", "summary", lift, token, measurement_system=system).json()["summary_text"]
+             for system in ("metric", "imperial")}
+    assert "m/s" in texts["metric"]["velocity"] and "ft/s" not in texts["metric"]["velocity"]
+    assert "ft/s" in texts["imperial"]["velocity"]
+    assert call(api, "GET", "summary", lift, token).json()["summary_text"] == texts["metric"]  # the profile's units
+    client().collection("users").document("lifter").update({"units": "imperial"})
+    assert call(api, "GET", "summary", lift, token).json()["summary_text"] == texts["imperial"]
+    r = call(api, "GET", "summary", lift, token, measurement_system="furlongs")
+    assert r.status_code == 400 and r.json() == {"error": "measurement_system must be metric or imperial"}
 
 
 def test_repeating_a_post_reuses_the_threads_and_spends_nothing(api, people, lift):
@@ -127,7 +149,7 @@ def test_openai_writes_the_texts_and_its_ids_are_kept(api, people, lift, monkeyp
         assert t["provider"] == "openai" and t["text"] == "Finish the pull before you pull under."
         assert t["provider_ref"]["conversation_id"].startswith("conv_")
         assert t["provider_ref"]["response_id"].startswith("resp_")
-    summary_text = client().collection("sessions").document(lift).get().get("summary_text")
+    summary_text = client().collection("sessions").document(lift).get().get("summary_text_by_units")["metric"]
     assert summary_text["final_summary"] == "Finish the pull before you pull under."
 
 
