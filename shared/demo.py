@@ -16,7 +16,7 @@ from pathlib import Path
 
 from shared.job import publish
 from shared.repository import Repository
-from shared.lifts import ACTIVITY
+from shared.lifts import ACTIVITY, UNIT_SYSTEMS
 from shared.reports import DEMO_SESSION_ID
 from shared.storage import Storage
 
@@ -60,13 +60,22 @@ def store_finished(repo: Repository, store: Storage, session_id: str, session: d
 
 
 def install(repo: Repository, store: Storage, demo_dir: Path = DEMO_DIR) -> bool:
-    """Store the demo session; False when the same engine version is already there."""
+    """Store the demo session, with its coaching texts in both unit systems (the built-in
+    coach, or OpenAI where a key is set); False when the same engine version is already there."""
+    from shared.coach.threads import KEYS, Coaching, units_from
+
     result = json.loads((demo_dir / "result.json").read_text())
     current = repo.session(DEMO_SESSION_ID)
     if current and current.get("status") == "done" and current.get("engine_version") == result["engine_version"]:
         return False
     repo.db.collection("users").document(DEMO_USER_ID).set(DEMO_USER, merge=True)
-    return store_finished(repo, store, DEMO_SESSION_ID, DEMO_SESSION, demo_dir)
+    if not store_finished(repo, store, DEMO_SESSION_ID, DEMO_SESSION, demo_dir):
+        return False
+    coaching = Coaching(repo)
+    for kind in KEYS:
+        for system in UNIT_SYSTEMS:
+            coaching.write_now(DEMO_SESSION_ID, kind, units_from(system), owner_id="demo-install")
+    return True
 
 
 def main(argv=None) -> int:

@@ -38,7 +38,8 @@ from shared.lifts import JOINTS as ANGLE_CHOICES
 
 # 2.0: scale in display pixels with its uncertainty and the camera's turn, bar.x_px / y_px,
 # liftoff fitted on the raw track, max_GRF in the pull and max_GRF_catch, quality.sources
-ENGINE_VERSION = "2.0.0"
+# 2.1: repeated pictures skipped by the tracker, scene cuts (the lift's shot), quality.timeline
+ENGINE_VERSION = "2.1.0"
 log = logging.getLogger(__name__)
 SCAN_S, SCAN_EVERY_S = 3.0, 0.6  # the lifter scan: a look every 0.6 s in the first 3 s
 # The scan's model: it only bounds the lifter, and full does that in 0.8 s on the 3.3 s speed

@@ -103,6 +103,13 @@ class Coaching:
                         "provider": doc.get("provider")}
         return out
 
+    def write_now(self, session_id: str, kind: str, units: Units, owner_id: str) -> dict:
+        """Create this kind's threads in these units and write them here, not through the
+        task queue (the demo install): what a POST and its task do together."""
+        for key in KEYS[kind]:
+            self._queue(thread_id(session_id, kind, key, units), session_id, kind, key, units)
+        return self.write(session_id, kind, units, owner_id)
+
     # ---- the task
     def write(self, session_id: str, kind: str, units: Units, owner_id: str) -> dict:
         """Write every queued thread of this session, kind and units; counts by outcome."""

@@ -197,3 +197,15 @@ def test_details_analysis_and_summary_say_how_the_lift_ended(api, people, lift, 
 def test_a_running_session_has_no_outcome_yet(api, people):
     client().collection("sessions").document("p2").set({**new_session("lifter", "processing"), "progress": 10})
     assert get(api, "details", "p2", people.token("lifter")).json()["outcome"] is None
+
+
+def test_the_demo_carries_coaching_text_in_both_unit_systems(api, people):
+    demo.install(Repository(), Storage())
+    token = people.token("outsider")
+    texts = {system: get(api, "summary", "x", token, demo="true", measurement_system=system).json()["summary_text"]
+             for system in ("metric", "imperial")}
+    assert set(texts["metric"]) == set(texts["imperial"]) == {"velocity", "power", "stability", "final_summary"}
+    assert "m/s" in texts["metric"]["velocity"] and "ft/s" in texts["imperial"]["velocity"]
+    comments = get(api, "analysis", "x", token, demo="true", measurement_system="imperial").json()["comments"]
+    assert len(comments) == 12 and "ft/s" in comments["barbell_velocity"]
+

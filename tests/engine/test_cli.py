@@ -10,6 +10,8 @@ import av
 import numpy as np
 import pytest
 
+from shared.analysis import ENGINE_VERSION
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "data" / "sample_snatch.mp4"
 CONTRACT = {"engine_version", "exercise", "timestamps_s", "scale", "bar", "keypoints", "angles", "body",
@@ -54,7 +56,7 @@ def test_cli_result_scales_and_draws_in_the_videos_display_pixels(cli_run):
     assert proc.returncode == 0, proc.stderr
     result = json.loads((out / "result.json").read_text())
     truth = json.loads(SAMPLE.with_suffix(".json").read_text())
-    assert result["engine_version"] == "2.0.0"
+    assert result["engine_version"] == ENGINE_VERSION
     assert (result["video"]["width"], result["video"]["height"]) == (1280, 720)
     assert result["scale"]["pixels"] == "display" and result["scale"]["source"] == "plate"
     assert result["scale"]["px_per_m"] == pytest.approx(truth["px_per_m"], rel=0.01)
