@@ -64,6 +64,37 @@ def _low(values: list) -> float | None:
     return min(present) if present else None
 
 
+PULL = ("first_pull", "transition", "second_pull")
+UNDER_THE_BAR = ("turnover", "catch")
+
+
+def phase_at(phases: list, t_s: float | None) -> str | None:
+    """The phase at time t_s, None outside them all. On a shared boundary, the phase that
+    ends there: the landmarks that end phases are peaks (the second pull ends at peak bar
+    speed, the turnover at peak bar height)."""
+    if t_s is None:
+        return None
+    return next((p["name"] for p in phases if p["start_s"] - 1e-6 <= t_s <= p["end_s"] + 1e-6), None)
+
+
+def _moment(value, t_s, phases) -> dict | None:
+    """A peak as the coaches get it: its value, when (s from the clip's start) and in which phase."""
+    if value is None:
+        return None
+    return {"value": value, "t_s": None if t_s is None else round(t_s, 3), "phase": phase_at(phases, t_s)}
+
+
+def _series_peak(values: list | None, t: list, phases: list, within: tuple | None = None) -> dict | None:
+    """The largest of a lift's series, over the phases `within` (all when None), as a _moment."""
+    best = None
+    for v, ts in zip(values or [], t):
+        if v is None or (within is not None and phase_at(phases, ts) not in within):
+            continue
+        if best is None or v > best[0]:
+            best = (v, ts)
+    return _moment(best[0], best[1], phases) if best else None
+
+
 def lift_facts(session: dict, series: dict, owner: dict | None, lift_start_frame: int) -> dict:
     """Numbers (SI) at the moments that matter, from the engine's stored results.
     `series` covers the lift and starts at `lift_start_frame`."""
@@ -75,6 +106,10 @@ def lift_facts(session: dict, series: dict, owner: dict | None, lift_start_frame
     liftoff, peak_speed = landmarks.get("liftoff"), landmarks.get("peak_bar_speed")
     owner = owner or {}
     body_kg = owner.get("weight_kg")
+    phases = session.get("phases") or []
+    t = series.get("timestamps_s") or []
+    knee = angles.get(f"{side}kne_angle")
+    under = [v for v, ts in zip(knee or [], t) if v is not None and phase_at(phases, ts) in UNDER_THE_BAR]
     second_pull = next((p for p in session.get("phases") or [] if p["name"] == "second_pull"), None)
     transition = next((p for p in session.get("phases") or [] if p["name"] == "transition"), None)
     return {
@@ -111,6 +146,19 @@ def lift_facts(session: dict, series: dict, owner: dict | None, lift_start_frame
         "knee_angle_min_deg": _low(angles.get(f"{side}kne_angle")),
         "shoulder_height_at_liftoff_m": _at(body.get("shoulder_height_m"), liftoff, start),
         "shoulder_height_max_m": _peak(body.get("shoulder_height_m")),
+        # Each peak with its time and phase, so that a coach speaks of it only where it means
+        # something: the hips are fastest as the lifter drops under the bar, and the ground
+        # pushes hardest on the landing in the catch, not in the drive.
+        "peaks": {
+            "bar_speed": _moment(m.get("max_bar_speed"), m.get("max_bar_speed_t_s"), phases),
+            "grf_in_pull": _moment(m.get("max_GRF"), m.get("max_GRF_t_s"), phases),
+            "grf_in_catch": _moment(m.get("max_GRF_catch"), m.get("max_GRF_catch_t_s"), phases),
+            "hip_speed": _series_peak(body.get("hip_speed_mps"), t, phases),
+            "hip_speed_in_pull": _series_peak(body.get("hip_speed_mps"), t, phases, PULL),
+        },
+        "body_mass_given": bool(body_kg),
+        "catch_knee_angle_deg": min(under) if under else None,  # how deep the catch went
+        "ends_standing": any(p["name"] == "recovery" for p in phases),
         "faults": [{"code": f["code"], "phase": f.get("phase"), "t_s": f.get("t_s"), "message": f.get("message")}
                    for f in session.get("faults") or []],
         "warnings": [w["code"] for w in (session.get("quality") or {}).get("warnings", [])],

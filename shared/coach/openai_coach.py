@@ -60,14 +60,19 @@ def prompt(facts: dict, kind: str, key: str, units: Units) -> str:
                     "height": u.length(facts["athlete"]["height_cm"] / 100) if facts["athlete"]["height_cm"] else None},
         "peak_bar_speed": u.speed(facts["max_bar_speed_mps"]),
         "time_to_peak_bar_speed_s": facts["time_to_max_bar_speed_s"],
-        "peak_bar_power_W": facts["max_power_W"], "peak_ground_reaction_force": u.force(facts["max_GRF_N"]),
+        "peak_bar_power_W": facts["max_power_W"],
         "peak_bar_height": u.length(facts["peak_bar_height_m"]), "peak_bar_height_pct_of_height":
             facts["peak_bar_height_pct"], "catch_height": u.length(facts["catch_height_m"]),
         "drop_under_bar": u.length(facts["drop_under_bar_m"]),
         "bar_toward_lifter": u.length(facts["bar_toward_lifter_m"]),
         "bar_away_from_lifter": u.length(facts["bar_away_from_lifter_m"]), "bar_path_type": facts["bar_path_type"],
         "phase_durations_s": facts["phase_durations_s"],
-        "peak_hip_speed": u.speed(facts["peak_hip_speed_mps"]),
+        # each peak with when and in which phase it came: a coach speaks of it only there
+        "peaks": {name: None if p is None else {"value": (u.force if name.startswith("grf") else u.speed)(p["value"]),
+                                                "t_s": p["t_s"], "phase": p["phase"]}
+                  for name, p in facts["peaks"].items()},
+        "catch_knee_angle_deg": facts["catch_knee_angle_deg"], "clip_ends_standing": facts["ends_standing"],
+        "body_mass_given": facts["body_mass_given"],
         "at_liftoff": {"shin_angle_deg": facts["shin_angle_at_liftoff_deg"],
                        "torso_angle_from_vertical_deg": facts["torso_angle_at_liftoff_deg"],
                        "hip_height": u.length(facts["hip_height_at_liftoff_m"]),
