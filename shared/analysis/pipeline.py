@@ -312,7 +312,7 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
             break
         if len(t) < 3:
             raise VideoTooShort(f"The video has only {len(t)} frame(s); film the whole lift, setup to standing.")
-        # the shot that holds the lift
+        # the distinct pictures of the shot that holds the lift
         shot = timeline.build(t, change, [p is not None for p in plates])
         t = shot.t_s
         candidates, plates = [candidates[i] for i in shot.frames], [plates[i] for i in shot.frames]

@@ -3,19 +3,21 @@
 Video as people send it is not one picture per frame of one continuous shot:
 
 - Film made at 24 or 25 pictures a second and put in a 50 or 60 fps file repeats each
-  picture two or three times. The plate tracker skips a repeated picture as it arrives
-  (`repeats_last`): it tells nothing new, and a tracker that saw the bar stop on it would
-  lose the plate on the next new picture. The cadence is found and reported. The series
-  keep the frames' own times: measured on the distinct pictures at the middle of the time
-  each is shown, the rendered 24-in-60 test clip read its peak speed further off truth, as
-  spike rejection and filtering then meet uneven sampling.
+  picture two or three times. Motion measured frame by frame then reads zero on the
+  repeats and a jump on the next new picture. Each picture is measured once instead, at
+  the first frame that shows it (the latest the picture can have been taken), and every
+  frame carries the value of the picture it shows. The plate tracker skips a repeated
+  picture as it arrives (`repeats_last`): a tracker that saw the bar stop on a repeat
+  would lose the plate on the next new picture. The middle of the time a picture is
+  shown was tried as its time: it read the rendered 24-in-60 clip's peak speed further
+  off truth.
 - An edited clip cuts to another shot. The shot analysed is the one where the bar was
   tracked most; the frames of the others carry no measurement.
 
 A frame repeats the one before when its picture changed by less than REPEAT_SHARE of the
 largest change nearby; the clip has a repeating cadence when, where things move, at least
 CADENCE_SHARE of frames repeat. Sporadic repeats (a frame doubled to fill a dropped one)
-are counted too.
+are counted, and their frames kept.
 """
 from __future__ import annotations
 
@@ -53,9 +55,9 @@ def thumbnail(rgb: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Timeline:
-    """The measured samples of a clip: `frames` (increasing frame indices: the shot analysed)
-    at times `t_s`, and for every frame the sample it shows (`of_frame`, -1 outside the shot
-    analysed)."""
+    """The measured samples of a clip: `frames` (increasing frame indices: the first frame of
+    each distinct picture of the shot analysed) at times `t_s`, and for every frame the
+    sample it shows (`of_frame`, -1 outside the shot analysed)."""
 
     frames: np.ndarray
     t_s: np.ndarray
@@ -128,6 +130,20 @@ def build(t: np.ndarray, change: np.ndarray, tracked: np.ndarray) -> Timeline:
         gaps = np.diff(starts)
         steps = np.diff(t[first:last + 1][starts])[gaps <= 4]  # new pictures in one stretch of motion
         content = float(1 / np.mean(steps)) if len(steps) else None
+    if content:
+        # Each picture measured once, at the first frame that shows it. A picture is shown on at
+        # most ceil(file rate / picture rate) frames; a longer run of unchanged frames is a still
+        # scene (an encoder's identical frames), whose frames stand as their own samples.
+        longest = int(np.ceil(1 / (float(np.median(np.diff(t[first:last + 1]))) * content) - 1e-6))
+        new = ~repeat
+        run = 0
+        for i in range(len(new)):
+            run = 0 if new[i] else run + 1
+            if run >= longest:
+                new[i], run = True, 0
+        starts = np.flatnonzero(new) + first
+        of_frame[first:last + 1] = np.cumsum(new) - 1
+        return Timeline(starts, t[starts], of_frame, t, share, content, tuple(cuts), (first, last))
     frames = np.arange(first, last + 1)
     of_frame[frames] = np.arange(len(frames))
     return Timeline(frames, t[frames], of_frame, t, share, content, tuple(cuts), (first, last))

@@ -19,14 +19,30 @@ def _pulldown(n_frames: int, fps: float = 60.0, content: float = 24.0, moving: f
     return t, change, picture
 
 
-def test_24_in_60_is_found_as_a_cadence_and_the_frames_keep_their_own_times():
-    t, change, _ = _pulldown(120)
+def test_24_in_60_pictures_are_measured_once_at_the_first_frame_that_shows_them():
+    t, change, picture = _pulldown(120)
     tl = timeline.build(t, change, np.ones(len(t), bool))
     assert tl.content_fps == pytest.approx(24.0, rel=1e-6)
     assert tl.repeated_share == pytest.approx(0.6, abs=0.01)
-    assert tl.whole and np.array_equal(tl.t_s, t)
+    assert len(tl.frames) == 48 and not tl.whole
+    # each frame shows one picture; the picture is measured at its first frame and time
+    assert np.array_equal(tl.of_frame, picture.astype(int))
+    assert np.array_equal(tl.frames, np.flatnonzero(np.r_[True, np.diff(picture) > 0]))
+    assert np.array_equal(tl.t_s, t[tl.frames])
+    assert tl.to_frames(np.arange(48.0)).tolist() == picture.tolist()
+    assert tl.last_frame(0) == 2 and tl.last_frame(1) == 4  # shown on 3, then 2 frames
     assert tl.to_dict() == {"repeated_frames_pct": round(100 * tl.repeated_share, 1), "content_fps": 24.0,
                             "scene_cuts": [], "shot_frames": [0, 119]}
+
+
+def test_a_still_stretch_in_a_cadence_clip_is_not_one_long_picture():
+    """An encoder's identical frames in a still set-up look like repeats; a picture is shown
+    on at most 3 frames at 24 in 60, so longer runs stand frame by frame."""
+    t, change, _ = _pulldown(120)
+    change[1:40] = 0.0  # nothing moves for the first 40 frames
+    tl = timeline.build(t, change, np.ones(len(t), bool))
+    runs = np.diff(np.r_[tl.frames, 120])
+    assert tl.content_fps == pytest.approx(24.0, abs=0.5) and runs.max() <= 3
 
 
 def test_a_clip_with_a_new_picture_on_every_frame_is_its_own_timeline():

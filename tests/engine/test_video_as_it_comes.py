@@ -29,6 +29,10 @@ def test_repeated_pictures_are_found_and_the_bar_is_tracked_through_them(pulldow
     assert len(result["timestamps_s"]) == len(truth.timestamps_s)
     assert result["timestamps_s"] == pytest.approx(truth.timestamps_s, abs=1e-3)
     assert result["quality"]["bar_coverage"] == 1.0
+    # each picture is measured once: every frame that repeats it carries its value
+    shown = truth.bar_px
+    repeats = [i for i in range(1, len(shown)) if shown[i] == shown[i - 1] and truth.bar_speed_mps[i] > 0.3]
+    assert repeats and all(result["bar"]["speed_mps"][i] == result["bar"]["speed_mps"][i - 1] for i in repeats)
     assert s["height_rmse_m"] <= TARGETS["height_rmse_m"]
     assert s["peak_height_err_m"] <= TARGETS["peak_height_err_m"]
     assert s["liftoff_err_frames"] <= TARGETS["liftoff_err_frames"]
