@@ -41,6 +41,8 @@ ANGLE_KEYS = {"ankle": "ank", "knee": "kne", "hip": "hip", "shoulder": "sho", "e
 KEYPOINT_NAMES = [f"{s}{j}" for s in SIDES for j in JOINTS]
 EDGE_PLACEMENT_PX = 0.5  # how well one rim fit places the plate's edge, at best
 RING_INSIDE_RIM_PCT = 8.0  # a bevel ring or band this far inside the rim can pass for its edge
+RING_GAP = 0.02  # of the radius: per-frame rim fits further apart than this are on different rings
+OUTER_RING_SHARE, MIN_RING_FRAMES = 0.25, 5  # the rim must be found in this share of the still frames, and 5
 
 
 def _px(lifter_px, name):
@@ -193,6 +195,24 @@ def _still(bar_px, rim_radius_px) -> np.ndarray:
     return still if still.sum() >= 3 else np.isfinite(rim_radius_px)
 
 
+def _outer_ring(radii: np.ndarray) -> np.ndarray:
+    """The fits that found the rim itself. A frame's outline can settle on a ring inside the
+    rim (a bevel, a lip) where the rim is faint against the background there; rings are
+    smaller than the rim, never larger. So where the fits fall into tight groups of sizes
+    apart, the outermost group seen in at least OUTER_RING_SHARE of the frames (and
+    MIN_RING_FRAMES) is the rim; fits merely scattered stay together."""
+    r = np.sort(radii)
+    gap = RING_GAP * np.median(r)
+    groups = np.split(r, np.flatnonzero(np.diff(r) > gap) + 1)
+    if len(groups) < 2:
+        return r
+    for g in reversed(groups):  # a ring: found often, and tight (scattered fits are no ring)
+        if len(g) >= max(MIN_RING_FRAMES, OUTER_RING_SHARE * len(r)) and \
+                1.4826 * np.median(np.abs(g - np.median(g))) < gap / 2:
+            return g
+    return r
+
+
 def plate_calibration(bar_px, rim_radius_px, rim_aspect) -> dict:
     """The plate's radius (px) over the frames where it stood still, with what it is worth.
 
@@ -201,7 +221,7 @@ def plate_calibration(bar_px, rim_radius_px, rim_aspect) -> dict:
     scatter alone would understate it); `camera_yaw_deg`, how far the plate's face is turned
     from the image plane, from the rim's minor / major axis; and `frames`, how many fits."""
     still = _still(bar_px, rim_radius_px)
-    radii = rim_radius_px[still]
+    radii = _outer_ring(rim_radius_px[still])
     radius = float(np.median(radii))
     spread = 1.4826 * float(np.median(np.abs(radii - radius)))
     relative = np.hypot(spread / np.sqrt(len(radii)), EDGE_PLACEMENT_PX) / radius

@@ -243,3 +243,28 @@ def test_the_lifter_behind_the_plate_looks_smaller_by_the_camera_distance():
     px_per_m = radius / 0.225
     leg_trunk_px = 0.779 * 1.75 * px_per_m * factor
     assert estimated_height_m(leg_trunk_px, px_per_m, factor) == pytest.approx(1.75)
+
+
+@pytest.mark.parametrize("inner_share", [0.0, 0.4, 0.7])
+def test_plate_calibration_takes_the_outermost_ring_the_fits_found(inner_share):
+    """Some frames' outlines settled on a bevel ring 7 % inside the rim (57.5 against 53.5
+    px): the rim is the outer ring, however many frames found the inner one, as long as a
+    quarter found the rim."""
+    from shared.analysis.measure import plate_calibration
+
+    rng = np.random.default_rng(3)
+    n, inner = 40, int(round(inner_share * 40))
+    radius = np.concatenate([53.5 + rng.normal(0, 0.2, inner), 57.5 + rng.normal(0, 0.2, n - inner)])
+    cal = plate_calibration(np.tile([300.0, 500.0], (n, 1)), rng.permutation(radius), None)
+    assert cal["radius_px"] == pytest.approx(57.5, abs=0.2)
+    assert cal["frames"] == n - inner
+
+
+def test_a_few_outsized_fits_do_not_make_the_plate_bigger():
+    """Three frames in forty whose outline took in a limb beside the plate: too few to be the rim."""
+    from shared.analysis.measure import plate_calibration
+
+    rng = np.random.default_rng(4)
+    radius = np.concatenate([57.5 + rng.normal(0, 0.2, 37), [63.0, 63.4, 62.8]])
+    cal = plate_calibration(np.tile([300.0, 500.0], (40, 1)), radius, None)
+    assert cal["radius_px"] == pytest.approx(57.5, abs=0.2)
