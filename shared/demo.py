@@ -16,7 +16,7 @@ from pathlib import Path
 
 from shared.job import publish
 from shared.repository import Repository
-from shared.lifts import ACTIVITY, UNIT_SYSTEMS
+from shared.lifts import ACTIVITY
 from shared.reports import DEMO_SESSION_ID
 from shared.storage import Storage
 
@@ -62,7 +62,8 @@ def store_finished(repo: Repository, store: Storage, session_id: str, session: d
 def install(repo: Repository, store: Storage, demo_dir: Path = DEMO_DIR) -> bool:
     """Store the demo session, with its coaching texts in both unit systems (the built-in
     coach, or OpenAI where a key is set); False when the same engine version is already there."""
-    from shared.coach.threads import KEYS, Coaching, units_from
+    from shared.coach.facts import UNIT_SYSTEMS, units_from
+    from shared.coach.threads import KEYS, Coaching
 
     result = json.loads((demo_dir / "result.json").read_text())
     current = repo.session(DEMO_SESSION_ID)

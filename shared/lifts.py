@@ -17,5 +17,3 @@ def parse_joints(raw: str | None) -> list[str]:
     if bad:
         raise BadRequest(f"body_joint_angles: unknown joint(s) {', '.join(bad)}; choose from {', '.join(JOINTS)}")
     return ["all"] if "all" in joints else sorted(set(joints), key=JOINTS.index)
-
-UNIT_SYSTEMS = ("metric", "imperial")  # measurement_system: the units of coaching text

@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 from shared import auth, payloads, results
-from shared.errors import BadRequest, Forbidden, NotFound, NotReady, SessionNotFound
-from shared.lifts import ACTIVITY, UNIT_SYSTEMS, parse_joints
+from shared.coach.facts import units_from
+from shared.errors import Forbidden, NotFound, NotReady, SessionNotFound
+from shared.lifts import ACTIVITY, parse_joints
 from shared.payloads import user_zone
 from shared.repository import Repository
 from shared.storage import Storage
@@ -39,9 +40,7 @@ def require_done(session: dict) -> None:
 def texts(session: dict, owner: dict | None, kind: str, measurement_system: str | None) -> dict:
     """The coaching texts of one unit system (`comments` or `summary_text`): the one asked
     for, else the owner's profile units, else metric."""
-    system = (measurement_system or (owner or {}).get("units") or "metric").strip().lower()
-    if system not in UNIT_SYSTEMS:
-        raise BadRequest("measurement_system must be metric or imperial")
+    system = units_from(measurement_system or (owner or {}).get("units")).system
     return (session.get(f"{kind}_by_units") or {}).get(system) or {}
 
 

@@ -7,7 +7,6 @@ all-or-nothing: they are written to a temporary folder and moved into place at t
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import itertools
 import json
 import logging
@@ -245,7 +244,7 @@ def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progres
                                                options.body_mass_kg or DEFAULT_BODY_MASS_KG,
                                                bar_off_floor(s["bar"]["height_m"], phases))
     if not shot.whole:  # measured on distinct pictures: back onto the video's frames
-        t, lifter, bar_px, phases = _onto_frames(shot, s, lifter, bar_px, phases)
+        t, lifter, bar_px, phases = shot.onto_frames(s, lifter, bar_px, phases)
         radius_px = shot.to_frames(radius_px)
     lifter_px = s["lifter_px"]
     to_display = info.display_per_analysis_px
@@ -275,7 +274,7 @@ def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progres
         "runtime": {**runtime.to_dict(), "pose_model": model, "pose_coverage_by_model": coverage},
     }
     data["quality"]["timeline"] = shot.to_dict()
-    data["quality"]["warnings"] += _timeline_warnings(shot)
+    data["quality"]["warnings"] += shot.warnings()
     result = Result(data, lifter_px, bar_px, s["bar_raw"], radius_px)
     if options.out_dir:
         _write_outputs(clip, result, phases, Path(options.out_dir), options.render, progress)
@@ -335,40 +334,6 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
     if best is None:
         raise NoLifterFound("No person was found in the video. Film the lifter side-on, whole body in frame.")
     return best[0], coverage, best[1]
-
-
-def _onto_frames(shot: timeline.Timeline, s: dict, lifter, bar_px, phases):
-    """Series measured on the timeline's samples spread over every frame of the video (each
-    frame shows a sample's picture; frames outside the shot analysed carry none), and the
-    phases' and landmarks' sample indices turned into frames. Returns the frames' (t,
-    lifter, bar_px, phases); `s` is changed in place."""
-    for group in ("bar", "keypoints", "angles", "body", "near", "bar_raw"):
-        s[group] = {k: shot.to_frames(v) for k, v in s[group].items()}
-    s["lifter_px"] = shot.to_frames(s["lifter_px"])
-    frame = lambda k: int(shot.frames[k])  # noqa: E731
-    t = shot.frame_t_s
-    ends = [frame(p.end_frame) for p in phases.phases[:-1]] + [shot.last_frame(phases.phases[-1].end_frame)]
-    moved = [dataclasses.replace(p, start_frame=frame(p.start_frame), end_frame=end, start_s=float(t[frame(p.start_frame)]),
-                                 end_s=float(t[end])) for p, end in zip(phases.phases, ends)]
-    phases = dataclasses.replace(phases, phases=moved, landmarks={k: frame(v) for k, v in phases.landmarks.items()})
-    return t, shot.to_frames(lifter), shot.to_frames(bar_px), phases
-
-
-def _timeline_warnings(shot: timeline.Timeline) -> list:
-    """A warning for each way the video departs from one picture per frame of one shot."""
-    out = []
-    if shot.content_fps:
-        file_fps = 1 / float(np.median(np.diff(shot.frame_t_s)))
-        out.append({"code": "repeated_frames", "message": (
-            f"The video repeats its pictures: about {shot.content_fps:.0f} distinct pictures a second in a "
-            f"{file_fps:.0f} fps file. The bar was tracked on the distinct pictures, but the time each was taken "
-            "is known only to a frame, so speeds are less exact; film at the camera's own frame rate.")})
-    if shot.cut_frames:
-        cuts = ", ".join(map(str, shot.cut_frames))
-        out.append({"code": "scene_cut", "message": (
-            f"The video cuts to another shot (at frame {cuts}); only frames {shot.shot[0]}-{shot.shot[1]}, the "
-            "shot with the bar, were analysed. Upload one continuous shot of the lift.")})
-    return out
 
 
 def frames_in_cache(options: AnalysisOptions, info: video.VideoInfo) -> int:

@@ -21,6 +21,7 @@ are counted, and their frames kept.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,17 +57,21 @@ def thumbnail(rgb: np.ndarray) -> np.ndarray:
 @dataclass
 class Timeline:
     """The measured samples of a clip: `frames` (increasing frame indices: the first frame of
-    each distinct picture of the shot analysed) at times `t_s`, and for every frame the
-    sample it shows (`of_frame`, -1 outside the shot analysed)."""
+    each distinct picture of the shot analysed), and for every frame the sample it shows
+    (`of_frame`, -1 outside the shot analysed); `frame_t_s` are the frames' times."""
 
     frames: np.ndarray
-    t_s: np.ndarray
     of_frame: np.ndarray
     frame_t_s: np.ndarray
     repeated_share: float = 0.0  # of the frames where things move
     content_fps: float | None = None  # distinct pictures a second where things move, on a cadence
     cut_frames: tuple = ()  # frames that start a new shot
     shot: tuple = (0, 0)  # (first, last) frame of the shot analysed
+
+    @property
+    def t_s(self) -> np.ndarray:
+        """Each sample's time: that of the first frame showing its picture."""
+        return self.frame_t_s[self.frames]
 
     @property
     def whole(self) -> bool:
@@ -82,6 +87,39 @@ class Timeline:
         values = np.asarray(values, dtype=float)
         out = values[np.clip(self.of_frame, 0, None)]
         out[self.of_frame < 0] = np.nan
+        return out
+
+    def onto_frames(self, s: dict, lifter, bar_px, phases):
+        """Series measured on the samples (`measure.build_series`'s dict, changed in place),
+        the lifter's and bar's pixels, and the phases and landmarks, put back on every frame of
+        the video: each frame carries its sample's values, frames outside the shot none.
+        Returns the frames' (t, lifter, bar_px, phases)."""
+        for group in ("bar", "keypoints", "angles", "body", "near", "bar_raw"):
+            s[group] = {k: self.to_frames(v) for k, v in s[group].items()}
+        s["lifter_px"] = self.to_frames(s["lifter_px"])
+        frame = lambda k: int(self.frames[k])  # noqa: E731
+        t = self.frame_t_s
+        ends = [frame(p.end_frame) for p in phases.phases[:-1]] + [self.last_frame(phases.phases[-1].end_frame)]
+        moved = [dataclasses.replace(p, start_frame=frame(p.start_frame), end_frame=end,
+                                     start_s=float(t[frame(p.start_frame)]), end_s=float(t[end]))
+                 for p, end in zip(phases.phases, ends)]
+        phases = dataclasses.replace(phases, phases=moved, landmarks={k: frame(v) for k, v in phases.landmarks.items()})
+        return t, self.to_frames(lifter), self.to_frames(bar_px), phases
+
+    def warnings(self) -> list:
+        """A quality warning for each way the video departs from one picture per frame of one shot."""
+        out = []
+        if self.content_fps:
+            file_fps = 1 / float(np.median(np.diff(self.frame_t_s)))
+            out.append({"code": "repeated_frames", "message": (
+                f"The video repeats its pictures: about {self.content_fps:.0f} distinct pictures a second in a "
+                f"{file_fps:.0f} fps file. The bar was tracked on the distinct pictures, but the time each was "
+                "taken is known only to a frame, so speeds are less exact; film at the camera's own frame rate.")})
+        if self.cut_frames:
+            cuts = ", ".join(map(str, self.cut_frames))
+            out.append({"code": "scene_cut", "message": (
+                f"The video cuts to another shot (at frame {cuts}); only frames {self.shot[0]}-{self.shot[1]}, "
+                "the shot with the bar, were analysed. Upload one continuous shot of the lift.")})
         return out
 
     def to_dict(self) -> dict:
@@ -143,7 +181,7 @@ def build(t: np.ndarray, change: np.ndarray, tracked: np.ndarray) -> Timeline:
                 new[i], run = True, 0
         starts = np.flatnonzero(new) + first
         of_frame[first:last + 1] = np.cumsum(new) - 1
-        return Timeline(starts, t[starts], of_frame, t, share, content, tuple(cuts), (first, last))
+        return Timeline(starts, of_frame, t, share, content, tuple(cuts), (first, last))
     frames = np.arange(first, last + 1)
     of_frame[frames] = np.arange(len(frames))
-    return Timeline(frames, t[frames], of_frame, t, share, content, tuple(cuts), (first, last))
+    return Timeline(frames, of_frame, t, share, content, tuple(cuts), (first, last))

@@ -11,7 +11,8 @@ import os
 import sys
 import uuid
 
-from shared.coach.threads import KEYS, Coaching, units_from
+from shared.coach.facts import units_from
+from shared.coach.threads import KEYS, Coaching
 from shared.config import check_environment
 
 

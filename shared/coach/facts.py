@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.errors import BadRequest
+
 LB_PER_KG = 2.20462
 FT_PER_M = 3.28084
 LBF_PER_N = 0.224809
 G = 9.81
+UNIT_SYSTEMS = ("metric", "imperial")  # measurement_system: the units of coaching text
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,14 @@ class Units:
         if n is None:
             return "n/a"
         return f"{n * LBF_PER_N:.0f} lbf" if self.imperial else f"{n:.0f} N"
+
+
+def units_from(raw: str | None) -> Units:
+    """A request's `measurement_system` (metric when absent); BadRequest for any other."""
+    system = (raw or "metric").strip().lower()
+    if system not in UNIT_SYSTEMS:
+        raise BadRequest("measurement_system must be metric or imperial")
+    return Units(system)
 
 
 def _at(values: list, frame: int | None, start: int):

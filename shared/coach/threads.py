@@ -23,10 +23,8 @@ from google.cloud import firestore
 
 from shared import auth, tasks
 from shared.coach.builtin import RECOMMENDATION_METRICS, SUMMARY_BLOCKS, BuiltInCoach
-from shared.coach.facts import Units, lift_facts
+from shared.coach.facts import Units, lift_facts, units_from
 from shared.coach.openai_coach import CoachUnavailable, OpenAICoach, openai_settings
-from shared.errors import BadRequest
-from shared.lifts import UNIT_SYSTEMS
 from shared.payloads import lift_frames
 from shared.reports import ANALYSIS_FIELDS, Reports, require_done
 from shared.repository import Repository
@@ -36,13 +34,6 @@ KEYS = {"summary": SUMMARY_BLOCKS, "recommendation": RECOMMENDATION_METRICS}
 # Each text is mirrored into the session, per unit system: `summary_text_by_units.imperial.power`
 MIRROR = {"summary": "summary_text", "recommendation": "comments"}
 LEASE_S = 300
-
-
-def units_from(raw: str | None) -> Units:
-    system = (raw or "metric").strip().lower()
-    if system not in UNIT_SYSTEMS:
-        raise BadRequest("measurement_system must be metric or imperial")
-    return Units(system)
 
 
 def thread_id(session_id: str, kind: str, key: str, units: Units) -> str:
