@@ -74,7 +74,7 @@ demo: $(STAMP)
 models:
 	bash infra/models/build_pose_bundles.sh shared/analysis/models
 
-# Deploy to GCP from functions/routes.json (README "Deploy to GCP"). DRY_RUN=1 prints every
+# Deploy to GCP from functions/routes.json (docs/cloud.md, "Deploy to GCP"). DRY_RUN=1 prints every
 # command and runs nothing; IMAGE_TAG defaults to the commit.
 PROJECT ?=
 REGION ?=

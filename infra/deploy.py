@@ -166,7 +166,7 @@ class Plan:
         self.gcloud("accounts", "secrets", "create", OPENAI_SECRET, "--replication-policy=automatic",
                     unless=("secrets", "describe", OPENAI_SECRET))
         # The job needs a version to start; `none` means the built-in coach. Set the real key
-        # with `gcloud secrets versions add` (README "Deploy to GCP").
+        # with `gcloud secrets versions add` (docs/cloud.md, "Deploy to GCP").
         self.gcloud("accounts", "secrets", "versions", "add", OPENAI_SECRET, f"--data-file={NO_OPENAI_KEY}",
                     unless=("secrets", "versions", "list", OPENAI_SECRET, "--limit=1"))
         self.gcloud("bucket", "pubsub", "topics", "create", TOPIC, unless=("pubsub", "topics", "describe", TOPIC))

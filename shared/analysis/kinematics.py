@@ -6,7 +6,7 @@ differentiated and read back at the frame times. Gaps (NaN) are bridged linearly
 
 Two filters are offered. The bar uses a 2nd-order Butterworth differentiated on its spline
 (`measure.BAR_FILTER`), the body the defaults here; each was chosen by measured accuracy on
-rendered lifts (README, "Accuracy": `make bench` prints the study).
+rendered lifts (docs/proofs.md, "Accuracy": `make bench` prints the study).
 """
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from shared.analysis.accel import Runtime
 MODELS_DIR = Path(__file__).parent / "models"
 POSE_MODELS = ("lite", "full", "heavy")
 # "auto", the default, runs heavy: it reads the rendered lifts' knees and hips within the 6 deg
-# target where full misses it by up to 7.5 deg (README, Accuracy), for 3x full's pose time on a CPU.
+# target where full misses it by up to 7.5 deg (docs/proofs.md, Accuracy), for 3x full's pose time on a CPU.
 # But heavy lets go of a person sooner: on real footage it kept the lifter's hips in 71-75 % of
 # frames where full kept them in 84 %. So where heavy keeps the lifter in under AUTO_MIN_COVERAGE
 # of the frames, "auto" measures again on full, and keeps full only if it kept him in
@@ -33,7 +33,7 @@ DEFAULT_POSE_MODEL = AUTO
 # clock 100 000x slower: at 30 fps frames are 55 min apart and the filter passes 99.9 % of each
 # new value. Landmarks then come raw (tracking from frame to frame is unchanged), and
 # `measure` smooths them zero-phase. Measured on the rendered lifts: knee and hip RMSE 0.6-0.7 deg
-# lower on average with either model (README, Accuracy). The filter keeps time in int64
+# lower on average with either model (docs/proofs.md, Accuracy). The filter keeps time in int64
 # nanoseconds (9.2e18), which the slow clock reaches after ~25 h of clip: hence LONGEST_CLIP_S.
 CLOCK_STRETCH = 100_000
 LONGEST_CLIP_S = 86_400.0

@@ -86,7 +86,7 @@ def test_knee_and_hip_angles_are_within_6_degrees_rmse(scored):
 @pytest.mark.parametrize("name", SUBSET)
 def test_the_full_pose_model_holds_what_it_reaches_today(name):
     """Full, a third of heavy's pose time and what "auto" falls back to where heavy loses the
-    lifter, misses the angle target (README, Accuracy); a regression guard at today's level,
+    lifter, misses the angle target (docs/proofs.md, Accuracy); a regression guard at today's level,
     with the peak bar speed and phase targets it meets."""
     _, _, s = score(name, pose_model="full")
     assert s["knee_rmse_deg"] <= 12.5  # 4.8-11.0 on these clips, 2026-11-29 (after the scan stopped cropping)

@@ -6,7 +6,7 @@
   each is its own Cloud Run execution).
 - 100 concurrent clients reading a finished session's payloads.
 Latency p50/p99 and throughput are printed (`pytest -s tests/reliability/test_load.py`)
-and recorded in the README.
+and recorded in docs/proofs.md.
 """
 from __future__ import annotations
 
