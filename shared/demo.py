@@ -61,13 +61,15 @@ def store_finished(repo: Repository, store: Storage, session_id: str, session: d
 
 def install(repo: Repository, store: Storage, demo_dir: Path = DEMO_DIR) -> bool:
     """Store the demo session, with its coaching texts in both unit systems (the built-in
-    coach, or OpenAI where a key is set); False when the same engine version is already there."""
+    coach, or OpenAI where a key is set); False when the same engine version is already
+    there, stored as the job stores it now (with each series' coverage)."""
     from shared.coach.facts import UNIT_SYSTEMS, units_from
     from shared.coach.threads import KEYS, Coaching
 
     result = json.loads((demo_dir / "result.json").read_text())
     current = repo.session(DEMO_SESSION_ID)
-    if current and current.get("status") == "done" and current.get("engine_version") == result["engine_version"]:
+    if (current and current.get("status") == "done" and current.get("engine_version") == result["engine_version"]
+            and current.get("series_coverage") is not None):
         return False
     repo.db.collection("users").document(DEMO_USER_ID).set(DEMO_USER, merge=True)
     if not store_finished(repo, store, DEMO_SESSION_ID, DEMO_SESSION, demo_dir):

@@ -67,12 +67,11 @@ def _options(session: dict, user: dict | None, out_dir: str):
                            pose_model=s.pose_model or DEFAULT_POSE_MODEL, out_dir=out_dir)
 
 
-def _upload_outputs(store: Storage, session: dict, out_dir: Path, result: dict) -> dict:
+def _upload_outputs(store: Storage, session: dict, out_dir: Path, series: dict) -> dict:
     prefix = results_prefix(session["user_id"], session["id"])
     store.upload_path(prefix + "analyzed.mp4", str(out_dir / "analyzed.mp4"), "video/mp4")
     store.upload_path(prefix + "result.json", str(out_dir / "result.json"), "application/json")
     # The CSV export is written once here: a 2-minute clip is ~400,000 cells of text.
-    series = {"timestamps_s": result["timestamps_s"], **{g: result[g] for g in results.SERIES_GROUPS}}
     store.upload_bytes(prefix + "export.csv", payloads.export_csv(series).encode(), "text/csv")
     images = {}
     for jpeg in sorted(out_dir.glob("phase_*.jpg")):
@@ -85,9 +84,11 @@ def _upload_outputs(store: Storage, session: dict, out_dir: Path, result: dict) 
 
 def publish(repo: Repository, store: Storage, session: dict, owner: str, result: dict, out_dir: Path) -> bool:
     """Store an engine run's outputs and results and mark the session `done` (only while
-    `owner` holds its lease)."""
-    fields = {**results.session_fields(result), **_upload_outputs(store, session, out_dir, result)}
-    return repo.write_results(session["id"], owner, fields, results.series_chunks(result))
+    `owner` holds its lease). The series are stored as the payloads show them: gaps filled,
+    each cut to its span (`shared.coverage`), with that coverage on the session."""
+    fields, series = results.stored(result)
+    fields.update(_upload_outputs(store, session, out_dir, series))
+    return repo.write_results(session["id"], owner, fields, results.series_chunks(series))
 
 
 def run(session_id: str, owner: str, repo: Repository | None = None, store: Storage | None = None) -> str:

@@ -4,8 +4,12 @@ the spec's JSON out. Every number comes from the session's results.
 
 The analysis and summary payloads are given the series of the lift only (`lift_frames`:
 the first phase's start to the last phase's end), the frames the engine's peak metrics
-are taken over; a bar dropped afterwards would otherwise outrun the lift. `null` marks a
-frame where the value could not be measured.
+are taken over; a bar dropped afterwards would otherwise outrun the lift.
+
+Every per-frame array holds numbers only (`shared.coverage`): short gaps are filled, a
+series is cut to its span, and one not measured in the lift is left out (an empty array
+where the spec requires the key). Each payload's `quality` says which: `unmeasured`,
+`gaps` and `cut`, named by their path in the payload.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 
+from shared.coverage import Window
 from shared.lifts import EXERCISE_TITLES
 
 MM_PER_M = 1000.0
@@ -37,7 +42,8 @@ def outcome(session: dict) -> str | None:
 
 def numeric_metrics(metrics: dict) -> dict:
     """The spec's `metrics`: each key maps to a number."""
-    return {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return {k: v for k, v in metrics.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v}  # NaN != NaN
 
 
 def created_at(session: dict, zone: ZoneInfo) -> dict:
@@ -59,21 +65,30 @@ def lift_frames(session: dict) -> tuple[int, int] | None:
 
 
 def _scaled(values: list, factor: float = 1.0, digits: int = 3) -> list:
-    out = []
-    for v in values:
-        if v is None:
-            out.append(None)
-        elif factor == MM_PER_M:
-            out.append(int(round(v * factor)))
-        else:
-            out.append(round(v * factor, digits))
-    return out
+    if factor == MM_PER_M:
+        return [int(round(v * factor)) for v in values]
+    return [round(v * factor, digits) for v in values]
 
 
 def _range(values: list, digits: int = 3) -> dict:
-    present = [v for v in values if v is not None]
-    return {"min": round(min(present), digits) if present else None,
-            "max": round(max(present), digits) if present else None, "values": values}
+    return {"min": round(min(values), digits) if values else None,
+            "max": round(max(values), digits) if values else None, "values": values}
+
+
+def window(session: dict, series: dict, lift_only: bool) -> Window:
+    """The payload's view of `series`: the whole clip, or (`lift_only`) the lift's frames."""
+    frames = lift_frames(session) if lift_only else None
+    return Window(series, frames[0] if frames else 0, session.get("series_coverage"))
+
+
+def _series_map(w: Window, group: str, names) -> dict:
+    """{name: values} of the measured series `names` of `group`, named `group.name` in quality."""
+    out = {}
+    for name in names:
+        values = w.take(f"{group}.{name}", f"{group}.{name}")
+        if values is not None:
+            out[name] = values
+    return out
 
 
 def _near(session: dict) -> str:
@@ -82,26 +97,29 @@ def _near(session: dict) -> str:
 
 # ---- GET .../export/
 def export(session: dict, series: dict, joints: list[str] | None = None) -> dict:
-    angles = series.get("angles", {})
+    w = window(session, series, lift_only=False)
+    angles = list(series.get("angles", {}))
     if joints and "all" not in joints:
         wanted = {j[:3] for j in joints}
-        angles = {k: v for k, v in angles.items() if k[1:4] in wanted}
-    return {"keypoints": series.get("keypoints", {}), "angles": angles,
+        angles = [k for k in angles if k[1:4] in wanted]
+    return {"keypoints": _series_map(w, "keypoints", series.get("keypoints", {})),
+            "angles": _series_map(w, "angles", angles),
             "all_timestamps": series.get("timestamps_s", []), "metrics": numeric_metrics(session["metrics"]),
-            "activity": session["activity"]}
+            "activity": session["activity"], "quality": w.quality()}
 
 
 def csv_columns(series: dict) -> dict:
-    """One column per series: time, bar (prefixed `bar_`), keypoints, angles, body."""
+    """One column per measured series: time, bar (prefixed `bar_`), keypoints, angles, body."""
     columns = {"t_s": series.get("timestamps_s", [])}
     columns.update({f"bar_{k}": v for k, v in series.get("bar", {}).items()})
     for group in ("keypoints", "angles", "body"):
         columns.update(series.get(group, {}))
-    return columns
+    return {k: v for k, v in columns.items() if any(x == x for x in v if x is not None)}
 
 
 def export_csv(series: dict) -> str:
-    """`series` with None or NaN for unmeasured frames, written as empty cells. Numbers need no
+    """`series` as stored (`shared.coverage.tidy`: NaN outside each series' span), with
+    those frames as empty cells and the series never measured left out. Numbers need no
     quoting, so rows are joined directly: a 2-minute clip has ~400,000 cells, and
     csv.writer takes several times longer."""
     columns = csv_columns(series)
@@ -117,53 +135,64 @@ ANALYSIS_QUALITY = ("calibration", "calibration_uncertainty_pct", "camera_yaw_de
                     "bar_coverage")
 
 
-def bar_path_px(session: dict, bar: dict) -> dict:
+def bar_path_px(session: dict, w: Window) -> dict:
     """The bar's centre per frame in the video's display pixels (upright, square pixels), and
     the scale there, so a client can draw on the original video. Sessions analysed before
     engine 2.0 have no pixel path and a scale in the engine's working pixels (`pixels` null)."""
     scale, video = session.get("scale") or {}, session.get("analysis_video") or {}
-    return {"x": _scaled(bar.get("x_px", []), digits=1), "y": _scaled(bar.get("y_px", []), digits=1),
+    return {"x": _scaled(w.take("bar.x_px", "bar_path_px.x", required=True), digits=1),
+            "y": _scaled(w.take("bar.y_px", "bar_path_px.y", required=True), digits=1),
             "px_per_m": scale.get("px_per_m"), "pixels": scale.get("pixels"),
             "video_width": video.get("width"), "video_height": video.get("height")}
 
 
+JOINT_ANGLES = (("hip", "hip"), ("knee", "kne"), ("ankle", "ank"), ("shoulder", "sho"), ("elbow", "elb"))
+
+
 def analysis(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, image_urls: dict,
              comments: dict) -> dict:
-    t = series.get("timestamps_s", [])
-    bar, body, angles, side = series.get("bar", {}), series.get("body", {}), series.get("angles", {}), _near(session)
+    """`series` holds the lift's frames only."""
+    t, side, w = series.get("timestamps_s", []), _near(session), window(session, series, lift_only=True)
     phases = session.get("phases") or []
     quality = session.get("quality") or {}
+
+    def take(path: str, name: str, factor: float = 1.0, digits: int = 3) -> list:
+        return _scaled(w.take(path, name, required=True), factor, digits)
+
+    joint_angles = {}
+    for joint, key in JOINT_ANGLES:
+        values = w.take(f"angles.{side}{key}_angle", f"joint_angles.{joint}_angle")
+        if values is not None:
+            joint_angles[f"{joint}_angle"] = _scaled(values, digits=1)
     return {
         "exercise": session["exercise"],
         "outcome": outcome(session),
         "key_metrics": {
-            "power_output": _scaled(bar.get("power_W", []), digits=1),
-            "ground_reaction_force": _scaled(body.get("grf_N", []), digits=1),
-            "barbell_velocity": _scaled(bar.get("speed_mps", [])),
+            "power_output": take("bar.power_W", "key_metrics.power_output", digits=1),
+            "ground_reaction_force": take("body.grf_N", "key_metrics.ground_reaction_force", digits=1),
+            "barbell_velocity": take("bar.speed_mps", "key_metrics.barbell_velocity"),
         },
         "body_positioning": {
-            "hip_velocity": _scaled(body.get("hip_speed_mps", [])),
-            "shin_angle": _scaled(body.get("shin_angle", []), digits=1),
-            "hip_height": _scaled(body.get("hip_height_m", []), MM_PER_M),
-            "torso_angle": _scaled(body.get("torso_angle", []), digits=1),
+            "hip_velocity": take("body.hip_speed_mps", "body_positioning.hip_velocity"),
+            "shin_angle": take("body.shin_angle", "body_positioning.shin_angle", digits=1),
+            "hip_height": take("body.hip_height_m", "body_positioning.hip_height", MM_PER_M),
+            "torso_angle": take("body.torso_angle", "body_positioning.torso_angle", digits=1),
         },
-        "joint_angles": {f"{joint}_angle": _scaled(angles[f"{side}{key}_angle"], digits=1)
-                         for joint, key in (("hip", "hip"), ("knee", "kne"), ("ankle", "ank"), ("shoulder", "sho"),
-                                            ("elbow", "elb"))
-                         if f"{side}{key}_angle" in angles},
+        "joint_angles": joint_angles,
         "barbell_positioning": {
-            "bar_height": _scaled(bar.get("height_m", []), MM_PER_M),
-            "barbell_trajectory": _scaled(bar.get("x_m", []), MM_PER_M),
-            "vertical_shoulder_height": _scaled(body.get("shoulder_height_m", []), MM_PER_M),
+            "bar_height": take("bar.height_m", "barbell_positioning.bar_height", MM_PER_M),
+            "barbell_trajectory": take("bar.x_m", "barbell_positioning.barbell_trajectory", MM_PER_M),
+            "vertical_shoulder_height": take("body.shoulder_height_m", "barbell_positioning.vertical_shoulder_height",
+                                             MM_PER_M),
         },
         "timestamps_ms": [int(round(v * 1000)) for v in t],
         "phase_data": {p["name"]: {"image_url": image_urls[p["name"]]} for p in phases if p["name"] in image_urls},
         "chart_data": {p["name"]: {"start": int(round(p["start_s"] * 1000)), "end": int(round(p["end_s"] * 1000))}
                        for p in phases},
         "faults": session.get("faults") or [],
+        "bar_path_px": bar_path_px(session, w),
         "quality": {"warnings": quality.get("warnings", []),
-                    **{k: quality.get(k) for k in ANALYSIS_QUALITY}},
-        "bar_path_px": bar_path_px(session, bar),
+                    **{k: quality.get(k) for k in ANALYSIS_QUALITY}, **w.quality()},
         "user_information": user_information(owner),
         "session_date": created_at(session, zone)["date"],
         "comments": comments,
@@ -172,19 +201,24 @@ def analysis(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, im
 
 # ---- GET .../summary/
 def summary(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, summary_text: dict | None) -> dict:
-    bar, body = series.get("bar", {}), series.get("body", {})
-    height = _scaled(bar.get("height_m", []))
+    """`series` holds the lift's frames only."""
+    w = window(session, series, lift_only=True)
+    height = _scaled(w.take("bar.height_m", "stability.bar_height", required=True))
+    velocity = _scaled(w.take("bar.speed_mps", "velocity.bar_velocity", required=True))
+    grf = _scaled(w.take("body.grf_N", "power.ground_reaction_force", required=True), digits=1)
+    power = _scaled(w.take("bar.power_W", "power.power", required=True), digits=1)
+    x = _scaled(w.take("bar.x_m", "stability.bar_trajectory.xAxis", required=True))
     payload = {
         "exercise_type": EXERCISE_TITLES[session["exercise"]],
         "outcome": outcome(session),
-        "velocity": {"bar_velocity": _range(_scaled(bar.get("speed_mps", [])))},
-        "power": {"ground_reaction_force": _range(_scaled(body.get("grf_N", []), digits=1), 1),
-                  "power": _range(_scaled(bar.get("power_W", []), digits=1), 1)},
+        "velocity": {"bar_velocity": _range(velocity)},
+        "power": {"ground_reaction_force": _range(grf, 1), "power": _range(power, 1)},
         "stability": {"total_time": session["metrics"].get("lift_duration_s"),
                       "bar_height": {"max": _range(height)["max"], "values": height},
-                      "bar_trajectory": {"xAxis": _scaled(bar.get("x_m", [])), "yAxis": height}},
+                      "bar_trajectory": {"xAxis": x, "yAxis": height}},
         "user_information": user_information(owner),
         "session_date": created_at(session, zone)["date"],
+        "quality": w.quality(),
     }
     if summary_text:
         payload["summary_text"] = summary_text
@@ -192,12 +226,19 @@ def summary(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, sum
 
 
 # ---- GET .../ (details)
-def report_metrics(series: dict) -> dict:
+REPORT_METRICS = (("barbell_velocity", "bar.speed_mps"), ("bar_height", "bar.height_m"),
+                  ("power_output", "bar.power_W"), ("ground_reaction_force", "body.grf_N"),
+                  ("hip_height", "body.hip_height_m"), ("shoulder_height", "body.shoulder_height_m"))
+
+
+def report_metrics(w: Window) -> dict:
     """Per-frame report series over the whole clip, SI units: m/s, m, W, N."""
-    bar, body = series.get("bar", {}), series.get("body", {})
-    return {"barbell_velocity": bar.get("speed_mps", []), "bar_height": bar.get("height_m", []),
-            "power_output": bar.get("power_W", []), "ground_reaction_force": body.get("grf_N", []),
-            "hip_height": body.get("hip_height_m", []), "shoulder_height": body.get("shoulder_height_m", [])}
+    out = {}
+    for name, path in REPORT_METRICS:
+        values = w.take(path, f"report_metrics.{name}")
+        if values is not None:
+            out[name] = values
+    return out
 
 
 def details(session: dict, series: dict | None, owner: dict | None, zone: ZoneInfo, video_url: str | None,
@@ -214,7 +255,9 @@ def details(session: dict, series: dict | None, owner: dict | None, zone: ZoneIn
         if session.get("error"):
             payload["error"] = session["error"]
         return payload
+    w = window(session, series, lift_only=False)
     payload.update({"analyzed_video_url": analyzed_video_url, "metrics": numeric_metrics(session["metrics"]),
-                    "angles": series.get("angles", {}), "report_metrics": report_metrics(series),
+                    "angles": _series_map(w, "angles", series.get("angles", {})), "report_metrics": report_metrics(w),
                     "all_timestamps": series.get("timestamps_s", []), "phases": session.get("phases", [])})
+    payload["quality"] = w.quality()
     return payload

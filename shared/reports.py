@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from shared import auth, payloads, results
+from shared import auth, coverage, payloads, results
 from shared.coach.facts import units_from
 from shared.errors import Forbidden, NotFound, NotReady, SessionNotFound
 from shared.lifts import ACTIVITY, parse_joints
@@ -74,15 +74,15 @@ class Reports:
         require_done(session)
         return session, owner
 
-    def series(self, session: dict, fields: list[str] | None = None, lift_only: bool = False,
-                nan_as_none: bool = True) -> dict:
+    def series(self, session: dict, fields: list[str] | None = None, lift_only: bool = False) -> dict:
         """The session's series (only `fields`), over the whole clip or only the lift:
-        just the chunks that hold those frames are read."""
+        just the chunks that hold those frames are read. Unmeasured frames are NaN; the
+        payloads keep only each series' span (`shared.coverage`)."""
         frames = payloads.lift_frames(session) if lift_only else None
         ranges = [r for r in session.get("series_chunks") or []
                   if frames is None or (r["end_frame"] > frames[0] and r["start_frame"] < frames[1])]
         chunks = self.repo.series_chunks(session["id"], [r["index"] for r in ranges], fields)
-        series = results.join_chunks(chunks, nan_as_none)
+        series = results.join_chunks(chunks, nan_as_none=False)
         if frames is None or not ranges:
             return series
         offset = ranges[0]["start_frame"]
@@ -98,8 +98,7 @@ class Reports:
 
     def export(self, caller: auth.Caller, session_id: str, demo: bool = False, joints: str | None = None) -> dict:
         session, _ = self._finished(caller, session_id, demo, plan=False)
-        # NaN stays NaN: the JSON encoder writes it as null, and this is the largest payload.
-        series = self.series(session, nan_as_none=False)
+        series = self.series(session)
         return payloads.export(session, series, None if joints is None else parse_joints(joints))
 
     def export_csv(self, caller: auth.Caller, session_id: str, demo: bool = False) -> bytes:
@@ -107,7 +106,10 @@ class Reports:
         session, _ = self._finished(caller, session_id, demo, plan=False)
         if session.get("export_csv_path"):
             return self.store.download_bytes(session["export_csv_path"])
-        return payloads.export_csv(self.series(session, nan_as_none=False)).encode()
+        series = self.series(session)
+        if session.get("series_coverage") is None:  # stored before the series were tidied
+            series = coverage.tidy(series, payloads.lift_frames(session))[0]
+        return payloads.export_csv(series).encode()
 
     def analysis(self, caller: auth.Caller, session_id: str, demo: bool = False,
                  measurement_system: str | None = None) -> dict:

@@ -18,6 +18,9 @@ import sys
 from array import array
 from datetime import datetime
 
+from shared import coverage
+from shared.payloads import lift_frames
+
 SERIES_GROUPS = ("bar", "keypoints", "angles", "body")
 SESSION_FIELDS = ("engine_version", "scale", "phases", "landmarks", "metrics", "faults", "quality")
 MAX_CHUNK_BYTES = 256 * 1024
@@ -48,7 +51,15 @@ def session_fields(result: dict) -> dict:
     return fields
 
 
-def _columns(result: dict) -> dict:
+def stored(result: dict) -> tuple[dict, dict]:
+    """What the job stores of an engine result: (the session fields, with each series'
+    coverage, the per-frame series with gaps filled and NaN outside each span)."""
+    series, covs = coverage.tidy(columns(result), lift_frames(result))
+    return {**session_fields(result), "series_coverage": coverage.coverage_doc(covs)}, series
+
+
+def columns(result: dict) -> dict:
+    """The per-frame series of an engine result: {timestamps_s, bar: {...}, keypoints: {...}, ...}."""
     return {"timestamps_s": result["timestamps_s"], **{g: result[g] for g in SERIES_GROUPS}}
 
 
@@ -62,16 +73,17 @@ def _leaves(columns: dict) -> int:
 
 
 def series_chunks(result: dict, max_bytes: int = MAX_CHUNK_BYTES) -> list[dict]:
-    """Split the per-frame series into chunk documents, each under `max_bytes`."""
-    columns = _columns(result)
+    """Split the per-frame series of `result` (or of `columns(result)`) into chunk
+    documents, each under `max_bytes`."""
+    series = columns(result)
     frames = len(result["timestamps_s"])
-    names = firestore_size(cut(columns, 0, 0)) + 200  # keys, chunk fields, document name
-    rows = max(1, (max_bytes - names) // (8 * _leaves(columns)))  # 8 bytes per value
+    names = firestore_size(cut(series, 0, 0)) + 200  # keys, chunk fields, document name
+    rows = max(1, (max_bytes - names) // (8 * _leaves(series)))  # 8 bytes per value
     chunks = []
     for index, start in enumerate(range(0, max(frames, 1), rows)):
         end = min(frames, start + rows)
         chunks.append({"index": index, "start_frame": start, "end_frame": end,
-                       "series": _packed(cut(columns, start, end))})
+                       "series": _packed(cut(series, start, end))})
     return chunks
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -14,6 +16,7 @@ from shared.repository import Repository, client
 from shared.storage import Storage
 from tests.cloud.fixtures import RESULT, new_session
 from tests.cloud.contract import check
+from tests.unit.test_numbers_only import gappy
 
 PATHS = {"export": "/weightlifting/sessions/{session_id}/export/",
          "analysis": "/weightlifting/sessions/{session_id}/analysis/",
@@ -35,11 +38,18 @@ def present(values: list) -> list:
     return [v for v in values if v is not None]
 
 
+def measured(columns: dict) -> dict:
+    """The series the engine measured at all (the others are left out of the payloads)."""
+    return {k: v for k, v in columns.items() if present(v)}
+
+
 # ---- export
 def test_export_carries_the_engines_series_and_metrics(api, people, lift):
     body = get(api, "export", lift, people.token("lifter")).json()
-    assert body["keypoints"] == RESULT["keypoints"] and "lknev" in body["keypoints"]
-    assert body["angles"] == RESULT["angles"] and body["all_timestamps"] == RESULT["timestamps_s"]
+    assert body["keypoints"] == measured(RESULT["keypoints"]) and "lknev" in body["keypoints"]
+    assert body["angles"] == measured(RESULT["angles"]) and body["all_timestamps"] == RESULT["timestamps_s"]
+    unmeasured = {f"{g}.{k}" for g in ("keypoints", "angles") for k, v in RESULT[g].items() if not present(v)}
+    assert unmeasured and set(body["quality"]["unmeasured"]) == unmeasured
     assert body["metrics"]["max_bar_speed"] == RESULT["metrics"]["max_bar_speed"]
     assert body["metrics"]["max_GRF"] == RESULT["metrics"]["max_GRF"]
     assert "bar_path_type" not in body["metrics"]  # numbers only
@@ -48,7 +58,8 @@ def test_export_carries_the_engines_series_and_metrics(api, people, lift):
 
 def test_export_body_joint_angles_selects_the_angles(api, people, lift):
     body = get(api, "export", lift, people.token("lifter"), body_joint_angles="knee,elbow").json()
-    assert set(body["angles"]) == {"lkne_angle", "rkne_angle", "lelb_angle", "relb_angle"}
+    asked = {"lkne_angle", "rkne_angle", "lelb_angle", "relb_angle"}
+    assert set(body["angles"]) == asked & set(measured(RESULT["angles"]))
     r = get(api, "export", lift, people.token("lifter"), body_joint_angles="tail")
     assert r.status_code == 400 and "body_joint_angles" in r.json()["error"]
 
@@ -60,7 +71,7 @@ def test_export_as_csv_has_one_row_per_frame_and_one_column_per_series(api, peop
     rows = list(csv.reader(io.StringIO(r.text)))
     header, data = rows[0], rows[1:]
     assert len(data) == len(RESULT["timestamps_s"])
-    expected = 1 + sum(len(RESULT[g]) for g in ("bar", "keypoints", "angles", "body"))
+    expected = 1 + sum(len(measured(RESULT[g])) for g in ("bar", "keypoints", "angles", "body"))
     assert len(header) == expected and header[0] == "t_s" and {"bar_x_m", "lknev", "lkne_angle", "grf_N"} <= set(header)
     speed = header.index("bar_speed_mps")
     assert [float(row[speed]) if row[speed] else None for row in data] == RESULT["bar"]["speed_mps"]
@@ -209,3 +220,34 @@ def test_the_demo_carries_coaching_text_in_both_unit_systems(api, people):
     comments = get(api, "analysis", "x", token, demo="true", measurement_system="imperial").json()["comments"]
     assert len(comments) == 12 and "ft/s" in comments["barbell_velocity"]
 
+
+
+# ---- numbers only
+@pytest.fixture
+def gappy_lift(people, tmp_path) -> tuple[str, dict]:
+    """A finished snatch whose bar lost 5 frames (filled), near hip angle 20 (cut short) and
+    near knee angle all of them (left out), stored through the job's publish step."""
+    result = gappy()
+    shutil.copytree(demo.DEMO_DIR, tmp_path / "run")
+    (tmp_path / "run" / "result.json").write_text(json.dumps(result))
+    session = {k: v for k, v in new_session("lifter").items() if k not in ("status", "progress", "video")}
+    assert demo.store_finished(Repository(), Storage(), "gappy1", session, tmp_path / "run")
+    return "gappy1", result
+
+
+def test_every_payload_of_a_lift_with_gaps_holds_numbers_only(api, people, gappy_lift):
+    """Each response is checked against the OpenAPI document, whose series allow no null."""
+    session_id, result = gappy_lift
+    token, side = people.token("lifter"), result["quality"]["near_side"]
+    ms = [round(v * 1000) for v in result["timestamps_s"]]
+    bodies = {kind: get(api, kind, session_id, token).json() for kind in PATHS}
+    assert bodies["analysis"]["quality"]["gaps"]["key_metrics.barbell_velocity"] == [[ms[30], ms[34]]]
+    assert bodies["analysis"]["quality"]["cut"] == {"joint_angles.hip_angle": [ms[0], ms[59]]}
+    assert "joint_angles.knee_angle" in bodies["analysis"]["quality"]["unmeasured"]
+    assert bodies["summary"]["quality"]["gaps"] == {f"{name}": [[ms[30], ms[34]]] for name in (
+        "stability.bar_height", "velocity.bar_velocity", "power.power", "stability.bar_trajectory.xAxis")}
+    assert f"angles.{side}kne_angle" in bodies["details"]["quality"]["unmeasured"]
+    assert bodies["export"]["quality"]["cut"] == {f"angles.{side}hip_angle": [ms[0], ms[59]]}
+    assert len(bodies["details"]["report_metrics"]["barbell_velocity"]) == len(ms)
+    rows = list(csv.reader(io.StringIO(get(api, "export", session_id, token, format="csv").text)))
+    assert f"{side}kne_angle" not in rows[0] and all(row[rows[0].index("bar_speed_mps")] for row in rows[1:])
