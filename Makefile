@@ -55,6 +55,7 @@ bench: install
 	$(PY) -m bench.accuracy --set random
 	$(PY) -m bench.speed
 	$(PY) -m bench.payloads
+	$(PY) -m bench.progress
 	$(PY) -m bench.cold_import
 
 # The engine on the real clips beside the project (../shared/realclips): per clip, what it found.

@@ -50,6 +50,24 @@ def create_upload_url(request, caller):
 
 
 @functions_framework.http
+@endpoint("list_sessions")
+def list_sessions(request, caller):
+    return reports().list_sessions(caller, request.args, demo=query_flag(request, "demo"))
+
+
+@functions_framework.http
+@endpoint("compare_sessions")
+def compare_sessions(request, caller):
+    return reports().compare(caller, request.args)
+
+
+@functions_framework.http
+@endpoint("get_progress")
+def get_progress(request, caller, user_id):
+    return reports().progress(caller, user_id, request.args, demo=query_flag(request, "demo"))
+
+
+@functions_framework.http
 @endpoint("get_session")
 def get_session(request, caller, session_id):
     return reports().details(caller, session_id, demo=query_flag(request, "demo"))

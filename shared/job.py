@@ -69,7 +69,10 @@ def _options(session: dict, user: dict | None, out_dir: str):
 
 def _upload_outputs(store: Storage, session: dict, out_dir: Path, series: dict) -> dict:
     prefix = results_prefix(session["user_id"], session["id"])
-    store.upload_path(prefix + "analyzed.mp4", str(out_dir / "analyzed.mp4"), "video/mp4")
+    outputs = {"result_path": prefix + "result.json", "export_csv_path": prefix + "export.csv"}
+    if (out_dir / "analyzed.mp4").exists():  # always, but for the demo history (snapshots only)
+        outputs["analyzed_video_path"] = prefix + "analyzed.mp4"
+        store.upload_path(outputs["analyzed_video_path"], str(out_dir / "analyzed.mp4"), "video/mp4")
     store.upload_path(prefix + "result.json", str(out_dir / "result.json"), "application/json")
     # The CSV export is written once here: a 2-minute clip is ~400,000 cells of text.
     store.upload_bytes(prefix + "export.csv", payloads.export_csv(series).encode(), "text/csv")
@@ -78,8 +81,7 @@ def _upload_outputs(store: Storage, session: dict, out_dir: Path, series: dict) 
         phase = jpeg.stem.removeprefix("phase_")
         images[phase] = prefix + jpeg.name
         store.upload_path(images[phase], str(jpeg), "image/jpeg")
-    return {"analyzed_video_path": prefix + "analyzed.mp4", "result_path": prefix + "result.json",
-            "export_csv_path": prefix + "export.csv", "phase_images": images}
+    return {**outputs, "phase_images": images}
 
 
 def publish(repo: Repository, store: Storage, session: dict, owner: str, result: dict, out_dir: Path) -> bool:

@@ -8,20 +8,26 @@
 """
 from __future__ import annotations
 
-from shared import auth, coverage, payloads, results
-from shared.coach.facts import units_from
-from shared.errors import Forbidden, NotFound, NotReady, SessionNotFound
-from shared.lifts import ACTIVITY, parse_joints
+import math
+from datetime import timezone
+
+from shared import auth, coverage, history, payloads, results
+from shared.coach.facts import FT_PER_M, units_from
+from shared.errors import BadRequest, Forbidden, NotFound, NotReady, SessionNotFound
+from shared.lifts import ACTIVITY, EXERCISES, parse_joints
 from shared.payloads import user_zone
 from shared.repository import Repository
 from shared.storage import Storage
 
 DEMO_SESSION_ID = "demo-snatch"
+DEMO_USER_ID = "demo-lifter"
+UTC = timezone.utc
 # The series each payload reads (paths inside a chunk's `series`); None reads them all.
 DETAILS_FIELDS = ["timestamps_s", "angles", "bar.speed_mps", "bar.height_m", "bar.power_W", "body.grf_N",
                   "body.hip_height_m", "body.shoulder_height_m"]
 ANALYSIS_FIELDS = ["timestamps_s", "angles", "bar", "body"]
 SUMMARY_FIELDS = ["timestamps_s", "bar.speed_mps", "bar.height_m", "bar.x_m", "bar.power_W", "body.grf_N"]
+COMPARE_FIELDS = ["timestamps_s", "bar.x_m", "bar.height_m"]
 
 
 def require_done(session: dict) -> None:
@@ -125,3 +131,75 @@ class Reports:
         series = self.series(session, SUMMARY_FIELDS, lift_only=True)
         return payloads.summary(session, series, owner, user_zone(owner),
                                 texts(session, owner, "summary_text", measurement_system))
+
+    # ---- history: list, progress, compare
+    def list_sessions(self, caller: auth.Caller, args, demo: bool = False) -> dict:
+        """A user's sessions (a sub_admin's org, anyone's for an admin), newest first, by page.
+        Access is checked before the filters are read."""
+        user_id = DEMO_USER_ID if demo else (args.get("user_id") or None)
+        owner = None
+        if user_id is not None:
+            owner = self.repo.user(user_id)
+            if not demo and not auth.may_act_for(caller, user_id, owner):
+                raise Forbidden("you may not list this user's sessions")
+            if owner is None and user_id != caller.uid:
+                raise NotFound(f"user {user_id} not found")
+            scope = {"user_id": user_id}
+        elif caller.is_admin:
+            scope = {}
+        elif caller.role == "sub_admin" and caller.org_id:
+            scope = {"org_id": caller.org_id}
+        else:
+            owner, scope = self.repo.user(caller.uid), {"user_id": caller.uid}
+        query = history.ListQuery(args, user_zone(owner) if "user_id" in scope else UTC)
+        equal = {"activity": ACTIVITY, **scope,
+                 **{k: v for k, v in (("exercise", query.exercise), ("status", query.status)) if v}}
+        found = self.repo.list_sessions(equal, query.start, query.end, query.cursor, query.limit + 1)
+        page = found[:query.limit]
+        owners = self.repo.users({s["user_id"] for s in page} - {user_id}) | ({user_id: owner} if owner else {})
+        return {"sessions": [history.list_item(s, owners.get(s["user_id"]),
+                                               self.store.signed_url(history.thumbnail_path(s)))
+                             for s in page],
+                "next_page_token": query.page_token(page[-1]) if len(found) > query.limit else None}
+
+    def progress(self, caller: auth.Caller, user_id: str, args, demo: bool = False) -> dict:
+        """Records, the load–velocity profile and trends of one user's exercise."""
+        user_id = DEMO_USER_ID if demo else user_id
+        owner = self.repo.user(user_id)
+        if not demo and not auth.may_act_for(caller, user_id, owner):
+            raise Forbidden("you may not read this user's progress")
+        if owner is None and user_id != caller.uid:
+            raise NotFound(f"user {user_id} not found")
+        exercise = args.get("exercise")
+        if exercise not in EXERCISES:
+            raise BadRequest(f"exercise is required: one of {', '.join(EXERCISES)}")
+        units = units_from(args.get("measurement_system") or (owner or {}).get("units"))
+        mvt = None
+        if args.get("mvt") is not None:
+            scale, unit = (FT_PER_M, "ft/s") if units.imperial else (1.0, "m/s")
+            try:
+                mvt = float(args["mvt"]) / scale
+            except ValueError:
+                mvt = math.nan
+            if not 0.3 <= mvt <= 4.0:
+                raise BadRequest(f"mvt must be a speed in {unit} from {0.3 * scale:.1f} to {4.0 * scale:.1f}")
+        return history.progress(self.repo.lift_summaries(user_id, exercise), exercise, units.imperial, mvt)
+
+    def compare(self, caller: auth.Caller, args) -> dict:
+        """Two done lifts side by side; the caller must be allowed to read both."""
+        ids = {name: args.get(name) for name in ("a", "b")}
+        missing = [name for name, value in ids.items() if not value]
+        if missing:
+            raise BadRequest(f"{' and '.join(missing)} must name a session to compare",
+                             fields={name: "required" for name in missing})
+        sessions = {name: self.readable(caller, session_id)[0] for name, session_id in ids.items()}
+        raw = args.get("lift", "0")
+        if not raw.isdigit():
+            raise BadRequest("lift must be a lift's index: 0 for the first")
+        for name, session in sessions.items():
+            require_done(session)
+            if int(raw) >= max(history.lift_count(session), 1):
+                raise NotFound(f"session {session['id']} has no lift {raw}")
+        paths = {name: history.bar_path(s, self.series(s, COMPARE_FIELDS, lift_only=True))
+                 for name, s in sessions.items()}
+        return history.compare(sessions["a"], sessions["b"], paths["a"], paths["b"])

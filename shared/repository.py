@@ -14,6 +14,7 @@ from google.cloud import firestore
 
 from shared.config import settings
 from shared.errors import SessionLimitReached
+from shared.history import lift_summary, rolled_up, unrolled
 from shared.results import firestore_size
 
 _client = None
@@ -55,6 +56,20 @@ def valid_document_id(doc_id) -> bool:
         return False
 
 
+# The list's equality filters, in index order; each query uses activity and a subset of the rest.
+LIST_FILTERS = ("activity", "user_id", "org_id", "exercise", "status")
+LIST_FIELDS = ["user_id", "title", "exercise", "barbell_mass_kg", "status", "progress", "metrics", "created_at",
+               "phase_images"]
+
+
+def list_index_fields(equal: dict) -> list[str]:
+    """The equality fields of a list query, in the order its composite index has them."""
+    unknown = set(equal) - set(LIST_FILTERS)
+    if unknown or "activity" not in equal:
+        raise ValueError(f"a list query filters on activity and some of {LIST_FILTERS[1:]}, not {sorted(unknown)}")
+    return [name for name in LIST_FILTERS if name in equal]
+
+
 UPLOAD_FAILED = "upload_failed"
 
 
@@ -94,6 +109,40 @@ class Repository:
             return [snap.to_dict() for snap in query.stream()]
         refs = [series.document(f"{i:04d}") for i in indices]
         return [snap.to_dict() for snap in self.db.get_all(refs, field_paths=paths) if snap.exists]
+
+    def users(self, uids: set[str]) -> dict[str, dict]:
+        """Profiles by uid, those that exist, in one round trip."""
+        refs = [self.db.collection("users").document(uid) for uid in sorted(uids) if valid_document_id(uid)]
+        return {snap.id: snap.to_dict() for snap in self.db.get_all(refs) if snap.exists} if refs else {}
+
+    def list_sessions(self, equal: dict, start: datetime | None, end: datetime | None,
+                      cursor: tuple[datetime, str] | None, limit: int) -> list[dict]:
+        """Sessions newest first (ties by id), with `equal` field == value filters and
+        `start` <= created_at < `end`, after `cursor` (created_at, id); only the fields a
+        list item shows travel. infra/firestore.indexes.json holds an index for each
+        combination of `equal` fields (`list_index_fields`)."""
+        query = self.db.collection("sessions")
+        for name in list_index_fields(equal):
+            query = query.where(filter=firestore.FieldFilter(name, "==", equal[name]))
+        if start:
+            query = query.where(filter=firestore.FieldFilter("created_at", ">=", start))
+        if end:
+            query = query.where(filter=firestore.FieldFilter("created_at", "<", end))
+        query = (query.order_by("created_at", direction=firestore.Query.DESCENDING)
+                 .order_by("__name__", direction=firestore.Query.DESCENDING))
+        if cursor:
+            query = query.start_after({"created_at": cursor[0], "__name__": cursor[1]})
+        query = query.select(LIST_FIELDS).limit(limit)
+        return [{"id": snap.id, **snap.to_dict()} for snap in query.stream()]
+
+    def lift_summaries(self, user_id: str, exercise: str) -> list[dict]:
+        """The lift summaries (`shared.history.lift_summary`) of one user's exercise, from
+        their roll-up: one read, whatever the number of sessions."""
+        snap = self._progress(user_id, exercise).get() if valid_document_id(user_id) else None
+        return unrolled(snap.to_dict() if snap and snap.exists else None, exercise)
+
+    def _progress(self, user_id: str, exercise: str):
+        return self.db.collection("users").document(user_id).collection("progress").document(exercise)
 
     def _session(self, session_id: str):
         return self.db.collection("sessions").document(session_id)
@@ -215,6 +264,12 @@ class Repository:
             snap = ref.get(transaction=tx)
             if not snap.exists or (snap.to_dict().get("lease") or {}).get("owner") != owner:
                 return False
+            done = {**snap.to_dict(), **fields, "id": session_id, "status": "done"}
+            summary = lift_summary(done)
+            progress = self._progress(done["user_id"], done["exercise"])
+            rollup = progress.get(transaction=tx)
+            tx.set(self.db.collection("lift_summaries").document(session_id), summary)
+            tx.set(progress, rolled_up(rollup.to_dict() if rollup.exists else None, summary))
             tx.update(ref, {**fields, "status": "done", "progress": 100, "stage": "done",
                             "series_chunks": [{k: c[k] for k in ("index", "start_frame", "end_frame")}
                                               for c in chunks],

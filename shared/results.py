@@ -88,17 +88,19 @@ def series_chunks(result: dict, max_bytes: int = MAX_CHUNK_BYTES) -> list[dict]:
 
 
 def _packed(series: dict) -> dict:
-    return {k: _packed(v) if isinstance(v, dict) else _pack(v) for k, v in series.items()}
+    return {k: _packed(v) if isinstance(v, dict) else pack(v) for k, v in series.items()}
 
 
-def _pack(values: list) -> bytes:
+def pack(values: list) -> bytes:
+    """Numbers as little-endian float64 bytes, NaN for None."""
     packed = array("d", [math.nan if v is None else v for v in values])
     if sys.byteorder == "big":
         packed.byteswap()
     return packed.tobytes()
 
 
-def _unpacked(raw: bytes, nan_as_none: bool) -> list:
+def unpack(raw: bytes, nan_as_none: bool = True) -> list:
+    """`pack`'s numbers back; NaN as None unless `nan_as_none` is False."""
     values = array("d")
     values.frombytes(raw)
     if sys.byteorder == "big":
@@ -109,7 +111,7 @@ def _unpacked(raw: bytes, nan_as_none: bool) -> list:
 def _concat(parts: list, nan_as_none: bool):
     if isinstance(parts[0], dict):
         return {k: _concat([p[k] for p in parts], nan_as_none) for k in parts[0]}
-    return _unpacked(b"".join(parts), nan_as_none)
+    return unpack(b"".join(parts), nan_as_none)
 
 
 def join_chunks(chunks: list[dict], nan_as_none: bool = True) -> dict:

@@ -194,7 +194,8 @@ class Sessions:
         existing = self.repo.session(session_id)
         if existing:
             return existing, False
-        doc = {"user_id": user_id, "created_by": caller.uid, "activity": ACTIVITY, **fields, "status": "uploading",
+        doc = {"user_id": user_id, "org_id": user.get("org_id"), "created_by": caller.uid, "activity": ACTIVITY,
+               **fields, "status": "uploading",
                "progress": 0, "stage": "uploading", "created_at": now, "request_id": uuid.uuid4().hex,
                "video": {**video, "path": video_path(user_id, session_id, extension)}}
         plan = user.get("plan") or {}

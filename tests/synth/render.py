@@ -75,6 +75,7 @@ class ClipSpec:
     # Pictures taken at this rate, each shown on the file's frames until the next is taken
     # (24 in a 60 fps file: on 3, 2, 3, 2 frames), as a converted or re-encoded clip does
     content_fps: float | None = None
+    time_scale: float = 1.0  # > 1 lifts slower (as a heavier bar does): every speed / time_scale
 
 
 @dataclass
@@ -316,7 +317,7 @@ def _shown_times(spec: ClipSpec, times: np.ndarray) -> np.ndarray:
 def render_clip(spec: ClipSpec, path: Path) -> Truth:
     """Write `spec` to `path` and return its ground truth (also saved beside it as .json)."""
     rng = np.random.default_rng(spec.seed)
-    lift = make_lift(spec.exercise, spec.lifter_height_m)
+    lift = make_lift(spec.exercise, spec.lifter_height_m, spec.time_scale)
     width, height = _upright_size(spec)
     px_per_m = min(0.86 * height / 2.45, 0.8 * width / 1.5)
     cam = Camera(width, height, spec.facing, px_per_m, spec.yaw_deg)
