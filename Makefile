@@ -27,7 +27,20 @@ $(NODE_STAMP): infra/local/package.json infra/local/package-lock.json
 	cd infra/local && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-install: $(STAMP) $(NODE_STAMP)
+# The web viewer (web/: the Firebase JS SDK, uPlot, esbuild; pinned by package-lock.json),
+# built into web/dist, which `make run` serves at /app/. The esbuild binary comes as an npm
+# package of its own, so no install script is needed.
+WEB_STAMP := web/dist/.built
+$(WEB_STAMP): web/package.json web/package-lock.json web/build.mjs $(wildcard web/src/*)
+	cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && node build.mjs
+	touch $(WEB_STAMP)
+
+# Debian's Chromium, for the viewer's browser tests.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	bash infra/local/install_chromium.sh
+
+install: $(STAMP) $(NODE_STAMP) $(WEB_STAMP) $(CHROMIUM)
 
 # The main job: the local GCP stack, then the sample lift uploaded through the real API and
 # followed to `done`. ARGS=--once exits afterwards.
@@ -95,4 +108,4 @@ gpu-check: $(STAMP)
 	$(PY) -m infra.job.gpu_check
 
 clean:
-	rm -rf $(VENV) $(OUT) .cache .pytest_cache infra/local/node_modules
+	rm -rf $(VENV) $(OUT) .cache .pytest_cache infra/local/node_modules web/node_modules web/dist artifacts

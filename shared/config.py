@@ -49,6 +49,7 @@ class Settings:
     signing_key_file: str
     accel: str  # the engine's auto | cpu | gpu (shared/analysis/accel.py), checked by AnalysisOptions
     pose_model: str  # auto | lite | full | heavy; "" is the engine's default (shared/analysis/pose.py)
+    auth_emulator_host: str  # host:port of the Firebase Auth emulator, "" in production
 
 
 def settings(env=os.environ) -> Settings:
@@ -72,4 +73,5 @@ def settings(env=os.environ) -> Settings:
         signing_key_file=env.get("LIFTLAB_SIGNING_KEY_FILE", ""),
         accel=env.get("LIFTLAB_ACCEL", "auto"),
         pose_model=env.get("LIFTLAB_POSE_MODEL", "").strip().lower(),
+        auth_emulator_host=env.get("FIREBASE_AUTH_EMULATOR_HOST", ""),
     )

@@ -2,13 +2,15 @@
 
 HTTP routes are served at their API paths, as the API Gateway would route them. Event
 functions take CloudEvents at `/_events/{entry_point}`, where the relay posts them, as
-Eventarc would.
+Eventarc would. The web viewer (`web/dist`, built by `make install`) is served at `/app/`,
+on the API's origin, with a `config.json` that points it at the Auth emulator.
 """
 from __future__ import annotations
 
 import importlib
 import logging
 import threading
+from pathlib import Path
 
 import flask
 from cloudevents.exceptions import GenericException as CloudEventError
@@ -17,6 +19,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
 from shared import routes
+from shared.config import settings
+
+WEB = Path(__file__).resolve().parents[2] / "web" / "dist"
 
 log = logging.getLogger("liftlab.router")
 
@@ -35,6 +40,21 @@ def create_app() -> flask.Flask:
                          methods=[route.method], strict_slashes=False)
 
     events = {r.entry_point: getattr(functions, r.entry_point) for r in routes.routes() if r.trigger != "http"}
+
+    @app.get("/app")
+    def viewer_root():
+        return flask.redirect("/app/")
+
+    @app.get("/app/")
+    @app.get("/app/<path:name>")
+    def viewer(name: str = "index.html"):
+        if name == "config.json":
+            s = settings()
+            return {"projectId": s.project, "apiKey": "local-only", "authDomain": f"{s.project}.firebaseapp.com",
+                    "authEmulator": f"http://{s.auth_emulator_host}" if s.auth_emulator_host else None, "apiBase": ""}
+        if not (WEB / "index.html").exists():
+            return {"error": "the web viewer is not built: run make install"}, 404
+        return flask.send_from_directory(WEB, name)
 
     @app.post("/_events/<entry_point>")
     def event(entry_point):

@@ -16,7 +16,7 @@ import time
 
 import requests
 
-from infra.local.accounts import create_user, id_token
+from infra.local.accounts import PASSWORD, create_user, id_token
 from infra.local.stack import ROOT, Stack, serve
 from shared import demo
 from shared.repository import Repository
@@ -79,8 +79,11 @@ def walkthrough(stack: Stack) -> int:
     print("\ntokens (valid ~1 h; `make token USER=<uid>` prints a fresh one):")
     for uid in ("admin", "coach", "lifter"):
         print(f"  export {uid.upper()}_TOKEN={admin_token if uid == 'admin' else id_token(uid)}")
+    print(f"\nweb viewer: {api}/app/  (sign in as admin, coach or lifter @liftlab.test, password {PASSWORD})")
     print("\ntry it:\n  TOKEN=$ADMIN_TOKEN")
     print(f"  curl -H \"Authorization: Bearer $TOKEN\" {api}/weightlifting/sessions/{session_id}/")
+    print(f"  curl -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/sessions/?user_id=lifter'")
+    print(f"  curl -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/users/demo-lifter/progress/?exercise=snatch'")
     for suffix in ("export/", "export/?format=csv", "analysis/", "summary/"):
         print(f"  curl -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/sessions/{session_id}/{suffix}'")
     for suffix in ("summary/", "recommendation/?measurement_system=imperial"):

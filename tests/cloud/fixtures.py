@@ -126,9 +126,13 @@ def forged_token(real_token: str, **claims) -> str:
     return f"{header}.{encoded}."
 
 
+ORGS = {"coach": "club-a", "rival-coach": "club-b", "lifter": "club-a", "teammate": "club-a"}  # as People makes them
+
+
 def new_session(user_id: str, status: str = "uploading") -> dict:
-    """A session document as the upload endpoint writes it."""
-    return {"user_id": user_id, "created_by": user_id, "activity": "Weightlifting", "exercise": "snatch",
+    """A session document as the upload endpoint writes it (with its owner's org)."""
+    return {"user_id": user_id, "org_id": ORGS.get(user_id), "created_by": user_id, "activity": "Weightlifting",
+            "exercise": "snatch",
             "title": "Test", "barbell_mass_kg": 100.0, "joints": ["all"], "status": status, "progress": 0,
             "created_at": datetime.now(timezone.utc), "video": {}}
 
