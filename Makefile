@@ -95,7 +95,7 @@ REGION ?=
 BUCKET ?=
 IMAGE_TAG ?=
 DRY_RUN ?=
-deploy: $(STAMP) $(NODE_STAMP)
+deploy: $(STAMP) $(NODE_STAMP) $(WEB_STAMP)
 	$(PY) -m infra.deploy --project "$(PROJECT)" --region "$(REGION)" --bucket "$(BUCKET)" \
 		$(if $(IMAGE_TAG),--image-tag "$(IMAGE_TAG)") $(if $(DRY_RUN),--dry-run)
 

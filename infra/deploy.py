@@ -42,6 +42,7 @@ QUEUE = "analysis"
 TOPIC = "liftlab-video-uploads"
 REPOSITORY = "liftlab"
 GATEWAY_API = "liftlab"
+WEB_APP = "liftlab-viewer"  # the Firebase web app whose config the viewer's Auth SDK uses
 OPENAI_SECRET = "openai-api-key"
 NO_OPENAI_KEY = "infra/openai-api-key.none"  # the secret's first version when none is set
 
@@ -148,6 +149,7 @@ class Plan:
         self.trigger()
         self.iam(("job", "function"))
         self.gateway()
+        self.web()
         self.add("demo", "env", f"GOOGLE_CLOUD_PROJECT={self.project}", f"LIFTLAB_BUCKET={self.bucket}",
                  sys.executable, "-m", "shared.demo", "install")
         return self.steps
@@ -214,7 +216,8 @@ class Plan:
         values = {"GOOGLE_CLOUD_PROJECT": self.project, "LIFTLAB_BUCKET": self.bucket,
                   "LIFTLAB_REGION": self.region, "LIFTLAB_TASKS_BACKEND": "cloud_tasks",
                   "LIFTLAB_TASKS_QUEUE": QUEUE, "LIFTLAB_JOB_NAME": JOB,
-                  "LIFTLAB_TASKS_SERVICE_ACCOUNT": self.sa("liftlab-tasks")}
+                  "LIFTLAB_TASKS_SERVICE_ACCOUNT": self.sa("liftlab-tasks"),
+                  "LIFTLAB_WEB_ORIGINS": " ".join(web_origins(self.project))}
         return ",".join(f"{k}={v}" for k, v in values.items())
 
     def functions(self) -> None:
@@ -284,6 +287,46 @@ class Plan:
                     unless=("api-gateway", "gateways", "describe", GATEWAY_API, f"--location={self.region}"))
         self.gcloud("gateway", "api-gateway", "gateways", "update", GATEWAY_API, f"--api={GATEWAY_API}",
                     f"--api-config={config}", f"--location={self.region}")
+
+
+    def web(self) -> None:
+        # The viewer (web/dist, built by make install) on Firebase Hosting. Hosting rewrites
+        # reach Cloud Functions and Cloud Run but not API Gateway, and only by path, so the
+        # viewer calls the gateway itself: its config.json names the gateway, and the
+        # functions answer CORS for the hosting origins only (LIFTLAB_WEB_ORIGINS).
+        self.add("web", sys.executable, "-m", "infra.deploy", "web-config", self.project, self.region)
+        self.add("web", FIREBASE, "deploy", "--project", self.project, "--only", "hosting", "--non-interactive")
+
+
+def web_origins(project: str) -> list[str]:
+    """Where Firebase Hosting serves the viewer."""
+    return [f"https://{project}.web.app", f"https://{project}.firebaseapp.com"]
+
+
+def _json_of(argv: list[str]) -> dict:
+    found = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    if found.returncode != 0:
+        raise SystemExit(f"{shlex.join(argv)} failed: {found.stderr.strip()}")
+    return json.loads(found.stdout)
+
+
+def web_config(project: str, region: str) -> dict:
+    """The viewer's config.json: the project's Firebase web app (made on the first deploy)
+    for the Auth SDK, and the gateway's address for the API."""
+    apps = _json_of([FIREBASE, "apps:list", "WEB", "--project", project, "--json"]).get("result") or []
+    app_id = next((a["appId"] for a in apps if a.get("displayName") == WEB_APP), None)
+    if app_id is None:
+        app_id = _json_of([FIREBASE, "apps:create", "WEB", WEB_APP, "--project", project, "--json"])["result"]["appId"]
+    sdk = _json_of([FIREBASE, "apps:sdkconfig", "WEB", app_id, "--project", project, "--json"])["result"]
+    sdk = sdk.get("sdkConfig") or sdk
+    found = subprocess.run(["gcloud", "api-gateway", "gateways", "describe", GATEWAY_API, f"--location={region}",
+                            f"--project={project}", "--format=value(defaultHostname)"],
+                           cwd=ROOT, capture_output=True, text=True)
+    host = found.stdout.strip()
+    if found.returncode != 0 or not host:
+        raise SystemExit(f"cannot read the gateway's address: {found.stderr.strip()}")
+    return {"projectId": project, "apiKey": sdk["apiKey"], "authDomain": sdk.get("authDomain") or
+            f"{project}.firebaseapp.com", "authEmulator": None, "apiBase": f"https://{host}"}
 
 
 def package(out: Path) -> Path:
@@ -364,6 +407,14 @@ def main(argv=None) -> int:
         return 0
     if argv[:1] == ["link-storage"] and len(argv) == 3:
         link_storage(argv[1], argv[2])
+        return 0
+    if argv[:1] == ["web-config"] and len(argv) == 3:
+        config = web_config(argv[1], argv[2])
+        target = ROOT / "web" / "dist" / "config.json"
+        if not (target.parent / "index.html").exists():
+            raise SystemExit("web/dist is not built: run make install")
+        target.write_text(json.dumps(config, indent=2) + "\n")
+        print(f"wrote {target.relative_to(ROOT)}: API {config['apiBase']}")
         return 0
     if argv[:1] == ["rules-agent"] and len(argv) == 2:
         grant_rules_agent(argv[1])

@@ -44,6 +44,14 @@ def gateway_config(project: str, region: str, openapi: dict | None = None) -> di
                 "responses": {code: {"description": r.get("description", code) if isinstance(r, dict) else code}
                               for code, r in op["responses"].items()},
             }
+    for path, ops in paths.items():
+        # The web viewer calls the gateway from another origin: the browser's preflight carries
+        # no token, so it passes without one, to the path's function, which answers it for
+        # the viewer's origins only (shared/http.py).
+        first = next(iter(ops.values()))
+        ops["options"] = {"operationId": f"{first['operationId']}_preflight", "summary": "CORS preflight",
+                          "parameters": first["parameters"], "x-google-backend": first["x-google-backend"],
+                          "security": [], "responses": {"204": {"description": "CORS preflight"}}}
     return {
         "swagger": "2.0",
         "info": {"title": openapi["info"]["title"], "version": openapi["info"]["version"]},

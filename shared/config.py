@@ -50,6 +50,8 @@ class Settings:
     accel: str  # the engine's auto | cpu | gpu (shared/analysis/accel.py), checked by AnalysisOptions
     pose_model: str  # auto | lite | full | heavy; "" is the engine's default (shared/analysis/pose.py)
     auth_emulator_host: str  # host:port of the Firebase Auth emulator, "" in production
+    web_origins: tuple[str, ...]  # the web viewer's origins, which may call the API from a browser (CORS);
+    # LIFTLAB_WEB_ORIGINS separates them by spaces or commas
 
 
 def settings(env=os.environ) -> Settings:
@@ -74,4 +76,5 @@ def settings(env=os.environ) -> Settings:
         accel=env.get("LIFTLAB_ACCEL", "auto"),
         pose_model=env.get("LIFTLAB_POSE_MODEL", "").strip().lower(),
         auth_emulator_host=env.get("FIREBASE_AUTH_EMULATOR_HOST", ""),
+        web_origins=tuple(env.get("LIFTLAB_WEB_ORIGINS", "").replace(",", " ").split()),
     )

@@ -18,6 +18,7 @@ import orjson
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from shared import auth, routes
+from shared.config import settings
 from shared.errors import BadRequest, NotFound, ServiceError
 
 log = logging.getLogger("liftlab.http")
@@ -34,10 +35,15 @@ def endpoint(entry_point: str):
     def wrap(handler):
         @functools.wraps(handler)
         def view(request: flask.Request) -> flask.Response:
+            return with_cors(request, answer(request))
+
+        def answer(request: flask.Request) -> flask.Response:
             try:
                 params = route.params(request.path)
                 if params is None:
                     raise NotFound(f"no such path: {request.path}")
+                if request.method == "OPTIONS":
+                    return preflight(request)
                 if request.method != route.method:
                     return json_response({"error": f"method {request.method} not allowed; use {route.method}"}, 405)
                 caller = auth.verify(bearer(request))
@@ -54,6 +60,34 @@ def endpoint(entry_point: str):
         return view
 
     return wrap
+
+
+CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key"
+
+
+def allowed_origin(request: flask.Request) -> str | None:
+    """The request's Origin when it is the web viewer's (`LIFTLAB_WEB_ORIGINS`)."""
+    origin = request.headers.get("Origin")
+    return origin if origin and origin in settings().web_origins else None
+
+
+def preflight(request: flask.Request) -> flask.Response:
+    """A browser's CORS preflight: the methods the manifest has for this path, to the viewer's
+    origin only (others get no Access-Control headers, so the browser refuses)."""
+    response = flask.Response(status=204)
+    if allowed_origin(request):
+        methods = sorted({r.method for r in routes.http_routes() if r.params(request.path) is not None})
+        response.headers.update({"Access-Control-Allow-Methods": ", ".join(methods + ["OPTIONS"]),
+                                 "Access-Control-Allow-Headers": CORS_HEADERS, "Access-Control-Max-Age": "3600"})
+    return response
+
+
+def with_cors(request: flask.Request, response: flask.Response) -> flask.Response:
+    origin = allowed_origin(request)
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    return response
 
 
 def bearer(request: flask.Request) -> str | None:

@@ -36,8 +36,9 @@ def create_app() -> flask.Flask:
     for route in routes.http_routes():
         target = getattr(functions, route.entry_point)
         rule = route.path.replace("{", "<").replace("}", ">")
+        # OPTIONS too: the function answers a browser's CORS preflight itself, as deployed.
         app.add_url_rule(rule, route.name, lambda target=target, **_: target(flask.request),
-                         methods=[route.method], strict_slashes=False)
+                         methods=[route.method, "OPTIONS"], strict_slashes=False, provide_automatic_options=False)
 
     events = {r.entry_point: getattr(functions, r.entry_point) for r in routes.routes() if r.trigger != "http"}
 

@@ -3,6 +3,7 @@ manifest once with its trigger, the job on a GPU, and no role broader than liste
 from __future__ import annotations
 
 import importlib.util
+import json
 import shlex
 import subprocess
 import sys
@@ -282,3 +283,32 @@ def test_rules_agent_stops_when_the_project_number_cannot_be_read(monkeypatch):
                         lambda argv, **kw: subprocess.CompletedProcess(argv, 1, "", "PERMISSION_DENIED"))
     with pytest.raises(SystemExit, match="PERMISSION_DENIED"):
         deploy.grant_rules_agent("liftlab-prod")
+
+
+def test_the_viewer_goes_to_hosting_after_the_gateway_and_may_call_it(commands, printed):
+    sections = [line[2:] for line in printed.splitlines() if line.startswith("# ")]
+    assert sections.index("web") > max(i for i, s in enumerate(sections) if s == "gateway")
+    assert any(c[1:5] == ["-m", "infra.deploy", "web-config", "liftlab-prod"] for c in commands)
+    assert any(c[0].endswith("firebase") and c[1] == "deploy" and "hosting" in c for c in commands)
+    origins = "LIFTLAB_WEB_ORIGINS=https://liftlab-prod.web.app https://liftlab-prod.firebaseapp.com"
+    assert all(origins in flag(c, "set-env-vars") for c in deploys(commands))
+    hosting = json.loads((ROOT / "firebase.json").read_text())["hosting"]
+    assert hosting["public"] == "web/dist"
+
+
+def test_the_viewers_config_names_the_web_app_and_the_gateway(monkeypatch):
+    calls = []
+
+    def fake(argv, **_):
+        calls.append(argv)
+        out = {"apps:list": {"status": "success", "result": [{"appId": "1:2:web:3", "displayName": "liftlab-viewer"}]},
+               "apps:sdkconfig": {"status": "success", "result": {"sdkConfig": {
+                   "apiKey": "AIza-test", "authDomain": "liftlab-prod.firebaseapp.com", "projectId": "liftlab-prod"}}}}
+        text = next((json.dumps(v) for k, v in out.items() if k in argv), "liftlab-abc.ew.gateway.dev\n")
+        return subprocess.CompletedProcess(argv, 0, stdout=text, stderr="")
+
+    monkeypatch.setattr(deploy.subprocess, "run", fake)
+    config = deploy.web_config("liftlab-prod", "europe-west4")
+    assert config == {"projectId": "liftlab-prod", "apiKey": "AIza-test", "authDomain": "liftlab-prod.firebaseapp.com",
+                      "authEmulator": None, "apiBase": "https://liftlab-abc.ew.gateway.dev"}
+    assert not any("apps:create" in c for c in calls)  # the app exists: none is made

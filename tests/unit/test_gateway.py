@@ -10,7 +10,7 @@ from shared import routes
 def test_the_gateway_config_is_valid_swagger_2_with_one_backend_per_route():
     config = gateway_config("liftlab-prod", "europe-west4")
     validate(config)
-    operations = {(m.upper(), p): op for p, ops in config["paths"].items() for m, op in ops.items()}
+    operations = {(m.upper(), p): op for p, ops in config["paths"].items() for m, op in ops.items() if m != "options"}
     assert set(operations) == {(r.method, r.path) for r in routes.http_routes()}
     for route in routes.http_routes():
         backend = operations[(route.method, route.path)]["x-google-backend"]
@@ -25,3 +25,14 @@ def test_path_parameters_and_firebase_tokens_are_declared():
     firebase = config["securityDefinitions"]["firebase"]
     assert firebase["x-google-issuer"] == "https://securetoken.google.com/liftlab-prod"
     assert firebase["x-google-audiences"] == "liftlab-prod"
+
+
+def test_every_path_lets_a_browsers_preflight_through_without_a_token():
+    config = gateway_config("liftlab-prod", "europe-west4")
+    for path, ops in config["paths"].items():
+        preflight = ops["options"]
+        assert preflight["security"] == []  # a preflight carries no Authorization header
+        others = [op for method, op in ops.items() if method != "options"]
+        assert preflight["x-google-backend"] == others[0]["x-google-backend"]
+    ids = [op["operationId"] for ops in config["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids))
