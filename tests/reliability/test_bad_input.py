@@ -46,6 +46,8 @@ EXPORT = "/weightlifting/sessions/{session_id}/export/"
 ANALYSIS = "/weightlifting/sessions/{session_id}/analysis/"
 SUMMARY = "/weightlifting/sessions/{session_id}/summary/"
 RECOMMENDATION = "/weightlifting/sessions/{session_id}/recommendation/"
+COMPARE = "/weightlifting/sessions/compare/"
+PROGRESS = "/weightlifting/users/{user_id}/progress/"
 VIDEO = SAMPLE.read_bytes()
 FIELDS = {"user_id": "lifter", "exercise_name": "snatch"}
 UPLOAD = {**FIELDS, "content_type": "video/mp4", "size_bytes": len(VIDEO)}
@@ -91,7 +93,7 @@ class Bad:
     path: str  # the OpenAPI path, as routes.json has it
     status: int
     error: str  # the error message contains this
-    session_id: str = LIFT  # as it goes into the URL (percent-encoded already)
+    session_id: str = LIFT  # the path parameter (session_id or user_id) as it goes into the URL (percent-encoded)
     token: str | None = "admin"  # a key of World.tokens; None: no Authorization header
     request: dict | Callable[[], dict] = field(default_factory=dict)  # requests' params, data, json, files, headers
 
@@ -329,7 +331,36 @@ RECOMMENDATION_CASES = [
     bad("recommendation-get/token-two-segments", "GET", RECOMMENDATION, 401, "invalid token", token="two-segments"),
 ]
 
-CASES = CREATE + UPLOAD_URL_CASES + DETAILS_CASES + EXPORT_CASES + ANALYSIS_CASES + SUMMARY_CASES + RECOMMENDATION_CASES
+LIST_CASES = [
+    bad("list/exercise-deadlift", "GET", SESSIONS, 400, "exercise must be one of", params={"exercise": "deadlift"}),
+    bad("list/limit-0", "GET", SESSIONS, 400, "limit must be a whole number from 1 to 100", params={"limit": "0"}),
+    bad("list/from-not-a-date", "GET", SESSIONS, 400, "from must be a date", params={"from": "2026-02-30"}),
+    bad("list/page_token-garbage", "GET", SESSIONS, 400, "page_token", params={"page_token": "%%%"}),
+    bad("list/user_id-unknown", "GET", SESSIONS, 404, "user nobody not found", params={"user_id": "nobody"}),
+    bad("list/token-missing", "GET", SESSIONS, 401, "missing or malformed Authorization header", token=None),
+]
+
+COMPARE_CASES = [
+    bad("compare/b-missing", "GET", COMPARE, 400, "b must name a session", params={"a": LIFT}),
+    bad("compare/lift-not-a-number", "GET", COMPARE, 400, "lift must be", params={"a": LIFT, "b": LIFT, "lift": "x"}),
+    bad("compare/a-unknown", "GET", COMPARE, 404, "session nope not found", params={"a": "nope", "b": LIFT}),
+    bad("compare/token-expired", "GET", COMPARE, 401, "token expired", token="expired", params={"a": LIFT, "b": LIFT}),
+]
+
+PROGRESS_CASES = [
+    bad("progress/exercise-missing", "GET", PROGRESS, 400, "exercise is required", session_id="lifter"),
+    bad("progress/mvt-text", "GET", PROGRESS, 400, "mvt must be a speed", session_id="lifter",
+        params={"exercise": "snatch", "mvt": "fast"}),
+    bad("progress/measurement_system-furlongs", "GET", PROGRESS, 400, "measurement_system must be metric or imperial",
+        session_id="lifter", params={"exercise": "snatch", "measurement_system": "furlongs"}),
+    bad("progress/user-unknown", "GET", PROGRESS, 404, "user nobody not found", session_id="nobody",
+        params={"exercise": "snatch"}),
+    bad("progress/token-revoked", "GET", PROGRESS, 401, "token revoked", token="revoked", session_id="lifter",
+        params={"exercise": "snatch"}),
+]
+
+CASES = (CREATE + UPLOAD_URL_CASES + DETAILS_CASES + EXPORT_CASES + ANALYSIS_CASES + SUMMARY_CASES
+         + RECOMMENDATION_CASES + LIST_CASES + COMPARE_CASES + PROGRESS_CASES)
 
 
 # ---- the world every case runs against
@@ -343,7 +374,8 @@ class World:
         kw = case.request() if callable(case.request) else dict(case.request)
         headers = dict(kw.pop("headers", {}))
         token = None if case.token is None else self.tokens[case.token]
-        return self.api.request(case.method, case.path.replace("{session_id}", case.session_id), token,
+        path = case.path.replace("{session_id}", case.session_id).replace("{user_id}", case.session_id)
+        return self.api.request(case.method, path, token,
                                 headers=headers, **kw)
 
 
