@@ -9,7 +9,7 @@ ARGS ?=
 
 NODE_STAMP := infra/local/node_modules/.installed
 
-.PHONY: install run token run-engine test test-fast bench bench-real sample demo models deploy job-image gpu-check clean
+.PHONY: install run token run-engine lint test test-fast bench bench-real sample demo models deploy job-image gpu-check clean
 
 $(STAMP): requirements.txt infra/job/requirements.txt functions/requirements.txt requirements-nodeps.txt requirements-dev.txt
 	bash infra/local/check_sdk.sh
@@ -55,10 +55,15 @@ token: $(STAMP)
 run-engine: $(STAMP)
 	$(PY) -m shared.analysis $(SAMPLE) --exercise snatch --bar-mass 100 --body-mass 80 --lifter-height 1.75 --out $(OUT)
 
-test: install
+# ruff, configured in pyproject.toml: the format and the lint rules.
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+test: install lint
 	$(PY) -m pytest -q tests
 
-test-fast: install
+test-fast: install lint
 	$(PY) -m pytest -q tests -m "not slow"
 
 # Accuracy table over the generated clip set, the speed and memory figures, then the read

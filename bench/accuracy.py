@@ -5,6 +5,7 @@ clip, the targets, and a comparison of the smoothing filters on the engine's own
 with --set random, the clips' looks are drawn at random (tests.synth.clips.random_set) and the
 misses are also counted by look factor, so a weak spot shows by name. The table, its command and
 its date are written to docs/accuracy-<set>.md."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,19 +24,30 @@ from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_CHOICES
 from tests.synth.clips import BENCH_SET, LOOK_FACTORS, clip, random_set
 from tests.synth.evaluate import TARGETS, evaluate, failures
 
-COLUMNS = [("peak_speed_err_mps", "dv m/s", 3), ("height_rmse_m", "h rmse m", 3),
-           ("peak_height_err_m", "dh peak m", 3), ("scale_err_pct", "scale %", 2),
-           ("phases_within_2_frames_pct", "phase<=2f %", 0), ("knee_rmse_deg", "knee deg", 1),
-           ("hip_rmse_deg", "hip deg", 1), ("knee_rmse_after_liftoff_deg", "knee after liftoff", 1),
-           ("hip_rmse_after_liftoff_deg", "hip after liftoff", 1), ("liftoff_err_frames", "liftoff f", 0)]
+COLUMNS = [
+    ("peak_speed_err_mps", "dv m/s", 3),
+    ("height_rmse_m", "h rmse m", 3),
+    ("peak_height_err_m", "dh peak m", 3),
+    ("scale_err_pct", "scale %", 2),
+    ("phases_within_2_frames_pct", "phase<=2f %", 0),
+    ("knee_rmse_deg", "knee deg", 1),
+    ("hip_rmse_deg", "hip deg", 1),
+    ("knee_rmse_after_liftoff_deg", "knee after liftoff", 1),
+    ("hip_rmse_after_liftoff_deg", "hip after liftoff", 1),
+    ("liftoff_err_frames", "liftoff f", 0),
+]
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 # (label, smooth_derivatives keyword arguments); the engine's choice is measure.BAR_FILTER.
-FILTERS = ([(f"butterworth 4th, central differences, {c:g} Hz", {"cutoff_hz": c}) for c in (6.0, 8.0, 10.0)]
-           + [(f"savgol cubic, {c:g} Hz", {"method": "savgol", "cutoff_hz": c}) for c in (6.0, 8.0, 10.0)]
-           + [(f"butterworth 2nd, spline derivative, {c:g} Hz",
-               {"cutoff_hz": c, "order": 2, "spline_derivative": True}) for c in (5.0, 5.5, 6.0)])
+FILTERS = (
+    [(f"butterworth 4th, central differences, {c:g} Hz", {"cutoff_hz": c}) for c in (6.0, 8.0, 10.0)]
+    + [(f"savgol cubic, {c:g} Hz", {"method": "savgol", "cutoff_hz": c}) for c in (6.0, 8.0, 10.0)]
+    + [
+        (f"butterworth 2nd, spline derivative, {c:g} Hz", {"cutoff_hz": c, "order": 2, "spline_derivative": True})
+        for c in (5.0, 5.5, 6.0)
+    ]
+)
 
 
 def smoothing_study(result, truth) -> dict:
@@ -45,8 +57,10 @@ def smoothing_study(result, truth) -> dict:
     for label, kwargs in FILTERS:
         _, vx, _ = smooth_derivatives(t, result.bar_raw["x_m"], **kwargs)
         h, vy, _ = smooth_derivatives(t, result.bar_raw["height_m"], **kwargs)
-        out[label] = (abs(np.nanmax(np.hypot(vx, vy)) - max(truth.bar_speed_mps)),
-                      float(np.sqrt(np.nanmean((h - np.array(truth.bar_height_m)) ** 2))))
+        out[label] = (
+            abs(np.nanmax(np.hypot(vx, vy)) - max(truth.bar_speed_mps)),
+            float(np.sqrt(np.nanmean((h - np.array(truth.bar_height_m)) ** 2))),
+        )
     return out
 
 
@@ -57,25 +71,32 @@ def main() -> int:
     ap.add_argument("--set", default="bench", choices=("bench", "random"))
     args = ap.parse_args()
     specs = [s for s in (BENCH_SET if args.set == "bench" else random_set()) if not args.only or args.only in s.name]
-    lines = [f"# Accuracy on the {args.set} clip set", "",
-             f"`python -m bench.accuracy {' '.join(sys.argv[1:])}`, {datetime.date.today().isoformat()}", "",
-             "| clip | " + " | ".join(c[1] for c in COLUMNS) + " | pose model | s | misses |",
-             "|---" * (len(COLUMNS) + 4) + "|"]
+    lines = [
+        f"# Accuracy on the {args.set} clip set",
+        "",
+        f"`python -m bench.accuracy {' '.join(sys.argv[1:])}`, {datetime.date.today().isoformat()}",
+        "",
+        "| clip | " + " | ".join(c[1] for c in COLUMNS) + " | pose model | s | misses |",
+        "|---" * (len(COLUMNS) + 4) + "|",
+    ]
     print("\n".join(lines[-2:]))
     studies, failed, by_factor = [], 0, defaultdict(lambda: [0, 0])
     for spec in specs:
         path, truth = clip(spec)
         t0 = time.perf_counter()
-        result = analyze(path, AnalysisOptions(exercise=spec.exercise, body_mass_kg=80, render=False,
-                                               pose_model=args.pose_model))
+        result = analyze(
+            path, AnalysisOptions(exercise=spec.exercise, body_mass_kg=80, render=False, pose_model=args.pose_model)
+        )
         elapsed = time.perf_counter() - t0
         scores = evaluate(result.to_dict(), truth)
         misses = failures(scores)
         failed += bool(misses)
         studies.append(smoothing_study(result, truth))
         cells = [f"{scores[k]:.{nd}f}" for k, _, nd in COLUMNS]
-        lines.append(f"| {spec.name} | " + " | ".join(cells) + f" | {result['runtime']['pose_model']} | "
-                     f"{elapsed:.1f} | {'; '.join(misses) or 'all met'} |")
+        lines.append(
+            f"| {spec.name} | " + " | ".join(cells) + f" | {result['runtime']['pose_model']} | "
+            f"{elapsed:.1f} | {'; '.join(misses) or 'all met'} |"
+        )
         print(lines[-1], flush=True)
         for factor in LOOK_FACTORS:
             value = getattr(spec, factor, None) if factor != "size" else f"{spec.height}p"
@@ -85,7 +106,7 @@ def main() -> int:
     if args.set == "random":
         lines += ["", "| look factor | value | clips | clips missing a target |", "|---|---|---|---|"]
         lines += [f"| {f} | {v} | {n} | {m} |" for (f, v), (n, m) in sorted(by_factor.items(), key=str)]
-    print("\n".join(lines[-(len(by_factor) + 5 if args.set == "random" else 3):]))
+    print("\n".join(lines[-(len(by_factor) + 5 if args.set == "random" else 3) :]))
     if not args.only:
         DOCS.mkdir(exist_ok=True)
         (DOCS / f"accuracy-{args.set}.md").write_text("\n".join(lines) + "\n")

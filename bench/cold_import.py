@@ -7,6 +7,7 @@ first request. Each interpreter also reports whether any engine dependency was l
 For scale, the same is timed for the Google client libraries alone (functions-framework,
 Firestore, Firebase Auth, Storage), the floor no function code can go under.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,14 @@ print(json.dumps({{"s": time.perf_counter() - t, "heavy": [m for m in {heavy} if
 def timed(statement: str, cwd: Path) -> list[dict]:
     code = PROBE.format(statement=statement, heavy=ENGINE_MODULES)
     env = {"PATH": "/usr/bin:/bin", "GOOGLE_CLOUD_PROJECT": "bench-project", "PYTHONDONTWRITEBYTECODE": "1"}
-    return [json.loads(subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, check=True,
-                                      capture_output=True, text=True).stdout) for _ in range(RUNS)]
+    return [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", code], cwd=cwd, env=env, check=True, capture_output=True, text=True
+            ).stdout
+        )
+        for _ in range(RUNS)
+    ]
 
 
 def main() -> int:
@@ -45,8 +52,10 @@ def main() -> int:
     print(f"Cold import of the function source, {RUNS} fresh interpreters each (target < 1 s):")
     for name, runs in rows:
         s = sorted(r["s"] for r in runs)
-        print(f"  {name:32s} median {statistics.median(s) * 1000:5.0f} ms   min {s[0] * 1000:5.0f}   "
-              f"max {s[-1] * 1000:5.0f} ms")
+        print(
+            f"  {name:32s} median {statistics.median(s) * 1000:5.0f} ms   min {s[0] * 1000:5.0f}   "
+            f"max {s[-1] * 1000:5.0f} ms"
+        )
     heavy = sorted({m for r in ours for m in r["heavy"]})
     print(f"  engine dependencies loaded: {heavy or 'none'}")
     return 1 if heavy else 0

@@ -9,6 +9,7 @@ job's publish step on a fresh local stack. Then, for each payload:
 - the time through HTTP (router, token check, JSON encoding), median.
 The table is also written to docs/payloads.md, with the command and the date.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -66,8 +67,10 @@ def main() -> int:
         chunks = [c.to_dict() for c in client().collection("sessions").document("long").collection("series").stream()]
         frames = chunks and max(c["end_frame"] for c in chunks)
         print(f"\n2-minute 60 fps session: {frames} frames, {len(chunks)} series chunks")
-        print(f"  session document {results.firestore_size(doc) / 1024:.1f} KB; largest chunk "
-              f"{max(results.firestore_size(c) for c in chunks) / 1024:.1f} KB (limit 1024 KB, chunk target 256 KB)")
+        print(
+            f"  session document {results.firestore_size(doc) / 1024:.1f} KB; largest chunk "
+            f"{max(results.firestore_size(c) for c in chunks) / 1024:.1f} KB (limit 1024 KB, chunk target 256 KB)"
+        )
 
         caller = auth.Caller("lifter")
         reports = Reports()
@@ -80,19 +83,26 @@ def main() -> int:
             "analysis": (lambda: reports.analysis(caller, "long"), base + "analysis/"),
             "summary": (lambda: reports.summary(caller, "long"), base + "summary/"),
         }
-        print(f"\n{'payload':<15} {'build median ms':>16} {'build max ms':>13} {'HTTP median ms':>15} "
-              f"{'HTTP KB':>8}  target < {TARGET_MS:.0f} ms")
+        print(
+            f"\n{'payload':<15} {'build median ms':>16} {'build max ms':>13} {'HTTP median ms':>15} "
+            f"{'HTTP KB':>8}  target < {TARGET_MS:.0f} ms"
+        )
         missed = []
-        doc = ["# Read payloads of a 2-minute 60 fps session", "",
-               f"`python -m bench.payloads`, {datetime.date.today().isoformat()}: {frames} frames, {len(chunks)} "
-               f"series chunks; build = reads and formatting in the function, median and worst of {REPEATS} after "
-               f"a warm-up; target: a median under {TARGET_MS:.0f} ms.", "",
-               "| payload | build median ms | build max ms | HTTP median ms | HTTP KB | target |", "|---" * 6 + "|"]
+        doc = [
+            "# Read payloads of a 2-minute 60 fps session",
+            "",
+            f"`python -m bench.payloads`, {datetime.date.today().isoformat()}: {frames} frames, {len(chunks)} "
+            f"series chunks; build = reads and formatting in the function, median and worst of {REPEATS} after "
+            f"a warm-up; target: a median under {TARGET_MS:.0f} ms.",
+            "",
+            "| payload | build median ms | build max ms | HTTP median ms | HTTP KB | target |",
+            "|---" * 6 + "|",
+        ]
         for name, (build, url) in cases.items():
             build_ms = timed(build)
             size = {}
 
-            def fetch():
+            def fetch(url=url, size=size):
                 r = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
                 r.raise_for_status()
                 size["kb"] = len(r.content) / 1024
@@ -102,10 +112,14 @@ def main() -> int:
             verdict = "met" if median < TARGET_MS else "NOT met"
             if median >= TARGET_MS:
                 missed.append(name)
-            print(f"{name:<15} {median:>16.1f} {max(build_ms):>13.1f} {statistics.median(http_ms):>15.1f} "
-                  f"{size['kb']:>8.0f}  {verdict} ({median / TARGET_MS:.2f}x target)")
-            doc.append(f"| {name} | {median:.1f} | {max(build_ms):.1f} | {statistics.median(http_ms):.1f} | "
-                       f"{size['kb']:.0f} | {verdict} |")
+            print(
+                f"{name:<15} {median:>16.1f} {max(build_ms):>13.1f} {statistics.median(http_ms):>15.1f} "
+                f"{size['kb']:>8.0f}  {verdict} ({median / TARGET_MS:.2f}x target)"
+            )
+            doc.append(
+                f"| {name} | {median:.1f} | {max(build_ms):.1f} | {statistics.median(http_ms):.1f} | "
+                f"{size['kb']:.0f} | {verdict} |"
+            )
     print("\nnot met: " + ", ".join(missed) if missed else "\nall payloads under target")
     DOCS.mkdir(exist_ok=True)
     (DOCS / "payloads.md").write_text("\n".join(doc) + "\n")

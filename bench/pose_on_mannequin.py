@@ -2,6 +2,7 @@
 per clip, straight from the landmarks (no engine repair or smoothing).
 
 python -m bench.pose_on_mannequin  — a quick check for anyone changing tests/synth/render.py."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,8 +24,12 @@ def raw_pose_scores(path, truth) -> dict:
             if not len(people):
                 continue
             p = people[0]
-            side = "l" if np.nansum(p[[L["lhip"], L["lkne"], L["lank"]], 2]) >= \
-                np.nansum(p[[L["rhip"], L["rkne"], L["rank"]], 2]) else "r"
+            side = (
+                "l"
+                if np.nansum(p[[L["lhip"], L["lkne"], L["lank"]], 2])
+                >= np.nansum(p[[L["rhip"], L["rkne"], L["rank"]], 2])
+                else "r"
+            )
             pt = {j: p[L[side + j], :2][None] for j in ("ank", "kne", "hip", "sho")}
             knee_err.append(included_angle(pt["ank"], pt["kne"], pt["hip"])[0] - truth.angles["knee"][frame.index])
             hip_err.append(included_angle(pt["kne"], pt["hip"], pt["sho"])[0] - truth.angles["hip"][frame.index])
@@ -36,5 +41,8 @@ if __name__ == "__main__":
     for spec in BENCH_SET:
         path, truth = clip(spec)
         s = raw_pose_scores(path, truth)
-        print(f"{spec.name:<26} coverage {s['coverage']:.2f}  raw knee rmse {s['knee_rmse']:5.1f}  "
-              f"raw hip rmse {s['hip_rmse']:5.1f}", flush=True)
+        print(
+            f"{spec.name:<26} coverage {s['coverage']:.2f}  raw knee rmse {s['knee_rmse']:5.1f}  "
+            f"raw hip rmse {s['hip_rmse']:5.1f}",
+            flush=True,
+        )

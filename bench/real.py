@@ -8,6 +8,7 @@ are written to docs/real-clips.md. There is no ground truth for these clips beyo
 MANIFEST (plate-centre windows, checked by tests/engine/test_real_clips.py): the figures are
 for reading, not scoring.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,10 +41,12 @@ def row(path: Path, model: str) -> str:
     q, m, s = r["quality"], r["metrics"], r["scale"]
     lifts = 0 if m["outcome"] == "no_lift" else 1  # the engine analyses one lift per clip
     pct = m.get("peak_bar_height_pct")
-    return (f"| {path.name} | {lifts} | {m['outcome']} | {q['bar_coverage']:.2f} | {q['pose_coverage']:.2f} | "
-            f"{s['px_per_m']:.1f} ({s['source']}, ±{s['uncertainty_pct']:.1f} %) | {s['camera_yaw_deg']} | "
-            f"{m.get('max_bar_speed')} | {pct if pct is not None else ''} | {elapsed:.1f} | "
-            f"{', '.join(w['code'] for w in q['warnings']) or 'none'} |")
+    return (
+        f"| {path.name} | {lifts} | {m['outcome']} | {q['bar_coverage']:.2f} | {q['pose_coverage']:.2f} | "
+        f"{s['px_per_m']:.1f} ({s['source']}, ±{s['uncertainty_pct']:.1f} %) | {s['camera_yaw_deg']} | "
+        f"{m.get('max_bar_speed')} | {pct if pct is not None else ''} | {elapsed:.1f} | "
+        f"{', '.join(w['code'] for w in q['warnings']) or 'none'} |"
+    )
 
 
 def main() -> int:
@@ -55,10 +58,15 @@ def main() -> int:
     if not clips:
         print(f"no clips in {args.dir}: nothing to run")
         return 0
-    lines = ["# The engine on real clips", "",
-             f"`python -m bench.real {' '.join(sys.argv[1:])}`, {datetime.date.today().isoformat()}", "",
-             "| clip | lifts | outcome | bar cov. | pose cov. | px/m (display) | yaw deg | peak m/s | "
-             "peak height % | s | warnings |", "|---" * 11 + "|"]
+    lines = [
+        "# The engine on real clips",
+        "",
+        f"`python -m bench.real {' '.join(sys.argv[1:])}`, {datetime.date.today().isoformat()}",
+        "",
+        "| clip | lifts | outcome | bar cov. | pose cov. | px/m (display) | yaw deg | peak m/s | "
+        "peak height % | s | warnings |",
+        "|---" * 11 + "|",
+    ]
     print("\n".join(lines[-2:]), flush=True)
     for path in clips:
         lines.append(row(path, args.model))

@@ -14,6 +14,7 @@
 Each model is timed; the peak RSS runs use the default (auto).
 
 python -m bench.speed [--skip-long]"""
+
 from __future__ import annotations
 
 import argparse
@@ -90,8 +91,12 @@ def e2e_s(path, exercise: str, model: str) -> tuple:
         t0, cpu0 = time.perf_counter(), _cpu_s()
         analyze(path, AnalysisOptions(exercise=exercise, out_dir=out, pose_model=model), progress)
         end, cpu = time.perf_counter(), _cpu_s() - cpu0
-    marks = [("probe, models, lifter scan", "measuring"), ("pass 1, tracks, series", "phases"),
-             ("phases, metrics", "rendering"), ("render", "done")]
+    marks = [
+        ("probe, models, lifter scan", "measuring"),
+        ("pass 1, tracks, series", "phases"),
+        ("phases, metrics", "rendering"),
+        ("render", "done"),
+    ]
     stages, last = {}, t0
     for name, next_stage in marks:
         stages[name] = round(first_seen[next_stage] - last, 2)
@@ -109,10 +114,12 @@ def child_peak_rss_mb(path) -> tuple:
     """Peak RSS of analyze() in a fresh process, as the kernel's high-water mark of that
     process's own memory (VmHWM). Not getrusage: a child's ru_maxrss starts from the RSS of the
     process that forked it, so it reported this benchmark's own size after the runs above."""
-    code = ("import sys, tempfile; from shared.analysis import analyze, AnalysisOptions\n"
-            "with tempfile.TemporaryDirectory() as out:\n"
-            "    analyze(sys.argv[1], AnalysisOptions(out_dir=out, max_duration_s=600))\n"
-            "print(next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')).split()[1])\n")
+    code = (
+        "import sys, tempfile; from shared.analysis import analyze, AnalysisOptions\n"
+        "with tempfile.TemporaryDirectory() as out:\n"
+        "    analyze(sys.argv[1], AnalysisOptions(out_dir=out, max_duration_s=600))\n"
+        "print(next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')).split()[1])\n"
+    )
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True)
     return int(proc.stdout.split()[-1]) / 1024, time.perf_counter() - t0
@@ -130,12 +137,21 @@ def main() -> int:
         floor = min(floor_s(path, model), floor_s(path, model))
         floor_lanes, lanes = min(floor_lanes_s(path, model), floor_lanes_s(path, model))
         e2e, stages, cpu = min((e2e_s(path, SPEED_CLIP.exercise, model) for _ in range(2)), key=lambda run: run[0])
-        figures = {"clip": SPEED_CLIP.name, "pose_model": model, "frames": len(truth.timestamps_s),
-                   "floor_s": round(floor, 2), "e2e_s": round(e2e, 2), "ratio_e2e_over_floor": round(e2e / floor, 3),
-                   "pose_estimators": lanes, "floor_lanes_s": round(floor_lanes, 2),
-                   "ratio_e2e_over_floor_lanes": round(e2e / floor_lanes, 3),
-                   "realtime_factor_1080p30": round(duration / e2e, 3), "e2e_stages_s": stages,
-                   "e2e_cpu_s": round(cpu, 2), "cores_busy": round(cpu / e2e, 2)}
+        figures = {
+            "clip": SPEED_CLIP.name,
+            "pose_model": model,
+            "frames": len(truth.timestamps_s),
+            "floor_s": round(floor, 2),
+            "e2e_s": round(e2e, 2),
+            "ratio_e2e_over_floor": round(e2e / floor, 3),
+            "pose_estimators": lanes,
+            "floor_lanes_s": round(floor_lanes, 2),
+            "ratio_e2e_over_floor_lanes": round(e2e / floor_lanes, 3),
+            "realtime_factor_1080p30": round(duration / e2e, 3),
+            "e2e_stages_s": stages,
+            "e2e_cpu_s": round(cpu, 2),
+            "cores_busy": round(cpu / e2e, 2),
+        }
         print(json.dumps(figures), flush=True)
     print(json.dumps({"clip": SPEED_CLIP.name, "per_frame_ms": per_frame_ms(path)}), flush=True)
     if not args.skip_long:
@@ -145,8 +161,17 @@ def main() -> int:
         kept_s = frames_in_cache(options, video.probe(path, 600, options.max_long_side_px)) // SPEED_CLIP.fps
         for seconds in (LONG_SECONDS, kept_s):
             rss, took = child_peak_rss_mb(long_clip(path, seconds))
-            print(json.dumps({"clip": f"{seconds:.0f}s 1080p30", "peak_rss_mb": round(rss), "e2e_s": round(took, 1),
-                              "realtime_factor": round(seconds / took, 3)}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "clip": f"{seconds:.0f}s 1080p30",
+                        "peak_rss_mb": round(rss),
+                        "e2e_s": round(took, 1),
+                        "realtime_factor": round(seconds / took, 3),
+                    }
+                ),
+                flush=True,
+            )
     return 0
 
 

@@ -8,6 +8,7 @@ interpreter, the annotated video included) one after the other on each clip, so 
 share the machine's state. Each is scored against the clip's exact truth by this checkout's
 evaluator. The table, its command and its date are written to docs/versus.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,23 @@ def run(root: Path, path: Path, exercise: str) -> tuple:
     """(result.json or None when refused, seconds) of one engine checkout on one clip."""
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "shared.analysis", str(path), "--exercise", exercise,
-                               "--body-mass", "80", "--out", out], cwd=root, capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "shared.analysis",
+                str(path),
+                "--exercise",
+                exercise,
+                "--body-mass",
+                "80",
+                "--out",
+                out,
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+        )
         elapsed = time.perf_counter() - t0
         result = json.loads((Path(out) / "result.json").read_text()) if proc.returncode == 0 else None
     return result, elapsed
@@ -40,8 +56,10 @@ def cell(result: dict | None, truth, elapsed: float) -> str:
     if result is None:
         return f"refused | | | | | {elapsed:.1f}"
     s = evaluate(result, truth)
-    return (f"{len(failures(s))} | {s['peak_speed_err_mps']:.3f} | {s['height_rmse_m']:.3f} | {s['scale_err_pct']:.2f} | "
-            f"{s['liftoff_err_frames']} | {elapsed:.1f}")
+    return (
+        f"{len(failures(s))} | {s['peak_speed_err_mps']:.3f} | {s['height_rmse_m']:.3f} | {s['scale_err_pct']:.2f} | "
+        f"{s['liftoff_err_frames']} | {elapsed:.1f}"
+    )
 
 
 def main() -> int:
@@ -53,9 +71,14 @@ def main() -> int:
     specs = (random_set() if args.set != "bench" else []) + (BENCH_SET if args.set != "random" else [])
     specs = [s for s in specs if not args.only or args.only in s.name]
     head = "misses | dv m/s | h rmse m | scale % | liftoff f | e2e s"
-    lines = ["# Two engines side by side", "",
-             f"`python -m bench.versus {' '.join(sys.argv[1:])}`, {datetime.date.today().isoformat()}", "",
-             f"| clip | base: {head} | this: {head} |", "|---" * 13 + "|"]
+    lines = [
+        "# Two engines side by side",
+        "",
+        f"`python -m bench.versus {' '.join(sys.argv[1:])}`, {datetime.date.today().isoformat()}",
+        "",
+        f"| clip | base: {head} | this: {head} |",
+        "|---" * 13 + "|",
+    ]
     print("\n".join(lines[-2:]), flush=True)
     totals = [0.0, 0.0]
     for spec in specs:
@@ -67,8 +90,11 @@ def main() -> int:
             cells.append(cell(result, truth, elapsed))
         lines.append(f"| {spec.name} | " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)
-    lines += ["", f"end-to-end time over {len(specs)} clips: base {totals[0]:.1f} s, this {totals[1]:.1f} s, "
-              f"ratio {totals[1] / max(totals[0], 1e-9):.3f}"]
+    lines += [
+        "",
+        f"end-to-end time over {len(specs)} clips: base {totals[0]:.1f} s, this {totals[1]:.1f} s, "
+        f"ratio {totals[1] / max(totals[0], 1e-9):.3f}",
+    ]
     print(lines[-1])
     if not args.only:
         (ROOT / "docs").mkdir(exist_ok=True)

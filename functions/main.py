@@ -1,6 +1,7 @@
 """Cloud Function entry points, one per route in `routes.json`. Each parses the request,
 calls `shared`, and returns JSON; the rules live in `shared.sessions` (writes) and
 `shared.reports` (reads)."""
+
 from __future__ import annotations
 
 import functools
@@ -80,23 +81,26 @@ def export_session(request, caller, session_id):
     if query_choice(request, "format", ("json", "csv"), "json") == "csv":
         body = reports().export_csv(caller, session_id, demo=demo)
         name = "demo" if demo else re.sub(r"[^A-Za-z0-9_-]", "", session_id) or "export"
-        return flask.Response(body, mimetype="text/csv",
-                              headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        return flask.Response(
+            body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}.csv"'}
+        )
     return reports().export(caller, session_id, demo=demo, joints=request.args.get("body_joint_angles"))
 
 
 @functions_framework.http
 @endpoint("get_analysis")
 def get_analysis(request, caller, session_id):
-    return reports().analysis(caller, session_id, demo=query_flag(request, "demo"),
-                              measurement_system=request.args.get("measurement_system"))
+    return reports().analysis(
+        caller, session_id, demo=query_flag(request, "demo"), measurement_system=request.args.get("measurement_system")
+    )
 
 
 @functions_framework.http
 @endpoint("get_summary")
 def get_summary(request, caller, session_id):
-    return reports().summary(caller, session_id, demo=query_flag(request, "demo"),
-                             measurement_system=request.args.get("measurement_system"))
+    return reports().summary(
+        caller, session_id, demo=query_flag(request, "demo"), measurement_system=request.args.get("measurement_system")
+    )
 
 
 @functions_framework.http

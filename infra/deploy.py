@@ -17,6 +17,7 @@ bucket also holds the job's outputs under `results/`. So the bucket notifies a P
 topic for OBJECT_FINALIZE under the manifest's prefix (`videos/`) only, and the function
 is an Eventarc trigger on that topic. The local relay does the same filtering.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,9 +47,26 @@ WEB_APP = "liftlab-viewer"  # the Firebase web app whose config the viewer's Aut
 OPENAI_SECRET = "openai-api-key"
 NO_OPENAI_KEY = "infra/openai-api-key.none"  # the secret's first version when none is set
 
-APIS = ("cloudfunctions", "run", "eventarc", "pubsub", "cloudtasks", "firestore", "storage", "cloudbuild",
-        "artifactregistry", "apigateway", "servicemanagement", "servicecontrol", "iam", "iamcredentials",
-        "secretmanager", "firebaserules", "firebasestorage", "identitytoolkit")
+APIS = (
+    "cloudfunctions",
+    "run",
+    "eventarc",
+    "pubsub",
+    "cloudtasks",
+    "firestore",
+    "storage",
+    "cloudbuild",
+    "artifactregistry",
+    "apigateway",
+    "servicemanagement",
+    "servicecontrol",
+    "iam",
+    "iamcredentials",
+    "secretmanager",
+    "firebaserules",
+    "firebasestorage",
+    "identitytoolkit",
+)
 
 # The service accounts, and every role each one holds, with the scope it is granted on.
 # The plan grants exactly these; tests/unit/test_deploy.py checks nothing broader appears.
@@ -86,11 +104,22 @@ EARLY_SCOPES = ("project", "bucket", "queue", "self", "tasks-sa", "secret")
 RULES_AGENT_ROLE = "roles/firebaserules.firestoreServiceAgent"
 
 QUEUE_SETTINGS = {  # at-least-once delivery of job starts; the job's lease makes repeats harmless
-    "--max-attempts": "5", "--min-backoff": "10s", "--max-backoff": "300s", "--max-doublings": "4",
-    "--max-dispatches-per-second": "5", "--max-concurrent-dispatches": "20",
+    "--max-attempts": "5",
+    "--min-backoff": "10s",
+    "--max-backoff": "300s",
+    "--max-doublings": "4",
+    "--max-dispatches-per-second": "5",
+    "--max-concurrent-dispatches": "20",
 }
-JOB_RESOURCES = {"--cpu": "4", "--memory": "16Gi", "--gpu": "1", "--gpu-type": "nvidia-l4",
-                 "--task-timeout": f"{JOB_TIMEOUT_S}s", "--max-retries": "2", "--tasks": "1"}
+JOB_RESOURCES = {
+    "--cpu": "4",
+    "--memory": "16Gi",
+    "--gpu": "1",
+    "--gpu-type": "nvidia-l4",
+    "--task-timeout": f"{JOB_TIMEOUT_S}s",
+    "--max-retries": "2",
+    "--tasks": "1",
+}
 PROCESSED_EVENTS_TTL = ("processed_events", "expire_at")
 
 # What the function source carries: the entry points and the thin cloud library. The engine
@@ -118,8 +147,9 @@ class Step:
 
 
 class Plan:
-    def __init__(self, project: str, region: str, bucket: str, image_tag: str = "latest",
-                 source: str = "build/functions"):
+    def __init__(
+        self, project: str, region: str, bucket: str, image_tag: str = "latest", source: str = "build/functions"
+    ):
         self.project, self.region, self.bucket, self.source = project, region, bucket, source
         self.image = f"{region}-docker.pkg.dev/{project}/{REPOSITORY}/analysis:{image_tag}"
         self.steps: list[Step] = []
@@ -150,96 +180,234 @@ class Plan:
         self.iam(("job", "function"))
         self.gateway()
         self.web()
-        self.add("demo", "env", f"GOOGLE_CLOUD_PROJECT={self.project}", f"LIFTLAB_BUCKET={self.bucket}",
-                 sys.executable, "-m", "shared.demo", "install")
+        self.add(
+            "demo",
+            "env",
+            f"GOOGLE_CLOUD_PROJECT={self.project}",
+            f"LIFTLAB_BUCKET={self.bucket}",
+            sys.executable,
+            "-m",
+            "shared.demo",
+            "install",
+        )
         return self.steps
 
     def foundation(self) -> None:
         self.gcloud("apis", "services", "enable", *(f"{api}.googleapis.com" for api in APIS))
         for name, purpose in ACCOUNTS.items():
-            self.gcloud("accounts", "iam", "service-accounts", "create", name, f"--display-name={purpose}",
-                        unless=("iam", "service-accounts", "describe", self.sa(name)))
+            self.gcloud(
+                "accounts",
+                "iam",
+                "service-accounts",
+                "create",
+                name,
+                f"--display-name={purpose}",
+                unless=("iam", "service-accounts", "describe", self.sa(name)),
+            )
         bucket = f"gs://{self.bucket}"
-        self.gcloud("bucket", "storage", "buckets", "create", bucket, f"--location={self.region}",
-                    "--uniform-bucket-level-access", "--public-access-prevention",
-                    unless=("storage", "buckets", "describe", bucket))
-        self.gcloud("bucket", "storage", "buckets", "update", bucket,
-                    "--lifecycle-file=infra/storage.lifecycle.json", "--cors-file=infra/storage.cors.json")
-        self.gcloud("accounts", "secrets", "create", OPENAI_SECRET, "--replication-policy=automatic",
-                    unless=("secrets", "describe", OPENAI_SECRET))
+        self.gcloud(
+            "bucket",
+            "storage",
+            "buckets",
+            "create",
+            bucket,
+            f"--location={self.region}",
+            "--uniform-bucket-level-access",
+            "--public-access-prevention",
+            unless=("storage", "buckets", "describe", bucket),
+        )
+        self.gcloud(
+            "bucket",
+            "storage",
+            "buckets",
+            "update",
+            bucket,
+            "--lifecycle-file=infra/storage.lifecycle.json",
+            "--cors-file=infra/storage.cors.json",
+        )
+        self.gcloud(
+            "accounts",
+            "secrets",
+            "create",
+            OPENAI_SECRET,
+            "--replication-policy=automatic",
+            unless=("secrets", "describe", OPENAI_SECRET),
+        )
         # The job needs a version to start; `none` means the built-in coach. Set the real key
         # with `gcloud secrets versions add` (docs/cloud.md, "Deploy to GCP").
-        self.gcloud("accounts", "secrets", "versions", "add", OPENAI_SECRET, f"--data-file={NO_OPENAI_KEY}",
-                    unless=("secrets", "versions", "list", OPENAI_SECRET, "--limit=1"))
+        self.gcloud(
+            "accounts",
+            "secrets",
+            "versions",
+            "add",
+            OPENAI_SECRET,
+            f"--data-file={NO_OPENAI_KEY}",
+            unless=("secrets", "versions", "list", OPENAI_SECRET, "--limit=1"),
+        )
         self.gcloud("bucket", "pubsub", "topics", "create", TOPIC, unless=("pubsub", "topics", "describe", TOPIC))
         prefix = next(r.prefix for r in routes.routes() if r.trigger == "storage.finalize")
         # The storage service agent gets publish rights on the topic from this command.
-        self.gcloud("bucket", "storage", "buckets", "notifications", "create", bucket, f"--topic={TOPIC}",
-                    "--event-types=OBJECT_FINALIZE", f"--object-prefix={prefix}", "--payload-format=json",
-                    unless=("storage", "buckets", "notifications", "list", bucket, f"--filter=topic~{TOPIC}",
-                            "--format=value(topic)"))
+        self.gcloud(
+            "bucket",
+            "storage",
+            "buckets",
+            "notifications",
+            "create",
+            bucket,
+            f"--topic={TOPIC}",
+            "--event-types=OBJECT_FINALIZE",
+            f"--object-prefix={prefix}",
+            "--payload-format=json",
+            unless=(
+                "storage",
+                "buckets",
+                "notifications",
+                "list",
+                bucket,
+                f"--filter=topic~{TOPIC}",
+                "--format=value(topic)",
+            ),
+        )
 
     def data(self) -> None:
-        self.gcloud("firestore", "firestore", "databases", "create", f"--location={self.region}",
-                    unless=("firestore", "databases", "describe", "--database=(default)"))
+        self.gcloud(
+            "firestore",
+            "firestore",
+            "databases",
+            "create",
+            f"--location={self.region}",
+            unless=("firestore", "databases", "describe", "--database=(default)"),
+        )
         collection, field = PROCESSED_EVENTS_TTL
-        self.gcloud("firestore", "firestore", "fields", "ttls", "update", field, f"--collection-group={collection}",
-                    "--enable-ttl", "--async")
+        self.gcloud(
+            "firestore",
+            "firestore",
+            "fields",
+            "ttls",
+            "update",
+            field,
+            f"--collection-group={collection}",
+            "--enable-ttl",
+            "--async",
+        )
         # Rules (Firestore + Storage) and indexes, from firebase.json. Storage rules apply to a
         # bucket linked to Firebase, named by the `uploads` deploy target.
         self.add("firestore", sys.executable, "-m", "infra.deploy", "link-storage", self.project, self.bucket)
         self.add("firestore", sys.executable, "-m", "infra.deploy", "rules-agent", self.project)
         self.add("firestore", FIREBASE, "target:apply", "storage", "uploads", self.bucket, "--project", self.project)
-        self.add("firestore", FIREBASE, "deploy", "--project", self.project,
-                 "--only", "firestore:rules,firestore:indexes,storage", "--non-interactive")
+        self.add(
+            "firestore",
+            FIREBASE,
+            "deploy",
+            "--project",
+            self.project,
+            "--only",
+            "firestore:rules,firestore:indexes,storage",
+            "--non-interactive",
+        )
 
     def queue(self) -> None:
         settings = [f"{k}={v}" for k, v in QUEUE_SETTINGS.items()]
-        self.gcloud("queue", "tasks", "queues", "create", QUEUE, f"--location={self.region}", *settings,
-                    unless=("tasks", "queues", "describe", QUEUE, f"--location={self.region}"))
+        self.gcloud(
+            "queue",
+            "tasks",
+            "queues",
+            "create",
+            QUEUE,
+            f"--location={self.region}",
+            *settings,
+            unless=("tasks", "queues", "describe", QUEUE, f"--location={self.region}"),
+        )
         self.gcloud("queue", "tasks", "queues", "update", QUEUE, f"--location={self.region}", *settings)
 
     def job(self) -> None:
-        self.gcloud("job", "artifacts", "repositories", "create", REPOSITORY, "--repository-format=docker",
-                    f"--location={self.region}",
-                    unless=("artifacts", "repositories", "describe", REPOSITORY, f"--location={self.region}"))
-        self.gcloud("job", "builds", "submit", ".", "--config=infra/job/cloudbuild.yaml",
-                    f"--substitutions=_IMAGE={self.image}", "--timeout=3600s")
+        self.gcloud(
+            "job",
+            "artifacts",
+            "repositories",
+            "create",
+            REPOSITORY,
+            "--repository-format=docker",
+            f"--location={self.region}",
+            unless=("artifacts", "repositories", "describe", REPOSITORY, f"--location={self.region}"),
+        )
+        self.gcloud(
+            "job",
+            "builds",
+            "submit",
+            ".",
+            "--config=infra/job/cloudbuild.yaml",
+            f"--substitutions=_IMAGE={self.image}",
+            "--timeout=3600s",
+        )
         resources = [f"{k}={v}" for k, v in JOB_RESOURCES.items()]
         # beta: the GPU flags of `run jobs deploy` (older SDKs have them only there; newer, both).
-        self.gcloud("job", "beta", "run", "jobs", "deploy", JOB, f"--image={self.image}", *resources,
-                    "--no-gpu-zonal-redundancy", f"--service-account={self.sa('liftlab-job')}",
-                    f"--set-env-vars={self.env()}", f"--set-secrets=OPENAI_API_KEY={OPENAI_SECRET}:latest",
-                    "--args=-m,shared.job", regional=True)
+        self.gcloud(
+            "job",
+            "beta",
+            "run",
+            "jobs",
+            "deploy",
+            JOB,
+            f"--image={self.image}",
+            *resources,
+            "--no-gpu-zonal-redundancy",
+            f"--service-account={self.sa('liftlab-job')}",
+            f"--set-env-vars={self.env()}",
+            f"--set-secrets=OPENAI_API_KEY={OPENAI_SECRET}:latest",
+            "--args=-m,shared.job",
+            regional=True,
+        )
 
     def env(self) -> str:
-        values = {"GOOGLE_CLOUD_PROJECT": self.project, "LIFTLAB_BUCKET": self.bucket,
-                  "LIFTLAB_REGION": self.region, "LIFTLAB_TASKS_BACKEND": "cloud_tasks",
-                  "LIFTLAB_TASKS_QUEUE": QUEUE, "LIFTLAB_JOB_NAME": JOB,
-                  "LIFTLAB_TASKS_SERVICE_ACCOUNT": self.sa("liftlab-tasks"),
-                  "LIFTLAB_WEB_ORIGINS": " ".join(web_origins(self.project))}
+        values = {
+            "GOOGLE_CLOUD_PROJECT": self.project,
+            "LIFTLAB_BUCKET": self.bucket,
+            "LIFTLAB_REGION": self.region,
+            "LIFTLAB_TASKS_BACKEND": "cloud_tasks",
+            "LIFTLAB_TASKS_QUEUE": QUEUE,
+            "LIFTLAB_JOB_NAME": JOB,
+            "LIFTLAB_TASKS_SERVICE_ACCOUNT": self.sa("liftlab-tasks"),
+            "LIFTLAB_WEB_ORIGINS": " ".join(web_origins(self.project)),
+        }
         return ",".join(f"{k}={v}" for k, v in values.items())
 
     def functions(self) -> None:
         self.add("functions", sys.executable, "-m", "infra.deploy", "package", self.source)
         for route in routes.http_routes():
-            self.gcloud("functions", *self.function_args(route, "liftlab-api"), "--trigger-http",
-                        "--no-allow-unauthenticated")
+            self.gcloud(
+                "functions", *self.function_args(route, "liftlab-api"), "--trigger-http", "--no-allow-unauthenticated"
+            )
 
     def function_args(self, route: routes.Route, account: str) -> tuple[str, ...]:
-        return ("functions", "deploy", route.name, "--gen2", f"--region={self.region}", f"--runtime={RUNTIME}",
-                f"--source={self.source}", f"--entry-point={route.entry_point}", f"--memory={route.memory}",
-                f"--timeout={route.timeout_s}s", f"--service-account={self.sa(account)}",
-                f"--set-env-vars={self.env()}")
+        return (
+            "functions",
+            "deploy",
+            route.name,
+            "--gen2",
+            f"--region={self.region}",
+            f"--runtime={RUNTIME}",
+            f"--source={self.source}",
+            f"--entry-point={route.entry_point}",
+            f"--memory={route.memory}",
+            f"--timeout={route.timeout_s}s",
+            f"--service-account={self.sa(account)}",
+            f"--set-env-vars={self.env()}",
+        )
 
     def trigger(self) -> None:
         for route in routes.routes():
             if route.trigger == "http":
                 continue
             assert route.trigger == "storage.finalize", route.trigger
-            self.gcloud("trigger", *self.function_args(route, "liftlab-trigger"), f"--trigger-topic={TOPIC}",
-                        f"--trigger-service-account={self.sa('liftlab-trigger')}", "--retry",
-                        "--no-allow-unauthenticated")
+            self.gcloud(
+                "trigger",
+                *self.function_args(route, "liftlab-trigger"),
+                f"--trigger-topic={TOPIC}",
+                f"--trigger-service-account={self.sa('liftlab-trigger')}",
+                "--retry",
+                "--no-allow-unauthenticated",
+            )
 
     def iam(self, scopes: tuple[str, ...]) -> None:
         for account, role, scope in GRANTS:
@@ -267,27 +435,69 @@ class Plan:
             return [("secrets", "add-iam-policy-binding", OPENAI_SECRET)]
         if scope == "function":
             wanted = "storage.finalize" if account == "liftlab-trigger" else "http"
-            return [("functions", "add-invoker-policy-binding", r.name, f"--region={self.region}")
-                    for r in routes.routes() if r.trigger == wanted]
+            return [
+                ("functions", "add-invoker-policy-binding", r.name, f"--region={self.region}")
+                for r in routes.routes()
+                if r.trigger == wanted
+            ]
         raise ValueError(f"unknown scope {scope}")
 
     def gateway(self) -> None:
         # A config is immutable and named by its content: a changed API gets a new one.
         content = json.dumps(gateway_config(self.project, self.region), sort_keys=True).encode()
         config = f"liftlab-{hashlib.sha256(content).hexdigest()[:12]}"
-        self.add("gateway", sys.executable, "-m", "infra.gateway", "--project", self.project, "--region",
-                 self.region, "--out", "build/gateway.json")
-        self.gcloud("gateway", "api-gateway", "apis", "create", GATEWAY_API,
-                    unless=("api-gateway", "apis", "describe", GATEWAY_API))
-        self.gcloud("gateway", "api-gateway", "api-configs", "create", config, f"--api={GATEWAY_API}",
-                    "--openapi-spec=build/gateway.json", f"--backend-auth-service-account={self.sa('liftlab-gateway')}",
-                    unless=("api-gateway", "api-configs", "describe", config, f"--api={GATEWAY_API}"))
-        self.gcloud("gateway", "api-gateway", "gateways", "create", GATEWAY_API, f"--api={GATEWAY_API}",
-                    f"--api-config={config}", f"--location={self.region}",
-                    unless=("api-gateway", "gateways", "describe", GATEWAY_API, f"--location={self.region}"))
-        self.gcloud("gateway", "api-gateway", "gateways", "update", GATEWAY_API, f"--api={GATEWAY_API}",
-                    f"--api-config={config}", f"--location={self.region}")
-
+        self.add(
+            "gateway",
+            sys.executable,
+            "-m",
+            "infra.gateway",
+            "--project",
+            self.project,
+            "--region",
+            self.region,
+            "--out",
+            "build/gateway.json",
+        )
+        self.gcloud(
+            "gateway",
+            "api-gateway",
+            "apis",
+            "create",
+            GATEWAY_API,
+            unless=("api-gateway", "apis", "describe", GATEWAY_API),
+        )
+        self.gcloud(
+            "gateway",
+            "api-gateway",
+            "api-configs",
+            "create",
+            config,
+            f"--api={GATEWAY_API}",
+            "--openapi-spec=build/gateway.json",
+            f"--backend-auth-service-account={self.sa('liftlab-gateway')}",
+            unless=("api-gateway", "api-configs", "describe", config, f"--api={GATEWAY_API}"),
+        )
+        self.gcloud(
+            "gateway",
+            "api-gateway",
+            "gateways",
+            "create",
+            GATEWAY_API,
+            f"--api={GATEWAY_API}",
+            f"--api-config={config}",
+            f"--location={self.region}",
+            unless=("api-gateway", "gateways", "describe", GATEWAY_API, f"--location={self.region}"),
+        )
+        self.gcloud(
+            "gateway",
+            "api-gateway",
+            "gateways",
+            "update",
+            GATEWAY_API,
+            f"--api={GATEWAY_API}",
+            f"--api-config={config}",
+            f"--location={self.region}",
+        )
 
     def web(self) -> None:
         # The viewer (web/dist, built by make install) on Firebase Hosting. Hosting rewrites
@@ -319,14 +529,31 @@ def web_config(project: str, region: str) -> dict:
         app_id = _json_of([FIREBASE, "apps:create", "WEB", WEB_APP, "--project", project, "--json"])["result"]["appId"]
     sdk = _json_of([FIREBASE, "apps:sdkconfig", "WEB", app_id, "--project", project, "--json"])["result"]
     sdk = sdk.get("sdkConfig") or sdk
-    found = subprocess.run(["gcloud", "api-gateway", "gateways", "describe", GATEWAY_API, f"--location={region}",
-                            f"--project={project}", "--format=value(defaultHostname)"],
-                           cwd=ROOT, capture_output=True, text=True)
+    found = subprocess.run(
+        [
+            "gcloud",
+            "api-gateway",
+            "gateways",
+            "describe",
+            GATEWAY_API,
+            f"--location={region}",
+            f"--project={project}",
+            "--format=value(defaultHostname)",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     host = found.stdout.strip()
     if found.returncode != 0 or not host:
         raise SystemExit(f"cannot read the gateway's address: {found.stderr.strip()}")
-    return {"projectId": project, "apiKey": sdk["apiKey"], "authDomain": sdk.get("authDomain") or
-            f"{project}.firebaseapp.com", "authEmulator": None, "apiBase": f"https://{host}"}
+    return {
+        "projectId": project,
+        "apiKey": sdk["apiKey"],
+        "authDomain": sdk.get("authDomain") or f"{project}.firebaseapp.com",
+        "authEmulator": None,
+        "apiBase": f"https://{host}",
+    }
 
 
 def package(out: Path) -> Path:
@@ -370,19 +597,54 @@ def rules_agent_steps(project: str, number: str) -> list[Step]:
     """The Firebase Storage service agent of project `number`, made to exist, and given
     RULES_AGENT_ROLE unless the project's policy already shows it."""
     member = f"serviceAccount:service-{number}@gcp-sa-firebasestorage.iam.gserviceaccount.com"
-    has_role = ("gcloud", "projects", "get-iam-policy", project, "--flatten=bindings[].members",
-                f"--filter=bindings.role={RULES_AGENT_ROLE} AND bindings.members={member}",
-                "--format=value(bindings.members)")
-    return [Step("rules-agent", ("gcloud", "beta", "services", "identity", "create",
-                                 "--service=firebasestorage.googleapis.com", "--project", project)),
-            Step("rules-agent", ("gcloud", "projects", "add-iam-policy-binding", project, f"--member={member}",
-                                 f"--role={RULES_AGENT_ROLE}", "--condition=None", "--quiet"), unless=has_role)]
+    has_role = (
+        "gcloud",
+        "projects",
+        "get-iam-policy",
+        project,
+        "--flatten=bindings[].members",
+        f"--filter=bindings.role={RULES_AGENT_ROLE} AND bindings.members={member}",
+        "--format=value(bindings.members)",
+    )
+    return [
+        Step(
+            "rules-agent",
+            (
+                "gcloud",
+                "beta",
+                "services",
+                "identity",
+                "create",
+                "--service=firebasestorage.googleapis.com",
+                "--project",
+                project,
+            ),
+        ),
+        Step(
+            "rules-agent",
+            (
+                "gcloud",
+                "projects",
+                "add-iam-policy-binding",
+                project,
+                f"--member={member}",
+                f"--role={RULES_AGENT_ROLE}",
+                "--condition=None",
+                "--quiet",
+            ),
+            unless=has_role,
+        ),
+    ]
 
 
 def grant_rules_agent(project: str) -> None:
     """`rules-agent PROJECT`: look the project's number up, then run `rules_agent_steps`."""
-    found = subprocess.run(["gcloud", "projects", "describe", project, "--format=value(projectNumber)"],
-                           cwd=ROOT, capture_output=True, text=True)
+    found = subprocess.run(
+        ["gcloud", "projects", "describe", project, "--format=value(projectNumber)"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     number = found.stdout.strip()
     if found.returncode != 0 or not number.isdecimal():
         raise SystemExit(f"cannot read the number of project {project}: {found.stderr.strip()}")
@@ -419,8 +681,9 @@ def main(argv=None) -> int:
     if argv[:1] == ["rules-agent"] and len(argv) == 2:
         grant_rules_agent(argv[1])
         return 0
-    ap = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m infra.deploy", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--project", required=True)
     ap.add_argument("--region", required=True)
     ap.add_argument("--bucket", required=True)

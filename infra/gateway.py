@@ -7,6 +7,7 @@ its path parameters and an `x-google-backend` pointing at its own function (the 
 appended, so the function sees the API path, as locally). Firebase ID tokens are checked
 at the gateway too (`x-google-issuer`, `x-google-jwks_uri`, `x-google-audiences`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,9 @@ def gateway_config(project: str, region: str, openapi: dict | None = None) -> di
     for path, ops in openapi["paths"].items():
         for method, op in ops.items():
             route = by_entry[op["operationId"]]
-            params = [{"name": name, "in": "path", "required": True, "type": "string"}
-                      for name in route.pattern.groupindex]
+            params = [
+                {"name": name, "in": "path", "required": True, "type": "string"} for name in route.pattern.groupindex
+            ]
             paths.setdefault(path, {})[method] = {
                 "operationId": op["operationId"],
                 "summary": op.get("summary", ""),
@@ -41,26 +43,39 @@ def gateway_config(project: str, region: str, openapi: dict | None = None) -> di
                     "deadline": float(route.timeout_s),
                 },
                 "security": [{"firebase": []}],
-                "responses": {code: {"description": r.get("description", code) if isinstance(r, dict) else code}
-                              for code, r in op["responses"].items()},
+                "responses": {
+                    code: {"description": r.get("description", code) if isinstance(r, dict) else code}
+                    for code, r in op["responses"].items()
+                },
             }
-    for path, ops in paths.items():
+    for ops in paths.values():
         # The web viewer calls the gateway from another origin: the browser's preflight carries
         # no token, so it passes without one, to the path's function, which answers it for
         # the viewer's origins only (shared/http.py).
         first = next(iter(ops.values()))
-        ops["options"] = {"operationId": f"{first['operationId']}_preflight", "summary": "CORS preflight",
-                          "parameters": first["parameters"], "x-google-backend": first["x-google-backend"],
-                          "security": [], "responses": {"204": {"description": "CORS preflight"}}}
+        ops["options"] = {
+            "operationId": f"{first['operationId']}_preflight",
+            "summary": "CORS preflight",
+            "parameters": first["parameters"],
+            "x-google-backend": first["x-google-backend"],
+            "security": [],
+            "responses": {"204": {"description": "CORS preflight"}},
+        }
     return {
         "swagger": "2.0",
         "info": {"title": openapi["info"]["title"], "version": openapi["info"]["version"]},
         "schemes": ["https"],
         "produces": ["application/json"],
-        "securityDefinitions": {"firebase": {
-            "authorizationUrl": "", "flow": "implicit", "type": "oauth2",
-            "x-google-issuer": f"https://securetoken.google.com/{project}",
-            "x-google-jwks_uri": JWKS, "x-google-audiences": project}},
+        "securityDefinitions": {
+            "firebase": {
+                "authorizationUrl": "",
+                "flow": "implicit",
+                "type": "oauth2",
+                "x-google-issuer": f"https://securetoken.google.com/{project}",
+                "x-google-jwks_uri": JWKS,
+                "x-google-audiences": project,
+            }
+        },
         "paths": paths,
     }
 

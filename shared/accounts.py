@@ -11,11 +11,12 @@ something away revokes the user's refresh tokens, which the API checks on each c
     python -m shared.accounts set-role UID admin|sub_admin|none [--org ORG]
     python -m shared.accounts disable UID | enable UID | revoke UID | delete UID
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from firebase_admin import auth as firebase_auth
 
@@ -73,7 +74,7 @@ def enable(uid: str) -> None:
 def delete(uid: str) -> None:
     """Delete the Auth account. The profile stays, marked disabled and deleted, so that the
     user's sessions keep an owner and no old token of theirs reads anything."""
-    _profile(uid).set({"disabled": True, "deleted_at": datetime.now(timezone.utc)}, merge=True)
+    _profile(uid).set({"disabled": True, "deleted_at": datetime.now(UTC)}, merge=True)
     try:
         revoke(uid)
     except firebase_auth.UserNotFoundError:
@@ -83,8 +84,9 @@ def delete(uid: str) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m shared.accounts", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m shared.accounts", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = ap.add_subparsers(dest="command", required=True)
     role = sub.add_parser("set-role", help="give a role, or take it away (none)")
     role.add_argument("uid")

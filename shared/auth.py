@@ -7,12 +7,13 @@ claims: `role` is `admin` or `sub_admin`, and `org_id` scopes a sub_admin. The r
 - read a session: the same three, about the session's owner;
 - analysis, summary and coaching need an active plan, unless the caller is an admin.
 """
+
 from __future__ import annotations
 
 import math
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import firebase_admin
 from firebase_admin import auth as firebase_auth
@@ -72,8 +73,12 @@ def verify(header: str | None, now: float | None = None) -> Caller:
         raise Unauthorized("user disabled") from None
     except firebase_auth.UserNotFoundError:  # the revocation check looks the token's user up
         raise Unauthorized("the token's user does not exist") from None
-    except (firebase_auth.CertificateFetchError, firebase_exceptions.UnavailableError,
-            firebase_exceptions.DeadlineExceededError, firebase_exceptions.InternalError):
+    except (
+        firebase_auth.CertificateFetchError,
+        firebase_exceptions.UnavailableError,
+        firebase_exceptions.DeadlineExceededError,
+        firebase_exceptions.InternalError,
+    ):
         # the public keys or the revocation lookup are out of reach: a server-side outage
         raise Unavailable("cannot verify tokens right now; retry shortly") from None
     except (firebase_auth.InvalidIdTokenError, ValueError, TypeError):
@@ -94,8 +99,12 @@ def verify(header: str | None, now: float | None = None) -> Caller:
 def may_act_for(caller: Caller, user_id: str, user: dict | None) -> bool:
     if caller.uid == user_id or caller.is_admin:
         return True
-    return (caller.role == "sub_admin" and caller.org_id is not None and user is not None
-            and user.get("org_id") == caller.org_id)
+    return (
+        caller.role == "sub_admin"
+        and caller.org_id is not None
+        and user is not None
+        and user.get("org_id") == caller.org_id
+    )
 
 
 def require_act_for(caller: Caller, user_id: str, user: dict | None) -> None:
@@ -108,6 +117,6 @@ def require_plan(caller: Caller, user: dict | None, now: datetime | None = None)
     if caller.is_admin:
         return
     until = ((user or {}).get("plan") or {}).get("active_until")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if until is None or until < now:
         raise PlanRequired("an active plan is required")

@@ -5,13 +5,19 @@ values. `check_environment()` makes production fail closed: on GCP (`K_SERVICE` 
 `CLOUD_RUN_JOB` set) any `*_EMULATOR_HOST` variable means unsigned tokens would be
 trusted, so the process refuses to start.
 """
+
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass
 
-EMULATOR_VARIABLES = ("FIRESTORE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST", "STORAGE_EMULATOR_HOST",
-                      "PUBSUB_EMULATOR_HOST")
+EMULATOR_VARIABLES = (
+    "FIRESTORE_EMULATOR_HOST",
+    "FIREBASE_AUTH_EMULATOR_HOST",
+    "STORAGE_EMULATOR_HOST",
+    "PUBSUB_EMULATOR_HOST",
+)
 
 
 class UnsafeEnvironment(RuntimeError):
@@ -22,8 +28,10 @@ def check_environment(env=os.environ) -> None:
     on_gcp = [v for v in ("K_SERVICE", "CLOUD_RUN_JOB") if env.get(v)]
     emulated = [v for v in EMULATOR_VARIABLES if env.get(v)]
     if on_gcp and emulated:
-        raise UnsafeEnvironment(f"refusing to start: {', '.join(on_gcp)} says this is GCP, but "
-                                f"{', '.join(emulated)} points at an emulator (unsigned tokens)")
+        raise UnsafeEnvironment(
+            f"refusing to start: {', '.join(on_gcp)} says this is GCP, but "
+            f"{', '.join(emulated)} points at an emulator (unsigned tokens)"
+        )
 
 
 def _int(env, name: str, default: int) -> int:
@@ -50,6 +58,8 @@ class Settings:
     accel: str  # the engine's auto | cpu | gpu (shared/analysis/accel.py), checked by AnalysisOptions
     pose_model: str  # auto | lite | full | heavy; "" is the engine's default (shared/analysis/pose.py)
     auth_emulator_host: str  # host:port of the Firebase Auth emulator, "" in production
+    storage_emulator_host: str  # fake-gcs-server's host:port locally, "" in production
+    execution_id: str  # CLOUD_RUN_EXECUTION: the job's (or a task's) identity across its retries
     web_origins: tuple[str, ...]  # the web viewer's origins, which may call the API from a browser (CORS);
     # LIFTLAB_WEB_ORIGINS separates them by spaces or commas
 
@@ -76,5 +86,42 @@ def settings(env=os.environ) -> Settings:
         accel=env.get("LIFTLAB_ACCEL", "auto"),
         pose_model=env.get("LIFTLAB_POSE_MODEL", "").strip().lower(),
         auth_emulator_host=env.get("FIREBASE_AUTH_EMULATOR_HOST", ""),
+        storage_emulator_host=env.get("STORAGE_EMULATOR_HOST", ""),
+        execution_id=env.get("CLOUD_RUN_EXECUTION", ""),
         web_origins=tuple(env.get("LIFTLAB_WEB_ORIGINS", "").replace(",", " ").split()),
     )
+
+
+@dataclass(frozen=True)
+class OpenAISettings:
+    api_key: str
+    model: str
+    base_url: str | None
+    timeout_s: float
+    max_retries: int
+    poll_every_s: float
+    deadline_s: float
+
+
+def openai_settings(env=os.environ) -> OpenAISettings | None:
+    """None (the built-in coach) without a key, or with `none`: the deployed secret's
+    placeholder, since Secret Manager holds no empty value."""
+    key = (env.get("OPENAI_API_KEY") or "").strip()
+    if key.lower() in ("", "none"):
+        return None
+    return OpenAISettings(
+        api_key=key,
+        model=env.get("OPENAI_MODEL", "gpt-5-mini"),
+        base_url=env.get("OPENAI_BASE_URL") or None,
+        timeout_s=float(env.get("OPENAI_TIMEOUT_S", 30)),
+        max_retries=int(env.get("OPENAI_MAX_RETRIES", 3)),
+        poll_every_s=float(env.get("OPENAI_POLL_EVERY_S", 1.0)),
+        deadline_s=float(env.get("OPENAI_DEADLINE_S", 120)),
+    )
+
+
+def execution_owner() -> str:
+    """Who holds a lease: the Cloud Run execution, which keeps its identity across retries (the
+    local dispatcher sets the same variable), so a retry takes its own lease back; else a
+    one-off name."""
+    return settings().execution_id or f"adhoc-{uuid.uuid4().hex[:12]}"

@@ -12,6 +12,7 @@ array of numbers for the API. Pure Python, so the functions can use it without n
 The job works this out once over the whole clip (`tidy`), stores the filled series (NaN
 outside the span) and each series' `Coverage`; a payload then only slices (`Window`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,8 +43,9 @@ class Coverage:
         return cls(tuple(span) if span else None, tuple(zip(flat[::2], flat[1::2])))
 
 
-def coverage(values: list, t: list[float], lift: tuple[int, int] | None = None,
-             max_gap_s: float = MAX_GAP_S) -> Coverage:
+def coverage(
+    values: list, t: list[float], lift: tuple[int, int] | None = None, max_gap_s: float = MAX_GAP_S
+) -> Coverage:
     """The span and filled gaps of `values` (timestamps `t`, s). `lift` is frames [start, stop)."""
     measured = [i for i, v in enumerate(values) if _measured(v)]
     if not measured:
@@ -71,7 +73,7 @@ def filled(values: list, t: list[float], cov: Coverage) -> list[float]:
     if cov.span is None:
         return [nan] * len(values)
     first, last = cov.span
-    out = [nan] * first + [float(v) if _measured(v) else nan for v in values[first:last + 1]]
+    out = [nan] * first + [float(v) if _measured(v) else nan for v in values[first : last + 1]]
     out += [nan] * (len(values) - len(out))
     for a, b in cov.gaps:
         v0, v1, t0, t1 = out[a - 1], out[b + 1], t[a - 1], t[b + 1]
@@ -139,11 +141,14 @@ class Window:
         first, last = max(cov.span[0] - self.start, 0), min(cov.span[1] - self.start, n - 1)
         if first > 0 or last < n - 1:
             self.cut[name] = [_ms(self.t[first]), _ms(self.t[last])]
-        gaps = [[_ms(self.t[max(a - self.start, first)]), _ms(self.t[min(b - self.start, last)])]
-                for a, b in cov.gaps if b - self.start >= first and a - self.start <= last]
+        gaps = [
+            [_ms(self.t[max(a - self.start, first)]), _ms(self.t[min(b - self.start, last)])]
+            for a, b in cov.gaps
+            if b - self.start >= first and a - self.start <= last
+        ]
         if gaps:
             self.gaps[name] = gaps
-        return values[first:last + 1]
+        return values[first : last + 1]
 
     def quality(self) -> dict:
         return {"unmeasured": self.unmeasured, "gaps": self.gaps, "cut": self.cut}

@@ -1,4 +1,5 @@
 """Typed service errors. Each carries its HTTP status; `shared.http` maps them once."""
+
 from __future__ import annotations
 
 

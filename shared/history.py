@@ -7,6 +7,7 @@ beside a session when it is done (`lift_summary`); in the same transaction it ro
 into `users/{uid}/progress/{exercise}` (`rolled_up`), one document with a column per
 field, so that progress reads one document: no series, no session.
 """
+
 from __future__ import annotations
 
 import base64
@@ -15,7 +16,7 @@ import json
 import math
 import statistics
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.coach.facts import FT_PER_M, LB_PER_KG
@@ -33,8 +34,10 @@ DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 # J Strength Cond Res 7(2):76-89) so that the estimate errs low. A lifter's own threshold
 # (their peak speed at a recent true max) is better: pass `mvt`.
 MVT_MPS = {"snatch": 1.50, "clean": 1.20, "clean_and_jerk": 1.20}
-MVT_SOURCE = ("LiftLab default, below the peak bar speeds reported for maximal competition lifts "
-              "(Garhammer 1993, J Strength Cond Res 7(2):76-89); override with mvt")
+MVT_SOURCE = (
+    "LiftLab default, below the peak bar speeds reported for maximal competition lifts "
+    "(Garhammer 1993, J Strength Cond Res 7(2):76-89); override with mvt"
+)
 MIN_LOADS = 3
 # The phase images a list item's thumbnail is taken from, best first.
 THUMBNAIL_PHASES = ("catch", "second_pull", "turnover", "recovery", "first_pull", "setup")
@@ -45,11 +48,18 @@ def lift_summary(session: dict) -> dict:
     """The few fields progress reads, from a done session document."""
     metrics = session.get("metrics") or {}
     how = outcome(session)
-    return {"session_id": session["id"], "user_id": session["user_id"], "org_id": session.get("org_id"),
-            "exercise": session["exercise"], "created_at": session["created_at"],
-            "barbell_mass_kg": session.get("barbell_mass_kg"), "outcome": how,
-            "lifts": lift_count(session), **{k: _number(metrics.get(k)) for k in HEADLINE},
-            "faults": sorted({f["code"] for f in session.get("faults") or []})}
+    return {
+        "session_id": session["id"],
+        "user_id": session["user_id"],
+        "org_id": session.get("org_id"),
+        "exercise": session["exercise"],
+        "created_at": session["created_at"],
+        "barbell_mass_kg": session.get("barbell_mass_kg"),
+        "outcome": how,
+        "lifts": lift_count(session),
+        **{k: _number(metrics.get(k)) for k in HEADLINE},
+        "faults": sorted({f["code"] for f in session.get("faults") or []}),
+    }
 
 
 # The per-user, per-exercise roll-up of the lift summaries (`users/{uid}/progress/{exercise}`):
@@ -64,13 +74,19 @@ def rolled_up(rollup: dict | None, summary: dict) -> dict:
     """The roll-up with `summary` added, or put in place of that session's earlier one."""
     rows = unrolled(rollup, summary["exercise"])
     at = next((i for i, row in enumerate(rows) if row["session_id"] == summary["session_id"]), len(rows))
-    rows[at:at + 1] = [summary]
+    rows[at : at + 1] = [summary]
     numbers = {k: [row.get(k) for row in rows] for k in ROLLUP_NUMBERS}
     numbers["created_at"] = [row["created_at"].timestamp() for row in rows]
-    texts = {"session_id": [row["session_id"] for row in rows], "outcome": [row.get("outcome") or "" for row in rows],
-             "faults": [",".join(row.get("faults") or []) for row in rows]}
-    return {"sessions": len(rows), **{k: pack(v) for k, v in numbers.items()},
-            **{k: "\n".join(v) for k, v in texts.items()}}
+    texts = {
+        "session_id": [row["session_id"] for row in rows],
+        "outcome": [row.get("outcome") or "" for row in rows],
+        "faults": [",".join(row.get("faults") or []) for row in rows],
+    }
+    return {
+        "sessions": len(rows),
+        **{k: pack(v) for k, v in numbers.items()},
+        **{k: "\n".join(v) for k, v in texts.items()},
+    }
 
 
 def unrolled(rollup: dict | None, exercise: str) -> list[dict]:
@@ -79,7 +95,7 @@ def unrolled(rollup: dict | None, exercise: str) -> list[dict]:
         return []
     n = rollup["sessions"]
     columns = {k: unpack(rollup[k]) for k in ROLLUP_NUMBERS}
-    columns["created_at"] = [datetime.fromtimestamp(t, timezone.utc) for t in columns["created_at"]]
+    columns["created_at"] = [datetime.fromtimestamp(t, UTC) for t in columns["created_at"]]
     columns.update({k: rollup[k].split("\n") for k in ROLLUP_TEXTS})
     columns["outcome"] = [o or None for o in columns["outcome"]]
     columns["faults"] = [[f for f in faults.split(",") if f] for faults in columns["faults"]]
@@ -146,8 +162,15 @@ class ListQuery:
             raise BadRequest("; ".join(errors.values()), fields=errors)
 
     def _fingerprint(self) -> str:
-        key = json.dumps([self.user_id, self.exercise, self.status, self.start and self.start.isoformat(),
-                          self.end and self.end.isoformat()])
+        key = json.dumps(
+            [
+                self.user_id,
+                self.exercise,
+                self.status,
+                self.start and self.start.isoformat(),
+                self.end and self.end.isoformat(),
+            ]
+        )
         return hashlib.sha256(key.encode()).hexdigest()[:12]
 
     def page_token(self, last: dict) -> str:
@@ -175,13 +198,23 @@ def list_item(session: dict, owner: dict | None, thumbnail_url: str | None) -> d
     imperial = (owner or {}).get("units") == "imperial"
     kg = session.get("barbell_mass_kg")
     metrics = numeric_metrics(session.get("metrics") or {})
-    return {"session_id": session["id"], "user_id": session["user_id"], "title": session.get("title", ""),
-            "exercise": session["exercise"], "exercise_name": EXERCISE_TITLES[session["exercise"]],
-            "barbell_mass": {"value": round(kg * LB_PER_KG, 1) if imperial else kg, "unit": "lb" if imperial else "kg"}
-            if kg is not None else None,
-            "status": session["status"], "progress": session.get("progress", 0), "outcome": outcome(session),
-            "lifts": lift_count(session), "created_at": created_at(session, user_zone(owner)),
-            **{k: metrics.get(k) for k in HEADLINE}, "thumbnail_url": thumbnail_url}
+    return {
+        "session_id": session["id"],
+        "user_id": session["user_id"],
+        "title": session.get("title", ""),
+        "exercise": session["exercise"],
+        "exercise_name": EXERCISE_TITLES[session["exercise"]],
+        "barbell_mass": {"value": round(kg * LB_PER_KG, 1) if imperial else kg, "unit": "lb" if imperial else "kg"}
+        if kg is not None
+        else None,
+        "status": session["status"],
+        "progress": session.get("progress", 0),
+        "outcome": outcome(session),
+        "lifts": lift_count(session),
+        "created_at": created_at(session, user_zone(owner)),
+        **{k: metrics.get(k) for k in HEADLINE},
+        "thumbnail_url": thumbnail_url,
+    }
 
 
 # ---- GET /weightlifting/users/{user_id}/progress/
@@ -192,12 +225,21 @@ def progress(summaries: list[dict], exercise: str, imperial: bool = False, mvt_m
     to_mass = (lambda kg: round(kg * LB_PER_KG, 1)) if imperial else (lambda kg: kg)
     to_speed = (lambda v: round(v * FT_PER_M, 3)) if imperial else (lambda v: v)
     to_length = to_speed
-    units = {"mass": "lb" if imperial else "kg", "speed": "ft/s" if imperial else "m/s",
-             "height": "ft" if imperial else "m", "power": "W"}
-    return {"exercise": exercise, "units": units, "sessions": len(mine), "made_lifts": len(made),
-            "records": _records(made, to_mass, to_speed),
-            "load_velocity": _load_velocity(made, exercise, mvt_mps, to_mass, to_speed),
-            "trends": _trends(made, mine, to_mass, to_speed, to_length)}
+    units = {
+        "mass": "lb" if imperial else "kg",
+        "speed": "ft/s" if imperial else "m/s",
+        "height": "ft" if imperial else "m",
+        "power": "W",
+    }
+    return {
+        "exercise": exercise,
+        "units": units,
+        "sessions": len(mine),
+        "made_lifts": len(made),
+        "records": _records(made, to_mass, to_speed),
+        "load_velocity": _load_velocity(made, exercise, mvt_mps, to_mass, to_speed),
+        "trends": _trends(made, mine, to_mass, to_speed, to_length),
+    }
 
 
 def _link(s: dict) -> dict:
@@ -216,8 +258,10 @@ def _records(made: list[dict], to_mass, to_speed) -> dict:
                 fastest[s["barbell_mass_kg"]] = s
     return {
         "heaviest_made": heaviest and {"barbell_mass": to_mass(heaviest["barbell_mass_kg"]), **_link(heaviest)},
-        "fastest_at_load": [{"barbell_mass": to_mass(kg), "max_bar_speed": to_speed(s["max_bar_speed"]), **_link(s)}
-                            for kg, s in sorted(fastest.items())],
+        "fastest_at_load": [
+            {"barbell_mass": to_mass(kg), "max_bar_speed": to_speed(s["max_bar_speed"]), **_link(s)}
+            for kg, s in sorted(fastest.items())
+        ],
         "highest_power": strongest and {"max_power": strongest["max_power"], **_link(strongest)},
     }
 
@@ -232,39 +276,69 @@ def fit_line(xs: list[float], ys: list[float]) -> dict:
     slope = sxy / sxx
     intercept = my - slope * mx
     residual = sum((y - intercept - slope * x) ** 2 for x, y in zip(xs, ys))
-    return {"slope": slope, "intercept": intercept, "r2": 1 - residual / syy if syy > 0 else 1.0,
-            "residual_sd": math.sqrt(residual / (n - 2)) if n > 2 else 0.0}
+    return {
+        "slope": slope,
+        "intercept": intercept,
+        "r2": 1 - residual / syy if syy > 0 else 1.0,
+        "residual_sd": math.sqrt(residual / (n - 2)) if n > 2 else 0.0,
+    }
 
 
 def _load_velocity(made: list[dict], exercise: str, mvt_mps: float | None, to_mass, to_speed) -> dict:
     points = [s for s in made if s.get("max_bar_speed") is not None]
     mvt = MVT_MPS[exercise] if mvt_mps is None else mvt_mps
-    out = {"points": [{"barbell_mass": to_mass(s["barbell_mass_kg"]), "max_bar_speed": to_speed(s["max_bar_speed"]),
-                       "session_id": s["session_id"]} for s in points],
-           "mvt": {"value": to_speed(mvt), "source": "query" if mvt_mps is not None else MVT_SOURCE}}
+    out = {
+        "points": [
+            {
+                "barbell_mass": to_mass(s["barbell_mass_kg"]),
+                "max_bar_speed": to_speed(s["max_bar_speed"]),
+                "session_id": s["session_id"],
+            }
+            for s in points
+        ],
+        "mvt": {"value": to_speed(mvt), "source": "query" if mvt_mps is not None else MVT_SOURCE},
+    }
     loads = {s["barbell_mass_kg"] for s in points}
     if len(loads) < MIN_LOADS:
-        return {**out, "status": "not_enough_data",
-                "message": f"not enough data: made lifts at {MIN_LOADS} different loads are needed, "
-                           f"{len(loads)} so far"}
+        return {
+            **out,
+            "status": "not_enough_data",
+            "message": f"not enough data: made lifts at {MIN_LOADS} different loads are needed, {len(loads)} so far",
+        }
     xs, ys = [s["barbell_mass_kg"] for s in points], [s["max_bar_speed"] for s in points]
     line = fit_line(xs, ys)
-    out["line"] = {"slope": line["slope"], "intercept": line["intercept"], "r2": round(line["r2"], 4),
-                   "residual_sd": line["residual_sd"], "n": len(points), "loads": len(loads),
-                   "units": "speed = intercept + slope × mass, in m/s and kg"}
+    out["line"] = {
+        "slope": line["slope"],
+        "intercept": line["intercept"],
+        "r2": round(line["r2"], 4),
+        "residual_sd": line["residual_sd"],
+        "n": len(points),
+        "loads": len(loads),
+        "units": "speed = intercept + slope × mass, in m/s and kg",
+    }
     if line["slope"] >= 0:
-        return {**out, "status": "no_estimate",
-                "message": "the bar is not slower at heavier loads in these lifts, so no max can be read off the line"}
+        return {
+            **out,
+            "status": "no_estimate",
+            "message": "the bar is not slower at heavier loads in these lifts, so no max can be read off the line",
+        }
     at = (mvt - line["intercept"]) / line["slope"]
     low = (mvt + line["residual_sd"] - line["intercept"]) / line["slope"]
     high = (mvt - line["residual_sd"] - line["intercept"]) / line["slope"]
     heaviest = max(xs)
-    return {**out, "status": "ok",
-            "estimated_max": {"barbell_mass": to_mass(round(at, 1)), "low": to_mass(round(low, 1)),
-                              "high": to_mass(round(high, 1)), "extrapolated_pct": round(100 * (at - heaviest) / heaviest, 1),
-                              "uncertainty": "low and high are the loads at which the line, moved by one residual "
-                                             "standard deviation of the points, reaches the threshold; the further "
-                                             "past the heaviest lift the estimate lies, the less it is worth"}}
+    return {
+        **out,
+        "status": "ok",
+        "estimated_max": {
+            "barbell_mass": to_mass(round(at, 1)),
+            "low": to_mass(round(low, 1)),
+            "high": to_mass(round(high, 1)),
+            "extrapolated_pct": round(100 * (at - heaviest) / heaviest, 1),
+            "uncertainty": "low and high are the loads at which the line, moved by one residual "
+            "standard deviation of the points, reaches the threshold; the further "
+            "past the heaviest lift the estimate lies, the less it is worth",
+        },
+    }
 
 
 def _trends(made: list[dict], every: list[dict], to_mass, to_speed, to_length) -> dict:
@@ -278,16 +352,27 @@ def _trends(made: list[dict], every: list[dict], to_mass, to_speed, to_length) -
 
     def stats(group: list[dict], key: str, convert) -> dict:
         values = [s[key] for s in group if s.get(key) is not None]
-        return {"best": convert(max(values)), "median": convert(round(statistics.median(values), 3))} if values else None
+        return (
+            {"best": convert(max(values)), "median": convert(round(statistics.median(values), 3))} if values else None
+        )
 
     faults = Counter(code for s in every for code in s.get("faults") or [])
     last = {code: s for s in every for code in s.get("faults") or []}  # sorted by time: the latest wins
-    return {"barbell_mass": to_mass(common) if common is not None else None,
-            "weeks": [{"week": week, "lifts": len(group), "max_bar_speed": stats(group, "max_bar_speed", to_speed),
-                       "peak_bar_height": stats(group, "peak_bar_height", to_length)}
-                      for week, group in sorted(weeks.items())],
-            "recurring_faults": [{"code": code, "sessions": n, "last": _link(last[code])}
-                                 for code, n in faults.most_common(5)]}
+    return {
+        "barbell_mass": to_mass(common) if common is not None else None,
+        "weeks": [
+            {
+                "week": week,
+                "lifts": len(group),
+                "max_bar_speed": stats(group, "max_bar_speed", to_speed),
+                "peak_bar_height": stats(group, "peak_bar_height", to_length),
+            }
+            for week, group in sorted(weeks.items())
+        ],
+        "recurring_faults": [
+            {"code": code, "sessions": n, "last": _link(last[code])} for code, n in faults.most_common(5)
+        ],
+    }
 
 
 # ---- GET /weightlifting/sessions/compare/
@@ -303,11 +388,17 @@ def bar_path(session: dict, series: dict) -> dict:
     start = (lift_frames(session) or (0, 0))[0]
     liftoff = (session.get("landmarks") or {}).get("liftoff")
     first = max(liftoff - start, 0) if isinstance(liftoff, int) else 0
-    keep = [i for i in range(first, min(len(t), len(x), len(height))) if _number(x[i]) is not None
-            and _number(height[i]) is not None]
+    keep = [
+        i
+        for i in range(first, min(len(t), len(x), len(height)))
+        if _number(x[i]) is not None and _number(height[i]) is not None
+    ]
     t0 = t[first] if first < len(t) else 0.0
-    return {"t_s": [round(t[i] - t0, 4) for i in keep], "x_m": [round(x[i], 4) for i in keep],
-            "height_m": [round(height[i], 4) for i in keep]}
+    return {
+        "t_s": [round(t[i] - t0, 4) for i in keep],
+        "x_m": [round(x[i], 4) for i in keep],
+        "height_m": [round(height[i], 4) for i in keep],
+    }
 
 
 def compare(a: dict, b: dict, path_a: dict, path_b: dict) -> dict:
@@ -322,16 +413,29 @@ def compare(a: dict, b: dict, path_a: dict, path_b: dict) -> dict:
     fb = {f["code"] for f in b.get("faults") or []}
 
     def side(s: dict, path: dict) -> dict:
-        return {"session_id": s["id"], "exercise": s["exercise"], "barbell_mass_kg": s.get("barbell_mass_kg"),
-                "outcome": outcome(s), "bar_path": path}
+        return {
+            "session_id": s["id"],
+            "exercise": s["exercise"],
+            "barbell_mass_kg": s.get("barbell_mass_kg"),
+            "outcome": outcome(s),
+            "bar_path": path,
+        }
 
     return {
-        "a": side(a, path_a), "b": side(b, path_b),
-        "phase_durations_s": [{"phase": p, "a": da.get(p), "b": db.get(p),
-                               "difference": round(db[p] - da[p], 3) if p in da and p in db else None}
-                              for p in phases],
-        "metrics": {k: {"a": ma.get(k), "b": mb.get(k),
-                        "difference": round(mb[k] - ma[k], 4) if k in ma and k in mb else None}
-                    for k in COMPARE_METRICS},
+        "a": side(a, path_a),
+        "b": side(b, path_b),
+        "phase_durations_s": [
+            {
+                "phase": p,
+                "a": da.get(p),
+                "b": db.get(p),
+                "difference": round(db[p] - da[p], 3) if p in da and p in db else None,
+            }
+            for p in phases
+        ],
+        "metrics": {
+            k: {"a": ma.get(k), "b": mb.get(k), "difference": round(mb[k] - ma[k], 4) if k in ma and k in mb else None}
+            for k in COMPARE_METRICS
+        },
         "faults": {"only_a": sorted(fa - fb), "only_b": sorted(fb - fa), "both": sorted(fa & fb)},
     }

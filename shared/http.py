@@ -7,6 +7,7 @@ and turns every `ServiceError` into its status with a JSON `{"error": ...}` body
 unexpected is logged with its trace and answered with a plain 500; no trace reaches the
 client.
 """
+
 from __future__ import annotations
 
 import functools
@@ -77,8 +78,13 @@ def preflight(request: flask.Request) -> flask.Response:
     response = flask.Response(status=204)
     if allowed_origin(request):
         methods = sorted({r.method for r in routes.http_routes() if r.params(request.path) is not None})
-        response.headers.update({"Access-Control-Allow-Methods": ", ".join(methods + ["OPTIONS"]),
-                                 "Access-Control-Allow-Headers": CORS_HEADERS, "Access-Control-Max-Age": "3600"})
+        response.headers.update(
+            {
+                "Access-Control-Allow-Methods": ", ".join(methods + ["OPTIONS"]),
+                "Access-Control-Allow-Headers": CORS_HEADERS,
+                "Access-Control-Max-Age": "3600",
+            }
+        )
     return response
 
 
@@ -115,14 +121,18 @@ def form_body(request: flask.Request):
         form, files = request.form, request.files
     except RequestEntityTooLarge:
         limit = request.max_form_memory_size
-        raise BadRequest("the form is too large to read: "
-                         + (f"a text field is over {limit // 1000} KB, or " if limit else "")
-                         + f"it has over {request.max_form_parts} parts") from None
+        raise BadRequest(
+            "the form is too large to read: "
+            + (f"a text field is over {limit // 1000} KB, or " if limit else "")
+            + f"it has over {request.max_form_parts} parts"
+        ) from None
     if multipart and request.content_length and not form and not files:
         # werkzeug reads a body it cannot parse as empty: a boundary other than the header's,
         # a part cut short, part headers that are not UTF-8.
-        raise BadRequest("the multipart body could not be read: check that its parts use the Content-Type's "
-                         "boundary, are complete, and have UTF-8 headers")
+        raise BadRequest(
+            "the multipart body could not be read: check that its parts use the Content-Type's "
+            "boundary, are complete, and have UTF-8 headers"
+        )
     return form, files
 
 
@@ -132,7 +142,9 @@ def json_object(request: flask.Request) -> dict:
     if not raw.strip():
         return {}
     if not request.is_json:
-        raise BadRequest(f"the body must be JSON (Content-Type: application/json), not {request.mimetype or 'untyped data'}")
+        raise BadRequest(
+            f"the body must be JSON (Content-Type: application/json), not {request.mimetype or 'untyped data'}"
+        )
     try:
         body = json.loads(raw)
     except ValueError:  # UnicodeDecodeError too

@@ -9,19 +9,18 @@ An engine error (bad video, no lifter) ends in `failed {code, message}` and exit
 it is never retried. A crash exits 1 for the dispatcher to retry, up to the attempt
 limit, after which the session is `failed` with `retries_exhausted`.
 """
+
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from shared import payloads, results
-from shared.config import check_environment, settings
+from shared.config import check_environment, execution_owner, settings
 from shared.repository import Repository
 from shared.storage import Storage, results_prefix
 
@@ -34,8 +33,9 @@ ENGINE_SPAN = (5.0, 90.0)
 class ProgressReporter:
     """Writes progress at most every `every_s` seconds or `step` points."""
 
-    def __init__(self, repo: Repository, session_id: str, owner: str, lease_s: int, every_s: float = 2.0,
-                 step: float = 5.0):
+    def __init__(
+        self, repo: Repository, session_id: str, owner: str, lease_s: int, every_s: float = 2.0, step: float = 5.0
+    ):
         self.repo, self.session_id, self.owner, self.lease_s = repo, session_id, owner, lease_s
         self.every_s, self.step = every_s, step
         self.last_pct, self.last_t = -100.0, 0.0
@@ -58,13 +58,18 @@ def _options(session: dict, user: dict | None, out_dir: str):
     user = user or {}
     height_cm = user.get("height_cm")
     s = settings()
-    return AnalysisOptions(exercise=session["exercise"], bar_mass_kg=float(session["barbell_mass_kg"]),
-                           body_mass_kg=float(user["weight_kg"]) if user.get("weight_kg") else None,
-                           lifter_height_m=float(height_cm) / 100 if height_cm else None,
-                           measurements_source="profile",
-                           joints=tuple(session.get("joints") or ("all",)),
-                           max_duration_s=s.max_video_duration_s, accel=s.accel,
-                           pose_model=s.pose_model or DEFAULT_POSE_MODEL, out_dir=out_dir)
+    return AnalysisOptions(
+        exercise=session["exercise"],
+        bar_mass_kg=float(session["barbell_mass_kg"]),
+        body_mass_kg=float(user["weight_kg"]) if user.get("weight_kg") else None,
+        lifter_height_m=float(height_cm) / 100 if height_cm else None,
+        measurements_source="profile",
+        joints=tuple(session.get("joints") or ("all",)),
+        max_duration_s=s.max_video_duration_s,
+        accel=s.accel,
+        pose_model=s.pose_model or DEFAULT_POSE_MODEL,
+        out_dir=out_dir,
+    )
 
 
 def _upload_outputs(store: Storage, session: dict, out_dir: Path, series: dict) -> dict:
@@ -112,8 +117,9 @@ def run(session_id: str, owner: str, repo: Repository | None = None, store: Stor
             progress(1.0, "downloading", force=True)
             store.download(session["video"]["path"], str(video))
             out_dir = Path(tmp) / "out"
-            result = analyze(video, _options(session, repo.user(session["user_id"]), str(out_dir)),
-                             on_progress=progress.engine)
+            result = analyze(
+                video, _options(session, repo.user(session["user_id"]), str(out_dir)), on_progress=progress.engine
+            )
             log.info("session %s: engine runtime %s", session_id, result["runtime"])
             progress(ENGINE_SPAN[1], "uploading", force=True)
             if not publish(repo, store, session, owner, result.to_dict(), out_dir):
@@ -124,8 +130,12 @@ def run(session_id: str, owner: str, repo: Repository | None = None, store: Stor
         return "failed"
     except Exception as exc:
         if attempt >= s.job_max_attempts:
-            repo.fail(session_id, owner, "analysis_crashed",
-                      f"the analysis crashed {attempt} times ({type(exc).__name__}); contact support")
+            repo.fail(
+                session_id,
+                owner,
+                "analysis_crashed",
+                f"the analysis crashed {attempt} times ({type(exc).__name__}); contact support",
+            )
             log.exception("session %s: giving up after %d attempts", session_id, attempt)
             return "failed"
         raise
@@ -143,9 +153,7 @@ def main(argv=None) -> int:
     model = settings().pose_model
     if model not in ("",) + POSE_CHOICES:  # before any session is leased
         ap.error(f"LIFTLAB_POSE_MODEL must be one of {', '.join(POSE_CHOICES)}, not {model!r}")
-    # One execution keeps its identity across retries (Cloud Run sets CLOUD_RUN_EXECUTION;
-    # the local dispatcher sets the same variable), so a retry can take its own lease back.
-    owner = os.environ.get("CLOUD_RUN_EXECUTION") or f"adhoc-{uuid.uuid4().hex[:12]}"
+    owner = execution_owner()
     outcome = run(args.session_id, owner)
     log.info("session %s: %s", args.session_id, outcome)
     return 0

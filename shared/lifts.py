@@ -1,4 +1,5 @@
 """The lifts and joints LiftLab knows, shared by the engine and the API (no heavy imports)."""
+
 from shared.errors import BadRequest
 
 ACTIVITY = "Weightlifting"

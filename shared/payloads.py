@@ -11,6 +11,7 @@ series is cut to its span, and one not measured in the lift is left out (an empt
 where the spec requires the key). Each payload's `quality` says which: `unmeasured`,
 `gaps` and `cut`, named by their path in the payload.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,9 +23,20 @@ from shared.coverage import Window
 from shared.lifts import EXERCISE_TITLES
 
 MM_PER_M = 1000.0
-ANALYSIS_METRICS = ("power_output", "ground_reaction_force", "barbell_velocity", "hip_velocity", "shin_angle",
-                    "hip_height", "torso_angle", "hip_angle", "knee_angle", "bar_height", "barbell_trajectory",
-                    "vertical_shoulder_height")
+ANALYSIS_METRICS = (
+    "power_output",
+    "ground_reaction_force",
+    "barbell_velocity",
+    "hip_velocity",
+    "shin_angle",
+    "hip_height",
+    "torso_angle",
+    "hip_angle",
+    "knee_angle",
+    "bar_height",
+    "barbell_trajectory",
+    "vertical_shoulder_height",
+)
 
 
 def user_zone(user: dict | None) -> ZoneInfo:
@@ -42,8 +54,9 @@ def outcome(session: dict) -> str | None:
 
 def numeric_metrics(metrics: dict) -> dict:
     """The spec's `metrics`: each key maps to a number."""
-    return {k: v for k, v in metrics.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v}  # NaN != NaN
+    return {
+        k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
+    }  # NaN != NaN
 
 
 def created_at(session: dict, zone: ZoneInfo) -> dict:
@@ -54,8 +67,12 @@ def created_at(session: dict, zone: ZoneInfo) -> dict:
 def user_information(user: dict | None) -> dict:
     """`weight` in kg and `height` in cm, as the spec's example."""
     user = user or {}
-    return {"display_name": user.get("display_name", ""), "age": user.get("age"), "weight": user.get("weight_kg"),
-            "height": user.get("height_cm")}
+    return {
+        "display_name": user.get("display_name", ""),
+        "age": user.get("age"),
+        "weight": user.get("weight_kg"),
+        "height": user.get("height_cm"),
+    }
 
 
 def lift_frames(session: dict) -> tuple[int, int] | None:
@@ -71,8 +88,11 @@ def _scaled(values: list, factor: float = 1.0, digits: int = 3) -> list:
 
 
 def _range(values: list, digits: int = 3) -> dict:
-    return {"min": round(min(values), digits) if values else None,
-            "max": round(max(values), digits) if values else None, "values": values}
+    return {
+        "min": round(min(values), digits) if values else None,
+        "max": round(max(values), digits) if values else None,
+        "values": values,
+    }
 
 
 def window(session: dict, series: dict, lift_only: bool) -> Window:
@@ -102,10 +122,14 @@ def export(session: dict, series: dict, joints: list[str] | None = None) -> dict
     if joints and "all" not in joints:
         wanted = {j[:3] for j in joints}
         angles = [k for k in angles if k[1:4] in wanted]
-    return {"keypoints": _series_map(w, "keypoints", series.get("keypoints", {})),
-            "angles": _series_map(w, "angles", angles),
-            "all_timestamps": series.get("timestamps_s", []), "metrics": numeric_metrics(session["metrics"]),
-            "activity": session["activity"], "quality": w.quality()}
+    return {
+        "keypoints": _series_map(w, "keypoints", series.get("keypoints", {})),
+        "angles": _series_map(w, "angles", angles),
+        "all_timestamps": series.get("timestamps_s", []),
+        "metrics": numeric_metrics(session["metrics"]),
+        "activity": session["activity"],
+        "quality": w.quality(),
+    }
 
 
 def csv_columns(series: dict) -> dict:
@@ -131,8 +155,14 @@ def export_csv(series: dict) -> str:
 
 # ---- GET .../analysis/
 # What quality tells a client beside the warnings: how the clip was scaled and how sure that is.
-ANALYSIS_QUALITY = ("calibration", "calibration_uncertainty_pct", "camera_yaw_deg", "sources", "pose_coverage",
-                    "bar_coverage")
+ANALYSIS_QUALITY = (
+    "calibration",
+    "calibration_uncertainty_pct",
+    "camera_yaw_deg",
+    "sources",
+    "pose_coverage",
+    "bar_coverage",
+)
 
 
 def bar_path_px(session: dict, w: Window) -> dict:
@@ -140,17 +170,20 @@ def bar_path_px(session: dict, w: Window) -> dict:
     the scale there, so a client can draw on the original video. Sessions analysed before
     engine 2.0 have no pixel path and a scale in the engine's working pixels (`pixels` null)."""
     scale, video = session.get("scale") or {}, session.get("analysis_video") or {}
-    return {"x": _scaled(w.take("bar.x_px", "bar_path_px.x", required=True), digits=1),
-            "y": _scaled(w.take("bar.y_px", "bar_path_px.y", required=True), digits=1),
-            "px_per_m": scale.get("px_per_m"), "pixels": scale.get("pixels"),
-            "video_width": video.get("width"), "video_height": video.get("height")}
+    return {
+        "x": _scaled(w.take("bar.x_px", "bar_path_px.x", required=True), digits=1),
+        "y": _scaled(w.take("bar.y_px", "bar_path_px.y", required=True), digits=1),
+        "px_per_m": scale.get("px_per_m"),
+        "pixels": scale.get("pixels"),
+        "video_width": video.get("width"),
+        "video_height": video.get("height"),
+    }
 
 
 JOINT_ANGLES = (("hip", "hip"), ("knee", "kne"), ("ankle", "ank"), ("shoulder", "sho"), ("elbow", "elb"))
 
 
-def analysis(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, image_urls: dict,
-             comments: dict) -> dict:
+def analysis(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, image_urls: dict, comments: dict) -> dict:
     """`series` holds the lift's frames only."""
     t, side, w = series.get("timestamps_s", []), _near(session), window(session, series, lift_only=True)
     phases = session.get("phases") or []
@@ -182,17 +215,22 @@ def analysis(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, im
         "barbell_positioning": {
             "bar_height": take("bar.height_m", "barbell_positioning.bar_height", MM_PER_M),
             "barbell_trajectory": take("bar.x_m", "barbell_positioning.barbell_trajectory", MM_PER_M),
-            "vertical_shoulder_height": take("body.shoulder_height_m", "barbell_positioning.vertical_shoulder_height",
-                                             MM_PER_M),
+            "vertical_shoulder_height": take(
+                "body.shoulder_height_m", "barbell_positioning.vertical_shoulder_height", MM_PER_M
+            ),
         },
         "timestamps_ms": [int(round(v * 1000)) for v in t],
         "phase_data": {p["name"]: {"image_url": image_urls[p["name"]]} for p in phases if p["name"] in image_urls},
-        "chart_data": {p["name"]: {"start": int(round(p["start_s"] * 1000)), "end": int(round(p["end_s"] * 1000))}
-                       for p in phases},
+        "chart_data": {
+            p["name"]: {"start": int(round(p["start_s"] * 1000)), "end": int(round(p["end_s"] * 1000))} for p in phases
+        },
         "faults": session.get("faults") or [],
         "bar_path_px": bar_path_px(session, w),
-        "quality": {"warnings": quality.get("warnings", []),
-                    **{k: quality.get(k) for k in ANALYSIS_QUALITY}, **w.quality()},
+        "quality": {
+            "warnings": quality.get("warnings", []),
+            **{k: quality.get(k) for k in ANALYSIS_QUALITY},
+            **w.quality(),
+        },
         "user_information": user_information(owner),
         "session_date": created_at(session, zone)["date"],
         "comments": comments,
@@ -213,9 +251,11 @@ def summary(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, sum
         "outcome": outcome(session),
         "velocity": {"bar_velocity": _range(velocity)},
         "power": {"ground_reaction_force": _range(grf, 1), "power": _range(power, 1)},
-        "stability": {"total_time": session["metrics"].get("lift_duration_s"),
-                      "bar_height": {"max": _range(height)["max"], "values": height},
-                      "bar_trajectory": {"xAxis": x, "yAxis": height}},
+        "stability": {
+            "total_time": session["metrics"].get("lift_duration_s"),
+            "bar_height": {"max": _range(height)["max"], "values": height},
+            "bar_trajectory": {"xAxis": x, "yAxis": height},
+        },
         "user_information": user_information(owner),
         "session_date": created_at(session, zone)["date"],
         "quality": w.quality(),
@@ -226,9 +266,14 @@ def summary(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, sum
 
 
 # ---- GET .../ (details)
-REPORT_METRICS = (("barbell_velocity", "bar.speed_mps"), ("bar_height", "bar.height_m"),
-                  ("power_output", "bar.power_W"), ("ground_reaction_force", "body.grf_N"),
-                  ("hip_height", "body.hip_height_m"), ("shoulder_height", "body.shoulder_height_m"))
+REPORT_METRICS = (
+    ("barbell_velocity", "bar.speed_mps"),
+    ("bar_height", "bar.height_m"),
+    ("power_output", "bar.power_W"),
+    ("ground_reaction_force", "body.grf_N"),
+    ("hip_height", "body.hip_height_m"),
+    ("shoulder_height", "body.shoulder_height_m"),
+)
 
 
 def report_metrics(w: Window) -> dict:
@@ -241,14 +286,30 @@ def report_metrics(w: Window) -> dict:
     return out
 
 
-def details(session: dict, series: dict | None, owner: dict | None, zone: ZoneInfo, video_url: str | None,
-            analyzed_video_url: str | None) -> dict:
+def details(
+    session: dict,
+    series: dict | None,
+    owner: dict | None,
+    zone: ZoneInfo,
+    video_url: str | None,
+    analyzed_video_url: str | None,
+) -> dict:
     payload = {
-        "session_id": session["id"], "title": session["title"], "exercise": session["exercise"],
-        "activity": session["activity"], "user_name": (owner or {}).get("display_name", ""),
-        "created_at": created_at(session, zone), "status": session["status"],
-        "progress": session.get("progress", 0), "video_url": video_url, "analyzed_video_url": None,
-        "metrics": {}, "angles": {}, "report_metrics": {}, "all_timestamps": [], "outcome": outcome(session),
+        "session_id": session["id"],
+        "title": session["title"],
+        "exercise": session["exercise"],
+        "activity": session["activity"],
+        "user_name": (owner or {}).get("display_name", ""),
+        "created_at": created_at(session, zone),
+        "status": session["status"],
+        "progress": session.get("progress", 0),
+        "video_url": video_url,
+        "analyzed_video_url": None,
+        "metrics": {},
+        "angles": {},
+        "report_metrics": {},
+        "all_timestamps": [],
+        "outcome": outcome(session),
     }
     if session["status"] != "done":
         payload["stage"] = session.get("stage")
@@ -256,8 +317,15 @@ def details(session: dict, series: dict | None, owner: dict | None, zone: ZoneIn
             payload["error"] = session["error"]
         return payload
     w = window(session, series, lift_only=False)
-    payload.update({"analyzed_video_url": analyzed_video_url, "metrics": numeric_metrics(session["metrics"]),
-                    "angles": _series_map(w, "angles", series.get("angles", {})), "report_metrics": report_metrics(w),
-                    "all_timestamps": series.get("timestamps_s", []), "phases": session.get("phases", [])})
+    payload.update(
+        {
+            "analyzed_video_url": analyzed_video_url,
+            "metrics": numeric_metrics(session["metrics"]),
+            "angles": _series_map(w, "angles", series.get("angles", {})),
+            "report_metrics": report_metrics(w),
+            "all_timestamps": series.get("timestamps_s", []),
+            "phases": session.get("phases", []),
+        }
+    )
     payload["quality"] = w.quality()
     return payload

@@ -6,10 +6,11 @@
   an admin caller (403 otherwise).
 `demo=true` on each serves the demo session instead, to any signed-in caller.
 """
+
 from __future__ import annotations
 
 import math
-from datetime import timezone
+from datetime import UTC
 
 from shared import auth, coverage, history, payloads, results
 from shared.coach.facts import FT_PER_M, units_from
@@ -21,10 +22,18 @@ from shared.storage import Storage
 
 DEMO_SESSION_ID = "demo-snatch"
 DEMO_USER_ID = "demo-lifter"
-UTC = timezone.utc
+UTC = UTC
 # The series each payload reads (paths inside a chunk's `series`); None reads them all.
-DETAILS_FIELDS = ["timestamps_s", "angles", "bar.speed_mps", "bar.height_m", "bar.power_W", "body.grf_N",
-                  "body.hip_height_m", "body.shoulder_height_m"]
+DETAILS_FIELDS = [
+    "timestamps_s",
+    "angles",
+    "bar.speed_mps",
+    "bar.height_m",
+    "bar.power_W",
+    "body.grf_N",
+    "body.hip_height_m",
+    "body.shoulder_height_m",
+]
 ANALYSIS_FIELDS = ["timestamps_s", "angles", "bar", "body"]
 SUMMARY_FIELDS = ["timestamps_s", "bar.speed_mps", "bar.height_m", "bar.x_m", "bar.power_W", "body.grf_N"]
 COMPARE_FIELDS = ["timestamps_s", "bar.x_m", "bar.height_m"]
@@ -38,8 +47,11 @@ def require_done(session: dict) -> None:
         return
     if status == "failed":
         error = session.get("error") or {}
-        raise NotReady(f"analysis failed: {error.get('message') or 'no reason was recorded'}", status="failed",
-                       code=error.get("code") or "unknown")
+        raise NotReady(
+            f"analysis failed: {error.get('message') or 'no reason was recorded'}",
+            status="failed",
+            code=error.get("code") or "unknown",
+        )
     raise NotReady("the session is not analysed yet", status=status, progress=session.get("progress", 0))
 
 
@@ -85,8 +97,11 @@ class Reports:
         just the chunks that hold those frames are read. Unmeasured frames are NaN; the
         payloads keep only each series' span (`shared.coverage`)."""
         frames = payloads.lift_frames(session) if lift_only else None
-        ranges = [r for r in session.get("series_chunks") or []
-                  if frames is None or (r["end_frame"] > frames[0] and r["start_frame"] < frames[1])]
+        ranges = [
+            r
+            for r in session.get("series_chunks") or []
+            if frames is None or (r["end_frame"] > frames[0] and r["start_frame"] < frames[1])
+        ]
         chunks = self.repo.series_chunks(session["id"], [r["index"] for r in ranges], fields)
         series = results.join_chunks(chunks, nan_as_none=False)
         if frames is None or not ranges:
@@ -98,9 +113,14 @@ class Reports:
         session, owner = self._demo() if demo else self.readable(caller, session_id)
         done = session["status"] == "done"
         series = self.series(session, DETAILS_FIELDS) if done else None
-        return payloads.details(session, series, owner, user_zone(owner),
-                                self.store.signed_url((session.get("video") or {}).get("path")),
-                                self.store.signed_url(session.get("analyzed_video_path")) if done else None)
+        return payloads.details(
+            session,
+            series,
+            owner,
+            user_zone(owner),
+            self.store.signed_url((session.get("video") or {}).get("path")),
+            self.store.signed_url(session.get("analyzed_video_path")) if done else None,
+        )
 
     def export(self, caller: auth.Caller, session_id: str, demo: bool = False, joints: str | None = None) -> dict:
         session, _ = self._finished(caller, session_id, demo, plan=False)
@@ -117,20 +137,24 @@ class Reports:
             series = coverage.tidy(series, payloads.lift_frames(session))[0]
         return payloads.export_csv(series).encode()
 
-    def analysis(self, caller: auth.Caller, session_id: str, demo: bool = False,
-                 measurement_system: str | None = None) -> dict:
+    def analysis(
+        self, caller: auth.Caller, session_id: str, demo: bool = False, measurement_system: str | None = None
+    ) -> dict:
         session, owner = self._finished(caller, session_id, demo, plan=True)
         series = self.series(session, ANALYSIS_FIELDS, lift_only=True)
         images = {phase: self.store.signed_url(path) for phase, path in (session.get("phase_images") or {}).items()}
-        return payloads.analysis(session, series, owner, user_zone(owner), images,
-                                 texts(session, owner, "comments", measurement_system))
+        return payloads.analysis(
+            session, series, owner, user_zone(owner), images, texts(session, owner, "comments", measurement_system)
+        )
 
-    def summary(self, caller: auth.Caller, session_id: str, demo: bool = False,
-                measurement_system: str | None = None) -> dict:
+    def summary(
+        self, caller: auth.Caller, session_id: str, demo: bool = False, measurement_system: str | None = None
+    ) -> dict:
         session, owner = self._finished(caller, session_id, demo, plan=True)
         series = self.series(session, SUMMARY_FIELDS, lift_only=True)
-        return payloads.summary(session, series, owner, user_zone(owner),
-                                texts(session, owner, "summary_text", measurement_system))
+        return payloads.summary(
+            session, series, owner, user_zone(owner), texts(session, owner, "summary_text", measurement_system)
+        )
 
     # ---- history: list, progress, compare
     def list_sessions(self, caller: auth.Caller, args, demo: bool = False) -> dict:
@@ -152,15 +176,21 @@ class Reports:
         else:
             owner, scope = self.repo.user(caller.uid), {"user_id": caller.uid}
         query = history.ListQuery(args, user_zone(owner) if "user_id" in scope else UTC)
-        equal = {"activity": ACTIVITY, **scope,
-                 **{k: v for k, v in (("exercise", query.exercise), ("status", query.status)) if v}}
+        equal = {
+            "activity": ACTIVITY,
+            **scope,
+            **{k: v for k, v in (("exercise", query.exercise), ("status", query.status)) if v},
+        }
         found = self.repo.list_sessions(equal, query.start, query.end, query.cursor, query.limit + 1)
-        page = found[:query.limit]
+        page = found[: query.limit]
         owners = self.repo.users({s["user_id"] for s in page} - {user_id}) | ({user_id: owner} if owner else {})
-        return {"sessions": [history.list_item(s, owners.get(s["user_id"]),
-                                               self.store.signed_url(history.thumbnail_path(s)))
-                             for s in page],
-                "next_page_token": query.page_token(page[-1]) if len(found) > query.limit else None}
+        return {
+            "sessions": [
+                history.list_item(s, owners.get(s["user_id"]), self.store.signed_url(history.thumbnail_path(s)))
+                for s in page
+            ],
+            "next_page_token": query.page_token(page[-1]) if len(found) > query.limit else None,
+        }
 
     def progress(self, caller: auth.Caller, user_id: str, args, demo: bool = False) -> dict:
         """Records, the load–velocity profile and trends of one user's exercise."""
@@ -190,16 +220,18 @@ class Reports:
         ids = {name: args.get(name) for name in ("a", "b")}
         missing = [name for name, value in ids.items() if not value]
         if missing:
-            raise BadRequest(f"{' and '.join(missing)} must name a session to compare",
-                             fields={name: "required" for name in missing})
+            raise BadRequest(
+                f"{' and '.join(missing)} must name a session to compare", fields={name: "required" for name in missing}
+            )
         sessions = {name: self.readable(caller, session_id)[0] for name, session_id in ids.items()}
         raw = args.get("lift", "0")
         if not raw.isdigit():
             raise BadRequest("lift must be a lift's index: 0 for the first")
-        for name, session in sessions.items():
+        for session in sessions.values():
             require_done(session)
             if int(raw) >= max(history.lift_count(session), 1):
                 raise NotFound(f"session {session['id']} has no lift {raw}")
-        paths = {name: history.bar_path(s, self.series(s, COMPARE_FIELDS, lift_only=True))
-                 for name, s in sessions.items()}
+        paths = {
+            name: history.bar_path(s, self.series(s, COMPARE_FIELDS, lift_only=True)) for name, s in sessions.items()
+        }
         return history.compare(sessions["a"], sessions["b"], paths["a"], paths["b"])

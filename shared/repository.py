@@ -1,13 +1,15 @@
-"""Firestore adapter: users, sessions and their series chunks, event dedup, job leases.
+"""Firestore adapter: users, sessions and their series chunks, event dedup, job leases,
+lift summaries and coaching threads. Nothing else in the product imports Firestore.
 
 Every state change that can race (the monthly quota, queueing, the job lease, the final
 write) runs in a transaction, so duplicated events and retried jobs stay safe.
 """
+
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
@@ -58,8 +60,28 @@ def valid_document_id(doc_id) -> bool:
 
 # The list's equality filters, in index order; each query uses activity and a subset of the rest.
 LIST_FILTERS = ("activity", "user_id", "org_id", "exercise", "status")
-LIST_FIELDS = ["user_id", "title", "exercise", "barbell_mass_kg", "status", "progress", "metrics", "created_at",
-               "phase_images"]
+LIST_FIELDS = [
+    "user_id",
+    "title",
+    "exercise",
+    "barbell_mass_kg",
+    "status",
+    "progress",
+    "metrics",
+    "created_at",
+    "phase_images",
+]
+
+
+def lease(owner: str, lease_s: float) -> dict:
+    """A lease on a document for `owner`, `lease_s` from now."""
+    return {"owner": owner, "until": time.time() + lease_s}
+
+
+def held_by_another(doc: dict, owner: str) -> bool:
+    """Whether someone other than `owner` holds a live lease on `doc` (a session or a thread)."""
+    held = doc.get("lease") or {}
+    return held.get("owner") != owner and held.get("until", 0) > time.time()
 
 
 def list_index_fields(equal: dict) -> list[str]:
@@ -98,8 +120,9 @@ class Repository:
         snap = self._session(session_id).get()
         return {"id": snap.id, **snap.to_dict()} if snap.exists else None
 
-    def series_chunks(self, session_id: str, indices: list[int] | None = None,
-                      fields: list[str] | None = None) -> list[dict]:
+    def series_chunks(
+        self, session_id: str, indices: list[int] | None = None, fields: list[str] | None = None
+    ) -> list[dict]:
         """Series chunk documents: all, or those `indices`; with `fields` (paths inside
         `series`, e.g. `bar.speed_mps`) only those values travel."""
         series = self._session(session_id).collection("series")
@@ -115,8 +138,9 @@ class Repository:
         refs = [self.db.collection("users").document(uid) for uid in sorted(uids) if valid_document_id(uid)]
         return {snap.id: snap.to_dict() for snap in self.db.get_all(refs) if snap.exists} if refs else {}
 
-    def list_sessions(self, equal: dict, start: datetime | None, end: datetime | None,
-                      cursor: tuple[datetime, str] | None, limit: int) -> list[dict]:
+    def list_sessions(
+        self, equal: dict, start: datetime | None, end: datetime | None, cursor: tuple[datetime, str] | None, limit: int
+    ) -> list[dict]:
         """Sessions newest first (ties by id), with `equal` field == value filters and
         `start` <= created_at < `end`, after `cursor` (created_at, id); only the fields a
         list item shows travel. infra/firestore.indexes.json holds an index for each
@@ -128,8 +152,9 @@ class Repository:
             query = query.where(filter=firestore.FieldFilter("created_at", ">=", start))
         if end:
             query = query.where(filter=firestore.FieldFilter("created_at", "<", end))
-        query = (query.order_by("created_at", direction=firestore.Query.DESCENDING)
-                 .order_by("__name__", direction=firestore.Query.DESCENDING))
+        query = query.order_by("created_at", direction=firestore.Query.DESCENDING).order_by(
+            "__name__", direction=firestore.Query.DESCENDING
+        )
         if cursor:
             query = query.start_after({"created_at": cursor[0], "__name__": cursor[1]})
         query = query.select(LIST_FIELDS).limit(limit)
@@ -157,8 +182,13 @@ class Repository:
         n < limit. One batch creates slot n and the session together: both or neither, and
         a taken slot fails the batch at once (no lock is held, unlike a transaction on one
         counter, which many uploads for one user at once time out on)."""
-        slots = (self.db.collection("users").document(doc["user_id"]).collection("usage")
-                 .document(now.strftime("%Y-%m")).collection("slots"))
+        slots = (
+            self.db.collection("users")
+            .document(doc["user_id"])
+            .collection("usage")
+            .document(now.strftime("%Y-%m"))
+            .collection("slots")
+        )
         ref = self._session(session_id)
         n = int(slots.count().get()[0][0].value)
         while n < limit:
@@ -178,10 +208,11 @@ class Repository:
     # ---- storage events
     def claim_event(self, key: str, ttl_days: int = 7) -> bool:
         """True the first time `key` is seen; False for a duplicate delivery."""
-        expires = datetime.now(timezone.utc) + timedelta(days=ttl_days)
+        expires = datetime.now(UTC) + timedelta(days=ttl_days)
         try:
             self.db.collection("processed_events").document(key).create(
-                {"received_at": firestore.SERVER_TIMESTAMP, "expire_at": expires})
+                {"received_at": firestore.SERVER_TIMESTAMP, "expire_at": expires}
+            )
         except AlreadyExists:
             return False
         return True
@@ -204,9 +235,16 @@ class Repository:
             if (snap.to_dict().get("video") or {}).get("path") != video["path"]:
                 return "expecting another object"  # e.g. a client's own upload under the same session id
             if status == "uploading":
-                tx.update(ref, {"status": "queued", "progress": 0, "stage": "queued",
-                                "video": {**(snap.to_dict().get("video") or {}), **video},
-                                "queued_at": firestore.SERVER_TIMESTAMP})
+                tx.update(
+                    ref,
+                    {
+                        "status": "queued",
+                        "progress": 0,
+                        "stage": "queued",
+                        "video": {**(snap.to_dict().get("video") or {}), **video},
+                        "queued_at": firestore.SERVER_TIMESTAMP,
+                    },
+                )
             return status
 
         return queue(self.db.transaction())
@@ -225,26 +263,40 @@ class Repository:
             doc = {"id": snap.id, **snap.to_dict()}
             if doc["status"] in ("done", "failed"):
                 return Lease("finished", doc)
-            lease = doc.get("lease") or {}
-            if doc["status"] == "processing" and lease.get("owner") != owner and lease.get("until", 0) > time.time():
+            if doc["status"] == "processing" and held_by_another(doc, owner):
                 return Lease("held", doc)
             attempts = doc.get("attempts", 0) + 1
             if attempts > max_attempts:
-                tx.update(ref, {"status": "failed", "lease": firestore.DELETE_FIELD,
-                                "error": {"code": "retries_exhausted",
-                                          "message": f"analysis did not finish after {max_attempts} attempts"}})
+                tx.update(
+                    ref,
+                    {
+                        "status": "failed",
+                        "lease": firestore.DELETE_FIELD,
+                        "error": {
+                            "code": "retries_exhausted",
+                            "message": f"analysis did not finish after {max_attempts} attempts",
+                        },
+                    },
+                )
                 return Lease("exhausted", doc)
-            tx.update(ref, {"status": "processing", "progress": 0, "stage": "starting", "attempts": attempts,
-                            "lease": {"owner": owner, "until": time.time() + lease_s},
-                            "started_at": firestore.SERVER_TIMESTAMP})
+            tx.update(
+                ref,
+                {
+                    "status": "processing",
+                    "progress": 0,
+                    "stage": "starting",
+                    "attempts": attempts,
+                    "lease": lease(owner, lease_s),
+                    "started_at": firestore.SERVER_TIMESTAMP,
+                },
+            )
             return Lease("taken", doc)
 
         return take(self.db.transaction())
 
     def report_progress(self, session_id: str, owner: str, pct: float, stage: str, lease_s: int) -> None:
         """Progress doubles as the lease heartbeat."""
-        self._session(session_id).update({"progress": round(pct, 1), "stage": stage,
-                                          "lease": {"owner": owner, "until": time.time() + lease_s}})
+        self._session(session_id).update({"progress": round(pct, 1), "stage": stage, "lease": lease(owner, lease_s)})
 
     def write_results(self, session_id: str, owner: str, fields: dict, chunks: list[dict]) -> bool:
         """Series chunks, then the session fields and `done`, only while `owner` holds the
@@ -270,11 +322,19 @@ class Repository:
             rollup = progress.get(transaction=tx)
             tx.set(self.db.collection("lift_summaries").document(session_id), summary)
             tx.set(progress, rolled_up(rollup.to_dict() if rollup.exists else None, summary))
-            tx.update(ref, {**fields, "status": "done", "progress": 100, "stage": "done",
-                            "series_chunks": [{k: c[k] for k in ("index", "start_frame", "end_frame")}
-                                              for c in chunks],
-                            "error": firestore.DELETE_FIELD,
-                            "lease": firestore.DELETE_FIELD, "finished_at": firestore.SERVER_TIMESTAMP})
+            tx.update(
+                ref,
+                {
+                    **fields,
+                    "status": "done",
+                    "progress": 100,
+                    "stage": "done",
+                    "series_chunks": [{k: c[k] for k in ("index", "start_frame", "end_frame")} for c in chunks],
+                    "error": firestore.DELETE_FIELD,
+                    "lease": firestore.DELETE_FIELD,
+                    "finished_at": firestore.SERVER_TIMESTAMP,
+                },
+            )
             return True
 
         return finish(self.db.transaction())
@@ -290,13 +350,87 @@ class Repository:
             doc = snap.to_dict() if snap.exists else {}
             if doc.get("status") != "failed" or (doc.get("error") or {}).get("code") != UPLOAD_FAILED:
                 return False
-            tx.update(ref, {"status": "uploading", "stage": "uploading", "progress": 0,
-                            "error": firestore.DELETE_FIELD, "finished_at": firestore.DELETE_FIELD})
+            tx.update(
+                ref,
+                {
+                    "status": "uploading",
+                    "stage": "uploading",
+                    "progress": 0,
+                    "error": firestore.DELETE_FIELD,
+                    "finished_at": firestore.DELETE_FIELD,
+                },
+            )
             return True
 
         return reopen(self.db.transaction())
 
-    def fail(self, session_id: str, owner: str | None, code: str, message: str, while_status: str | None = None) -> None:
+    # ---- stored runs (the demo): whole documents, as the API and the job would leave them
+    def put_user(self, uid: str, doc: dict) -> None:
+        self.db.collection("users").document(uid).set(doc, merge=True)
+
+    def put_session(self, session_id: str, doc: dict) -> None:
+        self._session(session_id).set(doc)
+
+    # ---- coaching threads (genai_threads), written by the coaching task under a lease
+    def thread(self, thread_id: str) -> dict | None:
+        snap = self.db.collection("genai_threads").document(thread_id).get()
+        return {"id": snap.id, **snap.to_dict()} if snap.exists else None
+
+    def queue_thread(self, thread_id: str, doc: dict) -> bool:
+        """Create the thread (`doc`, queued), or queue a failed one again; True when it needs
+        writing (False when it is queued, being written or done already)."""
+        ref = self.db.collection("genai_threads").document(thread_id)
+
+        @firestore.transactional
+        def queue(tx):
+            snap = ref.get(transaction=tx)
+            if snap.exists and snap.get("status") != "failed":
+                return snap.get("status") != "completed"
+            now = firestore.SERVER_TIMESTAMP
+            tx.set(ref, {**doc, "status": "queued", "created_at": now, "updated_at": now})
+            return True
+
+        return queue(self.db.transaction())
+
+    def take_thread(self, thread_id: str, owner: str, lease_s: float) -> dict | None:
+        """The thread, now `in_progress` under `owner`'s lease; None when it is missing, done,
+        or being written by another live owner."""
+        ref = self.db.collection("genai_threads").document(thread_id)
+
+        @firestore.transactional
+        def take(tx):
+            snap = ref.get(transaction=tx)
+            if not snap.exists:
+                return None
+            doc = snap.to_dict()
+            if doc["status"] == "completed" or (doc["status"] == "in_progress" and held_by_another(doc, owner)):
+                return None
+            update = {"status": "in_progress", "lease": lease(owner, lease_s), "updated_at": firestore.SERVER_TIMESTAMP}
+            tx.update(ref, update)
+            return doc
+
+        return take(self.db.transaction())
+
+    def update_thread(self, thread_id: str, fields: dict) -> None:
+        self.db.collection("genai_threads").document(thread_id).update(fields)
+
+    def finish_thread(self, thread_id: str, fields: dict, session_id: str, mirror: dict) -> None:
+        """The thread `completed` with `fields`, and its text mirrored into the session
+        (`mirror`: field paths to values), in one batch."""
+        done = {
+            **fields,
+            "status": "completed",
+            "lease": firestore.DELETE_FIELD,
+            "updated_at": firestore.SERVER_TIMESTAMP,
+        }
+        batch = self.db.batch()
+        batch.update(self.db.collection("genai_threads").document(thread_id), done)
+        batch.update(self._session(session_id), mirror)
+        batch.commit()
+
+    def fail(
+        self, session_id: str, owner: str | None, code: str, message: str, while_status: str | None = None
+    ) -> None:
         """Mark the session failed with a reason (only while `owner` holds it, if given, and
         only from `while_status`, if given)."""
         ref = self._session(session_id)
@@ -310,7 +444,14 @@ class Repository:
                 return
             if while_status is not None and snap.get("status") != while_status:
                 return  # e.g. the upload did land and its event has queued the session
-            tx.update(ref, {"status": "failed", "error": {"code": code, "message": message},
-                            "lease": firestore.DELETE_FIELD, "finished_at": firestore.SERVER_TIMESTAMP})
+            tx.update(
+                ref,
+                {
+                    "status": "failed",
+                    "error": {"code": code, "message": message},
+                    "lease": firestore.DELETE_FIELD,
+                    "finished_at": firestore.SERVER_TIMESTAMP,
+                },
+            )
 
         fail(self.db.transaction())

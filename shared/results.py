@@ -11,6 +11,7 @@ engine wrote null): Firestore counts 8 bytes per value either way, but the clien
 one bytes value in microseconds where it spends about a microsecond per array element,
 which made reading a 2-minute 60 fps session take seconds.
 """
+
 from __future__ import annotations
 
 import math
@@ -82,8 +83,9 @@ def series_chunks(result: dict, max_bytes: int = MAX_CHUNK_BYTES) -> list[dict]:
     chunks = []
     for index, start in enumerate(range(0, max(frames, 1), rows)):
         end = min(frames, start + rows)
-        chunks.append({"index": index, "start_frame": start, "end_frame": end,
-                       "series": _packed(cut(series, start, end))})
+        chunks.append(
+            {"index": index, "start_frame": start, "end_frame": end, "series": _packed(cut(series, start, end))}
+        )
     return chunks
 
 

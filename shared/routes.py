@@ -3,6 +3,7 @@
 The local router, the functions themselves (to read path parameters) and the deploy all
 read this one file.
 """
+
 from __future__ import annotations
 
 import json

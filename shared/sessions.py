@@ -4,6 +4,7 @@ lands (reading is `shared.reports`).
 Status: uploading -> queued -> processing -> done | failed. The upload's storage event
 moves `uploading` to `queued` and starts the job, exactly once per object generation.
 """
+
 from __future__ import annotations
 
 import base64
@@ -15,8 +16,9 @@ import logging
 import math
 import re
 import uuid
-from datetime import datetime, timezone
-from typing import BinaryIO, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import BinaryIO
 
 from shared import auth, tasks
 from shared.config import settings
@@ -104,15 +106,23 @@ def _checked(checks: dict) -> dict:
 def _fields(form: Mapping, user: dict, **more) -> tuple[dict, dict]:
     """(the session's fields from the form, in the user's units and timezone; the values of
     the `more` checks, name: callable). A 400 names every bad field at once."""
-    found = _checked({"exercise_name": lambda: _exercise(form),
-                      "body_joint_angles": lambda: parse_joints(_text(form, "body_joint_angles")),
-                      "barbell_mass": lambda: _barbell_mass_kg(form, (user.get("units") or "metric") == "imperial"),
-                      "session_name": lambda: _title(form), **more})
+    found = _checked(
+        {
+            "exercise_name": lambda: _exercise(form),
+            "body_joint_angles": lambda: parse_joints(_text(form, "body_joint_angles")),
+            "barbell_mass": lambda: _barbell_mass_kg(form, (user.get("units") or "metric") == "imperial"),
+            "session_name": lambda: _title(form),
+            **more,
+        }
+    )
     exercise = found["exercise_name"]
-    now_local = datetime.now(timezone.utc).astimezone(user_zone(user))
-    fields = {"exercise": exercise, "joints": found["body_joint_angles"],
-              "barbell_mass_kg": round(found["barbell_mass"], 2),
-              "title": found["session_name"] or f"{EXERCISE_TITLES[exercise]} · {now_local:%d/%m/%Y}"}
+    now_local = datetime.now(UTC).astimezone(user_zone(user))
+    fields = {
+        "exercise": exercise,
+        "joints": found["body_joint_angles"],
+        "barbell_mass_kg": round(found["barbell_mass"], 2),
+        "title": found["session_name"] or f"{EXERCISE_TITLES[exercise]} · {now_local:%d/%m/%Y}",
+    }
     return fields, {name: found[name] for name in more}
 
 
@@ -185,19 +195,36 @@ class Sessions:
             raise BadRequest("user_id: no such user")
         return user_id, user
 
-    def _new_session(self, caller: auth.Caller, user_id: str, user: dict, fields: dict,
-                     idempotency_key: str | None, video: dict, extension: str) -> tuple[dict, bool]:
+    def _new_session(
+        self,
+        caller: auth.Caller,
+        user_id: str,
+        user: dict,
+        fields: dict,
+        idempotency_key: str | None,
+        video: dict,
+        extension: str,
+    ) -> tuple[dict, bool]:
         """Create the session, with its video's Storage path, under the quota. Returns
         (session, created); a repeated idempotent request returns the first."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         session_id = _session_id(caller, idempotency_key)
         existing = self.repo.session(session_id)
         if existing:
             return existing, False
-        doc = {"user_id": user_id, "org_id": user.get("org_id"), "created_by": caller.uid, "activity": ACTIVITY,
-               **fields, "status": "uploading",
-               "progress": 0, "stage": "uploading", "created_at": now, "request_id": uuid.uuid4().hex,
-               "video": {**video, "path": video_path(user_id, session_id, extension)}}
+        doc = {
+            "user_id": user_id,
+            "org_id": user.get("org_id"),
+            "created_by": caller.uid,
+            "activity": ACTIVITY,
+            **fields,
+            "status": "uploading",
+            "progress": 0,
+            "stage": "uploading",
+            "created_at": now,
+            "request_id": uuid.uuid4().hex,
+            "video": {**video, "path": video_path(user_id, session_id, extension)},
+        }
         plan = user.get("plan") or {}
         limit = plan.get("max_sessions_per_month")  # 0 means none; absent, the default
         limit = settings().default_sessions_per_month if limit is None else int(limit)
@@ -219,27 +246,43 @@ class Sessions:
             if size == 0:
                 raise BadRequest("video is empty")
             if size > s.max_upload_bytes:
-                raise BadRequest(f"video is larger than {s.max_upload_bytes // 2**20} MB; "
-                                 "use POST /weightlifting/sessions/upload-url/ for large files")
+                raise BadRequest(
+                    f"video is larger than {s.max_upload_bytes // 2**20} MB; "
+                    "use POST /weightlifting/sessions/upload-url/ for large files"
+                )
             return size
+
         fields, checked = _fields(form, user, video=video_size)
         size = checked["video"]
         found: VideoProbe = probe(video_file.stream, s.max_video_duration_s)
-        video = {"size": size, "content_type": CONTENT_TYPES[found.container], "duration_s": found.duration_s,
-                 "width": found.width, "height": found.height, "filename": video_file.filename[:200]}
+        video = {
+            "size": size,
+            "content_type": CONTENT_TYPES[found.container],
+            "duration_s": found.duration_s,
+            "width": found.width,
+            "height": found.height,
+            "filename": video_file.filename[:200],
+        }
         session, created = self._new_session(caller, user_id, user, fields, idempotency_key, video, found.container)
         # A retry (same Idempotency-Key) of a request whose upload failed uploads again.
         if created or self.repo.reopen_upload(session["id"]):
             path = session["video"]["path"]
             try:
-                self.store.upload_file(path, video_file.stream, video["content_type"],
-                                       metadata={"session_id": session["id"]})
+                self.store.upload_file(
+                    path, video_file.stream, video["content_type"], metadata={"session_id": session["id"]}
+                )
             except Exception as exc:
                 log.exception("upload of %s failed", session["id"])
-                self.repo.fail(session["id"], None, UPLOAD_FAILED, "the video could not be stored; upload it again",
-                               while_status="uploading")
-                raise Unavailable("the video could not be stored; retry the upload with the same "
-                                  "Idempotency-Key") from exc
+                self.repo.fail(
+                    session["id"],
+                    None,
+                    UPLOAD_FAILED,
+                    "the video could not be stored; upload it again",
+                    while_status="uploading",
+                )
+                raise Unavailable(
+                    "the video could not be stored; retry the upload with the same Idempotency-Key"
+                ) from exc
         return {"session_id": session["id"], "title": session["title"]}
 
     def create_upload_url(self, caller: auth.Caller, form: Mapping, idempotency_key: str | None = None) -> dict:
@@ -259,14 +302,23 @@ class Sessions:
             if not 0 < size <= 50 * s.max_upload_bytes:
                 raise BadRequest(f"size_bytes must be between 1 and {50 * s.max_upload_bytes}")
             return size
+
         fields, upload = _fields(form, user, content_type=upload_type, size_bytes=upload_size)
         content_type, size = upload["content_type"], upload["size_bytes"]
         extension = {v: k for k, v in CONTENT_TYPES.items()}[content_type]
-        session, _ = self._new_session(caller, user_id, user, fields, idempotency_key,
-                                       {"size": size, "content_type": content_type}, extension)
-        url = self.store.resumable_upload_url(session["video"]["path"], content_type, size, {"session_id": session["id"]})
-        return {"session_id": session["id"], "title": session["title"], "upload_url": url, "method": "PUT",
-                "headers": {"Content-Type": content_type}}
+        session, _ = self._new_session(
+            caller, user_id, user, fields, idempotency_key, {"size": size, "content_type": content_type}, extension
+        )
+        url = self.store.resumable_upload_url(
+            session["video"]["path"], content_type, size, {"session_id": session["id"]}
+        )
+        return {
+            "session_id": session["id"],
+            "title": session["title"],
+            "upload_url": url,
+            "method": "PUT",
+            "headers": {"Content-Type": content_type},
+        }
 
     # ---- the storage event
     def on_video_uploaded(self, data: dict | None) -> str:
@@ -282,8 +334,9 @@ class Sessions:
         if not self.repo.claim_event(key):
             return "duplicate"
         try:
-            status = self.repo.queue_session(session_id, {"path": name, "generation": str(data.get("generation")),
-                                                          "size": _object_size(data)})
+            status = self.repo.queue_session(
+                session_id, {"path": name, "generation": str(data.get("generation")), "size": _object_size(data)}
+            )
             if status not in ("uploading", "queued"):
                 return f"ignored: session is {status}"
             tasks.enqueue_analysis(session_id)

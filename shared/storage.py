@@ -7,10 +7,10 @@ Signed URLs: on GCP the function's own service account signs through IAM (it nee
 `iam.serviceAccountTokenCreator` on itself); locally the stack generates a throwaway
 service-account key, since the emulator's anonymous credentials cannot sign.
 """
+
 from __future__ import annotations
 
 import functools
-import os
 import re
 import time
 from datetime import timedelta
@@ -30,7 +30,7 @@ _PATH_ID = re.compile(r"[A-Za-z0-9_\-]{1,128}")  # user ids (shared.sessions.USE
 def client() -> storage.Client:
     global _client
     if _client is None:
-        if os.environ.get("STORAGE_EMULATOR_HOST"):
+        if settings().storage_emulator_host:
             _client = storage.Client(project=settings().project, credentials=AnonymousCredentials())
         else:
             _client = storage.Client(project=settings().project)
@@ -99,16 +99,22 @@ class Storage:
         if cached and cached[1] > time.monotonic():
             return cached[0]
         blob = self.bucket.blob(path)
-        emulator = os.environ.get("STORAGE_EMULATOR_HOST")
+        emulator = settings().storage_emulator_host
         if emulator:
-            url = blob.generate_signed_url(version="v4", expiration=timedelta(seconds=ttl_s),
-                                           credentials=_local_signer(settings().signing_key_file),
-                                           api_access_endpoint=emulator)
+            url = blob.generate_signed_url(
+                version="v4",
+                expiration=timedelta(seconds=ttl_s),
+                credentials=_local_signer(settings().signing_key_file),
+                api_access_endpoint=emulator,
+            )
         else:
             creds = _gcp_credentials()
-            url = blob.generate_signed_url(version="v4", expiration=timedelta(seconds=ttl_s),
-                                           service_account_email=creds.service_account_email,
-                                           access_token=creds.token)
+            url = blob.generate_signed_url(
+                version="v4",
+                expiration=timedelta(seconds=ttl_s),
+                service_account_email=creds.service_account_email,
+                access_token=creds.token,
+            )
         if len(_signed) > 10_000:  # bounded: a long-lived instance sees many paths
             _signed.clear()
         _signed[key] = (url, time.monotonic() + ttl_s / 2)

@@ -11,6 +11,7 @@ that name already exists):
 - `local`: the local dispatcher (`infra/local/dispatcher.py`), which runs the job's real
   entry point as a subprocess with the same at-least-once, retried contract.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,9 @@ def cloud_task_request(name: str, args: list[str], s: Settings):
                 url=f"https://run.googleapis.com/v2/{job_path(s)}:run",
                 headers={"Content-Type": "application/json"},
                 body=json.dumps(run_job_overrides(args)).encode(),
-                oauth_token=tasks_v2.OAuthToken(service_account_email=s.job_service_account,
-                                                scope="https://www.googleapis.com/auth/cloud-platform"),
+                oauth_token=tasks_v2.OAuthToken(
+                    service_account_email=s.job_service_account, scope="https://www.googleapis.com/auth/cloud-platform"
+                ),
             ),
         ),
     )
@@ -101,8 +103,9 @@ def enqueue(name: str, args: list[str], s: Settings | None = None) -> bool:
 
 def _local_enqueue(name: str, args: list[str], s: Settings) -> bool:
     body = json.dumps({"name": name, "args": args}).encode()
-    request = urllib.request.Request(f"{s.dispatcher_url}/tasks", data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{s.dispatcher_url}/tasks", data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10):
             return True

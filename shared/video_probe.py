@@ -6,6 +6,7 @@ movie header (`mvhd`: timescale, duration) and one track header (`tkhd`: width, 
 plus a handler (`hdlr` = `vide`) per track inside `moov`. The `moov` box may come before
 or after the media data, so the whole file is scanned by box headers, never read whole.
 """
+
 from __future__ import annotations
 
 import struct

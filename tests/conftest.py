@@ -1,4 +1,5 @@
 """Shared fixtures: rendered clips (cached by content) and real footage fetched from PyPI."""
+
 from __future__ import annotations
 
 import subprocess
@@ -21,8 +22,10 @@ SPORTS2D = "sports2d==0.8.34"
 @pytest.fixture(scope="session")
 def rendered():
     """rendered(**spec fields) -> (path, truth); each distinct clip is rendered once."""
+
     def make(name: str, **fields):
         return clip(ClipSpec(name=name, **fields))
+
     return make
 
 
@@ -32,8 +35,9 @@ def sports2d_demo() -> Path:
     target = CACHE.parent / "sports2d" / "demo.mp4"
     if not target.exists():
         wheels = target.parent / "wheels"
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", SPORTS2D,
-                        "-d", str(wheels)], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", SPORTS2D, "-d", str(wheels)], check=True
+        )
         wheel = next(wheels.glob("sports2d-*.whl"))
         with zipfile.ZipFile(wheel) as z:
             target.write_bytes(z.read("Sports2D/Demo/demo.mp4"))

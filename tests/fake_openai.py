@@ -6,6 +6,7 @@ Behaviour is scripted per test through `FakeOpenAI`: how many times a response i
 answer delayed (`delay_s`, to outlast a client's time-out), responses that end `failed`.
 It records every request it received.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -17,8 +18,15 @@ from werkzeug.serving import make_server
 
 
 class FakeOpenAI:
-    def __init__(self, text: str = "Keep the bar close in the second pull.", queued_polls: int = 1,
-                 rate_limited_creates: int = 0, fail: bool = False, errors: tuple = (), delay_s: float = 0.0):
+    def __init__(
+        self,
+        text: str = "Keep the bar close in the second pull.",
+        queued_polls: int = 1,
+        rate_limited_creates: int = 0,
+        fail: bool = False,
+        errors: tuple = (),
+        delay_s: float = 0.0,
+    ):
         self.text, self.queued_polls, self.fail, self.delay_s = text, queued_polls, fail, delay_s
         self.errors = [429] * rate_limited_creates + list(errors)  # answers to the first creates
         self.requests: list[tuple[str, str, dict | None]] = []
@@ -35,7 +43,7 @@ class FakeOpenAI:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.port}/v1"
 
-    def __enter__(self) -> "FakeOpenAI":
+    def __enter__(self) -> FakeOpenAI:
         self.thread.start()
         return self
 
@@ -51,21 +59,38 @@ class FakeOpenAI:
     def conversation(self):
         self._record()
         body = flask.request.get_json()
-        return {"id": f"conv_{next(self.ids)}", "object": "conversation", "created_at": int(time.time()),
-                "metadata": body.get("metadata") or {}}
+        return {
+            "id": f"conv_{next(self.ids)}",
+            "object": "conversation",
+            "created_at": int(time.time()),
+            "metadata": body.get("metadata") or {},
+        }
 
     def _response(self, response_id: str, status: str, output: list | None = None) -> dict:
-        return {"id": response_id, "object": "response", "created_at": int(time.time()), "status": status,
-                "model": "fake-coach", "output": output or [], "parallel_tool_calls": False, "tool_choice": "auto",
-                "tools": [], "background": True}
+        return {
+            "id": response_id,
+            "object": "response",
+            "created_at": int(time.time()),
+            "status": status,
+            "model": "fake-coach",
+            "output": output or [],
+            "parallel_tool_calls": False,
+            "tool_choice": "auto",
+            "tools": [],
+            "background": True,
+        }
 
     def create_response(self):
         self._record()
         if self.errors:
             status = self.errors.pop(0)
             kind = "rate_limit" if status == 429 else "server_error"
-            return flask.Response(f'{{"error": {{"message": "fake {status}", "type": "{kind}"}}}}', status=status,
-                                  mimetype="application/json", headers={"retry-after-ms": "10"})
+            return flask.Response(
+                f'{{"error": {{"message": "fake {status}", "type": "{kind}"}}}}',
+                status=status,
+                mimetype="application/json",
+                headers={"retry-after-ms": "10"},
+            )
         response_id = f"resp_{next(self.ids)}"
         self.polls[response_id] = 0
         return self._response(response_id, "queued")
@@ -79,6 +104,11 @@ class FakeOpenAI:
             return self._response(response_id, "queued" if self.polls[response_id] == 1 else "in_progress")
         if self.fail:
             return self._response(response_id, "failed")
-        message = {"type": "message", "id": f"msg_{response_id}", "role": "assistant", "status": "completed",
-                   "content": [{"type": "output_text", "text": self.text, "annotations": []}]}
+        message = {
+            "type": "message",
+            "id": f"msg_{response_id}",
+            "role": "assistant",
+            "status": "completed",
+            "content": [{"type": "output_text", "text": self.text, "annotations": []}],
+        }
         return self._response(response_id, "completed", [message])

@@ -38,6 +38,7 @@ Here, on 2 cores, the check takes 1-2 minutes; it has not yet run there. NVIDIA'
 file is looked for below (the device machine keeps it under /usr/local/nvidia); MediaPipe's
 GPU delegate needs it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,10 @@ ENCODE_FRAMES, ENCODE_SIZE = 300, (1280, 720)
 MAX_BAR_SPEED_REL_TOL, PEAK_BAR_HEIGHT_TOL_M = 0.05, 0.03
 STEP_TIMEOUT_S = 240
 CALL_LIMIT_MIB = 64  # what one device call carries: the working tree and the archive
-NVIDIA_EGL_VENDOR_FILES = ("/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json",
-                           "/usr/share/glvnd/egl_vendor.d/10_nvidia.json")
+NVIDIA_EGL_VENDOR_FILES = (
+    "/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json",
+    "/usr/share/glvnd/egl_vendor.d/10_nvidia.json",
+)
 NVIDIA_LIB_DIRS = ("/usr/local/nvidia/lib64", "/usr/local/nvidia/lib")
 GLVND_LIBS = ("libEGL.so.1", "libGLESv2.so.2", "libGLdispatch.so.0")
 
@@ -96,12 +99,13 @@ def step_encoders(work: Path) -> dict:
     def frames():
         for i in range(ENCODE_FRAMES):
             rgb = np.roll(base, 4 * i, axis=1)
-            rgb[300:420, 40 + 3 * i:160 + 3 * i] = (230, 40, 40)
+            rgb[300:420, 40 + 3 * i : 160 + 3 * i] = (230, 40, 40)
             yield Frame(i, i / 30.0, rgb)
 
     n = ENCODE_FRAMES
-    annotate = Annotator(np.full((n, 33, 3), np.nan), np.full((n, 2), np.nan), ["setup"] * n,
-                         np.full(n, np.nan), scale=1.0, trail=30)
+    annotate = Annotator(
+        np.full((n, 33, 3), np.nan), np.full((n, 2), np.nan), ["setup"] * n, np.full(n, np.nan), scale=1.0, trail=30
+    )
     problem = accel.encoder_problem(accel.GPU_ENCODER)
     result = {"h264_nvenc_opens": problem is None, "h264_nvenc_problem": problem}
     for encoder in (accel.CPU_ENCODER, accel.GPU_ENCODER):
@@ -112,8 +116,12 @@ def step_encoders(work: Path) -> dict:
         start = time.perf_counter()
         render_video(frames(), annotate, ENCODE_SIZE, 30.0, path, {}, work, encoder=encoder)
         elapsed_s = time.perf_counter() - start
-        result[encoder] = {"available": True, "ms_per_frame": round(1000 * elapsed_s / n, 2),
-                           "bytes": path.stat().st_size, "problems": video_problems(path, n)}
+        result[encoder] = {
+            "available": True,
+            "ms_per_frame": round(1000 * elapsed_s / n, 2),
+            "bytes": path.stat().st_size,
+            "problems": video_problems(path, n),
+        }
     return result
 
 
@@ -139,13 +147,21 @@ def step_pose(work: Path, delegate: str) -> dict:
             times_ms.append(1000 * (time.perf_counter() - t0))
             people.append(found[0, :, :2] if len(found) else np.full((33, 2), np.nan))
     np.save(work / f"pose_{delegate}.npy", np.asarray(people))
-    return {"available": True, "create_s": round(create_s, 2), "first_frame_ms": round(times_ms[0], 1),
-            "ms_per_frame": round(statistics.median(times_ms[1:]), 2), "frames": len(frames),
-            "frames_with_pose": sum(bool(np.isfinite(p).any()) for p in people)}
+    return {
+        "available": True,
+        "create_s": round(create_s, 2),
+        "first_frame_ms": round(times_ms[0], 1),
+        "ms_per_frame": round(statistics.median(times_ms[1:]), 2),
+        "frames": len(frames),
+        "frames_with_pose": sum(bool(np.isfinite(p).any()) for p in people),
+    }
 
 
-STEPS = {"encoders": step_encoders, "pose_cpu": lambda w: step_pose(w, "cpu"),
-         "pose_gpu": lambda w: step_pose(w, "gpu")}
+STEPS = {
+    "encoders": step_encoders,
+    "pose_cpu": lambda w: step_pose(w, "cpu"),
+    "pose_gpu": lambda w: step_pose(w, "gpu"),
+}
 
 
 def _child_env() -> dict:
@@ -180,9 +196,25 @@ def _step(name: str, work: Path, env: dict, failures: list) -> dict:
 
 def _engine(mode: str, work: Path, env: dict, failures: list) -> dict:
     out_dir = work / f"engine_{mode}"
-    rc, _, err, wall_s = _run([sys.executable, "-m", "shared.analysis", str(SAMPLE), "--exercise", "snatch",
-                               "--bar-mass", "100", "--lifter-height", "1.75", "--accel", mode,
-                               "--out", str(out_dir)], env)
+    rc, _, err, wall_s = _run(
+        [
+            sys.executable,
+            "-m",
+            "shared.analysis",
+            str(SAMPLE),
+            "--exercise",
+            "snatch",
+            "--bar-mass",
+            "100",
+            "--lifter-height",
+            "1.75",
+            "--accel",
+            mode,
+            "--out",
+            str(out_dir),
+        ],
+        env,
+    )
     if rc != 0:
         failures.append(f"engine with accel={mode} exited {rc}")
         return {"exit": rc, "stderr_tail": err[-1500:]}
@@ -209,8 +241,7 @@ def check() -> int:
     import numpy as np
 
     env, failures = _child_env(), []
-    summary: dict = {"python": sys.version.split()[0],
-                     "egl_vendor_file": env.get("__EGL_VENDOR_LIBRARY_FILENAMES")}
+    summary: dict = {"python": sys.version.split()[0], "egl_vendor_file": env.get("__EGL_VENDOR_LIBRARY_FILENAMES")}
     rc, out, err, _ = _run(["nvidia-smi"], env, 60)
     summary["nvidia_smi"] = out if rc == 0 else f"not available ({err.strip() or f'exit {rc}'})"
     with tempfile.TemporaryDirectory(prefix="gpu-check-") as tmp:
@@ -227,8 +258,11 @@ def check() -> int:
         summary["engine"] = {mode: _engine(mode, work, env, failures) for mode in ("cpu", "auto", "gpu")}
     for mode in ("auto", "gpu"):
         _compare(summary["engine"]["cpu"], summary["engine"][mode], mode, failures)
-    summary["gpu_paths_used"] = {mode: {k: run["runtime"][k] for k in ("encoder", "pose_delegate")}
-                                 for mode, run in summary["engine"].items() if "runtime" in run}
+    summary["gpu_paths_used"] = {
+        mode: {k: run["runtime"][k] for k in ("encoder", "pose_delegate")}
+        for mode, run in summary["engine"].items()
+        if "runtime" in run
+    }
     summary["failures"] = failures
     text = json.dumps(summary, indent=2)
     print(text)
@@ -248,8 +282,11 @@ def pack(dest: Path) -> int:
             dist = importlib.metadata.distribution(name)
             for file in dist.files:
                 source = Path(dist.locate_file(file))
-                if ({"..", "__pycache__", "test", "tests"} & set(file.parts) or file.suffix in (".pyi", ".pxd")
-                        or not source.is_file()):
+                if (
+                    {"..", "__pycache__", "test", "tests"} & set(file.parts)
+                    or file.suffix in (".pyi", ".pxd")
+                    or not source.is_file()
+                ):
                     continue
                 (site / file).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, site / file)
@@ -267,18 +304,26 @@ def pack(dest: Path) -> int:
             return 1
         archive = dest / "site.tar.xz"
         # The x86 branch filter before LZMA2 saves about 4% on machine code: MiBs that count here.
-        subprocess.run(f"tar -C '{site}' -cf - . | xz --x86 --lzma2=preset=9e -T2 > '{archive}'", shell=True,
-                       check=True)
+        subprocess.run(
+            f"tar -C '{site}' -cf - . | xz --x86 --lzma2=preset=9e -T2 > '{archive}'", shell=True, check=True
+        )
     archive_mib, tree_mib = archive.stat().st_size / 2**20, _working_tree_bytes() / 2**20
-    print(f"{archive}: {archive_mib:.1f} MiB; with the working tree ({tree_mib:.1f} MiB) "
-          f"{archive_mib + tree_mib:.1f} of the {CALL_LIMIT_MIB} MiB a call carries")
+    print(
+        f"{archive}: {archive_mib:.1f} MiB; with the working tree ({tree_mib:.1f} MiB) "
+        f"{archive_mib + tree_mib:.1f} of the {CALL_LIMIT_MIB} MiB a call carries"
+    )
     return 0 if archive_mib + tree_mib < CALL_LIMIT_MIB else 1
 
 
 def _working_tree_bytes() -> int:
     """What a device call sends besides `carry`: tracked files and untracked, unignored ones."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return sum((ROOT / name).stat().st_size for name in set(listed.split("\0")) if name and (ROOT / name).is_file())
 
 

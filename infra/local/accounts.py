@@ -1,11 +1,12 @@
 """Users for the local stack: Auth emulator accounts with role claims, their Firestore
 profiles, and real ID tokens signed in through the emulator's REST API."""
+
 from __future__ import annotations
 
 import json
 import os
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from firebase_admin import auth as firebase_auth
 
@@ -15,18 +16,32 @@ from shared.repository import client
 PASSWORD = "liftlab-local-only"
 
 
-def create_user(uid: str, role: str | None = None, org_id: str | None = None, profile: dict | None = None,
-                plan_days: int | None = 30) -> dict:
+def create_user(
+    uid: str,
+    role: str | None = None,
+    org_id: str | None = None,
+    profile: dict | None = None,
+    plan_days: int | None = 30,
+) -> dict:
     """An Auth account with custom claims and its `users/{uid}` document."""
     firebase_auth.create_user(uid=uid, email=f"{uid}@liftlab.test", password=PASSWORD, app=app())
     claims = {k: v for k, v in {"role": role, "org_id": org_id}.items() if v}
     if claims:
         firebase_auth.set_custom_user_claims(uid, claims, app=app())
-    doc = {"display_name": uid.replace("-", " ").title(), "org_id": org_id, "role": role, "units": "metric",
-           "timezone": "UTC", **(profile or {})}  # role: the Firestore rules check it (shared.accounts)
+    doc = {
+        "display_name": uid.replace("-", " ").title(),
+        "org_id": org_id,
+        "role": role,
+        "units": "metric",
+        "timezone": "UTC",
+        **(profile or {}),
+    }  # role: the Firestore rules check it (shared.accounts)
     if plan_days is not None:
-        doc["plan"] = {"name": "pro", "active_until": datetime.now(timezone.utc) + timedelta(days=plan_days),
-                       "max_sessions_per_month": doc.pop("max_sessions_per_month", 100)}
+        doc["plan"] = {
+            "name": "pro",
+            "active_until": datetime.now(UTC) + timedelta(days=plan_days),
+            "max_sessions_per_month": doc.pop("max_sessions_per_month", 100),
+        }
     client().collection("users").document(uid).set(doc)
     return doc
 

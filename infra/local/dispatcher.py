@@ -8,6 +8,7 @@
   least once, never forever.
 - `GET /tasks` and `GET /tasks/{name}` show state, attempts and the running pid.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,16 @@ class Task:
 
 
 class Dispatcher:
-    def __init__(self, host: str, port: int, env: dict, workers: int = 1, max_attempts: int = 3,
-                 backoff_s: float = 1.0, log_dir: Path | None = None):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        env: dict,
+        workers: int = 1,
+        max_attempts: int = 3,
+        backoff_s: float = 1.0,
+        log_dir: Path | None = None,
+    ):
         self.env, self.max_attempts, self.backoff_s, self.log_dir = env, max_attempts, backoff_s, log_dir
         self.tasks: dict[str, Task] = {}
         self.lock = threading.Lock()
@@ -53,7 +62,7 @@ class Dispatcher:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "Dispatcher":
+    def start(self) -> Dispatcher:
         for t in self.threads:
             t.start()
         return self
@@ -107,8 +116,9 @@ class Dispatcher:
             env = {**self.env, "CLOUD_RUN_EXECUTION": name, "CLOUD_RUN_TASK_ATTEMPT": str(task.attempts - 1)}
             out = open(self.log_dir / f"{name}.log", "ab") if self.log_dir else subprocess.DEVNULL
             try:
-                proc = subprocess.Popen([sys.executable, *task.args], cwd=ROOT, env=env, stdout=out,
-                                        stderr=subprocess.STDOUT)
+                proc = subprocess.Popen(
+                    [sys.executable, *task.args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+                )
                 with self.lock:
                     self.running[name], task.pid = proc, proc.pid
                 code = proc.wait()

@@ -8,6 +8,7 @@ under the prefix (what the notification's filter does), and POSTs each as that b
 CloudEvent. A message is acknowledged only after a 2xx, so a failed delivery comes back:
 at least once, like Eventarc.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,19 +17,21 @@ import threading
 import urllib.error
 import urllib.request
 
-log = logging.getLogger("liftlab.relay")
-
 from shared import routes
 from shared.sessions import PUBSUB_PUBLISHED
+
+log = logging.getLogger("liftlab.relay")
 
 FINALIZED = "google.cloud.storage.object.v1.finalized"
 
 
-def _call(url: str, body: dict | None = None, method: str = "POST", headers: dict | None = None,
-          timeout: float = 30) -> tuple[int, bytes]:
+def _call(
+    url: str, body: dict | None = None, method: str = "POST", headers: dict | None = None, timeout: float = 30
+) -> tuple[int, bytes]:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
@@ -67,7 +70,7 @@ class Relay:
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
 
-    def start(self) -> "Relay":
+    def start(self) -> Relay:
         self.thread.start()
         return self
 
@@ -90,11 +93,15 @@ class Relay:
     def _deliver(self, item: dict) -> None:
         message = item["message"]
         attributes = message.get("attributes") or {}
-        if attributes.get("eventType") != "OBJECT_FINALIZE" or not attributes.get("objectId", "").startswith(self.prefix):
+        if attributes.get("eventType") != "OBJECT_FINALIZE" or not attributes.get("objectId", "").startswith(
+            self.prefix
+        ):
             _call(f"{self.base}:acknowledge", {"ackIds": [item["ackId"]]})
             return
-        body = {"message": {k: message[k] for k in ("attributes", "data", "messageId", "publishTime") if k in message},
-                "subscription": self.subscription}
+        body = {
+            "message": {k: message[k] for k in ("attributes", "data", "messageId", "publishTime") if k in message},
+            "subscription": self.subscription,
+        }
         headers = pubsub_event_headers(message, self.project, self.topic)
         try:
             status, _ = _call(self.target_url, body, headers=headers, timeout=60)

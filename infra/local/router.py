@@ -5,6 +5,7 @@ functions take CloudEvents at `/_events/{entry_point}`, where the relay posts th
 Eventarc would. The web viewer (`web/dist`, built by `make install`) is served at `/app/`,
 on the API's origin, with a `config.json` that points it at the Auth emulator.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -37,8 +38,14 @@ def create_app() -> flask.Flask:
         target = getattr(functions, route.entry_point)
         rule = route.path.replace("{", "<").replace("}", ">")
         # OPTIONS too: the function answers a browser's CORS preflight itself, as deployed.
-        app.add_url_rule(rule, route.name, lambda target=target, **_: target(flask.request),
-                         methods=[route.method, "OPTIONS"], strict_slashes=False, provide_automatic_options=False)
+        app.add_url_rule(
+            rule,
+            route.name,
+            lambda target=target, **_: target(flask.request),
+            methods=[route.method, "OPTIONS"],
+            strict_slashes=False,
+            provide_automatic_options=False,
+        )
 
     events = {r.entry_point: getattr(functions, r.entry_point) for r in routes.routes() if r.trigger != "http"}
 
@@ -51,8 +58,13 @@ def create_app() -> flask.Flask:
     def viewer(name: str = "index.html"):
         if name == "config.json":
             s = settings()
-            return {"projectId": s.project, "apiKey": "local-only", "authDomain": f"{s.project}.firebaseapp.com",
-                    "authEmulator": f"http://{s.auth_emulator_host}" if s.auth_emulator_host else None, "apiBase": ""}
+            return {
+                "projectId": s.project,
+                "apiKey": "local-only",
+                "authDomain": f"{s.project}.firebaseapp.com",
+                "authEmulator": f"http://{s.auth_emulator_host}" if s.auth_emulator_host else None,
+                "apiBase": "",
+            }
         if not (WEB / "index.html").exists():
             return {"error": "the web viewer is not built: run make install"}, 404
         return flask.send_from_directory(WEB, name)
@@ -93,7 +105,7 @@ class Router:
     def url(self) -> str:
         return f"http://{self.server.host}:{self.server.port}"
 
-    def start(self) -> "Router":
+    def start(self) -> Router:
         self.thread.start()
         return self
 

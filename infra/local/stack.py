@@ -15,6 +15,7 @@ Each emulator runs in its own process group and is stopped by killing the group 
 gcloud wrappers leave java running otherwise). `stop()` runs on Ctrl-C, SIGTERM, at exit,
 and at the end of a test session.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -30,9 +31,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_BIN = ROOT / "infra" / "local" / "node_modules" / ".bin" / "firebase"
@@ -58,11 +59,11 @@ class Ports:
     dispatcher: int = 8790
 
     @classmethod
-    def from_env(cls, env=os.environ) -> "Ports":
+    def from_env(cls, env=os.environ) -> Ports:
         return cls(**{f.name: int(env.get(f"LIFTLAB_PORT_{f.name.upper()}", f.default)) for f in fields(cls)})
 
     @classmethod
-    def free(cls) -> "Ports":
+    def free(cls) -> Ports:
         socks = []
         for _ in fields(cls):
             s = socket.socket()
@@ -77,10 +78,13 @@ class Ports:
 def gcloud_sdk_root() -> Path:
     gcloud = shutil.which("gcloud")
     if not gcloud:
-        raise StackError("gcloud is not installed; the Firestore and Pub/Sub emulators come with the "
-                         "machine image's Google Cloud SDK and cannot be installed from the registries")
-    out = subprocess.run([gcloud, "info", "--format=value(installation.sdk_root)"], capture_output=True,
-                         text=True, check=True).stdout.strip()
+        raise StackError(
+            "gcloud is not installed; the Firestore and Pub/Sub emulators come with the "
+            "machine image's Google Cloud SDK and cannot be installed from the registries"
+        )
+    out = subprocess.run(
+        [gcloud, "info", "--format=value(installation.sdk_root)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     return Path(out)
 
 
@@ -110,8 +114,15 @@ def _port_open(port: int) -> bool:
 
 
 class Stack:
-    def __init__(self, ports: Ports | None = None, run_dir: Path | None = None, job_workers: int = 1,
-                 job_max_attempts: int = 3, job_backoff_s: float = 1.0, project: str = PROJECT):
+    def __init__(
+        self,
+        ports: Ports | None = None,
+        run_dir: Path | None = None,
+        job_workers: int = 1,
+        job_max_attempts: int = 3,
+        job_backoff_s: float = 1.0,
+        project: str = PROJECT,
+    ):
         """`project` must start with `demo-` (the Auth emulator then stays offline). Two
         stacks on one machine need different projects: firebase-tools keeps one record
         of running emulators per project."""
@@ -146,13 +157,13 @@ class Stack:
         return f"http://127.0.0.1:{self.ports.api}"
 
     # ---- lifecycle
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def start(self) -> "Stack":
+    def start(self) -> Stack:
         atexit.register(self.stop)
         try:
             self._start()
@@ -174,20 +185,56 @@ class Stack:
         if not NODE_BIN.exists():
             raise StackError(f"{NODE_BIN} missing; run `make install` (npm install in infra/local)")
         self._spawn("firestore", ["gcloud", "emulators", "firestore", "start", f"--host-port=127.0.0.1:{p.firestore}"])
-        self._spawn("pubsub", [str(sdk / "platform/pubsub-emulator/bin/cloud-pubsub-emulator"), "--host=127.0.0.1",
-                               f"--port={p.pubsub}"])
-        self._spawn("auth", [str(NODE_BIN), "emulators:start", "--only", "auth", "--project", self.project,
-                             "--config", str(self._firebase_config())], cwd=self.run_dir)
+        self._spawn(
+            "pubsub",
+            [str(sdk / "platform/pubsub-emulator/bin/cloud-pubsub-emulator"), "--host=127.0.0.1", f"--port={p.pubsub}"],
+        )
+        self._spawn(
+            "auth",
+            [
+                str(NODE_BIN),
+                "emulators:start",
+                "--only",
+                "auth",
+                "--project",
+                self.project,
+                "--config",
+                str(self._firebase_config()),
+            ],
+            cwd=self.run_dir,
+        )
         self._wait("pubsub", p.pubsub)
         base = f"http://127.0.0.1:{p.pubsub}/v1/projects/{self.project}"
         _http(f"{base}/topics/{TOPIC}", "PUT")
-        _http(f"{base}/subscriptions/{SUBSCRIPTION}", "PUT",
-              {"topic": f"projects/{self.project}/topics/{TOPIC}", "ackDeadlineSeconds": 60})
-        self._spawn("storage", [str(fake_gcs_binary()), "-scheme", "http", "-host", "127.0.0.1", "-port", str(p.storage),
-                                "-backend", "memory", "-public-host", f"127.0.0.1:{p.storage}",
-                                "-external-url", f"http://127.0.0.1:{p.storage}",
-                                "-event.pubsub-project-id", self.project, "-event.pubsub-topic", TOPIC,
-                                "-event.list", "finalize"])
+        _http(
+            f"{base}/subscriptions/{SUBSCRIPTION}",
+            "PUT",
+            {"topic": f"projects/{self.project}/topics/{TOPIC}", "ackDeadlineSeconds": 60},
+        )
+        self._spawn(
+            "storage",
+            [
+                str(fake_gcs_binary()),
+                "-scheme",
+                "http",
+                "-host",
+                "127.0.0.1",
+                "-port",
+                str(p.storage),
+                "-backend",
+                "memory",
+                "-public-host",
+                f"127.0.0.1:{p.storage}",
+                "-external-url",
+                f"http://127.0.0.1:{p.storage}",
+                "-event.pubsub-project-id",
+                self.project,
+                "-event.pubsub-topic",
+                TOPIC,
+                "-event.list",
+                "finalize",
+            ],
+        )
         self._wait("storage", p.storage)
         buckets = f"http://127.0.0.1:{p.storage}/storage/v1/b?project={self.project}"
         if _http(buckets, "POST", {"name": BUCKET}) >= 300:
@@ -198,12 +245,19 @@ class Stack:
         from infra.local.relay import Relay
         from infra.local.router import Router
 
-        self.dispatcher = Dispatcher("127.0.0.1", p.dispatcher, job_environment(), workers=self.job_workers,
-                                     max_attempts=self.job_max_attempts, backoff_s=self.job_backoff_s,
-                                     log_dir=self.run_dir).start()
+        self.dispatcher = Dispatcher(
+            "127.0.0.1",
+            p.dispatcher,
+            job_environment(),
+            workers=self.job_workers,
+            max_attempts=self.job_max_attempts,
+            backoff_s=self.job_backoff_s,
+            log_dir=self.run_dir,
+        ).start()
         self.router = Router("127.0.0.1", p.api).start()
-        self.relay = Relay(f"127.0.0.1:{p.pubsub}", self.project, SUBSCRIPTION,
-                           f"{self.api_url}/_events/on_video_uploaded", TOPIC).start()
+        self.relay = Relay(
+            f"127.0.0.1:{p.pubsub}", self.project, SUBSCRIPTION, f"{self.api_url}/_events/on_video_uploaded", TOPIC
+        ).start()
         log.info("stack up: API %s, logs in %s", self.api_url, self.run_dir)
 
     def stop(self) -> None:
@@ -241,8 +295,15 @@ class Stack:
     def _spawn(self, name: str, cmd: list, cwd: Path | None = None) -> None:
         out = open(self.run_dir / f"{name}.log", "wb")
         env = {**os.environ, "NO_UPDATE_NOTIFIER": "1", "FIREBASE_CLI_EXPERIMENTS": ""}
-        self.processes[name] = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                                cwd=cwd or ROOT, env=env, start_new_session=True)
+        self.processes[name] = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd or ROOT,
+            env=env,
+            start_new_session=True,
+        )
         out.close()
 
     def _wait(self, name: str, port: int, timeout_s: float = 60) -> None:
@@ -267,8 +328,11 @@ class Stack:
 
     def _firebase_config(self) -> Path:
         config = {"emulators": json.loads((ROOT / "firebase.json").read_text())["emulators"]}  # auth only here
-        for name, port in (("auth", self.ports.auth), ("hub", self.ports.auth_hub),
-                           ("logging", self.ports.auth_logging)):
+        for name, port in (
+            ("auth", self.ports.auth),
+            ("hub", self.ports.auth_hub),
+            ("logging", self.ports.auth_logging),
+        ):
             config["emulators"][name] = {"host": "127.0.0.1", "port": port}
         path = self.run_dir / "firebase.json"
         path.write_text(json.dumps(config))
@@ -281,12 +345,22 @@ class Stack:
         from cryptography.hazmat.primitives.asymmetric import rsa
 
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-        (self.run_dir / "signing-key.json").write_text(json.dumps({
-            "type": "service_account", "project_id": self.project, "private_key_id": "local", "private_key": pem,
-            "client_email": f"local-signer@{self.project}.iam.gserviceaccount.com", "client_id": "0",
-            "token_uri": "https://oauth2.googleapis.com/token"}))
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        (self.run_dir / "signing-key.json").write_text(
+            json.dumps(
+                {
+                    "type": "service_account",
+                    "project_id": self.project,
+                    "private_key_id": "local",
+                    "private_key": pem,
+                    "client_email": f"local-signer@{self.project}.iam.gserviceaccount.com",
+                    "client_id": "0",
+                    "token_uri": "https://oauth2.googleapis.com/token",
+                }
+            )
+        )
 
     # ---- test helpers
     def reset(self) -> None:
@@ -298,8 +372,10 @@ class Stack:
         self.dispatcher.clear()
         for blob in Storage().bucket.list_blobs():
             blob.delete()
-        _http(f"http://127.0.0.1:{p.firestore}/emulator/v1/projects/{self.project}/databases/(default)/documents",
-              "DELETE")
+        _http(
+            f"http://127.0.0.1:{p.firestore}/emulator/v1/projects/{self.project}/databases/(default)/documents",
+            "DELETE",
+        )
         _http(f"http://127.0.0.1:{p.auth}/emulator/v1/projects/{self.project}/accounts", "DELETE")
 
 

@@ -6,6 +6,7 @@ token on behalf of the lifter, and follows the session through queued -> process
 done (started by the storage event, not by a direct call). Then it prints the session
 details and the endpoints to try, and stays up until Ctrl-C (`--once` exits instead).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,9 @@ def follow(api: str, token: str, session_id: str, timeout_s: float = 600) -> dic
     """Poll the session details, printing each status and progress change."""
     seen, deadline = None, time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        r = requests.get(f"{api}/weightlifting/sessions/{session_id}/", headers={"Authorization": f"Bearer {token}"},
-                         timeout=30)
+        r = requests.get(
+            f"{api}/weightlifting/sessions/{session_id}/", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
         r.raise_for_status()
         details = r.json()
         now = (details["status"], details.get("progress"), details.get("stage"))
@@ -57,42 +59,81 @@ def walkthrough(stack: Stack) -> int:
     demo.install(Repository(), Storage())
     create_user("admin", role="admin", profile={"display_name": "Admin"})
     create_user("coach", role="sub_admin", org_id="club-north", profile={"display_name": "Club Coach"})
-    create_user("lifter", org_id="club-north", profile={"display_name": "Lena Lifter", "age": 26,
-                                                       "weight_kg": 80.0, "height_cm": 175.0,
-                                                       "timezone": "Europe/Amsterdam"})
+    create_user(
+        "lifter",
+        org_id="club-north",
+        profile={
+            "display_name": "Lena Lifter",
+            "age": 26,
+            "weight_kg": 80.0,
+            "height_cm": 175.0,
+            "timezone": "Europe/Amsterdam",
+        },
+    )
     admin_token = id_token("admin")
     print("users: admin (admin), coach (sub_admin of club-north), lifter (club-north, plan 'pro', 80 kg)")
     with SAMPLE.open("rb") as video:
-        r = requests.post(f"{api}/weightlifting/sessions/", headers={"Authorization": f"Bearer {admin_token}"},
-                          data={"user_id": "lifter", "exercise_name": "snatch", "barbell_mass": "100",
-                                "body_joint_angles": "knee,hip"},
-                          files={"video": (SAMPLE.name, video, "video/mp4")}, timeout=120)
+        r = requests.post(
+            f"{api}/weightlifting/sessions/",
+            headers={"Authorization": f"Bearer {admin_token}"},
+            data={
+                "user_id": "lifter",
+                "exercise_name": "snatch",
+                "barbell_mass": "100",
+                "body_joint_angles": "knee,hip",
+            },
+            files={"video": (SAMPLE.name, video, "video/mp4")},
+            timeout=120,
+        )
     print(f"POST /weightlifting/sessions/ -> {r.status_code} {r.text}")
     r.raise_for_status()
     session_id = r.json()["session_id"]
     details = follow(api, admin_token, session_id)
-    summary = {k: details[k] for k in ("session_id", "title", "status", "exercise", "user_name", "created_at",
-                                       "metrics", "video_url", "analyzed_video_url")}
-    summary["series"] = {"frames": len(details["all_timestamps"]), "angles": sorted(details["angles"]),
-                         "report_metrics": sorted(details["report_metrics"])}
+    summary = {
+        k: details[k]
+        for k in (
+            "session_id",
+            "title",
+            "status",
+            "exercise",
+            "user_name",
+            "created_at",
+            "metrics",
+            "video_url",
+            "analyzed_video_url",
+        )
+    }
+    summary["series"] = {
+        "frames": len(details["all_timestamps"]),
+        "angles": sorted(details["angles"]),
+        "report_metrics": sorted(details["report_metrics"]),
+    }
     print(json.dumps(summary, indent=2))
     print("\ntokens (valid ~1 h; `make token USER=<uid>` prints a fresh one):")
     for uid in ("admin", "coach", "lifter"):
         print(f"  export {uid.upper()}_TOKEN={admin_token if uid == 'admin' else id_token(uid)}")
     print(f"\nweb viewer: {api}/app/  (sign in as admin, coach or lifter @liftlab.test, password {PASSWORD})")
     print("\ntry it:\n  TOKEN=$ADMIN_TOKEN")
-    print(f"  curl -H \"Authorization: Bearer $TOKEN\" {api}/weightlifting/sessions/{session_id}/")
+    print(f'  curl -H "Authorization: Bearer $TOKEN" {api}/weightlifting/sessions/{session_id}/')
     print(f"  curl -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/sessions/?user_id=lifter'")
-    print(f"  curl -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/users/demo-lifter/progress/?exercise=snatch'")
+    print(
+        f"  curl -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/users/demo-lifter/progress/?exercise=snatch'"
+    )
     for suffix in ("export/", "export/?format=csv", "analysis/", "summary/"):
         print(f"  curl -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/sessions/{session_id}/{suffix}'")
     for suffix in ("summary/", "recommendation/?measurement_system=imperial"):
-        print(f"  curl -X POST -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/sessions/{session_id}/{suffix}'")
-    print(f"  curl -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/sessions/{session_id}/recommendation/"
-          "?measurement_system=imperial'")
+        print(
+            f"  curl -X POST -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/sessions/{session_id}/{suffix}'"
+        )
+    print(
+        f'  curl -H "Authorization: Bearer $TOKEN" \'{api}/weightlifting/sessions/{session_id}/recommendation/'
+        "?measurement_system=imperial'"
+    )
     print(f"  curl -H \"Authorization: Bearer $TOKEN\" '{api}/weightlifting/sessions/x/analysis/?demo=true'")
-    print(f"  curl -H \"Authorization: Bearer $TOKEN\" -F user_id=lifter -F exercise_name=clean "
-          f"-F video=@{SAMPLE.relative_to(ROOT)} {api}/weightlifting/sessions/")
+    print(
+        f'  curl -H "Authorization: Bearer $TOKEN" -F user_id=lifter -F exercise_name=clean '
+        f"-F video=@{SAMPLE.relative_to(ROOT)} {api}/weightlifting/sessions/"
+    )
     return 0 if details["status"] == "done" else 1
 
 

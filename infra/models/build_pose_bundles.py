@@ -8,6 +8,7 @@ native half). Run through `build_pose_bundles.sh`, which makes that tool venv.
 
 Usage: python build_pose_bundles.py NPM_PACKAGE_DIR OUT_DIR [lite full heavy]
 """
+
 import json
 import pathlib
 import re
@@ -26,7 +27,7 @@ def _packed_detector(package_dir: pathlib.Path) -> bytes:
     files = json.loads(re.search(r'"files":\s*(\[[^\]]*\])', loader).group(1))
     entry = next(f for f in files if f["filename"].endswith("pose_detection.tflite"))
     data = (package_dir / "pose_solution_packed_assets.data").read_bytes()
-    return data[entry["start"]:entry["end"]]
+    return data[entry["start"] : entry["end"]]
 
 
 def _with_metadata(model: bytes, name: str, norm: tuple, outputs: int) -> bytes:
@@ -41,6 +42,7 @@ def _with_metadata(model: bytes, name: str, norm: tuple, outputs: int) -> bytes:
 
 def _output_count(model: bytes) -> int:
     from mediapipe.tasks.python.metadata.metadata_writers import writer_utils
+
     return len(writer_utils.get_output_tensor_names(model))
 
 
@@ -55,7 +57,8 @@ def main(package_dir: str, out_dir: str, variants: list) -> None:
         landmarks = _with_metadata(landmarks, "pose_landmarks_detector", LANDMARKS_NORM, _output_count(landmarks))
         target = out / f"pose_landmarker_{variant}.task"
         model_asset_bundle_utils.create_model_asset_bundle(
-            {"pose_detector.tflite": detector, "pose_landmarks_detector.tflite": landmarks}, str(target))
+            {"pose_detector.tflite": detector, "pose_landmarks_detector.tflite": landmarks}, str(target)
+        )
         print(f"wrote {target} ({target.stat().st_size} bytes)")
 
 

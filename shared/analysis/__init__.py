@@ -7,9 +7,28 @@
 It imports nothing from the cloud; the analysis job and the CLI (`python -m shared.analysis`)
 both call `analyze`.
 """
-from shared.analysis.errors import (AnalysisError, InvalidVideo, NoBarFound, NoLifterFound, NotSideView, VideoTooLong,
-                                    VideoTooShort)
+
+from shared.analysis.errors import (
+    AnalysisError,
+    InvalidVideo,
+    NoBarFound,
+    NoLifterFound,
+    NotSideView,
+    VideoTooLong,
+    VideoTooShort,
+)
 from shared.analysis.pipeline import ENGINE_VERSION, AnalysisOptions, Result, analyze
 
-__all__ = ["analyze", "AnalysisOptions", "Result", "ENGINE_VERSION", "AnalysisError", "InvalidVideo",
-           "NoBarFound", "NoLifterFound", "NotSideView", "VideoTooLong", "VideoTooShort"]
+__all__ = [
+    "analyze",
+    "AnalysisOptions",
+    "Result",
+    "ENGINE_VERSION",
+    "AnalysisError",
+    "InvalidVideo",
+    "NoBarFound",
+    "NoLifterFound",
+    "NotSideView",
+    "VideoTooLong",
+    "VideoTooShort",
+]

@@ -1,4 +1,5 @@
 """Command line: python -m shared.analysis lift.mp4 --exercise snatch --bar-mass 100 --out out/"""
+
 from __future__ import annotations
 
 import argparse
@@ -9,7 +10,6 @@ from shared.analysis import AnalysisError, AnalysisOptions, analyze
 from shared.analysis.accel import MODES
 from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_CHOICES
 from shared.config import settings
-
 
 _shown = {"pct": -1}
 
@@ -33,20 +33,35 @@ def main(argv=None) -> int:
     ap.add_argument("--body-mass", type=float, default=None, help="kg (for ground reaction force)")
     ap.add_argument("--lifter-height", type=float, default=None, help="m")
     ap.add_argument("--joints", default="all", help="comma-separated: ankle,knee,hip,shoulder,elbow or all")
-    ap.add_argument("--model", default=settings().pose_model or DEFAULT_POSE_MODEL, choices=POSE_CHOICES,
-                    help="pose model: auto (default, or LIFTLAB_POSE_MODEL: heavy, then full where heavy keeps "
-                    "the lifter in under 90%% of frames), heavy, full (a third of heavy's pose time on a CPU, "
-                    "angles further off) or lite")
+    ap.add_argument(
+        "--model",
+        default=settings().pose_model or DEFAULT_POSE_MODEL,
+        choices=POSE_CHOICES,
+        help="pose model: auto (default, or LIFTLAB_POSE_MODEL: heavy, then full where heavy keeps "
+        "the lifter in under 90%% of frames), heavy, full (a third of heavy's pose time on a CPU, "
+        "angles further off) or lite",
+    )
     ap.add_argument("--max-duration", type=float, default=300.0, help="refuse longer clips (s)")
     ap.add_argument("--out", default="out")
-    ap.add_argument("--accel", default=settings().accel, choices=MODES,
-                    help="GPU encoder and pose delegate: auto (default, from LIFTLAB_ACCEL), cpu or gpu")
+    ap.add_argument(
+        "--accel",
+        default=settings().accel,
+        choices=MODES,
+        help="GPU encoder and pose delegate: auto (default, from LIFTLAB_ACCEL), cpu or gpu",
+    )
     args = ap.parse_args(argv)
     try:
-        options = AnalysisOptions(exercise=args.exercise, bar_mass_kg=args.bar_mass, body_mass_kg=args.body_mass,
-                                  lifter_height_m=args.lifter_height, pose_model=args.model,
-                                  joints=tuple(j.strip() for j in args.joints.split(",") if j.strip()),
-                                  max_duration_s=args.max_duration, accel=args.accel, out_dir=args.out)
+        options = AnalysisOptions(
+            exercise=args.exercise,
+            bar_mass_kg=args.bar_mass,
+            body_mass_kg=args.body_mass,
+            lifter_height_m=args.lifter_height,
+            pose_model=args.model,
+            joints=tuple(j.strip() for j in args.joints.split(",") if j.strip()),
+            max_duration_s=args.max_duration,
+            accel=args.accel,
+            out_dir=args.out,
+        )
     except ValueError as exc:
         ap.error(str(exc))
     try:
@@ -55,8 +70,14 @@ def main(argv=None) -> int:
         sys.stderr.write(f"\nerror [{exc.code}]: {exc.message}\n")
         return 2
     m = result["metrics"]
-    print(json.dumps({k: m.get(k) for k in ("outcome", "max_bar_speed", "peak_bar_height", "max_power",
-                                            "max_GRF", "bar_path_type")}))
+    print(
+        json.dumps(
+            {
+                k: m.get(k)
+                for k in ("outcome", "max_bar_speed", "peak_bar_height", "max_power", "max_GRF", "bar_path_type")
+            }
+        )
+    )
     print(f"faults: {[f['code'] for f in result['faults']] or 'none'}")
     print(f"warnings: {[w['code'] for w in result['quality']['warnings']] or 'none'}")
     print(f"outputs in {args.out}/: {', '.join(sorted(result.outputs))}")

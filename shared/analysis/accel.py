@@ -10,6 +10,7 @@ records what was used and why (result.json's `runtime`):
     >>> plan("auto").to_dict()  # on a machine without a GPU
     {'accel': 'auto', 'encoder': 'libx264', 'pose_delegate': 'cpu', 'fallbacks': {...}}
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -23,7 +24,10 @@ import numpy as np
 MODES = ("auto", "cpu", "gpu")
 CPU_ENCODER, GPU_ENCODER = "libx264", "h264_nvenc"
 ENCODER_OPTIONS = {
-    CPU_ENCODER: {"preset": "ultrafast", "crf": "23"},  # half superfast's encode time here, PSNR as good, files ~30 % larger
+    CPU_ENCODER: {
+        "preset": "ultrafast",
+        "crf": "23",
+    },  # half superfast's encode time here, PSNR as good, files ~30 % larger
     # Constant quality near libx264's crf 23: VBR with no bitrate target, `cq` sets quality.
     GPU_ENCODER: {"preset": "p4", "tune": "hq", "rc": "vbr", "cq": "23", "b": "0", "profile": "high"},
 }
@@ -92,8 +96,9 @@ def encoder_problem(name: str) -> str | None:
             context.pix_fmt = "yuv420p"
             context.time_base = Fraction(1, 1000)
             context.options = dict(ENCODER_OPTIONS[name])
-            frame = av.VideoFrame.from_ndarray(np.zeros((PROBE_SIZE_PX[1], PROBE_SIZE_PX[0], 3), np.uint8),
-                                               format="rgb24")
+            frame = av.VideoFrame.from_ndarray(
+                np.zeros((PROBE_SIZE_PX[1], PROBE_SIZE_PX[0], 3), np.uint8), format="rgb24"
+            )
             frame.pts = 0
             context.encode(frame)
             context.encode(None)

@@ -8,6 +8,7 @@ the plate stands still, `rim.outer_rim` measures its outer silhouette for the sc
 the plate in the first place. The tracker never waits for pose: pose only says where
 to look for the plate before liftoff.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -93,8 +94,16 @@ def find_plate(rgb: np.ndarray, person: np.ndarray) -> PlateObservation | None:
     gray = _gray(rgb)
     small = cv2.GaussianBlur(cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), (5, 5), 1.2)
     lo, hi = 0.25 * torso, 0.8 * torso
-    circles = cv2.HoughCircles(small, cv2.HOUGH_GRADIENT, dp=1, minDist=lo / 2, param1=100, param2=30,
-                               minRadius=max(int(lo / 2), 4), maxRadius=max(int(hi / 2), 5))
+    circles = cv2.HoughCircles(
+        small,
+        cv2.HOUGH_GRADIENT,
+        dp=1,
+        minDist=lo / 2,
+        param1=100,
+        param2=30,
+        minRadius=max(int(lo / 2), 4),
+        maxRadius=max(int(hi / 2), 5),
+    )
     if circles is None:
         return None
     best, best_score = None, np.inf
@@ -114,8 +123,11 @@ def find_plate(rgb: np.ndarray, person: np.ndarray) -> PlateObservation | None:
     # A change plate on the sleeve is a smaller disc on the bumper's face, and may be the circle
     # found: the scale is the bumper's, the largest disc sharing that centre.
     bigger = outer_rim(gray, fit[0], fit[1], CHANGE_PLATE_REACH * fit[2])
-    if bigger is not None and bigger.radius_px > BIGGER_DISC * fit[2] \
-            and np.hypot(bigger.x_px - fit[0], bigger.y_px - fit[1]) < OUTLINE_AGREES * fit[2]:
+    if (
+        bigger is not None
+        and bigger.radius_px > BIGGER_DISC * fit[2]
+        and np.hypot(bigger.x_px - fit[0], bigger.y_px - fit[1]) < OUTLINE_AGREES * fit[2]
+    ):
         fit = refine_on_rim(gray, bigger.x_px, bigger.y_px, bigger.radius_px) or fit
     rim, aspect, _ = _outline(gray, fit[0], fit[1], fit[2])
     return PlateObservation(fit[0], fit[1], fit[2], fit[3], rim, aspect)
@@ -164,9 +176,15 @@ class PlateTracker:
         h, w = gray.shape
         x0, y0 = int(round(centre[0])) - 2 * half - 1, int(round(centre[1])) - 2 * half - 1
         x1, y1 = x0 + 4 * half + 2, y0 + 4 * half + 2
-        roi = gray[max(y0, 0):max(min(y1, h), 1), max(x0, 0):max(min(x1, w), 1)]
-        roi = cv2.copyMakeBorder(roi, max(-y0, 0), max(y1 - h, 0) + max(1 - roi.shape[0], 0),
-                                 max(-x0, 0), max(x1 - w, 0) + max(1 - roi.shape[1], 0), cv2.BORDER_REPLICATE)
+        roi = gray[max(y0, 0) : max(min(y1, h), 1), max(x0, 0) : max(min(x1, w), 1)]
+        roi = cv2.copyMakeBorder(
+            roi,
+            max(-y0, 0),
+            max(y1 - h, 0) + max(1 - roi.shape[0], 0),
+            max(-x0, 0),
+            max(x1 - w, 0) + max(1 - roi.shape[1], 0),
+            cv2.BORDER_REPLICATE,
+        )
         return cv2.resize(roi, (2 * half + 1, 2 * half + 1), interpolation=cv2.INTER_AREA).astype(np.float32)
 
     def _patch(self, gray, centre):
@@ -183,8 +201,11 @@ class PlateTracker:
         # The strongest edge's circle is the most exact in a blurred frame, where it is most of
         # the rim; where a plain plate's rim is faint it can settle on limbs: then the circle of
         # the plate's size that the most edges lie on.
-        if fit is None or fit[3] < EDGE_CIRCLE_SCORE or not lo * (1 - RIM_RADIUS_TOLERANCE) < fit[2] \
-                < hi * (1 + RIM_RADIUS_TOLERANCE):
+        if (
+            fit is None
+            or fit[3] < EDGE_CIRCLE_SCORE
+            or not lo * (1 - RIM_RADIUS_TOLERANCE) < fit[2] < hi * (1 + RIM_RADIUS_TOLERANCE)
+        ):
             fit = known_circle(gray, near[0], near[1], lo, hi)
         if fit is None or np.hypot(fit[0] - near[0], fit[1] - near[1]) >= 0.15 * self.radius_px:
             return None
@@ -203,11 +224,20 @@ class PlateTracker:
         x1, y1 = int(min(predicted[0] + reach, w)), int(min(predicted[1] + reach, h))
         if x1 - x0 < self.radius_px or y1 - y0 < self.radius_px:
             return None
-        small = cv2.GaussianBlur(cv2.resize(gray[y0:y1, x0:x1], None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA),
-                                 (5, 5), 1.2)
+        small = cv2.GaussianBlur(
+            cv2.resize(gray[y0:y1, x0:x1], None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), (5, 5), 1.2
+        )
         r = self.radius_px / 2
-        circles = cv2.HoughCircles(small, cv2.HOUGH_GRADIENT, dp=1, minDist=r, param1=SEARCH_CANNY, param2=15,
-                                   minRadius=max(int(0.85 * r), 4), maxRadius=int(1.15 * r) + 1)
+        circles = cv2.HoughCircles(
+            small,
+            cv2.HOUGH_GRADIENT,
+            dp=1,
+            minDist=r,
+            param1=SEARCH_CANNY,
+            param2=15,
+            minRadius=max(int(0.85 * r), 4),
+            maxRadius=int(1.15 * r) + 1,
+        )
         if circles is None:
             return None
         found = circles[0][:, :2] * 2 + [x0, y0]
@@ -226,7 +256,9 @@ class PlateTracker:
         window = self._crop(gray, predicted, half)
         response = cv2.matchTemplate(window, self._template, cv2.TM_CCOEFF_NORMED)
         _, peak, _, (mx, my) = cv2.minMaxLoc(response)
-        offset = np.array([mx + _subpixel(response[my, mx - 1:mx + 2]), my + _subpixel(response[my - 1:my + 2, mx])])
+        offset = np.array(
+            [mx + _subpixel(response[my, mx - 1 : mx + 2]), my + _subpixel(response[my - 1 : my + 2, mx])]
+        )
         matched = np.round(predicted) + 2 * (offset - margin)
         rim = self._rim(gray, matched) or self._search(gray, predicted, dt)
         outline = _NO_OUTLINE

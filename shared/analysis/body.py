@@ -6,6 +6,7 @@ Angle conventions (degrees): knee, hip, elbow are included angles (180 = straigh
 ankle is shank to foot; shoulder is trunk to upper arm (0 = arm down); torso is trunk
 from vertical; shin is shank from the floor (90 = vertical).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -8,6 +8,7 @@ Two filters are offered. The bar uses a 2nd-order Butterworth differentiated on 
 (`measure.BAR_FILTER`), the body the defaults here; each was chosen by measured accuracy on
 rendered lifts (docs/proofs.md, "Accuracy": `make bench` prints the study).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -59,8 +60,14 @@ def _grid(t: np.ndarray):
     return np.arange(t[0], t[-1] + dt / 2, dt), dt
 
 
-def smooth_derivatives(t, y, method: str = DEFAULT_METHOD, cutoff_hz: float = DEFAULT_CUTOFF_HZ,
-                       order: int = 4, spline_derivative: bool = False):
+def smooth_derivatives(
+    t,
+    y,
+    method: str = DEFAULT_METHOD,
+    cutoff_hz: float = DEFAULT_CUTOFF_HZ,
+    order: int = 4,
+    spline_derivative: bool = False,
+):
     """Smoothed value, first and second derivative of y(t), at the times t.
 
     Units follow y: metres give m, m/s and m/s^2. `order` is the Butterworth order (run

@@ -4,15 +4,15 @@ One MediaPipe graph keeps one core busy and releases the GIL. On a clip whose fr
 memory, `posed` runs one estimator per core, each on its own stretch of the clip
 (`PoseLanes`); otherwise it runs one as frames stream in.
 """
+
 from __future__ import annotations
 
 import contextlib
 import os
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from shared.analysis import video
-
 
 POSE_STRETCH_MIN_S = 1.0  # the shortest stretch of clip worth a pose estimator of its own (warm-up not counted)
 POSE_WARM_UP_S = 0.5  # an estimator starts tracking this long before its stretch, so it has settled by then
@@ -65,8 +65,10 @@ class PoseLanes:
         self.max_frames = max_frames
         bounds = stretches(clip.info.duration_s, len(poses))
         self.threads = [threading.Thread(target=self._decode, args=(clip,), daemon=True)]
-        self.threads += [threading.Thread(target=self._track, args=(pose, pose_of, bounds[k], bounds[k + 1]),
-                                          daemon=True) for k, pose in enumerate(poses)]
+        self.threads += [
+            threading.Thread(target=self._track, args=(pose, pose_of, bounds[k], bounds[k + 1]), daemon=True)
+            for k, pose in enumerate(poses)
+        ]
         try:
             for thread in self.threads:
                 thread.start()
@@ -123,7 +125,9 @@ class PoseLanes:
         i = 0
         while True:
             with self.cond:
-                self.cond.wait_for(lambda: i in self.people or self.error or (self.decoded and i >= len(self.frames)))
+                self.cond.wait_for(
+                    lambda i=i: i in self.people or self.error or (self.decoded and i >= len(self.frames))
+                )
                 if self.error:
                     raise self.error
                 if i not in self.people:

@@ -9,6 +9,7 @@ tracks one person inside it. After the pass,
 `link_tracks` and `choose_lifter` keep the track that stays with the bar, in case the
 tracker still jumped to someone else.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -90,8 +91,13 @@ def find_lifter_region(frames, detect, find_plate, width: int, height: int, seco
     x1, y1 = np.nanmax(xy, axis=0)
     tall = max(y1 - y0, 1.0)
     box = (int(max(0, x0 - 0.6 * tall)), int(max(0, y0 - 1.5 * tall)), int(min(width, x1 + 0.6 * tall)), height)
-    others = [_centre(p) for j, track in enumerate(tracks) if j != k
-              for p in track if np.isfinite(p[_HIPS + _SHOULDERS, 0]).any()]
+    others = [
+        _centre(p)
+        for j, track in enumerate(tracks)
+        if j != k
+        for p in track
+        if np.isfinite(p[_HIPS + _SHOULDERS, 0]).any()
+    ]
     kept_out = any(not (box[0] <= x <= box[2] and box[1] <= y <= box[3]) for x, y in others)
     return box if kept_out else (0, 0, width, height)
 

@@ -5,14 +5,15 @@ face to measure by is refused, never scaled from a guessed height. Heights are
 above the floor, which is the plate's bottom at rest (or the feet without a plate);
 x is horizontal, positive the way the lifter faces, from the bar's start.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from shared.analysis.bar import PLATE_DIAMETER_M
-from shared.analysis.errors import NoBarFound, NoLifterFound, NotSideView
 from shared.analysis.body import ANGLE_JOINTS, JOINTS, SIDES, body_lines, centre_of_mass, joint_angles
-from shared.analysis.kinematics import G_MPS2, bar_dynamics, fill_gaps, reject_spikes, smooth_derivatives
+from shared.analysis.errors import NoBarFound, NoLifterFound, NotSideView
+from shared.analysis.kinematics import bar_dynamics, fill_gaps, reject_spikes, smooth_derivatives
 from shared.analysis.pose import LANDMARKS
 from shared.analysis.quality import filmed_side_on
 
@@ -97,12 +98,16 @@ def plant_feet(px, bar_px, r: float, side: str) -> None:
     trunk = np.linalg.norm(px[:, hip, :2] - px[:, sho, :2], axis=1)
     for j in ("ank", "hee", "toe"):
         i = LANDMARKS[side + j]
-        clear = np.flatnonzero((np.linalg.norm(px[:, i, :2] - bar_px, axis=1) >= FOOT_CLEAR_RADII * r)
-                               & (px[:, i, 2] >= 0.5))
+        clear = np.flatnonzero(
+            (np.linalg.norm(px[:, i, :2] - bar_px, axis=1) >= FOOT_CLEAR_RADII * r) & (px[:, i, 2] >= 0.5)
+        )
         if len(clear) < FOOT_ANCHOR_FRAMES or clear[0] == 0:
             continue
         first = clear[0]
-        if clear[FOOT_ANCHOR_FRAMES - 1] - first >= 2 * FOOT_ANCHOR_FRAMES or np.isfinite(bar_px[:first, 0]).mean() < 0.9:
+        if (
+            clear[FOOT_ANCHOR_FRAMES - 1] - first >= 2 * FOOT_ANCHOR_FRAMES
+            or np.isfinite(bar_px[:first, 0]).mean() < 0.9
+        ):
             continue
         frames = np.arange(len(px)) < first
         frames &= np.abs(trunk / np.nanmedian(trunk[first:]) - 1) <= TRUNK_TOLERANCE
@@ -144,8 +149,7 @@ def repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign) -> np.ndarray:
             planted = ~hidden[j] & (px[:, idx[j], 2] >= 0.5)
             if planted.sum() >= 5:  # image y grows downwards: the planted foot is among the lowest
                 hidden[j] |= y < np.percentile(y[planted], 90) - rise_px
-        clear = ~hidden["kne"] & ~hidden["ank"] & \
-            (px[:, [idx["hip"], idx["kne"], idx["ank"]], 2] >= 0.5).all(axis=1)
+        clear = ~hidden["kne"] & ~hidden["ank"] & (px[:, [idx["hip"], idx["kne"], idx["ank"]], 2] >= 0.5).all(axis=1)
         if clear.sum() < 5:
             continue
         thigh = float(np.median(np.linalg.norm(px[clear, idx["hip"], :2] - px[clear, idx["kne"], :2], axis=1)))
@@ -166,8 +170,9 @@ def repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign) -> np.ndarray:
         reach = _knee_by_reach(hip, ankle, thigh, shank, sign)
         lengths = np.stack([np.linalg.norm(knee - hip, axis=1) / thigh, np.linalg.norm(knee - ankle, axis=1) / shank])
         fits = ((lengths <= 1 + LEG_TOO_LONG) & (lengths >= 1 - LEG_TOO_SHORT)).all(axis=0)
-        k = (hidden["kne"] | (plate & (np.linalg.norm(reach - bar_px, axis=1) < 0.95 * r)) | ~fits) & \
-            np.isfinite(reach).all(axis=1)
+        k = (hidden["kne"] | (plate & (np.linalg.norm(reach - bar_px, axis=1) < 0.95 * r)) | ~fits) & np.isfinite(
+            reach
+        ).all(axis=1)
         px[k, idx["kne"], :2] = reach[k]
         px[k, idx["kne"], 2] = 0.5
         # MediaPipe is often unsure of a knee it placed well: one that fits the leg is kept.
@@ -207,8 +212,10 @@ def _outer_ring(radii: np.ndarray) -> np.ndarray:
     if len(groups) < 2:
         return r
     for g in reversed(groups):  # a ring: found often, and tight (scattered fits are no ring)
-        if len(g) >= max(MIN_RING_FRAMES, OUTER_RING_SHARE * len(r)) and \
-                1.4826 * np.median(np.abs(g - np.median(g))) < gap / 2:
+        if (
+            len(g) >= max(MIN_RING_FRAMES, OUTER_RING_SHARE * len(r))
+            and 1.4826 * np.median(np.abs(g - np.median(g))) < gap / 2
+        ):
             return g
     return r
 
@@ -227,8 +234,12 @@ def plate_calibration(bar_px, rim_radius_px, rim_aspect) -> dict:
     relative = np.hypot(spread / np.sqrt(len(radii)), EDGE_PLACEMENT_PX) / radius
     aspect = rim_aspect[still & np.isfinite(rim_aspect)] if rim_aspect is not None else np.array([])
     yaw = float(np.degrees(np.arccos(np.clip(np.median(aspect), 0, 1)))) if len(aspect) else None
-    return {"radius_px": radius, "uncertainty_pct": round(100 * float(relative), 2),
-            "camera_yaw_deg": None if yaw is None else round(yaw, 1), "frames": int(len(radii))}
+    return {
+        "radius_px": radius,
+        "uncertainty_pct": round(100 * float(relative), 2),
+        "camera_yaw_deg": None if yaw is None else round(yaw, 1),
+        "frames": int(len(radii)),
+    }
 
 
 def near_side(lifter_px) -> str:
@@ -240,10 +251,13 @@ def _refusal(lifter_px) -> Exception:
     """Why there is no plate face to measure by: the camera is round to the front or back (the
     lifter's shoulders spread apart), or there is no barbell."""
     if not filmed_side_on(lifter_px):
-        return NotSideView("No plate face could be seen: the lift was not filmed from the side. Film from the "
-                           "side, level with the bar, so that the plate shows as a disc.")
-    return NoBarFound("No barbell plate was found. Film a lift with a bumper plate on the bar, from the side, "
-                      "level with the bar.")
+        return NotSideView(
+            "No plate face could be seen: the lift was not filmed from the side. Film from the "
+            "side, level with the bar, so that the plate shows as a disc."
+        )
+    return NoBarFound(
+        "No barbell plate was found. Film a lift with a bumper plate on the bar, from the side, level with the bar."
+    )
 
 
 def _calibrate(lifter_px, bar_px, radius_px, aspect, warnings):
@@ -256,11 +270,18 @@ def _calibrate(lifter_px, bar_px, radius_px, aspect, warnings):
         raise _refusal(lifter_px)
     plate = plate_calibration(bar_px, radius_px, aspect)
     if plate["camera_yaw_deg"] is not None and plate["camera_yaw_deg"] > NOT_SIDE_VIEW_DEG:
-        raise NotSideView(f"The camera is turned about {plate['camera_yaw_deg']:.0f}° from side-on. Film from the "
-                          "side, level with the bar, square to the plate.")
+        raise NotSideView(
+            f"The camera is turned about {plate['camera_yaw_deg']:.0f}° from side-on. Film from the "
+            "side, level with the bar, square to the plate."
+        )
     radius = plate["radius_px"]
-    scale = {"px_per_m": 2 * radius / PLATE_DIAMETER_M, "source": "plate", "uncertainty_pct": plate["uncertainty_pct"],
-             "camera_yaw_deg": plate["camera_yaw_deg"], "plate_frames": plate["frames"]}
+    scale = {
+        "px_per_m": 2 * radius / PLATE_DIAMETER_M,
+        "source": "plate",
+        "uncertainty_pct": plate["uncertainty_pct"],
+        "camera_yaw_deg": plate["camera_yaw_deg"],
+        "plate_frames": plate["frames"],
+    }
     feet = np.concatenate([_px(lifter_px, n)[:, 1] for n in ("lhee", "rhee", "ltoe", "rtoe")])
     feet_floor_px = float(np.nanpercentile(feet, 95)) if np.isfinite(feet).any() else np.nan
     # The plate's lowest bottom edge is the floor when it was seen resting there
@@ -288,8 +309,17 @@ def estimated_height_m(leg_trunk_px: float, px_per_m: float, plane_factor: float
     return leg_trunk_px / (px_per_m * plane_factor) / STATURE_PER_LEG_AND_TRUNK
 
 
-def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list, rim_aspect=None,
-                 frame_long_side_px: float | None = None, outline_measured: bool = True) -> dict:
+def build_series(
+    t,
+    lifter_px,
+    bar_px,
+    radius_px,
+    options,
+    warnings: list,
+    rim_aspect=None,
+    frame_long_side_px: float | None = None,
+    outline_measured: bool = True,
+) -> dict:
     """Pose and plate pixels to SI series. `rim_aspect` is each frame's rim minor / major axis
     (NaN where the rim was not fitted) and `frame_long_side_px` the analysed frame's long
     side, for the lifter's distance behind the plate; both optional. `outline_measured` False
@@ -305,8 +335,10 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list, rim_a
     scale["outline_measured"] = bool(outline_measured)
     px_per_m = scale["px_per_m"]
     if not (np.isfinite(px_per_m) and px_per_m > 0 and np.isfinite(floor_px)):
-        raise NoLifterFound("Neither the plate nor the lifter's legs were seen well enough to measure "
-                            "anything; film side-on with the whole body and the plate in view.")
+        raise NoLifterFound(
+            "Neither the plate nor the lifter's legs were seen well enough to measure "
+            "anything; film side-on with the whole body and the plate in view."
+        )
     lifter_px = hands_on_bar(lifter_px, bar_px)
 
     def to_m(xy):
@@ -324,8 +356,15 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list, rim_a
     x_m, vx, _ = smooth_derivatives(t, bx, **BAR_FILTER)
     h_m, vy, ay = smooth_derivatives(t, bh, **BAR_FILTER)
     force, power = bar_dynamics(vy, ay, options.bar_mass_kg)
-    bar = {"x_m": x_m, "height_m": h_m, "vx_mps": vx, "vy_mps": vy, "speed_mps": np.hypot(vx, vy),
-           "force_N": force, "power_W": power}
+    bar = {
+        "x_m": x_m,
+        "height_m": h_m,
+        "vx_mps": vx,
+        "vy_mps": vy,
+        "speed_mps": np.hypot(vx, vy),
+        "force_N": force,
+        "power_W": power,
+    }
 
     angles = joint_angles(keypoints)
     near = {j: angles[f"{side}{j}_angle"] for j in ANGLE_JOINTS}
@@ -345,10 +384,21 @@ def build_series(t, lifter_px, bar_px, radius_px, options, warnings: list, rim_a
     plane = lifter_plane_factor(px_per_m * PLATE_DIAMETER_M / 2, frame_long_side_px)
     seen_height = estimated_height_m(leg_trunk_px, px_per_m, plane)
     lifter_height = options.lifter_height_m or seen_height
-    return {"scale": {**scale, "px_per_m": round(px_per_m, 3)}, "bar": bar, "keypoints": keypoints, "angles": angles, "body": body,
-            "com_acc_mps2": com_acc, "lifter_height_seen_m": float(seen_height),
-            # with no perspective at all (a long lens far away): the least the clip allows
-            "lifter_height_seen_flat_m": float(estimated_height_m(leg_trunk_px, px_per_m, 1.0)),
-            "near": near, "near_side": side, "facing": "right" if sign > 0 else "left",
-            "lifter_height_m": float(lifter_height), "bar_coverage": float(bar_ok.mean()),
-            "bar_raw": {"x_m": bx, "height_m": bh}, "lifter_px": lifter_px}
+    return {
+        "scale": {**scale, "px_per_m": round(px_per_m, 3)},
+        "bar": bar,
+        "keypoints": keypoints,
+        "angles": angles,
+        "body": body,
+        "com_acc_mps2": com_acc,
+        "lifter_height_seen_m": float(seen_height),
+        # with no perspective at all (a long lens far away): the least the clip allows
+        "lifter_height_seen_flat_m": float(estimated_height_m(leg_trunk_px, px_per_m, 1.0)),
+        "near": near,
+        "near_side": side,
+        "facing": "right" if sign > 0 else "left",
+        "lifter_height_m": float(lifter_height),
+        "bar_coverage": float(bar_ok.mean()),
+        "bar_raw": {"x_m": bx, "height_m": bh},
+        "lifter_px": lifter_px,
+    }

@@ -3,6 +3,7 @@
 Every function takes plain arrays (SI units) plus the phase landmarks, and returns plain
 dicts ready for result.json.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,7 +32,7 @@ def bar_path_type(x_m: np.ndarray, start: int, stop: int) -> str | None:
 
     A: after moving toward the lifter the bar crosses the vertical line through its start;
     B: it comes back to touch that line without crossing; C: it stays behind it."""
-    seg = x_m[start:stop + 1]
+    seg = x_m[start : stop + 1]
     if len(seg) < 3:
         return None
     back = int(np.argmin(seg))
@@ -72,7 +73,7 @@ def lift_metrics(t, bar: dict, body: dict, phases: PhaseResult, lifter_height_m:
         catch = float(bar["height_m"][m["lowest_catch"]])
         out["catch_height"] = _r(catch)
         out["drop_under_bar"] = _r(out["peak_bar_height"] - catch)
-        x = np.asarray(bar["x_m"])[m["liftoff"]:m["lowest_catch"] + 1]
+        x = np.asarray(bar["x_m"])[m["liftoff"] : m["lowest_catch"] + 1]
         out["bar_toward_lifter_m"] = _r(max(0.0, -np.min(x)))
         out["bar_away_from_lifter_m"] = _r(max(0.0, np.max(x)))
         out["bar_path_type"] = bar_path_type(np.asarray(bar["x_m"]), m["liftoff"], m["lowest_catch"])
@@ -97,13 +98,20 @@ def _force_peaks(t, grf, m: dict, start: int, stop: int) -> dict:
     speed); max_GRF_catch is the landing under the bar, from there to the end of the lift. The
     landing's peak is often the larger, and read as drive it would praise a hard landing."""
     pull_end = m.get("peak_bar_speed", stop - 1) + 1
-    return {**_peak(t, grf, start, pull_end, "max_GRF"),
-            **(_peak(t, grf, pull_end, stop, "max_GRF_catch") if "peak_bar_speed" in m else {})}
+    return {
+        **_peak(t, grf, start, pull_end, "max_GRF"),
+        **(_peak(t, grf, pull_end, stop, "max_GRF_catch") if "peak_bar_speed" in m else {}),
+    }
 
 
 def _fault(code, message, frame, t, phases):
-    return {"code": code, "message": message, "frame": int(frame), "t_s": round(float(t[frame]), 3),
-            "phase": phases.at_frame(int(frame))}
+    return {
+        "code": code,
+        "message": message,
+        "frame": int(frame),
+        "t_s": round(float(t[frame]), 3),
+        "phase": phases.at_frame(int(frame)),
+    }
 
 
 def _first_sustained(mask: np.ndarray, t: np.ndarray, min_s: float) -> int | None:
@@ -126,28 +134,63 @@ def find_faults(t, bar: dict, angles_near: dict, phases: PhaseResult) -> list:
         return faults
     lo, vmax = m["liftoff"], m["peak_bar_speed"]
     elbow = np.asarray(angles_near["elb"])
-    bent = _first_sustained(elbow[lo:m.get("knee_rebend", vmax) + 1] < EARLY_ARM_BEND_DEG,
-                            t[lo:], EARLY_ARM_BEND_MIN_S)
+    bent = _first_sustained(
+        elbow[lo : m.get("knee_rebend", vmax) + 1] < EARLY_ARM_BEND_DEG, t[lo:], EARLY_ARM_BEND_MIN_S
+    )
     if bent is not None:
         f = lo + bent
-        faults.append(_fault("early_arm_bend", f"The arms bend ({elbow[f]:.0f}°) before the legs and hips "
-                             "finish the pull; keep them long until full extension.", f, t, phases))
+        faults.append(
+            _fault(
+                "early_arm_bend",
+                f"The arms bend ({elbow[f]:.0f}°) before the legs and hips "
+                "finish the pull; keep them long until full extension.",
+                f,
+                t,
+                phases,
+            )
+        )
     window = slice(m.get("knee_rebend", lo), min(len(t), vmax + max(2, (vmax - lo) // 4)) + 1)
     knee, hip = np.asarray(angles_near["kne"])[window], np.asarray(angles_near["hip"])[window]
-    if np.isfinite(knee).any() and np.isfinite(hip).any() and \
-            (np.nanmax(knee) < FULL_EXTENSION_DEG or np.nanmax(hip) < FULL_EXTENSION_DEG):
+    if (
+        np.isfinite(knee).any()
+        and np.isfinite(hip).any()
+        and (np.nanmax(knee) < FULL_EXTENSION_DEG or np.nanmax(hip) < FULL_EXTENSION_DEG)
+    ):
         f = window.start + int(np.nanargmax(hip))
-        faults.append(_fault("incomplete_extension", f"Hips and knees reach only {np.nanmax(hip):.0f}° and "
-                             f"{np.nanmax(knee):.0f}° in the second pull; finish the extension before pulling "
-                             "under.", f, t, phases))
+        faults.append(
+            _fault(
+                "incomplete_extension",
+                f"Hips and knees reach only {np.nanmax(hip):.0f}° and "
+                f"{np.nanmax(knee):.0f}° in the second pull; finish the extension before pulling "
+                "under.",
+                f,
+                t,
+                phases,
+            )
+        )
     if "lowest_catch" in m:
         x = np.asarray(bar["x_m"])
-        f = vmax + int(np.argmax(x[vmax:m["lowest_catch"] + 1]))
+        f = vmax + int(np.argmax(x[vmax : m["lowest_catch"] + 1]))
         if x[f] > LOOP_AWAY_M:
-            faults.append(_fault("bar_loops_away", f"The bar swings {100 * x[f]:.0f} cm forward of its start "
-                                 "line; keep it close and pull yourself under it.", f, t, phases))
+            faults.append(
+                _fault(
+                    "bar_loops_away",
+                    f"The bar swings {100 * x[f]:.0f} cm forward of its start "
+                    "line; keep it close and pull yourself under it.",
+                    f,
+                    t,
+                    phases,
+                )
+            )
         turnover_s = t[m["lowest_catch"]] - t[vmax]
         if turnover_s > SLOW_TURNOVER_S:
-            faults.append(_fault("slow_turnover", f"{turnover_s:.2f} s from peak bar speed to the catch; "
-                                 "the turnover should be quicker.", m["lowest_catch"], t, phases))
+            faults.append(
+                _fault(
+                    "slow_turnover",
+                    f"{turnover_s:.2f} s from peak bar speed to the catch; the turnover should be quicker.",
+                    m["lowest_catch"],
+                    t,
+                    phases,
+                )
+            )
     return faults

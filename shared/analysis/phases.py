@@ -13,6 +13,7 @@ A clean & jerk then adds jerk_dip (dip start -> dip bottom), jerk_drive (-> peak
 speed), jerk_catch (-> lowest catch) and jerk_recovery (-> standing).
 The outcome is "complete", "missed" (the bar comes back down to the floor) or "no_lift".
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -67,7 +68,7 @@ def _first(mask: np.ndarray, start: int = 0, stop: int | None = None) -> int | N
 def rest_level(h_raw, stop: int):
     """The bar's resting height and the track's noise about it (m, a scaled MAD), from the
     frames before `stop` that sit within 2 cm of their median."""
-    seg = h_raw[:max(stop, 1)]
+    seg = h_raw[: max(stop, 1)]
     seg = seg[np.isfinite(seg)]
     if not len(seg):
         return float("nan"), 0.0
@@ -81,6 +82,7 @@ def _onset_s(t, y):
     """When a rise from 0 starts: the t0 that best fits y = a u^2 + b u^3 (u = t - t0 >= 0,
     a, b >= 0: the bar leaves the floor at rest and speeds up) to samples (t, y). Searched at
     every sample, then on a twentieth of a frame about the best; returns (t0, (a, b))."""
+
     def fit(t0):
         u = np.clip(t - t0, 0, None)
         coef, resid = nnls(np.stack([u**2, u**3], axis=1), y)
@@ -123,7 +125,7 @@ def _liftoff(t, h, h_raw, rest_guess):
     return rise if off is None else min(off, top)
 
 
-def bar_off_floor(h, phases: "PhaseResult") -> np.ndarray:
+def bar_off_floor(h, phases: PhaseResult) -> np.ndarray:
     """Frames (bool) in which the bar is off the floor: from liftoff until it is back within
     ON_FLOOR_M of its resting height after the peak (put down or dropped), or the clip ends."""
     h = np.asarray(h, dtype=float)
@@ -131,10 +133,10 @@ def bar_off_floor(h, phases: "PhaseResult") -> np.ndarray:
     m = phases.landmarks
     if "liftoff" not in m:
         return off
-    rest = float(np.nanmedian(h[:max(m["liftoff"], 1)]))
+    rest = float(np.nanmedian(h[: max(m["liftoff"], 1)]))
     peak = m.get("peak_bar_height", m["liftoff"])
     down = _first(h <= rest + ON_FLOOR_M, peak)
-    off[m["liftoff"]:len(h) if down is None else down] = True
+    off[m["liftoff"] : len(h) if down is None else down] = True
     return off
 
 
@@ -164,7 +166,7 @@ def _knee_landmarks(knee, start, stop):
     knee trough with the greatest depth between liftoff and peak bar speed, and the most
     extended knee before it. A first-pull wobble deeper than the re-bend would win; pose
     models read the re-bend 5-14° deep, wobbles have been under 4°."""
-    seg = knee[start:stop + 1]
+    seg = knee[start : stop + 1]
     if len(seg) < 3 or not np.isfinite(seg).all():
         return None, None
     troughs, props = find_peaks(-seg, prominence=KNEE_REBEND_MIN_DEG)
@@ -174,7 +176,7 @@ def _knee_landmarks(knee, start, stop):
         rebend = len(seg) - 1
     else:
         return None, None
-    return start + int(np.argmax(seg[:rebend + 1])), start + rebend
+    return start + int(np.argmax(seg[: rebend + 1])), start + rebend
 
 
 def find_phases(t, h, vy, knee, exercise: str, h_raw=None) -> PhaseResult:
@@ -184,7 +186,7 @@ def find_phases(t, h, vy, knee, exercise: str, h_raw=None) -> PhaseResult:
     t, h, vy, knee = (np.asarray(a, dtype=float) for a in (t, h, vy, knee))
     h_raw = h if h_raw is None else np.asarray(h_raw, dtype=float)
     n = len(t)
-    rest = float(np.nanmedian(h[:max(3, min(n, 5))]))
+    rest = float(np.nanmedian(h[: max(3, min(n, 5))]))
     liftoff = _liftoff(t, h, h_raw, rest)
     if liftoff is None:
         return PhaseResult("no_lift", [Phase("setup", 0, n - 1, float(t[0]), float(t[-1]))], {})
@@ -196,16 +198,20 @@ def find_phases(t, h, vy, knee, exercise: str, h_raw=None) -> PhaseResult:
     if knee_peak is None:  # no re-bend seen: the transition is left empty at mid-pull
         knee_peak = rebend = liftoff + (vmax - liftoff) // 2
     marks.update(first_knee_extension=knee_peak, knee_rebend=rebend)
-    bounds = [("setup", 0, liftoff), ("first_pull", liftoff, knee_peak), ("transition", knee_peak, rebend),
-              ("second_pull", rebend, vmax), ("turnover", vmax, apex)]
+    bounds = [
+        ("setup", 0, liftoff),
+        ("first_pull", liftoff, knee_peak),
+        ("transition", knee_peak, rebend),
+        ("second_pull", rebend, vmax),
+        ("turnover", vmax, apex),
+    ]
     lowest = _local_min_after(vy, apex)
     # Standing up from the catch is looked for before any later dip (a jerk's drive is faster).
     next_dip = _first(vy < -LIFTOFF_SPEED_MPS, lowest + 1)
     standing = _standing(vy, lowest, next_dip)
     # Missed: the bar is back near the floor before the lifter stood up with it (dropping the
     # bar after standing is how a good lift ends, not a miss).
-    if h[lowest] < rest + 0.5 * (h[apex] - rest) or \
-            (standing is None and h[lowest:].min() < rest + 0.2):
+    if h[lowest] < rest + 0.5 * (h[apex] - rest) or (standing is None and h[lowest:].min() < rest + 0.2):
         return _result("missed", bounds, marks, t)
     marks.update(lowest_catch=lowest)
     bounds += [("catch", apex, lowest)]
@@ -230,10 +236,15 @@ def _jerk(h, vy, t, standing, marks):
     apex = _local_max_after(vy, drive)
     lowest = _local_min_after(vy, apex)
     stand = _standing(vy, lowest) or len(t) - 1
-    marks.update(jerk_dip=dip, jerk_dip_bottom=bottom, jerk_peak_bar_speed=drive,
-                 jerk_lowest_catch=lowest, jerk_standing=stand)
-    return [("jerk_dip", dip, bottom), ("jerk_drive", bottom, drive), ("jerk_catch", drive, lowest),
-            ("jerk_recovery", lowest, stand)]
+    marks.update(
+        jerk_dip=dip, jerk_dip_bottom=bottom, jerk_peak_bar_speed=drive, jerk_lowest_catch=lowest, jerk_standing=stand
+    )
+    return [
+        ("jerk_dip", dip, bottom),
+        ("jerk_drive", bottom, drive),
+        ("jerk_catch", drive, lowest),
+        ("jerk_recovery", lowest, stand),
+    ]
 
 
 def _result(outcome, bounds, marks, t):

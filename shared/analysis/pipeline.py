@@ -4,6 +4,7 @@
 `options.out_dir` set it also writes result.json, analyzed.mp4 and the phase JPEGs,
 all-or-nothing: they are written to a temporary folder and moved into place at the end.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,23 +15,31 @@ import queue
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from shared.analysis import accel, timeline, video
-from shared.analysis.lanes import FramesOverBudget, pose_lanes, posed
 from shared.analysis import bar as bar_stage
 from shared.analysis.errors import NoLifterFound, VideoTooShort
-from shared.analysis.lifter import choose_lifter, find_lifter_region, link_tracks
 from shared.analysis.kinematics import ground_reaction_force
+from shared.analysis.lanes import FramesOverBudget, pose_lanes, posed
+from shared.analysis.lifter import choose_lifter, find_lifter_region, link_tracks
 from shared.analysis.measure import DEFAULT_BODY_MASS_KG, build_series
 from shared.analysis.metrics import find_faults, lift_metrics
 from shared.analysis.phases import bar_off_floor, find_phases
-from shared.analysis.pose import (AUTO_MARGIN, AUTO_MIN_COVERAGE, DEFAULT_POSE_MODEL, LONGEST_CLIP_S, POSE_CHOICES,
-                                  model_path, open_pose, pose_models)
+from shared.analysis.pose import (
+    AUTO_MARGIN,
+    AUTO_MIN_COVERAGE,
+    DEFAULT_POSE_MODEL,
+    LONGEST_CLIP_S,
+    POSE_CHOICES,
+    model_path,
+    open_pose,
+    pose_models,
+)
 from shared.analysis.quality import assess, pose_coverage
 from shared.lifts import EXERCISES
 from shared.lifts import JOINTS as ANGLE_CHOICES
@@ -74,14 +83,16 @@ class AnalysisOptions:
             raise ValueError("frame_cache_mb must be a number >= 0 (0 keeps no frames)")
         for name in ("bar_mass_kg", "body_mass_kg", "lifter_height_m", "max_duration_s"):
             value = getattr(self, name)
-            if (value is not None or name == "bar_mass_kg") and not (value is not None and np.isfinite(value)
-                                                                     and value > 0):
+            if (value is not None or name == "bar_mass_kg") and not (
+                value is not None and np.isfinite(value) and value > 0
+            ):
                 raise ValueError(f"{name} must be a positive number")
         if self.max_duration_s > LONGEST_CLIP_S:
             raise ValueError(f"max_duration_s must be at most {LONGEST_CLIP_S:.0f} (a day)")
         if self.pose_model not in POSE_CHOICES:
-            raise ValueError(f"pose_model (LIFTLAB_POSE_MODEL) must be one of {', '.join(POSE_CHOICES)}, "
-                             f"not {self.pose_model!r}")
+            raise ValueError(
+                f"pose_model (LIFTLAB_POSE_MODEL) must be one of {', '.join(POSE_CHOICES)}, not {self.pose_model!r}"
+            )
         for model in pose_models(self.pose_model) + (SCAN_MODEL,):  # the scan runs full whatever pass 1 runs
             if not model_path(model).exists():
                 raise ValueError(f"the {model} pose model is not built here: run `make models`")
@@ -164,8 +175,14 @@ def scan_lifter(clip: video.DecodeOnce, runtime: accel.Runtime) -> tuple:
             return find_lifter_region(sample, detect, bar_stage.find_plate, info.out_width, info.out_height, SCAN_S)
 
 
-def measure(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime,
-            model: str, crop: tuple):
+def measure(
+    clip: video.DecodeOnce,
+    options: AnalysisOptions,
+    progress: ProgressFn,
+    runtime: accel.Runtime,
+    model: str,
+    crop: tuple,
+):
     """Pass 1 on pose model `model`, in the region `crop` (`scan_lifter`): pose candidates and
     plate observations for every frame, luma samples and each frame's `picture_change`;
     decoding, pose and plate tracking run overlapped. A clip that fits `frame_cache_mb` gets
@@ -181,8 +198,15 @@ def measure(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progress
         return _pass_one(clip, model, progress, runtime, crop, 1, budget)
 
 
-def _pass_one(clip: video.DecodeOnce, model: str, progress: ProgressFn, runtime: accel.Runtime,
-              crop: tuple, lanes: int, budget: int):
+def _pass_one(
+    clip: video.DecodeOnce,
+    model: str,
+    progress: ProgressFn,
+    runtime: accel.Runtime,
+    crop: tuple,
+    lanes: int,
+    budget: int,
+):
     times, candidates, luma, change = [], [], [], []
     previous = None
     total = max(clip.info.frame_count, 1)
@@ -230,19 +254,34 @@ def analyze(video_path, options: AnalysisOptions | None = None, on_progress: Pro
     return result
 
 
-def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, warnings: list,
-             runtime: accel.Runtime) -> Result:
+def _analyze(
+    clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, warnings: list, runtime: accel.Runtime
+) -> Result:
     info = clip.info
     model, coverage, (t, lifter, bar_px, radius_px, aspect, outline, luma, shot) = _measure_lifter(
-        clip, options, progress, runtime)
-    s = build_series(t, lifter, bar_px, radius_px, options, warnings, rim_aspect=aspect,
-                     frame_long_side_px=max(info.out_width, info.out_height), outline_measured=outline)
+        clip, options, progress, runtime
+    )
+    s = build_series(
+        t,
+        lifter,
+        bar_px,
+        radius_px,
+        options,
+        warnings,
+        rim_aspect=aspect,
+        frame_long_side_px=max(info.out_width, info.out_height),
+        outline_measured=outline,
+    )
     progress(82.0, "phases")
-    phases = find_phases(t, s["bar"]["height_m"], s["bar"]["vy_mps"], s["near"]["kne"], options.exercise,
-                         h_raw=s["bar_raw"]["height_m"])
-    s["body"]["grf_N"] = ground_reaction_force(s["com_acc_mps2"], s["bar"]["force_N"],
-                                               options.body_mass_kg or DEFAULT_BODY_MASS_KG,
-                                               bar_off_floor(s["bar"]["height_m"], phases))
+    phases = find_phases(
+        t, s["bar"]["height_m"], s["bar"]["vy_mps"], s["near"]["kne"], options.exercise, h_raw=s["bar_raw"]["height_m"]
+    )
+    s["body"]["grf_N"] = ground_reaction_force(
+        s["com_acc_mps2"],
+        s["bar"]["force_N"],
+        options.body_mass_kg or DEFAULT_BODY_MASS_KG,
+        bar_off_floor(s["bar"]["height_m"], phases),
+    )
     if not shot.whole:  # measured on distinct pictures: back onto the video's frames
         t, lifter, bar_px, phases = shot.onto_frames(s, lifter, bar_px, phases)
         radius_px = shot.to_frames(radius_px)
@@ -255,13 +294,24 @@ def _analyze(clip: video.DecodeOnce, options: AnalysisOptions, progress: Progres
         "engine_version": ENGINE_VERSION,
         "exercise": options.exercise,
         "bar_mass_kg": options.bar_mass_kg,
-        "video": {"width": display_w, "height": display_h, "rotation": info.rotation,
-                  "pixel_aspect": round(info.pixel_aspect, 4), "analysis_width": info.out_width,
-                  "analysis_height": info.out_height, "fps": info.fps, "duration_s": info.duration_s,
-                  "codec": info.codec, "frames": len(t)},
+        "video": {
+            "width": display_w,
+            "height": display_h,
+            "rotation": info.rotation,
+            "pixel_aspect": round(info.pixel_aspect, 4),
+            "analysis_width": info.out_width,
+            "analysis_height": info.out_height,
+            "fps": info.fps,
+            "duration_s": info.duration_s,
+            "codec": info.codec,
+            "frames": len(t),
+        },
         "timestamps_s": _round(t, 4),
-        "scale": {**s["scale"], "px_per_m": round(s["scale"]["px_per_m"] * float(np.sqrt(np.prod(to_display))), 3),
-                  "pixels": "display"},
+        "scale": {
+            **s["scale"],
+            "px_per_m": round(s["scale"]["px_per_m"] * float(np.sqrt(np.prod(to_display))), 3),
+            "pixels": "display",
+        },
         "bar": bar,
         "keypoints": {k2: _round(v, 4) for k2, v in s["keypoints"].items()},
         "angles": {k2: _round(v, 1) for k2, v in s["angles"].items()},
@@ -316,8 +366,9 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
         t = shot.t_s
         candidates, plates = [candidates[i] for i in shot.frames], [plates[i] for i in shot.frames]
         if len(t) < 3:
-            raise VideoTooShort(f"The shot with the lift has only {len(t)} distinct picture(s); film the whole "
-                                "lift, setup to standing.")
+            raise VideoTooShort(
+                f"The shot with the lift has only {len(t)} distinct picture(s); film the whole lift, setup to standing."
+            )
         bar_px = np.array([[p.x_px, p.y_px] if p else [np.nan, np.nan] for p in plates])
         radius_px = np.array([p.rim_radius_px if p else np.nan for p in plates])
         outline = bool(np.isfinite(radius_px).any())
@@ -338,7 +389,7 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
 
 def frames_in_cache(options: AnalysisOptions, info: video.VideoInfo) -> int:
     """How many of this clip's decoded (RGB) frames `frame_cache_mb` holds."""
-    return int(options.frame_cache_mb * 2 ** 20 // (info.out_width * info.out_height * 3))
+    return int(options.frame_cache_mb * 2**20 // (info.out_width * info.out_height * 3))
 
 
 def _frames_to_keep(info: video.VideoInfo, options: AnalysisOptions) -> int:
@@ -365,13 +416,21 @@ def _write_outputs(clip: video.DecodeOnce, result: Result, phases, out_dir: Path
             info = clip.info
             size = output_size(info.out_width, info.out_height)
             speed = np.array([np.nan if v is None else v for v in result["bar"]["speed_mps"]])
-            annotate = Annotator(result.lifter_px, result.bar_px, names, speed, size[0] / info.out_width,
-                                 trail=int(TRAIL_S * info.fps))
+            annotate = Annotator(
+                result.lifter_px, result.bar_px, names, speed, size[0] / info.out_width, trail=int(TRAIL_S * info.fps)
+            )
             starts = {p.name: p.start_frame for p in phases.phases}
-            images = render_video(clip, annotate, size, info.fps,
-                                  staging / "analyzed.mp4", starts, staging,
-                                  lambda i: progress(85.0 + 15.0 * (i + 1) / n, "rendering"),
-                                  encoder=result["runtime"]["encoder"])
+            images = render_video(
+                clip,
+                annotate,
+                size,
+                info.fps,
+                staging / "analyzed.mp4",
+                starts,
+                staging,
+                lambda i: progress(85.0 + 15.0 * (i + 1) / n, "rendering"),
+                encoder=result["runtime"]["encoder"],
+            )
             result.data["outputs"] = {"analyzed_video": "analyzed.mp4", "phase_images": images}
         (staging / "result.json").write_text(json.dumps(result.data, allow_nan=False))
         for item in staging.iterdir():

@@ -4,6 +4,7 @@
 Each frame gives up to `max_people` candidates as an array (people, 33, 3) of
 (x px, y px, visibility); the lifter is chosen later (`lifter.py`).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -50,12 +51,28 @@ def pose_models(choice: str, delegate: str = "gpu", frame_count: int = 0) -> tup
 def model_path(model: str) -> Path:
     return MODELS_DIR / f"pose_landmarker_{model}.task"
 
+
 # MediaPipe BlazePose landmark indices, by our key names (DESIGN.md).
 LANDMARKS = {
-    "nose": 0, "lear": 7, "rear": 8,
-    "lsho": 11, "rsho": 12, "lelb": 13, "relb": 14, "lwri": 15, "rwri": 16,
-    "lhip": 23, "rhip": 24, "lkne": 25, "rkne": 26, "lank": 27, "rank": 28,
-    "lhee": 29, "rhee": 30, "ltoe": 31, "rtoe": 32,
+    "nose": 0,
+    "lear": 7,
+    "rear": 8,
+    "lsho": 11,
+    "rsho": 12,
+    "lelb": 13,
+    "relb": 14,
+    "lwri": 15,
+    "rwri": 16,
+    "lhip": 23,
+    "rhip": 24,
+    "lkne": 25,
+    "rkne": 26,
+    "lank": 27,
+    "rank": 28,
+    "lhee": 29,
+    "rhee": 30,
+    "ltoe": 31,
+    "rtoe": 32,
 }
 
 
@@ -65,8 +82,14 @@ class PoseEstimator:
     `video=False` detects every person in independent still images. `delegate` is "cpu" or
     "gpu" (MediaPipe's OpenGL ES delegate; creating it raises RuntimeError where it cannot run)."""
 
-    def __init__(self, model: str = "full", max_people: int = 1, min_confidence: float = 0.3, video: bool = True,
-                 delegate: str = "cpu"):
+    def __init__(
+        self,
+        model: str = "full",
+        max_people: int = 1,
+        min_confidence: float = 0.3,
+        video: bool = True,
+        delegate: str = "cpu",
+    ):
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
@@ -74,9 +97,12 @@ class PoseEstimator:
         path = model_path(model)
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(path), delegate=BaseOptions.Delegate[delegate.upper()]),
-            running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE, num_poses=max_people,
-            min_pose_detection_confidence=min_confidence, min_pose_presence_confidence=min_confidence,
-            min_tracking_confidence=min_confidence)
+            running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
+            num_poses=max_people,
+            min_pose_detection_confidence=min_confidence,
+            min_pose_presence_confidence=min_confidence,
+            min_tracking_confidence=min_confidence,
+        )
         self._landmarker = vision.PoseLandmarker.create_from_options(options)
         self._video = video
         self._last_ms = -1

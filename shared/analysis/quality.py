@@ -1,4 +1,5 @@
 """Quality: how far the numbers can be trusted, and what the person filming can fix."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,9 +39,11 @@ def sources(series, options) -> dict:
     lifter's height and body mass ("given" on the command line, "profile" from the user's
     profile, "video" estimated from the clip, or "default")."""
     given = options.measurements_source
-    return {"scale": series["scale"]["source"],
-            "lifter_height": given if options.lifter_height_m else "video",
-            "body_mass": given if options.body_mass_kg else "default"}
+    return {
+        "scale": series["scale"]["source"],
+        "lifter_height": given if options.lifter_height_m else "video",
+        "body_mass": given if options.body_mass_kg else "default",
+    }
 
 
 def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings, options) -> dict:
@@ -48,48 +51,91 @@ def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings, op
     pose_found = pose_coverage(lifter_px)
     warnings = [_warn("input", w) for w in decode_warnings]
     if series["scale"].get("outline_measured") is False:
-        warnings.append(_warn("plate_outline_not_measured", "The plate's outer edge could not be measured "
-                              "against the background, so the scale comes from its strongest edge, which may be a "
-                              "ring inside the rim; film with the plate clear of clutter behind it."))
+        warnings.append(
+            _warn(
+                "plate_outline_not_measured",
+                "The plate's outer edge could not be measured "
+                "against the background, so the scale comes from its strongest edge, which may be a "
+                "ring inside the rim; film with the plate clear of clutter behind it.",
+            )
+        )
     if series["bar_coverage"] < 0.9:
         warnings.append(_warn("bar_lost", f"The bar was tracked in {100 * series['bar_coverage']:.0f}% of frames."))
     if pose_found < 0.8:
-        warnings.append(_warn("pose_gaps", f"The lifter's pose was found in {100 * pose_found:.0f}% of frames; "
-                              "angles in the gaps are interpolated."))
+        warnings.append(
+            _warn(
+                "pose_gaps",
+                f"The lifter's pose was found in {100 * pose_found:.0f}% of frames; "
+                "angles in the gaps are interpolated.",
+            )
+        )
     person = lifter_px[present]
     if len(person):
         if not filmed_side_on(lifter_px):
-            warnings.append(_warn("not_side_on", "The lifter is not filmed side-on; film from the side, level "
-                                  "with the bar, for accurate bar path and angles."))
+            warnings.append(
+                _warn(
+                    "not_side_on",
+                    "The lifter is not filmed side-on; film from the side, level "
+                    "with the bar, for accurate bar path and angles.",
+                )
+            )
         key = [LANDMARKS[k] for k in ("nose", "lank", "rank", "lwri", "rwri")]
         xy = person[:, key, :2]
         outside = (xy[..., 0] < 0) | (xy[..., 0] > info.out_width) | (xy[..., 1] < 0) | (xy[..., 1] > info.out_height)
-        if outside.any(axis=1).mean() > 0.05 or (present.any() and not present[-len(present) // 10:].any()):
-            warnings.append(_warn("lifter_leaves_frame", "The lifter (or the bar overhead) leaves the frame; "
-                                  "step the camera back so the whole lift stays in view."))
+        if outside.any(axis=1).mean() > 0.05 or (present.any() and not present[-len(present) // 10 :].any()):
+            warnings.append(
+                _warn(
+                    "lifter_leaves_frame",
+                    "The lifter (or the bar overhead) leaves the frame; "
+                    "step the camera back so the whole lift stays in view.",
+                )
+            )
     if luma and float(np.median(luma)) < DARK_LUMA:
         warnings.append(_warn("too_dark", "The video is too dark; film in better light."))
     if info.long_side_px > 1920:
-        warnings.append(_warn("downscaled", f"The {info.width}x{info.height} video was analysed at "
-                              f"{info.out_width}x{info.out_height}; 1080p is plenty for lift analysis."))
+        warnings.append(
+            _warn(
+                "downscaled",
+                f"The {info.width}x{info.height} video was analysed at "
+                f"{info.out_width}x{info.out_height}; 1080p is plenty for lift analysis.",
+            )
+        )
     # The lifter's size at the plate's scale allows a range of heights, from a long lens far
     # away (no perspective) to a phone's main camera near; a given height outside it by over 5 %
     # says the plates are not 450 mm bumpers or the profile is wrong.
     seen = sorted((series["lifter_height_seen_flat_m"], series["lifter_height_seen_m"]))
     given = options.lifter_height_m
-    if given and np.isfinite(seen).all() \
-            and not seen[0] * (1 - HEIGHT_DISAGREES) <= given <= seen[1] * (1 + HEIGHT_DISAGREES):
-        warnings.append(_warn("height_disagrees", f"The plate's scale puts the lifter at {seen[0]:.2f}-{seen[1]:.2f} "
-                              f"m tall, not the {given:.2f} m given; check that the plates are 450 mm bumpers and "
-                              "the height is right."))
+    if (
+        given
+        and np.isfinite(seen).all()
+        and not seen[0] * (1 - HEIGHT_DISAGREES) <= given <= seen[1] * (1 + HEIGHT_DISAGREES)
+    ):
+        warnings.append(
+            _warn(
+                "height_disagrees",
+                f"The plate's scale puts the lifter at {seen[0]:.2f}-{seen[1]:.2f} "
+                f"m tall, not the {given:.2f} m given; check that the plates are 450 mm bumpers and "
+                "the height is right.",
+            )
+        )
     yaw = series["scale"]["camera_yaw_deg"]
     if yaw is not None and yaw > TURNED_WARN_DEG:
-        warnings.append(_warn("camera_turned", f"The camera is turned about {yaw:.0f}° from side-on, so the bar's "
-                              "forward and back movement reads short; film square to the plate."))
+        warnings.append(
+            _warn(
+                "camera_turned",
+                f"The camera is turned about {yaw:.0f}° from side-on, so the bar's "
+                "forward and back movement reads short; film square to the plate.",
+            )
+        )
     if series["scale"]["uncertainty_pct"] > UNCERTAIN_SCALE_PCT:
-        warnings.append(_warn("scale_uncertain", f"The scale is uncertain by about "
-                              f"{series['scale']['uncertainty_pct']:.0f}%, and every distance, speed and "
-                              "power with it."))
+        warnings.append(
+            _warn(
+                "scale_uncertain",
+                f"The scale is uncertain by about "
+                f"{series['scale']['uncertainty_pct']:.0f}%, and every distance, speed and "
+                "power with it.",
+            )
+        )
     if phases.outcome == "no_lift":
         warnings.append(_warn("no_lift", "No lift was found: the bar never left the floor."))
     if phases.outcome == "missed":
@@ -103,7 +149,8 @@ def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings, op
         "camera_yaw_deg": series["scale"]["camera_yaw_deg"],
         "sources": sources(series, options),
         "lifter_height_seen_m": round(series["lifter_height_seen_m"], 3)
-        if np.isfinite(series["lifter_height_seen_m"]) else None,
+        if np.isfinite(series["lifter_height_seen_m"])
+        else None,
         "near_side": series["near_side"],
         "facing": series["facing"],
         "lifter_height_m": round(series["lifter_height_m"], 3) if np.isfinite(series["lifter_height_m"]) else None,

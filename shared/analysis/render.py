@@ -1,5 +1,6 @@
 """Render: the annotated video (skeleton, bar path coloured by phase, live bar speed and
 phase label) as browser-playable H.264, and one JPEG per phase start."""
+
 from __future__ import annotations
 
 import contextlib
@@ -17,15 +18,38 @@ from shared.analysis.video import prefetched
 MAX_LONG_SIDE_PX = 1280
 TRAIL_S = 8.0  # a whole clean & jerk stays on screen
 PHASE_COLOURS = {  # RGB
-    "setup": (200, 200, 200), "first_pull": (66, 133, 244), "transition": (0, 188, 212),
-    "second_pull": (76, 175, 80), "turnover": (255, 193, 7), "catch": (255, 87, 34),
-    "recovery": (156, 39, 176), "jerk_dip": (121, 85, 72), "jerk_drive": (233, 30, 99),
-    "jerk_catch": (255, 152, 0), "jerk_recovery": (103, 58, 183),
+    "setup": (200, 200, 200),
+    "first_pull": (66, 133, 244),
+    "transition": (0, 188, 212),
+    "second_pull": (76, 175, 80),
+    "turnover": (255, 193, 7),
+    "catch": (255, 87, 34),
+    "recovery": (156, 39, 176),
+    "jerk_dip": (121, 85, 72),
+    "jerk_drive": (233, 30, 99),
+    "jerk_catch": (255, 152, 0),
+    "jerk_recovery": (103, 58, 183),
 }
-BONES = [("lsho", "lelb"), ("lelb", "lwri"), ("lsho", "lhip"), ("lhip", "lkne"), ("lkne", "lank"),
-         ("lank", "lhee"), ("lhee", "ltoe"), ("lank", "ltoe"), ("rsho", "relb"), ("relb", "rwri"),
-         ("rsho", "rhip"), ("rhip", "rkne"), ("rkne", "rank"), ("rank", "rhee"), ("rhee", "rtoe"),
-         ("rank", "rtoe"), ("lsho", "rsho"), ("lhip", "rhip")]
+BONES = [
+    ("lsho", "lelb"),
+    ("lelb", "lwri"),
+    ("lsho", "lhip"),
+    ("lhip", "lkne"),
+    ("lkne", "lank"),
+    ("lank", "lhee"),
+    ("lhee", "ltoe"),
+    ("lank", "ltoe"),
+    ("rsho", "relb"),
+    ("relb", "rwri"),
+    ("rsho", "rhip"),
+    ("rhip", "rkne"),
+    ("rkne", "rank"),
+    ("rank", "rhee"),
+    ("rhee", "rtoe"),
+    ("rank", "rtoe"),
+    ("lsho", "rsho"),
+    ("lhip", "rhip"),
+]
 
 
 def output_size(width: int, height: int):
@@ -60,11 +84,19 @@ class Annotator:
         text = f"bar {speed:.2f} m/s" if np.isfinite(speed) else "bar --"
         for k, line in enumerate((text, label)):
             y = int(40 * font + k * 42 * font)
-            cv2.putText(rgb, line, (int(16 * font), y), cv2.FONT_HERSHEY_SIMPLEX, font, (0, 0, 0), thick + 3,
-                        cv2.LINE_AA)
-            cv2.putText(rgb, line, (int(16 * font), y), cv2.FONT_HERSHEY_SIMPLEX, font,
-                        PHASE_COLOURS.get(self.phase_names[i], (255, 255, 255)) if k else (255, 255, 255),
-                        thick, cv2.LINE_AA)
+            cv2.putText(
+                rgb, line, (int(16 * font), y), cv2.FONT_HERSHEY_SIMPLEX, font, (0, 0, 0), thick + 3, cv2.LINE_AA
+            )
+            cv2.putText(
+                rgb,
+                line,
+                (int(16 * font), y),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                font,
+                PHASE_COLOURS.get(self.phase_names[i], (255, 255, 255)) if k else (255, 255, 255),
+                thick,
+                cv2.LINE_AA,
+            )
         return rgb
 
     def _draw_trail(self, rgb, first: int, last: int, thick: int) -> None:
@@ -90,8 +122,17 @@ def to_i420(rgb: np.ndarray) -> np.ndarray:
     return i420
 
 
-def render_video(frames, annotate: Annotator, size, fps: float, out_path: Path, phase_starts: dict,
-                 out_dir: Path, on_frame=None, encoder: str = CPU_ENCODER) -> dict:
+def render_video(
+    frames,
+    annotate: Annotator,
+    size,
+    fps: float,
+    out_path: Path,
+    phase_starts: dict,
+    out_dir: Path,
+    on_frame=None,
+    encoder: str = CPU_ENCODER,
+) -> dict:
     """Encode annotated frames to `out_path` with `encoder` (libx264, or h264_nvenc where
     `accel.encoder_problem` found it works); returns {phase: jpeg path} for phase starts.
     Drawing runs a few frames ahead in its own thread, overlapping the encoder."""
@@ -102,8 +143,11 @@ def render_video(frames, annotate: Annotator, size, fps: float, out_path: Path, 
 
     def drawn():
         for frame in frames:
-            rgb = cv2.resize(frame.rgb, size, interpolation=cv2.INTER_AREA) if frame.rgb.shape[1::-1] != size \
+            rgb = (
+                cv2.resize(frame.rgb, size, interpolation=cv2.INTER_AREA)
+                if frame.rgb.shape[1::-1] != size
                 else frame.rgb.copy()
+            )
             rgb = annotate(rgb, frame.index)
             for name in starts.get(frame.index, []):
                 path = out_dir / f"phase_{name}.jpg"

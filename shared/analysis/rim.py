@@ -8,6 +8,7 @@ whose minor / major ratio is the cosine of the turn. The tracker follows the pla
 (`bar`); `outer_rim` measures its size and turn where it stands still, and `known_circle`
 finds its centre again as a circle of its known size where its rim is faint among limbs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -142,7 +143,7 @@ def _conics(points: np.ndarray) -> np.ndarray:
 def _conic_distance(conics: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Sampson distance (h, n) of points (n, 2) from each conic (h, 6): the conic's value over
     its gradient's length, a first-order distance in the points' units."""
-    a, b, c, d, e, f = (conics[:, i:i + 1] for i in range(6))
+    a, b, c, d, e, f = (conics[:, i : i + 1] for i in range(6))
     x, y = points[None, :, 0], points[None, :, 1]
     value = a * x * x + b * x * y + c * y * y + d * x + e * y + f
     grad = np.hypot(2 * a * x + b * y + d, b * x + 2 * c * y + e)
@@ -208,16 +209,21 @@ def outer_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> RimFit | None
     seen = np.isfinite(pts[:, 0, 0])
     if seen.sum() < RIM_MIN_RAYS:
         return None
-    fits = [_fit_ring(pts, ring, r) for ring in _rings(np.hypot(pts[..., 0] - cx, pts[..., 1] - cy), r,
-                                                        int(seen.sum()))]
+    fits = [
+        _fit_ring(pts, ring, r) for ring in _rings(np.hypot(pts[..., 0] - cx, pts[..., 1] - cy), r, int(seen.sum()))
+    ]
     fits = [f for f in fits if f is not None]  # outermost first
     if not fits:
         return None
     # The best-seen ring is the rim or a ring of the plate; the plate's rings share its centre,
     # and limb outlines that line up into a partial ellipse round a crouched lifter do not.
     best = max(fits, key=lambda f: f.score)
-    return next(f for f in fits if f.score >= RIM_OUTER_SHARE * best.score
-                and np.hypot(f.x_px - best.x_px, f.y_px - best.y_px) <= RIM_CONCENTRIC * best.radius_px)
+    return next(
+        f
+        for f in fits
+        if f.score >= RIM_OUTER_SHARE * best.score
+        and np.hypot(f.x_px - best.x_px, f.y_px - best.y_px) <= RIM_CONCENTRIC * best.radius_px
+    )
 
 
 def _circles(points: np.ndarray):

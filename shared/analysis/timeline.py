@@ -19,6 +19,7 @@ largest change nearby; the clip has a repeating cadence when, where things move,
 CADENCE_SHARE of frames repeat. Sporadic repeats (a frame doubled to fill a dropped one)
 are counted, and their frames kept.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -45,7 +46,7 @@ def repeats_last(changes: list) -> bool:
     """Whether the latest of a clip's `picture_change`s so far shows the picture before it
     again, judged on the changes before it (as frames arrive, for the tracker: a repeated
     picture tells it nothing, and its motion model must not see the bar stop)."""
-    before = [c for c in changes[-1 - NEIGHBOURS:-1] if np.isfinite(c)]
+    before = [c for c in changes[-1 - NEIGHBOURS : -1] if np.isfinite(c)]
     return bool(before) and changes[-1] < REPEAT_SHARE * max(before)
 
 
@@ -100,9 +101,16 @@ class Timeline:
         frame = lambda k: int(self.frames[k])  # noqa: E731
         t = self.frame_t_s
         ends = [frame(p.end_frame) for p in phases.phases[:-1]] + [self.last_frame(phases.phases[-1].end_frame)]
-        moved = [dataclasses.replace(p, start_frame=frame(p.start_frame), end_frame=end,
-                                     start_s=float(t[frame(p.start_frame)]), end_s=float(t[end]))
-                 for p, end in zip(phases.phases, ends)]
+        moved = [
+            dataclasses.replace(
+                p,
+                start_frame=frame(p.start_frame),
+                end_frame=end,
+                start_s=float(t[frame(p.start_frame)]),
+                end_s=float(t[end]),
+            )
+            for p, end in zip(phases.phases, ends)
+        ]
         phases = dataclasses.replace(phases, phases=moved, landmarks={k: frame(v) for k, v in phases.landmarks.items()})
         return t, self.to_frames(lifter), self.to_frames(bar_px), phases
 
@@ -111,29 +119,43 @@ class Timeline:
         out = []
         if self.content_fps:
             file_fps = 1 / float(np.median(np.diff(self.frame_t_s)))
-            out.append({"code": "repeated_frames", "message": (
-                f"The video repeats its pictures: about {self.content_fps:.0f} distinct pictures a second in a "
-                f"{file_fps:.0f} fps file. The bar was tracked on the distinct pictures, but the time each was "
-                "taken is known only to a frame, so speeds are less exact; film at the camera's own frame rate.")})
+            out.append(
+                {
+                    "code": "repeated_frames",
+                    "message": (
+                        f"The video repeats its pictures: about {self.content_fps:.0f} distinct pictures a second in a "
+                        f"{file_fps:.0f} fps file. The bar was tracked on the distinct pictures, but the time each was "
+                        "taken is known only to a frame, so speeds are less exact; film at the camera's own frame rate."
+                    ),
+                }
+            )
         if self.cut_frames:
             cuts = ", ".join(map(str, self.cut_frames))
-            out.append({"code": "scene_cut", "message": (
-                f"The video cuts to another shot (at frame {cuts}); only frames {self.shot[0]}-{self.shot[1]}, "
-                "the shot with the bar, were analysed. Upload one continuous shot of the lift.")})
+            out.append(
+                {
+                    "code": "scene_cut",
+                    "message": (
+                        f"The video cuts to another shot (at frame {cuts}); only frames {self.shot[0]}-{self.shot[1]}, "
+                        "the shot with the bar, were analysed. Upload one continuous shot of the lift."
+                    ),
+                }
+            )
         return out
 
     def to_dict(self) -> dict:
-        return {"repeated_frames_pct": round(100 * self.repeated_share, 1),
-                "content_fps": None if self.content_fps is None else round(self.content_fps, 2),
-                "scene_cuts": [int(c) for c in self.cut_frames],
-                "shot_frames": [int(self.shot[0]), int(self.shot[1])]}
+        return {
+            "repeated_frames_pct": round(100 * self.repeated_share, 1),
+            "content_fps": None if self.content_fps is None else round(self.content_fps, 2),
+            "scene_cuts": [int(c) for c in self.cut_frames],
+            "shot_frames": [int(self.shot[0]), int(self.shot[1])],
+        }
 
 
 def _around(x: np.ndarray, k: int, side: int) -> np.ndarray:
     """The largest of the k values before (side -1) or after (side +1) each one, 0 at the ends."""
     padded = np.concatenate([np.zeros(k), x, np.zeros(k)])
     windows = np.lib.stride_tricks.sliding_window_view(padded, k)
-    return windows[:len(x)].max(axis=1) if side < 0 else windows[k + 1:k + 1 + len(x)].max(axis=1)
+    return windows[: len(x)].max(axis=1) if side < 0 else windows[k + 1 : k + 1 + len(x)].max(axis=1)
 
 
 def scene_cuts(change: np.ndarray) -> list:
@@ -152,8 +174,8 @@ def build(t: np.ndarray, change: np.ndarray, tracked: np.ndarray) -> Timeline:
     cuts = scene_cuts(change)
     bounds = [0, *cuts, n]
     shots = [(a, b - 1) for a, b in zip(bounds[:-1], bounds[1:])]
-    first, last = max(shots, key=lambda s: (tracked[s[0]:s[1] + 1].sum(), s[1] - s[0]))
-    c = np.where(np.isfinite(change), change, 0.0)[first:last + 1]
+    first, last = max(shots, key=lambda s: (tracked[s[0] : s[1] + 1].sum(), s[1] - s[0]))
+    c = np.where(np.isfinite(change), change, 0.0)[first : last + 1]
     level = np.maximum(np.maximum(_around(c, NEIGHBOURS, -1), _around(c, NEIGHBOURS, +1)), c)
     # moving: the picture changes in every stretch of frames round it, not in a lone frame
     # (a key frame's refresh in a still clip)
@@ -166,13 +188,13 @@ def build(t: np.ndarray, change: np.ndarray, tracked: np.ndarray) -> Timeline:
     if share >= CADENCE_SHARE:
         starts = np.flatnonzero(~repeat & moving)
         gaps = np.diff(starts)
-        steps = np.diff(t[first:last + 1][starts])[gaps <= 4]  # new pictures in one stretch of motion
+        steps = np.diff(t[first : last + 1][starts])[gaps <= 4]  # new pictures in one stretch of motion
         content = float(1 / np.mean(steps)) if len(steps) else None
     if content:
         # Each picture measured once, at the first frame that shows it. A picture is shown on at
         # most ceil(file rate / picture rate) frames; a longer run of unchanged frames is a still
         # scene (an encoder's identical frames), whose frames stand as their own samples.
-        longest = int(np.ceil(1 / (float(np.median(np.diff(t[first:last + 1]))) * content) - 1e-6))
+        longest = int(np.ceil(1 / (float(np.median(np.diff(t[first : last + 1]))) * content) - 1e-6))
         new = ~repeat
         run = 0
         for i in range(len(new)):
@@ -180,7 +202,7 @@ def build(t: np.ndarray, change: np.ndarray, tracked: np.ndarray) -> Timeline:
             if run >= longest:
                 new[i], run = True, 0
         starts = np.flatnonzero(new) + first
-        of_frame[first:last + 1] = np.cumsum(new) - 1
+        of_frame[first : last + 1] = np.cumsum(new) - 1
         return Timeline(starts, of_frame, t, share, content, tuple(cuts), (first, last))
     frames = np.arange(first, last + 1)
     of_frame[frames] = np.arange(len(frames))

@@ -2,18 +2,19 @@
 
 Times come from each frame's PTS, because phone clips are often variable frame rate.
 Rotation and pixel-aspect (SAR) metadata are applied, so frames come out as the viewer sees
-them, in square pixels. Frames larger than `max_long_side_px` are scaled down in the decoder. Metric accuracy depends on the
-plate's size in pixels relative to tracking error, not on resolution as such: at 1280 px
+them, in square pixels. Frames larger than `max_long_side_px` are scaled down in the decoder.
+Metric accuracy depends on the plate's size in pixels relative to tracking error, not on resolution as such: at 1280 px
 the plate is still ~110 px across, and decoding, tracking and pose all get cheaper.
 """
+
 from __future__ import annotations
 
 import contextlib
 import os
 import queue
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 import av
 import numpy as np
@@ -80,7 +81,7 @@ def _open(path) -> av.container.InputContainer:
     try:
         return av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError):
-        raise InvalidVideo("This file is not a video we can read. Please upload an MP4 or MOV clip.")
+        raise InvalidVideo("This file is not a video we can read. Please upload an MP4 or MOV clip.") from None
 
 
 def probe(path, max_duration_s: float, max_long_side_px: int) -> VideoInfo:
@@ -95,8 +96,10 @@ def probe(path, max_duration_s: float, max_long_side_px: int) -> VideoInfo:
         fps = float(stream.average_rate or stream.guessed_rate or 30)
         duration = _duration_s(container, stream)
         if duration > max_duration_s:
-            raise VideoTooLong(f"The clip is {duration:.0f} s long; the limit is {max_duration_s:.0f} s. "
-                               "Trim it to the lift and upload it again.")
+            raise VideoTooLong(
+                f"The clip is {duration:.0f} s long; the limit is {max_duration_s:.0f} s. "
+                "Trim it to the lift and upload it again."
+            )
         rotation = _rotation(container, stream)
         sar = stream.sample_aspect_ratio or cc.sample_aspect_ratio
         pixel_aspect = float(sar) if sar and float(sar) > 0 else 1.0
@@ -104,8 +107,9 @@ def probe(path, max_duration_s: float, max_long_side_px: int) -> VideoInfo:
         scale = min(1.0, max_long_side_px / max(upright))
         out_w, out_h = (int(round(upright[0] * scale / 2)) * 2, int(round(upright[1] * scale / 2)) * 2)
         frames = stream.frames or int(round(duration * fps))
-        return VideoInfo(cc.name, cc.width, cc.height, rotation, fps, duration, frames, out_w, out_h, max_duration_s,
-                         pixel_aspect)
+        return VideoInfo(
+            cc.name, cc.width, cc.height, rotation, fps, duration, frames, out_w, out_h, max_duration_s, pixel_aspect
+        )
 
 
 def _duration_s(container, stream) -> float:
@@ -122,7 +126,7 @@ def _rotation(container, stream) -> int:
         for frame in container.decode(stream):
             return int(round(frame.rotation or 0)) % 360
     except av.error.FFmpegError:
-        raise InvalidVideo("The video could not be decoded; the file may be damaged.")
+        raise InvalidVideo("The video could not be decoded; the file may be damaged.") from None
     raise VideoTooShort("The video has no frames. Please film the whole lift.")
 
 
@@ -142,8 +146,10 @@ def frames(path, info: VideoInfo, warnings: list | None = None, step: int = 1) -
                     continue
                 last_t = t_s
                 if t_s > info.max_duration_s:
-                    raise VideoTooLong(f"The clip runs past the {info.max_duration_s:.0f} s limit. "
-                                       "Trim it to the lift and upload it again.")
+                    raise VideoTooLong(
+                        f"The clip runs past the {info.max_duration_s:.0f} s limit. "
+                        "Trim it to the lift and upload it again."
+                    )
                 if index % step:
                     index += 1
                     continue
@@ -156,8 +162,10 @@ def frames(path, info: VideoInfo, warnings: list | None = None, step: int = 1) -
             if index == 0:
                 raise InvalidVideo("The video could not be decoded; the file may be damaged.") from exc
         if warnings is not None and info.frame_count and index < 0.95 * info.frame_count:
-            warnings.append(f"The video is damaged or cut short: {index} of {info.frame_count} frames could be "
-                            "read, and only those were analysed.")
+            warnings.append(
+                f"The video is damaged or cut short: {index} of {info.frame_count} frames could be "
+                "read, and only those were analysed."
+            )
 
 
 class DecodeOnce:

@@ -3,17 +3,16 @@
 Writes the session's queued threads of that kind and units. Run by the task queue (the
 local dispatcher here), at least once: a thread already written is skipped.
 """
+
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-import uuid
 
 from shared.coach.facts import units_from
 from shared.coach.threads import KEYS, Coaching
-from shared.config import check_environment
+from shared.config import check_environment, execution_owner
 
 
 def main(argv=None) -> int:
@@ -24,7 +23,7 @@ def main(argv=None) -> int:
     ap.add_argument("--units", default="metric")
     args = ap.parse_args(argv)
     check_environment()
-    owner = os.environ.get("CLOUD_RUN_EXECUTION") or f"adhoc-{uuid.uuid4().hex[:12]}"
+    owner = execution_owner()
     done = Coaching().write(args.session_id, args.kind, units_from(args.units), owner)
     logging.getLogger("liftlab.coach").info("session %s %s: %s", args.session_id, args.kind, done)
     return 0

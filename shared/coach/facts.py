@@ -5,6 +5,7 @@ series over the lift, and returns plain numbers at the moments coaches look at: 
 the end of the second pull, the catch. Both coaches (built-in and OpenAI) write from these
 facts and nothing else; no name, e-mail or video is ever included.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -170,8 +171,10 @@ def lift_facts(session: dict, series: dict, owner: dict | None, lift_start_frame
         "body_mass_given": bool(body_kg),
         "catch_knee_angle_deg": min(under) if under else None,  # how deep the catch went
         "ends_standing": any(p["name"] == "recovery" for p in phases),
-        "faults": [{"code": f["code"], "phase": f.get("phase"), "t_s": f.get("t_s"), "message": f.get("message")}
-                   for f in session.get("faults") or []],
+        "faults": [
+            {"code": f["code"], "phase": f.get("phase"), "t_s": f.get("t_s"), "message": f.get("message")}
+            for f in session.get("faults") or []
+        ],
         "warnings": [w["code"] for w in (session.get("quality") or {}).get("warnings", [])],
         "calibration": (session.get("quality") or {}).get("calibration"),
     }

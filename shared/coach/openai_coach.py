@@ -7,82 +7,80 @@ or incomplete, or that does not finish in time, raises `CoachUnavailable`, and t
 caller falls back to the built-in coach. The Assistants/threads API was shut down in
 Aug 2026 and is not used.
 """
+
 from __future__ import annotations
 
 import json
-import os
 import time
-from dataclasses import dataclass
 
 from shared.coach.facts import Units
+from shared.config import OpenAISettings, openai_settings  # noqa: F401 (openai_settings: re-exported)
 
-INSTRUCTIONS = ("You are an experienced Olympic weightlifting coach. You get measurements of one lift, filmed "
-                "side-on and analysed by software. Write 2 to 4 sentences for the athlete's coach about the "
-                "requested topic: say what the numbers show about this lift, compared with what is usual, and one "
-                "concrete thing to work on. Use the units given. Do not invent measurements.")
+INSTRUCTIONS = (
+    "You are an experienced Olympic weightlifting coach. You get measurements of one lift, filmed "
+    "side-on and analysed by software. Write 2 to 4 sentences for the athlete's coach about the "
+    "requested topic: say what the numbers show about this lift, compared with what is usual, and one "
+    "concrete thing to work on. Use the units given. Do not invent measurements."
+)
 
 
 class CoachUnavailable(RuntimeError):
     """The provider did not produce a text; fall back to the built-in coach."""
 
 
-@dataclass(frozen=True)
-class OpenAISettings:
-    api_key: str
-    model: str
-    base_url: str | None
-    timeout_s: float
-    max_retries: int
-    poll_every_s: float
-    deadline_s: float
-
-
-def openai_settings(env=os.environ) -> OpenAISettings | None:
-    """None (the built-in coach) without a key, or with `none`: the deployed secret's
-    placeholder, since Secret Manager holds no empty value."""
-    key = (env.get("OPENAI_API_KEY") or "").strip()
-    if key.lower() in ("", "none"):
-        return None
-    return OpenAISettings(api_key=key, model=env.get("OPENAI_MODEL", "gpt-5-mini"),
-                          base_url=env.get("OPENAI_BASE_URL") or None,
-                          timeout_s=float(env.get("OPENAI_TIMEOUT_S", 30)),
-                          max_retries=int(env.get("OPENAI_MAX_RETRIES", 3)),
-                          poll_every_s=float(env.get("OPENAI_POLL_EVERY_S", 1.0)),
-                          deadline_s=float(env.get("OPENAI_DEADLINE_S", 120)))
-
-
 def prompt(facts: dict, kind: str, key: str, units: Units) -> str:
     """The measurements, in the requested units, and the topic. Nothing else about the person."""
     u = units
     shown = {
-        "exercise": facts["exercise"], "outcome": facts["outcome"], "bar_mass": u.mass(facts["bar_mass_kg"]),
-        "athlete": {"age": facts["athlete"]["age"], "body_mass": u.mass(facts["athlete"]["body_mass_kg"]),
-                    "height": u.length(facts["athlete"]["height_cm"] / 100) if facts["athlete"]["height_cm"] else None},
+        "exercise": facts["exercise"],
+        "outcome": facts["outcome"],
+        "bar_mass": u.mass(facts["bar_mass_kg"]),
+        "athlete": {
+            "age": facts["athlete"]["age"],
+            "body_mass": u.mass(facts["athlete"]["body_mass_kg"]),
+            "height": u.length(facts["athlete"]["height_cm"] / 100) if facts["athlete"]["height_cm"] else None,
+        },
         "peak_bar_speed": u.speed(facts["max_bar_speed_mps"]),
         "time_to_peak_bar_speed_s": facts["time_to_max_bar_speed_s"],
         "peak_bar_power_W": facts["max_power_W"],
-        "peak_bar_height": u.length(facts["peak_bar_height_m"]), "peak_bar_height_pct_of_height":
-            facts["peak_bar_height_pct"], "catch_height": u.length(facts["catch_height_m"]),
+        "peak_bar_height": u.length(facts["peak_bar_height_m"]),
+        "peak_bar_height_pct_of_height": facts["peak_bar_height_pct"],
+        "catch_height": u.length(facts["catch_height_m"]),
         "drop_under_bar": u.length(facts["drop_under_bar_m"]),
         "bar_toward_lifter": u.length(facts["bar_toward_lifter_m"]),
-        "bar_away_from_lifter": u.length(facts["bar_away_from_lifter_m"]), "bar_path_type": facts["bar_path_type"],
+        "bar_away_from_lifter": u.length(facts["bar_away_from_lifter_m"]),
+        "bar_path_type": facts["bar_path_type"],
         "phase_durations_s": facts["phase_durations_s"],
         # each peak with when and in which phase it came: a coach speaks of it only there
-        "peaks": {name: None if p is None else {"value": (u.force if name.startswith("grf") else u.speed)(p["value"]),
-                                                "t_s": p["t_s"], "phase": p["phase"]}
-                  for name, p in facts["peaks"].items()},
-        "catch_knee_angle_deg": facts["catch_knee_angle_deg"], "clip_ends_standing": facts["ends_standing"],
+        "peaks": {
+            name: None
+            if p is None
+            else {
+                "value": (u.force if name.startswith("grf") else u.speed)(p["value"]),
+                "t_s": p["t_s"],
+                "phase": p["phase"],
+            }
+            for name, p in facts["peaks"].items()
+        },
+        "catch_knee_angle_deg": facts["catch_knee_angle_deg"],
+        "clip_ends_standing": facts["ends_standing"],
         "body_mass_given": facts["body_mass_given"],
-        "at_liftoff": {"shin_angle_deg": facts["shin_angle_at_liftoff_deg"],
-                       "torso_angle_from_vertical_deg": facts["torso_angle_at_liftoff_deg"],
-                       "hip_height": u.length(facts["hip_height_at_liftoff_m"]),
-                       "hip_angle_deg": facts["hip_angle_at_liftoff_deg"],
-                       "knee_angle_deg": facts["knee_angle_at_liftoff_deg"]},
-        "max_hip_angle_deg": facts["hip_angle_max_deg"], "max_knee_angle_deg": facts["knee_angle_max_deg"],
+        "at_liftoff": {
+            "shin_angle_deg": facts["shin_angle_at_liftoff_deg"],
+            "torso_angle_from_vertical_deg": facts["torso_angle_at_liftoff_deg"],
+            "hip_height": u.length(facts["hip_height_at_liftoff_m"]),
+            "hip_angle_deg": facts["hip_angle_at_liftoff_deg"],
+            "knee_angle_deg": facts["knee_angle_at_liftoff_deg"],
+        },
+        "max_hip_angle_deg": facts["hip_angle_max_deg"],
+        "max_knee_angle_deg": facts["knee_angle_max_deg"],
         "faults": [{"code": x["code"], "phase": x["phase"], "t_s": x["t_s"]} for x in facts["faults"]],
     }
-    topic = f"the {key.replace('_', ' ')}" if kind == "recommendation" else \
-        ("an overall summary" if key == "final_summary" else f"{key} ({kind})")
+    topic = (
+        f"the {key.replace('_', ' ')}"
+        if kind == "recommendation"
+        else ("an overall summary" if key == "final_summary" else f"{key} ({kind})")
+    )
     return f"Topic: {topic}. Units: {units.system}.\nMeasurements:\n{json.dumps(shown, indent=1, default=str)}"
 
 
@@ -93,19 +91,26 @@ class OpenAICoach:
         import openai  # only the coaching task needs it
 
         self.settings = settings
-        self.client = openai.OpenAI(api_key=settings.api_key, base_url=settings.base_url,
-                                    timeout=settings.timeout_s, max_retries=settings.max_retries)
+        self.client = openai.OpenAI(
+            api_key=settings.api_key,
+            base_url=settings.base_url,
+            timeout=settings.timeout_s,
+            max_retries=settings.max_retries,
+        )
         self.errors = (openai.OpenAIError,)
 
     def start(self, facts: dict, kind: str, key: str, units: Units, thread_id: str) -> dict:
         """Create the conversation and a background response; their ids, to store."""
         try:
-            conversation = self.client.conversations.create(metadata={"thread_id": thread_id, "kind": kind,
-                                                                      "key": key})
-            response = self.client.responses.create(model=self.settings.model, conversation=conversation.id,
-                                                    instructions=INSTRUCTIONS,
-                                                    input=prompt(facts, kind, key, units),
-                                                    background=True, store=True)
+            conversation = self.client.conversations.create(metadata={"thread_id": thread_id, "kind": kind, "key": key})
+            response = self.client.responses.create(
+                model=self.settings.model,
+                conversation=conversation.id,
+                instructions=INSTRUCTIONS,
+                input=prompt(facts, kind, key, units),
+                background=True,
+                store=True,
+            )
         except self.errors as exc:
             raise CoachUnavailable(f"{type(exc).__name__}: {exc}") from exc
         return {"conversation_id": conversation.id, "response_id": response.id}

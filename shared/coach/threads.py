@@ -13,13 +13,12 @@ under its unit system, which the summary and analysis payloads show for the syst
 other's. With OPENAI_API_KEY set, OpenAI writes; when it
 cannot, the built-in coach does and the thread records the fallback.
 """
+
 from __future__ import annotations
 
 import hashlib
 import logging
 import time
-
-from google.cloud import firestore
 
 from shared import auth, tasks
 from shared.coach.builtin import RECOMMENDATION_METRICS, SUMMARY_BLOCKS, BuiltInCoach
@@ -44,7 +43,6 @@ class Coaching:
     def __init__(self, repo: Repository | None = None, reports: Reports | None = None):
         self.repo = repo or Repository()
         self.reports = reports or Reports(self.repo)
-        self.threads = self.repo.db.collection("genai_threads")
 
     def _session_for_coaching(self, caller: auth.Caller, session_id: str) -> tuple[dict, dict | None]:
         session, owner = self.reports.readable(caller, session_id)
@@ -62,25 +60,24 @@ class Coaching:
             pending |= self._queue(ids[key], session_id, kind, key, units)
         if pending:
             # A new name per request that found work: the task skips threads already taken.
-            tasks.enqueue(f"coach-{kind}-{session_id}-{units.system}-{time.time_ns()}",
-                          ["-m", "shared.coach", "--session-id", session_id, "--kind", kind, "--units", units.system])
+            tasks.enqueue(
+                f"coach-{kind}-{session_id}-{units.system}-{time.time_ns()}",
+                ["-m", "shared.coach", "--session-id", session_id, "--kind", kind, "--units", units.system],
+            )
         return ids
 
     def _queue(self, tid: str, session_id: str, kind: str, key: str, units: Units) -> bool:
         """Create the thread, or queue a failed one again; True when it needs writing."""
-        ref = self.threads.document(tid)
-
-        @firestore.transactional
-        def queue(tx):
-            snap = ref.get(transaction=tx)
-            if snap.exists and snap.get("status") != "failed":
-                return snap.get("status") != "completed"
-            tx.set(ref, {"session_id": session_id, "kind": kind, "key": key, "units": units.system,
-                         "status": "queued", "text": None, "provider": None, "provider_ref": {},
-                         "created_at": firestore.SERVER_TIMESTAMP, "updated_at": firestore.SERVER_TIMESTAMP})
-            return True
-
-        return queue(self.repo.db.transaction())
+        doc = {
+            "session_id": session_id,
+            "kind": kind,
+            "key": key,
+            "units": units.system,
+            "text": None,
+            "provider": None,
+            "provider_ref": {},
+        }
+        return self.repo.queue_thread(tid, doc)
 
     # ---- GET .../recommendation/
     def status(self, caller: auth.Caller, session_id: str, measurement_system: str | None) -> dict:
@@ -88,10 +85,14 @@ class Coaching:
         self._session_for_coaching(caller, session_id)
         out = {}
         for key in RECOMMENDATION_METRICS:
-            snap = self.threads.document(thread_id(session_id, "recommendation", key, units)).get()
-            doc = snap.to_dict() if snap.exists else {}
-            out[key] = {"thread_id": snap.id, "status": doc.get("status", "not_requested"), "text": doc.get("text"),
-                        "provider": doc.get("provider")}
+            tid = thread_id(session_id, "recommendation", key, units)
+            doc = self.repo.thread(tid) or {}
+            out[key] = {
+                "thread_id": tid,
+                "status": doc.get("status", "not_requested"),
+                "text": doc.get("text"),
+                "provider": doc.get("provider"),
+            }
         return out
 
     def write_now(self, session_id: str, kind: str, units: Units, owner_id: str) -> dict:
@@ -107,15 +108,16 @@ class Coaching:
         session = self.repo.session(session_id)
         owner = self.repo.user(session["user_id"])
         frames = lift_frames(session)
-        facts = lift_facts(session, self.reports.series(session, ANALYSIS_FIELDS, lift_only=True), owner,
-                           frames[0] if frames else 0)
+        facts = lift_facts(
+            session, self.reports.series(session, ANALYSIS_FIELDS, lift_only=True), owner, frames[0] if frames else 0
+        )
         settings = openai_settings()
         remote = OpenAICoach(settings) if settings else None
         builtin = BuiltInCoach()
         done = {"written": 0, "skipped": 0, "fallback": 0}
         for key in KEYS[kind]:
             tid = thread_id(session_id, kind, key, units)
-            thread = self._take(tid, owner_id)
+            thread = self.repo.take_thread(tid, owner_id, LEASE_S)
             if thread is None:
                 done["skipped"] += 1
                 continue
@@ -125,7 +127,7 @@ class Coaching:
                 try:
                     if not ref.get("response_id"):  # a retried task resumes the response it started
                         ref = remote.start(facts, kind, key, units, tid)
-                        self.threads.document(tid).update({"provider_ref": ref, "provider": remote.provider})
+                        self.repo.update_thread(tid, {"provider_ref": ref, "provider": remote.provider})
                     text, provider = remote.finish(ref["response_id"]), remote.provider
                 except CoachUnavailable as exc:
                     reason, provider = str(exc), "builtin_fallback"
@@ -137,30 +139,10 @@ class Coaching:
             done["written"] += 1
         return done
 
-    def _take(self, tid: str, owner_id: str) -> dict | None:
-        ref = self.threads.document(tid)
-
-        @firestore.transactional
-        def take(tx):
-            snap = ref.get(transaction=tx)
-            if not snap.exists:
-                return None
-            doc = snap.to_dict()
-            lease = doc.get("lease") or {}
-            live = lease.get("owner") != owner_id and lease.get("until", 0) > time.time()
-            if doc["status"] == "completed" or (doc["status"] == "in_progress" and live):
-                return None
-            tx.update(ref, {"status": "in_progress", "lease": {"owner": owner_id, "until": time.time() + LEASE_S},
-                            "updated_at": firestore.SERVER_TIMESTAMP})
-            return doc
-
-        return take(self.repo.db.transaction())
-
     def _finish(self, tid, session_id, kind, key, units: Units, text, provider, ref, reason) -> None:
-        batch = self.repo.db.batch()
-        batch.update(self.threads.document(tid), {
-            "status": "completed", "text": text, "provider": provider, "provider_ref": ref,
-            "fallback_reason": reason, "lease": firestore.DELETE_FIELD, "updated_at": firestore.SERVER_TIMESTAMP})
-        batch.update(self.repo.db.collection("sessions").document(session_id),
-                     {f"{MIRROR[kind]}_by_units.{units.system}.{key}": text})
-        batch.commit()
+        self.repo.finish_thread(
+            tid,
+            {"text": text, "provider": provider, "provider_ref": ref, "fallback_reason": reason},
+            session_id,
+            {f"{MIRROR[kind]}_by_units.{units.system}.{key}": text},
+        )

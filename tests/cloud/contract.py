@@ -1,4 +1,5 @@
 """Every response the tests see is checked against functions/openapi.yaml."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -30,7 +31,10 @@ def check(response: requests.Response, method: str, path: str) -> requests.Respo
     content_type = response.headers.get("Content-Type", "").split(";")[0]
     schema = response_schema(method, path, response.status_code, content_type)
     body = response.json() if content_type == "application/json" else response.text
-    root = {"$schema": "https://json-schema.org/draft/2020-12/schema", "components": document()["components"],
-            "allOf": [schema]}
+    root = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": document()["components"],
+        "allOf": [schema],
+    }
     jsonschema.Draft202012Validator(root).validate(body)
     return response

@@ -1,13 +1,14 @@
 """The local stack for the cloud and reliability tests (a pytest plugin, see tests/conftest.py):
 started once per test session by the same script as `make run` (on free ports), emptied
 before each test, stopped at the end."""
+
 from __future__ import annotations
 
 import base64
 import json
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -50,16 +51,20 @@ class Api:
             headers["Authorization"] = f"Bearer {token}"
         return requests.request(method, self.url + path, headers=headers, timeout=120, **kw)
 
-    def upload(self, token: str | None, video: Path | bytes | None = SAMPLE, filename: str = "lift.mp4",
-               **fields) -> requests.Response:
+    def upload(
+        self, token: str | None, video: Path | bytes | None = SAMPLE, filename: str = "lift.mp4", **fields
+    ) -> requests.Response:
         data = {"exercise_name": "snatch", **fields}
         data = {k: v for k, v in data.items() if v is not None}
         files = None
         if video is not None:
             content = video.read_bytes() if isinstance(video, Path) else video
             files = {"video": (filename, content, "video/mp4")}
-        return check(self.request("POST", "/weightlifting/sessions/", token, data=data, files=files),
-                     "POST", "/weightlifting/sessions/")
+        return check(
+            self.request("POST", "/weightlifting/sessions/", token, data=data, files=files),
+            "POST",
+            "/weightlifting/sessions/",
+        )
 
     def session(self, session_id: str, token: str, **params) -> requests.Response:
         r = self.request("GET", f"/weightlifting/sessions/{session_id}/", token, params=params)
@@ -88,8 +93,17 @@ class People:
         create_user("admin", role="admin")
         create_user("coach", role="sub_admin", org_id="club-a")
         create_user("rival-coach", role="sub_admin", org_id="club-b")
-        create_user("lifter", org_id="club-a", profile={"weight_kg": 80.0, "height_cm": 175.0, "age": 26,
-                                                        "timezone": "Asia/Tokyo", "display_name": "Lena Lifter"})
+        create_user(
+            "lifter",
+            org_id="club-a",
+            profile={
+                "weight_kg": 80.0,
+                "height_cm": 175.0,
+                "age": 26,
+                "timezone": "Asia/Tokyo",
+                "display_name": "Lena Lifter",
+            },
+        )
         create_user("teammate", org_id="club-a")
         create_user("outsider")
         self._tokens: dict[str, str] = {}
@@ -131,21 +145,33 @@ ORGS = {"coach": "club-a", "rival-coach": "club-b", "lifter": "club-a", "teammat
 
 def new_session(user_id: str, status: str = "uploading") -> dict:
     """A session document as the upload endpoint writes it (with its owner's org)."""
-    return {"user_id": user_id, "org_id": ORGS.get(user_id), "created_by": user_id, "activity": "Weightlifting",
-            "exercise": "snatch",
-            "title": "Test", "barbell_mass_kg": 100.0, "joints": ["all"], "status": status, "progress": 0,
-            "created_at": datetime.now(timezone.utc), "video": {}}
+    return {
+        "user_id": user_id,
+        "org_id": ORGS.get(user_id),
+        "created_by": user_id,
+        "activity": "Weightlifting",
+        "exercise": "snatch",
+        "title": "Test",
+        "barbell_mass_kg": 100.0,
+        "joints": ["all"],
+        "status": status,
+        "progress": 0,
+        "created_at": datetime.now(UTC),
+        "video": {},
+    }
 
 
 def deliver(stack: Stack, name: str, generation: int, bucket: str = BUCKET, via_pubsub: bool = False) -> int:
     """POST one storage-finalize CloudEvent to the function: a direct Eventarc storage event,
     or (`via_pubsub`) the bucket notification's message through a topic trigger, as the relay
     and the deployed trigger do."""
-    data = {"bucket": bucket, "name": name, "generation": str(generation), "size": "1000",
-            "contentType": "video/mp4"}
-    message = {"messageId": f"m-{generation}-{time.monotonic_ns()}", "publishTime": "2026-11-28T12:00:00Z",
-               "attributes": {"bucketId": bucket, "objectId": name, "eventType": "OBJECT_FINALIZE"},
-               "data": base64.b64encode(json.dumps(data).encode()).decode()}
+    data = {"bucket": bucket, "name": name, "generation": str(generation), "size": "1000", "contentType": "video/mp4"}
+    message = {
+        "messageId": f"m-{generation}-{time.monotonic_ns()}",
+        "publishTime": "2026-11-28T12:00:00Z",
+        "attributes": {"bucketId": bucket, "objectId": name, "eventType": "OBJECT_FINALIZE"},
+        "data": base64.b64encode(json.dumps(data).encode()).decode(),
+    }
     if via_pubsub:
         data = {"message": message, "subscription": f"projects/{stack.project}/subscriptions/s"}
         headers = pubsub_event_headers(message, stack.project, "t")

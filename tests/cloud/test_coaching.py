@@ -1,10 +1,11 @@
 """Coaching endpoints on the local stack: threads created at once, texts written by a task,
 shown in the summary and analysis; errors, plans, idempotent repeats; the OpenAI path and
 its fallback with the real client against a fake server."""
+
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -14,13 +15,15 @@ from shared.coach.builtin import RECOMMENDATION_METRICS, SUMMARY_BLOCKS
 from shared.coach.facts import Units
 from shared.coach.threads import Coaching, thread_id
 from shared.repository import client
-from tests.cloud.fixtures import RESULT, new_session
 from tests.cloud.contract import check
+from tests.cloud.fixtures import RESULT, new_session
 from tests.fake_openai import FakeOpenAI
 
-PATHS = {"summary": "/weightlifting/sessions/{session_id}/summary/",
-         "recommendation": "/weightlifting/sessions/{session_id}/recommendation/",
-         "analysis": "/weightlifting/sessions/{session_id}/analysis/"}
+PATHS = {
+    "summary": "/weightlifting/sessions/{session_id}/summary/",
+    "recommendation": "/weightlifting/sessions/{session_id}/recommendation/",
+    "analysis": "/weightlifting/sessions/{session_id}/analysis/",
+}
 
 
 def call(api, method: str, kind: str, session_id: str, token: str | None, **params) -> requests.Response:
@@ -29,7 +32,10 @@ def call(api, method: str, kind: str, session_id: str, token: str | None, **para
 
 
 def threads(session_id: str) -> list[dict]:
-    return [s.to_dict() for s in client().collection("genai_threads").where(filter=FieldFilter("session_id", "==", session_id)).stream()]
+    return [
+        s.to_dict()
+        for s in client().collection("genai_threads").where(filter=FieldFilter("session_id", "==", session_id)).stream()
+    ]
 
 
 def wait_written(session_id: str, count: int, timeout_s: float = 120) -> list[dict]:
@@ -80,8 +86,10 @@ def test_each_unit_systems_texts_are_kept_apart(api, people, lift):
     metric = call(api, "POST", "summary", lift, token, measurement_system="metric").json()
     wait_written(lift, 8)
     assert set(imperial.values()).isdisjoint(metric.values())
-    texts = {system: call(api, "GET", "summary", lift, token, measurement_system=system).json()["summary_text"]
-             for system in ("metric", "imperial")}
+    texts = {
+        system: call(api, "GET", "summary", lift, token, measurement_system=system).json()["summary_text"]
+        for system in ("metric", "imperial")
+    }
     assert "m/s" in texts["metric"]["velocity"] and "ft/s" not in texts["metric"]["velocity"]
     assert "ft/s" in texts["imperial"]["velocity"]
     assert call(api, "GET", "summary", lift, token).json()["summary_text"] == texts["metric"]  # the profile's units
@@ -111,7 +119,8 @@ def test_a_bad_measurement_system_is_400_and_an_unfinished_session_409_as_on_the
         assert r.status_code == 409
         assert r.json() == {"error": "the session is not analysed yet", "status": "processing", "progress": 40}
     client().collection("sessions").document("broken").set(
-        {**new_session("lifter", "failed"), "error": {"code": "no_bar_found", "message": "No barbell was found."}})
+        {**new_session("lifter", "failed"), "error": {"code": "no_bar_found", "message": "No barbell was found."}}
+    )
     r = call(api, "POST", kind, "broken", people.token("lifter"))
     assert r.status_code == 409
     assert r.json() == {"error": "analysis failed: No barbell was found.", "status": "failed", "code": "no_bar_found"}
@@ -122,8 +131,7 @@ def test_plan_access_token_and_unknown_sessions(api, people, lift, kind):
     assert call(api, "POST", kind, lift, None).status_code == 401
     assert call(api, "POST", kind, lift, people.token("teammate")).status_code == 403
     assert call(api, "POST", kind, "no-such-session", people.token("admin")).status_code == 404
-    client().collection("users").document("lifter").update(
-        {"plan.active_until": datetime.now(timezone.utc) - timedelta(days=1)})
+    client().collection("users").document("lifter").update({"plan.active_until": datetime.now(UTC) - timedelta(days=1)})
     r = call(api, "POST", kind, lift, people.token("lifter"))
     assert r.status_code == 403 and r.json() == {"error": "an active plan is required"}
     assert threads(lift) == []

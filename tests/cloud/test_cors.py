@@ -1,5 +1,6 @@
 """The web viewer on Firebase Hosting calls the API from another origin: preflights and
 responses carry CORS headers for its origins (LIFTLAB_WEB_ORIGINS) and for no other."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,13 +15,25 @@ def viewer_origin(monkeypatch):
 
 
 def preflight(api, path: str, origin: str, method: str = "GET") -> requests.Response:
-    return requests.options(api.url + path, headers={"Origin": origin, "Access-Control-Request-Method": method,
-                                                     "Access-Control-Request-Headers": "authorization"}, timeout=30)
+    return requests.options(
+        api.url + path,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "authorization",
+        },
+        timeout=30,
+    )
 
 
-@pytest.mark.parametrize("path, methods", [("/weightlifting/sessions/", {"GET", "POST"}),
-                                           ("/weightlifting/sessions/abc/summary/", {"GET", "POST"}),
-                                           ("/weightlifting/users/u1/progress/", {"GET"})])
+@pytest.mark.parametrize(
+    "path, methods",
+    [
+        ("/weightlifting/sessions/", {"GET", "POST"}),
+        ("/weightlifting/sessions/abc/summary/", {"GET", "POST"}),
+        ("/weightlifting/users/u1/progress/", {"GET"}),
+    ],
+)
 def test_the_viewers_preflight_is_answered(api, path, methods):
     r = preflight(api, path, VIEWER, "POST")
     assert r.status_code == 204
@@ -32,7 +45,9 @@ def test_the_viewers_preflight_is_answered(api, path, methods):
 def test_another_origin_gets_no_cors_headers(api, people):
     r = preflight(api, "/weightlifting/sessions/", "https://evil.example")
     assert r.status_code == 204 and "Access-Control-Allow-Origin" not in r.headers
-    r = api.request("GET", "/weightlifting/sessions/", people.token("lifter"), headers={"Origin": "https://evil.example"})
+    r = api.request(
+        "GET", "/weightlifting/sessions/", people.token("lifter"), headers={"Origin": "https://evil.example"}
+    )
     assert r.status_code == 200 and "Access-Control-Allow-Origin" not in r.headers
 
 

@@ -1,4 +1,5 @@
 """POST /weightlifting/sessions/: every documented status, against the real emulators."""
+
 from __future__ import annotations
 
 import time
@@ -21,8 +22,13 @@ def stored_videos() -> list:
 
 
 def test_admin_creates_a_session_for_a_lifter_and_the_video_lands_in_storage(api, people):
-    r = api.upload(people.token("admin"), user_id="lifter", session_name="Heavy single", barbell_mass="102.5",
-                   body_joint_angles="knee, hip")
+    r = api.upload(
+        people.token("admin"),
+        user_id="lifter",
+        session_name="Heavy single",
+        barbell_mass="102.5",
+        body_joint_angles="knee, hip",
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) == {"session_id", "title"} and body["title"] == "Heavy single"
@@ -53,33 +59,46 @@ def test_imperial_users_give_the_bar_in_pounds(api, people):
 
 def test_a_retried_post_with_the_same_idempotency_key_creates_one_session(api, people):
     headers = {"Idempotency-Key": "upload-42"}
-    first = api.request("POST", "/weightlifting/sessions/", people.token("lifter"), headers=dict(headers),
-                        data={"user_id": "lifter", "exercise_name": "snatch"},
-                        files={"video": ("a.mp4", SAMPLE.read_bytes(), "video/mp4")})
-    again = api.request("POST", "/weightlifting/sessions/", people.token("lifter"), headers=dict(headers),
-                        data={"user_id": "lifter", "exercise_name": "snatch"},
-                        files={"video": ("a.mp4", SAMPLE.read_bytes(), "video/mp4")})
+    first = api.request(
+        "POST",
+        "/weightlifting/sessions/",
+        people.token("lifter"),
+        headers=dict(headers),
+        data={"user_id": "lifter", "exercise_name": "snatch"},
+        files={"video": ("a.mp4", SAMPLE.read_bytes(), "video/mp4")},
+    )
+    again = api.request(
+        "POST",
+        "/weightlifting/sessions/",
+        people.token("lifter"),
+        headers=dict(headers),
+        data={"user_id": "lifter", "exercise_name": "snatch"},
+        files={"video": ("a.mp4", SAMPLE.read_bytes(), "video/mp4")},
+    )
     assert first.status_code == again.status_code == 200
     assert first.json() == again.json()
     assert len(stored_sessions()) == 1
 
 
-@pytest.mark.parametrize("fields, video, message", [
-    ({"user_id": None}, SAMPLE, "user_id is required"),
-    ({"user_id": "../etc"}, SAMPLE, "user_id is not a valid user id"),
-    ({"user_id": "lifter", "exercise_name": None}, SAMPLE, "exercise_name is required"),
-    ({"user_id": "lifter", "exercise_name": "deadlift"}, SAMPLE, "exercise_name must be one of"),
-    ({"user_id": "lifter", "barbell_mass": "heavy"}, SAMPLE, "barbell_mass must be a number"),
-    ({"user_id": "lifter", "barbell_mass": "-20"}, SAMPLE, "barbell_mass must be between"),
-    ({"user_id": "lifter", "barbell_mass": "nan"}, SAMPLE, "barbell_mass must be between"),
-    ({"user_id": "lifter", "body_joint_angles": "knee,wrist"}, SAMPLE, "body_joint_angles: unknown joint(s) wrist"),
-    ({"user_id": "lifter", "session_name": "x" * 121}, SAMPLE, "session_name is longer than 120"),
-    ({"user_id": "lifter"}, None, "video is required"),
-    ({"user_id": "lifter"}, b"", "video is empty"),
-    ({"user_id": "lifter"}, b"\x89PNG\r\n\x1a\n" + b"\0" * 200, "video: not an MP4 or QuickTime video"),
-    ({"user_id": "lifter"}, SAMPLE.read_bytes()[:40000], "video: the file is damaged or truncated"),
-    ({"user_id": "nobody-here"}, SAMPLE, "user_id: no such user"),
-])
+@pytest.mark.parametrize(
+    "fields, video, message",
+    [
+        ({"user_id": None}, SAMPLE, "user_id is required"),
+        ({"user_id": "../etc"}, SAMPLE, "user_id is not a valid user id"),
+        ({"user_id": "lifter", "exercise_name": None}, SAMPLE, "exercise_name is required"),
+        ({"user_id": "lifter", "exercise_name": "deadlift"}, SAMPLE, "exercise_name must be one of"),
+        ({"user_id": "lifter", "barbell_mass": "heavy"}, SAMPLE, "barbell_mass must be a number"),
+        ({"user_id": "lifter", "barbell_mass": "-20"}, SAMPLE, "barbell_mass must be between"),
+        ({"user_id": "lifter", "barbell_mass": "nan"}, SAMPLE, "barbell_mass must be between"),
+        ({"user_id": "lifter", "body_joint_angles": "knee,wrist"}, SAMPLE, "body_joint_angles: unknown joint(s) wrist"),
+        ({"user_id": "lifter", "session_name": "x" * 121}, SAMPLE, "session_name is longer than 120"),
+        ({"user_id": "lifter"}, None, "video is required"),
+        ({"user_id": "lifter"}, b"", "video is empty"),
+        ({"user_id": "lifter"}, b"\x89PNG\r\n\x1a\n" + b"\0" * 200, "video: not an MP4 or QuickTime video"),
+        ({"user_id": "lifter"}, SAMPLE.read_bytes()[:40000], "video: the file is damaged or truncated"),
+        ({"user_id": "nobody-here"}, SAMPLE, "user_id: no such user"),
+    ],
+)
 def test_invalid_fields_answer_400_naming_the_field_and_store_nothing(api, people, fields, video, message):
     r = api.upload(people.token("admin"), video=video, **fields)
     assert r.status_code == 400, r.text
@@ -101,8 +120,13 @@ def test_a_video_over_the_duration_limit_is_refused(api, people, monkeypatch):
 
 
 def test_multipart_without_a_boundary_is_a_400(api, people):
-    r = api.request("POST", "/weightlifting/sessions/", people.token("lifter"),
-                    headers={"Content-Type": "multipart/form-data"}, data=b"user_id=lifter")
+    r = api.request(
+        "POST",
+        "/weightlifting/sessions/",
+        people.token("lifter"),
+        headers={"Content-Type": "multipart/form-data"},
+        data=b"user_id=lifter",
+    )
     assert r.status_code == 400 and "error" in r.json()
 
 
@@ -137,16 +161,19 @@ def test_a_revoked_token_is_401(api, people):
     assert r.status_code == 401 and r.json()["error"] == "token revoked"
 
 
-@pytest.mark.parametrize("caller, user_id, status", [
-    ("admin", "lifter", 200),
-    ("admin", "outsider", 200),
-    ("coach", "lifter", 200),          # sub_admin inside its org
-    ("coach", "outsider", 403),        # sub_admin outside its org
-    ("rival-coach", "lifter", 403),
-    ("lifter", "lifter", 200),         # anyone for themself
-    ("teammate", "lifter", 403),       # a plain user for someone else
-    ("outsider", "lifter", 403),
-])
+@pytest.mark.parametrize(
+    "caller, user_id, status",
+    [
+        ("admin", "lifter", 200),
+        ("admin", "outsider", 200),
+        ("coach", "lifter", 200),  # sub_admin inside its org
+        ("coach", "outsider", 403),  # sub_admin outside its org
+        ("rival-coach", "lifter", 403),
+        ("lifter", "lifter", 200),  # anyone for themself
+        ("teammate", "lifter", 403),  # a plain user for someone else
+        ("outsider", "lifter", 403),
+    ],
+)
 def test_who_may_create_sessions_for_whom(api, people, caller, user_id, status):
     r = api.upload(people.token(caller), user_id=user_id)
     assert r.status_code == status, r.text
@@ -166,8 +193,14 @@ def test_a_refused_caller_is_refused_before_the_video_is_read(api, people, calle
 
 def test_every_bad_field_is_named_at_once_and_the_video_is_read_only_after(api, people):
     damaged = SAMPLE.read_bytes()[:40000]  # would answer "the file is damaged" if it were probed
-    r = api.upload(people.token("lifter"), user_id="lifter", exercise_name="deadlift", barbell_mass="heavy",
-                   session_name="x" * 121, video=damaged)
+    r = api.upload(
+        people.token("lifter"),
+        user_id="lifter",
+        exercise_name="deadlift",
+        barbell_mass="heavy",
+        session_name="x" * 121,
+        video=damaged,
+    )
     assert r.status_code == 400
     body = r.json()
     assert set(body["fields"]) == {"exercise_name", "barbell_mass", "session_name"}

@@ -1,4 +1,5 @@
 """GET /weightlifting/sessions/{id}/: access rules, status while not done, demo."""
+
 from __future__ import annotations
 
 import json
@@ -15,19 +16,27 @@ from tests.cloud.fixtures import forged_token, new_session
 @pytest.fixture
 def queued(people) -> str:
     client().collection("sessions").document("q1").set(
-        {**new_session("lifter", "processing"), "progress": 42.5, "stage": "measuring",
-         "video": {"path": "videos/lifter/q1/original.mp4"}})
+        {
+            **new_session("lifter", "processing"),
+            "progress": 42.5,
+            "stage": "measuring",
+            "video": {"path": "videos/lifter/q1/original.mp4"},
+        }
+    )
     return "q1"
 
 
-@pytest.mark.parametrize("caller, status", [
-    ("lifter", 200),        # the owner
-    ("admin", 200),
-    ("coach", 200),         # sub_admin of the owner's org
-    ("rival-coach", 403),   # sub_admin of another org
-    ("teammate", 403),      # another user, same org
-    ("outsider", 403),
-])
+@pytest.mark.parametrize(
+    "caller, status",
+    [
+        ("lifter", 200),  # the owner
+        ("admin", 200),
+        ("coach", 200),  # sub_admin of the owner's org
+        ("rival-coach", 403),  # sub_admin of another org
+        ("teammate", 403),  # another user, same org
+        ("outsider", 403),
+    ],
+)
 def test_who_may_read_a_session(api, people, queued, caller, status):
     r = api.session(queued, people.token(caller))
     assert r.status_code == status, r.text
@@ -44,7 +53,8 @@ def test_a_session_in_progress_shows_status_and_progress(api, people, queued):
 
 def test_a_failed_session_shows_its_error(api, people):
     client().collection("sessions").document("f1").set(
-        {**new_session("lifter", "failed"), "error": {"code": "no_lifter_found", "message": "No person was found"}})
+        {**new_session("lifter", "failed"), "error": {"code": "no_lifter_found", "message": "No person was found"}}
+    )
     details = api.session("f1", people.token("lifter")).json()
     assert details["status"] == "failed" and details["error"]["code"] == "no_lifter_found"
 

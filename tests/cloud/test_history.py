@@ -2,10 +2,11 @@
 with 9 real analysed snatches at 4 loads (the demo history and the demo lift, engine runs
 stored through the job's publish step). Every response is checked against the OpenAPI
 document."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from tests.cloud.fixtures import new_session
 LIST = "/weightlifting/sessions/"
 PROGRESS = "/weightlifting/users/{user_id}/progress/"
 COMPARE = "/weightlifting/sessions/compare/"
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def get(api, path: str, token: str | None, template: str | None = None, **params):
@@ -43,12 +44,17 @@ def seeded(people) -> dict:
     for i, (sid, folder) in enumerate(runs()):
         result = result_of(folder)
         created = NOW - timedelta(days=len(runs()) - i) if i != 1 else NOW - timedelta(days=len(runs()))
-        session = {**{k: v for k, v in new_session("lifter").items() if k not in ("status", "progress", "video")},
-                   "org_id": "club-a", "barbell_mass_kg": result["bar_mass_kg"], "title": sid}
+        session = {
+            **{k: v for k, v in new_session("lifter").items() if k not in ("status", "progress", "video")},
+            "org_id": "club-a",
+            "barbell_mass_kg": result["bar_mass_kg"],
+            "title": sid,
+        }
         assert demo.store_finished(Repository(), Storage(), sid, session, folder, video=None, created=created)
         out[sid] = result
     client().collection("sessions").document("team-run").set(
-        {**new_session("teammate", "processing"), "org_id": "club-a", "progress": 40.0})
+        {**new_session("teammate", "processing"), "org_id": "club-a", "progress": 40.0}
+    )
     client().collection("sessions").document("out-1").set({**new_session("outsider", "queued")})
     client().collection("sessions").document("run-1").set({**new_session("lifter", "done"), "activity": "Running"})
     return out
@@ -83,6 +89,7 @@ def test_a_list_item_carries_the_headline_and_a_thumbnail(api, people, seeded):
     assert item["barbell_mass"] == {"value": result["bar_mass_kg"], "unit": "kg"}
     assert (item["status"], item["outcome"], item["lifts"], item["exercise_name"]) == ("done", "complete", 1, "Snatch")
     import requests
+
     image = requests.get(item["thumbnail_url"], timeout=30)
     assert image.status_code == 200 and image.content[:2] == b"\xff\xd8"
 
@@ -98,12 +105,21 @@ def test_the_list_filters(api, people, seeded):
     assert r.status_code == 400 and set(r.json()["fields"]) == {"exercise", "limit", "page_token"}
 
 
-@pytest.mark.parametrize("caller, user_id, status, count", [
-    ("lifter", "lifter", 200, 9), ("lifter", None, 200, 9), ("teammate", "lifter", 403, 0),
-    ("coach", "lifter", 200, 9), ("coach", None, 200, 10), ("rival-coach", "lifter", 403, 0),
-    ("rival-coach", None, 200, 0), ("admin", "lifter", 200, 9), ("admin", None, 200, 11),
-    ("outsider", None, 200, 1),
-])
+@pytest.mark.parametrize(
+    "caller, user_id, status, count",
+    [
+        ("lifter", "lifter", 200, 9),
+        ("lifter", None, 200, 9),
+        ("teammate", "lifter", 403, 0),
+        ("coach", "lifter", 200, 9),
+        ("coach", None, 200, 10),
+        ("rival-coach", "lifter", 403, 0),
+        ("rival-coach", None, 200, 0),
+        ("admin", "lifter", 200, 9),
+        ("admin", None, 200, 11),
+        ("outsider", None, 200, 1),
+    ],
+)
 def test_who_may_list_whose_sessions(api, people, seeded, caller, user_id, status, count):
     params = {"limit": 100, **({"user_id": user_id} if user_id else {})}
     r = get(api, LIST, people.token(caller), **params)
@@ -155,11 +171,13 @@ def test_the_records_link_to_the_right_sessions(api, people, seeded):
 
 def test_progress_in_imperial_and_with_the_lifters_own_threshold(api, people, seeded):
     metric = progress(api, people.token("lifter"), exercise="snatch", mvt="1.6").json()["load_velocity"]
-    imperial = progress(api, people.token("lifter"), exercise="snatch", measurement_system="imperial",
-                        mvt=str(1.6 * 3.28084)).json()["load_velocity"]
+    imperial = progress(
+        api, people.token("lifter"), exercise="snatch", measurement_system="imperial", mvt=str(1.6 * 3.28084)
+    ).json()["load_velocity"]
     assert metric["mvt"]["source"] == "query"
-    assert imperial["estimated_max"]["barbell_mass"] == pytest.approx(metric["estimated_max"]["barbell_mass"] * 2.20462,
-                                                                      abs=0.2)
+    assert imperial["estimated_max"]["barbell_mass"] == pytest.approx(
+        metric["estimated_max"]["barbell_mass"] * 2.20462, abs=0.2
+    )
 
 
 def test_progress_rejects_a_bad_request(api, people, seeded):
@@ -172,8 +190,9 @@ def test_progress_rejects_a_bad_request(api, people, seeded):
     assert progress(api, people.token("admin"), user_id="nobody", exercise="snatch").status_code == 404
 
 
-@pytest.mark.parametrize("caller, status", [("lifter", 200), ("teammate", 403), ("coach", 200),
-                                            ("rival-coach", 403), ("admin", 200)])
+@pytest.mark.parametrize(
+    "caller, status", [("lifter", 200), ("teammate", 403), ("coach", 200), ("rival-coach", 403), ("admin", 200)]
+)
 def test_who_may_read_progress(api, people, seeded, caller, status):
     r = progress(api, people.token(caller), exercise="snatch")
     assert r.status_code == status, r.text
@@ -191,8 +210,9 @@ def test_compare_aligns_both_paths_at_liftoff(api, people, seeded):
     for side, sid in (("a", a), ("b", b)):
         result, path = seeded[sid], body[side]["bar_path"]
         liftoff = result["landmarks"]["liftoff"]
-        assert path["t_s"][0] == 0.0 and path["height_m"][0] == pytest.approx(result["bar"]["height_m"][liftoff],
-                                                                               abs=1e-4)
+        assert path["t_s"][0] == 0.0 and path["height_m"][0] == pytest.approx(
+            result["bar"]["height_m"][liftoff], abs=1e-4
+        )
         assert path["x_m"][0] == pytest.approx(result["bar"]["x_m"][liftoff], abs=1e-4)
         t, peak = result["timestamps_s"], result["landmarks"]["peak_bar_height"]
         at_peak = path["t_s"].index(round(t[peak] - t[liftoff], 4))
@@ -215,9 +235,17 @@ def test_compare_refuses_what_it_cannot_compare(api, people, seeded):
     assert get(api, COMPARE, None, a="demo-history-1", b="demo-history-2").status_code == 401
 
 
-@pytest.mark.parametrize("caller, b, status", [("lifter", "demo-history-2", 200), ("teammate", "demo-history-2", 403),
-                                               ("coach", "demo-history-2", 200), ("rival-coach", "demo-history-2", 403),
-                                               ("admin", "demo-history-2", 200), ("lifter", "out-1", 403)])
+@pytest.mark.parametrize(
+    "caller, b, status",
+    [
+        ("lifter", "demo-history-2", 200),
+        ("teammate", "demo-history-2", 403),
+        ("coach", "demo-history-2", 200),
+        ("rival-coach", "demo-history-2", 403),
+        ("admin", "demo-history-2", 200),
+        ("lifter", "out-1", 403),
+    ],
+)
 def test_the_caller_must_be_allowed_to_read_both(api, people, seeded, caller, b, status):
     r = get(api, COMPARE, people.token(caller), a="demo-history-1", b=b)
     assert r.status_code == status, r.text

@@ -1,4 +1,5 @@
 """`make token USER=...` against the running stack: a fresh, working token for a seeded user."""
+
 from __future__ import annotations
 
 from infra.local import token

@@ -1,4 +1,5 @@
 """A 2-minute 60 fps clip through the real upload path: no Firestore document nears 1 MiB."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,6 +26,8 @@ def test_a_two_minute_60fps_session_is_stored_in_chunks_well_under_1_mib(api, pe
     chunks = [c.to_dict() for c in session.collection("series").stream()]
     sizes = [results.firestore_size(c) for c in chunks]
     assert len(chunks) > 1 and max(sizes) <= results.MAX_CHUNK_BYTES
-    assert results.firestore_size({k: v for k, v in session.get().to_dict().items()
-                                   if not hasattr(v, "timestamp")}) < ONE_MIB / 10
+    assert (
+        results.firestore_size({k: v for k, v in session.get().to_dict().items() if not hasattr(v, "timestamp")})
+        < ONE_MIB / 10
+    )
     assert results.join_chunks(chunks)["timestamps_s"] == details["all_timestamps"]

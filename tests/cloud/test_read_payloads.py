@@ -1,12 +1,13 @@
 """Export, analysis and summary: values from the engine's result, access and plan rules,
 404/409, demo, and every response checked against the OpenAPI document."""
+
 from __future__ import annotations
 
 import csv
 import io
 import json
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -14,14 +15,16 @@ import requests
 from shared import demo
 from shared.repository import Repository, client
 from shared.storage import Storage
-from tests.cloud.fixtures import RESULT, new_session
 from tests.cloud.contract import check
+from tests.cloud.fixtures import RESULT, new_session
 from tests.unit.test_numbers_only import gappy
 
-PATHS = {"export": "/weightlifting/sessions/{session_id}/export/",
-         "analysis": "/weightlifting/sessions/{session_id}/analysis/",
-         "summary": "/weightlifting/sessions/{session_id}/summary/",
-         "details": "/weightlifting/sessions/{session_id}/"}
+PATHS = {
+    "export": "/weightlifting/sessions/{session_id}/export/",
+    "analysis": "/weightlifting/sessions/{session_id}/analysis/",
+    "summary": "/weightlifting/sessions/{session_id}/summary/",
+    "details": "/weightlifting/sessions/{session_id}/",
+}
 
 
 def get(api, kind: str, session_id: str, token: str, **params) -> requests.Response:
@@ -31,7 +34,7 @@ def get(api, kind: str, session_id: str, token: str, **params) -> requests.Respo
 
 def window(values: list) -> list:
     phases = RESULT["phases"]
-    return values[phases[0]["start_frame"]:phases[-1]["end_frame"] + 1]
+    return values[phases[0]["start_frame"] : phases[-1]["end_frame"] + 1]
 
 
 def present(values: list) -> list:
@@ -84,8 +87,9 @@ def test_analysis_values_come_from_the_engine_in_the_specs_units(api, people, li
     velocity = body["key_metrics"]["barbell_velocity"]
     assert max(present(velocity)) == RESULT["metrics"]["max_bar_speed"]
     assert max(present(body["key_metrics"]["power_output"])) == pytest.approx(RESULT["metrics"]["max_power"], abs=0.1)
-    assert max(present(body["key_metrics"]["ground_reaction_force"])) == pytest.approx(RESULT["metrics"]["max_GRF"],
-                                                                                       abs=0.1)
+    assert max(present(body["key_metrics"]["ground_reaction_force"])) == pytest.approx(
+        RESULT["metrics"]["max_GRF"], abs=0.1
+    )
     assert body["barbell_positioning"]["bar_height"] == [round(v * 1000) for v in window(RESULT["bar"]["height_m"])]
     assert body["barbell_positioning"]["barbell_trajectory"][0] == round(window(RESULT["bar"]["x_m"])[0] * 1000)
     side = RESULT["quality"]["near_side"]
@@ -96,8 +100,9 @@ def test_analysis_values_come_from_the_engine_in_the_specs_units(api, people, li
 
 def test_analysis_phases_match_the_engines(api, people, lift):
     body = get(api, "analysis", lift, people.token("lifter")).json()
-    assert body["chart_data"] == {p["name"]: {"start": round(p["start_s"] * 1000), "end": round(p["end_s"] * 1000)}
-                                  for p in RESULT["phases"]}
+    assert body["chart_data"] == {
+        p["name"]: {"start": round(p["start_s"] * 1000), "end": round(p["end_s"] * 1000)} for p in RESULT["phases"]
+    }
     assert set(body["phase_data"]) == {p["name"] for p in RESULT["phases"]}
     image = requests.get(body["phase_data"]["second_pull"]["image_url"], timeout=30)
     assert image.status_code == 200 and image.content[:2] == b"\xff\xd8"  # a JPEG
@@ -132,8 +137,10 @@ def test_summary_values_come_from_the_engine_in_metres(api, people, lift):
 
 # ---- rules
 @pytest.mark.parametrize("kind", ["export", "analysis", "summary"])
-@pytest.mark.parametrize("caller, status", [("lifter", 200), ("admin", 200), ("coach", 200), ("rival-coach", 403),
-                                            ("teammate", 403), ("outsider", 403)])
+@pytest.mark.parametrize(
+    "caller, status",
+    [("lifter", 200), ("admin", 200), ("coach", 200), ("rival-coach", 403), ("teammate", 403), ("outsider", 403)],
+)
 def test_who_may_read_the_payloads(api, people, lift, kind, caller, status):
     r = get(api, kind, lift, people.token(caller))
     assert r.status_code == status, r.text
@@ -141,8 +148,7 @@ def test_who_may_read_the_payloads(api, people, lift, kind, caller, status):
 
 @pytest.mark.parametrize("kind, status", [("analysis", 403), ("summary", 403), ("export", 200), ("details", 200)])
 def test_analysis_and_summary_need_the_owners_active_plan(api, people, lift, kind, status):
-    client().collection("users").document("lifter").update(
-        {"plan.active_until": datetime.now(timezone.utc) - timedelta(days=1)})
+    client().collection("users").document("lifter").update({"plan.active_until": datetime.now(UTC) - timedelta(days=1)})
     r = get(api, kind, lift, people.token("lifter"))
     assert r.status_code == status, r.text
     if status == 403:
@@ -161,13 +167,16 @@ def test_unknown_sessions_and_other_activities_are_404(api, people, kind):
 @pytest.mark.parametrize("kind", ["export", "analysis", "summary"])
 def test_a_failed_session_is_409_with_why_it_failed_not_a_promise(api, people, kind):
     client().collection("sessions").document("f1").set(
-        {**new_session("lifter", "failed"), "error": {"code": "not_side_view", "message": "Film from the side."}})
+        {**new_session("lifter", "failed"), "error": {"code": "not_side_view", "message": "Film from the side."}}
+    )
     r = get(api, kind, "f1", people.token("lifter"))
     assert r.status_code == 409
     assert r.json() == {"error": "analysis failed: Film from the side.", "status": "failed", "code": "not_side_view"}
     details = api.session("f1", people.token("lifter")).json()
-    assert details["status"] == "failed" and details["error"] == {"code": "not_side_view",
-                                                                  "message": "Film from the side."}
+    assert details["status"] == "failed" and details["error"] == {
+        "code": "not_side_view",
+        "message": "Film from the side.",
+    }
 
 
 @pytest.mark.parametrize("kind", ["export", "analysis", "summary"])
@@ -213,13 +222,14 @@ def test_a_running_session_has_no_outcome_yet(api, people):
 def test_the_demo_carries_coaching_text_in_both_unit_systems(api, people):
     demo.install(Repository(), Storage())
     token = people.token("outsider")
-    texts = {system: get(api, "summary", "x", token, demo="true", measurement_system=system).json()["summary_text"]
-             for system in ("metric", "imperial")}
+    texts = {
+        system: get(api, "summary", "x", token, demo="true", measurement_system=system).json()["summary_text"]
+        for system in ("metric", "imperial")
+    }
     assert set(texts["metric"]) == set(texts["imperial"]) == {"velocity", "power", "stability", "final_summary"}
     assert "m/s" in texts["metric"]["velocity"] and "ft/s" in texts["imperial"]["velocity"]
     comments = get(api, "analysis", "x", token, demo="true", measurement_system="imperial").json()["comments"]
     assert len(comments) == 12 and "ft/s" in comments["barbell_velocity"]
-
 
 
 # ---- numbers only
@@ -244,8 +254,10 @@ def test_every_payload_of_a_lift_with_gaps_holds_numbers_only(api, people, gappy
     assert bodies["analysis"]["quality"]["gaps"]["key_metrics.barbell_velocity"] == [[ms[30], ms[34]]]
     assert bodies["analysis"]["quality"]["cut"] == {"joint_angles.hip_angle": [ms[0], ms[59]]}
     assert "joint_angles.knee_angle" in bodies["analysis"]["quality"]["unmeasured"]
-    assert bodies["summary"]["quality"]["gaps"] == {f"{name}": [[ms[30], ms[34]]] for name in (
-        "stability.bar_height", "velocity.bar_velocity", "power.power", "stability.bar_trajectory.xAxis")}
+    assert bodies["summary"]["quality"]["gaps"] == {
+        f"{name}": [[ms[30], ms[34]]]
+        for name in ("stability.bar_height", "velocity.bar_velocity", "power.power", "stability.bar_trajectory.xAxis")
+    }
     assert f"angles.{side}kne_angle" in bodies["details"]["quality"]["unmeasured"]
     assert bodies["export"]["quality"]["cut"] == {f"angles.{side}hip_angle": [ms[0], ms[59]]}
     assert len(bodies["details"]["report_metrics"]["barbell_velocity"]) == len(ms)

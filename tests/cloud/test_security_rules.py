@@ -1,6 +1,7 @@
 """infra/firestore.rules in the Firestore emulator, with real ID tokens from the Auth
 emulator (their uid and role/org_id claims), over Firestore's REST API as a client SDK
 would call it. The backend's own (admin) access is not governed by the rules."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,9 @@ class Firestore:
     """A client of the emulator's REST API with one user's token."""
 
     def __init__(self, project: str, token: str | None):
-        self.base = (f"http://{os.environ['FIRESTORE_EMULATOR_HOST']}/v1/projects/{project}"
-                     "/databases/(default)/documents")
+        self.base = (
+            f"http://{os.environ['FIRESTORE_EMULATOR_HOST']}/v1/projects/{project}/databases/(default)/documents"
+        )
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def get(self, path: str) -> int:
@@ -42,8 +44,9 @@ class Firestore:
     def query(self, collection: str, user_id: str | None = None) -> int:
         query = {"from": [{"collectionId": collection}]}
         if user_id:
-            query["where"] = {"fieldFilter": {"field": {"fieldPath": "user_id"}, "op": "EQUAL",
-                                              "value": {"stringValue": user_id}}}
+            query["where"] = {
+                "fieldFilter": {"field": {"fieldPath": "user_id"}, "op": "EQUAL", "value": {"stringValue": user_id}}
+            }
         r = requests.post(f"{self.base}:runQuery", json={"structuredQuery": query}, headers=self.headers, timeout=10)
         return r.status_code
 
@@ -66,7 +69,8 @@ def as_user(rules, people):
 @pytest.fixture
 def thread(lift) -> str:
     client().collection("genai_threads").document("t1").set(
-        {"session_id": lift, "kind": "summary", "key": "overview", "status": "completed", "text": "Good lift."})
+        {"session_id": lift, "kind": "summary", "key": "overview", "status": "completed", "text": "Good lift."}
+    )
     return "t1"
 
 
@@ -75,7 +79,8 @@ READERS = {"lifter": 200, "admin": 200, "coach": 200, "teammate": 403, "rival-co
 
 @pytest.mark.parametrize("uid, status", READERS.items(), ids=[str(u) for u in READERS])
 def test_a_session_its_series_and_threads_are_read_by_the_owner_their_org_admin_and_admins_only(
-        as_user, lift, thread, uid, status):
+    as_user, lift, thread, uid, status
+):
     user = as_user(uid)
     assert user.get(f"sessions/{lift}") == status
     assert user.get(f"sessions/{lift}/series/0000") == status
@@ -102,8 +107,16 @@ def test_a_user_lists_their_own_sessions_but_not_everyones(as_user, lift):
 @pytest.mark.parametrize("uid", ["lifter", "admin", "coach"])
 def test_no_client_writes_sessions_results_threads_profiles_or_usage(as_user, lift, thread, uid):
     user = as_user(uid)
-    for path in (f"sessions/{lift}", "sessions/new-one", f"sessions/{lift}/series/0000", f"genai_threads/{thread}",
-                 "genai_threads/new-one", "users/lifter", "users/lifter/usage/2026-11", "processed_events/k"):
+    for path in (
+        f"sessions/{lift}",
+        "sessions/new-one",
+        f"sessions/{lift}/series/0000",
+        f"genai_threads/{thread}",
+        "genai_threads/new-one",
+        "users/lifter",
+        "users/lifter/usage/2026-11",
+        "processed_events/k",
+    ):
         assert user.write(path) == 403, path
     assert user.delete(f"sessions/{lift}") == 403
     assert client().collection("sessions").document(lift).get().get("status") == "done"
@@ -152,9 +165,14 @@ def _old_tokens(people) -> dict:
 
 def _reads(project: str, token: str, lift: str, thread: str) -> dict:
     user = Firestore(project, token)
-    return {"session": user.get(f"sessions/{lift}"), "series": user.get(f"sessions/{lift}/series/0000"),
-            "thread": user.get(f"genai_threads/{thread}"), "profile": user.get("users/lifter"),
-            "query by owner": user.query("sessions", user_id="lifter"), "query all": user.query("sessions")}
+    return {
+        "session": user.get(f"sessions/{lift}"),
+        "series": user.get(f"sessions/{lift}/series/0000"),
+        "thread": user.get(f"genai_threads/{thread}"),
+        "profile": user.get("users/lifter"),
+        "query by owner": user.query("sessions", user_id="lifter"),
+        "query all": user.query("sessions"),
+    }
 
 
 DENIED = {"session": 403, "series": 403, "thread": 403, "profile": 403, "query by owner": 403, "query all": 403}
@@ -162,8 +180,9 @@ DENIED = {"session": 403, "series": 403, "thread": 403, "profile": 403, "query b
 
 @pytest.mark.parametrize("who", ["admin", "coach", "lifter"])
 @pytest.mark.parametrize("change", ["disable", "delete", "revoke"])
-def test_an_old_token_of_a_disabled_deleted_or_revoked_user_reads_nothing(rules, people, api, lift, thread, who,
-                                                                          change):
+def test_an_old_token_of_a_disabled_deleted_or_revoked_user_reads_nothing(
+    rules, people, api, lift, thread, who, change
+):
     from shared import accounts
 
     old = _old_tokens(people)[who]

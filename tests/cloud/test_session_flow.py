@@ -1,4 +1,5 @@
 """The cloud path end to end: upload -> storage event -> job -> done, and how it fails."""
+
 from __future__ import annotations
 
 import json
@@ -68,15 +69,25 @@ def test_created_at_is_shown_in_the_users_timezone(api, people):
     created = client().collection("sessions").document(session_id).get().get("created_at")
     details = api.session(session_id, people.token("lifter")).json()
     tokyo = created.timestamp() + 9 * 3600  # Asia/Tokyo, no daylight saving
-    assert details["created_at"] == {"date": time.strftime("%d/%m/%Y", time.gmtime(tokyo)),
-                                     "time": time.strftime("%I:%M %p", time.gmtime(tokyo))}
+    assert details["created_at"] == {
+        "date": time.strftime("%d/%m/%Y", time.gmtime(tokyo)),
+        "time": time.strftime("%I:%M %p", time.gmtime(tokyo)),
+    }
 
 
 def test_large_videos_go_through_a_resumable_upload_url_into_the_same_flow(api, people):
     token = people.token("lifter")
-    r = api.request("POST", "/weightlifting/sessions/upload-url/", token,
-                    json={"user_id": "lifter", "exercise_name": "clean", "content_type": "video/mp4",
-                          "size_bytes": SAMPLE.stat().st_size})
+    r = api.request(
+        "POST",
+        "/weightlifting/sessions/upload-url/",
+        token,
+        json={
+            "user_id": "lifter",
+            "exercise_name": "clean",
+            "content_type": "video/mp4",
+            "size_bytes": SAMPLE.stat().st_size,
+        },
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["method"] == "PUT" and body["upload_url"].startswith("http://127.0.0.1:")
@@ -89,14 +100,26 @@ def test_large_videos_go_through_a_resumable_upload_url_into_the_same_flow(api, 
 def test_upload_url_validates_its_fields(api, people):
     token = people.token("lifter")
     path = "/weightlifting/sessions/upload-url/"
-    r = api.request("POST", path, token, json={"user_id": "lifter", "exercise_name": "snatch",
-                                               "content_type": "image/png", "size_bytes": 10})
+    r = api.request(
+        "POST",
+        path,
+        token,
+        json={"user_id": "lifter", "exercise_name": "snatch", "content_type": "image/png", "size_bytes": 10},
+    )
     assert r.status_code == 400 and "content_type" in r.json()["error"]
-    r = api.request("POST", path, token, json={"user_id": "lifter", "exercise_name": "snatch",
-                                               "content_type": "video/mp4", "size_bytes": "lots"})
+    r = api.request(
+        "POST",
+        path,
+        token,
+        json={"user_id": "lifter", "exercise_name": "snatch", "content_type": "video/mp4", "size_bytes": "lots"},
+    )
     assert r.status_code == 400 and "size_bytes" in r.json()["error"]
-    r = api.request("POST", path, people.token("teammate"), json={"user_id": "lifter", "exercise_name": "snatch",
-                                                                  "content_type": "video/mp4", "size_bytes": 10})
+    r = api.request(
+        "POST",
+        path,
+        people.token("teammate"),
+        json={"user_id": "lifter", "exercise_name": "snatch", "content_type": "video/mp4", "size_bytes": 10},
+    )
     assert r.status_code == 403
 
 
@@ -111,8 +134,13 @@ def test_a_corrupt_video_ends_failed_with_a_reason_and_is_not_retried(api, peopl
     session_id = api.upload(token, corrupt(SAMPLE.read_bytes()), user_id="lifter").json()["session_id"]
     details = api.wait(session_id, token)
     assert details["status"] == "failed"
-    assert details["error"]["code"] in ("invalid_video", "no_lifter_found", "no_bar_found", "not_side_view",
-                                        "video_too_short")
+    assert details["error"]["code"] in (
+        "invalid_video",
+        "no_lifter_found",
+        "no_bar_found",
+        "not_side_view",
+        "video_too_short",
+    )
     assert len(details["error"]["message"]) > 20
     assert task(api.stack, session_id)["attempts"] == 1
     assert api.session("x", token, demo="true").status_code in (200, 404)  # the API keeps serving
@@ -138,7 +166,8 @@ def test_a_job_killed_mid_run_is_retried_and_finishes(api, people):
 def test_a_job_that_keeps_crashing_gives_up_with_a_reason(api, people):
     session_id = "missing-video"
     client().collection("sessions").document(session_id).set(
-        {**new_session("lifter"), "video": {"path": f"videos/lifter/{session_id}/original.mp4"}})
+        {**new_session("lifter"), "video": {"path": f"videos/lifter/{session_id}/original.mp4"}}
+    )
     assert deliver(api.stack, f"videos/lifter/{session_id}/original.mp4", generation=1) == 200
     details = api.wait(session_id, people.token("lifter"))  # the object is not there: every download fails
     assert details["status"] == "failed" and details["error"]["code"] == "analysis_crashed"

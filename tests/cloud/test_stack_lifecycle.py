@@ -1,4 +1,5 @@
 """The stack script: up on loopback only, and nothing left running after Ctrl-C."""
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,14 @@ def other_address() -> str | None:
 def test_ctrl_c_stops_every_part_of_the_stack():
     ports = Ports.free()
     env = {**os.environ, **{f"LIFTLAB_PORT_{k.upper()}": str(v) for k, v in asdict(ports).items()}}
-    proc = subprocess.Popen([sys.executable, "-m", "infra.local.stack"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "infra.local.stack"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         for line in proc.stdout:
             if "local stack up" in line:

@@ -1,4 +1,5 @@
 """on_video_uploaded: at-least-once delivery, exactly one analysis."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,8 @@ def tasks(stack) -> list:
 
 def put_session(session_id: str, status: str = "uploading") -> None:
     client().collection("sessions").document(session_id).set(
-        {**new_session("lifter", status), "video": {"path": f"videos/lifter/{session_id}/original.mp4"}})
+        {**new_session("lifter", status), "video": {"path": f"videos/lifter/{session_id}/original.mp4"}}
+    )
 
 
 def status(session_id: str) -> str:
@@ -46,18 +48,25 @@ def test_unreadable_or_foreign_pubsub_messages_are_ignored(clean_stack):
     put_session("s6")
     headers = pubsub_event_headers({"messageId": "x"}, clean_stack.project, "t")
     url = f"{clean_stack.api_url}/_events/on_video_uploaded"
-    for body in ({"message": {"attributes": {"eventType": "OBJECT_FINALIZE"}, "data": "%%% not base64"}},
-                 {"message": {"attributes": {"eventType": "OBJECT_FINALIZE"}, "data": "WzEsMl0="}},  # [1,2]
-                 {"message": {"attributes": {"eventType": "OBJECT_DELETE"}, "data": ""}},
-                 {"message": "nope"}, {}):
+    for body in (
+        {"message": {"attributes": {"eventType": "OBJECT_FINALIZE"}, "data": "%%% not base64"}},
+        {"message": {"attributes": {"eventType": "OBJECT_FINALIZE"}, "data": "WzEsMl0="}},  # [1,2]
+        {"message": {"attributes": {"eventType": "OBJECT_DELETE"}, "data": ""}},
+        {"message": "nope"},
+        {},
+    ):
         assert requests.post(url, json=body, headers=headers, timeout=30).status_code == 200
     assert tasks(clean_stack) == [] and status("s6") == "uploading"
 
 
 def test_objects_outside_videos_are_ignored(clean_stack):
     put_session("s2")
-    for name in ("results/lifter/s2/analyzed.mp4", "demo/s2/original.mp4", "videos/lifter/s2/notes.txt",
-                 "videos/lifter/s2/deeper/original.mp4"):
+    for name in (
+        "results/lifter/s2/analyzed.mp4",
+        "demo/s2/original.mp4",
+        "videos/lifter/s2/notes.txt",
+        "videos/lifter/s2/deeper/original.mp4",
+    ):
         assert deliver(clean_stack, name, generation=1) == 200
     assert tasks(clean_stack) == [] and status("s2") == "uploading"
 
@@ -93,7 +102,8 @@ def test_only_the_object_the_session_expects_queues_it(clean_stack):
 
 
 def test_a_request_that_is_no_cloudevent_is_a_400(clean_stack):
-    r = requests.post(f"{clean_stack.api_url}/_events/on_video_uploaded", json={"name": "videos/a/b/original.mp4"},
-                      timeout=30)
+    r = requests.post(
+        f"{clean_stack.api_url}/_events/on_video_uploaded", json={"name": "videos/a/b/original.mp4"}, timeout=30
+    )
     assert r.status_code == 400 and "not a CloudEvent" in r.json()["error"]
     assert tasks(clean_stack) == []

@@ -1,6 +1,7 @@
 """Acceleration: the CPU paths where no GPU works, a recorded reason for every fallback,
 and a browser-playable video whichever encoder is chosen. The GPU paths themselves are
 checked on a GPU machine by infra/job/gpu_check.py."""
+
 from __future__ import annotations
 
 import json
@@ -18,23 +19,26 @@ from shared.analysis.video import Frame
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "data" / "sample_snatch.mp4"
-cpu_only = pytest.mark.skipif(accel.nvidia_gpu_visible(), reason="checks the fallback; this machine has a GPU "
-                              "(infra/job/gpu_check.py covers that path)")
+cpu_only = pytest.mark.skipif(
+    accel.nvidia_gpu_visible(),
+    reason="checks the fallback; this machine has a GPU (infra/job/gpu_check.py covers that path)",
+)
 
 
 def _frames(count: int = 12, size=(320, 240)):
     """A moving square at irregular times (variable frame rate), as decoded frames."""
-    times_s = np.cumsum(np.r_[0.0, np.tile([0.030, 0.037], count)[:count - 1]])
+    times_s = np.cumsum(np.r_[0.0, np.tile([0.030, 0.037], count)[: count - 1]])
     for i, t_s in enumerate(times_s):
         rgb = np.full((size[1], size[0], 3), 60, np.uint8)
-        rgb[100:140, 20 + 20 * i:60 + 20 * i] = (230, 40, 40)
+        rgb[100:140, 20 + 20 * i : 60 + 20 * i] = (230, 40, 40)
         yield Frame(i, float(t_s), rgb)
 
 
 def _render(tmp_path: Path, encoder: str, count: int = 12) -> Path:
     n = count
-    annotate = Annotator(np.full((n, 33, 3), np.nan), np.full((n, 2), np.nan), ["setup"] * n, np.full(n, np.nan),
-                         scale=1.0, trail=30)
+    annotate = Annotator(
+        np.full((n, 33, 3), np.nan), np.full((n, 2), np.nan), ["setup"] * n, np.full(n, np.nan), scale=1.0, trail=30
+    )
     out = tmp_path / "analyzed.mp4"
     render_video(_frames(n), annotate, (320, 240), 30.0, out, {}, tmp_path, encoder=encoder)
     return out
@@ -56,9 +60,12 @@ def test_auto_on_this_machine_picks_libx264_and_a_cpu_pose_estimator():
     runtime = accel.plan("auto")
     with open_pose(runtime, "lite") as pose:
         assert pose(np.zeros((96, 128, 3), np.uint8)).shape == (0, 33, 3)
-    assert runtime.to_dict() == {"accel": "auto", "encoder": "libx264", "pose_delegate": "cpu",
-                                 "fallbacks": {"encoder": "no NVIDIA GPU visible",
-                                               "pose_delegate": "no NVIDIA GPU visible"}}
+    assert runtime.to_dict() == {
+        "accel": "auto",
+        "encoder": "libx264",
+        "pose_delegate": "cpu",
+        "fallbacks": {"encoder": "no NVIDIA GPU visible", "pose_delegate": "no NVIDIA GPU visible"},
+    }
 
 
 @cpu_only

@@ -1,5 +1,6 @@
 """End to end on rendered lifts with exact ground truth: the issue's accuracy targets on a
 subset of the benchmark clips that fits CI time (`make bench` runs all of them)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -66,8 +67,11 @@ def test_ground_reaction_force_before_liftoff_is_body_weight(scored):
     liftoff = result["landmarks"]["liftoff"]
     grf = [g for g in result["body"]["grf_N"][:liftoff] if g is not None]
     assert abs(float(np.median(grf)) / (80 * G_MPS2) - 1) <= 0.10
-    assert result["landmarks"]["liftoff"] <= frame_at(result, result["metrics"]["max_GRF_t_s"]) \
+    assert (
+        result["landmarks"]["liftoff"]
+        <= frame_at(result, result["metrics"]["max_GRF_t_s"])
         <= result["landmarks"]["peak_bar_speed"]
+    )
 
 
 def frame_at(result: dict, t_s: float) -> int:

@@ -1,5 +1,6 @@
 """Bad input: every case ends in a typed error or a warning a coach understands, never a
 crash, a hang or a partial output folder."""
+
 from __future__ import annotations
 
 import math
@@ -9,9 +10,17 @@ import av
 import numpy as np
 import pytest
 
-from shared.analysis import (AnalysisError, AnalysisOptions, InvalidVideo, NoBarFound, NoLifterFound, VideoTooLong,
-                             VideoTooShort, analyze)
-from shared.analysis import video
+from shared.analysis import (
+    AnalysisError,
+    AnalysisOptions,
+    InvalidVideo,
+    NoBarFound,
+    NoLifterFound,
+    VideoTooLong,
+    VideoTooShort,
+    analyze,
+    video,
+)
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_snatch.mp4"
 
@@ -68,7 +77,7 @@ def test_audio_only_is_refused(tmp_path):
         t = np.arange(1024 * 20) / 44100
         tone = (0.2 * np.sin(2 * math.pi * 440 * t)).astype(np.float32)[None]
         for i in range(0, tone.shape[1], 1024):
-            frame = av.AudioFrame.from_ndarray(tone[:, i:i + 1024], format="fltp", layout="mono")
+            frame = av.AudioFrame.from_ndarray(tone[:, i : i + 1024], format="fltp", layout="mono")
             frame.sample_rate = 44100
             for p in s.encode(frame):
                 c.mux(p)

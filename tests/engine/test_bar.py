@@ -1,5 +1,6 @@
 """Bar and rim: circle and ellipse fitting, the rim and the outer silhouette, plate detection and
 tracking, on drawn discs."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -9,8 +10,8 @@ import numpy as np
 import pytest
 
 from shared.analysis.bar import PlateObservation, PlateTracker, find_plate, refine_on_rim
-from shared.analysis.rim import fit_circle, fit_ellipse, outer_rim
 from shared.analysis.pose import LANDMARKS
+from shared.analysis.rim import fit_circle, fit_ellipse, outer_rim
 
 SIZE = (480, 640)  # rows, cols
 BACKGROUND, PLATE = 128, 40
@@ -22,8 +23,12 @@ TORSO_PX = 110.0  # a plate of radius 50 px is about 0.45 torso lengths, as for 
 def person_with(wrists, feet_y: float = np.nan) -> np.ndarray:
     """A pose (33, 3) with the torso length above, the given wrists and (optionally) feet."""
     p = np.full((33, 3), np.nan)
-    for name, xy in (("lsho", (300, 60)), ("rsho", (300, 60)), ("lhip", (300, 60 + TORSO_PX)),
-                     ("rhip", (300, 60 + TORSO_PX))):
+    for name, xy in (
+        ("lsho", (300, 60)),
+        ("rsho", (300, 60)),
+        ("lhip", (300, 60 + TORSO_PX)),
+        ("rhip", (300, 60 + TORSO_PX)),
+    ):
         p[LANDMARKS[name]] = (*xy, 1.0)
     for name, xy in zip(("lwri", "rwri"), wrists):
         p[LANDMARKS[name]] = (*xy, 1.0)
@@ -62,6 +67,7 @@ def _gray(rgb):
 
 # --- fit_circle -------------------------------------------------------------------------------
 
+
 def test_fit_circle_recovers_an_exact_circle():
     a = np.linspace(0, 2 * np.pi, 50, endpoint=False)
     pts = np.column_stack([123.4 + 56.7 * np.cos(a), -78.9 + 56.7 * np.sin(a)])
@@ -76,6 +82,7 @@ def test_fit_circle_recovers_a_circle_from_a_short_arc():
 
 
 # --- fit_ellipse ------------------------------------------------------------------------------
+
 
 def test_fit_ellipse_recovers_an_exact_circle():
     a = np.linspace(0, 2 * np.pi, 50, endpoint=False)
@@ -93,6 +100,7 @@ def test_fit_ellipse_gives_the_major_axis_first_whatever_its_direction():
 
 
 # --- refine_on_rim ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("cx, cy, r", [(320.3, 240.7, 50.0), (200.6, 180.2, 49.4), (400.25, 300.75, 51.3)])
 def test_refine_on_rim_recovers_centre_and_radius_within_half_a_pixel(cx, cy, r):
@@ -178,6 +186,7 @@ def test_refine_on_rim_returns_none_when_most_of_the_plate_is_out_of_frame():
 
 # --- find_plate -------------------------------------------------------------------------------
 
+
 def test_find_plate_returns_the_circle_next_to_a_wrist():
     rgb = render([(320.0, 240.0)], 50.0, np.random.default_rng(4))
     obs = find_plate(rgb, person_with([(335.0, 250.0), (600.0, 50.0)]))
@@ -232,12 +241,12 @@ def _tracked_clip():
     truth = np.array([_path(t) for t in times])
     # every frame is exposed for 1/60 s: the disc is averaged over 7 positions along the path,
     # which smears it by up to ~6 px in the fastest frames
-    frames = [render([_path(t + d) for d in np.linspace(-EXPOSURE_S / 2, EXPOSURE_S / 2, 7)], R_PX, rng)
-              for t in times]
+    frames = [render([_path(t + d) for d in np.linspace(-EXPOSURE_S / 2, EXPOSURE_S / 2, 7)], R_PX, rng) for t in times]
     _, _, r0 = drawn_disc(*truth[0], R_PX)
     tracker = PlateTracker(PlateObservation(truth[0][0], truth[0][1], r0, 1.0), frames[0], 0.0)
-    est = [truth[0]] + [(o.x_px, o.y_px) if (o := tracker.update(f, t)) else (np.nan, np.nan)
-                        for f, t in zip(frames[1:], times[1:])]
+    est = [truth[0]] + [
+        (o.x_px, o.y_px) if (o := tracker.update(f, t)) else (np.nan, np.nan) for f, t in zip(frames[1:], times[1:])
+    ]
     return truth, np.array(est, dtype=float), tracker
 
 
@@ -277,8 +286,9 @@ def test_tracker_finds_a_plain_plate_again_after_a_jump_the_template_missed():
     """A light plate on a background almost as light, jumping further than the template's
     window: the rim, a circle of known size, is looked for round the prediction."""
     rng = np.random.default_rng(23)
-    frames = [np.dstack([_bumper(320.0, 300.0 - dy, 50.0, rng, ring=(0.95, 150), background=135)] * 3)
-              for dy in (0, 0, 40)]
+    frames = [
+        np.dstack([_bumper(320.0, 300.0 - dy, 50.0, rng, ring=(0.95, 150), background=135)] * 3) for dy in (0, 0, 40)
+    ]
     # as find_plate starts it: the strongest edge's circle (the band's inner edge) and the rim
     first = PlateObservation(*refine_on_rim(_gray(frames[0]), 320.0, 300.0, 50.0), rim_radius_px=50.0)
     tracker = PlateTracker(first, frames[0], 0.0)

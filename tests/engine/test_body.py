@@ -1,23 +1,45 @@
 """Body: angles, body lines and centre of mass on hand-built keypoints (metres)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from shared.analysis import body
-from shared.analysis.body import (HEAD_MASS, JOINTS, SEGMENTS, SIDES, TRUNK_MASS, body_lines, centre_of_mass,
-                                  included_angle, joint_angles)
+from shared.analysis.body import (
+    HEAD_MASS,
+    JOINTS,
+    SEGMENTS,
+    SIDES,
+    TRUNK_MASS,
+    body_lines,
+    centre_of_mass,
+    included_angle,
+    joint_angles,
+)
 
 # Side-view poses, (x forward, v up) per joint.
 STANDING = {
-    "ank": (0.0, 0.08), "kne": (0.0, 0.50), "hip": (0.0, 0.92), "sho": (0.0, 1.42),
-    "elb": (0.0, 1.12), "wri": (0.0, 0.86), "hee": (-0.05, 0.0), "toe": (0.20, 0.0),
+    "ank": (0.0, 0.08),
+    "kne": (0.0, 0.50),
+    "hip": (0.0, 0.92),
+    "sho": (0.0, 1.42),
+    "elb": (0.0, 1.12),
+    "wri": (0.0, 0.86),
+    "hee": (-0.05, 0.0),
+    "toe": (0.20, 0.0),
 }
 # Shank tilted 45 deg forward, thigh horizontal backwards, trunk upright, upper arm
 # horizontal forward, forearm hanging down: knee 45, ankle 45, hip 90, shoulder 90, elbow 90.
 BENT = {
-    "ank": (0.0, 0.08), "kne": (0.30, 0.38), "hip": (-0.10, 0.38), "sho": (-0.10, 0.88),
-    "elb": (0.20, 0.88), "wri": (0.20, 0.63), "hee": (-0.05, 0.0), "toe": (0.20, 0.0),
+    "ank": (0.0, 0.08),
+    "kne": (0.30, 0.38),
+    "hip": (-0.10, 0.38),
+    "sho": (-0.10, 0.88),
+    "elb": (0.20, 0.88),
+    "wri": (0.20, 0.63),
+    "hee": (-0.05, 0.0),
+    "toe": (0.20, 0.0),
 }
 
 

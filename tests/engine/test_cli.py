@@ -1,4 +1,5 @@
 """The command line a user runs: outputs, their formats, progress and clear failures."""
+
 from __future__ import annotations
 
 import json
@@ -14,20 +15,48 @@ from shared.analysis import ENGINE_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "data" / "sample_snatch.mp4"
-CONTRACT = {"engine_version", "exercise", "timestamps_s", "scale", "bar", "keypoints", "angles", "body",
-            "phases", "metrics", "faults", "quality"}
+CONTRACT = {
+    "engine_version",
+    "exercise",
+    "timestamps_s",
+    "scale",
+    "bar",
+    "keypoints",
+    "angles",
+    "body",
+    "phases",
+    "metrics",
+    "faults",
+    "quality",
+}
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "shared.analysis", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "shared.analysis", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "out"
-    proc = _cli(SAMPLE, "--exercise", "snatch", "--bar-mass", "100", "--joints", "knee,hip",
-                "--lifter-height", "1.75", "--out", out)
+    proc = _cli(
+        SAMPLE,
+        "--exercise",
+        "snatch",
+        "--bar-mass",
+        "100",
+        "--joints",
+        "knee,hip",
+        "--lifter-height",
+        "1.75",
+        "--out",
+        out,
+    )
     return proc, out
 
 
@@ -38,8 +67,14 @@ def test_cli_writes_result_video_and_one_jpeg_per_phase(cli_run):
     result = json.loads((out / "result.json").read_text())
     assert CONTRACT <= set(result)
     assert set(result["bar"]) >= {"x_m", "height_m", "vx_mps", "vy_mps", "speed_mps", "force_N", "power_W"}
-    assert set(result["body"]) >= {"torso_angle", "shin_angle", "hip_height_m", "hip_speed_mps",
-                                   "shoulder_height_m", "grf_N"}
+    assert set(result["body"]) >= {
+        "torso_angle",
+        "shin_angle",
+        "hip_height_m",
+        "hip_speed_mps",
+        "shoulder_height_m",
+        "grf_N",
+    }
     assert {k[1:4] for k in result["angles"]} == {"kne", "hip"}  # --joints knee,hip
     for p in result["phases"]:
         assert set(p) == {"name", "start_s", "end_s", "start_frame", "end_frame"}
@@ -61,8 +96,11 @@ def test_cli_result_scales_and_draws_in_the_videos_display_pixels(cli_run):
     assert result["scale"]["pixels"] == "display" and result["scale"]["source"] == "plate"
     assert result["scale"]["px_per_m"] == pytest.approx(truth["px_per_m"], rel=0.01)
     assert 0 < result["scale"]["uncertainty_pct"] < 3 and result["scale"]["camera_yaw_deg"] < 10
-    drawn = [(x, y, tx, ty) for x, y, (tx, ty) in zip(result["bar"]["x_px"], result["bar"]["y_px"], truth["bar_px"])
-             if x is not None]
+    drawn = [
+        (x, y, tx, ty)
+        for x, y, (tx, ty) in zip(result["bar"]["x_px"], result["bar"]["y_px"], truth["bar_px"])
+        if x is not None
+    ]
     assert len(drawn) >= 0.9 * len(truth["bar_px"])
     off = np.array([np.hypot(x - tx, y - ty) for x, y, tx, ty in drawn])
     # Display pixels, placed as the truth is: a scale or offset slip in the coordinate system

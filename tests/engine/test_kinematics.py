@@ -1,4 +1,5 @@
 """Kinematics: smoothing, derivatives and bar dynamics on series with known answers."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -209,6 +210,7 @@ def test_spline_derivative_does_not_shave_the_speed_peak(fps):
 
 
 # --- ground reaction force --------------------------------------------------------------------
+
 
 def test_grf_before_liftoff_is_the_body_alone_and_after_it_adds_the_bar():
     """A still lifter (80 kg) over a resting bar (100 kg): the floor holds the bar, not the

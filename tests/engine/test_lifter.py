@@ -1,4 +1,5 @@
 """Lifter selection on synthetic per-frame pose candidates (people, 33, 3): x px, y px, visibility."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -18,9 +19,18 @@ def person(cx: float, cy: float = 300.0, wrist_dx: float = 0.0) -> np.ndarray:
     wrists hanging at hip height (offset by wrist_dx); every other landmark at the centre."""
     p = np.zeros((33, 3), np.float32)
     p[:, 0], p[:, 1], p[:, 2] = cx, cy, 0.9
-    for name, (dx, dy) in {"lsho": (-5, -100), "rsho": (5, -100), "lhip": (-5, 100), "rhip": (5, 100),
-                           "lwri": (wrist_dx - 5, 100), "rwri": (wrist_dx + 5, 100),
-                           "lkne": (-5, 250), "rkne": (5, 250), "lank": (-5, 400), "rank": (5, 400)}.items():
+    for name, (dx, dy) in {
+        "lsho": (-5, -100),
+        "rsho": (5, -100),
+        "lhip": (-5, 100),
+        "rhip": (5, 100),
+        "lwri": (wrist_dx - 5, 100),
+        "rwri": (wrist_dx + 5, 100),
+        "lkne": (-5, 250),
+        "rkne": (5, 250),
+        "lank": (-5, 400),
+        "rank": (5, 400),
+    }.items():
         p[LANDMARKS[name], :2] = (cx + dx, cy + dy)
     return p
 
@@ -44,6 +54,7 @@ def _hip_x(track):
 
 
 # --- link_tracks ------------------------------------------------------------------------------
+
 
 def test_link_tracks_gives_one_track_per_person_over_all_frames():
     tracks = link_tracks(frames(walker(), stationary()))
@@ -99,6 +110,7 @@ def test_link_tracks_of_no_frames_is_empty():
 
 # --- choose_lifter ----------------------------------------------------------------------------
 
+
 def test_stationary_person_is_chosen_over_a_person_walking_across():
     tracks = link_tracks(frames(walker(), stationary()))
     assert choose_lifter(tracks) == 1
@@ -152,6 +164,7 @@ def test_better_covered_stationary_person_wins(present):
 
 
 # --- find_lifter_region -----------------------------------------------------------------------
+
 
 def _region(looks, width=1280, height=720):
     """The scan's region over looks 0.6 s apart, given each look's candidates (people, 33, 3)."""

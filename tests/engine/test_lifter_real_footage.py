@@ -1,6 +1,7 @@
 """Lifter selection on real footage: Sports2D's demo (a man standing on a box, a woman
 walking past). A plate is drawn at the man's hands, so he is the lifter; the woman walks
 into view from the right after about a second and must never be tracked."""
+
 from __future__ import annotations
 
 import av
@@ -29,8 +30,10 @@ def demo_with_plate(sports2d_demo, tmp_path_factory):
         man = detect(frames[0].rgb)[0]  # only he is in view at the start
     # In one hand: at the start he stands with his arms spread, and between his wrists is his chest.
     hands = man[LANDMARKS["rwri"], :2]
-    torso = np.linalg.norm(np.nanmean(man[[LANDMARKS["lhip"], LANDMARKS["rhip"]], :2], 0)
-                           - np.nanmean(man[[LANDMARKS["lsho"], LANDMARKS["rsho"]], :2], 0))
+    torso = np.linalg.norm(
+        np.nanmean(man[[LANDMARKS["lhip"], LANDMARKS["rhip"]], :2], 0)
+        - np.nanmean(man[[LANDMARKS["lsho"], LANDMARKS["rsho"]], :2], 0)
+    )
     radius = int(0.45 * torso)
     path = tmp_path_factory.mktemp("real") / "demo_plate.mp4"
     with av.open(str(path), "w") as c:

@@ -1,4 +1,5 @@
 """Leg repair on landmark arrays with a known leg: what MediaPipe gets wrong side-on, put back."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -172,7 +173,9 @@ def test_a_foot_under_a_misplaced_hip_is_left_as_mediapipe_put_it(truth):
     guessed[:6, LANDMARKS["rhip"], 1] += 0.3 * TRUNK
     out = repair(t, guessed, plate, radius)
     np.testing.assert_allclose(out[:6, LANDMARKS["rank"], :2], guessed[:6, LANDMARKS["rank"], :2])
-    np.testing.assert_allclose(out[6:near.sum(), LANDMARKS["rank"], :2], np.tile(ANKLE, (near.sum() - 6, 1)), atol=1e-6)
+    np.testing.assert_allclose(
+        out[6 : near.sum(), LANDMARKS["rank"], :2], np.tile(ANKLE, (near.sum() - 6, 1)), atol=1e-6
+    )
 
 
 def test_a_foot_never_seen_clear_of_the_plate_is_not_planted(truth):
@@ -191,12 +194,13 @@ def test_a_foot_is_not_planted_where_the_plate_was_lost_before_it_came_clear(tru
     plate = _lifting_plate()
     guessed = px.copy()
     near = _ankle_guessed_beside_the_plate(guessed, plate)
-    plate[5:near.sum()] = np.nan  # not followed from frame 5 until the foot is clear
+    plate[5 : near.sum()] = np.nan  # not followed from frame 5 until the foot is clear
     out = repair(t, guessed, plate, radius)
     np.testing.assert_allclose(out[near, LANDMARKS["rank"], :2], guessed[near, LANDMARKS["rank"], :2])
 
 
 # --- calibration from the plate's outline ---------------------------------------------------------
+
 
 def test_plate_calibration_reads_the_radius_where_the_plate_stood_still():
     """A plate still for 20 frames (radius 60 px, fits scattered 0.3 px), then moving fast with
@@ -231,8 +235,7 @@ def test_plate_calibration_is_less_certain_when_the_fits_scatter():
 def test_the_lifter_behind_the_plate_looks_smaller_by_the_camera_distance():
     """A phone 3 m from a plate 120 px across on a 1280 px frame: the focal length is about
     922 px, so the lifter, 0.75 m further, looks 3 / 3.75 = 0.8 of the plate's scale."""
-    from shared.analysis.measure import FOCAL_PER_LONG_SIDE, PLATE_TO_LIFTER_M, estimated_height_m, \
-        lifter_plane_factor
+    from shared.analysis.measure import FOCAL_PER_LONG_SIDE, PLATE_TO_LIFTER_M, estimated_height_m, lifter_plane_factor
 
     focal = FOCAL_PER_LONG_SIDE * 1280
     radius = focal * 0.225 / 3.0

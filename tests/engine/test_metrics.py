@@ -1,4 +1,5 @@
 """Metrics: Vorobyev bar-path types and rule-based faults on constructed arrays."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,12 +15,25 @@ LIFTOFF, KNEE_PEAK, REBEND, VMAX, APEX, LOWEST, STANDING = 20, 40, 50, 60, 70, 8
 
 
 def phase_result(lowest: int = LOWEST, standing: int = STANDING) -> PhaseResult:
-    bounds = [("setup", 0, LIFTOFF), ("first_pull", LIFTOFF, KNEE_PEAK), ("transition", KNEE_PEAK, REBEND),
-              ("second_pull", REBEND, VMAX), ("turnover", VMAX, APEX), ("catch", APEX, lowest),
-              ("recovery", lowest, standing)]
+    bounds = [
+        ("setup", 0, LIFTOFF),
+        ("first_pull", LIFTOFF, KNEE_PEAK),
+        ("transition", KNEE_PEAK, REBEND),
+        ("second_pull", REBEND, VMAX),
+        ("turnover", VMAX, APEX),
+        ("catch", APEX, lowest),
+        ("recovery", lowest, standing),
+    ]
     phases = [Phase(name, a, b, float(T[a]), float(T[b])) for name, a, b in bounds]
-    marks = {"liftoff": LIFTOFF, "first_knee_extension": KNEE_PEAK, "knee_rebend": REBEND,
-             "peak_bar_speed": VMAX, "peak_bar_height": APEX, "lowest_catch": lowest, "standing": standing}
+    marks = {
+        "liftoff": LIFTOFF,
+        "first_knee_extension": KNEE_PEAK,
+        "knee_rebend": REBEND,
+        "peak_bar_speed": VMAX,
+        "peak_bar_height": APEX,
+        "lowest_catch": lowest,
+        "standing": standing,
+    }
     return PhaseResult("complete", phases, marks)
 
 
@@ -41,6 +55,7 @@ def codes(faults):
 
 
 # --- bar path types ---------------------------------------------------------------------------
+
 
 def test_bar_crossing_start_line_forward_by_more_than_1cm_is_type_a():
     x = np.array([0.0, -0.02, -0.04, -0.02, 0.0, 0.02, 0.03, 0.01])
@@ -79,6 +94,7 @@ def test_bar_path_type_is_none_for_fewer_than_three_frames():
 
 # --- faults -----------------------------------------------------------------------------------
 
+
 def test_clean_lift_with_good_numbers_has_no_faults():
     assert find_faults(T, good_bar(), good_angles(), phase_result()) == []
 
@@ -112,7 +128,7 @@ def test_an_elbow_dip_shorter_than_a_tenth_of_a_second_is_not_early_arm_bend():
 
 def test_elbow_bending_after_the_rebend_is_not_early_arm_bend():
     angles = good_angles()
-    angles["elb"][REBEND + 1:] = 100.0  # arms pull under after the second pull has begun
+    angles["elb"][REBEND + 1 :] = 100.0  # arms pull under after the second pull has begun
     assert "early_arm_bend" not in codes(find_faults(T, good_bar(), angles, phase_result()))
 
 
@@ -138,7 +154,7 @@ def test_hip_short_of_165_in_the_second_pull_is_incomplete_extension_at_the_hip_
 
 def test_bar_swinging_more_than_8cm_forward_after_peak_speed_is_bar_loops_away():
     bar = good_bar()
-    bar["x_m"][VMAX:LOWEST + 1] = np.interp(np.arange(VMAX, LOWEST + 1), [VMAX, 66, LOWEST], [0.0, 0.10, 0.04])
+    bar["x_m"][VMAX : LOWEST + 1] = np.interp(np.arange(VMAX, LOWEST + 1), [VMAX, 66, LOWEST], [0.0, 0.10, 0.04])
     faults = find_faults(T, bar, good_angles(), phase_result())
     assert codes(faults) == ["bar_loops_away"]
     assert (faults[0]["frame"], faults[0]["phase"]) == (66, "turnover")
@@ -191,6 +207,7 @@ def test_several_faults_are_reported_together_in_rule_order():
 
 # --- ground reaction force peaks ----------------------------------------------------------------
 
+
 def test_max_grf_is_the_pulls_peak_and_the_landing_is_max_grf_catch():
     """The landing under the bar (frame 75) hits harder than the drive (frame 55): max_GRF is
     the drive, from liftoff to peak bar speed, and the landing is its own metric."""
@@ -199,8 +216,13 @@ def test_max_grf_is_the_pulls_peak_and_the_landing_is_max_grf_catch():
     grf = np.full(N, 1800.0)
     grf[55], grf[75] = 3200.0, 4900.0
     grf[5] = 6000.0  # before liftoff: not part of the lift
-    bar = {"speed_mps": np.linspace(0, 1, N), "vy_mps": np.linspace(0, 1, N), "power_W": np.ones(N),
-           "height_m": np.full(N, 1.0), "x_m": np.zeros(N)}
+    bar = {
+        "speed_mps": np.linspace(0, 1, N),
+        "vy_mps": np.linspace(0, 1, N),
+        "power_W": np.ones(N),
+        "height_m": np.full(N, 1.0),
+        "x_m": np.zeros(N),
+    }
     m = lift_metrics(T, bar, {"grf_N": grf}, phase_result(), 1.75)
     assert (m["max_GRF"], m["max_GRF_t_s"]) == (3200.0, round(T[55], 3))
     assert (m["max_GRF_catch"], m["max_GRF_catch_t_s"]) == (4900.0, round(T[75], 3))

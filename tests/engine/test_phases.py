@@ -1,7 +1,8 @@
 """Phases on exact bar height, bar vertical speed and knee angle from the keyframed lifts."""
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -27,7 +28,7 @@ def _sample(lift, t_clip, t_lift):
     return t_clip, h, np.gradient(h, t_clip), true_angles(joints)["knee"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def lift_arrays(exercise: str, fps: int = 1000, time_scale: float = 1.0):
     """(t, h, vy, knee) sampled from the generator; vy is the numerical derivative of h."""
     lift = make_lift(exercise, time_scale=time_scale)
@@ -40,10 +41,8 @@ def phases_of(exercise, fps=1000, time_scale=1.0) -> PhaseResult:
     return find_phases(t, h, vy, knee, exercise)
 
 
-
-
-
 # --- complete lifts ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("fps", SAMPLINGS)
 @pytest.mark.parametrize("exercise", SINGLE_LIFTS + ["clean_and_jerk"])
@@ -137,8 +136,15 @@ def test_knee_landmarks_sit_at_the_knee_keyframes(exercise):
 @pytest.mark.parametrize("exercise", SINGLE_LIFTS)
 def test_landmarks_are_in_lift_order(exercise):
     m = phases_of(exercise).landmarks
-    order = ["liftoff", "first_knee_extension", "knee_rebend", "peak_bar_speed", "peak_bar_height",
-             "lowest_catch", "standing"]
+    order = [
+        "liftoff",
+        "first_knee_extension",
+        "knee_rebend",
+        "peak_bar_speed",
+        "peak_bar_height",
+        "lowest_catch",
+        "standing",
+    ]
     frames = [m[k] for k in order]
     assert frames == sorted(frames) and len(set(frames)) == len(frames)
 
@@ -147,7 +153,7 @@ def test_landmarks_are_in_lift_order(exercise):
 def test_peak_bar_height_is_a_local_maximum_of_bar_height(exercise):
     h = lift_arrays(exercise)[1]
     apex = phases_of(exercise).landmarks["peak_bar_height"]
-    window = h[apex - 20:apex + 21]
+    window = h[apex - 20 : apex + 21]
     assert h[apex] == pytest.approx(window.max(), abs=1e-4)
 
 
@@ -155,7 +161,7 @@ def test_peak_bar_height_is_a_local_maximum_of_bar_height(exercise):
 def test_lowest_catch_is_a_local_minimum_of_bar_height(exercise):
     h = lift_arrays(exercise)[1]
     low = phases_of(exercise).landmarks["lowest_catch"]
-    window = h[low - 20:low + 21]
+    window = h[low - 20 : low + 21]
     assert h[low] == pytest.approx(window.min(), abs=1e-4)
 
 
@@ -171,7 +177,6 @@ def test_jerk_drive_peak_is_the_argmax_of_speed_in_the_drive():
     m = phases_of("clean_and_jerk").landmarks
     drive = slice(m["jerk_dip_bottom"], m["jerk_lowest_catch"] + 1)
     assert m["jerk_peak_bar_speed"] == m["jerk_dip_bottom"] + int(np.argmax(vy[drive]))
-
 
 
 def _knee_with_rebend(t, depth_deg, wobble_deg=0.0):
@@ -219,7 +224,9 @@ def test_a_knee_still_re_bending_at_peak_bar_speed_ends_the_transition_there():
     m = find_phases(t, h, vy, knee, "snatch").landmarks
     assert (m["first_knee_extension"], m["knee_rebend"]) == (peak, vmax)
 
+
 # --- no lift and missed lifts ----------------------------------------------------------------
+
 
 def _clip(fps=60, duration_s=3.0):
     t = np.arange(0, duration_s, 1 / fps)
@@ -284,13 +291,13 @@ def test_a_good_lift_dropped_after_standing_is_complete_not_missed():
     after = np.arange(1, 73) / 60  # hold is over: the bar falls from overhead to the floor
     drop = np.maximum(0.225, h[-1] - 0.5 * 9.81 * after**2)
     t2, h2 = np.concatenate([t, t[-1] + after]), np.concatenate([h, drop])
-    result = find_phases(t2, h2, np.gradient(h2, t2), np.concatenate([knee, np.full(len(after), 175.0)]),
-                         "snatch")
+    result = find_phases(t2, h2, np.gradient(h2, t2), np.concatenate([knee, np.full(len(after), 175.0)]), "snatch")
     assert result.outcome == "complete"
     assert result.phases[-1].name == "recovery"
 
 
 # --- liftoff on a slow start ----------------------------------------------------------------
+
 
 def _slow_pull(fps: float, t0: float, accel_mps2: float, noise_m: float, seed: int, cubic: float = 2.0):
     """A bar resting at 0.225 m that leaves the floor at t0 with a gentle, growing pull

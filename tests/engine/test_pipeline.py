@@ -1,5 +1,6 @@
 """The render pass replays pass 1's frames from memory when they fit, and gives the same
 outputs as when it decodes the clip again."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,7 @@ def _run(tmp_path, monkeypatch, name, **options):
 
 
 @pytest.mark.slow
-def test_the_render_pass_replays_pass_one_frames_and_decodes_again_only_when_they_do_not_fit(tmp_path,
-                                                                                             monkeypatch):
+def test_the_render_pass_replays_pass_one_frames_and_decodes_again_only_when_they_do_not_fit(tmp_path, monkeypatch):
     kept, kept_out, kept_opens = _run(tmp_path, monkeypatch, "kept")
     fresh, fresh_out, fresh_opens = _run(tmp_path, monkeypatch, "fresh", frame_cache_mb=100)  # 37 of 100 frames
     assert kept_opens == 3  # the header probe, the lifter scan, pass 1 (the render pass replays it)
@@ -66,6 +66,7 @@ def test_frame_cache_is_a_size_in_mb_and_zero_turns_it_off():
 
 def test_a_pose_model_that_is_not_built_is_refused_with_how_to_build_it(monkeypatch, tmp_path):
     from shared.analysis import pose
+
     monkeypatch.setattr(pose, "MODELS_DIR", tmp_path)
     for model, missing in (("heavy", "heavy"), ("full", "full"), ("auto", "heavy")):
         with pytest.raises(ValueError, match=f"the {missing} pose model is not built here: run `make models`"):
@@ -82,6 +83,7 @@ SESSION = {"exercise": "clean", "barbell_mass_kg": 90}
 
 def test_the_job_runs_the_pose_model_liftlab_pose_model_names_else_the_default(monkeypatch):
     from shared.job import _options
+
     monkeypatch.delenv("LIFTLAB_POSE_MODEL", raising=False)
     assert _options(SESSION, None, "out").pose_model == "auto"
     monkeypatch.setenv("LIFTLAB_POSE_MODEL", " Heavy ")
@@ -93,6 +95,7 @@ def test_the_job_runs_the_pose_model_liftlab_pose_model_names_else_the_default(m
 
 def test_a_junk_liftlab_pose_model_stops_the_job_before_it_leases_a_session(monkeypatch, capsys):
     from shared import job
+
     leased = []
     monkeypatch.setattr(job, "run", lambda *args: leased.append(args) or "done")
     monkeypatch.setenv("LIFTLAB_POSE_MODEL", "huge")
@@ -116,10 +119,12 @@ def passes(monkeypatch):
     """Fakes the lifter scan and pass 1: `found[model]` is the share of frames that model finds
     the lifter in. Returns (found, what ran: "scan" or a model, progress reported, run)."""
     found, ran, reported = {}, [], []
+
     def scan_lifter(clip, runtime):
         assert not reported  # the scan comes before pass 1 reports anything
         ran.append("scan")
         return 0, 0, 640, 360
+
     monkeypatch.setattr(pipeline, "scan_lifter", scan_lifter)
 
     def measure(clip, options, progress, runtime, model, crop):
@@ -130,6 +135,7 @@ def passes(monkeypatch):
             raise RuntimeError("the pass failed")
         n = 60
         return np.arange(n) / 30, _person(n, found[model]), [None] * n, [100.0], np.ones(n)
+
     monkeypatch.setattr(pipeline, "measure", measure)
 
     def run(options, frames: int = 60, delegate: str = "cpu"):
@@ -137,6 +143,7 @@ def passes(monkeypatch):
         progress = lambda pct, stage: reported.append((pct, stage))  # noqa: E731
         clip = SimpleNamespace(info=SimpleNamespace(frame_count=frames))  # what _measure_lifter reads
         return pipeline._measure_lifter(clip, options, progress, SimpleNamespace(pose_delegate=delegate))
+
     return found, ran, reported, run
 
 
@@ -167,8 +174,9 @@ def test_auto_keeps_heavy_unless_full_finds_the_lifter_in_5_percent_more_frames(
     assert (model, ran) == (kept, ["scan", "heavy", "full"])
 
 
-@pytest.mark.parametrize("frames, delegate, tried", [
-    (3600, "cpu", ["heavy"]), (3601, "cpu", ["full"]), (3601, "gpu", ["heavy"])])
+@pytest.mark.parametrize(
+    "frames, delegate, tried", [(3600, "cpu", ["heavy"]), (3601, "cpu", ["full"]), (3601, "gpu", ["heavy"])]
+)
 def test_auto_runs_full_alone_on_a_clip_of_over_two_minutes_at_30_fps_on_the_cpu(passes, frames, delegate, tried):
     found, ran, _, run = passes
     found.update(heavy=1.0, full=1.0)
@@ -187,6 +195,7 @@ def test_a_gpu_delegate_that_fails_at_the_scan_chooses_the_models_as_a_cpu_does(
     def scan_that_falls_back(clip, runtime):
         runtime.pose_delegate = "cpu"  # what accel.Runtime.fall_back does when the delegate fails
         return scan(clip, runtime)
+
     monkeypatch.setattr(pipeline, "scan_lifter", scan_that_falls_back)
     run(AnalysisOptions(), 3601, "gpu")
     assert ran == ["scan", "full"]  # too long for heavy on a CPU

@@ -1,4 +1,5 @@
 """PoseEstimator in VIDEO mode: landmarks follow the image at once, with no live-preview lag."""
+
 from __future__ import annotations
 
 import av

@@ -1,5 +1,6 @@
 """Pose lanes: pass 1 runs one pose estimator per core, each on its own stretch of a clip
 that fits in memory, and hands the frames on in order."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,12 +15,13 @@ import pytest
 
 from shared.analysis import AnalysisOptions, accel, pipeline, video
 from shared.analysis import lanes as lanes_module
-from shared.analysis.lanes import (POSE_STRETCH_MIN_S, POSE_WARM_UP_S, FramesOverBudget, PoseLanes, pose_lanes,
-                                   stretches)
+from shared.analysis.lanes import POSE_STRETCH_MIN_S, POSE_WARM_UP_S, FramesOverBudget, PoseLanes, pose_lanes, stretches
 
 
-@pytest.mark.parametrize("duration_s, cores, lanes", [
-    (3.3, 2, 2), (1.4, 2, 1), (1.6, 2, 1), (2.9, 4, 2), (4.5, 4, 3), (10.0, 8, 3), (10.0, 1, 1)])
+@pytest.mark.parametrize(
+    "duration_s, cores, lanes",
+    [(3.3, 2, 2), (1.4, 2, 1), (1.6, 2, 1), (2.9, 4, 2), (4.5, 4, 3), (10.0, 8, 3), (10.0, 1, 1)],
+)
 def test_a_clip_gets_an_estimator_per_core_each_with_a_second_of_its_own(duration_s, cores, lanes):
     assert pose_lanes(duration_s, cores) == lanes
 
@@ -162,8 +164,13 @@ def test_two_estimators_give_what_one_does_up_to_tracking_history(rendered, monk
     assert np.array_equal(t1, t2) and len(t1) == len(truth.timestamps_s)
     split = int(np.searchsorted(t1 - t1[0], stretches(t1[-1] - t1[0] + 1 / 30, 2)[1]))
     assert all(np.array_equal(a, b) for a, b in zip(people1[:split], people2[:split]))
-    gap = np.array([np.linalg.norm(a[0, :, :2] - b[0, :, :2], axis=1)
-                    for a, b in zip(people1[split:], people2[split:]) if len(a) and len(b)])
+    gap = np.array(
+        [
+            np.linalg.norm(a[0, :, :2] - b[0, :, :2], axis=1)
+            for a, b in zip(people1[split:], people2[split:])
+            if len(a) and len(b)
+        ]
+    )
     assert len(gap) >= 0.9 * (len(t1) - split)
     assert np.median(gap) < 3.0 and np.percentile(gap, 95) < 12.0  # px, on a 640x360 frame
     bar1 = np.array([[p.x_px, p.y_px] if p else [np.nan] * 2 for p in plates1])

@@ -1,6 +1,7 @@
 """The engine on real clips filmed by other people (../shared/realclips, used in place and never
 committed): the plate-centre windows their MANIFEST gives, and the front view refused. Skips
 where the folder is missing."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,8 +12,10 @@ from shared.analysis import AnalysisOptions, NotSideView, analyze
 
 REAL_CLIPS = Path(__file__).resolve().parents[3] / "shared" / "realclips"
 # MANIFEST.md: (clip, 0-based frame, x range, y range) of the plate centre in the stored frame
-WINDOWS = [("clean_side_portrait_iphone.mp4", 29, (350, 400), (750, 800)),
-           ("clean_from_mid_pull_side_portrait_iphone.mp4", 24, (325, 375), (650, 700))]
+WINDOWS = [
+    ("clean_side_portrait_iphone.mp4", 29, (350, 400), (750, 800)),
+    ("clean_from_mid_pull_side_portrait_iphone.mp4", 24, (325, 375), (650, 700)),
+]
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
 """Timeline: distinct pictures, their times, and the shot that holds the lift, on known arrays."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,8 +32,12 @@ def test_24_in_60_pictures_are_measured_once_at_the_first_frame_that_shows_them(
     assert np.array_equal(tl.t_s, t[tl.frames])
     assert tl.to_frames(np.arange(48.0)).tolist() == picture.tolist()
     assert tl.last_frame(0) == 2 and tl.last_frame(1) == 4  # shown on 3, then 2 frames
-    assert tl.to_dict() == {"repeated_frames_pct": round(100 * tl.repeated_share, 1), "content_fps": 24.0,
-                            "scene_cuts": [], "shot_frames": [0, 119]}
+    assert tl.to_dict() == {
+        "repeated_frames_pct": round(100 * tl.repeated_share, 1),
+        "content_fps": 24.0,
+        "scene_cuts": [],
+        "shot_frames": [0, 119],
+    }
 
 
 def test_a_still_stretch_in_a_cadence_clip_is_not_one_long_picture():
@@ -89,12 +94,15 @@ def test_fast_motion_is_not_a_scene_cut():
     assert timeline.scene_cuts(change) == []
 
 
-@pytest.mark.parametrize("changes, repeat", [
-    ([np.inf], False),  # the first frame
-    ([np.inf, 2.0, 1.8, 0.05], True),  # the same picture again while things move
-    ([np.inf, 2.0, 1.8, 1.5], False),
-    ([np.inf, 0.3, 0.25, 0.28], False),  # noise on a still scene changes as much as the frames before
-])
+@pytest.mark.parametrize(
+    "changes, repeat",
+    [
+        ([np.inf], False),  # the first frame
+        ([np.inf, 2.0, 1.8, 0.05], True),  # the same picture again while things move
+        ([np.inf, 2.0, 1.8, 1.5], False),
+        ([np.inf, 0.3, 0.25, 0.28], False),  # noise on a still scene changes as much as the frames before
+    ],
+)
 def test_a_repeat_is_told_as_frames_arrive(changes, repeat):
     assert timeline.repeats_last(changes) is repeat
 

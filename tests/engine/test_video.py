@@ -1,4 +1,5 @@
 """Decode: PTS timestamps, rotation, pixel aspect, HEVC and downscaling, on small clips."""
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -114,6 +115,7 @@ def test_decode_once_replays_a_whole_pass_when_it_fits_and_decodes_again_when_no
 
 def test_decode_once_reports_a_cut_short_stream_once(tmp_path):
     from tests.engine.test_bad_input import _encode, _sample_frames
+
     data = _encode(tmp_path / "whole.mp4", _sample_frames(), movflags="+faststart").read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: int(len(data) * 0.6)])
@@ -127,6 +129,7 @@ def test_decode_once_reports_a_cut_short_stream_once(tmp_path):
 
 def test_a_pass_stopped_early_leaves_the_cut_short_report_to_the_next(tmp_path):
     from tests.engine.test_bad_input import _encode, _sample_frames
+
     data = _encode(tmp_path / "whole.mp4", _sample_frames(), movflags="+faststart").read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: int(len(data) * 0.6)])
@@ -142,6 +145,7 @@ def test_a_pass_stopped_early_leaves_the_cut_short_report_to_the_next(tmp_path):
 
 def test_the_render_pass_draws_on_copies_of_replayed_read_only_frames(rendered, tmp_path):
     from shared.analysis.render import Annotator, render_video
+
     path, _ = rendered("portrait_small", rotation=-90, **SMALL)
     info = video.probe(path, 600, 1920)
     clip = video.DecodeOnce(path, info, [], keep_frames=1000)
@@ -150,8 +154,9 @@ def test_the_render_pass_draws_on_copies_of_replayed_read_only_frames(rendered, 
     lifter = np.full((n, 33, 3), np.nan, np.float32)
     bar = np.column_stack([np.linspace(40, 140, n), np.linspace(200, 100, n)])
     annotate = Annotator(lifter, bar, ["first_pull"] * n, np.full(n, 1.5), 1.0, trail=n)
-    images = render_video(clip, annotate, (info.out_width, info.out_height), info.fps, tmp_path / "a.mp4",
-                          {"first_pull": 0}, tmp_path)
+    images = render_video(
+        clip, annotate, (info.out_width, info.out_height), info.fps, tmp_path / "a.mp4", {"first_pull": 0}, tmp_path
+    )
     assert images == {"first_pull": "phase_first_pull.jpg"} and (tmp_path / "phase_first_pull.jpg").exists()
     assert all(np.array_equal(f.rgb, g) for f, g in zip(clip, first))  # the kept frames are untouched
     with av.open(str(tmp_path / "a.mp4")) as container:
@@ -162,6 +167,7 @@ def test_the_render_pass_draws_on_copies_of_replayed_read_only_frames(rendered, 
 
 def test_chroma_for_the_encoder_is_the_mean_of_each_2x2_block():
     from shared.analysis.render import to_i420
+
     rgb = np.tile(np.array([[[255, 0, 0], [0, 0, 255]], [[0, 0, 255], [255, 0, 0]]], np.uint8), (2, 2, 1))
     ours = to_i420(rgb)
     swscale = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p").to_ndarray()
@@ -169,14 +175,17 @@ def test_chroma_for_the_encoder_is_the_mean_of_each_2x2_block():
     np.testing.assert_allclose(ours[:4].astype(int), swscale[:4].astype(int), atol=1)  # Y
 
 
-@pytest.mark.parametrize("size, rotation, sar, display", [
-    ((1920, 1080), 0, 1.0, (1920, 1080)),
-    ((1080, 1920), 90, 1.0, (1920, 1080)),
-    ((340, 256), 0, 1024 / 765, (455, 256)),  # a 16:9 picture stored in 340 columns
-    ((720, 576), 0, 16 / 15, (768, 576)),
-    ((720, 480), 0, 8 / 9, (720, 540)),  # narrow pixels make it taller
-    ((480, 720), 90, 8 / 9, (810, 480)),  # heightened, then turned
-])
+@pytest.mark.parametrize(
+    "size, rotation, sar, display",
+    [
+        ((1920, 1080), 0, 1.0, (1920, 1080)),
+        ((1080, 1920), 90, 1.0, (1920, 1080)),
+        ((340, 256), 0, 1024 / 765, (455, 256)),  # a 16:9 picture stored in 340 columns
+        ((720, 576), 0, 16 / 15, (768, 576)),
+        ((720, 480), 0, 8 / 9, (720, 540)),  # narrow pixels make it taller
+        ((480, 720), 90, 8 / 9, (810, 480)),  # heightened, then turned
+    ],
+)
 def test_display_size_applies_the_pixel_aspect_then_the_rotation(size, rotation, sar, display):
     from shared.analysis.video import display_size
 

@@ -1,6 +1,7 @@
 """End to end on a rendered clip made as converted video is: pictures repeated on a cadence
 (24 in a 60 fps file), with exact ground truth per frame (each frame shows the bar where its
 picture was taken)."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,6 +15,7 @@ def pulldown(request):
     """A snatch taken at 24 pictures a second, shown in a 60 fps file on 3, 2, 3, 2 frames."""
     from tests.synth.clips import clip
     from tests.synth.render import ClipSpec
+
     path, truth = clip(ClipSpec("pulldown_24_in_60", "snatch", 60, 960, 540, "right", content_fps=24, seed=21))
     result = analyze(path, AnalysisOptions(exercise="snatch", body_mass_kg=80, render=False)).to_dict()
     return result, truth, evaluate(result, truth)
@@ -48,6 +50,7 @@ def test_after_a_scene_cut_only_the_shot_with_the_bar_is_analysed(tmp_path):
     import numpy as np
 
     from tests.engine.test_cli import SAMPLE
+
     path = tmp_path / "cut.mp4"
     with av.open(str(SAMPLE)) as src, av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=30)

@@ -10,6 +10,7 @@ reason: none lost, none analysed to completion twice.
 - the storage event duplicated, and delayed (the Pub/Sub emulator stopped) past the upload;
 - OpenAI answering 500, 429 and slower than the client's time-out.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -135,7 +136,8 @@ def test_a_job_that_crashes_on_every_attempt_ends_failed_with_a_reason(api, peop
 
 
 def test_an_interrupted_video_upload_fails_with_a_reason_and_a_retry_with_the_same_key_completes(
-        api, people, clean_stack, monkeypatch):
+    api, people, clean_stack, monkeypatch
+):
     token = people.token("lifter")
     original = Storage.upload_file
 
@@ -144,9 +146,14 @@ def test_an_interrupted_video_upload_fails_with_a_reason_and_a_retry_with_the_sa
         raise ConnectionResetError("fault injected: Storage connection reset")
 
     monkeypatch.setattr(Storage, "upload_file", interrupted)
-    r = api.request("POST", "/weightlifting/sessions/", token, data={"user_id": "lifter", "exercise_name": "snatch"},
-                    files={"video": ("lift.mp4", SAMPLE.read_bytes(), "video/mp4")},
-                    headers={"Idempotency-Key": "upload-retry-1"})
+    r = api.request(
+        "POST",
+        "/weightlifting/sessions/",
+        token,
+        data={"user_id": "lifter", "exercise_name": "snatch"},
+        files={"video": ("lift.mp4", SAMPLE.read_bytes(), "video/mp4")},
+        headers={"Idempotency-Key": "upload-retry-1"},
+    )
     assert r.status_code == 503 and "retry" in r.json()["error"]
     sessions = list(client().collection("sessions").stream())
     assert len(sessions) == 1
@@ -156,9 +163,14 @@ def test_an_interrupted_video_upload_fails_with_a_reason_and_a_retry_with_the_sa
     assert not list(Storage().bucket.list_blobs(prefix="videos/"))
 
     monkeypatch.setattr(Storage, "upload_file", original)
-    again = api.request("POST", "/weightlifting/sessions/", token, data={"user_id": "lifter", "exercise_name": "snatch"},
-                        files={"video": ("lift.mp4", SAMPLE.read_bytes(), "video/mp4")},
-                        headers={"Idempotency-Key": "upload-retry-1"})
+    again = api.request(
+        "POST",
+        "/weightlifting/sessions/",
+        token,
+        data={"user_id": "lifter", "exercise_name": "snatch"},
+        files={"video": ("lift.mp4", SAMPLE.read_bytes(), "video/mp4")},
+        headers={"Idempotency-Key": "upload-retry-1"},
+    )
     assert again.status_code == 200 and again.json()["session_id"] == sid
     assert api.wait(sid, token)["status"] == "done"
     assert len(list(client().collection("sessions").stream())) == 1
@@ -167,14 +179,16 @@ def test_an_interrupted_video_upload_fails_with_a_reason_and_a_retry_with_the_sa
 def test_a_client_that_hangs_up_mid_body_stores_nothing(api, people, clean_stack):
     host, port = clean_stack.api_url.removeprefix("http://").split(":")
     body = SAMPLE.read_bytes()
-    head = (f"POST /weightlifting/sessions/ HTTP/1.1\r\nHost: {host}\r\n"
-            f"Authorization: Bearer {people.token('lifter')}\r\n"
-            "Content-Type: multipart/form-data; boundary=xyz\r\n"
-            f"Content-Length: {len(body) + 400}\r\n\r\n"
-            "--xyz\r\nContent-Disposition: form-data; name=\"user_id\"\r\n\r\nlifter\r\n"
-            "--xyz\r\nContent-Disposition: form-data; name=\"exercise_name\"\r\n\r\nsnatch\r\n"
-            "--xyz\r\nContent-Disposition: form-data; name=\"video\"; filename=\"lift.mp4\"\r\n"
-            "Content-Type: video/mp4\r\n\r\n").encode()
+    head = (
+        f"POST /weightlifting/sessions/ HTTP/1.1\r\nHost: {host}\r\n"
+        f"Authorization: Bearer {people.token('lifter')}\r\n"
+        "Content-Type: multipart/form-data; boundary=xyz\r\n"
+        f"Content-Length: {len(body) + 400}\r\n\r\n"
+        '--xyz\r\nContent-Disposition: form-data; name="user_id"\r\n\r\nlifter\r\n'
+        '--xyz\r\nContent-Disposition: form-data; name="exercise_name"\r\n\r\nsnatch\r\n'
+        '--xyz\r\nContent-Disposition: form-data; name="video"; filename="lift.mp4"\r\n'
+        "Content-Type: video/mp4\r\n\r\n"
+    ).encode()
     with socket.create_connection((host, int(port)), timeout=10) as s:
         s.sendall(head + body[: len(body) // 2])  # half the video, then gone
     time.sleep(1.0)
@@ -220,12 +234,16 @@ def test_a_duplicated_and_a_delayed_storage_event_start_one_analysis(api, people
     assert outcomes(clean_stack, sid) == ["done"]
 
 
-@pytest.mark.parametrize("fake, provider", [
-    (dict(errors=(500, 500)), "openai"),  # retried by the client, then written
-    (dict(errors=(429,) * 50), "builtin_fallback"),  # rate-limited throughout
-    (dict(errors=(500,) * 50), "builtin_fallback"),  # down throughout
-    (dict(delay_s=1.0), "builtin_fallback"),  # slower than the client's time-out
-], ids=["500-then-ok", "429-always", "500-always", "timeout"])
+@pytest.mark.parametrize(
+    "fake, provider",
+    [
+        (dict(errors=(500, 500)), "openai"),  # retried by the client, then written
+        (dict(errors=(429,) * 50), "builtin_fallback"),  # rate-limited throughout
+        (dict(errors=(500,) * 50), "builtin_fallback"),  # down throughout
+        (dict(delay_s=1.0), "builtin_fallback"),  # slower than the client's time-out
+    ],
+    ids=["500-then-ok", "429-always", "500-always", "timeout"],
+)
 def test_openai_faults_end_with_every_thread_written(lift, monkeypatch, fake, provider):
     with FakeOpenAI(**fake) as server:
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test")

@@ -8,6 +8,7 @@
 Latency p50/p99 and throughput are printed (`pytest -s tests/reliability/test_load.py`)
 and recorded in docs/proofs.md.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -26,9 +27,13 @@ pytestmark = pytest.mark.slow  # minutes of analyses: `make test` runs them, `ma
 UPLOADS = 50
 READERS = 100
 READS_PER_CLIENT = 10
-READ_PATHS = ("/weightlifting/sessions/{id}/", "/weightlifting/sessions/{id}/analysis/",
-              "/weightlifting/sessions/{id}/summary/", "/weightlifting/sessions/{id}/export/",
-              "/weightlifting/sessions/{id}/export/?format=csv")
+READ_PATHS = (
+    "/weightlifting/sessions/{id}/",
+    "/weightlifting/sessions/{id}/analysis/",
+    "/weightlifting/sessions/{id}/summary/",
+    "/weightlifting/sessions/{id}/export/",
+    "/weightlifting/sessions/{id}/export/?format=csv",
+)
 
 
 def percentiles(seconds: list[float]) -> str:
@@ -59,14 +64,17 @@ def test_50_concurrent_uploads_are_all_processed_none_lost_none_twice(api, peopl
         """As a client app does: a 503 is retried with the same Idempotency-Key, with backoff."""
         t = time.monotonic()
         for attempt in range(6):
-            r = requests.post(f"{api.url}/weightlifting/sessions/",
-                              headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"load-{i}"},
-                              data={"user_id": "lifter", "exercise_name": "snatch"},
-                              files={"video": ("lift.mp4", video, "video/mp4")}, timeout=300)
+            r = requests.post(
+                f"{api.url}/weightlifting/sessions/",
+                headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"load-{i}"},
+                data={"user_id": "lifter", "exercise_name": "snatch"},
+                files={"video": ("lift.mp4", video, "video/mp4")},
+                timeout=300,
+            )
             if r.status_code != 503:
                 break
             retries.append(i)
-            time.sleep(0.5 * 2 ** attempt)
+            time.sleep(0.5 * 2**attempt)
         return r.status_code, time.monotonic() - t, r.json().get("session_id")
 
     start = time.monotonic()
@@ -76,9 +84,12 @@ def test_50_concurrent_uploads_are_all_processed_none_lost_none_twice(api, peopl
     assert [code for code, _, _ in answers] == [200] * UPLOADS
     ids = {sid for _, _, sid in answers}
     assert len(ids) == UPLOADS
-    report(capsys, f"{UPLOADS} concurrent uploads (160 KB each): {percentiles([s for _, s, _ in answers])}, "
-                   f"all accepted in {uploaded_s:.1f} s ({UPLOADS / uploaded_s:.1f} uploads/s); "
-                   f"{len(retries)} answers were 503 and retried with the same key")
+    report(
+        capsys,
+        f"{UPLOADS} concurrent uploads (160 KB each): {percentiles([s for _, s, _ in answers])}, "
+        f"all accepted in {uploaded_s:.1f} s ({UPLOADS / uploaded_s:.1f} uploads/s); "
+        f"{len(retries)} answers were 503 and retried with the same key",
+    )
 
     deadline = time.monotonic() + 1800  # bounded; 341-556 s measured here with full, 459 s with heavy
     pending = set(ids)
@@ -95,14 +106,18 @@ def test_50_concurrent_uploads_are_all_processed_none_lost_none_twice(api, peopl
     tasks = stack.dispatcher.tasks
     assert sorted(tasks) == sorted(task_id(sid) for sid in ids)  # one analysis task per session
     assert all(t.exit_codes == [0] for t in tasks.values())  # each ran once
-    report(capsys, f"{UPLOADS} sessions uploaded -> done in {processed_s:.0f} s "
-                   f"({UPLOADS / processed_s * 60:.1f} analyses/min with 2 jobs at a time)")
+    report(
+        capsys,
+        f"{UPLOADS} sessions uploaded -> done in {processed_s:.0f} s "
+        f"({UPLOADS / processed_s * 60:.1f} analyses/min with 2 jobs at a time)",
+    )
 
 
 def test_100_concurrent_readers_get_every_payload(api, people, lift, capsys):
     tokens = {uid: people.token(uid) for uid in ("lifter", "coach", "admin")}
-    jobs = [(i, path.format(id=lift)) for i in range(READERS) for path in
-            (READ_PATHS * READS_PER_CLIENT)[:READS_PER_CLIENT]]
+    jobs = [
+        (i, path.format(id=lift)) for i in range(READERS) for path in (READ_PATHS * READS_PER_CLIENT)[:READS_PER_CLIENT]
+    ]
     session = requests.Session()
     session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=READERS))
 
@@ -120,5 +135,8 @@ def test_100_concurrent_readers_get_every_payload(api, people, lift, capsys):
     elapsed = time.monotonic() - start
     assert [code for code, _, _ in answers] == [200] * len(jobs)
     assert all(ok for _, _, ok in answers)
-    report(capsys, f"{READERS} concurrent readers, {len(jobs)} reads of 5 payloads: "
-                   f"{percentiles([s for _, s, _ in answers])}, {len(jobs) / elapsed:.0f} requests/s")
+    report(
+        capsys,
+        f"{READERS} concurrent readers, {len(jobs)} reads of 5 payloads: "
+        f"{percentiles([s for _, s, _ in answers])}, {len(jobs) / elapsed:.0f} requests/s",
+    )

@@ -1,4 +1,5 @@
 """The generated clip set used by the accuracy benchmark and tests, cached on disk."""
+
 from __future__ import annotations
 
 import os
@@ -45,16 +46,22 @@ def random_set(n: int = 8, seed: int = 2026) -> list:
     for i in range(n):
         look = {k: v[int(rng.integers(len(v)))] for k, v in LOOK_FACTORS.items()}
         (width, height) = look.pop("size")
-        name = (f"rand{i}_{look['exercise']}_{look['plate']}_yaw{look['yaw_deg']:.0f}_{height}p{look['fps']:.0f}"
-                + ("_change" if look["change_plate"] else ""))
+        name = f"rand{i}_{look['exercise']}_{look['plate']}_yaw{look['yaw_deg']:.0f}_{height}p{look['fps']:.0f}" + (
+            "_change" if look["change_plate"] else ""
+        )
         specs.append(ClipSpec(name, width=width, height=height, seed=100 + i, **look))
     return specs
 
 
 def clip(spec: ClipSpec) -> tuple:
     """(video path, truth) for a spec, rendering it once per content hash."""
-    key = sha1((repr(asdict(spec)) + Path(__file__).with_name("lifts.py").read_text()
-                + Path(__file__).with_name("render.py").read_text()).encode()).hexdigest()[:10]
+    key = sha1(
+        (
+            repr(asdict(spec))
+            + Path(__file__).with_name("lifts.py").read_text()
+            + Path(__file__).with_name("render.py").read_text()
+        ).encode()
+    ).hexdigest()[:10]
     path = CACHE / f"{spec.name}-{key}.mp4"
     if not path.exists() or not path.with_suffix(".json").exists():
         CACHE.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
 """Compare an engine result with a rendered clip's ground truth, in the units of the targets."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,25 +54,32 @@ def evaluate(result: dict, truth: Truth) -> dict:
     for p in tp.phases:
         e = engine.get(p.name)
         diffs += [abs(e["start_frame"] - p.start_frame), abs(e["end_frame"] - p.end_frame)] if e else [99, 99]
-    scale = result["scale"]["px_per_m"] * (truth.spec["height"] if not truth.spec["rotation"] else truth.spec["width"]) \
+    scale = (
+        result["scale"]["px_per_m"]
+        * (truth.spec["height"] if not truth.spec["rotation"] else truth.spec["width"])
         / max(result["video"]["height"], 1)
+    )
     apex = tp.landmarks.get("peak_bar_height")
     return {
         "peak_speed_err_mps": abs(_num(result["metrics"].get("max_bar_speed")) - float(np.max(truth.bar_speed_mps))),
         "height_rmse_m": _rmse(result["bar"]["height_m"], truth.bar_height_m),
         "peak_height_err_m": abs(_num(result["metrics"].get("peak_bar_height")) - truth.bar_height_m[apex])
-        if apex is not None else float("nan"),
+        if apex is not None
+        else float("nan"),
         "scale_err_pct": 100 * abs(scale / truth.px_per_m - 1),
         "phases_within_2_frames_pct": 100 * float(np.mean(np.array(diffs) <= 2)) if diffs else 0.0,
         "knee_rmse_deg": _rmse(result["angles"][f"{side}kne_angle"], truth.angles["knee"]),
         "hip_rmse_deg": _rmse(result["angles"][f"{side}hip_angle"], truth.angles["hip"]),
         # The crouched setup behind the plate is where MediaPipe misreads the mannequin most.
-        "knee_rmse_after_liftoff_deg": _rmse(result["angles"][f"{side}kne_angle"], truth.angles["knee"],
-                                             tp.landmarks.get("liftoff", 0)),
-        "hip_rmse_after_liftoff_deg": _rmse(result["angles"][f"{side}hip_angle"], truth.angles["hip"],
-                                            tp.landmarks.get("liftoff", 0)),
+        "knee_rmse_after_liftoff_deg": _rmse(
+            result["angles"][f"{side}kne_angle"], truth.angles["knee"], tp.landmarks.get("liftoff", 0)
+        ),
+        "hip_rmse_after_liftoff_deg": _rmse(
+            result["angles"][f"{side}hip_angle"], truth.angles["hip"], tp.landmarks.get("liftoff", 0)
+        ),
         "liftoff_err_frames": abs(result["landmarks"].get("liftoff", 10**6) - true_liftoff(truth))
-        if true_liftoff(truth) is not None else float("nan"),
+        if true_liftoff(truth) is not None
+        else float("nan"),
         "phase_frame_errors": diffs,
     }
 

@@ -6,6 +6,7 @@ extremum of an angle exactly on a keyframe and has no overshoot, so the knee-ang
 landmarks the engine looks for sit where the keyframes say. Forward kinematics from the
 fixed ankle gives every joint and the bar (held in the hands) at any time.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,9 +29,18 @@ class Body:
     @property
     def lengths(self) -> dict:
         h, arm = self.height_m, self.height_m * self.arm_projection
-        return {"shank": 0.246 * h, "thigh": 0.245 * h, "trunk": 0.288 * h,
-                "upper_arm": 0.186 * arm, "forearm": 0.146 * arm, "grip": 0.04 * arm,
-                "ankle_height": 0.039 * h, "heel": 0.03 * h, "toe": 0.12 * h, "head": 0.12 * h}
+        return {
+            "shank": 0.246 * h,
+            "thigh": 0.245 * h,
+            "trunk": 0.288 * h,
+            "upper_arm": 0.186 * arm,
+            "forearm": 0.146 * arm,
+            "grip": 0.04 * arm,
+            "ankle_height": 0.039 * h,
+            "heel": 0.03 * h,
+            "toe": 0.12 * h,
+            "head": 0.12 * h,
+        }
 
 
 def _dir(deg):
@@ -53,8 +63,18 @@ def forward_kinematics(body: Body, angles: dict) -> dict:
     head = shoulder + L["head"] * _dir(np.asarray(angles["trunk"]) * 0.5 + 38.0)
     heel = ankle + np.array([-L["heel"], -L["ankle_height"]])
     toe = ankle + np.array([L["toe"], -L["ankle_height"]])
-    return {"ankle": ankle, "knee": knee, "hip": hip, "shoulder": shoulder, "elbow": elbow,
-            "wrist": wrist, "bar": bar, "head": head, "heel": heel, "toe": toe}
+    return {
+        "ankle": ankle,
+        "knee": knee,
+        "hip": hip,
+        "shoulder": shoulder,
+        "elbow": elbow,
+        "wrist": wrist,
+        "bar": bar,
+        "head": head,
+        "heel": heel,
+        "toe": toe,
+    }
 
 
 def included_angle_deg(a, b, c):
@@ -72,8 +92,9 @@ def true_angles(joints: dict) -> dict:
         "knee": included_angle_deg(joints["ankle"], joints["knee"], joints["hip"]),
         "hip": included_angle_deg(joints["knee"], joints["hip"], joints["shoulder"]),
         "elbow": included_angle_deg(joints["shoulder"], joints["elbow"], joints["wrist"]),
-        "ankle": included_angle_deg(joints["knee"], joints["ankle"],
-                                    joints["ankle"] + (joints["toe"] - joints["heel"])),
+        "ankle": included_angle_deg(
+            joints["knee"], joints["ankle"], joints["ankle"] + (joints["toe"] - joints["heel"])
+        ),
         "shoulder": included_angle_deg(joints["hip"], joints["shoulder"], joints["elbow"]),
         "torso": np.degrees(np.arctan2(np.abs(trunk[..., 0]), trunk[..., 1])),
         "shin": np.degrees(np.arctan2(shank[..., 1], shank[..., 0])),
@@ -191,6 +212,7 @@ def _solve_setup_trunk(body: Body, row) -> float:
     def bar_height(trunk):
         a = dict(zip(SEGMENTS, (row[2], row[3], trunk, row[5], row[6])))
         return forward_kinematics(body, a)["bar"][1] - PLATE_RADIUS_M
+
     return brentq(bar_height, 5.0, 89.0)
 
 
@@ -198,9 +220,20 @@ def make_lift(exercise: str, height_m: float = 1.75, time_scale: float = 1.0) ->
     body = Body(height_m, arm_projection=0.78 if "snatch" in exercise else 1.0)
     rows = LIFTS[exercise]
     setup_trunk = _solve_setup_trunk(body, rows[0])
-    table = np.array([[r[1] * time_scale, r[2], r[3], setup_trunk if r[4] is None else r[4],
-                       np.nan if r[5] is None else r[5], np.nan if r[6] is None else r[6]]
-                      for r in rows], dtype=float)
+    table = np.array(
+        [
+            [
+                r[1] * time_scale,
+                r[2],
+                r[3],
+                setup_trunk if r[4] is None else r[4],
+                np.nan if r[5] is None else r[5],
+                np.nan if r[6] is None else r[6],
+            ]
+            for r in rows
+        ],
+        dtype=float,
+    )
     splines = {}
     for i, k in enumerate(SEGMENTS):
         keyed = ~np.isnan(table[:, i + 1])

@@ -1,4 +1,5 @@
 """Render the bundled sample lift that `make run` analyses: python -m tests.synth.make_sample OUT.mp4"""
+
 import sys
 from pathlib import Path
 

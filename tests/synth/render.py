@@ -8,6 +8,7 @@ Frames are averaged over the shutter interval for real motion blur, and sensor n
 top. Portrait clips are stored sideways with rotation metadata, as phones store them;
 variable-frame-rate clips carry irregular PTS.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,19 +37,54 @@ HUB = (200, 200, 205)
 # its distal joint (the hip for the trunk), anterior half-width m, posterior half-width m). Rounded, tapering limbs
 # with a calf, a thigh, buttocks, a chest and a deltoid are what MediaPipe was trained on;
 # flat sticks put its landmarks off the joint centres.
-SHANK = ((0, .032, .034), (.25, .036, .05), (.6, .042, .07), (.82, .047, .062), (1, .055, .052))
-THIGH = ((0, .055, .05), (.25, .065, .065), (.55, .08, .08), (.75, .088, .088), (1, .09, .095))
-TRUNK = ((-.2, .02, .06), (-.06, .08, .13), (.05, .09, .115), (.12, .092, .1), (.2, .095, .085), (.4, .1, .085),
-         (.6, .11, .095), (.78, .12, .105), (.92, .11, .1), (1.0, .075, .08))
-UPPER_ARM = ((0, .04, .04), (.4, .05, .05), (.7, .052, .054), (1, .06, .06))
-FOREARM = ((0, .026, .026), (.6, .04, .04), (.85, .042, .04), (1, .038, .038))
-SHOE_OUTLINE = ((-.068, 0), (.205, 0), (.216, .02), (.2, .04), (.14, .055), (.07, .068), (.03, .078),
-                (-.035, .072), (-.062, .058), (-.07, .02))
+SHANK = ((0, 0.032, 0.034), (0.25, 0.036, 0.05), (0.6, 0.042, 0.07), (0.82, 0.047, 0.062), (1, 0.055, 0.052))
+THIGH = ((0, 0.055, 0.05), (0.25, 0.065, 0.065), (0.55, 0.08, 0.08), (0.75, 0.088, 0.088), (1, 0.09, 0.095))
+TRUNK = (
+    (-0.2, 0.02, 0.06),
+    (-0.06, 0.08, 0.13),
+    (0.05, 0.09, 0.115),
+    (0.12, 0.092, 0.1),
+    (0.2, 0.095, 0.085),
+    (0.4, 0.1, 0.085),
+    (0.6, 0.11, 0.095),
+    (0.78, 0.12, 0.105),
+    (0.92, 0.11, 0.1),
+    (1.0, 0.075, 0.08),
+)
+UPPER_ARM = ((0, 0.04, 0.04), (0.4, 0.05, 0.05), (0.7, 0.052, 0.054), (1, 0.06, 0.06))
+FOREARM = ((0, 0.026, 0.026), (0.6, 0.04, 0.04), (0.85, 0.042, 0.04), (1, 0.038, 0.038))
+SHOE_OUTLINE = (
+    (-0.068, 0),
+    (0.205, 0),
+    (0.216, 0.02),
+    (0.2, 0.04),
+    (0.14, 0.055),
+    (0.07, 0.068),
+    (0.03, 0.078),
+    (-0.035, 0.072),
+    (-0.062, 0.058),
+    (-0.07, 0.02),
+)
 # Head in (forward, up) metres about the head joint, which sits at the ear.
-FACE = ((.1, .06), (.106, .028), (.096, .012), (.1, .004), (.128, -.03), (.106, -.042), (.108, -.055),
-        (.102, -.064), (.106, -.073), (.097, -.086), (.102, -.104), (.08, -.12), (.03, -.112), (-.01, -.078),
-        (-.04, -.045))
-HAIRLINE = ((-.066, -.045), (-.035, .015), (0, .05), (.05, .07), (.088, .078))
+FACE = (
+    (0.1, 0.06),
+    (0.106, 0.028),
+    (0.096, 0.012),
+    (0.1, 0.004),
+    (0.128, -0.03),
+    (0.106, -0.042),
+    (0.108, -0.055),
+    (0.102, -0.064),
+    (0.106, -0.073),
+    (0.097, -0.086),
+    (0.102, -0.104),
+    (0.08, -0.12),
+    (0.03, -0.112),
+    (-0.01, -0.078),
+    (-0.04, -0.045),
+)
+HAIRLINE = ((-0.066, -0.045), (-0.035, 0.015), (0, 0.05), (0.05, 0.07), (0.088, 0.078))
+
 
 @dataclass(frozen=True)
 class ClipSpec:
@@ -96,7 +132,7 @@ class Truth:
         Path(path).write_text(json.dumps(asdict(self)))
 
     @classmethod
-    def load(cls, path: Path) -> "Truth":
+    def load(cls, path: Path) -> Truth:
         return cls(**json.loads(Path(path).read_text()))
 
 
@@ -113,8 +149,9 @@ class Camera:
 
     def __call__(self, p):
         p = np.asarray(p, dtype=float)
-        return np.stack([self.ankle_px + self.sign * p[..., 0] * self.px_per_m,
-                         self.floor_px - p[..., 1] * self.px_per_m], axis=-1)
+        return np.stack(
+            [self.ankle_px + self.sign * p[..., 0] * self.px_per_m, self.floor_px - p[..., 1] * self.px_per_m], axis=-1
+        )
 
 
 def _upright_size(spec: ClipSpec):
@@ -124,7 +161,7 @@ def _upright_size(spec: ClipSpec):
 def _background(width: int, height: int, floor_px: float, rng) -> np.ndarray:
     img = np.empty((height, width, 3), np.uint8)
     img[:] = (118, 126, 134)
-    img[int(floor_px):] = (146, 108, 72)
+    img[int(floor_px) :] = (146, 108, 72)
     for _ in range(14):  # racks, boxes, posters
         x, y = rng.integers(0, width), rng.integers(0, int(floor_px * 0.8))
         w, h = rng.integers(width // 30, width // 8), rng.integers(height // 20, height // 4)
@@ -187,11 +224,18 @@ class _Pen:
     def segment(self, a, b, rows, colour, caps=(True, True), outline=True):
         """A rounded limb, with a darker band on its back and a lighter one on its front."""
         self.fill(_profile(a, b, rows, caps), colour, outline=False)
-        self.fill(_profile(a, b, [(u, -.45 * k, k) for u, f, k in rows], caps), colour, 0.8, outline=False)
-        self.fill(_profile(a, b, [(u, .7 * f, -.2 * f) for u, f, k in rows], caps), colour, 1.12, outline=False)
+        self.fill(_profile(a, b, [(u, -0.45 * k, k) for u, f, k in rows], caps), colour, 0.8, outline=False)
+        self.fill(_profile(a, b, [(u, 0.7 * f, -0.2 * f) for u, f, k in rows], caps), colour, 1.12, outline=False)
         if outline:
-            cv2.polylines(self.img, [self.px(_profile(a, b, rows, caps))], True, _shade(OUTLINE, self.k),
-                          self.line, cv2.LINE_AA, shift=3)
+            cv2.polylines(
+                self.img,
+                [self.px(_profile(a, b, rows, caps))],
+                True,
+                _shade(OUTLINE, self.k),
+                self.line,
+                cv2.LINE_AA,
+                shift=3,
+            )
 
 
 def _draw_lifter(img, j, cam: Camera, far: bool):
@@ -199,18 +243,28 @@ def _draw_lifter(img, j, cam: Camera, far: bool):
     pen = _Pen(img, cam, far, 0.1 * far)  # far leg well apart: a leg hidden whole makes MediaPipe invent one
     pen.segment(j["ankle"], j["knee"], SHANK, SKIN)
     pen.fill(j["ankle"] * (1, 0) + np.array(SHOE_OUTLINE), SHOE)
-    pen.fill(j["ankle"] * (1, 0) + np.array([[-.068, 0], [.205, 0], [.21, .012], [-.07, .022]]), SOLE)
+    pen.fill(j["ankle"] * (1, 0) + np.array([[-0.068, 0], [0.205, 0], [0.21, 0.012], [-0.07, 0.022]]), SOLE)
     pen.segment(j["knee"], j["hip"], THIGH, SKIN)
     pen.segment(j["knee"], j["hip"], THIGH[3:], SHORTS, caps=(False, not far))  # no second seat behind
     inset = 1.5 * pen.line / cam.px_per_m  # the seat again, so thigh and buttocks read as one outline
-    pen.segment(j["hip"], j["shoulder"], [(u, f - inset, k - inset) for u, f, k in TRUNK[:4]], SHORTS,
-                caps=(True, False), outline=False)
+    pen.segment(
+        j["hip"],
+        j["shoulder"],
+        [(u, f - inset, k - inset) for u, f, k in TRUNK[:4]],
+        SHORTS,
+        caps=(True, False),
+        outline=False,
+    )
     pen = _Pen(img, cam, far, 0.02 * far)
     pen.segment(j["wrist"], j["elbow"], FOREARM, SKIN)
     pen.segment(j["elbow"], j["shoulder"], UPPER_ARM, SKIN)
     fist = j["wrist"] + (j["bar"] - j["wrist"]) * 0.6
-    pen.segment(fist - (j["bar"] - j["wrist"]) * 0.4, fist + (j["bar"] - j["wrist"]) * 0.4,
-                ((0, .045, .04), (1, .045, .04)), SKIN)
+    pen.segment(
+        fist - (j["bar"] - j["wrist"]) * 0.4,
+        fist + (j["bar"] - j["wrist"]) * 0.4,
+        ((0, 0.045, 0.04), (1, 0.045, 0.04)),
+        SKIN,
+    )
 
 
 def _draw_body(img, j, cam: Camera):
@@ -220,13 +274,17 @@ def _draw_body(img, j, cam: Camera):
     pen.segment(j["hip"], j["shoulder"], TRUNK[:4], SHORTS, caps=(True, False))
     up = j["head"] - j["shoulder"]
     up = up / np.linalg.norm(up)
-    up = np.array([[np.cos(.17), -np.sin(.17)], [np.sin(.17), np.cos(.17)]]) @ up  # chin a little up
+    up = np.array([[np.cos(0.17), -np.sin(0.17)], [np.sin(0.17), np.cos(0.17)]]) @ up  # chin a little up
     fwd = np.array([up[1], -up[0]])
     to_world = lambda p: j["head"] + np.asarray(p)[..., :1] * fwd + np.asarray(p)[..., 1:] * up  # noqa: E731
     trunk = j["shoulder"] - j["hip"]
     trunk = trunk / np.linalg.norm(trunk)
-    pen.segment(j["shoulder"] + trunk * .03 - np.array([trunk[1], -trunk[0]]) * .02, to_world((-.01, -.06)),
-                ((0, .055, .055), (1, .05, .05)), SKIN)
+    pen.segment(
+        j["shoulder"] + trunk * 0.03 - np.array([trunk[1], -trunk[0]]) * 0.02,
+        to_world((-0.01, -0.06)),
+        ((0, 0.055, 0.055), (1, 0.05, 0.05)),
+        SKIN,
+    )
     a = np.radians(np.linspace(20, 235, 16))
     skull = np.stack([0.01 + 0.095 * np.cos(a), 0.03 + 0.1 * np.sin(a)], 1)
     pen.fill(to_world(np.concatenate([skull, np.array(FACE)[::-1]])), SKIN)
@@ -235,10 +293,15 @@ def _draw_body(img, j, cam: Camera):
     pen.fill(to_world(np.concatenate([hair, np.array(HAIRLINE)])), HAIR)
     ear = np.array([[0.02 * np.cos(a), -0.005 + 0.03 * np.sin(a)] for a in np.linspace(0, 2 * np.pi, 12)])
     pen.fill(to_world(ear), SKIN, 0.85)
-    pen.fill(to_world(np.array([[.07, .012], [.08, .018], [.09, .012], [.08, .008]])), (40, 30, 30), outline=False)
-    pen.fill(to_world(np.array([[.066, .03], [.1, .034], [.1, .028], [.066, .025]])), HAIR, outline=False)
-    pen.fill(to_world(np.array([[.084, -.062], [.104, -.062], [.104, -.066], [.084, -.066]])), (120, 60, 60),
-             outline=False)
+    pen.fill(
+        to_world(np.array([[0.07, 0.012], [0.08, 0.018], [0.09, 0.012], [0.08, 0.008]])), (40, 30, 30), outline=False
+    )
+    pen.fill(to_world(np.array([[0.066, 0.03], [0.1, 0.034], [0.1, 0.028], [0.066, 0.025]])), HAIR, outline=False)
+    pen.fill(
+        to_world(np.array([[0.084, -0.062], [0.104, -0.062], [0.104, -0.066], [0.084, -0.066]])),
+        (120, 60, 60),
+        outline=False,
+    )
 
 
 PLATE_SHIFT = 4  # draw at 1/16 px so the plate's centre is where the truth says, not rounded
@@ -270,8 +333,9 @@ def _draw_plate(img, bar_px, ppm, look: str = "blue", squash: float = 1.0, chang
         disc(r * share, colour)
     if look == "red_logo":
         text_at = (int(bar_px[0] - 0.45 * r * squash), int(bar_px[1] - 0.35 * r))
-        cv2.putText(img, "IWF 25", text_at, cv2.FONT_HERSHEY_SIMPLEX, r / 70, (235, 235, 235), max(1, int(r / 25)),
-                    cv2.LINE_AA)
+        cv2.putText(
+            img, "IWF 25", text_at, cv2.FONT_HERSHEY_SIMPLEX, r / 70, (235, 235, 235), max(1, int(r / 25)), cv2.LINE_AA
+        )
     if change_plate:  # 0.32 m across, nearer the camera than the big plate
         disc(r * 0.71, (40, 110, 60))
         disc(r * 0.64, (30, 90, 50))
@@ -335,12 +399,11 @@ def render_clip(spec: ClipSpec, path: Path) -> Truth:
             stream.codec_context.time_base = Fraction(1, 1000)
         if spec.rotation:
             stream.set_display_rotation(spec.rotation)
+        picture = None
         for i, t in enumerate(times):
-            if i and shown[i] == shown[i - 1]:  # the same picture again, noise and all
-                img = last
-            else:
-                last = img = render_frame(spec, lift, cam, background, float(shown[i])) + noise[i % len(noise)]
-            img = np.clip(img, 0, 255).astype(np.uint8)
+            if not (i and shown[i] == shown[i - 1]):  # else the same picture again, noise and all
+                picture = render_frame(spec, lift, cam, background, float(shown[i])) + noise[i % len(noise)]
+            img = np.clip(picture, 0, 255).astype(np.uint8)
             if spec.rotation:
                 img = np.ascontiguousarray(np.rot90(img, k=-(spec.rotation // 90)))
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")
@@ -361,8 +424,14 @@ def _truth(spec: ClipSpec, lift, cam: Camera, times: np.ndarray) -> Truth:
     bar = lift.at(times)["bar"]
     vel = (lift.at(times + dt)["bar"] - lift.at(times - dt)["bar"]) / (2 * dt)
     angles = true_angles(lift.at(times))
-    return Truth(spec=asdict(spec), px_per_m=cam.px_per_m, timestamps_s=times.tolist(),
-                 bar_x_m=(bar[:, 0] - bar[0, 0]).tolist(), bar_height_m=bar[:, 1].tolist(),
-                 bar_vy_mps=vel[:, 1].tolist(), bar_speed_mps=np.linalg.norm(vel, axis=1).tolist(),
-                 bar_px=cam(bar).tolist(),
-                 angles={k: v.tolist() for k, v in angles.items()})
+    return Truth(
+        spec=asdict(spec),
+        px_per_m=cam.px_per_m,
+        timestamps_s=times.tolist(),
+        bar_x_m=(bar[:, 0] - bar[0, 0]).tolist(),
+        bar_height_m=bar[:, 1].tolist(),
+        bar_vy_mps=vel[:, 1].tolist(),
+        bar_speed_mps=np.linalg.norm(vel, axis=1).tolist(),
+        bar_px=cam(bar).tolist(),
+        angles={k: v.tolist() for k, v in angles.items()},
+    )

@@ -1,5 +1,6 @@
 """The coaches: the built-in one on the demo lift's real numbers, and the real `openai`
 client against a fake OpenAI server over HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,9 @@ SESSION = {"exercise": "snatch", "barbell_mass_kg": 100.0, **{k: RESULT[k] for k
 def facts(**session_changes) -> dict:
     session = {**SESSION, **session_changes}
     start, stop = lift_frames(session)
-    series = results.cut({"timestamps_s": RESULT["timestamps_s"], **{g: RESULT[g] for g in results.SERIES_GROUPS}},
-                         start, stop)
+    series = results.cut(
+        {"timestamps_s": RESULT["timestamps_s"], **{g: RESULT[g] for g in results.SERIES_GROUPS}}, start, stop
+    )
     return lift_facts(session, series, DEMO_USER, start)
 
 
@@ -56,8 +58,13 @@ def test_imperial_texts_use_pounds_and_feet_per_second():
 
 
 def test_a_looping_bar_path_is_mentioned():
-    loop = {"code": "bar_loops_away", "message": "The bar loops 11 cm away from the lifter after the second pull.",
-            "frame": 50, "t_s": 1.667, "phase": "turnover"}
+    loop = {
+        "code": "bar_loops_away",
+        "message": "The bar loops 11 cm away from the lifter after the second pull.",
+        "frame": 50,
+        "t_s": 1.667,
+        "phase": "turnover",
+    }
     f = facts(faults=[loop])
     assert "loops away" in BuiltInCoach().write(f, "summary", "stability", Units("metric"))
     assert "loops 11 cm away" in BuiltInCoach().write(f, "summary", "final_summary", Units("metric"))
@@ -66,8 +73,13 @@ def test_a_looping_bar_path_is_mentioned():
 
 
 def test_incomplete_extension_changes_the_power_advice():
-    fault = {"code": "incomplete_extension", "message": "Hips reached only 152° in the second pull.", "frame": 40,
-             "t_s": 1.3, "phase": "second_pull"}
+    fault = {
+        "code": "incomplete_extension",
+        "message": "Hips reached only 152° in the second pull.",
+        "frame": 40,
+        "t_s": 1.3,
+        "phase": "second_pull",
+    }
     text = BuiltInCoach().write(facts(faults=[fault]), "recommendation", "power_output", Units("metric"))
     assert "did not reach full extension" in text
 
@@ -79,8 +91,15 @@ def test_the_prompt_carries_measurements_in_units_and_no_personal_data():
 
 
 def coach(fake: FakeOpenAI, **env) -> OpenAICoach:
-    settings = openai_settings({"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.base_url,
-                                "OPENAI_POLL_EVERY_S": "0.01", "OPENAI_MAX_RETRIES": "2", **env})
+    settings = openai_settings(
+        {
+            "OPENAI_API_KEY": "sk-test",
+            "OPENAI_BASE_URL": fake.base_url,
+            "OPENAI_POLL_EVERY_S": "0.01",
+            "OPENAI_MAX_RETRIES": "2",
+            **env,
+        }
+    )
     return OpenAICoach(settings)
 
 

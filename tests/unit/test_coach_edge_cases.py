@@ -2,6 +2,7 @@
 systems: what must be said and what must not. Every text of every case is free of
 placeholders. The facts are the demo lift's, changed as each case needs; the OpenAI coach's
 prompt is built from the same facts."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,46 +33,93 @@ def _peak(value, phase, t_s=1.5):
 CASES = {
     # name: (facts, key, must say, must not say)
     "no lift: its own summary, no praise": (
-        lambda: _changed(outcome="no_lift"), "final_summary",
-        ["No lift was found", "Film the whole lift"], ["No faults were found", "Build on it", "heavier singles"]),
+        lambda: _changed(outcome="no_lift"),
+        "final_summary",
+        ["No lift was found", "Film the whole lift"],
+        ["No faults were found", "Build on it", "heavier singles"],
+    ),
     "no lift: the other texts say so, no numbers": (
-        lambda: _changed(outcome="no_lift"), "velocity", ["No lift was found"], ["m/s", "ft/s"]),
+        lambda: _changed(outcome="no_lift"),
+        "velocity",
+        ["No lift was found"],
+        ["m/s", "ft/s"],
+    ),
     "missed: its own summary": (
-        lambda: _changed(outcome="missed", faults=[]), "final_summary",
-        ["missed lift", "came back down"], ["Build on it", "completed"]),
+        lambda: _changed(outcome="missed", faults=[]),
+        "final_summary",
+        ["missed lift", "came back down"],
+        ["Build on it", "completed"],
+    ),
     "partial: the clip ends before standing": (
-        lambda: _changed(outcome="complete", ends_standing=False, faults=[]), "final_summary",
-        ["ends before the lifter stands"], ["Build on it"]),
+        lambda: _changed(outcome="complete", ends_standing=False, faults=[]),
+        "final_summary",
+        ["ends before the lifter stands"],
+        ["Build on it"],
+    ),
     "GRF: body mass given but no pull measured": (
-        lambda: _changed(**{"peaks.grf_in_pull": None}), "ground_reaction_force",
-        ["not tracked well enough"], ["body mass is needed", "body mass in the profile"]),
+        lambda: _changed(**{"peaks.grf_in_pull": None}),
+        "ground_reaction_force",
+        ["not tracked well enough"],
+        ["body mass is needed", "body mass in the profile"],
+    ),
     "GRF: no body mass": (
-        lambda: _changed(body_mass_given=False, **{"peaks.grf_in_pull": None}), "ground_reaction_force",
-        ["body mass in the profile"], []),
+        lambda: _changed(body_mass_given=False, **{"peaks.grf_in_pull": None}),
+        "ground_reaction_force",
+        ["body mass in the profile"],
+        [],
+    ),
     "GRF: the pull's peak is the drive, the landing is named apart": (
-        lambda: _changed(), "ground_reaction_force",
-        ["in the pull was", "Drive through the whole foot", "absorbed the bar", "the landing, not drive"], []),
+        lambda: _changed(),
+        "ground_reaction_force",
+        ["in the pull was", "Drive through the whole foot", "absorbed the bar", "the landing, not drive"],
+        [],
+    ),
     "hip speed: the drop under the bar is not blamed on the hip rise": (
-        lambda: _changed(**{"peaks.hip_speed": _peak(2.4, "turnover"), "peaks.hip_speed_in_pull": _peak(1.1,
-                                                                                                         "second_pull")}),
-        "hip_velocity", ["expected, not a fault", "turnover", "second pull"], ["early hip rise", "fastest off the floor"]),
+        lambda: _changed(
+            **{"peaks.hip_speed": _peak(2.4, "turnover"), "peaks.hip_speed_in_pull": _peak(1.1, "second_pull")}
+        ),
+        "hip_velocity",
+        ["expected, not a fault", "turnover", "second pull"],
+        ["early hip rise", "fastest off the floor"],
+    ),
     "hip speed: fastest off the floor is coached": (
-        lambda: _changed(**{"peaks.hip_speed": _peak(1.3, "first_pull"), "peaks.hip_speed_in_pull": _peak(
-            1.3, "first_pull")}), "hip_velocity", ["fastest off the floor", "first pull"], ["expected, not a fault"]),
+        lambda: _changed(
+            **{"peaks.hip_speed": _peak(1.3, "first_pull"), "peaks.hip_speed_in_pull": _peak(1.3, "first_pull")}
+        ),
+        "hip_velocity",
+        ["fastest off the floor", "first pull"],
+        ["expected, not a fault"],
+    ),
     "a full-squat catch is not told to catch lower": (
-        lambda: _changed(drop_under_bar_m=0.03, catch_knee_angle_deg=55.0, faults=[]), "final_summary",
-        ["full squat"], ["catch lower"]),
+        lambda: _changed(drop_under_bar_m=0.03, catch_knee_angle_deg=55.0, faults=[]),
+        "final_summary",
+        ["full squat"],
+        ["catch lower"],
+    ),
     "a short drop in a power position is told to catch lower": (
-        lambda: _changed(drop_under_bar_m=0.03, catch_knee_angle_deg=120.0, faults=[]), "final_summary",
-        ["catch lower"], []),
+        lambda: _changed(drop_under_bar_m=0.03, catch_knee_angle_deg=120.0, faults=[]),
+        "final_summary",
+        ["catch lower"],
+        [],
+    ),
     "a bar 24 cm toward the lifter is named": (
-        lambda: _changed(bar_toward_lifter_m=0.24, faults=[]), "final_summary", ["toward the lifter"], []),
+        lambda: _changed(bar_toward_lifter_m=0.24, faults=[]),
+        "final_summary",
+        ["toward the lifter"],
+        [],
+    ),
     "a bar 12 cm away from the lifter is named": (
-        lambda: _changed(bar_toward_lifter_m=0.02, bar_away_from_lifter_m=0.12, faults=[]), "final_summary",
-        ["away from the lifter"], []),
+        lambda: _changed(bar_toward_lifter_m=0.02, bar_away_from_lifter_m=0.12, faults=[]),
+        "final_summary",
+        ["away from the lifter"],
+        [],
+    ),
     "a bar within 10 cm either way is not": (
-        lambda: _changed(bar_toward_lifter_m=0.06, bar_away_from_lifter_m=0.04, faults=[]), "final_summary",
-        [], ["toward the lifter", "away from the lifter"]),
+        lambda: _changed(bar_toward_lifter_m=0.06, bar_away_from_lifter_m=0.04, faults=[]),
+        "final_summary",
+        [],
+        ["toward the lifter", "away from the lifter"],
+    ),
 }
 
 
@@ -99,7 +147,7 @@ def test_no_placeholder_reaches_the_prose(case, system):
 
 def test_every_measurement_missing_still_reads_as_prose():
     f = facts()
-    for name, value in list(f.items()):
+    for name in list(f):
         if name.endswith(("_m", "_deg", "_mps", "_W", "_N", "_pct", "_s", "_bodyweights")):
             f[name] = None
     f["peaks"] = {k: None for k in f["peaks"]}

@@ -1,4 +1,5 @@
 """Numbers only (shared.coverage): gap filling, spans and windows on arrays with known answers."""
+
 from __future__ import annotations
 
 import math
@@ -16,19 +17,22 @@ def same(a: list, b: list) -> bool:
     return len(a) == len(b) and all((math.isnan(x) and math.isnan(y)) or x == pytest.approx(y) for x, y in zip(a, b))
 
 
-@pytest.mark.parametrize("values, lift, span, gaps", [
-    ([1, 2, 3, 4], None, (0, 3), ()),                                   # nothing missing
-    ([N, N, N, N], None, None, ()),                                     # never measured
-    ([1, N, 3, 4], None, (0, 3), ((1, 1),)),                            # 0.2 s across: filled
-    ([1, N, N, 4, 5], None, (3, 4), ()),                                # 0.3 s across: cut, the longer run is kept
-    ([N, 2, 3, N], None, (1, 2), ()),                                   # ends are cut, never extrapolated
-    ([1, 2, 3, N, N, 6, N, N, N, 10, 11], (9, 11), (9, 10), ()),        # the run inside the lift wins
-    ([1, 2, 3, N, N, 6], (5, 6), (5, 5), ()),                           # even a shorter one
-    ([1, 2, 3, N, N, N], (4, 6), None, ()),                             # nothing measured in the lift
-    ([1, float("nan"), 3], None, (0, 2), ((1, 1),)),                    # NaN is unmeasured too
-])
+@pytest.mark.parametrize(
+    "values, lift, span, gaps",
+    [
+        ([1, 2, 3, 4], None, (0, 3), ()),  # nothing missing
+        ([N, N, N, N], None, None, ()),  # never measured
+        ([1, N, 3, 4], None, (0, 3), ((1, 1),)),  # 0.2 s across: filled
+        ([1, N, N, 4, 5], None, (3, 4), ()),  # 0.3 s across: cut, the longer run is kept
+        ([N, 2, 3, N], None, (1, 2), ()),  # ends are cut, never extrapolated
+        ([1, 2, 3, N, N, 6, N, N, N, 10, 11], (9, 11), (9, 10), ()),  # the run inside the lift wins
+        ([1, 2, 3, N, N, 6], (5, 6), (5, 5), ()),  # even a shorter one
+        ([1, 2, 3, N, N, N], (4, 6), None, ()),  # nothing measured in the lift
+        ([1, float("nan"), 3], None, (0, 2), ((1, 1),)),  # NaN is unmeasured too
+    ],
+)
 def test_coverage_at_10_fps(values, lift, span, gaps):
-    assert coverage(values, T10[:len(values)], lift) == Coverage(span, gaps)
+    assert coverage(values, T10[: len(values)], lift) == Coverage(span, gaps)
 
 
 def test_at_60_fps_a_quarter_second_is_14_missing_frames():
@@ -66,12 +70,13 @@ def test_coverage_survives_firestore_and_back():
 
 
 def series(**columns) -> dict:
-    return {"timestamps_s": T10[:len(next(iter(columns.values())))], "g": columns}
+    return {"timestamps_s": T10[: len(next(iter(columns.values())))], "g": columns}
 
 
 def test_a_window_slices_each_series_to_its_span_and_says_so():
-    stored, covs = tidy(series(full=[1, 2, 3, 4, 5, 6], holed=[1, N, 3, 4, 5, 6], late=[N, N, N, 4, 5, 6],
-                               never=[N] * 6))
+    stored, covs = tidy(
+        series(full=[1, 2, 3, 4, 5, 6], holed=[1, N, 3, 4, 5, 6], late=[N, N, N, 4, 5, 6], never=[N] * 6)
+    )
     doc = {g: {n: c.to_doc() for n, c in cols.items()} for g, cols in covs.items()}
     w = Window(stored, 0, doc)
     assert w.take("g.full") == [1, 2, 3, 4, 5, 6]
@@ -79,8 +84,11 @@ def test_a_window_slices_each_series_to_its_span_and_says_so():
     assert w.take("g.late") == [4, 5, 6]
     assert w.take("g.never") is None and w.take("g.never", "req", required=True) == []
     assert w.take("g.absent") is None
-    assert w.quality() == {"unmeasured": ["never", "req"], "gaps": {"holed_in_payload": [[100, 100]]},
-                           "cut": {"late": [300, 500]}}
+    assert w.quality() == {
+        "unmeasured": ["never", "req"],
+        "gaps": {"holed_in_payload": [[100, 100]]},
+        "cut": {"late": [300, 500]},
+    }
 
 
 def test_a_lift_window_keeps_only_what_falls_inside_it():

@@ -1,6 +1,7 @@
 """A create checks who may act for whom before it reads anything else: a refused caller's
 video is never probed or stored (no emulators needed: the repository and Storage are fakes
 that record what was asked of them)."""
+
 from __future__ import annotations
 
 import io
@@ -13,8 +14,10 @@ from shared.auth import Caller
 from shared.errors import BadRequest, Forbidden
 from shared.sessions import Sessions
 
-USERS = {"lifter": {"org_id": "club-a", "units": "metric", "timezone": "UTC"},
-         "outsider": {"org_id": None, "units": "metric", "timezone": "UTC"}}
+USERS = {
+    "lifter": {"org_id": "club-a", "units": "metric", "timezone": "UTC"},
+    "outsider": {"org_id": None, "units": "metric", "timezone": "UTC"},
+}
 
 
 class Repo:
@@ -46,10 +49,13 @@ def _video(data: bytes = b"\0" * 5000):
 
 
 @pytest.mark.parametrize("caller", [Caller("outsider"), Caller("rival", "sub_admin", "club-b"), Caller("teammate")])
-@pytest.mark.parametrize("form", [
-    {"user_id": "lifter", "exercise_name": "snatch"},
-    {"user_id": "lifter", "exercise_name": "deadlift", "barbell_mass": "abc"},  # bad fields: still 403
-])
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"user_id": "lifter", "exercise_name": "snatch"},
+        {"user_id": "lifter", "exercise_name": "deadlift", "barbell_mass": "abc"},  # bad fields: still 403
+    ],
+)
 def test_a_refused_callers_upload_is_never_probed_or_stored(probed, caller, form):
     with pytest.raises(Forbidden):
         Sessions(Repo(), Store()).create(caller, form, _video(b"not a video at all"))
@@ -64,8 +70,9 @@ def test_the_upload_url_checks_access_before_its_fields(probed):
 def test_after_access_the_form_fields_come_before_the_video(probed):
     repo = Repo()
     with pytest.raises(BadRequest, match="barbell_mass must be a number"):
-        Sessions(repo, Store()).create(Caller("lifter"), {"user_id": "lifter", "exercise_name": "snatch",
-                                                          "barbell_mass": "abc"}, _video())
+        Sessions(repo, Store()).create(
+            Caller("lifter"), {"user_id": "lifter", "exercise_name": "snatch", "barbell_mass": "abc"}, _video()
+        )
     assert probed == [] and repo.asked == [("user", "lifter")]
 
 
@@ -77,8 +84,13 @@ def test_a_malformed_user_id_is_refused_before_anything_is_looked_up(probed):
 
 
 def test_every_bad_field_is_named_at_once_before_the_video_is_read(probed):
-    form = {"user_id": "lifter", "exercise_name": "deadlift", "barbell_mass": "abc", "session_name": "x" * 121,
-            "body_joint_angles": "knee,wrist"}
+    form = {
+        "user_id": "lifter",
+        "exercise_name": "deadlift",
+        "barbell_mass": "abc",
+        "session_name": "x" * 121,
+        "body_joint_angles": "knee,wrist",
+    }
     with pytest.raises(BadRequest) as refused:
         Sessions(Repo(), Store()).create(Caller("lifter"), form, None)
     fields = refused.value.extra["fields"]
@@ -89,8 +101,13 @@ def test_every_bad_field_is_named_at_once_before_the_video_is_read(probed):
 
 
 def test_the_upload_url_names_every_bad_field_at_once(probed):
-    form = {"user_id": "lifter", "exercise_name": "snatch", "content_type": "image/png", "size_bytes": "lots",
-            "barbell_mass": "-1"}
+    form = {
+        "user_id": "lifter",
+        "exercise_name": "snatch",
+        "content_type": "image/png",
+        "size_bytes": "lots",
+        "barbell_mass": "-1",
+    }
     with pytest.raises(BadRequest) as refused:
         Sessions(Repo(), Store()).create_upload_url(Caller("lifter"), form)
     assert set(refused.value.extra["fields"]) == {"content_type", "size_bytes", "barbell_mass"}

@@ -1,4 +1,5 @@
 """The demo behind demo=true is what today's engine makes of the bundled clip."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """The deploy plan (`make deploy DRY_RUN=1`), checked as printed: every function from the
 manifest once with its trigger, the job on a GPU, and no role broader than listed."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -22,10 +23,20 @@ SA = "@liftlab-prod.iam.gserviceaccount.com"
 # The only roles the deploy may grant, and to whom (the issue's list plus what each
 # identity needs to do its one job).
 ALLOWED = {
-    "liftlab-api": {"roles/datastore.user", "roles/storage.objectUser", "roles/iam.serviceAccountTokenCreator",
-                    "roles/firebaseauth.viewer", "roles/cloudtasks.enqueuer", "roles/iam.serviceAccountUser"},
-    "liftlab-trigger": {"roles/datastore.user", "roles/cloudtasks.enqueuer", "roles/iam.serviceAccountUser",
-                        "roles/run.invoker"},
+    "liftlab-api": {
+        "roles/datastore.user",
+        "roles/storage.objectUser",
+        "roles/iam.serviceAccountTokenCreator",
+        "roles/firebaseauth.viewer",
+        "roles/cloudtasks.enqueuer",
+        "roles/iam.serviceAccountUser",
+    },
+    "liftlab-trigger": {
+        "roles/datastore.user",
+        "roles/cloudtasks.enqueuer",
+        "roles/iam.serviceAccountUser",
+        "roles/run.invoker",
+    },
     "liftlab-tasks": {"roles/run.jobsExecutorWithOverrides"},
     "liftlab-job": {"roles/datastore.user", "roles/storage.objectUser", "roles/secretmanager.secretAccessor"},
     "liftlab-gateway": {"roles/run.invoker"},
@@ -34,8 +45,9 @@ ALLOWED = {
 
 @pytest.fixture(scope="module")
 def printed() -> str:
-    done = subprocess.run(["make", "-s", "deploy", "DRY_RUN=1", *ARGS], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        ["make", "-s", "deploy", "DRY_RUN=1", *ARGS], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -89,8 +101,13 @@ def test_the_queue_has_retry_and_rate_limits(commands):
     for verb in ("create", "update"):
         queue = next(c for c in commands if c[:4] == ["gcloud", "tasks", "queues", verb])
         assert queue[4] == "analysis"
-        for name in ("max-attempts", "min-backoff", "max-backoff", "max-dispatches-per-second",
-                     "max-concurrent-dispatches"):
+        for name in (
+            "max-attempts",
+            "min-backoff",
+            "max-backoff",
+            "max-dispatches-per-second",
+            "max-concurrent-dispatches",
+        ):
             assert flag(queue, name), name
 
 
@@ -106,8 +123,11 @@ def test_the_job_runs_on_an_l4_gpu_with_enough_cpu_memory_and_a_timeout(commands
 
 
 def test_gateway_firestore_and_storage_config_are_deployed(commands, printed):
-    assert any(c[-6:] == ["--project", "liftlab-prod", "--region", "europe-west4", "--out", "build/gateway.json"]
-               and c[1:3] == ["-m", "infra.gateway"] for c in commands)
+    assert any(
+        c[-6:] == ["--project", "liftlab-prod", "--region", "europe-west4", "--out", "build/gateway.json"]
+        and c[1:3] == ["-m", "infra.gateway"]
+        for c in commands
+    )
     config = next(c for c in commands if c[:4] == ["gcloud", "api-gateway", "api-configs", "create"])
     assert flag(config, "openapi-spec") == "build/gateway.json"
     assert flag(config, "backend-auth-service-account") == f"liftlab-gateway{SA}"
@@ -164,8 +184,13 @@ NEWER_THAN_THIS_SDK = {("beta", "run", "jobs", "deploy"): {"--no-gpu-zonal-redun
 
 def gcloud_tree() -> dict:
     """The gcloud SDK's own command tree (every command and flag), as shell completion uses it."""
-    root = subprocess.run(["gcloud", "info", "--format=value(installation.sdk_root)"], capture_output=True,
-                          text=True, timeout=60, check=True).stdout.strip()
+    root = subprocess.run(
+        ["gcloud", "info", "--format=value(installation.sdk_root)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
     spec = importlib.util.spec_from_file_location("gcloud_completions", Path(root) / "data/cli/gcloud_completions.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -192,11 +217,14 @@ def test_every_gcloud_command_and_flag_in_the_plan_exists(commands):
     assert checked > 100
 
 
-@pytest.mark.parametrize("guard, exists", [
-    (("true",), False),  # exit 0 but nothing found: a `list --filter` with no match
-    (("echo", "projects/p/topics/t"), True),
-    (("sh", "-c", "echo found; exit 1"), False),
-])
+@pytest.mark.parametrize(
+    "guard, exists",
+    [
+        (("true",), False),  # exit 0 but nothing found: a `list --filter` with no match
+        (("echo", "projects/p/topics/t"), True),
+        (("sh", "-c", "echo found; exit 1"), False),
+    ],
+)
 def test_a_guard_finds_a_resource_only_when_it_prints_one(guard, exists):
     assert deploy.Step("s", ("echo", "create"), guard).exists() is exists
 
@@ -208,8 +236,13 @@ def test_every_guard_prints_what_it_found(commands, printed):
 
 
 def test_bad_arguments_are_refused_before_anything_runs():
-    done = subprocess.run(["make", "-s", "deploy", "DRY_RUN=1", "PROJECT=Bad Project", "REGION=europe-west4",
-                           "BUCKET=b-1"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        ["make", "-s", "deploy", "DRY_RUN=1", "PROJECT=Bad Project", "REGION=europe-west4", "BUCKET=b-1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0 and "not a valid project name" in done.stderr
 
 
@@ -224,8 +257,14 @@ def test_the_function_source_leaves_the_engine_behind(tmp_path):
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     assert size < 500_000, size
     probe = f"import sys, main; print([m for m in {deploy.ENGINE_MODULES!r} if m in sys.modules])"
-    done = subprocess.run([sys.executable, "-c", probe], cwd=out, capture_output=True, text=True, timeout=60,
-                          env={"PATH": "/usr/bin:/bin", "GOOGLE_CLOUD_PROJECT": "demo-x"})
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "GOOGLE_CLOUD_PROJECT": "demo-x"},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 
@@ -235,7 +274,9 @@ def test_the_storage_rules_service_agent_is_granted_its_firestore_role_before_th
     roles/firebaserules.firestoreServiceAgent, which `firebase deploy --non-interactive` skips."""
     at = next(i for i, c in enumerate(commands) if c[1:4] == ["-m", "infra.deploy", "rules-agent"])
     assert commands[at][4:] == ["liftlab-prod"]
-    rules = next(i for i, c in enumerate(commands) if "deploy" in c and "firestore:rules,firestore:indexes,storage" in c)
+    rules = next(
+        i for i, c in enumerate(commands) if "deploy" in c and "firestore:rules,firestore:indexes,storage" in c
+    )
     assert at < rules
 
 
@@ -247,7 +288,8 @@ def test_the_rules_agent_grant_is_guarded_and_names_the_agent_of_the_projects_nu
     assert grant.argv[:4] == ("gcloud", "projects", "add-iam-policy-binding", "liftlab-prod")
     assert f"--member={agent}" in grant.argv and "--role=roles/firebaserules.firestoreServiceAgent" in grant.argv
     assert grant.unless[:3] == ("gcloud", "projects", "get-iam-policy") and any(
-        a.startswith("--filter=") and agent in a and deploy.RULES_AGENT_ROLE in a for a in grant.unless)
+        a.startswith("--filter=") and agent in a and deploy.RULES_AGENT_ROLE in a for a in grant.unless
+    )
     assert grant.unless[-1].startswith("--format=value(")
     tree = gcloud_tree()
     for argv in (identity.argv, grant.argv, grant.unless):
@@ -269,6 +311,7 @@ def test_rules_agent_looks_the_number_up_and_grants_only_when_missing(monkeypatc
         ran.append(list(argv))
         out = {"describe": "42\n", "get-iam-policy": policy}.get(argv[2], "")
         return subprocess.CompletedProcess(argv, 0, out, "")
+
     monkeypatch.setattr(deploy.subprocess, "run", fake_run)
     deploy.grant_rules_agent("liftlab-prod")
     assert ran[0][:3] == ["gcloud", "projects", "describe"]
@@ -279,8 +322,9 @@ def test_rules_agent_looks_the_number_up_and_grants_only_when_missing(monkeypatc
 
 
 def test_rules_agent_stops_when_the_project_number_cannot_be_read(monkeypatch):
-    monkeypatch.setattr(deploy.subprocess, "run",
-                        lambda argv, **kw: subprocess.CompletedProcess(argv, 1, "", "PERMISSION_DENIED"))
+    monkeypatch.setattr(
+        deploy.subprocess, "run", lambda argv, **kw: subprocess.CompletedProcess(argv, 1, "", "PERMISSION_DENIED")
+    )
     with pytest.raises(SystemExit, match="PERMISSION_DENIED"):
         deploy.grant_rules_agent("liftlab-prod")
 
@@ -301,14 +345,29 @@ def test_the_viewers_config_names_the_web_app_and_the_gateway(monkeypatch):
 
     def fake(argv, **_):
         calls.append(argv)
-        out = {"apps:list": {"status": "success", "result": [{"appId": "1:2:web:3", "displayName": "liftlab-viewer"}]},
-               "apps:sdkconfig": {"status": "success", "result": {"sdkConfig": {
-                   "apiKey": "AIza-test", "authDomain": "liftlab-prod.firebaseapp.com", "projectId": "liftlab-prod"}}}}
+        out = {
+            "apps:list": {"status": "success", "result": [{"appId": "1:2:web:3", "displayName": "liftlab-viewer"}]},
+            "apps:sdkconfig": {
+                "status": "success",
+                "result": {
+                    "sdkConfig": {
+                        "apiKey": "AIza-test",
+                        "authDomain": "liftlab-prod.firebaseapp.com",
+                        "projectId": "liftlab-prod",
+                    }
+                },
+            },
+        }
         text = next((json.dumps(v) for k, v in out.items() if k in argv), "liftlab-abc.ew.gateway.dev\n")
         return subprocess.CompletedProcess(argv, 0, stdout=text, stderr="")
 
     monkeypatch.setattr(deploy.subprocess, "run", fake)
     config = deploy.web_config("liftlab-prod", "europe-west4")
-    assert config == {"projectId": "liftlab-prod", "apiKey": "AIza-test", "authDomain": "liftlab-prod.firebaseapp.com",
-                      "authEmulator": None, "apiBase": "https://liftlab-abc.ew.gateway.dev"}
+    assert config == {
+        "projectId": "liftlab-prod",
+        "apiKey": "AIza-test",
+        "authDomain": "liftlab-prod.firebaseapp.com",
+        "authEmulator": None,
+        "apiBase": "https://liftlab-abc.ew.gateway.dev",
+    }
     assert not any("apps:create" in c for c in calls)  # the app exists: none is made

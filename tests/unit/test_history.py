@@ -1,9 +1,10 @@
 """History rules (shared.history) on hand-made lift summaries with known answers: records,
 the load–velocity line and estimate, trends, the list's filters and page tokens, and the
 comparison of two lifts."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -12,21 +13,47 @@ from shared import history
 from shared.coach.facts import FT_PER_M, LB_PER_KG
 from shared.errors import BadRequest
 
-UTC = timezone.utc
+UTC = UTC
 DAY0 = datetime(2026, 11, 2, 10, tzinfo=UTC)  # a Monday: ISO week 2026-W45
 
 
-def lift(n: int, kg: float, speed: float, *, outcome="complete", height=1.3, power=2000.0, faults=(), day=0,
-         exercise="snatch") -> dict:
-    return {"session_id": f"s{n}", "user_id": "u", "exercise": exercise, "created_at": DAY0 + timedelta(days=day),
-            "barbell_mass_kg": kg, "outcome": outcome, "lifts": 1, "max_bar_speed": speed,
-            "peak_bar_height": height, "max_power": power, "faults": list(faults)}
+def lift(
+    n: int,
+    kg: float,
+    speed: float,
+    *,
+    outcome="complete",
+    height=1.3,
+    power=2000.0,
+    faults=(),
+    day=0,
+    exercise="snatch",
+) -> dict:
+    return {
+        "session_id": f"s{n}",
+        "user_id": "u",
+        "exercise": exercise,
+        "created_at": DAY0 + timedelta(days=day),
+        "barbell_mass_kg": kg,
+        "outcome": outcome,
+        "lifts": 1,
+        "max_bar_speed": speed,
+        "peak_bar_height": height,
+        "max_power": power,
+        "faults": list(faults),
+    }
 
 
 # Speeds fall 0.01 m/s per kg from 2.5 m/s at 0 kg, with ±0.01 m/s of scatter.
-LIFTS = [lift(1, 80, 1.71), lift(2, 80, 1.69, day=1, faults=["early_arm_bend"]), lift(3, 90, 1.60, day=7),
-         lift(4, 100, 1.51, day=8, power=2500), lift(5, 100, 1.49, day=14, faults=["early_arm_bend", "hips_rise_first"]),
-         lift(6, 120, 1.0, outcome="missed", day=15), lift(7, 100, 1.52, exercise="clean", day=2)]
+LIFTS = [
+    lift(1, 80, 1.71),
+    lift(2, 80, 1.69, day=1, faults=["early_arm_bend"]),
+    lift(3, 90, 1.60, day=7),
+    lift(4, 100, 1.51, day=8, power=2500),
+    lift(5, 100, 1.49, day=14, faults=["early_arm_bend", "hips_rise_first"]),
+    lift(6, 120, 1.0, outcome="missed", day=15),
+    lift(7, 100, 1.52, exercise="clean", day=2),
+]
 
 
 def test_the_line_is_the_least_squares_fit_by_hand():
@@ -79,19 +106,32 @@ def test_records_link_to_their_sessions():
     assert records["fastest_at_load"] == [
         {"barbell_mass": 80, "max_bar_speed": 1.71, "session_id": "s1", "date": "2026-11-02"},
         {"barbell_mass": 90, "max_bar_speed": 1.60, "session_id": "s3", "date": "2026-11-09"},
-        {"barbell_mass": 100, "max_bar_speed": 1.51, "session_id": "s4", "date": "2026-11-10"}]
+        {"barbell_mass": 100, "max_bar_speed": 1.51, "session_id": "s4", "date": "2026-11-10"},
+    ]
 
 
 def test_trends_are_weekly_at_the_most_used_load_and_faults_count_sessions():
     trends = history.progress(LIFTS, "snatch")["trends"]
     assert trends["barbell_mass"] == 100  # 80 and 100 kg twice each: the heavier wins the tie
     assert trends["weeks"] == [
-        {"week": "2026-W46", "lifts": 1, "max_bar_speed": {"best": 1.51, "median": 1.51},
-         "peak_bar_height": {"best": 1.3, "median": 1.3}},
-        {"week": "2026-W47", "lifts": 1, "max_bar_speed": {"best": 1.49, "median": 1.49},
-         "peak_bar_height": {"best": 1.3, "median": 1.3}}]
-    assert trends["recurring_faults"][0] == {"code": "early_arm_bend", "sessions": 2,
-                                             "last": {"session_id": "s5", "date": "2026-11-16"}}
+        {
+            "week": "2026-W46",
+            "lifts": 1,
+            "max_bar_speed": {"best": 1.51, "median": 1.51},
+            "peak_bar_height": {"best": 1.3, "median": 1.3},
+        },
+        {
+            "week": "2026-W47",
+            "lifts": 1,
+            "max_bar_speed": {"best": 1.49, "median": 1.49},
+            "peak_bar_height": {"best": 1.3, "median": 1.3},
+        },
+    ]
+    assert trends["recurring_faults"][0] == {
+        "code": "early_arm_bend",
+        "sessions": 2,
+        "last": {"session_id": "s5", "date": "2026-11-16"},
+    }
 
 
 def test_a_lifter_with_no_lifts_gets_empty_progress_not_an_error():
@@ -114,8 +154,9 @@ def test_list_filters_are_parsed_and_days_include_the_last():
 
 def test_every_bad_filter_is_named_at_once():
     with pytest.raises(BadRequest) as caught:
-        query(exercise="deadlift", status="gone", **{"from": "2026-13-01", "to": "tomorrow"}, limit="0",
-              page_token="!!")
+        query(
+            exercise="deadlift", status="gone", **{"from": "2026-13-01", "to": "tomorrow"}, limit="0", page_token="!!"
+        )
     assert set(caught.value.extra["fields"]) == {"exercise", "status", "from", "to", "limit", "page_token"}
     with pytest.raises(BadRequest, match="to must not be before from"):
         query(**{"from": "2026-11-02", "to": "2026-11-01"})
@@ -134,10 +175,23 @@ def test_a_page_token_belongs_to_its_filters():
 
 
 def test_a_list_item_shows_the_headline_in_the_owners_units_and_zone():
-    session = {"id": "s1", "user_id": "u", "title": "Heavy", "exercise": "clean_and_jerk", "barbell_mass_kg": 100.0,
-               "status": "done", "progress": 100, "created_at": datetime(2026, 11, 3, 23, 30, tzinfo=UTC),
-               "metrics": {"outcome": "complete", "max_bar_speed": 1.6, "peak_bar_height": 1.1, "max_power": 3000.0,
-                           "bar_path_type": "S"}}
+    session = {
+        "id": "s1",
+        "user_id": "u",
+        "title": "Heavy",
+        "exercise": "clean_and_jerk",
+        "barbell_mass_kg": 100.0,
+        "status": "done",
+        "progress": 100,
+        "created_at": datetime(2026, 11, 3, 23, 30, tzinfo=UTC),
+        "metrics": {
+            "outcome": "complete",
+            "max_bar_speed": 1.6,
+            "peak_bar_height": 1.1,
+            "max_power": 3000.0,
+            "bar_path_type": "S",
+        },
+    }
     item = history.list_item(session, {"units": "imperial", "timezone": "Asia/Tokyo"}, "https://thumb")
     assert item["barbell_mass"] == {"value": 220.5, "unit": "lb"} and item["exercise_name"] == "Clean & Jerk"
     assert item["created_at"] == {"date": "04/11/2026", "time": "08:30 AM"}
@@ -156,19 +210,28 @@ def test_the_thumbnail_is_the_catch_where_there_is_one():
 # ---- compare
 def session(sid: str, *, liftoff: int, heights: list, faults=(), durations=None) -> tuple[dict, dict]:
     n = len(heights)
-    doc = {"id": sid, "exercise": "snatch", "barbell_mass_kg": 100.0, "status": "done",
-           "metrics": {"outcome": "complete", "max_bar_speed": 1.8, "phase_durations_s": durations or {"setup": 0.5}},
-           "phases": [{"name": "setup", "start_frame": 0, "end_frame": n - 1}], "landmarks": {"liftoff": liftoff},
-           "faults": [{"code": c} for c in faults]}
-    series = {"timestamps_s": [i / 10 for i in range(n)],
-              "bar": {"x_m": [0.01 * i for i in range(n)], "height_m": heights}}
+    doc = {
+        "id": sid,
+        "exercise": "snatch",
+        "barbell_mass_kg": 100.0,
+        "status": "done",
+        "metrics": {"outcome": "complete", "max_bar_speed": 1.8, "phase_durations_s": durations or {"setup": 0.5}},
+        "phases": [{"name": "setup", "start_frame": 0, "end_frame": n - 1}],
+        "landmarks": {"liftoff": liftoff},
+        "faults": [{"code": c} for c in faults],
+    }
+    series = {
+        "timestamps_s": [i / 10 for i in range(n)],
+        "bar": {"x_m": [0.01 * i for i in range(n)], "height_m": heights},
+    }
     return doc, series
 
 
 def test_compare_aligns_both_paths_at_liftoff():
     a, sa = session("a", liftoff=2, heights=[0.2, 0.2, 0.2, 0.3, 0.5])
-    b, sb = session("b", liftoff=1, heights=[0.2, 0.2, 0.25, float("nan"), 0.6], faults=["early_arm_bend"],
-                    durations={"setup": 0.7})
+    b, sb = session(
+        "b", liftoff=1, heights=[0.2, 0.2, 0.25, float("nan"), 0.6], faults=["early_arm_bend"], durations={"setup": 0.7}
+    )
     out = history.compare(a, b, history.bar_path(a, sa), history.bar_path(b, sb))
     assert out["a"]["bar_path"] == {"t_s": [0.0, 0.1, 0.2], "x_m": [0.02, 0.03, 0.04], "height_m": [0.2, 0.3, 0.5]}
     # b's unmeasured frame is left out, the times say which frames remain
@@ -180,13 +243,32 @@ def test_compare_aligns_both_paths_at_liftoff():
 
 
 def test_the_lift_summary_is_what_progress_reads():
-    doc = {"id": "s1", "user_id": "u", "org_id": "o", "exercise": "snatch", "created_at": DAY0, "status": "done",
-           "barbell_mass_kg": 90.0, "metrics": {"outcome": "no_lift", "max_bar_speed": float("nan")},
-           "faults": [{"code": "x"}, {"code": "x"}]}
+    doc = {
+        "id": "s1",
+        "user_id": "u",
+        "org_id": "o",
+        "exercise": "snatch",
+        "created_at": DAY0,
+        "status": "done",
+        "barbell_mass_kg": 90.0,
+        "metrics": {"outcome": "no_lift", "max_bar_speed": float("nan")},
+        "faults": [{"code": "x"}, {"code": "x"}],
+    }
     summary = history.lift_summary(doc)
-    assert summary == {"session_id": "s1", "user_id": "u", "org_id": "o", "exercise": "snatch", "created_at": DAY0,
-                       "barbell_mass_kg": 90.0, "outcome": "no_lift", "lifts": 0, "max_bar_speed": None,
-                       "peak_bar_height": None, "max_power": None, "faults": ["x"]}
+    assert summary == {
+        "session_id": "s1",
+        "user_id": "u",
+        "org_id": "o",
+        "exercise": "snatch",
+        "created_at": DAY0,
+        "barbell_mass_kg": 90.0,
+        "outcome": "no_lift",
+        "lifts": 0,
+        "max_bar_speed": None,
+        "peak_bar_height": None,
+        "max_power": None,
+        "faults": ["x"],
+    }
 
 
 def test_the_roll_up_holds_every_summary_once_and_the_latest_of_each():

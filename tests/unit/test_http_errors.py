@@ -1,4 +1,5 @@
 """Errors become status codes in one place, and no trace ever reaches a client."""
+
 from __future__ import annotations
 
 import json
@@ -23,6 +24,7 @@ def call(monkeypatch):
         with app.test_request_context("/weightlifting/sessions/abc/", method=method):
             response = endpoint("get_session")(handler)(flask.request)
         return response.status_code, json.loads(response.get_data())
+
     return run
 
 
@@ -34,11 +36,14 @@ def test_an_unexpected_exception_is_a_plain_500(call):
     assert status == 500 and body == {"error": "internal error"}
 
 
-@pytest.mark.parametrize("error, status, body", [
-    (BadRequest("user_id is required"), 400, {"error": "user_id is required"}),
-    (Unauthorized("token expired"), 401, {"error": "token expired"}),
-    (SessionLimitReached(5), 404, {"error": "session limit reached", "limit": 5}),
-])
+@pytest.mark.parametrize(
+    "error, status, body",
+    [
+        (BadRequest("user_id is required"), 400, {"error": "user_id is required"}),
+        (Unauthorized("token expired"), 401, {"error": "token expired"}),
+        (SessionLimitReached(5), 404, {"error": "session limit reached", "limit": 5}),
+    ],
+)
 def test_service_errors_map_to_their_status(call, error, status, body):
     def failing(request, caller, session_id):
         raise error
@@ -66,11 +71,17 @@ def test_the_expiry_is_checked_against_the_clock(monkeypatch):
         auth.verify("Bearer t", now=time.time() + 3600)
 
 
-@pytest.mark.parametrize("headers, seen", [
-    ({"Authorization": "Bearer user-token"}, "Bearer user-token"),
-    # Behind API Gateway: Authorization carries the gateway's own identity token.
-    ({"Authorization": "Bearer gateway-token", "X-Forwarded-Authorization": "Bearer user-token"}, "Bearer user-token"),
-])
+@pytest.mark.parametrize(
+    "headers, seen",
+    [
+        ({"Authorization": "Bearer user-token"}, "Bearer user-token"),
+        # Behind API Gateway: Authorization carries the gateway's own identity token.
+        (
+            {"Authorization": "Bearer gateway-token", "X-Forwarded-Authorization": "Bearer user-token"},
+            "Bearer user-token",
+        ),
+    ],
+)
 def test_the_callers_token_is_read_behind_the_gateway_too(monkeypatch, headers, seen):
     received = []
     monkeypatch.setattr(auth, "verify", lambda header, now=None: received.append(header) or auth.Caller("u1"))

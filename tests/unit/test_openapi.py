@@ -1,4 +1,5 @@
 """The OpenAPI document is valid, matches the route manifest, and the docs follow it."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,8 +33,17 @@ def test_every_operation_documents_its_errors_as_json_error_bodies():
             for code, response in op["responses"].items():
                 if code.startswith(("4", "5")):
                     ref = response.get("$ref") or response["content"]["application/json"]["schema"]["$ref"]
-                    assert ref.rsplit("/", 1)[1] in {"BadRequest", "Unauthorized", "Forbidden", "ForbiddenOrPlan",
-                                                     "NotFound", "NotReady", "Internal", "Unavailable", "Error"}
+                    assert ref.rsplit("/", 1)[1] in {
+                        "BadRequest",
+                        "Unauthorized",
+                        "Forbidden",
+                        "ForbiddenOrPlan",
+                        "NotFound",
+                        "NotReady",
+                        "Internal",
+                        "Unavailable",
+                        "Error",
+                    }
 
 
 def test_operation_ids_are_the_entry_points():

@@ -1,4 +1,5 @@
 """Engine result -> session fields and series chunks that fit Firestore."""
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,18 @@ def test_session_fields_hold_no_per_frame_series():
     assert results.firestore_size(fields) < 100 * 1024
 
 
-@pytest.mark.parametrize("value, size", [
-    (None, 1), (True, 1), (3, 8), (2.5, 8), ("abc", 4), ("é", 3), ([1.0, None], 9), ({"ab": 1.0}, 3 + 8),
-])
+@pytest.mark.parametrize(
+    "value, size",
+    [
+        (None, 1),
+        (True, 1),
+        (3, 8),
+        (2.5, 8),
+        ("abc", 4),
+        ("é", 3),
+        ([1.0, None], 9),
+        ({"ab": 1.0}, 3 + 8),
+    ],
+)
 def test_firestore_size_follows_the_documented_rules(value, size):
     assert results.firestore_size(value) == size

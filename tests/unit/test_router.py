@@ -1,4 +1,5 @@
 """The local router answers every path it cannot serve with JSON, as the functions do."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,15 +12,18 @@ def client():
     return create_app().test_client()
 
 
-@pytest.mark.parametrize("path", [
-    "//weightlifting/sessions/abc/",
-    "/weightlifting//sessions/abc/",
-    "/weightlifting/sessions//analysis/",
-    "/weightlifting/sessions/%2F/",
-    "/weightlifting/sessions/abc%2Fdef/",
-    "/weightlifting/sessions/%2Fabc/analysis/",
-    "/nothing-here/",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "//weightlifting/sessions/abc/",
+        "/weightlifting//sessions/abc/",
+        "/weightlifting/sessions//analysis/",
+        "/weightlifting/sessions/%2F/",
+        "/weightlifting/sessions/abc%2Fdef/",
+        "/weightlifting/sessions/%2Fabc/analysis/",
+        "/nothing-here/",
+    ],
+)
 def test_paths_it_cannot_serve_are_json_404s_not_redirects(client, path):
     r = client.get(path, headers={"Authorization": "Bearer x"})
     assert r.status_code == 404, (r.status_code, r.headers.get("Location"))

@@ -1,4 +1,5 @@
 """The real google-cloud-tasks and google-cloud-run requests that start the job."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,13 @@ from google.cloud import run_v2, tasks_v2
 from shared import tasks
 from shared.config import settings
 
-ENV = {"GOOGLE_CLOUD_PROJECT": "liftlab-prod", "LIFTLAB_REGION": "europe-west4", "LIFTLAB_TASKS_QUEUE": "analysis",
-       "LIFTLAB_JOB_NAME": "liftlab-analysis", "LIFTLAB_TASKS_SERVICE_ACCOUNT": "tasks@liftlab-prod.iam.gserviceaccount.com"}
+ENV = {
+    "GOOGLE_CLOUD_PROJECT": "liftlab-prod",
+    "LIFTLAB_REGION": "europe-west4",
+    "LIFTLAB_TASKS_QUEUE": "analysis",
+    "LIFTLAB_JOB_NAME": "liftlab-analysis",
+    "LIFTLAB_TASKS_SERVICE_ACCOUNT": "tasks@liftlab-prod.iam.gserviceaccount.com",
+}
 
 
 def test_the_cloud_task_calls_the_run_admin_api_with_per_session_overrides():
@@ -20,7 +26,10 @@ def test_the_cloud_task_calls_the_run_admin_api_with_per_session_overrides():
     assert request.task.name == f"{queue}/tasks/analyze-abc123"  # the name dedups repeats
     http = request.task.http_request
     assert http.http_method == tasks_v2.HttpMethod.POST
-    assert http.url == "https://run.googleapis.com/v2/projects/liftlab-prod/locations/europe-west4/jobs/liftlab-analysis:run"
+    assert (
+        http.url
+        == "https://run.googleapis.com/v2/projects/liftlab-prod/locations/europe-west4/jobs/liftlab-analysis:run"
+    )
     assert http.oauth_token.service_account_email == "tasks@liftlab-prod.iam.gserviceaccount.com"
     assert http.oauth_token.scope == "https://www.googleapis.com/auth/cloud-platform"
     body = json.loads(http.body)

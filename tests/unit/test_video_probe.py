@@ -1,4 +1,5 @@
 """The upload's container sniff and probe, on real files made here."""
+
 from __future__ import annotations
 
 import io
@@ -27,8 +28,9 @@ def encode(path, container_format=None, audio_only=False, seconds=1.0, size=(320
             stream = out.add_stream("libx264", rate=30)
             stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
             for _ in range(int(seconds * 30)):
-                for packet in stream.encode(av.VideoFrame.from_ndarray(np.zeros((size[1], size[0], 3), np.uint8),
-                                                                       format="rgb24")):
+                for packet in stream.encode(
+                    av.VideoFrame.from_ndarray(np.zeros((size[1], size[0], 3), np.uint8), format="rgb24")
+                ):
                     out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
@@ -50,18 +52,21 @@ def test_quicktime_is_recognised(tmp_path):
 def test_a_large_box_size_is_followed(tmp_path):
     data = SAMPLE.read_bytes()
     mdat = data.index(b"mdat") - 4
-    size = struct.unpack(">I", data[mdat:mdat + 4])[0]
-    wide = data[:mdat] + struct.pack(">I4sQ", 1, b"mdat", size + 8) + data[mdat + 8:]  # 64-bit size form
+    size = struct.unpack(">I", data[mdat : mdat + 4])[0]
+    wide = data[:mdat] + struct.pack(">I4sQ", 1, b"mdat", size + 8) + data[mdat + 8 :]  # 64-bit size form
     assert probe(io.BytesIO(wide)).duration_s == pytest.approx(3.33, abs=0.01)
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "not an MP4 or QuickTime video"),
-    (b"GIF89a" + b"\0" * 100, "not an MP4 or QuickTime video"),
-    (b"\x1aE\xdf\xa3" + b"\0" * 100, "not an MP4 or QuickTime video"),  # Matroska/WebM
-    (SAMPLE.read_bytes()[:100_000], "damaged or truncated"),
-    (SAMPLE.read_bytes()[:40] + b"\0\0\0\x10moov" + b"\0" * 8, "no video track"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "not an MP4 or QuickTime video"),
+        (b"GIF89a" + b"\0" * 100, "not an MP4 or QuickTime video"),
+        (b"\x1aE\xdf\xa3" + b"\0" * 100, "not an MP4 or QuickTime video"),  # Matroska/WebM
+        (SAMPLE.read_bytes()[:100_000], "damaged or truncated"),
+        (SAMPLE.read_bytes()[:40] + b"\0\0\0\x10moov" + b"\0" * 8, "no video track"),
+    ],
+)
 def test_what_is_refused(data, message):
     with pytest.raises(BadRequest, match=message):
         probe(io.BytesIO(data))

@@ -11,6 +11,7 @@ the retry shows what recovery does (LIFTLAB_TEST_FAULT_EVERY_ATTEMPT=1: on every
 - `storage-error`: the upload of result.json raises a connection reset (an interrupted
   Storage upload).
 """
+
 import os
 import signal
 

@@ -1,0 +1,64 @@
+"""The layers hold: only the adapters import the cloud SDKs, and only shared/config.py reads
+the environment, in the product code (shared/ and functions/; infra/ and tests/ are tools)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCT = [p for d in ("shared", "functions") for p in sorted((ROOT / d).rglob("*.py"))]
+SDKS = ("google.cloud", "google.api_core", "firebase_admin", "openai")
+# The adapters: Firestore, Storage, Tasks, Auth (tokens and accounts) and OpenAI.
+ADAPTERS = {
+    "shared/repository.py",
+    "shared/storage.py",
+    "shared/tasks.py",
+    "shared/auth.py",
+    "shared/accounts.py",
+    "shared/coach/openai_coach.py",
+}
+
+
+def imported(tree: ast.AST) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def test_only_the_adapters_import_the_cloud_sdks():
+    found = {}
+    for path in PRODUCT:
+        rel = path.relative_to(ROOT).as_posix()
+        sdk = sorted(n for n in imported(ast.parse(path.read_text())) if n.startswith(SDKS))
+        if sdk and rel not in ADAPTERS:
+            found[rel] = sdk
+    assert found == {}
+    assert all((ROOT / a).exists() for a in ADAPTERS)
+
+
+def reads_environment(tree: ast.AST) -> bool:
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in ("environ", "getenv")
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+        ):
+            return True
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and any(a.name in ("environ", "getenv") for a in node.names)
+        ):
+            return True
+    return False
+
+
+def test_only_config_reads_the_environment():
+    readers = [p.relative_to(ROOT).as_posix() for p in PRODUCT if reads_environment(ast.parse(p.read_text()))]
+    assert readers == ["shared/config.py"]
