@@ -63,8 +63,9 @@ lint: $(STAMP)
 test: install lint
 	$(PY) -m pytest -q tests
 
-test-fast: install lint
-	$(PY) -m pytest -q tests -m "not slow"
+# The rule, formatter and coaching tests, with no emulator and no engine run: seconds.
+test-fast: $(STAMP) lint
+	$(PY) -m pytest -q tests/unit
 
 # Accuracy table over the generated clip set, the speed and memory figures, then the read
 # payloads of a 2-minute 60 fps session against the emulator.
