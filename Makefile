@@ -76,10 +76,12 @@ bench: install
 	$(PY) -m bench.payloads
 	$(PY) -m bench.progress
 	$(PY) -m bench.cold_import
+	$(PY) -m bench.docs
 
 # The engine on the real clips beside the project (../shared/realclips): per clip, what it found.
 bench-real: install
 	$(PY) -m bench.real
+	$(PY) -m bench.docs
 
 # Re-render the bundled sample lift (committed) with the test generator.
 sample: $(STAMP)

@@ -20,12 +20,14 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import datetime
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from shared.analysis import AnalysisOptions, analyze, lanes, video
 from shared.analysis.pipeline import frames_in_cache
@@ -152,8 +154,8 @@ def main() -> int:
             "e2e_cpu_s": round(cpu, 2),
             "cores_busy": round(cpu / e2e, 2),
         }
-        print(json.dumps(figures), flush=True)
-    print(json.dumps({"clip": SPEED_CLIP.name, "per_frame_ms": per_frame_ms(path)}), flush=True)
+        report(figures)
+    report({"clip": SPEED_CLIP.name, "per_frame_ms": per_frame_ms(path)})
     if not args.skip_long:
         # The target's 2-minute clip (too long to keep: the render pass decodes again), and
         # the longest clip whose frames are all kept for the render pass: the worst case.
@@ -161,18 +163,34 @@ def main() -> int:
         kept_s = frames_in_cache(options, video.probe(path, 600, options.max_long_side_px)) // SPEED_CLIP.fps
         for seconds in (LONG_SECONDS, kept_s):
             rss, took = child_peak_rss_mb(long_clip(path, seconds))
-            print(
-                json.dumps(
-                    {
-                        "clip": f"{seconds:.0f}s 1080p30",
-                        "peak_rss_mb": round(rss),
-                        "e2e_s": round(took, 1),
-                        "realtime_factor": round(seconds / took, 3),
-                    }
-                ),
-                flush=True,
+            report(
+                {
+                    "clip": f"{seconds:.0f}s 1080p30",
+                    "peak_rss_mb": round(rss),
+                    "e2e_s": round(took, 1),
+                    "realtime_factor": round(seconds / took, 3),
+                }
             )
+    lines = [
+        "# Engine speed and memory",
+        "",
+        f"`python -m bench.speed`, {datetime.date.today().isoformat()}, "
+        "on this machine (2 cores, no GPU): one JSON object per measurement, as printed.",
+        "",
+        "```",
+    ]
+    DOCS.mkdir(exist_ok=True)
+    (DOCS / "speed.md").write_text("\n".join(lines + [json.dumps(f) for f in REPORTED] + ["```"]) + "\n")
     return 0
+
+
+REPORTED: list[dict] = []
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def report(figures: dict) -> None:
+    REPORTED.append(figures)
+    print(json.dumps(figures), flush=True)
 
 
 if __name__ == "__main__":
