@@ -7,6 +7,11 @@ EXERCISES = ("snatch", "clean", "clean_and_jerk")
 EXERCISE_TITLES = {"snatch": "Snatch", "clean": "Clean", "clean_and_jerk": "Clean & Jerk"}
 JOINTS = ("ankle", "knee", "hip", "shoulder", "elbow")
 
+# Technique thresholds the engine's fault rules and the built-in coach's advice share.
+FULL_EXTENSION_DEG = 165.0  # hips and knees this open count as fully extended
+LOOP_AWAY_M = 0.08  # the bar swinging this far away from the lifter is a loop
+SLOW_TURNOVER_S = 0.50  # a turnover longer than this is slow
+
 
 def parse_joints(raw: str | None) -> list[str]:
     """`body_joint_angles`: a comma-separated subset of JOINTS, or `all` (the default).

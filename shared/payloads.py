@@ -23,20 +23,6 @@ from shared.coverage import Window
 from shared.lifts import EXERCISE_TITLES
 
 MM_PER_M = 1000.0
-ANALYSIS_METRICS = (
-    "power_output",
-    "ground_reaction_force",
-    "barbell_velocity",
-    "hip_velocity",
-    "shin_angle",
-    "hip_height",
-    "torso_angle",
-    "hip_angle",
-    "knee_angle",
-    "bar_height",
-    "barbell_trajectory",
-    "vertical_shoulder_height",
-)
 
 
 def user_zone(user: dict | None) -> ZoneInfo:

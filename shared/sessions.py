@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import BinaryIO
 
 from shared import auth, tasks
+from shared.coach.facts import LB_PER_KG
 from shared.config import settings
 from shared.errors import BadRequest, Forbidden, Unavailable
 from shared.lifts import ACTIVITY, EXERCISE_TITLES, EXERCISES, parse_joints
@@ -31,7 +32,6 @@ from shared.video_probe import VideoProbe, probe
 
 log = logging.getLogger("liftlab.sessions")
 
-LB_PER_KG = 2.20462
 DEFAULT_BAR_KG, DEFAULT_BAR_LB = 100.0, 220.0
 MAX_TITLE_CHARS = 120
 USER_ID = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")

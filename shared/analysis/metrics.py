@@ -9,13 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from shared.analysis.phases import PhaseResult
+from shared.lifts import FULL_EXTENSION_DEG, LOOP_AWAY_M, SLOW_TURNOVER_S
 
 PATH_TOLERANCE_M = 0.01  # Vorobyev types: "touches" the start line within this
-LOOP_AWAY_M = 0.08
 EARLY_ARM_BEND_DEG = 150.0  # clear of the +-15 deg that elbow estimates wander by
 EARLY_ARM_BEND_MIN_S = 0.1  # a bend must last, not flicker
-FULL_EXTENSION_DEG = 165.0
-SLOW_TURNOVER_S = 0.50
 
 
 def _nanmax(values) -> float:

@@ -9,16 +9,14 @@ one table, so a coach can disagree with them in one place.
 from __future__ import annotations
 
 from shared.coach.facts import Units
+from shared.lifts import FULL_EXTENSION_DEG, SLOW_TURNOVER_S
 
 # (low, high) per exercise; the clean's numbers serve the clean & jerk's clean.
 PEAK_BAR_SPEED_MPS = {"snatch": (1.6, 2.1), "clean": (1.2, 1.7)}
 PEAK_HEIGHT_PCT = {"snatch": (62.0, 75.0), "clean": (55.0, 66.0)}
 DROP_UNDER_BAR_M = {"snatch": (0.08, 0.25), "clean": (0.05, 0.20)}
-FULL_EXTENSION_DEG = 165.0
 FULL_DEPTH_KNEE_DEG = 90.0  # a catch with the knee closed past this is a full squat: no "catch lower"
 BAR_TRAVEL_M = 0.10  # the bar moving more than this toward or away from the lifter is named
-LOOP_AWAY_M = 0.08
-SLOW_TURNOVER_S = 0.5
 PHASE_WORDS = {
     "setup": "set-up",
     "first_pull": "first pull",
