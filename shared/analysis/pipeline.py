@@ -124,6 +124,24 @@ def _progress(on_progress: ProgressFn | None):
     return on_progress or (lambda pct, stage: None)
 
 
+# The progress a caller sees, declared once: each stage's span of 0-100 %. Pass 1 is most of
+# the work; with a second pose model to try it gets the first FIRST_MODEL_SHARE of the
+# measuring span and the second the rest, so progress never goes back.
+PROGRESS_SPANS = {"decoding": (0.0, 3.0), "measuring": (3.0, 80.0), "phases": (80.0, 85.0), "rendering": (85.0, 100.0)}
+FIRST_MODEL_SHARE = 0.8
+
+
+def at(progress: ProgressFn, stage: str, lo: float = 0.0, hi: float = 1.0):
+    """A reporter of `fraction` done (0-1) of the part [lo, hi] of `stage`'s span."""
+    start, end = PROGRESS_SPANS[stage]
+
+    def report(fraction: float) -> None:
+        share = lo + (hi - lo) * min(max(fraction, 0.0), 1.0)
+        progress(start + (end - start) * share, stage)
+
+    return report
+
+
 class _PlateTracking(threading.Thread):
     """Bar tracking in its own thread, fed frames in order, so it overlaps pose."""
 
@@ -178,7 +196,7 @@ def scan_lifter(clip: video.DecodeOnce, runtime: accel.Runtime) -> tuple:
 def measure(
     clip: video.DecodeOnce,
     options: AnalysisOptions,
-    progress: ProgressFn,
+    report: Callable[[float], None],
     runtime: accel.Runtime,
     model: str,
     crop: tuple,
@@ -193,15 +211,15 @@ def measure(
     budget = frames_in_cache(options, info)
     lanes = pose_lanes(info.duration_s, model=model) if info.frame_count <= budget else 1
     try:
-        return _pass_one(clip, model, progress, runtime, crop, lanes, budget)
+        return _pass_one(clip, model, report, runtime, crop, lanes, budget)
     except FramesOverBudget:  # the header undercounted the frames: stream them instead
-        return _pass_one(clip, model, progress, runtime, crop, 1, budget)
+        return _pass_one(clip, model, report, runtime, crop, 1, budget)
 
 
 def _pass_one(
     clip: video.DecodeOnce,
     model: str,
-    progress: ProgressFn,
+    report: Callable[[float], None],
     runtime: accel.Runtime,
     crop: tuple,
     lanes: int,
@@ -229,7 +247,7 @@ def _pass_one(
                 tracking.inbox.put((frame.rgb, frame.t_s, people, timeline.repeats_last(change)))
                 if frame.index % 10 == 0:
                     luma.append(float(frame.rgb[::8, ::8].mean()))
-                progress(min(80.0, 3.0 + 77.0 * (frame.index + 1) / total), "measuring")
+                report((frame.index + 1) / total)
     finally:
         tracking.inbox.put(None)
         tracking.join()
@@ -272,7 +290,7 @@ def _analyze(
         frame_long_side_px=max(info.out_width, info.out_height),
         outline_measured=outline,
     )
-    progress(82.0, "phases")
+    at(progress, "phases")(0.5)
     phases = find_phases(
         t, s["bar"]["height_m"], s["bar"]["vy_mps"], s["near"]["kne"], options.exercise, h_raw=s["bar_raw"]["height_m"]
     )
@@ -342,15 +360,14 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
     A long clip on the CPU skips heavy (`shared.analysis.pose.pose_models`). The lifter scan
     runs once, before the first pass, and both passes pose in its region."""
     crop = scan_lifter(clip, runtime)  # first: its estimator confirms the GPU delegate or falls back
-    progress(3.0, "measuring")
+    at(progress, "measuring")(0.0)
     models = pose_models(options.pose_model, runtime.pose_delegate, clip.info.frame_count)
-    # Pass 1 reports 3-80 %. With two models the first gets 3-65 % and the second 65-80 %, so
-    # progress never goes back; when the second is not needed it jumps ahead.
-    ends = [3.0, 65.0, 80.0] if len(models) == 2 else [3.0, 80.0]
+    # With two models the first gets FIRST_MODEL_SHARE of the span; when the second is not
+    # needed, progress jumps ahead.
+    ends = [0.0, FIRST_MODEL_SHARE, 1.0] if len(models) == 2 else [0.0, 1.0]
     coverage, best = {}, None
     for n, model in enumerate(models):
-        lo, hi = ends[n], ends[n + 1]
-        step = lambda pct, stage, lo=lo, hi=hi: progress(lo + (hi - lo) * (pct - 3.0) / 77.0, stage)  # noqa: E731
+        step = at(progress, "measuring", ends[n], ends[n + 1])
         try:
             t, candidates, plates, luma, change = measure(clip, options, step, runtime, model, crop)
         except Exception as exc:
@@ -410,7 +427,8 @@ def _write_outputs(clip: video.DecodeOnce, result: Result, phases, out_dir: Path
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
     try:
         if render:
-            progress(85.0, "rendering")
+            rendered = at(progress, "rendering")
+            rendered(0.0)
             n = len(result["timestamps_s"])
             names = [phases.at_frame(i) for i in range(n)]
             info = clip.info
@@ -428,7 +446,7 @@ def _write_outputs(clip: video.DecodeOnce, result: Result, phases, out_dir: Path
                 staging / "analyzed.mp4",
                 starts,
                 staging,
-                lambda i: progress(85.0 + 15.0 * (i + 1) / n, "rendering"),
+                lambda i: rendered((i + 1) / n),
                 encoder=result["runtime"]["encoder"],
             )
             result.data["outputs"] = {"analyzed_video": "analyzed.mp4", "phase_images": images}

@@ -127,10 +127,10 @@ def passes(monkeypatch):
 
     monkeypatch.setattr(pipeline, "scan_lifter", scan_lifter)
 
-    def measure(clip, options, progress, runtime, model, crop):
+    def measure(clip, options, report, runtime, model, crop):
         ran.append(model if crop == (0, 0, 640, 360) else f"{model}, not in the scan's region")
-        for pct in (41.5, 80.0):
-            progress(pct, "measuring")
+        for fraction in (0.5, 1.0):  # the share of this pass done
+            report(fraction)
         if found[model] is None:
             raise RuntimeError("the pass failed")
         n = 60
@@ -224,3 +224,16 @@ def test_nobody_found_on_either_model_is_no_lifter_found(passes):
     with pytest.raises(NoLifterFound, match="No person was found"):
         run(AnalysisOptions())
     assert ran == ["scan", "heavy", "full"]  # one scan for both passes
+
+
+def test_the_progress_spans_tile_the_bar_in_order():
+    spans = list(pipeline.PROGRESS_SPANS.values())
+    assert spans[0][0] == 0.0 and spans[-1][1] == 100.0
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+    seen = []
+    report = pipeline.at(lambda pct, stage: seen.append((pct, stage)), "measuring", 0.8, 1.0)
+    for fraction in (-1.0, 0.0, 0.5, 1.0, 2.0):  # clamped to the part it was given
+        report(fraction)
+    lo, hi = pipeline.PROGRESS_SPANS["measuring"]
+    assert [p for p, _ in seen] == pytest.approx([lo + 0.8 * (hi - lo)] * 2 + [lo + 0.9 * (hi - lo)] + [hi] * 2)
+    assert {s for _, s in seen} == {"measuring"}
