@@ -1,6 +1,7 @@
 """The web viewer (web/) in a real headless browser: Debian's Chromium, driven by Playwright
 from PyPI (no browser is downloaded), against the local stack that serves it at /app/.
 Screenshots of the session and progress pages are saved under artifacts/web/."""
+
 from __future__ import annotations
 
 import shutil
@@ -78,7 +79,9 @@ def test_the_chart_cursor_follows_the_video(open_as, lift):
     open_lift(page)
     for t in (0.5, 1.2, 2.0):
         page.evaluate(f"v => {{ v.currentTime = {t}; }}", page.query_selector("#lift-video"))
-        page.wait_for_function(f"document.querySelector(\"figure[data-chart='Bar speed']\").dataset.cursorT === '{t:.3f}'")
+        page.wait_for_function(
+            f"document.querySelector(\"figure[data-chart='Bar speed']\").dataset.cursorT === '{t:.3f}'"
+        )
     page.evaluate("v => v.play()", page.query_selector("#lift-video"))
     page.wait_for_function("document.querySelector('#lift-video').currentTime > 2.2", timeout=20_000)
     cursor = float(page.get_attribute("figure[data-chart='Bar speed']", "data-cursor-t"))
@@ -157,3 +160,11 @@ def test_every_control_takes_the_keyboard_and_every_picture_has_a_text(open_as, 
     page.wait_for_function(f"document.querySelector('#lift-video').currentTime >= {catch['start_s']}")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, "the page scrolls sideways on a phone"
+
+
+def test_a_coach_asks_for_the_coaching_and_reads_it(open_as, lift):
+    page = open_as("lifter")
+    open_lift(page)
+    page.click("text=Write the coaching")
+    page.wait_for_selector("#summary-text", timeout=60_000)  # the built-in coach, through the task queue
+    assert "m/s" in page.inner_text("#summary-text")

@@ -430,7 +430,7 @@ async function renderSession(id) {
         h("h2", {}, "Quality"), warnings.length ? h("ul", {}, warnings) : h("p", {}, "No warnings."),
         h("h2", {}, "Coaching"), Object.keys(texts).length
           ? h("div", { id: "summary-text" }, Object.entries(texts).map(([k, t]) => h("p", {}, h("strong", {}, `${k.replace("_", " ")}: `), t)))
-          : h("p", {}, analysis ? "No coaching text yet." : "Coaching needs the lifter's active plan."),
+          : analysis ? coachingButton(id) : h("p", {}, "Coaching needs the lifter's active plan."),
         advice.length ? h("details", {}, h("summary", {}, "Recommendations"),
           h("ul", {}, advice.map(([k, r]) => h("li", {}, h("strong", {}, `${k.replaceAll("_", " ")}: `), r.text)))) : null)));
   const traj = summary?.stability.bar_trajectory;
@@ -438,6 +438,29 @@ async function renderSession(id) {
     plotXY(path, [{ x: traj.xAxis.map((v) => conv("length", v)), y: traj.yAxis.map((v) => conv("length", v)),
       colour: "#0b5cad" }], { xLabel: `horizontal (${unitOf("length")})`, yLabel: `height (${unitOf("length")})`, equal: true });
   }
+}
+
+function coachingButton(id) {
+  // Asks for the summary and the recommendations in the units shown, then waits for them.
+  const status = h("span", { role: "status" });
+  const button = h("button", { type: "button", onclick: async () => {
+    button.disabled = true;
+    status.textContent = " Writing…";
+    const units = { measurement_system: state.units };
+    try {
+      await api(session(id, "summary/"), units, { method: "POST" });
+      await api(session(id, "recommendation/"), units, { method: "POST" });
+      every(2000, async () => {
+        const recs = await api(session(id, "recommendation/"), units);
+        const statuses = Object.values(recs).map((r) => r.status);
+        if (statuses.every((s) => s === "completed" || s === "failed")) route();
+      });
+    } catch (err) {
+      status.textContent = ` ${err.message}`;
+      button.disabled = false;
+    }
+  } }, "Write the coaching");
+  return h("p", {}, "No coaching text yet. ", button, status);
 }
 
 // ---- progress
