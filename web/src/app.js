@@ -414,8 +414,8 @@ async function renderSession(id) {
 
   const path = h("canvas", { class: "path", width: 420, height: 420, role: "img",
     "aria-label": "Bar path, side view: horizontal distance from the bar's start against height above the floor" });
-  const metrics = h("table", {}, h("caption", {}, "Metrics"), Object.entries(details.metrics)
-    .filter(([k]) => METRIC_KINDS[k]).map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, k.replaceAll("_", " ")),
+  const metrics = h("table", {}, h("caption", {}, "Metrics"), Object.keys(METRIC_KINDS)
+    .filter((k) => details.metrics[k] != null).map((k) => [k, details.metrics[k]]).map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, k.replaceAll("_", " ")),
       h("td", { "data-metric": k }, fmt(METRIC_KINDS[k], v, ["power", "force"].includes(METRIC_KINDS[k]) ? 0 : 2)))));
   const faults = (analysis?.faults || []).map((f) => h("li", {}, h("button", { type: "button",
     onclick: () => { video.pause(); video.currentTime = f.t_s; } }, `${f.message} (${f.t_s.toFixed(2)} s)`)));
