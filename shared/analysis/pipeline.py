@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from shared.analysis import accel, timeline, video
-from shared.analysis import bar as bar_stage
+from shared.analysis.bar import PlateTracker, find_plate
 from shared.analysis.errors import NoLifterFound, VideoTooShort
 from shared.analysis.kinematics import ground_reaction_force
 from shared.analysis.lanes import FramesOverBudget, pose_lanes, posed
@@ -164,8 +164,8 @@ class _PlateTracking(threading.Thread):
                     continue
                 if tracker is None:
                     search = len(people) and len(self.plates) % self.SEARCH_EVERY == 0
-                    found = bar_stage.find_plate(rgb, people[0]) if search else None
-                    tracker = bar_stage.PlateTracker(found, rgb, t_s) if found else None
+                    found = find_plate(rgb, people[0]) if search else None
+                    tracker = PlateTracker(found, rgb, t_s) if found else None
                     self.plates.append(found)
                     continue
                 seen = tracker.update(rgb, t_s)
@@ -190,10 +190,10 @@ def scan_lifter(clip: video.DecodeOnce, runtime: accel.Runtime) -> tuple:
         step = max(1, int(round(info.fps * SCAN_EVERY_S)))
         looks = itertools.takewhile(lambda f: f.t_s <= SCAN_S, video.frames(clip.path, info, step=step))
         with contextlib.closing(video.prefetched(looks)) as sample:
-            return find_lifter_region(sample, detect, bar_stage.find_plate, info.out_width, info.out_height, SCAN_S)
+            return find_lifter_region(sample, detect, find_plate, info.out_width, info.out_height, SCAN_S)
 
 
-def measure(
+def first_pass(
     clip: video.DecodeOnce,
     options: AnalysisOptions,
     report: Callable[[float], None],
@@ -369,7 +369,7 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
     for n, model in enumerate(models):
         step = at(progress, "measuring", ends[n], ends[n + 1])
         try:
-            t, candidates, plates, luma, change = measure(clip, options, step, runtime, model, crop)
+            t, candidates, plates, luma, change = first_pass(clip, options, step, runtime, model, crop)
         except Exception as exc:
             if best is None:
                 raise

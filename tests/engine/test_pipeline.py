@@ -127,7 +127,7 @@ def passes(monkeypatch):
 
     monkeypatch.setattr(pipeline, "scan_lifter", scan_lifter)
 
-    def measure(clip, options, report, runtime, model, crop):
+    def first_pass(clip, options, report, runtime, model, crop):
         ran.append(model if crop == (0, 0, 640, 360) else f"{model}, not in the scan's region")
         for fraction in (0.5, 1.0):  # the share of this pass done
             report(fraction)
@@ -136,7 +136,7 @@ def passes(monkeypatch):
         n = 60
         return np.arange(n) / 30, _person(n, found[model]), [None] * n, [100.0], np.ones(n)
 
-    monkeypatch.setattr(pipeline, "measure", measure)
+    monkeypatch.setattr(pipeline, "first_pass", first_pass)
 
     def run(options, frames: int = 60, delegate: str = "cpu"):
         reported.clear()  # this run's progress

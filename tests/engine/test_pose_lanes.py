@@ -150,7 +150,7 @@ def _measure(path, lanes, monkeypatch, frame_count=None, **options):
     clip = video.DecodeOnce(path, info, [], 0)
     opts = AnalysisOptions(pose_model="lite", **options)
     whole = (0, 0, info.out_width, info.out_height)  # what the lifter scan gives for one person
-    return pipeline.measure(clip, opts, lambda *a: None, accel.plan("cpu"), opts.pose_model, whole), len(made)
+    return pipeline.first_pass(clip, opts, lambda *a: None, accel.plan("cpu"), opts.pose_model, whole), len(made)
 
 
 @pytest.mark.slow
