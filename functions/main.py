@@ -10,7 +10,9 @@ import re
 
 import flask
 import functions_framework
+from cloudevents.http import CloudEvent
 
+from shared.auth import Caller
 from shared.coach.threads import Coaching
 from shared.config import check_environment
 from shared.http import endpoint, form_body, is_form, json_object, query_choice, query_flag
@@ -38,45 +40,45 @@ def coaching() -> Coaching:
 
 @functions_framework.http
 @endpoint("create_session")
-def create_session(request, caller):
+def create_session(request: flask.Request, caller: Caller) -> dict | flask.Response:
     form, files = form_body(request)
     return sessions().create(caller, form, files.get("video"), request.headers.get("Idempotency-Key"))
 
 
 @functions_framework.http
 @endpoint("create_upload_url")
-def create_upload_url(request, caller):
+def create_upload_url(request: flask.Request, caller: Caller) -> dict | flask.Response:
     form = form_body(request)[0] if is_form(request) else json_object(request)  # JSON, as documented, or a form
     return sessions().create_upload_url(caller, form, request.headers.get("Idempotency-Key"))
 
 
 @functions_framework.http
 @endpoint("list_sessions")
-def list_sessions(request, caller):
+def list_sessions(request: flask.Request, caller: Caller) -> dict | flask.Response:
     return reports().list_sessions(caller, request.args, demo=query_flag(request, "demo"))
 
 
 @functions_framework.http
 @endpoint("compare_sessions")
-def compare_sessions(request, caller):
+def compare_sessions(request: flask.Request, caller: Caller) -> dict | flask.Response:
     return reports().compare(caller, request.args)
 
 
 @functions_framework.http
 @endpoint("get_progress")
-def get_progress(request, caller, user_id):
+def get_progress(request: flask.Request, caller: Caller, user_id: str) -> dict | flask.Response:
     return reports().progress(caller, user_id, request.args, demo=query_flag(request, "demo"))
 
 
 @functions_framework.http
 @endpoint("get_session")
-def get_session(request, caller, session_id):
+def get_session(request: flask.Request, caller: Caller, session_id: str) -> dict | flask.Response:
     return reports().details(caller, session_id, demo=query_flag(request, "demo"))
 
 
 @functions_framework.http
 @endpoint("export_session")
-def export_session(request, caller, session_id):
+def export_session(request: flask.Request, caller: Caller, session_id: str) -> dict | flask.Response:
     demo = query_flag(request, "demo")
     if query_choice(request, "format", ("json", "csv"), "json") == "csv":
         body = reports().export_csv(caller, session_id, demo=demo)
@@ -89,7 +91,7 @@ def export_session(request, caller, session_id):
 
 @functions_framework.http
 @endpoint("get_analysis")
-def get_analysis(request, caller, session_id):
+def get_analysis(request: flask.Request, caller: Caller, session_id: str) -> dict | flask.Response:
     return reports().analysis(
         caller, session_id, demo=query_flag(request, "demo"), measurement_system=request.args.get("measurement_system")
     )
@@ -97,7 +99,7 @@ def get_analysis(request, caller, session_id):
 
 @functions_framework.http
 @endpoint("get_summary")
-def get_summary(request, caller, session_id):
+def get_summary(request: flask.Request, caller: Caller, session_id: str) -> dict | flask.Response:
     return reports().summary(
         caller, session_id, demo=query_flag(request, "demo"), measurement_system=request.args.get("measurement_system")
     )
@@ -105,24 +107,24 @@ def get_summary(request, caller, session_id):
 
 @functions_framework.http
 @endpoint("create_summary_threads")
-def create_summary_threads(request, caller, session_id):
+def create_summary_threads(request: flask.Request, caller: Caller, session_id: str) -> dict | flask.Response:
     return coaching().request(caller, session_id, "summary", request.args.get("measurement_system"))
 
 
 @functions_framework.http
 @endpoint("create_recommendation_threads")
-def create_recommendation_threads(request, caller, session_id):
+def create_recommendation_threads(request: flask.Request, caller: Caller, session_id: str) -> dict | flask.Response:
     return coaching().request(caller, session_id, "recommendation", request.args.get("measurement_system"))
 
 
 @functions_framework.http
 @endpoint("get_recommendations")
-def get_recommendations(request, caller, session_id):
+def get_recommendations(request: flask.Request, caller: Caller, session_id: str) -> dict | flask.Response:
     return coaching().status(caller, session_id, request.args.get("measurement_system"))
 
 
 @functions_framework.cloud_event
-def on_video_uploaded(event):
+def on_video_uploaded(event: CloudEvent) -> None:
     found = finalized_object(event["type"], event.data)
     outcome = sessions().on_video_uploaded(found)
     log.info("storage event %s %s: %s", event["id"], (found or {}).get("name"), outcome)

@@ -83,7 +83,7 @@ def delete(uid: str) -> None:
         firebase_auth.delete_user(uid, app=app())
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m shared.accounts", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -35,7 +35,7 @@ class Caller:
         return self.role == "admin"
 
 
-def app():
+def app() -> firebase_admin.App:
     try:
         return firebase_admin.get_app()
     except ValueError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 EMULATOR_VARIABLES = (
@@ -24,7 +25,7 @@ class UnsafeEnvironment(RuntimeError):
     """Emulator variables on a GCP runtime: refuse to start."""
 
 
-def check_environment(env=os.environ) -> None:
+def check_environment(env: Mapping[str, str] = os.environ) -> None:
     on_gcp = [v for v in ("K_SERVICE", "CLOUD_RUN_JOB") if env.get(v)]
     emulated = [v for v in EMULATOR_VARIABLES if env.get(v)]
     if on_gcp and emulated:
@@ -64,7 +65,7 @@ class Settings:
     # LIFTLAB_WEB_ORIGINS separates them by spaces or commas
 
 
-def settings(env=os.environ) -> Settings:
+def settings(env: Mapping[str, str] = os.environ) -> Settings:
     project = env.get("GOOGLE_CLOUD_PROJECT", "demo-liftlab")
     return Settings(
         project=project,
@@ -103,7 +104,7 @@ class OpenAISettings:
     deadline_s: float
 
 
-def openai_settings(env=os.environ) -> OpenAISettings | None:
+def openai_settings(env: Mapping[str, str] = os.environ) -> OpenAISettings | None:
     """None (the built-in coach) without a key, or with `none`: the deployed secret's
     placeholder, since Secret Manager holds no empty value."""
     key = (env.get("OPENAI_API_KEY") or "").strip()

@@ -188,7 +188,7 @@ def install(repo: Repository, store: Storage, demo_dir: Path = DEMO_DIR) -> bool
     return True
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m shared.demo")
     ap.add_argument("command", choices=["build", "install"])
     args = ap.parse_args(argv)

@@ -13,9 +13,11 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from collections.abc import Callable
 
 import flask
 import orjson
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from shared import auth, routes
@@ -30,7 +32,7 @@ def json_response(body: dict, status: int = 200) -> flask.Response:
     return flask.Response(orjson.dumps(body), status=status, mimetype="application/json")
 
 
-def endpoint(entry_point: str):
+def endpoint(entry_point: str) -> Callable[[Callable], Callable[[flask.Request], flask.Response]]:
     route = routes.by_entry_point(entry_point)
 
     def wrap(handler):
@@ -109,7 +111,7 @@ def is_form(request: flask.Request) -> bool:
     return request.mimetype in FORM_TYPES
 
 
-def form_body(request: flask.Request):
+def form_body(request: flask.Request) -> tuple[MultiDict, MultiDict]:
     """A form POST's (fields, files); BadRequest, saying what is wrong, for a body that is no
     form or cannot be read as one (werkzeug would silently read such a body as empty)."""
     multipart = request.mimetype == "multipart/form-data"

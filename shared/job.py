@@ -142,7 +142,7 @@ def run(session_id: str, owner: str, repo: Repository | None = None, store: Stor
     return "done"
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     ap = argparse.ArgumentParser(prog="python -m shared.job", description="Analyse one uploaded session.")
     ap.add_argument("--session-id", required=True)

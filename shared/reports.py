@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import UTC
 
 from shared import auth, coverage, history, payloads, results
@@ -157,7 +158,7 @@ class Reports:
         )
 
     # ---- history: list, progress, compare
-    def list_sessions(self, caller: auth.Caller, args, demo: bool = False) -> dict:
+    def list_sessions(self, caller: auth.Caller, args: Mapping[str, str], demo: bool = False) -> dict:
         """A user's sessions (a sub_admin's org, anyone's for an admin), newest first, by page.
         Access is checked before the filters are read."""
         user_id = DEMO_USER_ID if demo else (args.get("user_id") or None)
@@ -192,7 +193,7 @@ class Reports:
             "next_page_token": query.page_token(page[-1]) if len(found) > query.limit else None,
         }
 
-    def progress(self, caller: auth.Caller, user_id: str, args, demo: bool = False) -> dict:
+    def progress(self, caller: auth.Caller, user_id: str, args: Mapping[str, str], demo: bool = False) -> dict:
         """Records, the load–velocity profile and trends of one user's exercise."""
         user_id = DEMO_USER_ID if demo else user_id
         owner = self.repo.user(user_id)
@@ -215,7 +216,7 @@ class Reports:
                 raise BadRequest(f"mvt must be a speed in {unit} from {0.3 * scale:.1f} to {4.0 * scale:.1f}")
         return history.progress(self.repo.lift_summaries(user_id, exercise), exercise, units.imperial, mvt)
 
-    def compare(self, caller: auth.Caller, args) -> dict:
+    def compare(self, caller: auth.Caller, args: Mapping[str, str]) -> dict:
         """Two done lifts side by side; the caller must be allowed to read both."""
         ids = {name: args.get(name) for name in ("a", "b")}
         missing = [name for name, value in ids.items() if not value]

@@ -45,7 +45,7 @@ def _batches(chunks: list[dict], max_bytes: int):
         yield group
 
 
-def valid_document_id(doc_id) -> bool:
+def valid_document_id(doc_id: object) -> bool:
     """Whether Firestore can hold a document with this id (a path parameter can be anything):
     at most 1,500 bytes of UTF-8, no `/`, not `.` or `..`, not `__...__`."""
     if not isinstance(doc_id, str) or not doc_id or "/" in doc_id or doc_id in (".", ".."):

@@ -27,7 +27,7 @@ SESSION_FIELDS = ("engine_version", "scale", "phases", "landmarks", "metrics", "
 MAX_CHUNK_BYTES = 256 * 1024
 
 
-def firestore_size(value) -> int:
+def firestore_size(value: object) -> int:
     """Stored size in bytes, by Firestore's documented rules (strings: UTF-8 + 1;
     numbers and timestamps: 8; bytes: their length; booleans and null: 1; maps: keys +
     values; arrays: their values)."""

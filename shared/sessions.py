@@ -18,7 +18,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from shared import auth, tasks
 from shared.coach.facts import LB_PER_KG
@@ -29,6 +29,9 @@ from shared.payloads import user_zone
 from shared.repository import UPLOAD_FAILED, Repository
 from shared.storage import Storage, parse_video_path, video_path
 from shared.video_probe import VideoProbe, probe
+
+if TYPE_CHECKING:
+    from werkzeug.datastructures import FileStorage
 
 log = logging.getLogger("liftlab.sessions")
 
@@ -160,7 +163,7 @@ def _session_id(caller: auth.Caller, idempotency_key: str | None) -> str:
 PUBSUB_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 
 
-def finalized_object(event_type: str, data) -> dict | None:
+def finalized_object(event_type: str, data: object) -> dict | None:
     """The finalized object's metadata from either delivery: a direct Eventarc storage event
     (`google.cloud.storage.object.v1.finalized`, the object as data), or, as deployed, the
     bucket's Pub/Sub notification (filtered to `videos/`) through an Eventarc topic trigger,
@@ -232,7 +235,9 @@ class Sessions:
             return self.repo.session(session_id), False
         return {"id": session_id, **doc}, True
 
-    def create(self, caller: auth.Caller, form: Mapping, video_file, idempotency_key: str | None = None) -> dict:
+    def create(
+        self, caller: auth.Caller, form: Mapping, video_file: FileStorage | None, idempotency_key: str | None = None
+    ) -> dict:
         """POST /weightlifting/sessions/: check who may act for whom, then the form fields,
         then the video (sniffed and probed); create the session, then stream the video to
         Storage. A refused caller's video is never read."""

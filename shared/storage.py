@@ -14,6 +14,7 @@ import functools
 import re
 import time
 from datetime import timedelta
+from typing import BinaryIO
 
 import google.auth
 from google.auth.credentials import AnonymousCredentials
@@ -61,7 +62,7 @@ class Storage:
         self.gcs = gcs or client()
         self.bucket = self.gcs.bucket(bucket or settings().bucket)
 
-    def upload_file(self, path: str, fileobj, content_type: str, metadata: dict | None = None) -> int:
+    def upload_file(self, path: str, fileobj: BinaryIO, content_type: str, metadata: dict | None = None) -> int:
         """Upload from an open file; returns the object's generation."""
         blob = self.bucket.blob(path)
         blob.metadata = metadata

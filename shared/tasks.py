@@ -17,8 +17,12 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from typing import TYPE_CHECKING
 
 from shared.config import Settings, settings
+
+if TYPE_CHECKING:
+    from google.cloud import run_v2, tasks_v2
 
 JOB_TIMEOUT_S = 1800
 
@@ -40,7 +44,7 @@ def run_job_overrides(args: list[str]) -> dict:
     return {"overrides": {"containerOverrides": [{"args": args}], "taskCount": 1, "timeout": f"{JOB_TIMEOUT_S}s"}}
 
 
-def cloud_task_request(name: str, args: list[str], s: Settings):
+def cloud_task_request(name: str, args: list[str], s: Settings) -> tasks_v2.CreateTaskRequest:
     # Imported here: the protobuf clients cost cold-start time in functions that never enqueue.
     from google.cloud import tasks_v2
 
@@ -62,7 +66,7 @@ def cloud_task_request(name: str, args: list[str], s: Settings):
     )
 
 
-def run_job_request(args: list[str], s: Settings):
+def run_job_request(args: list[str], s: Settings) -> run_v2.RunJobRequest:
     from google.cloud import run_v2
     from google.protobuf import duration_pb2
 

@@ -25,7 +25,7 @@ def _bar(pct: float, stage: str) -> None:
     sys.stderr.flush()
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m shared.analysis", description=__doc__)
     ap.add_argument("video")
     ap.add_argument("--exercise", default="snatch", choices=["snatch", "clean", "clean_and_jerk"])

@@ -46,7 +46,7 @@ def _gray(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
-def refine_on_rim(gray: np.ndarray, cx: float, cy: float, r: float):
+def refine_on_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> tuple | None:
     """Sub-pixel plate circle from the strongest edge along each ray near radius r.
 
     Returns (cx, cy, r, score), where score is the fraction of rays that agree with the fit,

@@ -33,7 +33,7 @@ def point(kp: dict, side: str, joint: str) -> np.ndarray:
     return np.stack([kp[f"{side}{joint}x"], kp[f"{side}{joint}v"]], axis=-1)
 
 
-def included_angle(a, b, c) -> np.ndarray:
+def included_angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """Angle ABC in degrees for arrays of 2-D points (n, 2)."""
     u, v = a - b, c - b
     cos = (u * v).sum(-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1))

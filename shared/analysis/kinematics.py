@@ -61,13 +61,13 @@ def _grid(t: np.ndarray):
 
 
 def smooth_derivatives(
-    t,
-    y,
+    t: np.ndarray,
+    y: np.ndarray,
     method: str = DEFAULT_METHOD,
     cutoff_hz: float = DEFAULT_CUTOFF_HZ,
     order: int = 4,
     spline_derivative: bool = False,
-):
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Smoothed value, first and second derivative of y(t), at the times t.
 
     Units follow y: metres give m, m/s and m/s^2. `order` is the Butterworth order (run
@@ -105,13 +105,15 @@ def smooth_derivatives(
     return tuple(CubicSpline(grid, series)(t) for series in (pos, vel, acc))
 
 
-def bar_dynamics(vy_mps, ay_mps2, bar_mass_kg: float):
+def bar_dynamics(vy_mps: np.ndarray, ay_mps2: np.ndarray, bar_mass_kg: float) -> tuple[np.ndarray, np.ndarray]:
     """Force on the bar F = m (a_y + g) in N, and power P = F * v_y in W."""
     force = bar_mass_kg * (np.asarray(ay_mps2) + G_MPS2)
     return force, force * np.asarray(vy_mps)
 
 
-def ground_reaction_force(com_acc_mps2, bar_force_n, body_mass_kg: float, bar_off_floor) -> np.ndarray:
+def ground_reaction_force(
+    com_acc_mps2: np.ndarray, bar_force_n: np.ndarray, body_mass_kg: float, bar_off_floor: np.ndarray
+) -> np.ndarray:
     """Vertical ground reaction force (N) under lifter and bar: the body's weight and its
     centre of mass's acceleration, m (a_y + g), plus the force on the bar only while the bar is
     off the floor. A bar resting on the floor is held up by the floor, not through the

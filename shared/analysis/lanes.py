@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from shared.analysis import video
 
@@ -136,7 +136,7 @@ class PoseLanes:
             yield frame, people
             i += 1
 
-    def close(self):
+    def close(self) -> None:
         with self.cond:
             self.stopped = True
             self.cond.notify_all()
@@ -145,7 +145,7 @@ class PoseLanes:
                 thread.join()
 
 
-def posed(clip: video.DecodeOnce, poses: list, crop: tuple, max_frames: int = 0):
+def posed(clip: video.DecodeOnce, poses: list, crop: tuple, max_frames: int = 0) -> Iterator[tuple]:
     """(frame, people) for every frame in order: pose in this thread as frames stream in, or
     on `PoseLanes` (holding at most `max_frames`) when there are several estimators."""
     x0, y0, x1, y1 = crop

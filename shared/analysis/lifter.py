@@ -12,6 +12,8 @@ tracker still jumped to someone else.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import numpy as np
 
 from shared.analysis.pose import LANDMARKS
@@ -61,7 +63,14 @@ def link_tracks(candidates: list) -> np.ndarray:
     return np.stack(tracks) if tracks else np.full((0, n, 33, 3), np.nan, np.float32)
 
 
-def find_lifter_region(frames, detect, find_plate, width: int, height: int, seconds: float = 3.0):
+def find_lifter_region(
+    frames: Iterable,
+    detect: Callable,
+    find_plate: Callable,
+    width: int,
+    height: int,
+    seconds: float = 3.0,
+) -> tuple[int, int, int, int]:
     """(x0, y0, x1, y1) around the lifter, from multi-person detections on the frames given
     (a sparse sample of the first `seconds`).
 

@@ -8,6 +8,8 @@ x is horizontal, positive the way the lifter faces, from the bar's start.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from shared.analysis.bar import PLATE_DIAMETER_M
@@ -16,6 +18,9 @@ from shared.analysis.errors import NoBarFound, NoLifterFound, NotSideView
 from shared.analysis.kinematics import bar_dynamics, fill_gaps, reject_spikes, smooth_derivatives
 from shared.analysis.pose import LANDMARKS
 from shared.analysis.quality import filmed_side_on
+
+if TYPE_CHECKING:
+    from shared.analysis.pipeline import AnalysisOptions
 
 MIN_VISIBILITY = 0.3
 TRUNK_TOLERANCE = 0.10
@@ -53,7 +58,7 @@ def _px(lifter_px, name):
     return xy
 
 
-def facing_sign(lifter_px) -> float:
+def facing_sign(lifter_px: np.ndarray) -> float:
     """+1 when the lifter faces image right: the nose is ahead of the ears."""
     ears = (_px(lifter_px, "lear") + _px(lifter_px, "rear")) / 2
     d = _px(lifter_px, "nose")[:, 0] - ears[:, 0]
@@ -81,7 +86,7 @@ def _knee_by_reach(hip, ankle, thigh_px, shank_px, sign):
     return ankle + u * along[:, None] + perp * out[:, None]
 
 
-def plant_feet(px, bar_px, r: float, side: str) -> None:
+def plant_feet(px: np.ndarray, bar_px: np.ndarray, r: float, side: str) -> None:
     """Put each foot landmark where it is planted in the frames before MediaPipe first sees it
     clear of the plate (in place, in `px`).
 
@@ -115,7 +120,9 @@ def plant_feet(px, bar_px, r: float, side: str) -> None:
         px[frames, i, 2] = np.maximum(px[frames, i, 2], 0.5)
 
 
-def repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign) -> np.ndarray:
+def repair_hidden_legs(
+    t: np.ndarray, lifter_px: np.ndarray, bar_px: np.ndarray, radius_px: np.ndarray, sign: float
+) -> np.ndarray:
     """Legs behind the plate: MediaPipe only guesses there, so drop what the plate hides
     and what cannot be where it was put.
 
@@ -181,7 +188,7 @@ def repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign) -> np.ndarray:
     return px
 
 
-def hands_on_bar(lifter_px, bar_px) -> np.ndarray:
+def hands_on_bar(lifter_px: np.ndarray, bar_px: np.ndarray) -> np.ndarray:
     """Wrists at the tracked bar: the hands grip it, and side-on the near plate hides them,
     so MediaPipe's wrists there are guesses that would bend the arms that are straight."""
     px = lifter_px.copy()
@@ -220,7 +227,7 @@ def _outer_ring(radii: np.ndarray) -> np.ndarray:
     return r
 
 
-def plate_calibration(bar_px, rim_radius_px, rim_aspect) -> dict:
+def plate_calibration(bar_px: np.ndarray, rim_radius_px: np.ndarray, rim_aspect: np.ndarray | None) -> dict:
     """The plate's radius (px) over the frames where it stood still, with what it is worth.
 
     Returns `radius_px`; `uncertainty_pct`, the radius's standard error over those frames
@@ -242,7 +249,7 @@ def plate_calibration(bar_px, rim_radius_px, rim_aspect) -> dict:
     }
 
 
-def near_side(lifter_px) -> str:
+def near_side(lifter_px: np.ndarray) -> str:
     vis = {s: np.nanmean(lifter_px[:, [LANDMARKS[s + j] for j in ("hip", "kne", "ank")], 2]) for s in SIDES}
     return max(vis, key=lambda s: -np.inf if np.isnan(vis[s]) else vis[s])
 
@@ -310,13 +317,13 @@ def estimated_height_m(leg_trunk_px: float, px_per_m: float, plane_factor: float
 
 
 def build_series(
-    t,
-    lifter_px,
-    bar_px,
-    radius_px,
-    options,
+    t: np.ndarray,
+    lifter_px: np.ndarray,
+    bar_px: np.ndarray,
+    radius_px: np.ndarray,
+    options: AnalysisOptions,
     warnings: list,
-    rim_aspect=None,
+    rim_aspect: np.ndarray | None = None,
     frame_long_side_px: float | None = None,
     outline_measured: bool = True,
 ) -> dict:

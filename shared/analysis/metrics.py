@@ -42,7 +42,7 @@ def bar_path_type(x_m: np.ndarray, start: int, stop: int) -> str | None:
     return "C"
 
 
-def lift_metrics(t, bar: dict, body: dict, phases: PhaseResult, lifter_height_m: float | None) -> dict:
+def lift_metrics(t: np.ndarray, bar: dict, body: dict, phases: PhaseResult, lifter_height_m: float | None) -> dict:
     m = phases.landmarks
     # Peaks are taken over the lift itself (liftoff to the end of the last phase): a bar
     # dropped from overhead afterwards falls faster and hits harder than any lift.
@@ -125,7 +125,7 @@ def _first_sustained(mask: np.ndarray, t: np.ndarray, min_s: float) -> int | Non
     return None
 
 
-def find_faults(t, bar: dict, angles_near: dict, phases: PhaseResult) -> list:
+def find_faults(t: np.ndarray, bar: dict, angles_near: dict, phases: PhaseResult) -> list:
     """Rule-based faults, each on the frame where it shows."""
     m, faults = phases.landmarks, []
     if "peak_bar_speed" not in m:

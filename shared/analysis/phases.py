@@ -65,7 +65,7 @@ def _first(mask: np.ndarray, start: int = 0, stop: int | None = None) -> int | N
     return int(start + idx[0]) if len(idx) else None
 
 
-def rest_level(h_raw, stop: int):
+def rest_level(h_raw: np.ndarray, stop: int) -> tuple[float, float]:
     """The bar's resting height and the track's noise about it (m, a scaled MAD), from the
     frames before `stop` that sit within 2 cm of their median."""
     seg = h_raw[: max(stop, 1)]
@@ -125,7 +125,7 @@ def _liftoff(t, h, h_raw, rest_guess):
     return rise if off is None else min(off, top)
 
 
-def bar_off_floor(h, phases: PhaseResult) -> np.ndarray:
+def bar_off_floor(h: np.ndarray, phases: PhaseResult) -> np.ndarray:
     """Frames (bool) in which the bar is off the floor: from liftoff until it is back within
     ON_FLOOR_M of its resting height after the peak (put down or dropped), or the clip ends."""
     h = np.asarray(h, dtype=float)
@@ -179,7 +179,9 @@ def _knee_landmarks(knee, start, stop):
     return start + int(np.argmax(seg[: rebend + 1])), start + rebend
 
 
-def find_phases(t, h, vy, knee, exercise: str, h_raw=None) -> PhaseResult:
+def find_phases(
+    t: np.ndarray, h: np.ndarray, vy: np.ndarray, knee: np.ndarray, exercise: str, h_raw: np.ndarray | None = None
+) -> PhaseResult:
     """Phases of one lift. t (s), bar height h (m) and vertical speed vy (m/s), smoothed;
     knee angle (deg); h_raw, the unsmoothed bar height (m, NaN where it was not seen), for
     liftoff: a zero-phase filter starts the rise before the bar does. Without it, h."""

@@ -131,7 +131,7 @@ PROGRESS_SPANS = {"decoding": (0.0, 3.0), "measuring": (3.0, 80.0), "phases": (8
 FIRST_MODEL_SHARE = 0.8
 
 
-def at(progress: ProgressFn, stage: str, lo: float = 0.0, hi: float = 1.0):
+def at(progress: ProgressFn, stage: str, lo: float = 0.0, hi: float = 1.0) -> Callable[[float], None]:
     """A reporter of `fraction` done (0-1) of the part [lo, hi] of `stage`'s span."""
     start, end = PROGRESS_SPANS[stage]
 
@@ -154,7 +154,7 @@ class _PlateTracking(threading.Thread):
     LOST_AFTER_S = 0.5  # then search the whole frame again
     SEARCH_EVERY = 3  # frames between full-frame searches while no plate is held
 
-    def run(self):
+    def run(self) -> None:
         tracker, lost_since = None, None
         try:
             while (item := self.inbox.get()) is not None:
@@ -200,7 +200,7 @@ def first_pass(
     runtime: accel.Runtime,
     model: str,
     crop: tuple,
-):
+) -> tuple:
     """Pass 1 on pose model `model`, in the region `crop` (`scan_lifter`): pose candidates and
     plate observations for every frame, luma samples and each frame's `picture_change`;
     decoding, pose and plate tracking run overlapped. A clip that fits `frame_cache_mb` gets
@@ -256,7 +256,9 @@ def _pass_one(
     return np.asarray(times), candidates, tracking.plates, luma, np.asarray(change)
 
 
-def analyze(video_path, options: AnalysisOptions | None = None, on_progress: ProgressFn | None = None) -> Result:
+def analyze(
+    video_path: str | Path, options: AnalysisOptions | None = None, on_progress: ProgressFn | None = None
+) -> Result:
     options = options or AnalysisOptions()
     progress = _progress(on_progress)
     warnings: list = []

@@ -134,7 +134,7 @@ class PoseEstimator:
         self.close()
 
 
-def open_pose(runtime: Runtime, *args, **kwargs) -> PoseEstimator:
+def open_pose(runtime: Runtime, *args: object, **kwargs: object) -> PoseEstimator:
     """A PoseEstimator on `runtime.pose_delegate`. When the GPU delegate cannot be created the
     runtime falls back to CPU, so the run's later estimators do not try again."""
     if runtime.pose_delegate == "gpu":

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from shared.analysis.pose import LANDMARKS
+
+if TYPE_CHECKING:
+    from shared.analysis.phases import PhaseResult
+    from shared.analysis.pipeline import AnalysisOptions
+    from shared.analysis.video import VideoInfo
 
 SIDE_ON_MAX_SHOULDER_SPREAD = 0.35  # shoulder spread / torso length; side-on is near 0
 DARK_LUMA = 50.0
@@ -17,7 +24,7 @@ def _warn(code, message):
     return {"code": code, "message": message}
 
 
-def filmed_side_on(lifter_px) -> bool:
+def filmed_side_on(lifter_px: np.ndarray) -> bool:
     """Side-on, the lifter's shoulders overlap: their spread is small against the torso's
     length. From the front or back it is about the torso's length."""
     person = lifter_px[np.isfinite(lifter_px[:, LANDMARKS["lhip"], 0])]
@@ -28,12 +35,12 @@ def filmed_side_on(lifter_px) -> bool:
     return not np.nanmedian(sho / np.maximum(torso, 1)) > SIDE_ON_MAX_SHOULDER_SPREAD
 
 
-def pose_coverage(lifter_px) -> float:
+def pose_coverage(lifter_px: np.ndarray) -> float:
     """The share of frames in which the lifter's pose was found."""
     return float(np.isfinite(lifter_px[:, LANDMARKS["lhip"], 0]).mean()) if len(lifter_px) else 0.0
 
 
-def sources(series, options) -> dict:
+def sources(series: dict, options: AnalysisOptions) -> dict:
     """Where each quantity the numbers hang on came from: the scale ("plate": engine 2.0
     refuses a clip without one; sessions of earlier engines may say "lifter_height"), the
     lifter's height and body mass ("given" on the command line, "profile" from the user's
@@ -46,7 +53,17 @@ def sources(series, options) -> dict:
     }
 
 
-def assess(info, t, lifter_px, bar_px, series, luma, phases, decode_warnings, options) -> dict:
+def assess(
+    info: VideoInfo,
+    t: np.ndarray,
+    lifter_px: np.ndarray,
+    bar_px: np.ndarray,
+    series: dict,
+    luma: list,
+    phases: PhaseResult,
+    decode_warnings: list,
+    options: AnalysisOptions,
+) -> dict:
     present = np.isfinite(lifter_px[:, LANDMARKS["lhip"], 0])
     pose_found = pose_coverage(lifter_px)
     warnings = [_warn("input", w) for w in decode_warnings]

@@ -4,6 +4,7 @@ phase label) as browser-playable H.264, and one JPEG per phase start."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterable
 from fractions import Fraction
 from pathlib import Path
 
@@ -52,7 +53,7 @@ BONES = [
 ]
 
 
-def output_size(width: int, height: int):
+def output_size(width: int, height: int) -> tuple[int, int]:
     scale = min(1.0, MAX_LONG_SIDE_PX / max(width, height))
     return int(round(width * scale / 2)) * 2, int(round(height * scale / 2)) * 2
 
@@ -123,14 +124,14 @@ def to_i420(rgb: np.ndarray) -> np.ndarray:
 
 
 def render_video(
-    frames,
+    frames: Iterable,
     annotate: Annotator,
-    size,
+    size: tuple[int, int],
     fps: float,
     out_path: Path,
     phase_starts: dict,
     out_dir: Path,
-    on_frame=None,
+    on_frame: Callable[[int], None] | None = None,
     encoder: str = CPU_ENCODER,
 ) -> dict:
     """Encode annotated frames to `out_path` with `encoder` (libx264, or h264_nvenc where

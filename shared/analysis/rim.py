@@ -48,7 +48,7 @@ class RimFit:
     aspect: float = 1.0
 
 
-def fit_ellipse(points: np.ndarray):
+def fit_ellipse(points: np.ndarray) -> tuple[float, float, float, float, float]:
     """Least-squares ellipse through points (n, 2), n >= 5: (cx, cy, a, b, angle_deg) with
     semi-axes a >= b, a along angle_deg (image axes, degrees from +x toward +y)."""
     (cx, cy), (d1, d2), angle = cv2.fitEllipseDirect(points.astype(np.float32))
@@ -66,7 +66,9 @@ def _ellipse_radius(points: np.ndarray, ellipse) -> np.ndarray:
     return np.hypot((c * dx + s * dy) / a, (-s * dx + c * dy) / b)
 
 
-def edges_along_rays(gray: np.ndarray, cx: float, cy: float, r: float, fine: bool = False):
+def edges_along_rays(
+    gray: np.ndarray, cx: float, cy: float, r: float, fine: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Edge candidates on RAYS from (cx, cy) between 0.75 r and 1.25 r: (points (n_rays, k, 2),
     strengths (n_rays, k) in grey levels per pixel), with the k-th candidate of a ray NaN / 0
     where it has fewer. A candidate is a local maximum of the radial gradient, taken over about
@@ -238,7 +240,9 @@ def _circles(points: np.ndarray):
     return centres, np.hypot(ax - ux, ay - uy)
 
 
-def known_circle(gray: np.ndarray, cx: float, cy: float, r_lo: float, r_hi: float):
+def known_circle(
+    gray: np.ndarray, cx: float, cy: float, r_lo: float, r_hi: float
+) -> tuple[float, float, float, float] | None:
     """The plate's centre near (cx, cy), as the circle with a radius in [r_lo, r_hi] (its
     rings' sizes) that the most rays' edges lie on: (x, y, radius, score) or None. Knowing the
     size lets limb and clutter edges round a plain or blurred plate be outvoted: few of them
@@ -271,7 +275,7 @@ def known_circle(gray: np.ndarray, cx: float, cy: float, r_lo: float, r_hi: floa
     return fx, fy, fr, len(on) / len(RAYS)
 
 
-def fit_circle(points: np.ndarray):
+def fit_circle(points: np.ndarray) -> tuple[float, float, float]:
     """Least-squares (Kasa) circle through points (n, 2): cx, cy, r."""
     x, y = points[:, 0], points[:, 1]
     (c0, c1, c2), *_ = np.linalg.lstsq(np.column_stack([x, y, np.ones_like(x)]), x**2 + y**2, rcond=None)

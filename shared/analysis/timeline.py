@@ -24,8 +24,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from shared.analysis.phases import PhaseResult
 
 REPEAT_SHARE = 0.15  # a picture that changed this little against its neighbours' changes repeats
 MOTION_LEVEL = 0.5  # grey levels of mean change between pictures (thumbnail): something moves
@@ -90,7 +94,7 @@ class Timeline:
         out[self.of_frame < 0] = np.nan
         return out
 
-    def onto_frames(self, s: dict, lifter, bar_px, phases):
+    def onto_frames(self, s: dict, lifter: np.ndarray, bar_px: np.ndarray, phases: PhaseResult) -> tuple:
         """Series measured on the samples (`measure.build_series`'s dict, changed in place),
         the lifter's and bar's pixels, and the phases and landmarks, put back on every frame of
         the video: each frame carries its sample's values, frames outside the shot none.

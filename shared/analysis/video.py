@@ -15,6 +15,7 @@ import queue
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import av
 import numpy as np
@@ -84,7 +85,7 @@ def _open(path) -> av.container.InputContainer:
         raise InvalidVideo("This file is not a video we can read. Please upload an MP4 or MOV clip.") from None
 
 
-def probe(path, max_duration_s: float, max_long_side_px: int) -> VideoInfo:
+def probe(path: str | Path, max_duration_s: float, max_long_side_px: int) -> VideoInfo:
     """Read the container header and refuse what we cannot analyse, before decoding anything."""
     with _open(path) as container:
         if not container.streams.video:
@@ -130,7 +131,7 @@ def _rotation(container, stream) -> int:
     raise VideoTooShort("The video has no frames. Please film the whole lift.")
 
 
-def frames(path, info: VideoInfo, warnings: list | None = None, step: int = 1) -> Iterator[Frame]:
+def frames(path: str | Path, info: VideoInfo, warnings: list | None = None, step: int = 1) -> Iterator[Frame]:
     """Yield upright frames in order (every `step`-th; the others are decoded, not converted).
     A stream cut short ends early with a warning."""
     with _open(path) as container:

@@ -15,7 +15,7 @@ from shared.coach.threads import KEYS, Coaching
 from shared.config import check_environment, execution_owner
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     ap = argparse.ArgumentParser(prog="python -m shared.coach", description=__doc__)
     ap.add_argument("--session-id", required=True)
