@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.analysis import accel, timeline, video
+from shared.analysis import accel, model_policy, timeline, video
 from shared.analysis.bar import PlateTracker, find_plate
 from shared.analysis.errors import NoLifterFound, VideoTooShort
 from shared.analysis.kinematics import ground_reaction_force
@@ -29,17 +29,9 @@ from shared.analysis.lanes import FramesOverBudget, pose_lanes, posed
 from shared.analysis.lifter import choose_lifter, find_lifter_region, link_tracks
 from shared.analysis.measure import DEFAULT_BODY_MASS_KG, build_series
 from shared.analysis.metrics import find_faults, lift_metrics
+from shared.analysis.model_policy import DEFAULT_POSE_MODEL, POSE_CHOICES, pose_models
 from shared.analysis.phases import bar_off_floor, find_phases
-from shared.analysis.pose import (
-    AUTO_MARGIN,
-    AUTO_MIN_COVERAGE,
-    DEFAULT_POSE_MODEL,
-    LONGEST_CLIP_S,
-    POSE_CHOICES,
-    model_path,
-    open_pose,
-    pose_models,
-)
+from shared.analysis.pose import LONGEST_CLIP_S, model_path, open_pose
 from shared.analysis.quality import assess, pose_coverage
 from shared.lifts import EXERCISES
 from shared.lifts import JOINTS as ANGLE_CHOICES
@@ -355,12 +347,10 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
     """Pass 1 and the lifter's track: (pose model used, {model: share of frames with the lifter},
     (t, lifter_px, bar_px, radius_px, rim aspect, whether the rim's outline was measured, luma,
     `timeline.Timeline`)): the series are the timeline's samples, one per distinct picture of
-    the shot that holds the lift. With two models to try ("auto"), the second runs
-    only when the first found the lifter in under AUTO_MIN_COVERAGE of the frames, and is kept
-    only if it found him in AUTO_MARGIN more of them: the first reads angles better. The second
-    is a second opinion, so if its pass fails the first's result stands (its coverage: None).
-    A long clip on the CPU skips heavy (`shared.analysis.pose.pose_models`). The lifter scan
-    runs once, before the first pass, and both passes pose in its region."""
+    the shot that holds the lift. The models, and whether a later one runs and is kept, are
+    `model_policy`'s. A later model is a second opinion, so if its pass fails the first's
+    result stands (its coverage: None). The lifter scan runs once, before the first pass, and
+    both passes pose in its region."""
     crop = scan_lifter(clip, runtime)  # first: its estimator confirms the GPU delegate or falls back
     at(progress, "measuring")(0.0)
     models = pose_models(options.pose_model, runtime.pose_delegate, clip.info.frame_count)
@@ -397,9 +387,9 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
         tracks = link_tracks(candidates)
         k = choose_lifter(tracks, bar_px)
         coverage[model] = 0.0 if k is None else round(pose_coverage(tracks[k]), 3)
-        if k is not None and (best is None or coverage[model] >= coverage[best[0]] + AUTO_MARGIN):
+        if k is not None and model_policy.better(coverage[model], best and coverage[best[0]]):
             best = (model, (t, tracks[k], bar_px, radius_px, aspect, outline, luma, shot))
-        if coverage[model] >= AUTO_MIN_COVERAGE:
+        if not model_policy.needs_another(coverage[model]):
             break
     if best is None:
         raise NoLifterFound("No person was found in the video. Film the lifter side-on, whole body in frame.")

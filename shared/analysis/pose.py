@@ -12,22 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from shared.analysis.accel import Runtime
+from shared.analysis.model_policy import DEFAULT_POSE_MODEL, POSE_CHOICES, POSE_MODELS  # noqa: F401 (re-exported)
 
 MODELS_DIR = Path(__file__).parent / "models"
-POSE_MODELS = ("lite", "full", "heavy")
-# "auto", the default, runs heavy: it reads the rendered lifts' knees and hips within the 6 deg
-# target where full misses it by up to 7.5 deg (docs/proofs.md, Accuracy), for 3x full's pose time on a CPU.
-# But heavy lets go of a person sooner: on real footage it kept the lifter's hips in 71-75 % of
-# frames where full kept them in 84 %. So where heavy keeps the lifter in under AUTO_MIN_COVERAGE
-# of the frames, "auto" measures again on full, and keeps full only if it kept him in
-# AUTO_MARGIN more of them. On a CPU, a clip of more than AUTO_HEAVY_MAX_FRAMES (two minutes at
-# 30 fps, one at 60) goes to full alone: such a clip streams through one estimator, and heavy's
-# ~0.12 s a frame end to end here (2-minute 1080p30 clip: 436 s) would bring a 5-minute 60 fps
-# clip past the job's 30-minute time-out.
-AUTO, AUTO_MODELS, AUTO_MIN_COVERAGE, AUTO_MARGIN = "auto", ("heavy", "full"), 0.9, 0.05
-AUTO_HEAVY_MAX_FRAMES = 3600
-POSE_CHOICES = (AUTO,) + POSE_MODELS
-DEFAULT_POSE_MODEL = AUTO
+
 # In VIDEO mode MediaPipe smooths each landmark with a causal One-Euro filter (min cutoff 0.05 Hz,
 # beta 80) meant for live preview: it lags a fast joint, and a landmark that sat misplaced while
 # still creeps back. The filter's only use of time is the gap between frames, so we hand it a
@@ -38,14 +26,6 @@ DEFAULT_POSE_MODEL = AUTO
 # nanoseconds (9.2e18), which the slow clock reaches after ~25 h of clip: hence LONGEST_CLIP_S.
 CLOCK_STRETCH = 100_000
 LONGEST_CLIP_S = 86_400.0
-
-
-def pose_models(choice: str, delegate: str = "gpu", frame_count: int = 0) -> tuple:
-    """The pose models pass 1 measures on, in turn, for `choice` on a clip of `frame_count`
-    frames with pose on `delegate`; by default every model the choice may use."""
-    if choice != AUTO:
-        return (choice,)
-    return AUTO_MODELS[1:] if delegate == "cpu" and frame_count > AUTO_HEAVY_MAX_FRAMES else AUTO_MODELS
 
 
 def model_path(model: str) -> Path:

@@ -12,7 +12,8 @@ import pytest
 from shared.analysis import AnalysisOptions, analyze, video
 from shared.analysis.bar import find_plate
 from shared.analysis.lifter import choose_lifter, find_lifter_region, link_tracks
-from shared.analysis.pose import AUTO_MARGIN, AUTO_MIN_COVERAGE, LANDMARKS, PoseEstimator
+from shared.analysis.model_policy import AUTO_MARGIN, AUTO_MIN_COVERAGE
+from shared.analysis.pose import LANDMARKS, PoseEstimator
 
 SECONDS = 3.5
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from shared.analysis import AnalysisOptions, NoLifterFound, analyze, pipeline, video
+from shared.analysis import AnalysisOptions, NoLifterFound, analyze, model_policy, pipeline, video
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_snatch.mp4"
 
@@ -237,3 +237,22 @@ def test_the_progress_spans_tile_the_bar_in_order():
     lo, hi = pipeline.PROGRESS_SPANS["measuring"]
     assert [p for p, _ in seen] == pytest.approx([lo + 0.8 * (hi - lo)] * 2 + [lo + 0.9 * (hi - lo)] + [hi] * 2)
     assert {s for _, s in seen} == {"measuring"}
+
+
+@pytest.mark.parametrize(
+    "choice, delegate, frames, models",
+    [
+        ("auto", "cpu", 3600, ("heavy", "full")),
+        ("auto", "cpu", 3601, ("full",)),
+        ("auto", "gpu", 9000, ("heavy", "full")),
+        ("lite", "cpu", 10, ("lite",)),
+    ],
+)
+def test_the_model_policy_picks_the_models_in_turn(choice, delegate, frames, models):
+    assert model_policy.pose_models(choice, delegate, frames) == models
+
+
+def test_a_later_model_runs_under_90_percent_and_is_kept_5_points_better():
+    assert model_policy.needs_another(0.899) and not model_policy.needs_another(0.9)
+    assert model_policy.better(0.5, None)
+    assert model_policy.better(0.80, 0.75) and not model_policy.better(0.79, 0.75)
