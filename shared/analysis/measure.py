@@ -267,11 +267,11 @@ def _refusal(lifter_px) -> Exception:
     )
 
 
-def _calibrate(lifter_px, bar_px, radius_px, aspect, warnings):
-    """(scale, floor_px, x0_px): px per metre, the floor line and the horizontal origin, from
-    the plate. Without a plate face to measure by, nothing is scaled from a guess: the clip is
-    refused (NoBarFound, NotSideView), as it is when the plate's face is turned past
-    NOT_SIDE_VIEW_DEG."""
+def _calibrate(lifter_px, bar_px, radius_px, aspect):
+    """(scale, floor_px, x0_px, warnings): px per metre, the floor line and the horizontal
+    origin, from the plate, and what to tell the person filming. Without a plate face to
+    measure by, nothing is scaled from a guess: the clip is refused (NoBarFound,
+    NotSideView), as it is when the plate's face is turned past NOT_SIDE_VIEW_DEG."""
     bar_ok = np.isfinite(bar_px[:, 0])
     if not (bar_ok.any() and np.isfinite(radius_px).any()):
         raise _refusal(lifter_px)
@@ -294,11 +294,12 @@ def _calibrate(lifter_px, bar_px, radius_px, aspect, warnings):
     # The plate's lowest bottom edge is the floor when it was seen resting there
     # (a high percentile, so one bad frame cannot move the floor).
     floor_px = float(np.nanpercentile(bar_px[:, 1], 99)) + radius
+    warnings = []
     if np.isfinite(feet_floor_px) and abs(floor_px - feet_floor_px) > 0.4 * radius:
         warnings.append("The plate was not seen resting on the floor; heights are measured from the feet.")
         floor_px = feet_floor_px
     x0_px = float(np.median(bar_px[np.flatnonzero(bar_ok)[:5], 0]))
-    return scale, floor_px, x0_px
+    return scale, floor_px, x0_px, warnings
 
 
 def lifter_plane_factor(radius_px: float, frame_long_side_px: float | None) -> float:
@@ -322,7 +323,6 @@ def build_series(
     bar_px: np.ndarray,
     radius_px: np.ndarray,
     options: AnalysisOptions,
-    warnings: list,
     rim_aspect: np.ndarray | None = None,
     frame_long_side_px: float | None = None,
     outline_measured: bool = True,
@@ -330,13 +330,14 @@ def build_series(
     """Pose and plate pixels to SI series. `rim_aspect` is each frame's rim minor / major axis
     (NaN where the rim was not fitted) and `frame_long_side_px` the analysed frame's long
     side, for the lifter's distance behind the plate; both optional. `outline_measured` False
-    says radius_px is the plate's strongest edge, which may be a ring inside its rim."""
+    says radius_px is the plate's strongest edge, which may be a ring inside its rim. The
+    series come with `warnings`: what the person filming should know."""
     sign = facing_sign(lifter_px)
     side = near_side(lifter_px)  # from MediaPipe's own visibilities, before repairs set them
     lifter_px = repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign)
     leg_trunk_px = _segment_sum_px(lifter_px, side)
     bar_ok = np.isfinite(bar_px[:, 0])
-    scale, floor_px, x0_px = _calibrate(lifter_px, bar_px, radius_px, rim_aspect, warnings)
+    scale, floor_px, x0_px, warnings = _calibrate(lifter_px, bar_px, radius_px, rim_aspect)
     if not outline_measured:
         scale["uncertainty_pct"] = max(scale["uncertainty_pct"], RING_INSIDE_RIM_PCT)
     scale["outline_measured"] = bool(outline_measured)
@@ -392,6 +393,7 @@ def build_series(
     seen_height = estimated_height_m(leg_trunk_px, px_per_m, plane)
     lifter_height = options.lifter_height_m or seen_height
     return {
+        "warnings": warnings,
         "scale": {**scale, "px_per_m": round(px_per_m, 3)},
         "bar": bar,
         "keypoints": keypoints,

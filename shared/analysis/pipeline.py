@@ -279,11 +279,11 @@ def _analyze(
         bar_px,
         radius_px,
         options,
-        warnings,
         rim_aspect=aspect,
         frame_long_side_px=max(info.out_width, info.out_height),
         outline_measured=outline,
     )
+    warnings += s.pop("warnings")
     at(progress, "phases")(0.5)
     phases = find_phases(
         t, s["bar"]["height_m"], s["bar"]["vy_mps"], s["near"]["kne"], options.exercise, h_raw=s["bar_raw"]["height_m"]
