@@ -20,7 +20,7 @@ import numpy as np
 from shared.analysis import AnalysisOptions, analyze
 from shared.analysis.kinematics import smooth_derivatives
 from shared.analysis.measure import BAR_FILTER
-from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_CHOICES
+from shared.analysis.model_policy import DEFAULT_POSE_MODEL, POSE_CHOICES
 from tests.synth.clips import BENCH_SET, LOOK_FACTORS, clip, random_set
 from tests.synth.evaluate import TARGETS, evaluate, failures
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from shared.analysis import AnalysisError, AnalysisOptions, analyze
-from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_CHOICES
+from shared.analysis.model_policy import DEFAULT_POSE_MODEL, POSE_CHOICES
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_CLIPS = ROOT.parent / "shared" / "realclips"

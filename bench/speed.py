@@ -30,8 +30,9 @@ import time
 from pathlib import Path
 
 from shared.analysis import AnalysisOptions, analyze, lanes, video
+from shared.analysis.model_policy import POSE_MODELS
 from shared.analysis.pipeline import frames_in_cache
-from shared.analysis.pose import POSE_MODELS, PoseEstimator
+from shared.analysis.pose import PoseEstimator
 from tests.synth.clips import clip, long_clip
 from tests.synth.render import ClipSpec
 

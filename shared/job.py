@@ -53,7 +53,7 @@ class ProgressReporter:
 
 def _options(session: dict, user: dict | None, out_dir: str):
     from shared.analysis import AnalysisOptions
-    from shared.analysis.pose import DEFAULT_POSE_MODEL
+    from shared.analysis.model_policy import DEFAULT_POSE_MODEL
 
     user = user or {}
     height_cm = user.get("height_cm")
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--session-id", required=True)
     args = ap.parse_args(argv)
     check_environment()
-    from shared.analysis.pose import POSE_CHOICES
+    from shared.analysis.model_policy import POSE_CHOICES
 
     model = settings().pose_model
     if model not in ("",) + POSE_CHOICES:  # before any session is leased

@@ -8,7 +8,7 @@ import sys
 
 from shared.analysis import AnalysisError, AnalysisOptions, analyze
 from shared.analysis.accel import MODES
-from shared.analysis.pose import DEFAULT_POSE_MODEL, POSE_CHOICES
+from shared.analysis.model_policy import DEFAULT_POSE_MODEL, POSE_CHOICES
 from shared.config import settings
 
 _shown = {"pct": -1}

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from shared.analysis.accel import Runtime
-from shared.analysis.model_policy import DEFAULT_POSE_MODEL, POSE_CHOICES, POSE_MODELS  # noqa: F401 (re-exported)
 
 MODELS_DIR = Path(__file__).parent / "models"
 

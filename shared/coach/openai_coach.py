@@ -14,7 +14,7 @@ import json
 import time
 
 from shared.coach.facts import Units
-from shared.config import OpenAISettings, openai_settings  # noqa: F401 (openai_settings: re-exported)
+from shared.config import OpenAISettings
 
 INSTRUCTIONS = (
     "You are an experienced Olympic weightlifting coach. You get measurements of one lift, filmed "

@@ -23,7 +23,8 @@ import time
 from shared import auth, tasks
 from shared.coach.builtin import RECOMMENDATION_METRICS, SUMMARY_BLOCKS, BuiltInCoach
 from shared.coach.facts import Units, lift_facts, units_from
-from shared.coach.openai_coach import CoachUnavailable, OpenAICoach, openai_settings
+from shared.coach.openai_coach import CoachUnavailable, OpenAICoach
+from shared.config import openai_settings
 from shared.payloads import lift_frames
 from shared.reports import ANALYSIS_FIELDS, Reports, require_done
 from shared.repository import Repository
