@@ -15,6 +15,7 @@ outside the span) and each series' `Coverage`; a payload then only slices (`Wind
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 MAX_GAP_S = 0.25
@@ -149,6 +150,11 @@ class Window:
         if gaps:
             self.gaps[name] = gaps
         return values[first : last + 1]
+
+    def take_map(self, entries: Iterable[tuple[str, str, str]]) -> dict:
+        """{key: values} of the measured series among `entries` (key, path, name in the payload)."""
+        taken = ((key, self.take(path, name)) for key, path, name in entries)
+        return {key: values for key, values in taken if values is not None}
 
     def quality(self) -> dict:
         return {"unmeasured": self.unmeasured, "gaps": self.gaps, "cut": self.cut}

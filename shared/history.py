@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from shared.coach.facts import FT_PER_M, LB_PER_KG
 from shared.errors import BadRequest
 from shared.lifts import EXERCISE_TITLES, EXERCISES
-from shared.payloads import created_at, lift_frames, numeric_metrics, outcome, user_zone
+from shared.payloads import created_at, is_number, lift_frames, numeric_metrics, outcome, user_zone
 from shared.results import pack, unpack
 
 HEADLINE = ("max_bar_speed", "peak_bar_height", "max_power")
@@ -46,8 +46,7 @@ THUMBNAIL_PHASES = ("catch", "second_pull", "turnover", "recovery", "first_pull"
 # ---- the lift summary the job writes
 def lift_summary(session: dict) -> dict:
     """The few fields progress reads, from a done session document."""
-    metrics = session.get("metrics") or {}
-    how = outcome(session)
+    metrics = numeric_metrics(session.get("metrics") or {})
     return {
         "session_id": session["id"],
         "user_id": session["user_id"],
@@ -55,9 +54,9 @@ def lift_summary(session: dict) -> dict:
         "exercise": session["exercise"],
         "created_at": session["created_at"],
         "barbell_mass_kg": session.get("barbell_mass_kg"),
-        "outcome": how,
+        "outcome": outcome(session),
         "lifts": lift_count(session),
-        **{k: _number(metrics.get(k)) for k in HEADLINE},
+        **{k: metrics.get(k) for k in HEADLINE},
         "faults": sorted({f["code"] for f in session.get("faults") or []}),
     }
 
@@ -106,10 +105,6 @@ def lift_count(session: dict) -> int:
     """Lifts found in the clip: one for a done session whose bar left the floor (engine 2.x
     analyses one lift a clip), none otherwise."""
     return 1 if session.get("status") == "done" and outcome(session) in ("complete", "missed") else 0
-
-
-def _number(value):
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value else None
 
 
 # ---- GET /weightlifting/sessions/ (list)
@@ -388,11 +383,7 @@ def bar_path(session: dict, series: dict) -> dict:
     start = (lift_frames(session) or (0, 0))[0]
     liftoff = (session.get("landmarks") or {}).get("liftoff")
     first = max(liftoff - start, 0) if isinstance(liftoff, int) else 0
-    keep = [
-        i
-        for i in range(first, min(len(t), len(x), len(height)))
-        if _number(x[i]) is not None and _number(height[i]) is not None
-    ]
+    keep = [i for i in range(first, min(len(t), len(x), len(height))) if is_number(x[i]) and is_number(height[i])]
     t0 = t[first] if first < len(t) else 0.0
     return {
         "t_s": [round(t[i] - t0, 4) for i in keep],

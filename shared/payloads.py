@@ -38,11 +38,14 @@ def outcome(session: dict) -> str | None:
     return (session.get("metrics") or {}).get("outcome")
 
 
+def is_number(value: object) -> bool:
+    """A finite-or-infinite number, not a bool and not NaN (NaN != NaN)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+
+
 def numeric_metrics(metrics: dict) -> dict:
     """The spec's `metrics`: each key maps to a number."""
-    return {
-        k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
-    }  # NaN != NaN
+    return {k: v for k, v in metrics.items() if is_number(v)}
 
 
 def created_at(session: dict, zone: ZoneInfo) -> dict:
@@ -89,12 +92,7 @@ def window(session: dict, series: dict, lift_only: bool) -> Window:
 
 def _series_map(w: Window, group: str, names) -> dict:
     """{name: values} of the measured series `names` of `group`, named `group.name` in quality."""
-    out = {}
-    for name in names:
-        values = w.take(f"{group}.{name}", f"{group}.{name}")
-        if values is not None:
-            out[name] = values
-    return out
+    return w.take_map((name, f"{group}.{name}", f"{group}.{name}") for name in names)
 
 
 def _near(session: dict) -> str:
@@ -178,11 +176,10 @@ def analysis(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, im
     def take(path: str, name: str, factor: float = 1.0, digits: int = 3) -> list:
         return _scaled(w.take(path, name, required=True), factor, digits)
 
-    joint_angles = {}
-    for joint, key in JOINT_ANGLES:
-        values = w.take(f"angles.{side}{key}_angle", f"joint_angles.{joint}_angle")
-        if values is not None:
-            joint_angles[f"{joint}_angle"] = _scaled(values, digits=1)
+    angles = w.take_map(
+        (f"{joint}_angle", f"angles.{side}{key}_angle", f"joint_angles.{joint}_angle") for joint, key in JOINT_ANGLES
+    )
+    joint_angles = {name: _scaled(values, digits=1) for name, values in angles.items()}
     return {
         "exercise": session["exercise"],
         "outcome": outcome(session),
@@ -264,12 +261,7 @@ REPORT_METRICS = (
 
 def report_metrics(w: Window) -> dict:
     """Per-frame report series over the whole clip, SI units: m/s, m, W, N."""
-    out = {}
-    for name, path in REPORT_METRICS:
-        values = w.take(path, f"report_metrics.{name}")
-        if values is not None:
-            out[name] = values
-    return out
+    return w.take_map((name, path, f"report_metrics.{name}") for name, path in REPORT_METRICS)
 
 
 def details(

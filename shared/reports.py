@@ -158,17 +158,24 @@ class Reports:
         )
 
     # ---- history: list, progress, compare
+    def _user_in_reach(self, caller: auth.Caller, user_id: str, demo: bool, refusal: str) -> dict | None:
+        """The profile of a user whose history the caller may read (the demo lifter's, anyone):
+        Forbidden with `refusal` otherwise, checked first so that a refused caller learns
+        nothing; NotFound for no such user, unless it is the caller."""
+        owner = self.repo.user(user_id)
+        if not demo and not auth.may_act_for(caller, user_id, owner):
+            raise Forbidden(refusal)
+        if owner is None and user_id != caller.uid:
+            raise NotFound(f"user {user_id} not found")
+        return owner
+
     def list_sessions(self, caller: auth.Caller, args: Mapping[str, str], demo: bool = False) -> dict:
         """A user's sessions (a sub_admin's org, anyone's for an admin), newest first, by page.
         Access is checked before the filters are read."""
         user_id = DEMO_USER_ID if demo else (args.get("user_id") or None)
         owner = None
         if user_id is not None:
-            owner = self.repo.user(user_id)
-            if not demo and not auth.may_act_for(caller, user_id, owner):
-                raise Forbidden("you may not list this user's sessions")
-            if owner is None and user_id != caller.uid:
-                raise NotFound(f"user {user_id} not found")
+            owner = self._user_in_reach(caller, user_id, demo, "you may not list this user's sessions")
             scope = {"user_id": user_id}
         elif caller.is_admin:
             scope = {}
@@ -196,11 +203,7 @@ class Reports:
     def progress(self, caller: auth.Caller, user_id: str, args: Mapping[str, str], demo: bool = False) -> dict:
         """Records, the load–velocity profile and trends of one user's exercise."""
         user_id = DEMO_USER_ID if demo else user_id
-        owner = self.repo.user(user_id)
-        if not demo and not auth.may_act_for(caller, user_id, owner):
-            raise Forbidden("you may not read this user's progress")
-        if owner is None and user_id != caller.uid:
-            raise NotFound(f"user {user_id} not found")
+        owner = self._user_in_reach(caller, user_id, demo, "you may not read this user's progress")
         exercise = args.get("exercise")
         if exercise not in EXERCISES:
             raise BadRequest(f"exercise is required: one of {', '.join(EXERCISES)}")

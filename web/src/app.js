@@ -183,7 +183,8 @@ async function renderSessions(q) {
     const bar = ["uploading", "queued", "processing"].includes(s.status)
       ? h("progress", { max: 100, value: s.progress, "aria-label": `${s.title}: ${s.status}` }) : null;
     if (bar) running.push([s.session_id, bar]);
-    const mass = s.barbell_mass ? fmt("mass", s.barbell_mass.unit === "lb" ? s.barbell_mass.value / 2.20462
+    const lb = UNITS.mass[1][1];  // the item's mass is in its owner's units; shown in the switch's
+    const mass = s.barbell_mass ? fmt("mass", s.barbell_mass.unit === "lb" ? s.barbell_mass.value / lb
       : s.barbell_mass.value, 1) : "";
     return h("li", {},
       s.thumbnail_url ? h("img", { src: s.thumbnail_url, alt: `Catch position in ${s.title}` })
@@ -252,18 +253,23 @@ function renderUpload() {
 }
 
 // ---- one session
+function aligned(ms, cut) {
+  // A padder onto the payload's times (ms): a series cut short starts where quality.cut
+  // says, and the frames it does not cover are null, which the charts leave blank.
+  return (path, values, scale = 1) => {
+    const out = new Array(ms.length).fill(null);
+    const first = cut[path] ? ms.indexOf(cut[path][0]) : 0;
+    (values || []).forEach((v, i) => { out[first + i] = v * scale; });
+    return out;
+  };
+}
+
 function seriesOf(analysis, details) {
-  // The lift's series from the analysis (numbers only; a series cut short starts where
-  // quality.cut says), or the whole clip's from the details when the analysis is not ours.
+  // The lift's series from the analysis (numbers only), or the whole clip's from the details
+  // when the analysis is not ours.
   if (analysis) {
     const ms = analysis.timestamps_ms;
-    const cut = analysis.quality.cut || {};
-    const pad = (path, values, scale = 1) => {
-      const out = new Array(ms.length).fill(null);
-      const first = cut[path] ? ms.indexOf(cut[path][0]) : 0;
-      values.forEach((v, i) => { out[first + i] = v * scale; });
-      return out;
-    };
+    const pad = aligned(ms, analysis.quality.cut || {});
     const j = analysis.joint_angles;
     return { x: ms.map((t) => t / 1000), sets: [
       ["Bar height", "length", pad("barbell_positioning.bar_height", analysis.barbell_positioning.bar_height, 0.001)],
@@ -275,15 +281,8 @@ function seriesOf(analysis, details) {
     ] };
   }
   const r = details.report_metrics;
-  const cut = (details.quality || {}).cut || {};
-  const t = details.all_timestamps;
-  const pad = (path, values) => {
-    const out = new Array(t.length).fill(null);
-    const first = cut[path] ? t.findIndex((s) => Math.round(s * 1000) === cut[path][0]) : 0;
-    (values || []).forEach((v, i) => { out[first + i] = v; });
-    return out;
-  };
-  return { x: t, sets: [["Bar height", "length", pad("report_metrics.bar_height", r.bar_height)],
+  const pad = aligned(details.all_timestamps.map((s) => Math.round(s * 1000)), (details.quality || {}).cut || {});
+  return { x: details.all_timestamps, sets: [["Bar height", "length", pad("report_metrics.bar_height", r.bar_height)],
     ["Bar speed", "speed", pad("report_metrics.barbell_velocity", r.barbell_velocity)],
     ["Power", "power", pad("report_metrics.power_output", r.power_output)],
     ["Ground reaction force", "force", pad("report_metrics.ground_reaction_force", r.ground_reaction_force)]] };
@@ -498,14 +497,13 @@ async function renderProgress(q) {
     h("h2", {}, "Recurring faults"), body.trends.recurring_faults.length
       ? h("ul", {}, body.trends.recurring_faults.map((f) => h("li", {}, `${f.code}: ${f.sessions} sessions`)))
       : h("p", {}, "None."));
-  const toSpeed = (v) => (u.speed === "ft/s" ? v * 3.28084 : v);
   const lines = [{ x: lv.points.map((p) => p.barbell_mass), y: lv.points.map((p) => p.max_bar_speed), colour: "#0b5cad", dots: true }];
   const marks = [];
   if (lv.line) {
     const xs = lv.points.map((p) => p.barbell_mass);
     const far = lv.estimated_max ? Math.max(...xs, lv.estimated_max.barbell_mass) : Math.max(...xs);
-    const kg = (m) => (u.mass === "lb" ? m / 2.20462 : m);
-    const at = (m) => toSpeed(lv.line.intercept + lv.line.slope * kg(m));
+    // the line is in SI; the axes in the units asked for, the same as the units switch's
+    const at = (m) => conv("speed", lv.line.intercept + lv.line.slope * (m / conv("mass", 1)));
     lines.push({ x: [Math.min(...xs), far], y: [at(Math.min(...xs)), at(far)], colour: "#d62728" });
     if (lv.estimated_max) marks.push({ x: lv.estimated_max.barbell_mass, y: lv.mvt.value, colour: "#2ca02c", text: "est. max" });
   }
