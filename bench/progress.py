@@ -2,8 +2,8 @@
 
 python -m bench.progress — 500 done snatches (the demo history's real engine results,
 cycled over 5 loads and two years) get the lift summary the job writes
-(`shared.history.lift_summary`), rolled up as the job rolls them up
-(`shared.history.rolled_up`); then the progress payload is built `REPEATS` times after
+(`shared.progress.lift_summary`), rolled up as the job rolls them up
+(`shared.progress.rolled_up`); then the progress payload is built `REPEATS` times after
 a warm-up (reads and formatting in the function; target: a median under 100 ms) and
 fetched through HTTP. The table is also written to docs/progress.md, with the command and
 the date.
@@ -22,7 +22,7 @@ import requests
 from bench.payloads import timed
 from infra.local.accounts import create_user, id_token
 from infra.local.stack import Ports, Stack
-from shared import auth, demo, history
+from shared import auth, demo, progress
 from shared.reports import Reports
 from shared.repository import client
 
@@ -48,7 +48,7 @@ def summaries(user_id: str, n: int) -> list[dict]:
             "metrics": result["metrics"],
             "faults": result["faults"],
         }
-        out.append(history.lift_summary(session))
+        out.append(progress.lift_summary(session))
     return out
 
 
@@ -61,7 +61,7 @@ def main() -> int:
             batch = db.batch()
             for doc in docs[start : start + 400]:
                 batch.set(db.collection("lift_summaries").document(doc["session_id"]), doc)
-                rollup = history.rolled_up(rollup, doc)
+                rollup = progress.rolled_up(rollup, doc)
             batch.commit()
         db.collection("users").document("lifter").collection("progress").document("snatch").set(rollup)
         caller, reports, token = auth.Caller("lifter"), Reports(), id_token("lifter")

@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from datetime import UTC
 
-from shared import auth, coverage, history, payloads, results
+from shared import auth, coverage, history, payloads, progress, results
 from shared.coach.facts import FT_PER_M, units_from
 from shared.errors import BadRequest, Forbidden, NotFound, NotReady, SessionNotFound
 from shared.lifts import ACTIVITY, EXERCISES, parse_joints
@@ -217,7 +217,7 @@ class Reports:
                 mvt = math.nan
             if not 0.3 <= mvt <= 4.0:
                 raise BadRequest(f"mvt must be a speed in {unit} from {0.3 * scale:.1f} to {4.0 * scale:.1f}")
-        return history.progress(self.repo.lift_summaries(user_id, exercise), exercise, units.imperial, mvt)
+        return progress.progress(self.repo.lift_summaries(user_id, exercise), exercise, units.imperial, mvt)
 
     def compare(self, caller: auth.Caller, args: Mapping[str, str]) -> dict:
         """Two done lifts side by side; the caller must be allowed to read both."""

@@ -1,4 +1,4 @@
-"""History rules (shared.history) on hand-made lift summaries with known answers: records,
+"""History and progress rules (shared.history, shared.progress) on hand-made lift summaries with known answers: records,
 the load–velocity line and estimate, trends, the list's filters and page tokens, and the
 comparison of two lifts."""
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from shared import history
+from shared import history, progress
 from shared.coach.facts import FT_PER_M, LB_PER_KG
 from shared.errors import BadRequest
 
@@ -61,7 +61,7 @@ def test_the_line_is_the_least_squares_fit_by_hand():
     # By hand: mean x 90, mean y 1.6; Sxx = 100+100+0+100+100 = 400;
     # Sxy = (-10)(.11)+(-10)(.09)+0+(10)(-.09)+(10)(-.11) = -4.0; slope -0.01; intercept 2.5.
     # Residuals: .01, -.01, 0, .01, -.01: SSE 4e-4; Syy = .0121+.0081+0+.0081+.0121 = .0404.
-    line = history.fit_line(xs, ys)
+    line = progress.fit_line(xs, ys)
     assert line["slope"] == pytest.approx(-0.01)
     assert line["intercept"] == pytest.approx(2.5)
     assert line["r2"] == pytest.approx(1 - 4e-4 / 0.0404)
@@ -69,9 +69,9 @@ def test_the_line_is_the_least_squares_fit_by_hand():
 
 
 def test_the_estimated_max_is_where_the_line_reaches_the_threshold():
-    lv = history.progress(LIFTS, "snatch")["load_velocity"]
+    lv = progress.progress(LIFTS, "snatch")["load_velocity"]
     assert lv["status"] == "ok" and lv["line"]["n"] == 5 and lv["line"]["loads"] == 3
-    assert lv["mvt"]["value"] == history.MVT_MPS["snatch"] == 1.5
+    assert lv["mvt"]["value"] == progress.MVT_MPS["snatch"] == 1.5
     # 2.5 - 0.01 x = 1.5  ->  x = 100 kg; one residual SD (0.01155) either way: 98.8 and 101.2 kg
     assert lv["estimated_max"]["barbell_mass"] == pytest.approx(100.0)
     assert lv["estimated_max"]["low"] == pytest.approx(98.8) and lv["estimated_max"]["high"] == pytest.approx(101.2)
@@ -80,27 +80,27 @@ def test_the_estimated_max_is_where_the_line_reaches_the_threshold():
 
 
 def test_the_threshold_can_be_given_and_the_units_changed():
-    lv = history.progress(LIFTS, "snatch", mvt_mps=1.3)["load_velocity"]
+    lv = progress.progress(LIFTS, "snatch", mvt_mps=1.3)["load_velocity"]
     assert lv["estimated_max"]["barbell_mass"] == pytest.approx(120.0) and lv["mvt"]["source"] == "query"
     assert lv["estimated_max"]["extrapolated_pct"] == 20.0
-    imperial = history.progress(LIFTS, "snatch", imperial=True)
+    imperial = progress.progress(LIFTS, "snatch", imperial=True)
     assert imperial["units"]["mass"] == "lb" and imperial["units"]["speed"] == "ft/s"
     assert imperial["load_velocity"]["estimated_max"]["barbell_mass"] == pytest.approx(100 * LB_PER_KG, abs=0.1)
     assert imperial["load_velocity"]["mvt"]["value"] == pytest.approx(1.5 * FT_PER_M, abs=1e-3)
 
 
 def test_fewer_than_three_loads_is_not_enough_data():
-    lv = history.progress(LIFTS[:3] + [lift(9, 90, 1.61)], "snatch")["load_velocity"]
+    lv = progress.progress(LIFTS[:3] + [lift(9, 90, 1.61)], "snatch")["load_velocity"]
     assert lv["status"] == "not_enough_data" and "2 so far" in lv["message"] and "line" not in lv
 
 
 def test_no_estimate_when_the_bar_is_not_slower_at_heavier_loads():
-    lv = history.progress([lift(1, 80, 1.5), lift(2, 90, 1.6), lift(3, 100, 1.7)], "snatch")["load_velocity"]
+    lv = progress.progress([lift(1, 80, 1.5), lift(2, 90, 1.6), lift(3, 100, 1.7)], "snatch")["load_velocity"]
     assert lv["status"] == "no_estimate" and "estimated_max" not in lv
 
 
 def test_records_link_to_their_sessions():
-    records = history.progress(LIFTS, "snatch")["records"]
+    records = progress.progress(LIFTS, "snatch")["records"]
     assert records["heaviest_made"] == {"barbell_mass": 100, "session_id": "s5", "date": "2026-11-16"}  # not the miss
     assert records["highest_power"]["session_id"] == "s4" and records["highest_power"]["max_power"] == 2500
     assert records["fastest_at_load"] == [
@@ -111,7 +111,7 @@ def test_records_link_to_their_sessions():
 
 
 def test_trends_are_weekly_at_the_most_used_load_and_faults_count_sessions():
-    trends = history.progress(LIFTS, "snatch")["trends"]
+    trends = progress.progress(LIFTS, "snatch")["trends"]
     assert trends["barbell_mass"] == 100  # 80 and 100 kg twice each: the heavier wins the tie
     assert trends["weeks"] == [
         {
@@ -135,7 +135,7 @@ def test_trends_are_weekly_at_the_most_used_load_and_faults_count_sessions():
 
 
 def test_a_lifter_with_no_lifts_gets_empty_progress_not_an_error():
-    out = history.progress([], "clean")
+    out = progress.progress([], "clean")
     assert out["records"] == {"heaviest_made": None, "fastest_at_load": [], "highest_power": None}
     assert out["load_velocity"]["status"] == "not_enough_data" and out["trends"]["weeks"] == []
 
@@ -254,7 +254,7 @@ def test_the_lift_summary_is_what_progress_reads():
         "metrics": {"outcome": "no_lift", "max_bar_speed": float("nan")},
         "faults": [{"code": "x"}, {"code": "x"}],
     }
-    summary = history.lift_summary(doc)
+    summary = progress.lift_summary(doc)
     assert summary == {
         "session_id": "s1",
         "user_id": "u",
@@ -274,13 +274,13 @@ def test_the_lift_summary_is_what_progress_reads():
 def test_the_roll_up_holds_every_summary_once_and_the_latest_of_each():
     rollup = None
     for summary in LIFTS[:5]:
-        rollup = history.rolled_up(rollup, summary)
+        rollup = progress.rolled_up(rollup, summary)
     again = {**LIFTS[2], "max_bar_speed": 1.65, "faults": ["x"], "outcome": None}
-    rollup = history.rolled_up(rollup, again)  # the job ran again on s3
-    back = history.unrolled(rollup, "snatch")
+    rollup = progress.rolled_up(rollup, again)  # the job ran again on s3
+    back = progress.unrolled(rollup, "snatch")
     assert [s["session_id"] for s in back] == ["s1", "s2", "s3", "s4", "s5"]
     assert back[2]["max_bar_speed"] == 1.65 and back[2]["faults"] == ["x"] and back[2]["outcome"] is None
     assert back[1]["faults"] == ["early_arm_bend"] and back[0]["faults"] == []
     assert all(abs((b["created_at"] - s["created_at"]).total_seconds()) < 1e-5 for b, s in zip(back, LIFTS))
-    assert history.progress(back[:2] + back[3:], "snatch") == history.progress(LIFTS[:2] + LIFTS[3:5], "snatch")
-    assert history.unrolled(None, "snatch") == []
+    assert progress.progress(back[:2] + back[3:], "snatch") == progress.progress(LIFTS[:2] + LIFTS[3:5], "snatch")
+    assert progress.unrolled(None, "snatch") == []
