@@ -27,6 +27,8 @@ EDGE_CIRCLE_SCORE = 0.5  # of the rays: a strongest-edge circle seen on fewer ma
 TEMPLATE_REACH_RADII = 0.3  # 7 cm: 4x how far 40 m/s^2 moves a bar off its predicted path in 1/30 s
 SEARCH_RADII, SEARCH_TRIES = 2.0, 3  # a lost rim is looked for this many radii round the prediction
 SEARCH_CANNY = 50  # a low-contrast plate (steel on a grey wall), blurred, has soft edges
+# HoughCircles' accumulator thresholds, strict first; the rim fit then checks the circle found
+HOUGH_VOTES = (30, 20, 14)
 STILL_RADII = 0.05  # a plate that moved less than this many radii since the last frame stands still
 
 
@@ -56,6 +58,30 @@ def refine_on_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> tuple | N
         if fit is not None:
             return fit
     return None
+
+
+def _circles_at_hands(small: np.ndarray, lo: float, hi: float, votes: int, wrists: np.ndarray, feet_y: float) -> list:
+    """HoughCircles' circles (x, y, r in full-size pixels) of radius lo..hi on the half-size
+    image `small` within reach of the wrists, nearest first, tie-broken by resting on the floor."""
+    circles = cv2.HoughCircles(
+        small,
+        cv2.HOUGH_GRADIENT,
+        dp=1,
+        minDist=lo / 2,
+        param1=100,
+        param2=votes,
+        minRadius=max(int(lo / 2), 4),
+        maxRadius=max(int(hi / 2), 5),
+    )
+    if circles is None:
+        return []
+    scored = []
+    for x, y, r in circles[0] * 2:
+        near_hands = np.min(np.hypot(wrists[:, 0] - x, wrists[:, 1] - y)) / r
+        if near_hands <= 1.2:
+            on_floor = abs(y + r - feet_y) / r if np.isfinite(feet_y) else 0.0
+            scored.append((near_hands + 0.5 * min(on_floor, 2.0), (float(x), float(y), float(r))))
+    return [circle for _, circle in sorted(scored)]
 
 
 def _strongest_edge_circle(pts: np.ndarray, strength: np.ndarray):
@@ -94,30 +120,25 @@ def find_plate(rgb: np.ndarray, person: np.ndarray) -> PlateObservation | None:
     gray = _gray(rgb)
     small = cv2.GaussianBlur(cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), (5, 5), 1.2)
     lo, hi = 0.25 * torso, 0.8 * torso
-    circles = cv2.HoughCircles(
-        small,
-        cv2.HOUGH_GRADIENT,
-        dp=1,
-        minDist=lo / 2,
-        param1=100,
-        param2=30,
-        minRadius=max(int(lo / 2), 4),
-        maxRadius=max(int(hi / 2), 5),
-    )
-    if circles is None:
-        return None
-    best, best_score = None, np.inf
-    for x, y, r in circles[0] * 2:
-        near_hands = np.min(np.hypot(wrists[:, 0] - x, wrists[:, 1] - y)) / r
-        if near_hands > 1.2:
-            continue
-        on_floor = abs(y + r - feet_y) / r if np.isfinite(feet_y) else 0.0
-        score = near_hands + 0.5 * min(on_floor, 2.0)
-        if score < best_score:
-            best, best_score = (x, y, r), score
-    if best is None:
-        return None
-    fit = refine_on_rim(gray, *best)
+    # The nearest circle whose rim fits and whose outer silhouette shares its centre: a circle
+    # through the plate and a shin or a box behind it fits a rim, but no silhouette. A small
+    # plate (360p: ~40 px across) has few edge pixels to vote, so fewer votes are tried next.
+    first, tried = None, set()
+    for votes in HOUGH_VOTES:
+        for circle in _circles_at_hands(small, lo, hi, votes, wrists, feet_y)[:SEARCH_TRIES]:
+            if circle in tried:
+                continue
+            tried.add(circle)
+            seen = _plate_at(gray, circle)
+            if seen is not None and np.isfinite(seen.rim_radius_px):
+                return seen
+            first = first or seen
+    return first
+
+
+def _plate_at(gray: np.ndarray, circle: tuple) -> PlateObservation | None:
+    """The plate whose rim is fitted about a found `circle` (x, y, r), or None."""
+    fit = refine_on_rim(gray, *circle)
     if not fit:
         return None
     # A change plate on the sleeve is a smaller disc on the bumper's face, and may be the circle

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.interpolate import CubicSpline
+from scipy.ndimage import maximum_filter1d
 from scipy.signal import butter, filtfilt, savgol_filter
 
 G_MPS2 = 9.81
 DEFAULT_METHOD = "butterworth"
 DEFAULT_CUTOFF_HZ = 6.0
+SPIKE_WINDOW, SPIKE_PASSES = 7, 12  # frames a spike pulls the path over; passes at most
 
 
 def fill_gaps(t: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -31,27 +33,43 @@ def fill_gaps(t: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _local_quadratic_residual(t: np.ndarray, y: np.ndarray, half: int = 3) -> np.ndarray:
     """y minus a quadratic fitted in time over the 2 * half + 1 nearest frames (a Savitzky-Golay
-    residual that uses the real frame times, so uneven frame intervals are not read as jumps)."""
+    residual that uses the real frame times, so uneven frame intervals are not read as jumps).
+    NaN samples take no part in the fits; a frame whose window holds fewer than 4 samples, or
+    that is NaN itself, gets a residual of 0."""
     n, w = len(y), 2 * half + 1
     window = np.clip(np.arange(n) - half, 0, max(n - w, 0))[:, None] + np.arange(min(w, n))
     dt = t[window] - t[:, None]
-    design = np.stack([np.ones_like(dt), dt, dt * dt], axis=-1)  # (n, w, 3)
-    coef = np.linalg.pinv(design) @ y[window][..., None]  # least squares, one fit per frame
-    return y - coef[:, 0, 0]
+    seen = np.isfinite(y[window])
+    design = np.stack([np.ones_like(dt), dt, dt * dt], axis=-1) * seen[..., None]  # (n, w, 3)
+    values = np.where(seen, y[window], 0.0)[..., None]
+    coef = np.linalg.pinv(design) @ values  # least squares, one fit per frame
+    resid = y - coef[:, 0, 0]
+    return np.where(np.isfinite(y) & (seen.sum(axis=1) >= 4), resid, 0.0)
 
 
 def reject_spikes(t: np.ndarray, y: np.ndarray, n_mad: float = 5.0, floor: float = 0.0) -> np.ndarray:
     """Samples that jump off the local path become NaN, so one bad tracking frame cannot make
     a speed peak. The path is a quadratic fit in time over 7 neighbouring frames; a sample is a
-    spike when its residual exceeds n_mad scaled MADs of all residuals (and `floor`)."""
+    spike when its residual exceeds n_mad scaled MADs of all residuals (and `floor`). A spike
+    pulls the fits of its neighbours too, so only the worst sample of each 7 goes at a time,
+    and the rest are judged again without it: one bad frame costs one frame, not seven."""
     y = np.asarray(y, dtype=float).copy()
     t = np.asarray(t, dtype=float)
     ok = np.isfinite(y)
     if ok.sum() < 9:
         return y
-    resid = _local_quadratic_residual(t, fill_gaps(t, y))
-    mad = 1.4826 * np.median(np.abs(resid[ok] - np.median(resid[ok])))
-    y[np.abs(resid) > max(n_mad * mad, floor)] = np.nan
+    limit = None
+    for _ in range(SPIKE_PASSES):
+        resid = _local_quadratic_residual(t, y)
+        if limit is None:
+            mad = 1.4826 * np.median(np.abs(resid[ok] - np.median(resid[ok])))
+            limit = max(n_mad * mad, floor)
+        resid = np.abs(resid)
+        worst = resid >= maximum_filter1d(np.where(np.isfinite(y), resid, 0.0), SPIKE_WINDOW)
+        hit = np.isfinite(y) & (resid > limit) & worst
+        if not hit.any():
+            break
+        y[hit] = np.nan
     return y
 
 

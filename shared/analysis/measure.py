@@ -51,6 +51,24 @@ RING_GAP = 0.02  # of the radius: per-frame rim fits further apart than this are
 OUTER_RING_SHARE, MIN_RING_FRAMES = 0.25, 5  # the rim must be found in this share of the still frames, and 5
 
 
+# The least jump off the bar's path read as a spike: 2 mm, and never finer than the picture
+# resolves: a small plate (360p: ~8 mm a pixel) is placed to a pixel or so in a blurred pull,
+# and a finer floor cut its real path there into gaps.
+SPIKE_FLOOR_M, SPIKE_FLOOR_PX = 0.002, 1.5
+
+
+def spike_floor_m(px_per_m: float) -> float:
+    """The least jump (m) off the bar's smooth path that `reject_spikes` may call a spike."""
+    return max(SPIKE_FLOOR_M, SPIKE_FLOOR_PX / px_per_m)
+
+
+def forward_px_per_m(px_per_m: float, camera_yaw_deg: float | None) -> float:
+    """Pixels per metre along the lifter's forward-back line, seen by a camera turned
+    `camera_yaw_deg` from side-on: shortened by cos(yaw), as the plate's face is (its minor /
+    major axis). Heights are not shortened."""
+    return px_per_m * (float(np.cos(np.radians(camera_yaw_deg))) if camera_yaw_deg is not None else 1.0)
+
+
 def _px(lifter_px, name):
     p = lifter_px[:, LANDMARKS[name]]
     xy = p[:, :2].astype(float).copy()
@@ -349,8 +367,10 @@ def build_series(
         )
     lifter_px = hands_on_bar(lifter_px, bar_px)
 
+    across_px_per_m = forward_px_per_m(px_per_m, scale["camera_yaw_deg"])
+
     def to_m(xy):
-        return sign * (xy[:, 0] - x0_px) / px_per_m, (floor_px - xy[:, 1]) / px_per_m
+        return sign * (xy[:, 0] - x0_px) / across_px_per_m, (floor_px - xy[:, 1]) / px_per_m
 
     keypoints = {}
     for key in KEYPOINT_NAMES:
@@ -359,8 +379,9 @@ def build_series(
         keypoints[key + "v"] = smooth_derivatives(t, v, cutoff_hz=KEYPOINT_CUTOFF_HZ)[0]
 
     bx, bh = to_m(bar_px)
-    # Spikes are judged on the residual from a smooth path, in metres (2 mm floor).
-    bx, bh = (reject_spikes(t, bx, floor=0.002), reject_spikes(t, bh, floor=0.002))
+    # Spikes are judged on the residual from a smooth path, in metres.
+    floor = spike_floor_m(px_per_m)
+    bx, bh = (reject_spikes(t, bx, floor=floor), reject_spikes(t, bh, floor=floor))
     x_m, vx, _ = smooth_derivatives(t, bx, **BAR_FILTER)
     h_m, vy, ay = smooth_derivatives(t, bh, **BAR_FILTER)
     force, power = bar_dynamics(vy, ay, options.bar_mass_kg)

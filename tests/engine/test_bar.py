@@ -312,3 +312,17 @@ def test_known_circle_finds_a_faint_plate_among_stronger_limb_edges():
     fit = known_circle(gray.astype(np.uint8), 324.0, 237.0, 47.0, 50.0)
     assert fit is not None
     assert np.hypot(fit[0] - 320.3, fit[1] - 240.6) < 0.7
+
+
+def test_find_plate_finds_a_small_faint_plate_that_gets_few_votes():
+    """At 360p a plate is ~40 px across: a faint one in a noisy frame gets too few of
+    HoughCircles' votes at the strict threshold, and is looked for again with fewer."""
+    rng = np.random.default_rng(21)
+    g = _bumper(320.3, 240.6, 19.0, rng, ring=(0.85, 100), background=72)
+    g = np.clip(g.astype(float) + rng.normal(0, 4.0, SIZE), 0, 255).astype(np.uint8)
+    person = person_with([(326.0, 246.0)])
+    person[[LANDMARKS["lhip"], LANDMARKS["rhip"]], 1] = 60 + 42.0  # a torso in proportion to the plate
+    obs = find_plate(np.dstack([g, g, g]), person)
+    assert obs is not None
+    assert np.hypot(obs.x_px - 320.3, obs.y_px - 240.6) < 1.0
+    assert obs.rim_radius_px == pytest.approx(19.0, rel=0.04)

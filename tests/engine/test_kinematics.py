@@ -231,3 +231,14 @@ def test_grf_adds_the_bodys_own_acceleration():
 
     grf = ground_reaction_force(np.array([2.0, -1.0]), np.array([0.0, 0.0]), 70.0, np.array([False, False]))
     assert grf == pytest.approx([70 * (2.0 + G_MPS2), 70 * (G_MPS2 - 1.0)])
+
+
+def test_a_glitch_next_to_the_fast_part_costs_one_frame_not_its_neighbours():
+    """A still bar gives residuals near zero, so the limit is the floor; a glitch pulls its
+    neighbours' local fits past it too, but only the glitch itself goes."""
+    t = np.arange(0, 2, 1 / 30)
+    u = np.clip((t - 0.5) / 0.8, 0, 1)
+    y = 0.225 + 1.1 * (10 * u**3 - 15 * u**4 + 6 * u**5)
+    y[30] += 0.05
+    kept = reject_spikes(t, y, floor=0.004)
+    assert np.flatnonzero(~np.isfinite(kept)).tolist() == [30]

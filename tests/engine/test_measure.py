@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shared.analysis.measure import repair_hidden_legs
+from shared.analysis.kinematics import reject_spikes
+from shared.analysis.measure import forward_px_per_m, repair_hidden_legs, spike_floor_m
 from shared.analysis.pose import LANDMARKS
 
 N, FPS = 40, 30.0
@@ -271,3 +272,31 @@ def test_a_few_outsized_fits_do_not_make_the_plate_bigger():
     radius = np.concatenate([57.5 + rng.normal(0, 0.2, 37), [63.0, 63.4, 62.8]])
     cal = plate_calibration(np.tile([300.0, 500.0], (40, 1)), radius, None)
     assert cal["radius_px"] == pytest.approx(57.5, abs=0.2)
+
+
+def test_forward_lengths_are_read_true_from_a_camera_turned_20_degrees():
+    """A camera turned 20 deg from side-on draws a 0.30 m forward move 0.30 cos 20 deg long
+    in pixels; heights keep the plate's scale."""
+    px_per_m = 250.0
+    drawn_px = 0.30 * np.cos(np.radians(20.0)) * px_per_m
+    assert drawn_px / forward_px_per_m(px_per_m, 20.0) == pytest.approx(0.30, abs=1e-9)
+    assert forward_px_per_m(px_per_m, None) == px_per_m
+    assert forward_px_per_m(px_per_m, 0.0) == px_per_m
+
+
+def test_a_360p_bar_track_placed_to_the_pixel_is_not_cut_into_spikes():
+    """At 360p a pixel is ~8 mm. A still plate is placed the same way every frame, so the
+    track's typical scatter is tiny; a fast, blurred pull placed to a pixel or so keeps its
+    samples all the same, and a jump of 20 cm (a template on a limb) is still cut."""
+    rng = np.random.default_rng(5)
+    px_per_m, fps = 127.0, 30.0
+    t = np.arange(0, 2.0, 1 / fps)
+    u = np.clip((t - 0.5) / 0.8, 0, 1)
+    h = 0.225 + 1.1 * (10 * u**3 - 15 * u**4 + 6 * u**5)  # a minimum-jerk rise of 1.1 m
+    moving = (u > 0) & (u < 1)
+    seen_px = np.round(h * px_per_m + np.where(moving, rng.normal(0, 0.7, len(t)), 0.0))
+    seen_px[40] += 0.2 * px_per_m  # the template slipped 20 cm for a frame
+    kept = reject_spikes(t, seen_px / px_per_m, floor=spike_floor_m(px_per_m))
+    assert np.isnan(kept[40])
+    assert np.isfinite(np.delete(kept, 40)).mean() > 0.97
+    assert spike_floor_m(1000.0) == pytest.approx(0.002)  # a big plate: 2 mm
