@@ -24,9 +24,13 @@ THUMBNAIL_PHASES = ("catch", "second_pull", "turnover", "recovery", "first_pull"
 
 
 def lift_count(session: dict) -> int:
-    """Lifts found in the clip: one for a done session whose bar left the floor (engine 2.x
-    analyses one lift a clip), none otherwise."""
-    return 1 if session.get("status") == "done" and outcome(session) in ("complete", "missed") else 0
+    """Lifts found in the clip by a done session: those whose bar left the floor (a session
+    analysed before engine 2.2 holds one lift, the top level's), none otherwise."""
+    if session.get("status") != "done":
+        return 0
+    if session.get("lifts") is not None:
+        return sum(lift.get("outcome") in ("complete", "missed") for lift in session["lifts"])
+    return 1 if outcome(session) in ("complete", "missed") else 0
 
 
 # ---- GET /weightlifting/sessions/ (list)

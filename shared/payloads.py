@@ -112,8 +112,36 @@ def export(session: dict, series: dict, joints: list[str] | None = None) -> dict
         "all_timestamps": series.get("timestamps_s", []),
         "metrics": numeric_metrics(session["metrics"]),
         "activity": session["activity"],
+        "lifts": lifts(session),
         "quality": w.quality(),
     }
+
+
+def lifts(session: dict) -> list:
+    """Every lift the engine found in the clip (an addition to the spec's fields): frames and
+    times (liftoff to the bar back on the floor), outcome, phases, landmarks, metrics and
+    faults. A session analysed before engine 2.2 holds one lift, the top level's."""
+    if session.get("lifts") is not None:
+        return session["lifts"]
+    phases, metrics = session.get("phases") or [], session.get("metrics")
+    if not phases or not metrics:
+        return []
+    marks = session.get("landmarks") or {}
+    first = marks.get("liftoff", phases[0]["start_frame"])
+    return [
+        {
+            "index": 0,
+            "start_frame": first,
+            "end_frame": phases[-1]["end_frame"],
+            "start_s": next((p["start_s"] for p in phases if p["start_frame"] == first), phases[0]["start_s"]),
+            "end_s": phases[-1]["end_s"],
+            "outcome": metrics.get("outcome"),
+            "phases": phases,
+            "landmarks": marks,
+            "metrics": metrics,
+            "faults": session.get("faults") or [],
+        }
+    ]
 
 
 def csv_columns(series: dict) -> dict:
@@ -208,6 +236,7 @@ def analysis(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, im
             p["name"]: {"start": int(round(p["start_s"] * 1000)), "end": int(round(p["end_s"] * 1000))} for p in phases
         },
         "faults": session.get("faults") or [],
+        "lifts": lifts(session),
         "bar_path_px": bar_path_px(session, w),
         "quality": {
             "warnings": quality.get("warnings", []),

@@ -23,7 +23,7 @@ from shared import coverage
 from shared.payloads import lift_frames
 
 SERIES_GROUPS = ("bar", "keypoints", "angles", "body")
-SESSION_FIELDS = ("engine_version", "scale", "phases", "landmarks", "metrics", "faults", "quality")
+SESSION_FIELDS = ("engine_version", "scale", "phases", "landmarks", "metrics", "faults", "lifts", "quality")
 MAX_CHUNK_BYTES = 256 * 1024
 
 
@@ -47,7 +47,7 @@ def firestore_size(value: object) -> int:
 
 
 def session_fields(result: dict) -> dict:
-    fields = {name: result[name] for name in SESSION_FIELDS}
+    fields = {name: result[name] for name in SESSION_FIELDS if name in result}  # `lifts`: engine 2.2 on
     fields["analysis_video"] = result["video"]
     return fields
 

@@ -12,6 +12,9 @@ speed and knee angle.
 A clean & jerk then adds jerk_dip (dip start -> dip bottom), jerk_drive (-> peak bar
 speed), jerk_catch (-> lowest catch) and jerk_recovery (-> standing).
 The outcome is "complete", "missed" (the bar comes back down to the floor) or "no_lift".
+
+A clip may hold several lifts: `split_lifts` cuts it into one window per lift, and each is
+phased on its own (`find_lift_phases`).
 """
 
 from __future__ import annotations
@@ -50,6 +53,11 @@ class PhaseResult:
     outcome: str
     phases: list
     landmarks: dict  # landmark name -> frame index
+
+    def shifted(self, offset: int) -> PhaseResult:
+        """The same phases and landmarks, `offset` frames later (a window's frames to the clip's)."""
+        moved = [Phase(p.name, p.start_frame + offset, p.end_frame + offset, p.start_s, p.end_s) for p in self.phases]
+        return PhaseResult(self.outcome, moved, {k: v + offset for k, v in self.landmarks.items()})
 
     def at_frame(self, i: int) -> str | None:
         """The phase frame i is in (the later one on a shared boundary), or None between phases."""
@@ -127,17 +135,72 @@ def _liftoff(t, h, h_raw, rest_guess):
 
 def bar_off_floor(h: np.ndarray, phases: PhaseResult) -> np.ndarray:
     """Frames (bool) in which the bar is off the floor: from liftoff until it is back within
-    ON_FLOOR_M of its resting height after the peak (put down or dropped), or the clip ends."""
+    ON_FLOOR_M of its resting height after the peak (put down or dropped), or the clip ends.
+    The resting height is read in the lift's own set-up (its first phase)."""
     h = np.asarray(h, dtype=float)
     off = np.zeros(len(h), bool)
     m = phases.landmarks
     if "liftoff" not in m:
         return off
-    rest = float(np.nanmedian(h[: max(m["liftoff"], 1)]))
+    begin = phases.phases[0].start_frame if phases.phases else 0
+    rest = float(np.nanmedian(h[begin : max(m["liftoff"], begin + 1)]))
     peak = m.get("peak_bar_height", m["liftoff"])
     down = _first(h <= rest + ON_FLOOR_M, peak)
     off[m["liftoff"] : len(h) if down is None else down] = True
     return off
+
+
+def split_lifts(h: np.ndarray) -> list[tuple[int, int]]:
+    """Frame windows (first, last), one per lift, that together cover the clip.
+
+    The floor level is where the bar rests (its lowest 5 cm of heights). A lift is a rise of
+    more than MIN_LIFT_M above it, from the last frame the bar rests before the rise until the
+    first frame it is back within ON_FLOOR_M of the floor (put down, dropped or missed) or the
+    clip ends; rises with no rest between them (a clean, then its jerk) are one lift. The
+    windows meet half-way between one lift's return to the floor and the next one's start, so
+    each lift keeps the set-up before it. A clip with no such rise is one window."""
+    h = np.asarray(h, dtype=float)
+    n = len(h)
+    seen = np.isfinite(h)
+    if n == 0 or not seen.any():
+        return [(0, max(n - 1, 0))]
+    low = float(np.nanmin(h))
+    floor = float(np.nanmedian(h[seen & (h < low + 0.05)]))
+    up = seen & (h > floor + MIN_LIFT_M)
+    resting = seen & (h <= floor + ON_FLOOR_M)
+    spans: list[list[int]] = []
+    i = _first(up)
+    while i is not None:
+        before = np.flatnonzero(resting[:i])
+        begin = int(before[-1]) if len(before) else 0
+        end = _first(resting, i)
+        end = n - 1 if end is None else end
+        if spans and begin <= spans[-1][1]:
+            spans[-1][1] = end
+        else:
+            spans.append([begin, end])
+        i = _first(up, end + 1) if end < n - 1 else None
+    if not spans:
+        return [(0, n - 1)]
+    cuts = [(a[1] + b[0]) // 2 for a, b in zip(spans, spans[1:])]
+    firsts, lasts = [0] + [c + 1 for c in cuts], cuts + [n - 1]
+    return list(zip(firsts, lasts))
+
+
+def find_lift_phases(t, h, vy, knee, exercise: str, h_raw=None) -> list[PhaseResult]:
+    """Phases of every lift in the clip (`split_lifts`), each on the clip's frame numbers."""
+    t, h, vy, knee = (np.asarray(a, dtype=float) for a in (t, h, vy, knee))
+    h_raw = h if h_raw is None else np.asarray(h_raw, dtype=float)
+    out = []
+    for first, last in split_lifts(h):
+        cut = slice(first, last + 1)
+        out.append(find_phases(t[cut], h[cut], vy[cut], knee[cut], exercise, h_raw=h_raw[cut]).shifted(first))
+    return out
+
+
+def primary_lift(lifts: list[PhaseResult]) -> int:
+    """Which lift the top-level phases and metrics describe: the first made, else the first."""
+    return next((k for k, p in enumerate(lifts) if p.outcome == "complete"), 0)
 
 
 def _local_max_after(vy, start):

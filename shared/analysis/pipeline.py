@@ -30,7 +30,7 @@ from shared.analysis.lifter import choose_lifter, find_lifter_region, link_track
 from shared.analysis.measure import DEFAULT_BODY_MASS_KG, build_series
 from shared.analysis.metrics import find_faults, lift_metrics
 from shared.analysis.model_policy import DEFAULT_POSE_MODEL, POSE_CHOICES, pose_models
-from shared.analysis.phases import bar_off_floor, find_phases
+from shared.analysis.phases import PhaseResult, bar_off_floor, find_lift_phases, primary_lift
 from shared.analysis.pose import LONGEST_CLIP_S, model_path, open_pose
 from shared.analysis.quality import assess, pose_coverage
 from shared.lifts import EXERCISES
@@ -39,7 +39,9 @@ from shared.lifts import JOINTS as ANGLE_CHOICES
 # 2.0: scale in display pixels with its uncertainty and the camera's turn, bar.x_px / y_px,
 # liftoff fitted on the raw track, max_GRF in the pull and max_GRF_catch, quality.sources
 # 2.1: repeated pictures skipped by the tracker, scene cuts (the lift's shot), quality.timeline
-ENGINE_VERSION = "2.1.0"
+# 2.2: every lift in the clip (lifts[], quality.lifts), forward lengths corrected for the
+# camera's turn, spikes judged to the pixel
+ENGINE_VERSION = "2.2.0"
 log = logging.getLogger(__name__)
 SCAN_S, SCAN_EVERY_S = 3.0, 0.6  # the lifter scan: a look every 0.6 s in the first 3 s
 # The scan's model: it only bounds the lifter, and full does that in 0.8 s on the 3.3 s speed
@@ -285,18 +287,19 @@ def _analyze(
     )
     warnings += s.pop("warnings")
     at(progress, "phases")(0.5)
-    phases = find_phases(
+    lifts = find_lift_phases(
         t, s["bar"]["height_m"], s["bar"]["vy_mps"], s["near"]["kne"], options.exercise, h_raw=s["bar_raw"]["height_m"]
     )
+    off_floor = np.logical_or.reduce([bar_off_floor(s["bar"]["height_m"], p) for p in lifts])
     s["body"]["grf_N"] = ground_reaction_force(
-        s["com_acc_mps2"],
-        s["bar"]["force_N"],
-        options.body_mass_kg or DEFAULT_BODY_MASS_KG,
-        bar_off_floor(s["bar"]["height_m"], phases),
+        s["com_acc_mps2"], s["bar"]["force_N"], options.body_mass_kg or DEFAULT_BODY_MASS_KG, off_floor
     )
     if not shot.whole:  # measured on distinct pictures: back onto the video's frames
-        t, lifter, bar_px, phases = shot.onto_frames(s, lifter, bar_px, phases)
+        t, lifter, bar_px = shot.onto_frames(s, lifter, bar_px)
+        lifts = [shot.phases_onto_frames(p) for p in lifts]
         radius_px = shot.to_frames(radius_px)
+    primary = primary_lift(lifts)
+    phases = lifts[primary]
     lifter_px = s["lifter_px"]
     to_display = info.display_per_analysis_px
     display_w, display_h = info.display_size
@@ -332,15 +335,41 @@ def _analyze(
         "landmarks": phases.landmarks,
         "metrics": lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"]),
         "faults": find_faults(t, s["bar"], s["near"], phases),
+        "lifts": [_lift(k, t, s, p) for k, p in enumerate(lifts)],
         "quality": assess(info, t, lifter, bar_px, s, luma, phases, warnings, options),
         "runtime": {**runtime.to_dict(), "pose_model": model, "pose_coverage_by_model": coverage},
+    }
+    data["quality"]["lifts"] = {
+        "found": sum(p.outcome != "no_lift" for p in lifts),
+        "primary": primary,
+        "primary_is": "the first made lift" if phases.outcome == "complete" else "the first lift",
     }
     data["quality"]["timeline"] = shot.to_dict()
     data["quality"]["warnings"] += shot.warnings()
     result = Result(data, lifter_px, bar_px, s["bar_raw"], radius_px)
     if options.out_dir:
-        _write_outputs(clip, result, phases, Path(options.out_dir), options.render, progress)
+        _write_outputs(clip, result, lifts, primary, Path(options.out_dir), options.render, progress)
     return result
+
+
+def _lift(index: int, t: np.ndarray, s: dict, phases: PhaseResult) -> dict:
+    """One lift of the clip for result.json's `lifts`: its frames (liftoff to the bar back on
+    the floor, or the clip's end), outcome, phases, landmarks, metrics and faults."""
+    m = phases.landmarks
+    first = m.get("liftoff", phases.phases[0].start_frame)
+    last = phases.phases[-1].end_frame
+    return {
+        "index": index,
+        "start_frame": int(first),
+        "end_frame": int(last),
+        "start_s": round(float(t[first]), 4),
+        "end_s": round(float(t[last]), 4),
+        "outcome": phases.outcome,
+        "phases": [p.to_dict() for p in phases.phases],
+        "landmarks": m,
+        "metrics": lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"]),
+        "faults": find_faults(t, s["bar"], s["near"], phases),
+    }
 
 
 def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime):
@@ -412,7 +441,19 @@ def _round(values, nd: int = 3) -> list:
     return [None if not np.isfinite(v) else round(float(v), nd) for v in np.asarray(values, dtype=float)]
 
 
-def _write_outputs(clip: video.DecodeOnce, result: Result, phases, out_dir: Path, render: bool, progress):
+def phase_names(lifts: list, n: int) -> list:
+    """The phase each of n frames is in, in whichever lift holds it (None between lifts)."""
+    names = [None] * n
+    for phases in lifts:
+        first, last = phases.phases[0].start_frame, phases.phases[-1].end_frame
+        for i in range(first, min(last, n - 1) + 1):
+            names[i] = phases.at_frame(i) or names[i]
+    return names
+
+
+def _write_outputs(
+    clip: video.DecodeOnce, result: Result, lifts: list, primary: int, out_dir: Path, render: bool, progress
+):
     from shared.analysis.render import TRAIL_S, Annotator, output_size, render_video
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -422,14 +463,14 @@ def _write_outputs(clip: video.DecodeOnce, result: Result, phases, out_dir: Path
             rendered = at(progress, "rendering")
             rendered(0.0)
             n = len(result["timestamps_s"])
-            names = [phases.at_frame(i) for i in range(n)]
+            names = phase_names(lifts, n)
             info = clip.info
             size = output_size(info.out_width, info.out_height)
             speed = np.array([np.nan if v is None else v for v in result["bar"]["speed_mps"]])
             annotate = Annotator(
                 result.lifter_px, result.bar_px, names, speed, size[0] / info.out_width, trail=int(TRAIL_S * info.fps)
             )
-            starts = {p.name: p.start_frame for p in phases.phases}
+            starts = {p.name: p.start_frame for p in lifts[primary].phases}
             images = render_video(
                 clip,
                 annotate,

@@ -94,14 +94,17 @@ class Timeline:
         out[self.of_frame < 0] = np.nan
         return out
 
-    def onto_frames(self, s: dict, lifter: np.ndarray, bar_px: np.ndarray, phases: PhaseResult) -> tuple:
-        """Series measured on the samples (`measure.build_series`'s dict, changed in place),
-        the lifter's and bar's pixels, and the phases and landmarks, put back on every frame of
-        the video: each frame carries its sample's values, frames outside the shot none.
-        Returns the frames' (t, lifter, bar_px, phases)."""
+    def onto_frames(self, s: dict, lifter: np.ndarray, bar_px: np.ndarray) -> tuple:
+        """Series measured on the samples (`measure.build_series`'s dict, changed in place) and
+        the lifter's and bar's pixels, put back on every frame of the video: each frame carries
+        its sample's values, frames outside the shot none. Returns the frames' (t, lifter, bar_px)."""
         for group in ("bar", "keypoints", "angles", "body", "near", "bar_raw"):
             s[group] = {k: self.to_frames(v) for k, v in s[group].items()}
         s["lifter_px"] = self.to_frames(s["lifter_px"])
+        return self.frame_t_s, self.to_frames(lifter), self.to_frames(bar_px)
+
+    def phases_onto_frames(self, phases: PhaseResult) -> PhaseResult:
+        """Phases and landmarks found on the samples, on the video's frames."""
         frame = lambda k: int(self.frames[k])  # noqa: E731
         t = self.frame_t_s
         ends = [frame(p.end_frame) for p in phases.phases[:-1]] + [self.last_frame(phases.phases[-1].end_frame)]
@@ -115,8 +118,7 @@ class Timeline:
             )
             for p, end in zip(phases.phases, ends)
         ]
-        phases = dataclasses.replace(phases, phases=moved, landmarks={k: frame(v) for k, v in phases.landmarks.items()})
-        return t, self.to_frames(lifter), self.to_frames(bar_px), phases
+        return dataclasses.replace(phases, phases=moved, landmarks={k: frame(v) for k, v in phases.landmarks.items()})
 
     def warnings(self) -> list:
         """A quality warning for each way the video departs from one picture per frame of one shot."""

@@ -7,7 +7,7 @@ from functools import cache
 import numpy as np
 import pytest
 
-from shared.analysis.phases import Phase, PhaseResult, find_phases
+from shared.analysis.phases import Phase, PhaseResult, find_lift_phases, find_phases, primary_lift, split_lifts
 from tests.synth.lifts import make_lift, true_angles
 
 CLEAN_PHASES = ["setup", "first_pull", "transition", "second_pull", "turnover", "catch", "recovery"]
@@ -354,3 +354,59 @@ def test_a_bar_never_lifted_is_never_off_the_floor():
     t = np.arange(60) / 30
     h = np.full(60, 0.225)
     assert not bar_off_floor(h, find_phases(t, h, np.zeros(60), np.full(60, 90.0), "snatch")).any()
+
+
+# --- several lifts in one clip ----------------------------------------------------------------
+
+
+def _set_of(exercise: str, lifts: int, fps: int = 60, rest_s: float = 3.0):
+    """(t, h, vy, knee) of `lifts` generated lifts in a row: after each the bar falls freely
+    from where it ends to the floor (dropped) and rests `rest_s` before the next. Returns the
+    arrays and each lift's liftoff frame."""
+    t1, h1, _, k1 = lift_arrays(exercise, fps)
+    g, dt = 9.81, 1 / fps
+    fall = np.arange(0, np.sqrt(2 * (h1[-1] - h1[0]) / g), dt)
+    h_fall = h1[-1] - 0.5 * g * fall**2
+    rest = np.full(int(rest_s * fps), h1[0])
+    true_liftoff = int(np.flatnonzero(h1 > h1[0] + 0.001)[0])
+    hs, ks, liftoffs = [], [], []
+    for _ in range(lifts):
+        liftoffs.append(sum(map(len, hs)) + true_liftoff)
+        hs += [h1, h_fall, rest]
+        ks += [k1, np.full(len(fall), k1[-1]), np.full(len(rest), k1[0])]
+    h, knee = np.concatenate(hs), np.concatenate(ks)
+    t = np.arange(len(h)) * dt
+    return t, h, np.gradient(h, t), knee, liftoffs
+
+
+@pytest.mark.parametrize("exercise", ["snatch", "clean", "clean_and_jerk"])
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_every_lift_of_a_set_is_found_with_its_liftoff(exercise, count):
+    t, h, vy, knee, liftoffs = _set_of(exercise, count)
+    lifts = find_lift_phases(t, h, vy, knee, exercise)
+    assert [p.outcome for p in lifts] == ["complete"] * count
+    assert [p.landmarks["liftoff"] for p in lifts] == pytest.approx(liftoffs, abs=1)
+    # the windows cover the clip, in order, without overlap
+    assert lifts[0].phases[0].start_frame == 0
+    for a, b in zip(lifts, lifts[1:]):
+        assert b.phases[0].start_frame == a.phases[-1].end_frame + 1 or b.phases[0].start_frame > a.landmarks["liftoff"]
+    assert primary_lift(lifts) == 0
+
+
+def test_split_lifts_keeps_a_clean_and_its_jerk_together_and_a_still_bar_whole():
+    t, h, vy, knee, _ = _set_of("clean_and_jerk", 1)
+    assert len(split_lifts(h)) == 1
+    assert split_lifts(np.full(50, 0.225)) == [(0, 49)]
+    assert split_lifts(np.full(50, np.nan)) == [(0, 49)]
+
+
+def test_a_missed_lift_then_a_made_one_makes_the_made_one_primary():
+    t, h, vy, knee, liftoffs = _set_of("snatch", 2)
+    # the first attempt, in place of the first lift: the bar rises 0.6 m and comes back to the floor
+    end = liftoffs[1] - 60
+    h[10:end] = h[0] + 0.6 * np.sin(np.linspace(0, np.pi, end - 10))
+    vy = np.gradient(h, t)
+    lifts = find_lift_phases(t, h, vy, knee, "snatch")
+    assert [p.outcome for p in lifts] == ["missed", "complete"]
+    assert primary_lift(lifts) == 1
+    assert lifts[1].landmarks["liftoff"] == pytest.approx(liftoffs[1], abs=1)

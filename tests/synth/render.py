@@ -112,6 +112,8 @@ class ClipSpec:
     # (24 in a 60 fps file: on 3, 2, 3, 2 frames), as a converted or re-encoded clip does
     content_fps: float | None = None
     time_scale: float = 1.0  # > 1 lifts slower (as a heavier bar does): every speed / time_scale
+    lifts: int = 1  # a set: after each lift the bar is lowered back down its path, rests, and goes again
+    rest_s: float = 1.5
 
 
 @dataclass
@@ -378,10 +380,34 @@ def _shown_times(spec: ClipSpec, times: np.ndarray) -> np.ndarray:
     return np.floor(times * spec.content_fps + 1e-9) / spec.content_fps
 
 
+class LiftSet:
+    """`count` lifts in a row, as `Lift.at` sees them: each lift, then the bar lowered back
+    down the same path to the floor (the lift played backwards) and `rest_s` in the set-up."""
+
+    def __init__(self, lift, count: int, rest_s: float):
+        self.lift, self.count, self.rest_s = lift, count, rest_s
+        self.period_s = 2 * lift.duration_s + rest_s
+
+    @property
+    def duration_s(self) -> float:
+        return self.count * self.period_s - self.rest_s
+
+    def liftoff_offsets_s(self) -> list:
+        return [k * self.period_s for k in range(self.count)]
+
+    def at(self, t) -> dict:
+        d = self.lift.duration_s
+        local = np.mod(np.atleast_1d(np.asarray(t, dtype=float)), self.period_s)
+        local = np.where(local <= d, local, np.where(local <= 2 * d, 2 * d - local, 0.0))
+        return self.lift.at(local)
+
+
 def render_clip(spec: ClipSpec, path: Path) -> Truth:
     """Write `spec` to `path` and return its ground truth (also saved beside it as .json)."""
     rng = np.random.default_rng(spec.seed)
     lift = make_lift(spec.exercise, spec.lifter_height_m, spec.time_scale)
+    if spec.lifts > 1:
+        lift = LiftSet(lift, spec.lifts, spec.rest_s)
     width, height = _upright_size(spec)
     px_per_m = min(0.86 * height / 2.45, 0.8 * width / 1.5)
     cam = Camera(width, height, spec.facing, px_per_m, spec.yaw_deg)
