@@ -187,7 +187,9 @@ def split_lifts(h: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(firsts, lasts))
 
 
-def find_lift_phases(t, h, vy, knee, exercise: str, h_raw=None) -> list[PhaseResult]:
+def find_lift_phases(
+    t: np.ndarray, h: np.ndarray, vy: np.ndarray, knee: np.ndarray, exercise: str, h_raw: np.ndarray | None = None
+) -> list[PhaseResult]:
     """Phases of every lift in the clip (`split_lifts`), each on the clip's frame numbers."""
     t, h, vy, knee = (np.asarray(a, dtype=float) for a in (t, h, vy, knee))
     h_raw = h if h_raw is None else np.asarray(h_raw, dtype=float)

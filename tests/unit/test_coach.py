@@ -17,7 +17,11 @@ from shared.payloads import lift_frames
 from tests.fake_openai import FakeOpenAI
 
 RESULT = json.loads((DEMO_DIR / "result.json").read_text())
-SESSION = {"exercise": "snatch", "barbell_mass_kg": 100.0, **{k: RESULT[k] for k in results.SESSION_FIELDS}}
+SESSION = {
+    "exercise": "snatch",
+    "barbell_mass_kg": 100.0,
+    **{k: RESULT[k] for k in results.SESSION_FIELDS if k in RESULT},
+}
 
 
 def facts(**session_changes) -> dict:

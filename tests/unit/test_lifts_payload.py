@@ -51,8 +51,22 @@ def test_a_set_shows_every_lift_in_analysis_and_export():
     assert history.lift_count(session) == 2
 
 
-def test_a_session_from_before_engine_2_2_shows_its_one_lift():
+def before_2_2() -> dict:
+    """The demo's result as engine 2.1 gave it: no `lifts`."""
+    result = copy.deepcopy(DEMO)
+    del result["lifts"], result["quality"]["lifts"]
+    return result
+
+
+def test_the_demo_shows_its_one_lift_as_the_engine_found_it():
     session, series = session_of(DEMO)
+    (lift,) = payloads.export(session, series)["lifts"]
+    assert lift == DEMO["lifts"][0] and lift["outcome"] == "complete"
+    assert DEMO["quality"]["lifts"] == {"found": 1, "primary": 0, "primary_is": "the first made lift"}
+
+
+def test_a_session_from_before_engine_2_2_shows_its_one_lift():
+    session, series = session_of(before_2_2())
     assert "lifts" not in session
     (lift,) = payloads.export(session, series)["lifts"]
     assert lift["outcome"] == DEMO["metrics"]["outcome"]
@@ -63,7 +77,7 @@ def test_a_session_from_before_engine_2_2_shows_its_one_lift():
 
 
 def test_a_running_session_has_no_lifts():
-    session, _ = session_of(DEMO)
+    session, _ = session_of(before_2_2())
     running = {**session, "status": "processing", "phases": [], "metrics": {}}
     assert payloads.lifts(running) == [] and history.lift_count(running) == 0
     assert payloads.lifts({**session, "lifts": []}) == []
