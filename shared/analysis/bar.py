@@ -122,17 +122,21 @@ def find_plate(rgb: np.ndarray, person: np.ndarray) -> PlateObservation | None:
     lo, hi = 0.25 * torso, 0.8 * torso
     # The nearest circle whose rim fits and whose outer silhouette shares its centre: a circle
     # through the plate and a shin or a box behind it fits a rim, but no silhouette. A small
-    # plate (360p: ~40 px across) has few edge pixels to vote, so fewer votes are tried next.
+    # plate (360p: ~40 px across) has few edge pixels to vote, so fewer votes are tried next;
+    # a circle found only with fewer votes must show the silhouette (a head, a wheel or a
+    # curve of clutter near the hands can fit a rim).
     first, tried = None, set()
     for votes in HOUGH_VOTES:
-        for circle in _circles_at_hands(small, lo, hi, votes, wrists, feet_y)[:SEARCH_TRIES]:
+        strict = votes == HOUGH_VOTES[0]
+        for circle in _circles_at_hands(small, lo, hi, votes, wrists, feet_y)[: 1 if strict else SEARCH_TRIES]:
             if circle in tried:
                 continue
             tried.add(circle)
             seen = _plate_at(gray, circle)
             if seen is not None and np.isfinite(seen.rim_radius_px):
                 return seen
-            first = first or seen
+            if strict:
+                first = first or seen
     return first
 
 

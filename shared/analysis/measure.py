@@ -55,6 +55,9 @@ OUTER_RING_SHARE, MIN_RING_FRAMES = 0.25, 5  # the rim must be found in this sha
 # resolves: a small plate (360p: ~8 mm a pixel) is placed to a pixel or so in a blurred pull,
 # and a finer floor cut its real path there into gaps.
 SPIKE_FLOOR_M, SPIKE_FLOOR_PX = 0.002, 1.5
+# A plate is measured on at least this many frames' outlines: a real one stands still in the
+# set-up or the catch for many; a circle of clutter near the hands passes for one a frame or two.
+MIN_PLATE_FRAMES = 3
 
 
 def spike_floor_m(px_per_m: float) -> float:
@@ -294,6 +297,8 @@ def _calibrate(lifter_px, bar_px, radius_px, aspect):
     if not (bar_ok.any() and np.isfinite(radius_px).any()):
         raise _refusal(lifter_px)
     plate = plate_calibration(bar_px, radius_px, aspect)
+    if plate["frames"] < MIN_PLATE_FRAMES:  # a circle seen once is no plate to measure by
+        raise _refusal(lifter_px)
     if plate["camera_yaw_deg"] is not None and plate["camera_yaw_deg"] > NOT_SIDE_VIEW_DEG:
         raise NotSideView(
             f"The camera is turned about {plate['camera_yaw_deg']:.0f}° from side-on. Film from the "

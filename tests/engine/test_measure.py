@@ -300,3 +300,22 @@ def test_a_360p_bar_track_placed_to_the_pixel_is_not_cut_into_spikes():
     assert np.isnan(kept[40])
     assert np.isfinite(np.delete(kept, 40)).mean() > 0.97
     assert spike_floor_m(1000.0) == pytest.approx(0.002)  # a big plate: 2 mm
+
+
+def test_a_plate_measured_on_fewer_than_three_frames_is_no_plate_to_scale_by():
+    """A circle of clutter near the hands can pass for a plate on a frame or two; a real plate
+    stands still in the set-up or the catch for many, so fewer are refused, not scaled from."""
+    from shared.analysis.errors import AnalysisError
+    from shared.analysis.measure import MIN_PLATE_FRAMES, _calibrate
+
+    n = 40
+    lifter = np.full((n, 33, 3), np.nan)
+    bar = np.tile([320.0, 400.0], (n, 1))
+    for seen in (MIN_PLATE_FRAMES - 1, MIN_PLATE_FRAMES):
+        radius = np.full(n, np.nan)
+        radius[:seen] = 50.0
+        if seen < MIN_PLATE_FRAMES:
+            with pytest.raises(AnalysisError):
+                _calibrate(lifter, bar, radius, None)
+        else:
+            assert _calibrate(lifter, bar, radius, None)[0]["px_per_m"] == pytest.approx(100 / 0.45)
