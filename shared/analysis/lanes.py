@@ -1,8 +1,8 @@
 """Pose lanes: pass 1's pose on several CPU cores at once.
 
-One MediaPipe graph keeps one core busy and releases the GIL. On a clip whose frames fit in
-memory, `posed` runs one estimator per core, each on its own stretch of the clip
-(`PoseLanes`); otherwise it runs one as frames stream in.
+One MediaPipe graph keeps one core busy and releases the GIL. `posed` runs one estimator
+per core, each on its own stretch of the frames it is given (`PoseLanes`), holding no more
+of them at a time than memory allows.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+
+import numpy as np
 
 from shared.analysis import video
 
@@ -40,31 +42,45 @@ def stretches(duration_s: float, lanes: int) -> list:
     return [-float("inf")] + [rest * k + POSE_WARM_UP_S for k in range(1, lanes)] + [float("inf")]
 
 
-class FramesOverBudget(Exception):
-    """The clip held more frames than its header said, more than `frame_cache_mb` holds."""
+def shared_stretches(t_s: np.ndarray, lanes: int) -> list:
+    """`stretches` for estimators that pose the frames at times `t_s` (s, in order, not
+    necessarily evenly spaced): each later stretch starts where it leaves the estimators
+    before it an equal share of those frames, counted from the first frame's time."""
+    if lanes <= 1 or len(t_s) < 2:
+        return [-float("inf"), float("inf")]
+    at = [float(t_s[int(len(t_s) * k / lanes)] - t_s[0]) for k in range(1, lanes)]
+    return [-float("inf")] + at + [float("inf")]
+
+
+NO_PIXELS = np.empty((0, 0, 3), np.uint8)  # a posed frame's picture, let go once every estimator has seen it
 
 
 class PoseLanes:
     """Pose on several cores: a MediaPipe graph keeps one core busy and releases the GIL.
 
-    The clip is cut into as many stretches as there are estimators (`stretches`, counted
-    from the first frame's time); each estimator, in its own thread, tracks its stretch at
-    the full frame rate from `POSE_WARM_UP_S` before it, so its landmarks differ from those
-    of one estimator over the whole clip only by tracking history. A thread decodes the clip
-    once and holds every frame until the pass is over, at most `max_frames` of them (more
-    raises FramesOverBudget). Iterating gives (frame, people) in frame order. (Estimators
-    that took every other frame instead tracked worse: with heavy, 4 of the 9 accuracy clips
-    met every target instead of 6.)"""
+    The frames are cut into as many stretches as there are estimators (`bounds`: times
+    counted from the first frame's, see `stretches` and `shared_stretches`); each estimator,
+    in its own thread, tracks its stretch at the full frame rate from `POSE_WARM_UP_S`
+    before it, so its landmarks differ from those of one estimator over every frame only by
+    tracking history. A thread decodes the frames once and holds each until every estimator
+    whose stretch (or warm-up) holds it has posed it, at most `max_frames` at a time: beyond
+    that it waits for the estimators to catch up, which they always can, as every frame held
+    is one an estimator still needs and the earliest of those is decoded. Iterating gives
+    (frame, people) in frame order; the frame comes back without its pixels (`NO_PIXELS`).
+    (Estimators that took every other frame instead tracked worse: with heavy, 4 of the 9
+    accuracy clips met every target instead of 6.)"""
 
-    def __init__(self, clip: video.DecodeOnce, poses: list, pose_of: Callable, max_frames: int):
-        self.frames: list = []
+    def __init__(self, frames: Iterable, poses: list, pose_of: Callable, max_frames: int, bounds: list):
+        self.times: list = []  # every frame's time, in decode order
+        self.held: dict = {}  # index in decode order -> frame, until every estimator that needs it has posed it
+        self.needed: dict = {}  # index -> how many estimators still need it
         self.people: dict = {}
         self.decoded = self.stopped = False
         self.error: BaseException | None = None
         self.cond = threading.Condition()
-        self.max_frames = max_frames
-        bounds = stretches(clip.info.duration_s, len(poses))
-        self.threads = [threading.Thread(target=self._decode, args=(clip,), daemon=True)]
+        self.max_frames = max(1, max_frames)
+        self.bounds = bounds
+        self.threads = [threading.Thread(target=self._decode, args=(frames,), daemon=True)]
         self.threads += [
             threading.Thread(target=self._track, args=(pose, pose_of, bounds[k], bounds[k + 1]), daemon=True)
             for k, pose in enumerate(poses)
@@ -76,16 +92,24 @@ class PoseLanes:
             self.close()
             raise
 
-    def _decode(self, clip):
+    def _needers(self, since_s: float) -> int:
+        """How many estimators pose a frame `since_s` after the first one."""
+        spans = zip(self.bounds, self.bounds[1:])
+        return sum(start - POSE_WARM_UP_S <= since_s < end for start, end in spans)
+
+    def _decode(self, source: Iterable):
         try:
-            with contextlib.closing(iter(clip)) as frames:
+            with contextlib.closing(iter(source)) as frames:
                 for frame in frames:
                     with self.cond:
+                        self.cond.wait_for(lambda: len(self.held) < self.max_frames or self.stopped or self.error)
                         if self.stopped or self.error:
                             return
-                        if len(self.frames) >= self.max_frames:
-                            raise FramesOverBudget(f"more than {self.max_frames} frames")
-                        self.frames.append(frame)
+                        i = len(self.times)
+                        self.times.append(frame.t_s)
+                        self.needed[i] = self._needers(frame.t_s - self.times[0])
+                        if self.needed[i]:
+                            self.held[i] = frame
                         self.cond.notify_all()
         except BaseException as exc:
             self._fail(exc)
@@ -94,24 +118,27 @@ class PoseLanes:
                 self.decoded = True
                 self.cond.notify_all()
 
-    def _frame(self, i: int):
-        """Frame i once decoded; None after the last frame, or when the pass is ending."""
+    def _time(self, i: int) -> float | None:
+        """Frame i's time once decoded; None after the last frame, or when the pass is ending."""
         with self.cond:
-            self.cond.wait_for(lambda: len(self.frames) > i or self.decoded or self.stopped or self.error)
-            return None if self.stopped or self.error or i >= len(self.frames) else self.frames[i]
+            self.cond.wait_for(lambda: len(self.times) > i or self.decoded or self.stopped or self.error)
+            return None if self.stopped or self.error or i >= len(self.times) else self.times[i]
 
     def _track(self, pose, pose_of, start_s: float, end_s: float):
         try:
-            first = self._frame(0)
-            t0 = first.t_s if first else 0.0
             i = 0
-            while (frame := self._frame(i)) is not None and frame.t_s - t0 < end_s:
-                if frame.t_s - t0 >= start_s - POSE_WARM_UP_S:
+            while (t := self._time(i)) is not None and t - self.times[0] < end_s:
+                if t - self.times[0] >= start_s - POSE_WARM_UP_S:
+                    with self.cond:
+                        frame = self.held[i]
                     people = pose_of(pose, frame)
-                    if frame.t_s - t0 >= start_s:
-                        with self.cond:
-                            self.people[i] = people
-                            self.cond.notify_all()
+                    with self.cond:
+                        if t - self.times[0] >= start_s:
+                            self.people[i] = (frame.index, frame.t_s, people)
+                        self.needed[i] -= 1
+                        if not self.needed[i]:
+                            del self.held[i]
+                        self.cond.notify_all()
                 i += 1
         except BaseException as exc:
             self._fail(exc)
@@ -126,14 +153,14 @@ class PoseLanes:
         while True:
             with self.cond:
                 self.cond.wait_for(
-                    lambda i=i: i in self.people or self.error or (self.decoded and i >= len(self.frames))
+                    lambda i=i: i in self.people or self.error or (self.decoded and i >= len(self.times))
                 )
                 if self.error:
                     raise self.error
                 if i not in self.people:
                     return
-                frame, people = self.frames[i], self.people.pop(i)
-            yield frame, people
+                index, t_s, people = self.people.pop(i)
+            yield video.Frame(index, t_s, NO_PIXELS), people
             i += 1
 
     def close(self) -> None:
@@ -145,17 +172,22 @@ class PoseLanes:
                 thread.join()
 
 
-def posed(clip: video.DecodeOnce, poses: list, crop: tuple, max_frames: int = 0) -> Iterator[tuple]:
-    """(frame, people) for every frame in order: pose in this thread as frames stream in, or
-    on `PoseLanes` (holding at most `max_frames`) when there are several estimators."""
+def posed(
+    frames: Iterable, poses: list, crop: tuple, max_frames: int = 0, bounds: list | None = None
+) -> Iterator[tuple]:
+    """(frame, people) for each of `frames` in order: pose in this thread as frames stream in,
+    or on `PoseLanes` (holding at most `max_frames` at a time, each estimator on its stretch of
+    `bounds`, by default `stretches` of the frames' duration) when there are several."""
     x0, y0, x1, y1 = crop
 
     def pose_of(pose, frame):
         return pose(frame.rgb[y0:y1, x0:x1], frame.t_s, (x0, y0))
 
     if len(poses) == 1:
-        for frame in clip:
+        for frame in frames:
             yield frame, pose_of(poses[0], frame)
         return
-    with contextlib.closing(PoseLanes(clip, poses, pose_of, max_frames)) as lanes:
+    if bounds is None:
+        bounds = stretches(frames.info.duration_s, len(poses))
+    with contextlib.closing(PoseLanes(frames, poses, pose_of, max_frames, bounds)) as lanes:
         yield from lanes

@@ -11,21 +11,19 @@ import contextlib
 import itertools
 import json
 import logging
-import queue
 import shutil
 import tempfile
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from shared.analysis import accel, model_policy, timeline, video
+from shared.analysis import accel, focus, model_policy, timeline, video
 from shared.analysis.bar import PlateTracker, find_plate
 from shared.analysis.errors import NoLifterFound, VideoTooShort
 from shared.analysis.kinematics import ground_reaction_force
-from shared.analysis.lanes import FramesOverBudget, pose_lanes, posed
+from shared.analysis.lanes import pose_lanes, posed, shared_stretches
 from shared.analysis.lifter import choose_lifter, find_lifter_region, link_tracks
 from shared.analysis.measure import DEFAULT_BODY_MASS_KG, build_series
 from shared.analysis.metrics import find_faults, lift_metrics
@@ -40,7 +38,8 @@ from shared.lifts import JOINTS as ANGLE_CHOICES
 # liftoff fitted on the raw track, max_GRF in the pull and max_GRF_catch, quality.sources
 # 2.1: repeated pictures skipped by the tracker, scene cuts (the lift's shot), quality.timeline
 # 2.2: every lift in the clip (lifts[], quality.lifts), forward lengths corrected for the
-# camera's turn, spikes judged to the pixel
+# camera's turn, spikes judged to the pixel; the bar pass first, then pose on every frame
+# only in and around the lifts (runtime.posed_share)
 ENGINE_VERSION = "2.2.0"
 log = logging.getLogger(__name__)
 SCAN_S, SCAN_EVERY_S = 3.0, 0.6  # the lifter scan: a look every 0.6 s in the first 3 s
@@ -123,6 +122,7 @@ def _progress(on_progress: ProgressFn | None):
 # measuring span and the second the rest, so progress never goes back.
 PROGRESS_SPANS = {"decoding": (0.0, 3.0), "measuring": (3.0, 80.0), "phases": (80.0, 85.0), "rendering": (85.0, 100.0)}
 FIRST_MODEL_SHARE = 0.8
+BAR_PASS_SHARE = 0.15  # of the measuring span: the bar pass, before pose
 
 
 def at(progress: ProgressFn, stage: str, lo: float = 0.0, hi: float = 1.0) -> Callable[[float], None]:
@@ -136,41 +136,49 @@ def at(progress: ProgressFn, stage: str, lo: float = 0.0, hi: float = 1.0) -> Ca
     return report
 
 
-class _PlateTracking(threading.Thread):
-    """Bar tracking in its own thread, fed frames in order, so it overlaps pose."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.inbox: queue.Queue = queue.Queue(maxsize=8)
-        self.plates: list = []
-        self.error: BaseException | None = None
+class BarPass:
+    """Pass 1a on every frame: the plate tracker, each frame's `picture_change` and luma
+    samples. The tracker is cheap; pose runs here only where it looks for the plate (until
+    it is found, and again after it was lost for LOST_AFTER_S), on the frames it searches."""
 
     LOST_AFTER_S = 0.5  # then search the whole frame again
     SEARCH_EVERY = 3  # frames between full-frame searches while no plate is held
 
-    def run(self) -> None:
-        tracker, lost_since = None, None
-        try:
-            while (item := self.inbox.get()) is not None:
-                rgb, t_s, people, repeat = item
-                if repeat and tracker is not None:  # the same picture again: nothing new to see
-                    self.plates.append(self.plates[-1])
-                    continue
-                if tracker is None:
-                    search = len(people) and len(self.plates) % self.SEARCH_EVERY == 0
-                    found = find_plate(rgb, people[0]) if search else None
-                    tracker = PlateTracker(found, rgb, t_s) if found else None
-                    self.plates.append(found)
-                    continue
-                seen = tracker.update(rgb, t_s)
-                self.plates.append(seen)
-                lost_since = None if seen else (lost_since if lost_since is not None else t_s)
-                if lost_since is not None and t_s - lost_since > self.LOST_AFTER_S:
-                    tracker, lost_since = None, None
-        except BaseException as exc:
-            self.error = exc
-            while self.inbox.get() is not None:  # drain so the producer never blocks
-                continue
+    def __init__(self, search_pose: Callable):
+        self.search_pose = search_pose  # frame -> pose candidates (people, 33, 3)
+        self.tracker: PlateTracker | None = None
+        self.lost_since: float | None = None
+        self.searched = 0
+        self.times: list = []
+        self.plates: list = []
+        self.luma: list = []
+        self.change: list = []
+        self._previous = None
+
+    def see(self, frame: video.Frame) -> None:
+        small = timeline.thumbnail(frame.rgb)
+        self.change.append(timeline.picture_change(self._previous, small))
+        self._previous = small
+        self.times.append(frame.t_s)
+        if frame.index % 10 == 0:
+            self.luma.append(float(frame.rgb[::8, ::8].mean()))
+        if timeline.repeats_last(self.change) and self.tracker is not None:  # the same picture again
+            self.plates.append(self.plates[-1])
+            return
+        if self.tracker is None:
+            found = None
+            if len(self.plates) % self.SEARCH_EVERY == 0:
+                self.searched += 1
+                people = self.search_pose(frame)
+                found = find_plate(frame.rgb, people[0]) if len(people) else None
+            self.tracker = PlateTracker(found, frame.rgb, frame.t_s) if found else None
+            self.plates.append(found)
+            return
+        seen = self.tracker.update(frame.rgb, frame.t_s)
+        self.plates.append(seen)
+        self.lost_since = None if seen else (self.lost_since if self.lost_since is not None else frame.t_s)
+        if self.lost_since is not None and frame.t_s - self.lost_since > self.LOST_AFTER_S:
+            self.tracker, self.lost_since = None, None
 
 
 def scan_lifter(clip: video.DecodeOnce, runtime: accel.Runtime) -> tuple:
@@ -187,67 +195,63 @@ def scan_lifter(clip: video.DecodeOnce, runtime: accel.Runtime) -> tuple:
             return find_lifter_region(sample, detect, find_plate, info.out_width, info.out_height, SCAN_S)
 
 
-def first_pass(
+def bar_pass(
+    clip: video.DecodeOnce, report: Callable[[float], None], runtime: accel.Runtime, model: str, crop: tuple
+) -> BarPass:
+    """Pass 1a (`BarPass`) over every frame; its plate searches pose on `model` in `crop`."""
+    x0, y0, x1, y1 = crop
+    total = max(clip.info.frame_count, 1)
+    with open_pose(runtime, model, video=False) as pose:
+        seen = BarPass(lambda frame: pose(frame.rgb[y0:y1, x0:x1], frame.t_s, (x0, y0)))
+        for frame in clip:
+            seen.see(frame)
+            report((frame.index + 1) / total)
+    return seen
+
+
+def pose_pass(
     clip: video.DecodeOnce,
+    t_s: np.ndarray,
+    wanted: np.ndarray,
     options: AnalysisOptions,
     report: Callable[[float], None],
     runtime: accel.Runtime,
     model: str,
     crop: tuple,
-) -> tuple:
-    """Pass 1 on pose model `model`, in the region `crop` (`scan_lifter`): pose candidates and
-    plate observations for every frame, luma samples and each frame's `picture_change`;
-    decoding, pose and plate tracking run overlapped. A clip that fits `frame_cache_mb` gets
-    one pose estimator per CPU core (`lanes.PoseLanes`); a longer one streams through one."""
-    info = clip.info
-    # Several estimators on CPU cores when the clip's frames fit in memory. The GPU delegate
-    # was confirmed when the lifter scan opened its estimator; it runs one.
-    budget = frames_in_cache(options, info)
-    lanes = pose_lanes(info.duration_s, model=model) if info.frame_count <= budget else 1
-    try:
-        return _pass_one(clip, model, report, runtime, crop, lanes, budget)
-    except FramesOverBudget:  # the header undercounted the frames: stream them instead
-        return _pass_one(clip, model, report, runtime, crop, 1, budget)
+) -> list:
+    """Pass 1b: pose candidates on pose model `model`, in the region `crop` (`scan_lifter`),
+    for the frames `wanted` (`focus.pose_frames`; `t_s` is every frame's time) and none for
+    the others. On the CPU they get one pose estimator per core (`lanes.PoseLanes`), each on
+    an equal share of them, holding at most `frame_cache_mb` of frames at a time, and only
+    each frame's crop: pose sees nothing else."""
+    x0, y0, x1, y1 = crop
+    budget = int(options.frame_cache_mb * 2**20 // max((x1 - x0) * (y1 - y0) * 3, 1))
+    lanes = pose_lanes(int(wanted.sum()) / max(clip.info.fps, 1e-9), model=model)
+    return _pose_frames(clip, t_s[wanted], wanted, model, report, runtime, crop, lanes, budget)
 
 
-def _pass_one(
-    clip: video.DecodeOnce,
-    model: str,
-    report: Callable[[float], None],
-    runtime: accel.Runtime,
-    crop: tuple,
-    lanes: int,
-    budget: int,
-):
-    times, candidates, luma, change = [], [], [], []
-    previous = None
-    total = max(clip.info.frame_count, 1)
-    tracking = _PlateTracking()
-    tracking.start()
-    try:
-        with contextlib.ExitStack() as stack:
-            poses = [stack.enter_context(open_pose(runtime, model))]
-            if runtime.pose_delegate == "cpu":
-                poses += [stack.enter_context(open_pose(runtime, model)) for _ in range(lanes - 1)]
-            frames = stack.enter_context(contextlib.closing(posed(clip, poses, crop, budget)))
-            for frame, people in frames:
-                times.append(frame.t_s)
-                candidates.append(people)
-                small = timeline.thumbnail(frame.rgb)
-                change.append(timeline.picture_change(previous, small))
-                previous = small
-                if tracking.error:
-                    break
-                tracking.inbox.put((frame.rgb, frame.t_s, people, timeline.repeats_last(change)))
-                if frame.index % 10 == 0:
-                    luma.append(float(frame.rgb[::8, ::8].mean()))
-                report((frame.index + 1) / total)
-    finally:
-        tracking.inbox.put(None)
-        tracking.join()
-    if tracking.error:
-        raise tracking.error
-    return np.asarray(times), candidates, tracking.plates, luma, np.asarray(change)
+def _pose_frames(clip, wanted_t_s, wanted, model, report, runtime, crop, lanes, budget) -> list:
+    candidates = [np.zeros((0, 33, 3), np.float32) for _ in range(len(wanted))]
+    count = max(len(wanted_t_s), 1)
+    x0, y0, x1, y1 = crop
+    frames = (
+        video.Frame(f.index, f.t_s, np.ascontiguousarray(f.rgb[y0:y1, x0:x1]))
+        for f in clip
+        if f.index < len(wanted) and wanted[f.index]
+    )
+    crop = (0, 0, x1 - x0, y1 - y0)  # the frames are the crops; the people go back to the frame's pixels below
+    with contextlib.ExitStack() as stack:
+        poses = [stack.enter_context(open_pose(runtime, model))]
+        if runtime.pose_delegate == "cpu":
+            poses += [stack.enter_context(open_pose(runtime, model)) for _ in range(lanes - 1)]
+        bounds = shared_stretches(wanted_t_s, len(poses))
+        posing = stack.enter_context(contextlib.closing(posed(frames, poses, crop, budget, bounds)))
+        for done, (frame, people) in enumerate(posing, 1):
+            people[..., 0] += x0
+            people[..., 1] += y0
+            candidates[frame.index] = people
+            report(done / count)
+    return candidates
 
 
 def analyze(
@@ -272,7 +276,7 @@ def _analyze(
     clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, warnings: list, runtime: accel.Runtime
 ) -> Result:
     info = clip.info
-    model, coverage, (t, lifter, bar_px, radius_px, aspect, outline, luma, shot) = _measure_lifter(
+    model, coverage, (t, lifter, bar_px, radius_px, aspect, outline, luma, shot, posed) = _measure_lifter(
         clip, options, progress, runtime
     )
     s = build_series(
@@ -336,8 +340,13 @@ def _analyze(
         "metrics": lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"]),
         "faults": find_faults(t, s["bar"], s["near"], phases),
         "lifts": [_lift(k, t, s, p) for k, p in enumerate(lifts)],
-        "quality": assess(info, t, lifter, bar_px, s, luma, phases, warnings, options),
-        "runtime": {**runtime.to_dict(), "pose_model": model, "pose_coverage_by_model": coverage},
+        "quality": assess(info, t, lifter, bar_px, s, luma, phases, warnings, options, coverage[model]),
+        "runtime": {
+            **runtime.to_dict(),
+            "pose_model": model,
+            "pose_coverage_by_model": coverage,
+            "posed_share": round(float(posed.mean()), 3),
+        },
     }
     data["quality"]["lifts"] = {
         "found": sum(p.outcome != "no_lift" for p in lifts),
@@ -373,51 +382,62 @@ def _lift(index: int, t: np.ndarray, s: dict, phases: PhaseResult) -> dict:
 
 
 def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime):
-    """Pass 1 and the lifter's track: (pose model used, {model: share of frames with the lifter},
-    (t, lifter_px, bar_px, radius_px, rim aspect, whether the rim's outline was measured, luma,
-    `timeline.Timeline`)): the series are the timeline's samples, one per distinct picture of
-    the shot that holds the lift. The models, and whether a later one runs and is kept, are
-    `model_policy`'s. A later model is a second opinion, so if its pass fails the first's
-    result stands (its coverage: None). The lifter scan runs once, before the first pass, and
-    both passes pose in its region."""
+    """Pass 1 and the lifter's track: (pose model used, {model: share of the posed frames with
+    the lifter}, (t, lifter_px, bar_px, radius_px, rim aspect, whether the rim's outline was
+    measured, luma, `timeline.Timeline`, posed)): the series are the timeline's samples, one
+    per distinct picture of the shot that holds the lift, and `posed` says which of them pose
+    ran on. The bar pass runs once; pose then runs where `focus.pose_frames` says, once per
+    model tried. The models, and whether a later one runs and is kept, are `model_policy`'s.
+    A later model is a second opinion, so if its pass fails the first's result stands (its
+    coverage: None). The lifter scan runs once, before the first pass, and every pass poses
+    in its region."""
     crop = scan_lifter(clip, runtime)  # first: its estimator confirms the GPU delegate or falls back
     at(progress, "measuring")(0.0)
     models = pose_models(options.pose_model, runtime.pose_delegate, clip.info.frame_count)
-    # With two models the first gets FIRST_MODEL_SHARE of the span; when the second is not
-    # needed, progress jumps ahead.
-    ends = [0.0, FIRST_MODEL_SHARE, 1.0] if len(models) == 2 else [0.0, 1.0]
+    seen = bar_pass(clip, at(progress, "measuring", 0.0, BAR_PASS_SHARE), runtime, models[0], crop)
+    t_all = np.asarray(seen.times)
+    if len(t_all) < 3:
+        raise VideoTooShort(f"The video has only {len(t_all)} frame(s); film the whole lift, setup to standing.")
+    # the distinct pictures of the shot that holds the lift
+    shot = timeline.build(t_all, np.asarray(seen.change), [p is not None for p in seen.plates])
+    t = shot.t_s
+    if len(t) < 3:
+        raise VideoTooShort(
+            f"The shot with the lift has only {len(t)} distinct picture(s); film the whole lift, setup to standing."
+        )
+    plates = [seen.plates[i] for i in shot.frames]
+    bar_px = np.array([[p.x_px, p.y_px] if p else [np.nan, np.nan] for p in plates])
+    radius_px = np.array([p.rim_radius_px if p else np.nan for p in plates])
+    outline = bool(np.isfinite(radius_px).any())
+    if not outline:  # tracked, but its outline never measured: the scale falls back on its strongest edge
+        radius_px = np.array([p.radius_px if p else np.nan for p in plates])
+    aspect = np.array([p.aspect if p else np.nan for p in plates])
+    posed_samples = focus.pose_frames(t, bar_px[:, 1], np.array([p.radius_px if p else np.nan for p in plates]))
+    wanted = np.zeros(len(t_all), bool)
+    wanted[shot.frames[posed_samples]] = True
+    # With two models the first gets FIRST_MODEL_SHARE of the span after the bar pass; when the
+    # second is not needed, progress jumps ahead.
+    ends = [BAR_PASS_SHARE, BAR_PASS_SHARE + FIRST_MODEL_SHARE * (1 - BAR_PASS_SHARE), 1.0]
+    ends = ends if len(models) == 2 else [BAR_PASS_SHARE, 1.0]
     coverage, best = {}, None
     for n, model in enumerate(models):
         step = at(progress, "measuring", ends[n], ends[n + 1])
         try:
-            t, candidates, plates, luma, change = first_pass(clip, options, step, runtime, model, crop)
+            candidates = pose_pass(clip, t_all, wanted, options, step, runtime, model, crop)
         except Exception as exc:
             if best is None:
                 raise
             log.warning("pass 1 on the %s pose model failed, keeping %s: %r", model, best[0], exc)
             coverage[model] = None
             break
-        if len(t) < 3:
-            raise VideoTooShort(f"The video has only {len(t)} frame(s); film the whole lift, setup to standing.")
-        # the distinct pictures of the shot that holds the lift
-        shot = timeline.build(t, change, [p is not None for p in plates])
-        t = shot.t_s
-        candidates, plates = [candidates[i] for i in shot.frames], [plates[i] for i in shot.frames]
-        if len(t) < 3:
-            raise VideoTooShort(
-                f"The shot with the lift has only {len(t)} distinct picture(s); film the whole lift, setup to standing."
-            )
-        bar_px = np.array([[p.x_px, p.y_px] if p else [np.nan, np.nan] for p in plates])
-        radius_px = np.array([p.rim_radius_px if p else np.nan for p in plates])
-        outline = bool(np.isfinite(radius_px).any())
-        if not outline:  # tracked, but its outline never measured: the scale falls back on its strongest edge
-            radius_px = np.array([p.radius_px if p else np.nan for p in plates])
-        aspect = np.array([p.aspect if p else np.nan for p in plates])
+        candidates = [candidates[i] for i in shot.frames[posed_samples]]
         tracks = link_tracks(candidates)
-        k = choose_lifter(tracks, bar_px)
+        k = choose_lifter(tracks, bar_px[posed_samples])
         coverage[model] = 0.0 if k is None else round(pose_coverage(tracks[k]), 3)
         if k is not None and model_policy.better(coverage[model], best and coverage[best[0]]):
-            best = (model, (t, tracks[k], bar_px, radius_px, aspect, outline, luma, shot))
+            lifter = np.full((len(t), 33, 3), np.nan, np.float32)
+            lifter[posed_samples] = tracks[k]
+            best = (model, (t, lifter, bar_px, radius_px, aspect, outline, seen.luma, shot, posed_samples))
         if not model_policy.needs_another(coverage[model]):
             break
     if best is None:
@@ -431,10 +451,10 @@ def frames_in_cache(options: AnalysisOptions, info: video.VideoInfo) -> int:
 
 
 def _frames_to_keep(info: video.VideoInfo, options: AnalysisOptions) -> int:
-    """The whole clip when it will be rendered and fits in `frame_cache_mb`: the render pass
-    then replays pass 1's frames instead of decoding again. Otherwise none."""
+    """The whole clip when it fits in `frame_cache_mb`: the pose pass, and the render pass,
+    then replay the bar pass's frames instead of decoding again. Otherwise none."""
     budget = frames_in_cache(options, info)
-    return budget if options.out_dir and options.render and info.frame_count <= budget else 0
+    return budget if info.frame_count <= budget else 0
 
 
 def _round(values, nd: int = 3) -> list:

@@ -63,9 +63,13 @@ def assess(
     phases: PhaseResult,
     decode_warnings: list,
     options: AnalysisOptions,
+    pose_found: float | None = None,
 ) -> dict:
+    """The clip's quality block. `pose_found` is the share of the frames pose ran on in which
+    it found the lifter (pose runs on a few frames a second away from the lifts,
+    `focus.pose_frames`); by default, the share of all frames."""
     present = np.isfinite(lifter_px[:, LANDMARKS["lhip"], 0])
-    pose_found = pose_coverage(lifter_px)
+    pose_found = pose_coverage(lifter_px) if pose_found is None else pose_found
     warnings = [_warn("input", w) for w in decode_warnings]
     if series["scale"].get("outline_measured") is False:
         warnings.append(

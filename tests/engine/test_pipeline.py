@@ -31,8 +31,8 @@ def _run(tmp_path, monkeypatch, name, **options):
 def test_the_render_pass_replays_pass_one_frames_and_decodes_again_only_when_they_do_not_fit(tmp_path, monkeypatch):
     kept, kept_out, kept_opens = _run(tmp_path, monkeypatch, "kept")
     fresh, fresh_out, fresh_opens = _run(tmp_path, monkeypatch, "fresh", frame_cache_mb=100)  # 37 of 100 frames
-    assert kept_opens == 3  # the header probe, the lifter scan, pass 1 (the render pass replays it)
-    assert fresh_opens == 4  # ... and the render pass decodes again
+    assert kept_opens == 3  # the header probe, the lifter scan, the bar pass (pose and render replay it)
+    assert fresh_opens == 5  # ... and the pose and render passes decode again
     assert json.loads((kept_out / "result.json").read_text()) == json.loads((fresh_out / "result.json").read_text())
     assert (kept_out / "analyzed.mp4").read_bytes() == (fresh_out / "analyzed.mp4").read_bytes()
     # The result says which pose model read it: the default tries heavy first, and heavy kept
@@ -41,13 +41,13 @@ def test_the_render_pass_replays_pass_one_frames_and_decodes_again_only_when_the
     assert list(kept["runtime"]["pose_coverage_by_model"]) == ["heavy"]
 
 
-def test_the_whole_clip_is_kept_only_when_it_fits_and_is_rendered():
+def test_the_whole_clip_is_kept_only_when_it_fits():
     info = video.probe(SAMPLE, 600, 1280)  # 100 frames of 1280x720 RGB, 2.6 MiB each
     assert pipeline._frames_to_keep(info, AnalysisOptions(out_dir="x")) == 768 * 2**20 // (1280 * 720 * 3)
     assert pipeline._frames_to_keep(info, AnalysisOptions(out_dir="x", frame_cache_mb=300)) == 113
     assert pipeline._frames_to_keep(info, AnalysisOptions(out_dir="x", frame_cache_mb=250)) == 0  # 94 < 100
-    assert pipeline._frames_to_keep(info, AnalysisOptions(out_dir="x", render=False)) == 0
-    assert pipeline._frames_to_keep(info, AnalysisOptions()) == 0  # nothing is rendered
+    # the pose pass replays the bar pass's frames whether or not anything is rendered
+    assert pipeline._frames_to_keep(info, AnalysisOptions(render=False)) == 768 * 2**20 // (1280 * 720 * 3)
 
 
 def test_a_duration_limit_past_what_the_pose_clock_can_count_is_refused():
@@ -116,8 +116,9 @@ def _person(n: int, present: float) -> list:
 
 @pytest.fixture
 def passes(monkeypatch):
-    """Fakes the lifter scan and pass 1: `found[model]` is the share of frames that model finds
-    the lifter in. Returns (found, what ran: "scan" or a model, progress reported, run)."""
+    """Fakes the lifter scan and pass 1 (the bar pass, which finds no plate, and the pose
+    pass): `found[model]` is the share of frames that model finds the lifter in. Returns
+    (found, what ran: "scan", "bar" or a model, progress reported, run)."""
     found, ran, reported = {}, [], []
 
     def scan_lifter(clip, runtime):
@@ -127,16 +128,25 @@ def passes(monkeypatch):
 
     monkeypatch.setattr(pipeline, "scan_lifter", scan_lifter)
 
-    def first_pass(clip, options, report, runtime, model, crop):
+    n = 60
+
+    def bar_pass(clip, report, runtime, model, crop):
+        ran.append("bar" if crop == (0, 0, 640, 360) else "bar, not in the scan's region")
+        for fraction in (0.5, 1.0):
+            report(fraction)
+        return SimpleNamespace(times=list(np.arange(n) / 30), change=list(np.ones(n)), plates=[None] * n, luma=[100.0])
+
+    def pose_pass(clip, t_s, wanted, options, report, runtime, model, crop):
         ran.append(model if crop == (0, 0, 640, 360) else f"{model}, not in the scan's region")
+        assert wanted.all()  # no plate was tracked: pose on every frame
         for fraction in (0.5, 1.0):  # the share of this pass done
             report(fraction)
         if found[model] is None:
             raise RuntimeError("the pass failed")
-        n = 60
-        return np.arange(n) / 30, _person(n, found[model]), [None] * n, [100.0], np.ones(n)
+        return _person(n, found[model])
 
-    monkeypatch.setattr(pipeline, "first_pass", first_pass)
+    monkeypatch.setattr(pipeline, "bar_pass", bar_pass)
+    monkeypatch.setattr(pipeline, "pose_pass", pose_pass)
 
     def run(options, frames: int = 60, delegate: str = "cpu"):
         reported.clear()  # this run's progress
@@ -151,7 +161,7 @@ def test_auto_keeps_heavy_when_it_finds_the_lifter_in_nine_frames_out_of_ten(pas
     found, ran, _, run = passes
     found.update(heavy=0.95, full=1.0)
     model, coverage, (t, lifter, *_) = run(AnalysisOptions())
-    assert (model, ran, coverage) == ("heavy", ["scan", "heavy"], {"heavy": 0.95})
+    assert (model, ran, coverage) == ("heavy", ["scan", "bar", "heavy"], {"heavy": 0.95})
     assert np.isfinite(lifter[:, 23, 0]).mean() == pytest.approx(0.95)
 
 
@@ -159,7 +169,7 @@ def test_auto_measures_again_on_full_where_heavy_lost_the_lifter_and_keeps_the_b
     found, ran, reported, run = passes
     found.update(heavy=0.75, full=0.9)
     model, coverage, (t, lifter, *_) = run(AnalysisOptions())
-    assert (model, ran, coverage) == ("full", ["scan", "heavy", "full"], {"heavy": 0.75, "full": 0.9})
+    assert (model, ran, coverage) == ("full", ["scan", "bar", "heavy", "full"], {"heavy": 0.75, "full": 0.9})
     assert np.isfinite(lifter[:, 23, 0]).mean() == pytest.approx(0.9)
     pcts = [p for p, _ in reported]
     assert pcts == sorted(pcts) and pcts[0] == 3.0 and pcts[-1] == 80.0  # never back, and before the phases
@@ -171,7 +181,7 @@ def test_auto_keeps_heavy_unless_full_finds_the_lifter_in_5_percent_more_frames(
     found, ran, _, run = passes
     found.update(heavy=0.75, full=full)
     model, coverage, _ = run(AnalysisOptions())
-    assert (model, ran) == (kept, ["scan", "heavy", "full"])
+    assert (model, ran) == (kept, ["scan", "bar", "heavy", "full"])
 
 
 @pytest.mark.parametrize(
@@ -181,10 +191,10 @@ def test_auto_runs_full_alone_on_a_clip_of_over_two_minutes_at_30_fps_on_the_cpu
     found, ran, _, run = passes
     found.update(heavy=1.0, full=1.0)
     model, coverage, _ = run(AnalysisOptions(), frames, delegate)
-    assert ran == ["scan"] + tried and list(coverage) == tried
+    assert ran == ["scan", "bar"] + tried and list(coverage) == tried
     ran.clear()
     run(AnalysisOptions(pose_model="heavy"), frames, delegate)  # a model named is a model run
-    assert ran == ["scan", "heavy"]
+    assert ran == ["scan", "bar", "heavy"]
 
 
 def test_a_gpu_delegate_that_fails_at_the_scan_chooses_the_models_as_a_cpu_does(passes, monkeypatch):
@@ -198,14 +208,14 @@ def test_a_gpu_delegate_that_fails_at_the_scan_chooses_the_models_as_a_cpu_does(
 
     monkeypatch.setattr(pipeline, "scan_lifter", scan_that_falls_back)
     run(AnalysisOptions(), 3601, "gpu")
-    assert ran == ["scan", "full"]  # too long for heavy on a CPU
+    assert ran == ["scan", "bar", "full"]  # too long for heavy on a CPU
 
 
 def test_if_the_second_pass_fails_the_first_result_stands(passes):
     found, ran, _, run = passes
     found.update(heavy=0.75, full=None)
     model, coverage, (t, lifter, *_) = run(AnalysisOptions())
-    assert (model, ran, coverage) == ("heavy", ["scan", "heavy", "full"], {"heavy": 0.75, "full": None})
+    assert (model, ran, coverage) == ("heavy", ["scan", "bar", "heavy", "full"], {"heavy": 0.75, "full": None})
     found.update(heavy=None)
     with pytest.raises(RuntimeError, match="the pass failed"):  # the first pass's failure is the run's
         run(AnalysisOptions())
@@ -215,7 +225,7 @@ def test_a_named_model_is_measured_once_however_little_it_finds(passes):
     found, ran, _, run = passes
     found.update(heavy=0.5)
     model, coverage, _ = run(AnalysisOptions(pose_model="heavy"))
-    assert (model, ran, coverage) == ("heavy", ["scan", "heavy"], {"heavy": 0.5})
+    assert (model, ran, coverage) == ("heavy", ["scan", "bar", "heavy"], {"heavy": 0.5})
 
 
 def test_nobody_found_on_either_model_is_no_lifter_found(passes):
@@ -223,7 +233,7 @@ def test_nobody_found_on_either_model_is_no_lifter_found(passes):
     found.update(heavy=0.0, full=0.0)
     with pytest.raises(NoLifterFound, match="No person was found"):
         run(AnalysisOptions())
-    assert ran == ["scan", "heavy", "full"]  # one scan for both passes
+    assert ran == ["scan", "bar", "heavy", "full"]  # one scan and one bar pass for both pose passes
 
 
 def test_the_progress_spans_tile_the_bar_in_order():

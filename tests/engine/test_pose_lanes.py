@@ -3,7 +3,6 @@ that fits in memory, and hands the frames on in order."""
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import random
 import threading
@@ -15,7 +14,14 @@ import pytest
 
 from shared.analysis import AnalysisOptions, accel, pipeline, video
 from shared.analysis import lanes as lanes_module
-from shared.analysis.lanes import POSE_STRETCH_MIN_S, POSE_WARM_UP_S, FramesOverBudget, PoseLanes, pose_lanes, stretches
+from shared.analysis.lanes import (
+    POSE_STRETCH_MIN_S,
+    POSE_WARM_UP_S,
+    PoseLanes,
+    pose_lanes,
+    shared_stretches,
+    stretches,
+)
 
 
 @pytest.mark.parametrize(
@@ -88,7 +94,8 @@ class _Estimator:
 
 
 def _run(clip, estimators, max_frames: int = 10_000):
-    lanes = PoseLanes(clip, estimators, lambda pose, frame: pose(frame), max_frames)
+    bounds = stretches(clip.info.duration_s, len(estimators))
+    lanes = PoseLanes(clip, estimators, lambda pose, frame: pose(frame), max_frames, bounds)
     try:
         return [(frame.index, float(people[0, 0])) for frame, people in lanes]
     finally:
@@ -110,11 +117,25 @@ def test_each_estimator_tracks_its_stretch_in_time_order_from_its_warm_up_and_fr
     assert max(done) - min(done) <= 1  # as many frames each: the first stretch is longer by the warm-up
 
 
-def test_more_frames_than_the_budget_stops_every_thread_with_frames_over_budget():
-    before = threading.active_count()
-    with pytest.raises(FramesOverBudget):
-        _run(_Clip(120), [_Estimator(), _Estimator()], max_frames=50)
-    assert threading.active_count() == before
+def test_a_budget_smaller_than_the_clip_is_never_passed_and_every_frame_comes_back():
+    """The decoder waits for the estimators once `max_frames` are held; they always catch up."""
+    held, box = [], {}
+
+    def pose_of(pose, frame):
+        while "lanes" not in box:
+            time.sleep(0.001)
+        held.append(len(box["lanes"].held))
+        return pose(frame)
+
+    clip = _Clip(120)
+    estimators = [_Estimator(), _Estimator()]
+    box["lanes"] = lanes = PoseLanes(clip, estimators, pose_of, 10, stretches(clip.info.duration_s, 2))
+    try:
+        got = [(frame.index, float(people[0, 0])) for frame, people in lanes]
+    finally:
+        lanes.close()
+    assert got == list(enumerate(clip.times()))
+    assert max(held) <= 10 and not lanes.held  # every frame let go once posed
 
 
 def test_an_estimator_error_reaches_pass_one_and_every_thread_stops():
@@ -133,24 +154,39 @@ def test_a_decoder_error_reaches_pass_one_and_every_thread_stops():
 
 def test_stopping_early_lets_every_thread_go():
     before = threading.active_count()
-    lanes = PoseLanes(_Clip(120), [_Estimator(), _Estimator()], lambda pose, frame: pose(frame), 10_000)
+    lanes = PoseLanes(_Clip(120), [_Estimator(), _Estimator()], lambda pose, frame: pose(frame), 10_000, [0, 2, 9])
     list(itertools.islice(lanes, 10))  # the consumer stops after 10 frames
     lanes.close()
     assert threading.active_count() == before
 
 
-def _measure(path, lanes, monkeypatch, frame_count=None, **options):
-    """measure() with `lanes` estimators; returns its output and how many PoseLanes it made."""
+@pytest.mark.parametrize("lanes", [2, 3])
+def test_estimators_posing_some_frames_share_them_equally_whatever_their_spacing(lanes):
+    """Pose runs densely in the lift and sparsely elsewhere: each estimator gets as many of
+    the frames to pose, counted in frames, not seconds."""
+    t = np.r_[np.arange(0, 8, 0.2), 8 + np.arange(120) / 30, 12 + np.arange(0, 6, 0.2)]
+    bounds = shared_stretches(t, lanes)
+    assert bounds[0] == -np.inf and bounds[-1] == np.inf and bounds == sorted(bounds)
+    counts = [int(((t - t[0] >= a) & (t - t[0] < b)).sum()) for a, b in zip(bounds, bounds[1:])]
+    assert max(counts) - min(counts) <= 1 and sum(counts) == len(t)
+    assert shared_stretches(t, 1) == [-np.inf, np.inf]
+
+
+def _measure(path, lanes, monkeypatch, **options):
+    """Pass 1 (the bar pass, then pose on every frame) with `lanes` estimators: ((t, people,
+    plates), how many PoseLanes it made)."""
     made = []
     monkeypatch.setattr(pipeline, "pose_lanes", lambda duration_s, model: lanes)
     monkeypatch.setattr(lanes_module, "PoseLanes", lambda *a, real=PoseLanes: made.append(a) or real(*a))
     info = video.probe(path, 60, 1280)
-    if frame_count is not None:
-        info = dataclasses.replace(info, frame_count=frame_count)  # a header that undercounts
     clip = video.DecodeOnce(path, info, [], 0)
     opts = AnalysisOptions(pose_model="lite", **options)
     whole = (0, 0, info.out_width, info.out_height)  # what the lifter scan gives for one person
-    return pipeline.first_pass(clip, opts, lambda *a: None, accel.plan("cpu"), opts.pose_model, whole), len(made)
+    runtime, quiet = accel.plan("cpu"), lambda *a: None
+    seen = pipeline.bar_pass(clip, quiet, runtime, opts.pose_model, whole)
+    t = np.asarray(seen.times)
+    people = pipeline.pose_pass(clip, t, np.ones(len(t), bool), opts, quiet, runtime, opts.pose_model, whole)
+    return (t, people, seen.plates), len(made)
 
 
 @pytest.mark.slow
@@ -162,7 +198,7 @@ def test_two_estimators_give_what_one_does_up_to_tracking_history(rendered, monk
     (t2, people2, plates2, *_), made2 = _measure(path, 2, monkeypatch)
     assert (made1, made2) == (0, 1)
     assert np.array_equal(t1, t2) and len(t1) == len(truth.timestamps_s)
-    split = int(np.searchsorted(t1 - t1[0], stretches(t1[-1] - t1[0] + 1 / 30, 2)[1]))
+    split = int(np.searchsorted(t1 - t1[0], shared_stretches(t1, 2)[1]))
     assert all(np.array_equal(a, b) for a, b in zip(people1[:split], people2[:split]))
     gap = np.array(
         [
@@ -178,18 +214,10 @@ def test_two_estimators_give_what_one_does_up_to_tracking_history(rendered, monk
     assert np.allclose(bar1, bar2, equal_nan=True, atol=0.5)  # the plate tracker saw the same frames
 
 
-def test_a_clip_that_does_not_fit_in_memory_streams_through_one_estimator(monkeypatch, rendered):
-    path, _ = rendered("lanes_snatch_small", exercise="snatch", fps=30, width=640, height=360, seed=12)
-    _, made = _measure(path, 2, monkeypatch, frame_cache_mb=1)  # 1 MiB holds 1 frame of 640x360
-    assert made == 0
-
-
 @pytest.mark.slow
-def test_a_header_that_undercounts_the_frames_falls_back_to_one_estimator_and_loses_nothing(monkeypatch, rendered):
+def test_a_clip_that_does_not_fit_in_memory_still_runs_on_every_core_and_gives_the_same(monkeypatch, rendered):
     path, _ = rendered("lanes_snatch_small", exercise="snatch", fps=30, width=640, height=360, seed=12)
-    (t1, people1, *_), _ = _measure(path, 1, monkeypatch)
-    # The header says 10 frames and 30 fit in memory; the clip has 100.
-    thirty_frames_mb = 30 * 640 * 360 * 3 / 2**20
-    (t2, people2, *_), made = _measure(path, 2, monkeypatch, frame_count=10, frame_cache_mb=thirty_frames_mb)
-    assert made == 1  # tried, ran over budget, then streamed
+    (t1, people1, *_), made1 = _measure(path, 2, monkeypatch)
+    (t2, people2, *_), made2 = _measure(path, 2, monkeypatch, frame_cache_mb=1)  # 1 MiB holds 1 frame of 640x360
+    assert made1 == made2 == 1
     assert np.array_equal(t1, t2) and all(np.array_equal(a, b) for a, b in zip(people1, people2))
