@@ -67,12 +67,15 @@ test: install lint
 test-fast: $(STAMP) lint
 	$(PY) -m pytest -q tests/unit
 
-# Accuracy table over the generated clip set, the speed and memory figures, then the read
+# Accuracy table over the generated clip set, the speed and memory figures, engine 1.1.0
+# (BASE_ENGINE) and this one side by side on clips shaped as people film them, then the read
 # payloads of a 2-minute 60 fps session against the emulator.
+BASE_ENGINE ?= e1695aa
 bench: install
 	$(PY) -m bench.accuracy
 	$(PY) -m bench.accuracy --set random
 	$(PY) -m bench.speed
+	$(PY) -m bench.versus --base-commit $(BASE_ENGINE) --set shaped
 	$(PY) -m bench.payloads
 	$(PY) -m bench.progress
 	$(PY) -m bench.cold_import

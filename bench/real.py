@@ -1,10 +1,11 @@
 """The engine on real lifting clips filmed by other people (../shared/realclips), used in place.
 
 python -m bench.real [--dir ../shared/realclips] [--model auto] — one row per clip: the lifts
-found, the outcome, bar and pose coverage, the scale and its uncertainty, the camera's turn,
-peak bar speed and peak bar height as a share of the lifter's height, the time taken, and the
-warnings; a clip the engine refuses shows its error code. The table, its command and its date
-are written to docs/real-clips.md. There is no ground truth for these clips beyond their
+found and which one the top level describes, each lift's outcome, bar and pose coverage, the
+scale and its uncertainty, the camera's turn, each lift's peak bar speed and peak bar height
+as a share of the lifter's height, the time taken, and the warnings; a clip the engine
+refuses shows its error code. The table, its command and its date are written to
+docs/real-clips.md. There is no ground truth for these clips beyond their
 MANIFEST (plate-centre windows, checked by tests/engine/test_real_clips.py): the figures are
 for reading, not scoring.
 """
@@ -38,13 +39,17 @@ def row(path: Path, model: str) -> str:
     except AnalysisError as exc:
         return f"| {path.name} | refused: `{exc.code}` | | | | | | | | {time.perf_counter() - t0:.1f} | {exc.message} |"
     elapsed = time.perf_counter() - t0
-    q, m, s = r["quality"], r["metrics"], r["scale"]
-    lifts = 0 if m["outcome"] == "no_lift" else 1  # the engine analyses one lift per clip
-    pct = m.get("peak_bar_height_pct")
+    q, s = r["quality"], r["scale"]
+    lifts = [lift for lift in r["lifts"] if lift["outcome"] != "no_lift"] or r["lifts"][:1]
+
+    def each(key: str) -> str:  # one value per lift, in clip order
+        return " / ".join(str(lift["metrics"].get(key, "")) for lift in lifts)
+
     return (
-        f"| {path.name} | {lifts} | {m['outcome']} | {q['bar_coverage']:.2f} | {q['pose_coverage']:.2f} | "
+        f"| {path.name} | {q['lifts']['found']} (top: #{q['lifts']['primary']}) | "
+        f"{' / '.join(lift['outcome'] for lift in lifts)} | {q['bar_coverage']:.2f} | {q['pose_coverage']:.2f} | "
         f"{s['px_per_m']:.1f} ({s['source']}, ±{s['uncertainty_pct']:.1f} %) | {s['camera_yaw_deg']} | "
-        f"{m.get('max_bar_speed')} | {pct if pct is not None else ''} | {elapsed:.1f} | "
+        f"{each('max_bar_speed')} | {each('peak_bar_height_pct')} | {elapsed:.1f} | "
         f"{', '.join(w['code'] for w in q['warnings']) or 'none'} |"
     )
 

@@ -1,12 +1,16 @@
 """Two engines side by side on the same rendered clips, in one run: accuracy and time.
 
-python -m bench.versus --base DIR [--set random|bench|both] [--only NAME]
+python -m bench.versus (--base DIR | --base-commit COMMIT) [--set random|bench|both|shaped] [--only NAME]
 
 DIR is a checkout of another engine version (for example `git worktree add /tmp/base
-<commit>`); both run through their own command line (`python -m shared.analysis`, with this
-interpreter, the annotated video included) one after the other on each clip, so the times
-share the machine's state. Each is scored against the clip's exact truth by this checkout's
-evaluator. The table, its command and its date are written to docs/versus.md.
+<commit>`); with --base-commit, this repository's COMMIT is checked out once into
+.cache/base-COMMIT (the pose models ship in the repository, so it runs as it is). Both run
+through their own command line (`python -m shared.analysis`, with this interpreter, the
+annotated video included) one after the other on each clip, so the times share the
+machine's state. Each is scored against the clip's exact truth by this checkout's
+evaluator. `shaped` is the clips shaped as people film them (10-30 s, one to three lifts,
+long set-ups; tests.synth.clips.SHAPED_SET). The table, its command and its date are written
+to docs/versus.md, or docs/versus-shaped.md for that set.
 """
 
 from __future__ import annotations
@@ -20,10 +24,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.synth.clips import BENCH_SET, clip, random_set
+from tests.synth.clips import BENCH_SET, SHAPED_SET, clip, random_set
 from tests.synth.evaluate import evaluate, failures
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def checkout(commit: str) -> Path:
+    """This repository at `commit`, in .cache/base-COMMIT (made once, by `git worktree add`)."""
+    where = ROOT / ".cache" / f"base-{commit}"
+    if not (where / "shared" / "analysis").is_dir():
+        where.parent.mkdir(exist_ok=True)
+        subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=True)
+        subprocess.run(["git", "worktree", "add", "--detach", "--force", str(where), commit], cwd=ROOT, check=True)
+    return where
 
 
 def run(root: Path, path: Path, exercise: str) -> tuple:
@@ -64,11 +78,18 @@ def cell(result: dict | None, truth, elapsed: float) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.versus")
-    ap.add_argument("--base", type=Path, required=True)
-    ap.add_argument("--set", default="both", choices=("random", "bench", "both"))
+    base = ap.add_mutually_exclusive_group(required=True)
+    base.add_argument("--base", type=Path)
+    base.add_argument("--base-commit")
+    ap.add_argument("--set", default="both", choices=("random", "bench", "both", "shaped"))
     ap.add_argument("--only", default=None)
     args = ap.parse_args()
-    specs = (random_set() if args.set != "bench" else []) + (BENCH_SET if args.set != "random" else [])
+    if args.base_commit:
+        args.base = checkout(args.base_commit)
+    specs = (random_set() if args.set in ("random", "both") else []) + (
+        BENCH_SET if args.set in ("bench", "both") else []
+    )
+    specs = SHAPED_SET if args.set == "shaped" else specs
     specs = [s for s in specs if not args.only or args.only in s.name]
     head = "misses | dv m/s | h rmse m | scale % | liftoff f | e2e s"
     lines = [
@@ -98,7 +119,8 @@ def main() -> int:
     print(lines[-1])
     if not args.only:
         (ROOT / "docs").mkdir(exist_ok=True)
-        (ROOT / "docs" / "versus.md").write_text("\n".join(lines) + "\n")
+        name = "versus-shaped.md" if args.set == "shaped" else "versus.md"
+        (ROOT / "docs" / name).write_text("\n".join(lines) + "\n")
     return 0
 
 

@@ -25,6 +25,14 @@ BENCH_SET = [
     ClipSpec("snatch_hevc_720p30", "snatch", 30, 1280, 720, "left", codec="libx265", seed=9),
 ]
 
+# Clips shaped as people film them (issue: most of a real clip is set-up): 10-30 s, one to
+# three lifts, each dropped, long set-ups; for the speed benchmark (bench.versus --set shaped).
+SHAPED_SET = [
+    ClipSpec("shaped_snatch_one_12s", "snatch", 30, 1280, 720, "right", lead_s=8.0, seed=41),
+    ClipSpec("shaped_clean_two_23s", "clean", 30, 1280, 720, "left", lifts=2, lead_s=5.0, rest_s=8.0, seed=42),
+    ClipSpec("shaped_snatch_three_29s", "snatch", 30, 960, 540, "right", lifts=3, lead_s=4.0, rest_s=6.0, seed=43),
+]
+
 # How a randomised clip may look: the engine was tuned on BENCH_SET, so accuracy is also
 # reported over looks drawn from these, by factor (bench.accuracy --set random).
 LOOK_FACTORS = {

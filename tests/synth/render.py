@@ -20,7 +20,7 @@ import av
 import cv2
 import numpy as np
 
-from tests.synth.lifts import PLATE_RADIUS_M, make_lift, true_angles
+from tests.synth.lifts import PLATE_RADIUS_M, forward_kinematics, make_lift, true_angles
 
 SKIN = (214, 160, 124)
 SHIRT = (176, 34, 46)
@@ -114,6 +114,7 @@ class ClipSpec:
     time_scale: float = 1.0  # > 1 lifts slower (as a heavier bar does): every speed / time_scale
     lifts: int = 1  # a set: after each lift the bar is lowered back down its path, rests, and goes again
     rest_s: float = 1.5
+    lead_s: float = 0.0  # set-up before the first lift: the lifter in the start position, the bar at rest
 
 
 @dataclass
@@ -381,33 +382,56 @@ def _shown_times(spec: ClipSpec, times: np.ndarray) -> np.ndarray:
 
 
 class LiftSet:
-    """`count` lifts in a row, as `Lift.at` sees them: each lift, then the bar lowered back
-    down the same path to the floor (the lift played backwards) and `rest_s` in the set-up."""
+    """`count` lifts in a row after `lead_s` in the start position, as `Lift.at` sees them.
+    After each lift the lifter lets go: the bar falls freely (g) from where the lift left it
+    to the floor, then rolls back to where it started while the lifter stands as the lift
+    ended; from half-way through `rest_s` the lifter goes back down to the start position,
+    hands on the bar, over up to RETURN_S, for the next lift. `rest_s` counts from the
+    release."""
 
-    def __init__(self, lift, count: int, rest_s: float):
-        self.lift, self.count, self.rest_s = lift, count, rest_s
-        self.period_s = 2 * lift.duration_s + rest_s
+    G_MPS2 = 9.81
+    RETURN_S = 1.5
+
+    def __init__(self, lift, count: int, rest_s: float, lead_s: float = 0.0):
+        self.lift, self.count, self.rest_s, self.lead_s = lift, count, rest_s, lead_s
+        self.start_bar = lift.at(0.0)["bar"][0]
+        self.end_bar = lift.at(lift.duration_s)["bar"][0]
+        self.fall_s = float(np.sqrt(2 * (self.end_bar[1] - self.start_bar[1]) / self.G_MPS2))
+        self.period_s = lift.duration_s + rest_s
+        self.return_s = min(self.RETURN_S, max(rest_s / 2 - 0.5, 0.3))
+        if rest_s < 2 * self.fall_s:
+            raise ValueError(f"rest_s must leave time for the bar to fall: at least {2 * self.fall_s:.2f} s")
 
     @property
     def duration_s(self) -> float:
-        return self.count * self.period_s - self.rest_s
-
-    def liftoff_offsets_s(self) -> list:
-        return [k * self.period_s for k in range(self.count)]
+        return self.lead_s + self.count * self.period_s - self.rest_s / 2
 
     def at(self, t) -> dict:
-        d = self.lift.duration_s
-        local = np.mod(np.atleast_1d(np.asarray(t, dtype=float)), self.period_s)
-        local = np.where(local <= d, local, np.where(local <= 2 * d, 2 * d - local, 0.0))
-        return self.lift.at(local)
+        d, half = self.lift.duration_s, self.rest_s / 2
+        local = np.clip(np.atleast_1d(np.asarray(t, dtype=float)) - self.lead_s, 0, None)
+        k = np.minimum(np.floor(local / self.period_s), self.count - 1)
+        u = local - k * self.period_s  # time into this lift's period; past d, since the release
+        lifting = u <= d
+        angles = self.lift.angles(np.where(lifting, u, d))
+        start = self.lift.angles(np.zeros(1))
+        back = np.clip((u - d - half) / self.return_s, 0, 1)
+        back = np.where(lifting, 0.0, back * back * (3 - 2 * back))  # starts and stops smoothly
+        angles = {seg: (1 - back) * a + back * start[seg] for seg, a in angles.items()}
+        joints = forward_kinematics(self.lift.body, angles)
+        fallen = np.clip(0.5 * self.G_MPS2 * (u - d) ** 2, 0, self.end_bar[1] - self.start_bar[1])
+        rolled = np.clip((u - d - self.fall_s) / (half - self.fall_s), 0, 1)
+        rolled = rolled * rolled * (3 - 2 * rolled)
+        x = self.end_bar[0] + rolled * (self.start_bar[0] - self.end_bar[0])
+        joints["bar"] = np.where(lifting[:, None], joints["bar"], np.stack([x, self.end_bar[1] - fallen], axis=1))
+        return joints
 
 
 def render_clip(spec: ClipSpec, path: Path) -> Truth:
     """Write `spec` to `path` and return its ground truth (also saved beside it as .json)."""
     rng = np.random.default_rng(spec.seed)
     lift = make_lift(spec.exercise, spec.lifter_height_m, spec.time_scale)
-    if spec.lifts > 1:
-        lift = LiftSet(lift, spec.lifts, spec.rest_s)
+    if spec.lifts > 1 or spec.lead_s:
+        lift = LiftSet(lift, spec.lifts, spec.rest_s, spec.lead_s)
     width, height = _upright_size(spec)
     px_per_m = min(0.86 * height / 2.45, 0.8 * width / 1.5)
     cam = Camera(width, height, spec.facing, px_per_m, spec.yaw_deg)
