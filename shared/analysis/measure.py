@@ -60,6 +60,29 @@ SPIKE_FLOOR_M, SPIKE_FLOOR_PX = 0.002, 1.5
 MIN_PLATE_FRAMES = 3
 
 
+# The fastest a bar moves: a bar dropped from 2 m lands at ~6.3 m/s; lifts peak near 2.5 m/s.
+MAX_BAR_SPEED_MPS = 7.0
+JUMP_TOLERANCE_M = 0.03  # what placement noise adds to a move between two frames
+
+
+def drop_jumps(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Which samples (bool) stay: those the bar can reach from the last one kept, at
+    MAX_BAR_SPEED_MPS (plus JUMP_TOLERANCE_M). A tracker that let go of the plate and took up
+    something else (a plate on a rack, a circle of clutter) jumps further than a bar moves,
+    and every sample on it is dropped until it is back within reach of the bar's last place,
+    or far enough in time for the bar to have got there."""
+    keep = np.isfinite(x) & np.isfinite(y)
+    last = None
+    for i in np.flatnonzero(keep):
+        if last is not None:
+            reach = MAX_BAR_SPEED_MPS * (t[i] - t[last]) + JUMP_TOLERANCE_M
+            if np.hypot(x[i] - x[last], y[i] - y[last]) > reach:
+                keep[i] = False
+                continue
+        last = i
+    return keep
+
+
 def spike_floor_m(px_per_m: float) -> float:
     """The least jump (m) off the bar's smooth path that `reject_spikes` may call a spike."""
     return max(SPIKE_FLOOR_M, SPIKE_FLOOR_PX / px_per_m)
@@ -387,6 +410,8 @@ def build_series(
     # Spikes are judged on the residual from a smooth path, in metres.
     floor = spike_floor_m(px_per_m)
     bx, bh = (reject_spikes(t, bx, floor=floor), reject_spikes(t, bh, floor=floor))
+    reachable = drop_jumps(t, bx, bh)
+    bx, bh = np.where(reachable, bx, np.nan), np.where(reachable, bh, np.nan)
     x_m, vx, _ = smooth_derivatives(t, bx, **BAR_FILTER)
     h_m, vy, ay = smooth_derivatives(t, bh, **BAR_FILTER)
     force, power = bar_dynamics(vy, ay, options.bar_mass_kg)

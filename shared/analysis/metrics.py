@@ -42,12 +42,32 @@ def bar_path_type(x_m: np.ndarray, start: int, stop: int) -> str | None:
     return "C"
 
 
-def lift_metrics(t: np.ndarray, bar: dict, body: dict, phases: PhaseResult, lifter_height_m: float | None) -> dict:
+def measured_peaks(measured: np.ndarray) -> np.ndarray:
+    """Frames (bool) where a bar peak may be read: the bar was measured there and on both
+    neighbours. Across a gap the series are filled, and a peak there would be the fill's."""
+    m = np.asarray(measured, dtype=bool)
+    return m & np.r_[m[:1], m[:-1]] & np.r_[m[1:], m[-1:]]
+
+
+def lift_metrics(
+    t: np.ndarray,
+    bar: dict,
+    body: dict,
+    phases: PhaseResult,
+    lifter_height_m: float | None,
+    measured: np.ndarray | None = None,
+) -> dict:
+    """The lift's metrics; `measured` (bool per frame) says where the bar was measured, and
+    the bar's speed and power peaks are read only there (`measured_peaks`)."""
     m = phases.landmarks
     # Peaks are taken over the lift itself (liftoff to the end of the last phase): a bar
     # dropped from overhead afterwards falls faster and hits harder than any lift.
     start = m.get("liftoff", 0)
     stop = (phases.phases[-1].end_frame if "liftoff" in m else len(t) - 1) + 1
+    if measured is not None:
+        readable, bar = measured_peaks(measured), dict(bar)
+        for key in ("speed_mps", "vy_mps", "power_W"):
+            bar[key] = np.where(readable, np.asarray(bar[key], dtype=float), np.nan)
     speed = np.asarray(bar["speed_mps"], dtype=float)[start:stop]
     if not np.isfinite(speed).any():
         return {"outcome": phases.outcome, "max_bar_speed": None, "max_power": None, "max_GRF": None}

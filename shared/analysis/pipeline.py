@@ -337,7 +337,7 @@ def _analyze(
         "body": {k2: _round(v) for k2, v in s["body"].items()},
         "phases": [p.to_dict() for p in phases.phases],
         "landmarks": phases.landmarks,
-        "metrics": lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"]),
+        "metrics": lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"], _measured(s)),
         "faults": find_faults(t, s["bar"], s["near"], phases),
         "lifts": [_lift(k, t, s, p) for k, p in enumerate(lifts)],
         "quality": assess(info, t, lifter, bar_px, s, luma, phases, warnings, options, coverage[model]),
@@ -376,9 +376,14 @@ def _lift(index: int, t: np.ndarray, s: dict, phases: PhaseResult) -> dict:
         "outcome": phases.outcome,
         "phases": [p.to_dict() for p in phases.phases],
         "landmarks": m,
-        "metrics": lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"]),
+        "metrics": lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"], _measured(s)),
         "faults": find_faults(t, s["bar"], s["near"], phases),
     }
+
+
+def _measured(s: dict) -> np.ndarray:
+    """Frames (bool) where the bar was measured: its raw track, spikes and jumps dropped."""
+    return np.isfinite(s["bar_raw"]["x_m"]) & np.isfinite(s["bar_raw"]["height_m"])
 
 
 def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime):

@@ -319,3 +319,20 @@ def test_a_plate_measured_on_fewer_than_three_frames_is_no_plate_to_scale_by():
                 _calibrate(lifter, bar, radius, None)
         else:
             assert _calibrate(lifter, bar, radius, None)[0]["px_per_m"] == pytest.approx(100 / 0.45)
+
+
+def test_a_tracker_that_jumps_to_something_else_is_dropped_until_the_bar_could_be_there():
+    """At 25 fps a bar moves at most MAX_BAR_SPEED_MPS / 25 = 0.28 m a frame. A tracker that let
+    go of the plate and took up a circle a metre away is dropped while it stays out of reach."""
+    from shared.analysis.measure import MAX_BAR_SPEED_MPS, drop_jumps
+
+    t = np.arange(20) / 25
+    x, y = np.zeros(20), np.linspace(0.2, 1.2, 20)  # the pull: 1.3 m/s, well within reach
+    x[8:11] = 1.0  # three frames on something else
+    keep = drop_jumps(t, x, y)
+    assert keep.tolist() == [True] * 8 + [False] * 3 + [True] * 9
+    x[8:] = 1.0  # ... and it stays there: taken up again once the bar could have got there
+    keep = drop_jumps(t, x, y)
+    first_back = 8 + int(np.flatnonzero(keep[8:])[0])
+    assert (t[first_back] - t[7]) * MAX_BAR_SPEED_MPS + 0.03 >= np.hypot(1.0, y[first_back] - y[7])
+    assert not keep[8]

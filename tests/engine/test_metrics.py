@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shared.analysis.metrics import bar_path_type, find_faults
+from shared.analysis.metrics import bar_path_type, find_faults, lift_metrics
 from shared.analysis.phases import Phase, PhaseResult
 
 FPS = 60
@@ -226,3 +226,20 @@ def test_max_grf_is_the_pulls_peak_and_the_landing_is_max_grf_catch():
     m = lift_metrics(T, bar, {"grf_N": grf}, phase_result(), 1.75)
     assert (m["max_GRF"], m["max_GRF_t_s"]) == (3200.0, round(T[55], 3))
     assert (m["max_GRF_catch"], m["max_GRF_catch_t_s"]) == (4900.0, round(T[75], 3))
+
+
+def test_speed_and_power_peaks_are_read_only_where_the_bar_was_measured():
+    """Across a gap the series are filled; a peak there is the fill's, not the bar's."""
+    from shared.analysis.metrics import measured_peaks
+
+    measured = np.array([1, 1, 1, 0, 0, 1, 1, 1], bool)
+    assert measured_peaks(measured).tolist() == [1, 1, 0, 0, 0, 0, 1, 1]
+    t = np.arange(8) / 30
+    speed = np.array([0.5, 1.0, 1.5, 3.5, 3.4, 1.6, 1.2, 0.4])  # a fill across the gap overshoots
+    bar = {"speed_mps": speed, "vy_mps": speed, "power_W": 1000 * speed, "x_m": np.zeros(8), "height_m": speed}
+    body = {"grf_N": np.full(8, 800.0)}
+    phases = PhaseResult("no_lift", [Phase("setup", 0, 7, 0.0, float(t[-1]))], {})
+    free = lift_metrics(t, bar, body, phases, 1.75)
+    gated = lift_metrics(t, bar, body, phases, 1.75, measured)
+    assert free["max_bar_speed"] == 3.5 and gated["max_bar_speed"] == 1.2
+    assert gated["max_power"] == 1200.0
