@@ -42,11 +42,21 @@ def bar_path_type(x_m: np.ndarray, start: int, stop: int) -> str | None:
     return "C"
 
 
-def measured_peaks(measured: np.ndarray) -> np.ndarray:
-    """Frames (bool) where a bar peak may be read: the bar was measured there and on both
-    neighbours. Across a gap the series are filled, and a peak there would be the fill's."""
-    m = np.asarray(measured, dtype=bool)
-    return m & np.r_[m[:1], m[:-1]] & np.r_[m[1:], m[-1:]]
+# The longest gap in the bar's track, from the last frame measured before it to the first
+# after, that smoothing may bridge for a peak: a spike dropped or two (at 30 fps, two frames).
+PEAK_BRIDGE_S = 0.1
+
+
+def measured_peaks(t: np.ndarray, measured: np.ndarray) -> np.ndarray:
+    """Frames (bool) where a bar peak may be read: where the bar was measured, and inside a
+    gap no longer than PEAK_BRIDGE_S between measured frames. Across a longer gap the series
+    are a fill, and a peak there would be the fill's, not the bar's."""
+    t, readable = np.asarray(t, dtype=float), np.asarray(measured, dtype=bool).copy()
+    edges = np.flatnonzero(np.diff(np.r_[1, readable.astype(int), 1]))
+    for a, b in zip(edges[::2], edges[1::2]):  # frames a..b-1 unmeasured
+        if a > 0 and b < len(t) and t[b] - t[a - 1] <= PEAK_BRIDGE_S + 1e-9:
+            readable[a:b] = True
+    return readable
 
 
 def lift_metrics(
@@ -58,14 +68,15 @@ def lift_metrics(
     measured: np.ndarray | None = None,
 ) -> dict:
     """The lift's metrics; `measured` (bool per frame) says where the bar was measured, and
-    the bar's speed and power peaks are read only there (`measured_peaks`)."""
+    the bar's speed and power peaks are read only there and across short gaps
+    (`measured_peaks`)."""
     m = phases.landmarks
     # Peaks are taken over the lift itself (liftoff to the end of the last phase): a bar
     # dropped from overhead afterwards falls faster and hits harder than any lift.
     start = m.get("liftoff", 0)
     stop = (phases.phases[-1].end_frame if "liftoff" in m else len(t) - 1) + 1
     if measured is not None:
-        readable, bar = measured_peaks(measured), dict(bar)
+        readable, bar = measured_peaks(t, measured), dict(bar)
         for key in ("speed_mps", "vy_mps", "power_W"):
             bar[key] = np.where(readable, np.asarray(bar[key], dtype=float), np.nan)
     speed = np.asarray(bar["speed_mps"], dtype=float)[start:stop]
