@@ -148,7 +148,6 @@ class BarPass:
         self.search_pose = search_pose  # frame -> pose candidates (people, 33, 3)
         self.tracker: PlateTracker | None = None
         self.lost_since: float | None = None
-        self.searched = 0
         self.times: list = []
         self.plates: list = []
         self.luma: list = []
@@ -168,7 +167,6 @@ class BarPass:
         if self.tracker is None:
             found = None
             if len(self.plates) % self.SEARCH_EVERY == 0:
-                self.searched += 1
                 people = self.search_pose(frame)
                 found = find_plate(frame.rgb, people[0]) if len(people) else None
             self.tracker = PlateTracker(found, frame.rgb, frame.t_s) if found else None
@@ -226,14 +224,10 @@ def pose_pass(
     each frame's crop: pose sees nothing else."""
     x0, y0, x1, y1 = crop
     budget = int(options.frame_cache_mb * 2**20 // max((x1 - x0) * (y1 - y0) * 3, 1))
-    lanes = pose_lanes(int(wanted.sum()) / max(clip.info.fps, 1e-9), model=model)
-    return _pose_frames(clip, t_s[wanted], wanted, model, report, runtime, crop, lanes, budget)
-
-
-def _pose_frames(clip, wanted_t_s, wanted, model, report, runtime, crop, lanes, budget) -> list:
+    wanted_t_s = t_s[wanted]
+    lanes = pose_lanes(len(wanted_t_s) / max(clip.info.fps, 1e-9), model=model)
     candidates = [np.zeros((0, 33, 3), np.float32) for _ in range(len(wanted))]
     count = max(len(wanted_t_s), 1)
-    x0, y0, x1, y1 = crop
     frames = (
         video.Frame(f.index, f.t_s, np.ascontiguousarray(f.rgb[y0:y1, x0:x1]))
         for f in clip
