@@ -43,3 +43,10 @@ class NotSideView(AnalysisError):
     or the plate's face is turned more than NOT_SIDE_VIEW_DEG from the image plane."""
 
     code = "not_side_view"
+
+
+class SlowMotion(AnalysisError):
+    """A slow-motion clip whose time base cannot be recovered: no capture rate in the file,
+    and no dropped bar to time by its fall."""
+
+    code = "slow_motion"

@@ -5,7 +5,7 @@ travels across the frame and has no bar. Before the main pass, `find_lifter_regi
 at the first seconds with multi-person detection, picks the person whose wrists are at a
 plate (else the most stationary one) and returns a region around them with room for the
 bar overhead, when that region keeps someone else out (else the whole frame); pose then
-tracks one person inside it. After the pass,
+tracks one person inside it, or two when someone else stood beside the lifter inside it. After the pass,
 `link_tracks` and `choose_lifter` keep the track that stays with the bar, in case the
 tracker still jumped to someone else.
 """
@@ -63,6 +63,23 @@ def link_tracks(candidates: list) -> np.ndarray:
     return np.stack(tracks) if tracks else np.full((0, n, 33, 3), np.nan, np.float32)
 
 
+class Region(tuple):
+    """(x0, y0, x1, y1) around the lifter, and `people`: how many pass 1 tracks in it. That
+    is 2 when someone else was seen inside it beside the lifter (a spectator on the bench
+    behind the platform): a one-person tracker may lock onto them for the whole clip, and
+    `choose_lifter` can only choose among the people tracked."""
+
+    people: int
+
+    def __new__(cls, box: tuple, people: int = 1) -> Region:
+        region = super().__new__(cls, tuple(int(v) for v in box))
+        region.people = people
+        return region
+
+
+SEEN_BESIDE = 1  # looks where someone else is seen beside the lifter, inside his region, to track two
+
+
 def find_lifter_region(
     frames: Iterable,
     detect: Callable,
@@ -70,9 +87,9 @@ def find_lifter_region(
     width: int,
     height: int,
     seconds: float = 3.0,
-) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) around the lifter, from multi-person detections on the frames given
-    (a sparse sample of the first `seconds`).
+) -> Region:
+    """The `Region` around the lifter, from multi-person detections on the frames given (a
+    sparse sample of the first `seconds`).
 
     `detect(rgb)` returns candidates (people, 33, 3); `find_plate(rgb, person)` returns a plate
     observation or None. Returns the whole frame unless the region keeps someone else out:
@@ -89,12 +106,13 @@ def find_lifter_region(
         found = next(filter(None, (find_plate(frame.rgb, p) for p in people)), None)
         candidates.append(people)
         plates.append((found.x_px, found.y_px) if found else (np.nan, np.nan))
+    whole = Region((0, 0, width, height))
     tracks = link_tracks(candidates)
     if len(tracks) < 2:
-        return 0, 0, width, height
+        return whole
     k = choose_lifter(tracks, np.array(plates, dtype=float).reshape(-1, 2))
     if k is None:
-        return 0, 0, width, height
+        return whole
     xy = tracks[k][..., :2].reshape(-1, 2)
     x0, y0 = np.nanmin(xy, axis=0)
     x1, y1 = np.nanmax(xy, axis=0)
@@ -108,7 +126,15 @@ def find_lifter_region(
         if np.isfinite(p[_HIPS + _SHOULDERS, 0]).any()
     ]
     kept_out = any(not (box[0] <= x <= box[2] and box[1] <= y <= box[3]) for x, y in others)
-    return box if kept_out else (0, 0, width, height)
+    # someone beside him, in the same looks (a track of his own split by a big move never is;
+    # a ghost in the clutter is seen once)
+    lifter_seen = np.isfinite(tracks[k][:, _HIPS[0], 0])
+    beside = max(
+        (int((lifter_seen & np.isfinite(track[:, _HIPS[0], 0])).sum()) for j, track in enumerate(tracks) if j != k),
+        default=0,
+    )
+    people = 2 if beside >= SEEN_BESIDE else 1
+    return Region(box, people) if kept_out else Region((0, 0, width, height), people)
 
 
 def choose_lifter(tracks: np.ndarray, bar_px: np.ndarray | None = None) -> int | None:
@@ -135,3 +161,51 @@ def choose_lifter(tracks: np.ndarray, bar_px: np.ndarray | None = None) -> int |
         if score > best_score:
             best, best_score = k, score
     return best
+
+
+def wrist_gap_px(person: np.ndarray, bar_px: np.ndarray) -> float:
+    """How far (px) the nearer of a pose's wrists is from the bar; inf without either."""
+    gap = np.linalg.norm(person[_WRISTS, :2] - np.asarray(bar_px)[None, :], axis=1)
+    return float(np.nanmin(gap)) if np.isfinite(gap).any() else float("inf")
+
+
+def torso_px(track: np.ndarray) -> float:
+    """The median torso length (px) of a track's poses; nan without any."""
+    present = np.isfinite(track[:, _HIPS[0], 0])
+    return float(np.nanmedian([_torso_px(p) for p in track[present]])) if present.any() else float("nan")
+
+
+HOLDS_WITHIN = 1.0  # of a torso between a wrist and the plate's centre: the hands are on the bar
+
+
+def nearest_the_bar(people, bar_px: np.ndarray, torso: float):
+    """The pose among `people` with a wrist nearest the bar, within HOLDS_WITHIN torsos of
+    it, or None."""
+    gaps = [wrist_gap_px(p, bar_px) for p in people]
+    if not gaps or min(gaps) > HOLDS_WITHIN * torso:
+        return None
+    return people[int(np.argmin(gaps))]
+
+
+def pick_at_the_bar(track: np.ndarray, candidates: list, bar_px: np.ndarray) -> tuple:
+    """The lifter's track made sample by sample where the bar is seen: the candidate holding
+    it (`nearest_the_bar`) wherever there is one, and the samples where the bar is seen and
+    nobody holds it: (track, lacking).
+
+    A one-person tracker that loses the lifter in the catch re-finds whoever is easiest to
+    see, a spectator sitting still behind the platform, and keeps him; linking poses into
+    tracks then mixes the two. The hands on the bar say who lifts, frame by frame."""
+    track = track.copy()
+    torso = torso_px(track)
+    lacking = np.zeros(len(track), bool)
+    if not np.isfinite(torso):
+        return track, lacking
+    for i, people in enumerate(candidates):
+        if not np.isfinite(bar_px[i]).all():
+            continue
+        holding = nearest_the_bar(people, bar_px[i], torso)
+        if holding is not None:
+            track[i] = holding
+        else:
+            lacking[i] = True
+    return track, lacking

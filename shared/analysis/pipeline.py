@@ -19,12 +19,20 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.analysis import accel, focus, model_policy, timeline, video
+from shared.analysis import accel, focus, model_policy, timebase, timeline, video
 from shared.analysis.bar import PlateTracker, find_plate
 from shared.analysis.errors import NoLifterFound, VideoTooShort
 from shared.analysis.kinematics import ground_reaction_force
 from shared.analysis.lanes import pose_lanes, posed, shared_stretches
-from shared.analysis.lifter import choose_lifter, find_lifter_region, link_tracks
+from shared.analysis.lifter import (
+    Region,
+    choose_lifter,
+    find_lifter_region,
+    link_tracks,
+    nearest_the_bar,
+    pick_at_the_bar,
+    torso_px,
+)
 from shared.analysis.measure import DEFAULT_BODY_MASS_KG, build_series
 from shared.analysis.metrics import find_faults, lift_metrics
 from shared.analysis.model_policy import DEFAULT_POSE_MODEL, POSE_CHOICES, pose_models
@@ -40,7 +48,9 @@ from shared.lifts import JOINTS as ANGLE_CHOICES
 # 2.2: every lift in the clip (lifts[], quality.lifts), forward lengths corrected for the
 # camera's turn, spikes judged to the pixel; the bar pass first, then pose on every frame
 # only in and around the lifts (runtime.posed_share)
-ENGINE_VERSION = "2.2.0"
+# 2.3: the lift's own clock (slow motion, lost pictures: quality.timeline.clock, the
+# slow_motion refusal), the lifter taken frame by frame as the pose holding the bar
+ENGINE_VERSION = "2.3.0"
 log = logging.getLogger(__name__)
 SCAN_S, SCAN_EVERY_S = 3.0, 0.6  # the lifter scan: a look every 0.6 s in the first 3 s
 # The scan's model: it only bounds the lifter, and full does that in 0.8 s on the 3.3 s speed
@@ -168,7 +178,7 @@ class BarPass:
             found = None
             if len(self.plates) % self.SEARCH_EVERY == 0:
                 people = self.search_pose(frame)
-                found = find_plate(frame.rgb, people[0]) if len(people) else None
+                found = next(filter(None, (find_plate(frame.rgb, p) for p in people)), None)
             self.tracker = PlateTracker(found, frame.rgb, frame.t_s) if found else None
             self.plates.append(found)
             return
@@ -179,8 +189,8 @@ class BarPass:
             self.tracker, self.lost_since = None, None
 
 
-def scan_lifter(clip: video.DecodeOnce, runtime: accel.Runtime) -> tuple:
-    """The lifter scan: (x0, y0, x1, y1) around the lifter, from multi-person detections on a
+def scan_lifter(clip: video.DecodeOnce, runtime: accel.Runtime) -> Region:
+    """The lifter scan: the `lifter.Region` to pose in, from multi-person detections on a
     look every SCAN_EVERY_S in the first SCAN_S (`lifter.find_lifter_region`). It runs once
     per clip, on SCAN_MODEL whatever model pass 1 runs: it only bounds the lifter."""
     info = clip.info
@@ -199,7 +209,7 @@ def bar_pass(
     """Pass 1a (`BarPass`) over every frame; its plate searches pose on `model` in `crop`."""
     x0, y0, x1, y1 = crop
     total = max(clip.info.frame_count, 1)
-    with open_pose(runtime, model, video=False) as pose:
+    with open_pose(runtime, model, max_people=getattr(crop, "people", 1), video=False) as pose:
         seen = BarPass(lambda frame: pose(frame.rgb[y0:y1, x0:x1], frame.t_s, (x0, y0)))
         for frame in clip:
             seen.see(frame)
@@ -217,12 +227,14 @@ def pose_pass(
     model: str,
     crop: tuple,
 ) -> list:
-    """Pass 1b: pose candidates on pose model `model`, in the region `crop` (`scan_lifter`),
+    """Pass 1b: pose candidates on pose model `model`, in the region `crop` (`scan_lifter`;
+    as many people as its `people`),
     for the frames `wanted` (`focus.pose_frames`; `t_s` is every frame's time) and none for
     the others. On the CPU they get one pose estimator per core (`lanes.PoseLanes`), each on
     an equal share of them, holding at most `frame_cache_mb` of frames at a time, and only
     each frame's crop: pose sees nothing else."""
     x0, y0, x1, y1 = crop
+    people = getattr(crop, "people", 1)
     budget = int(options.frame_cache_mb * 2**20 // max((x1 - x0) * (y1 - y0) * 3, 1))
     wanted_t_s = t_s[wanted]
     lanes = pose_lanes(len(wanted_t_s) / max(clip.info.fps, 1e-9), model=model)
@@ -235,9 +247,9 @@ def pose_pass(
     )
     crop = (0, 0, x1 - x0, y1 - y0)  # the frames are the crops; the people go back to the frame's pixels below
     with contextlib.ExitStack() as stack:
-        poses = [stack.enter_context(open_pose(runtime, model))]
+        poses = [stack.enter_context(open_pose(runtime, model, max_people=people))]
         if runtime.pose_delegate == "cpu":
-            poses += [stack.enter_context(open_pose(runtime, model)) for _ in range(lanes - 1)]
+            poses += [stack.enter_context(open_pose(runtime, model, max_people=people)) for _ in range(lanes - 1)]
         bounds = shared_stretches(wanted_t_s, len(poses))
         posing = stack.enter_context(contextlib.closing(posed(frames, poses, crop, budget, bounds)))
         for done, (frame, people) in enumerate(posing, 1):
@@ -246,6 +258,43 @@ def pose_pass(
             candidates[frame.index] = people
             report(done / count)
     return candidates
+
+
+def relook(
+    clip: video.DecodeOnce,
+    track: np.ndarray,
+    candidates: list,
+    bar_px: np.ndarray,
+    frames: np.ndarray,
+    runtime: accel.Runtime,
+    model: str,
+    crop: tuple,
+) -> np.ndarray:
+    """The lifter's `track` (samples, 33, 3) taken sample by sample from the pose holding the
+    bar (`lifter.pick_at_the_bar`). Where no pose of pass 1 holds it, the frame is posed
+    again as a still image, for two people, and the one holding the bar taken: every such
+    frame when someone was seen beside the lifter (`crop.people`), else only those with the
+    bar in the air (half a torso over where it rests), where someone must hold it but for a
+    drop. `frames` are the samples' frame indices."""
+    track, lacking = pick_at_the_bar(track, candidates, bar_px)
+    torso = torso_px(track)
+    if not getattr(crop, "people", 1) > 1:  # nobody was seen beside him: only where someone must hold the bar
+        with np.errstate(invalid="ignore"):
+            lacking &= bar_px[:, 1] < np.nanpercentile(bar_px[:, 1], 95) - torso / 2
+    if not lacking.any():
+        return track
+    wanted = {int(frames[i]): i for i in np.flatnonzero(lacking)}
+    x0, y0, x1, y1 = crop
+    found = 0
+    with open_pose(runtime, model, max_people=2, video=False) as pose:
+        for frame in clip:
+            i = wanted.get(frame.index)
+            if i is not None:
+                holding = nearest_the_bar(pose(frame.rgb[y0:y1, x0:x1], frame.t_s, (x0, y0)), bar_px[i], torso)
+                if holding is not None:
+                    track[i], found = holding, found + 1
+    log.info("posed %d frames again where no pose held the bar; %d had the lifter", len(wanted), found)
+    return track
 
 
 def analyze(
@@ -410,6 +459,8 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
     outline = bool(np.isfinite(radius_px).any())
     if not outline:  # tracked, but its outline never measured: the scale falls back on its strongest edge
         radius_px = np.array([p.radius_px if p else np.nan for p in plates])
+    shot = shot.retimed(*timebase.correct(t, bar_px, radius_px, clip.info.capture_fps, clip.info.fps))
+    t = shot.t_s
     aspect = np.array([p.aspect if p else np.nan for p in plates])
     posed_samples = focus.pose_frames(t, bar_px[:, 1], np.array([p.radius_px if p else np.nan for p in plates]))
     wanted = np.zeros(len(t_all), bool)
@@ -432,6 +483,10 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
         candidates = [candidates[i] for i in shot.frames[posed_samples]]
         tracks = link_tracks(candidates)
         k = choose_lifter(tracks, bar_px[posed_samples])
+        if k is not None:
+            tracks[k] = relook(
+                clip, tracks[k], candidates, bar_px[posed_samples], shot.frames[posed_samples], runtime, model, crop
+            )
         coverage[model] = 0.0 if k is None else round(pose_coverage(tracks[k]), 3)
         if k is not None and model_policy.better(coverage[model], best and coverage[best[0]]):
             lifter = np.full((len(t), 33, 3), np.nan, np.float32)

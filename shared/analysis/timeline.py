@@ -23,10 +23,12 @@ are counted, and their frames kept.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from shared.analysis.timebase import TimeBase
 
 if TYPE_CHECKING:
     from shared.analysis.phases import PhaseResult
@@ -72,6 +74,13 @@ class Timeline:
     content_fps: float | None = None  # distinct pictures a second where things move, on a cadence
     cut_frames: tuple = ()  # frames that start a new shot
     shot: tuple = (0, 0)  # (first, last) frame of the shot analysed
+    clock: TimeBase = field(default_factory=TimeBase)  # how frame_t_s was corrected (`retimed`)
+    file_fps: float | None = None  # frames a second in the file, where it moves
+
+    def __post_init__(self):
+        if self.file_fps is None:
+            dt = np.diff(self.frame_t_s)
+            self.file_fps = float(1 / np.median(dt)) if len(dt) and np.median(dt) > 0 else None
 
     @property
     def t_s(self) -> np.ndarray:
@@ -82,6 +91,17 @@ class Timeline:
     def whole(self) -> bool:
         """Every frame is its own sample."""
         return len(self.frames) == len(self.frame_t_s)
+
+    def retimed(self, t_s: np.ndarray, clock: TimeBase) -> Timeline:
+        """This timeline with its samples at times `t_s` (`timebase.correct`): every frame's
+        time moves with its neighbouring samples', and before and after the shot at their mean pace."""
+        old, t_s = self.t_s, np.asarray(t_s, float)
+        frame_t = np.interp(self.frame_t_s, old, t_s)
+        pace = (t_s[-1] - t_s[0]) / (old[-1] - old[0]) if old[-1] > old[0] else 1.0
+        before, after = self.frame_t_s < old[0], self.frame_t_s > old[-1]
+        frame_t[before] = t_s[0] + (self.frame_t_s[before] - old[0]) * pace
+        frame_t[after] = t_s[-1] + (self.frame_t_s[after] - old[-1]) * pace
+        return dataclasses.replace(self, frame_t_s=frame_t, clock=clock, file_fps=self.file_fps)
 
     def last_frame(self, k: int) -> int:
         """The last frame showing sample k."""
@@ -122,16 +142,16 @@ class Timeline:
 
     def warnings(self) -> list:
         """A quality warning for each way the video departs from one picture per frame of one shot."""
-        out = []
+        out = self.clock.warnings()
         if self.content_fps:
-            file_fps = 1 / float(np.median(np.diff(self.frame_t_s)))
             out.append(
                 {
                     "code": "repeated_frames",
                     "message": (
                         f"The video repeats its pictures: about {self.content_fps:.0f} distinct pictures a second in a "
-                        f"{file_fps:.0f} fps file. The bar was tracked on the distinct pictures, but the time each was "
-                        "taken is known only to a frame, so speeds are less exact; film at the camera's own frame rate."
+                        f"{self.file_fps:.0f} fps file. The bar was tracked on the distinct pictures, but the time "
+                        "each was taken is known only to a frame, so speeds are less exact; film at the camera's own "
+                        "frame rate."
                     ),
                 }
             )
@@ -154,6 +174,7 @@ class Timeline:
             "content_fps": None if self.content_fps is None else round(self.content_fps, 2),
             "scene_cuts": [int(c) for c in self.cut_frames],
             "shot_frames": [int(self.shot[0]), int(self.shot[1])],
+            "clock": self.clock.to_dict(),
         }
 
 

@@ -38,6 +38,7 @@ class VideoInfo:
     out_height: int
     max_duration_s: float = float("inf")  # enforced while decoding too: some containers state none
     pixel_aspect: float = 1.0  # the stored pixels' width / height (SAR); frames are delivered square
+    capture_fps: float | None = None  # pictures a second the camera took, where the file says (slow motion)
 
     @property
     def downscaled(self) -> bool:
@@ -109,8 +110,35 @@ def probe(path: str | Path, max_duration_s: float, max_long_side_px: int) -> Vid
         out_w, out_h = (int(round(upright[0] * scale / 2)) * 2, int(round(upright[1] * scale / 2)) * 2)
         frames = stream.frames or int(round(duration * fps))
         return VideoInfo(
-            cc.name, cc.width, cc.height, rotation, fps, duration, frames, out_w, out_h, max_duration_s, pixel_aspect
+            cc.name,
+            cc.width,
+            cc.height,
+            rotation,
+            fps,
+            duration,
+            frames,
+            out_w,
+            out_h,
+            max_duration_s,
+            pixel_aspect,
+            _capture_fps(container, stream),
         )
+
+
+def _capture_fps(container, stream) -> float | None:
+    """The camera's capture rate where the container carries one (Android writes
+    `com.android.capture.fps`; other tags naming a capture rate are read the same way)."""
+    for tags in (stream.metadata, container.metadata):
+        for key, value in tags.items():
+            name = key.lower()
+            if "capture" in name and ("fps" in name or "rate" in name):
+                try:
+                    fps = float(value)
+                except ValueError:
+                    continue
+                if np.isfinite(fps) and fps > 0:
+                    return fps
+    return None
 
 
 def _duration_s(container, stream) -> float:

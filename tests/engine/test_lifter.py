@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from shared.analysis.lifter import choose_lifter, find_lifter_region, link_tracks
+from shared.analysis.lifter import choose_lifter, find_lifter_region, link_tracks, nearest_the_bar, pick_at_the_bar
 from shared.analysis.pose import LANDMARKS
 
 N_FRAMES = 60
@@ -192,3 +192,35 @@ def test_a_ghost_in_the_clutter_inside_the_lifters_region_is_no_reason_to_crop()
     cands = [np.stack(ps) for ps in looks]
     assert len(link_tracks(cands)) == 2  # the ghost is a track of its own
     assert _region(cands) == (0, 0, 1280, 720)
+
+
+def test_someone_beside_the_lifter_in_his_region_makes_pass_1_track_two():
+    """A spectator sitting still behind the lifter, inside his region, seen beside him in two
+    looks: no crop keeps him out, so pass 1 tracks two people."""
+    lifter = stationary(300.0, 6)
+    spectator = [person(420.0, 280.0) if i in (2, 4) else None for i in range(6)]
+    looks = [np.stack([p] + ([s] if s is not None else [])) for p, s in zip(lifter, spectator)]
+    region = _region(looks)
+    assert region == (0, 0, 1280, 720) and region.people == 2
+
+
+def test_a_lifter_alone_is_tracked_alone():
+    assert _region(frames(stationary(300.0, 6))).people == 1
+    lifter = [person(300.0, 300.0 if i < 3 else 520.0) for i in range(6)]  # split in two, never beside himself
+    assert _region(frames(lifter)).people == 1
+
+
+def test_the_pose_holding_the_bar_is_the_lifter_frame_by_frame():
+    """Tracks that mixed the lifter (wrists at the bar) with a spectator: each frame where the
+    bar is seen takes the pose holding it; where nobody holds it, the frame is reported."""
+    n = 6
+    bar = np.array([[300.0, 400.0]] * n)
+    bar[5] = np.nan  # the bar lost: that frame keeps what the track had
+    lifter, spectator = person(300.0), person(480.0, wrist_dx=40.0)
+    mixed = np.stack([lifter, spectator, lifter, spectator, spectator, spectator])
+    candidates = [np.stack([lifter, spectator])] * 3 + [spectator[None], np.zeros((0, 33, 3)), spectator[None]]
+    track, lacking = pick_at_the_bar(mixed, candidates, bar)
+    assert (track[:3, LANDMARKS["lhip"], 0] < 310).all()  # the lifter wherever he was seen
+    assert list(lacking) == [False, False, False, True, True, False]
+    assert track[5, LANDMARKS["lhip"], 0] > 470  # no bar: as tracked
+    assert nearest_the_bar([spectator], bar[0], TORSO_PX) is None  # his wrists 1.2 torsos away

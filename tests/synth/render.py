@@ -20,7 +20,7 @@ import av
 import cv2
 import numpy as np
 
-from tests.synth.lifts import PLATE_RADIUS_M, forward_kinematics, make_lift, true_angles
+from tests.synth.lifts import PLATE_RADIUS_M, Body, forward_kinematics, make_lift, true_angles
 
 SKIN = (214, 160, 124)
 SHIRT = (176, 34, 46)
@@ -115,6 +115,17 @@ class ClipSpec:
     lifts: int = 1  # a set: after each lift the bar is lowered back down its path, rests, and goes again
     rest_s: float = 1.5
     lead_s: float = 0.0  # set-up before the first lift: the lifter in the start position, the bar at rest
+    # Slow motion: the file plays the world this many times slower (pictures taken at
+    # fps * slow_motion); with capture_fps_tag the container says so, as Android phones do
+    slow_motion: float = 1.0
+    capture_fps_tag: bool = False
+    # Lost pictures. drop_every: the camera takes pictures at fps * n / (n - 1) and every n-th
+    # is lost, the file keeping wall time (30 fps footage in a 25 fps stream, n = 6).
+    # drop_share: that share of the pictures, at random, is lost, the rest stamped at fps as
+    # if none were (time in the file runs short)
+    drop_every: int = 0
+    drop_share: float = 0.0
+    bystander: str | None = None  # "standing" or "seated": a person behind the platform
 
 
 @dataclass
@@ -130,6 +141,7 @@ class Truth:
     bar_speed_mps: list
     bar_px: list
     angles: dict = field(default_factory=dict)
+    hip_height_m: list = field(default_factory=list)  # the lifter's hip joint above the floor
 
     def save(self, path: Path) -> None:
         Path(path).write_text(json.dumps(asdict(self)))
@@ -348,13 +360,15 @@ def _draw_plate(img, bar_px, ppm, look: str = "blue", squash: float = 1.0, chang
 
 
 def render_frame(spec: ClipSpec, lift, cam: Camera, background, t: float) -> np.ndarray:
-    """One upright RGB frame at time t, blurred over half a frame interval."""
-    shutter = 0.5 / (spec.content_fps or spec.fps)
+    """One upright RGB frame at (world) time t, blurred over half a picture interval."""
+    shutter = 0.5 / (spec.content_fps or capture_fps(spec))
     offsets = np.linspace(-shutter / 2, shutter / 2, spec.blur_samples) if spec.blur_samples > 1 else [0.0]
     acc = np.zeros(background.shape, np.float32)
     for dt in offsets:
         j = {k: v[0] for k, v in lift.at(np.clip(t + dt, 0, lift.duration_s)).items()}
         img = background.copy()
+        if spec.bystander:
+            _draw_bystander(img, spec, cam, t + dt)
         if spec.show_lifter:
             _draw_lifter(img, j, cam, far=True)
             _draw_body(img, j, cam)
@@ -373,12 +387,56 @@ def frame_times(spec: ClipSpec, duration_s: float, rng) -> np.ndarray:
     return np.round(t[t <= duration_s] * 1000) / 1000  # the container keeps milliseconds
 
 
-def _shown_times(spec: ClipSpec, times: np.ndarray) -> np.ndarray:
-    """When the picture each frame shows was taken: the frame's own time, or with
-    `content_fps` the latest picture taken by then."""
-    if not spec.content_fps:
-        return times
-    return np.floor(times * spec.content_fps + 1e-9) / spec.content_fps
+def capture_fps(spec: ClipSpec) -> float:
+    """Pictures the camera took a second (of world time)."""
+    if spec.drop_every:
+        return spec.fps * spec.drop_every / (spec.drop_every - 1)
+    return spec.fps * spec.slow_motion
+
+
+def _shown_times(spec: ClipSpec, times: np.ndarray, rng) -> np.ndarray:
+    """When (world time) the picture each frame shows was taken: the frame's own time; with
+    `content_fps` the latest picture taken by then; in slow motion the file's time over the
+    factor; with lost pictures, the time of each picture kept."""
+    if spec.content_fps:
+        return np.floor(times * spec.content_fps + 1e-9) / spec.content_fps
+    n = len(times)
+    if spec.drop_every:
+        kept = np.flatnonzero(np.arange(2 * n) % spec.drop_every != spec.drop_every - 1)[:n]
+        return kept / capture_fps(spec)
+    if spec.drop_share:
+        steps = 1 + (rng.random(n) < spec.drop_share)
+        steps[0] = 0
+        return np.cumsum(steps) / spec.fps
+    return times / spec.slow_motion
+
+
+def bystander_camera(cam: Camera, facing: str) -> Camera:
+    """Where a bystander stands: well behind the platform (so smaller, on floor higher up the
+    picture), a little to the lifter's back side, facing the other way."""
+    far = Camera(cam.width, cam.height, "left" if facing == "right" else "right", cam.px_per_m * 0.72)
+    far.floor_px = cam.floor_px - 0.09 * cam.height
+    far.ankle_px = cam.ankle_px - cam.sign * 0.45 * cam.px_per_m
+    return far
+
+
+def _draw_bystander(img, spec: ClipSpec, cam: Camera, t: float) -> None:
+    """A person behind the platform (`bystander_camera`), swaying slightly; seated on a bench,
+    or standing with the arms down."""
+    far = bystander_camera(cam, spec.facing)
+    sway = 3.0 * np.sin(2 * np.pi * 0.4 * t)
+    if spec.bystander == "seated":
+        angles = {"shank": 90.0, "thigh": 5.0, "trunk": 100.0 + sway, "upper_arm": -70.0, "forearm": -15.0}
+    else:
+        angles = {"shank": 92.0, "thigh": 88.0, "trunk": 91.0 + sway, "upper_arm": -95.0, "forearm": -80.0}
+    j = forward_kinematics(Body(spec.lifter_height_m * 0.97), {k: np.asarray(v) for k, v in angles.items()})
+    if spec.bystander == "seated":  # the bench under the thighs, from behind the knee to past the seat
+        top = far(np.stack([j["knee"] + [-0.05, -0.06], j["hip"] + [-0.2, -0.06]]))
+        x0, x1 = sorted(top[:, 0])
+        cv2.rectangle(img, (int(x0), int(top[0, 1])), (int(x1), int(far.floor_px)), (70, 52, 40), -1)
+    _draw_lifter(img, j, far, far=True)
+    _draw_body(img, j, far)
+    _draw_lifter(img, j, far, far=False)
 
 
 class LiftSet:
@@ -437,10 +495,13 @@ def render_clip(spec: ClipSpec, path: Path) -> Truth:
     cam = Camera(width, height, spec.facing, px_per_m, spec.yaw_deg)
     background = _background(width, height, cam.floor_px, rng)
     noise = [rng.normal(0, spec.noise_sigma, background.shape).astype(np.float32) for _ in range(6)]
-    times = frame_times(spec, lift.duration_s, rng)
-    shown = _shown_times(spec, times)
+    times = frame_times(spec, lift.duration_s * spec.slow_motion * (1 + spec.drop_share), rng)
+    shown = _shown_times(spec, times, rng)
+    times, shown = times[shown <= lift.duration_s], shown[shown <= lift.duration_s]
 
-    with av.open(str(path), "w") as container:
+    with av.open(str(path), "w", options={"movflags": "use_metadata_tags"}) as container:
+        if spec.capture_fps_tag:
+            container.metadata["com.android.capture.fps"] = f"{capture_fps(spec):.6f}"
         stream = container.add_stream(spec.codec, rate=Fraction(spec.fps).limit_denominator(1001))
         stream.width, stream.height = (height, width) if spec.rotation else (width, height)
         stream.pix_fmt = "yuv420p"
@@ -464,7 +525,8 @@ def render_clip(spec: ClipSpec, path: Path) -> Truth:
             container.mux(packet)
 
     truth = _truth(spec, lift, cam, shown)
-    truth.timestamps_s = times.tolist()  # each frame shows the bar where its picture was taken
+    if spec.content_fps:  # each frame shows the bar where its picture was taken, at the file's time
+        truth.timestamps_s = times.tolist()
     truth.save(Path(path).with_suffix(".json"))
     return truth
 
@@ -484,4 +546,5 @@ def _truth(spec: ClipSpec, lift, cam: Camera, times: np.ndarray) -> Truth:
         bar_speed_mps=np.linalg.norm(vel, axis=1).tolist(),
         bar_px=cam(bar).tolist(),
         angles={k: v.tolist() for k, v in angles.items()},
+        hip_height_m=lift.at(times)["hip"][:, 1].tolist(),
     )
