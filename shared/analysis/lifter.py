@@ -64,20 +64,23 @@ def link_tracks(candidates: list) -> np.ndarray:
 
 
 class Region(tuple):
-    """(x0, y0, x1, y1) around the lifter, and `people`: how many pass 1 tracks in it. That
-    is 2 when someone else was seen inside it beside the lifter (a spectator on the bench
+    """(x0, y0, x1, y1) around the lifter; `band`, the columns he and the bar move in (the
+    rest is background, for `camera.CameraMotion`); and `people`: how many pass 1 tracks in
+    the region. That is 2 when someone else was seen inside it beside the lifter (a spectator on the bench
     behind the platform): a one-person tracker may lock onto them for the whole clip, and
     `choose_lifter` can only choose among the people tracked."""
 
     people: int
+    band: tuple | None  # (x0, x1): the columns the lifter and the bar move in; None: not known
 
-    def __new__(cls, box: tuple, people: int = 1) -> Region:
+    def __new__(cls, box: tuple, people: int = 1, band: tuple | None = None) -> Region:
         region = super().__new__(cls, tuple(int(v) for v in box))
-        region.people = people
+        region.people, region.band = people, band
         return region
 
 
-SEEN_BESIDE = 1  # looks where someone else is seen beside the lifter, inside his region, to track two
+BAND_MARGIN = 0.25  # of the lifter's height each side of him: his band, with the plate in front of him
+SEEN_BESIDE = 2  # looks where someone else is seen beside the lifter, inside his region, to track two
 
 
 def find_lifter_region(
@@ -106,17 +109,17 @@ def find_lifter_region(
         found = next(filter(None, (find_plate(frame.rgb, p) for p in people)), None)
         candidates.append(people)
         plates.append((found.x_px, found.y_px) if found else (np.nan, np.nan))
-    whole = Region((0, 0, width, height))
     tracks = link_tracks(candidates)
-    if len(tracks) < 2:
-        return whole
-    k = choose_lifter(tracks, np.array(plates, dtype=float).reshape(-1, 2))
+    k = choose_lifter(tracks, np.array(plates, dtype=float).reshape(-1, 2)) if len(tracks) else None
     if k is None:
-        return whole
+        return Region((0, 0, width, height))
     xy = tracks[k][..., :2].reshape(-1, 2)
     x0, y0 = np.nanmin(xy, axis=0)
     x1, y1 = np.nanmax(xy, axis=0)
     tall = max(y1 - y0, 1.0)
+    band = (float(x0 - BAND_MARGIN * tall), float(x1 + BAND_MARGIN * tall))
+    if len(tracks) < 2:
+        return Region((0, 0, width, height), 1, band)
     box = (int(max(0, x0 - 0.6 * tall)), int(max(0, y0 - 1.5 * tall)), int(min(width, x1 + 0.6 * tall)), height)
     others = [
         _centre(p)
@@ -134,7 +137,7 @@ def find_lifter_region(
         default=0,
     )
     people = 2 if beside >= SEEN_BESIDE else 1
-    return Region(box, people) if kept_out else Region((0, 0, width, height), people)
+    return Region(box if kept_out else (0, 0, width, height), people, band)
 
 
 def choose_lifter(tracks: np.ndarray, bar_px: np.ndarray | None = None) -> int | None:
@@ -178,7 +181,7 @@ def torso_px(track: np.ndarray) -> float:
 HOLDS_WITHIN = 1.0  # of a torso between a wrist and the plate's centre: the hands are on the bar
 
 
-def nearest_the_bar(people, bar_px: np.ndarray, torso: float):
+def nearest_the_bar(people: np.ndarray | list, bar_px: np.ndarray, torso: float) -> np.ndarray | None:
     """The pose among `people` with a wrist nearest the bar, within HOLDS_WITHIN torsos of
     it, or None."""
     gaps = [wrist_gap_px(p, bar_px) for p in people]

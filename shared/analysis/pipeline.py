@@ -21,6 +21,7 @@ import numpy as np
 
 from shared.analysis import accel, focus, model_policy, timebase, timeline, video
 from shared.analysis.bar import PlateTracker, find_plate
+from shared.analysis.camera import CameraMotion
 from shared.analysis.errors import NoLifterFound, VideoTooShort
 from shared.analysis.kinematics import ground_reaction_force
 from shared.analysis.lanes import pose_lanes, posed, shared_stretches
@@ -49,7 +50,8 @@ from shared.lifts import JOINTS as ANGLE_CHOICES
 # camera's turn, spikes judged to the pixel; the bar pass first, then pose on every frame
 # only in and around the lifts (runtime.posed_share)
 # 2.3: the lift's own clock (slow motion, lost pictures: quality.timeline.clock, the
-# slow_motion refusal), the lifter taken frame by frame as the pose holding the bar
+# slow_motion refusal), the lifter taken frame by frame as the pose holding the bar, the
+# camera's motion taken out (quality.timeline.camera_moved_px)
 ENGINE_VERSION = "2.3.0"
 log = logging.getLogger(__name__)
 SCAN_S, SCAN_EVERY_S = 3.0, 0.6  # the lifter scan: a look every 0.6 s in the first 3 s
@@ -133,6 +135,7 @@ def _progress(on_progress: ProgressFn | None):
 PROGRESS_SPANS = {"decoding": (0.0, 3.0), "measuring": (3.0, 80.0), "phases": (80.0, 85.0), "rendering": (85.0, 100.0)}
 FIRST_MODEL_SHARE = 0.8
 BAR_PASS_SHARE = 0.15  # of the measuring span: the bar pass, before pose
+SET_UP_S = 0.5  # before the bar leaves its rest: the lifter holds it in the start position
 
 
 def at(progress: ProgressFn, stage: str, lo: float = 0.0, hi: float = 1.0) -> Callable[[float], None]:
@@ -154,8 +157,9 @@ class BarPass:
     LOST_AFTER_S = 0.5  # then search the whole frame again
     SEARCH_EVERY = 3  # frames between full-frame searches while no plate is held
 
-    def __init__(self, search_pose: Callable):
+    def __init__(self, search_pose: Callable, band: tuple | None = None):
         self.search_pose = search_pose  # frame -> pose candidates (people, 33, 3)
+        self.camera = CameraMotion(band)  # the view's motion, on the background outside `band`
         self.tracker: PlateTracker | None = None
         self.lost_since: float | None = None
         self.times: list = []
@@ -165,6 +169,7 @@ class BarPass:
         self._previous = None
 
     def see(self, frame: video.Frame) -> None:
+        self.camera.see(frame.rgb)
         small = timeline.thumbnail(frame.rgb)
         self.change.append(timeline.picture_change(self._previous, small))
         self._previous = small
@@ -210,7 +215,7 @@ def bar_pass(
     x0, y0, x1, y1 = crop
     total = max(clip.info.frame_count, 1)
     with open_pose(runtime, model, max_people=getattr(crop, "people", 1), video=False) as pose:
-        seen = BarPass(lambda frame: pose(frame.rgb[y0:y1, x0:x1], frame.t_s, (x0, y0)))
+        seen = BarPass(lambda frame: pose(frame.rgb[y0:y1, x0:x1], frame.t_s, (x0, y0)), getattr(crop, "band", None))
         for frame in clip:
             seen.see(frame)
             report((frame.index + 1) / total)
@@ -266,6 +271,7 @@ def relook(
     candidates: list,
     bar_px: np.ndarray,
     frames: np.ndarray,
+    t_s: np.ndarray,
     runtime: accel.Runtime,
     model: str,
     crop: tuple,
@@ -274,13 +280,17 @@ def relook(
     bar (`lifter.pick_at_the_bar`). Where no pose of pass 1 holds it, the frame is posed
     again as a still image, for two people, and the one holding the bar taken: every such
     frame when someone was seen beside the lifter (`crop.people`), else only those with the
-    bar in the air (half a torso over where it rests), where someone must hold it but for a
-    drop. `frames` are the samples' frame indices."""
+    bar in the air (half a torso over where it rests) or in the SET_UP_S before it leaves,
+    where someone must hold it but for a drop. `frames` are the samples' frame indices and
+    `t_s` their times."""
     track, lacking = pick_at_the_bar(track, candidates, bar_px)
     torso = torso_px(track)
     if not getattr(crop, "people", 1) > 1:  # nobody was seen beside him: only where someone must hold the bar
         with np.errstate(invalid="ignore"):
-            lacking &= bar_px[:, 1] < np.nanpercentile(bar_px[:, 1], 95) - torso / 2
+            in_air = bar_px[:, 1] < np.nanpercentile(bar_px[:, 1], 95) - torso / 2
+        lifted_at = t_s[in_air]
+        set_up = np.array([((lifted_at > t) & (lifted_at <= t + SET_UP_S)).any() for t in t_s], bool)
+        lacking &= in_air | set_up
     if not lacking.any():
         return track
     wanted = {int(frames[i]): i for i in np.flatnonzero(lacking)}
@@ -322,10 +332,13 @@ def _analyze(
     model, coverage, (t, lifter, bar_px, radius_px, aspect, outline, luma, shot, posed) = _measure_lifter(
         clip, options, progress, runtime
     )
+    view = shot.view_px  # measured against the room; drawn on the frames
+    in_room = lifter.copy()
+    in_room[..., :2] -= view[:, None, :]
     s = build_series(
         t,
-        lifter,
-        bar_px,
+        in_room,
+        bar_px - view,
         radius_px,
         options,
         rim_aspect=aspect,
@@ -333,6 +346,7 @@ def _analyze(
         outline_measured=outline,
     )
     warnings += s.pop("warnings")
+    s["lifter_px"][..., :2] += view[:, None, :]
     at(progress, "phases")(0.5)
     lifts = find_lift_phases(
         t, s["bar"]["height_m"], s["bar"]["vy_mps"], s["near"]["kne"], options.exercise, h_raw=s["bar_raw"]["height_m"]
@@ -459,10 +473,12 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
     outline = bool(np.isfinite(radius_px).any())
     if not outline:  # tracked, but its outline never measured: the scale falls back on its strongest edge
         radius_px = np.array([p.radius_px if p else np.nan for p in plates])
-    shot = shot.retimed(*timebase.correct(t, bar_px, radius_px, clip.info.capture_fps, clip.info.fps))
+    shot = shot.viewed(seen.camera.shifts_px())
+    room_bar_px = bar_px - shot.view_px  # against the room, where the camera moved
+    shot = shot.retimed(*timebase.correct(t, room_bar_px, radius_px, clip.info.capture_fps, clip.info.fps))
     t = shot.t_s
     aspect = np.array([p.aspect if p else np.nan for p in plates])
-    posed_samples = focus.pose_frames(t, bar_px[:, 1], np.array([p.radius_px if p else np.nan for p in plates]))
+    posed_samples = focus.pose_frames(t, room_bar_px[:, 1], np.array([p.radius_px if p else np.nan for p in plates]))
     wanted = np.zeros(len(t_all), bool)
     wanted[shot.frames[posed_samples]] = True
     # With two models the first gets FIRST_MODEL_SHARE of the span after the bar pass; when the
@@ -485,7 +501,15 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
         k = choose_lifter(tracks, bar_px[posed_samples])
         if k is not None:
             tracks[k] = relook(
-                clip, tracks[k], candidates, bar_px[posed_samples], shot.frames[posed_samples], runtime, model, crop
+                clip,
+                tracks[k],
+                candidates,
+                bar_px[posed_samples],
+                shot.frames[posed_samples],
+                t[posed_samples],
+                runtime,
+                model,
+                crop,
             )
         coverage[model] = 0.0 if k is None else round(pose_coverage(tracks[k]), 3)
         if k is not None and model_policy.better(coverage[model], best and coverage[best[0]]):

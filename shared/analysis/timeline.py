@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from shared.analysis.camera import STILL_PX
 from shared.analysis.timebase import TimeBase
 
 if TYPE_CHECKING:
@@ -76,8 +77,11 @@ class Timeline:
     shot: tuple = (0, 0)  # (first, last) frame of the shot analysed
     clock: TimeBase = field(default_factory=TimeBase)  # how frame_t_s was corrected (`retimed`)
     file_fps: float | None = None  # frames a second in the file, where it moves
+    view_px: np.ndarray | None = None  # (samples, 2): how far the room moved in the picture (`viewed`)
 
     def __post_init__(self):
+        if self.view_px is None:
+            self.view_px = np.zeros((len(self.frames), 2))
         if self.file_fps is None:
             dt = np.diff(self.frame_t_s)
             self.file_fps = float(1 / np.median(dt)) if len(dt) and np.median(dt) > 0 else None
@@ -91,6 +95,16 @@ class Timeline:
     def whole(self) -> bool:
         """Every frame is its own sample."""
         return len(self.frames) == len(self.frame_t_s)
+
+    def viewed(self, shifts_px: np.ndarray) -> Timeline:
+        """This timeline with the camera's motion (`camera.CameraMotion.shifts_px`, every frame's)
+        on its samples, from the shot's first frame; none for a view that stayed within
+        `camera.STILL_PX` through the shot."""
+        view = np.asarray(shifts_px, float)[self.frames]
+        view = view - np.asarray(shifts_px, float)[self.shot[0]]
+        if not len(view) or np.abs(view).max() <= STILL_PX:
+            view = np.zeros_like(view)
+        return dataclasses.replace(self, view_px=view)
 
     def retimed(self, t_s: np.ndarray, clock: TimeBase) -> Timeline:
         """This timeline with its samples at times `t_s` (`timebase.correct`): every frame's
@@ -143,6 +157,18 @@ class Timeline:
     def warnings(self) -> list:
         """A quality warning for each way the video departs from one picture per frame of one shot."""
         out = self.clock.warnings()
+        moved = np.abs(self.view_px).max(axis=0) if len(self.view_px) else np.zeros(2)
+        if moved.any():
+            out.append(
+                {
+                    "code": "camera_moved",
+                    "message": (
+                        f"The camera moved during the clip (up to {moved[0]:.0f} px across and {moved[1]:.0f} px up "
+                        "or down); the bar and the body were measured against the background, not the frame. A "
+                        "camera held still gives the most exact path."
+                    ),
+                }
+            )
         if self.content_fps:
             out.append(
                 {
@@ -175,6 +201,9 @@ class Timeline:
             "scene_cuts": [int(c) for c in self.cut_frames],
             "shot_frames": [int(self.shot[0]), int(self.shot[1])],
             "clock": self.clock.to_dict(),
+            "camera_moved_px": [round(float(v), 1) for v in np.abs(self.view_px).max(axis=0)]
+            if len(self.view_px)
+            else [0.0, 0.0],
         }
 
 

@@ -134,7 +134,13 @@ def passes(monkeypatch):
         ran.append("bar" if crop == (0, 0, 640, 360) else "bar, not in the scan's region")
         for fraction in (0.5, 1.0):
             report(fraction)
-        return SimpleNamespace(times=list(np.arange(n) / 30), change=list(np.ones(n)), plates=[None] * n, luma=[100.0])
+        return SimpleNamespace(
+            times=list(np.arange(n) / 30),
+            change=list(np.ones(n)),
+            plates=[None] * n,
+            luma=[100.0],
+            camera=SimpleNamespace(shifts_px=lambda: np.zeros((n, 2))),  # a tripod's view
+        )
 
     def pose_pass(clip, t_s, wanted, options, report, runtime, model, crop):
         ran.append(model if crop == (0, 0, 640, 360) else f"{model}, not in the scan's region")
@@ -151,7 +157,9 @@ def passes(monkeypatch):
     def run(options, frames: int = 60, delegate: str = "cpu"):
         reported.clear()  # this run's progress
         progress = lambda pct, stage: reported.append((pct, stage))  # noqa: E731
-        clip = SimpleNamespace(info=SimpleNamespace(frame_count=frames))  # what _measure_lifter reads
+        clip = SimpleNamespace(
+            info=SimpleNamespace(frame_count=frames, fps=30.0, capture_fps=None)
+        )  # what _measure_lifter reads
         return pipeline._measure_lifter(clip, options, progress, SimpleNamespace(pose_delegate=delegate))
 
     return found, ran, reported, run

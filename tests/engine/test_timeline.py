@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from shared.analysis import timeline
+from shared.analysis.timebase import TimeBase
 
 
 def _pulldown(n_frames: int, fps: float = 60.0, content: float = 24.0, moving: float = 2.0, seed: int = 0):
@@ -37,6 +38,8 @@ def test_24_in_60_pictures_are_measured_once_at_the_first_frame_that_shows_them(
         "content_fps": 24.0,
         "scene_cuts": [],
         "shot_frames": [0, 119],
+        "clock": TimeBase().to_dict(),  # on its own clock: nothing lost, no slow motion
+        "camera_moved_px": [0.0, 0.0],
     }
 
 

@@ -126,6 +126,9 @@ class ClipSpec:
     drop_every: int = 0
     drop_share: float = 0.0
     bystander: str | None = None  # "standing" or "seated": a person behind the platform
+    # A hand-held camera: the view tilts up to follow the bar, the room moving down the
+    # picture by up to this many pixels as the bar rises, and sways sideways by a third of it
+    camera_follow_px: float = 0.0
 
 
 @dataclass
@@ -411,6 +414,17 @@ def _shown_times(spec: ClipSpec, times: np.ndarray, rng) -> np.ndarray:
     return times / spec.slow_motion
 
 
+def camera_view_px(spec: ClipSpec, lift, times: np.ndarray) -> np.ndarray:
+    """(frames, 2): how far the room moves in the picture at each (world) time, for a camera
+    that follows the bar up (`camera_follow_px`) and sways; zeros for a tripod."""
+    if not spec.camera_follow_px:
+        return np.zeros((len(times), 2))
+    height = lift.at(times)["bar"][:, 1]
+    rise = (height - height.min()) / max(float(np.ptp(height)), 1e-9)
+    sway = np.sin(2 * np.pi * 0.4 * (times - times[0]))
+    return spec.camera_follow_px * np.stack([sway / 3, rise], axis=1)
+
+
 def bystander_camera(cam: Camera, facing: str) -> Camera:
     """Where a bystander stands: well behind the platform (so smaller, on floor higher up the
     picture), a little to the lifter's back side, facing the other way."""
@@ -498,6 +512,7 @@ def render_clip(spec: ClipSpec, path: Path) -> Truth:
     times = frame_times(spec, lift.duration_s * spec.slow_motion * (1 + spec.drop_share), rng)
     shown = _shown_times(spec, times, rng)
     times, shown = times[shown <= lift.duration_s], shown[shown <= lift.duration_s]
+    view = camera_view_px(spec, lift, shown)
 
     with av.open(str(path), "w", options={"movflags": "use_metadata_tags"}) as container:
         if spec.capture_fps_tag:
@@ -513,7 +528,11 @@ def render_clip(spec: ClipSpec, path: Path) -> Truth:
         picture = None
         for i, t in enumerate(times):
             if not (i and shown[i] == shown[i - 1]):  # else the same picture again, noise and all
-                picture = render_frame(spec, lift, cam, background, float(shown[i])) + noise[i % len(noise)]
+                picture = render_frame(spec, lift, cam, background, float(shown[i]))
+                if spec.camera_follow_px:
+                    shift = np.float32([[1, 0, view[i, 0]], [0, 1, view[i, 1]]])
+                    picture = cv2.warpAffine(picture, shift, picture.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
+                picture = picture + noise[i % len(noise)]
             img = np.clip(picture, 0, 255).astype(np.uint8)
             if spec.rotation:
                 img = np.ascontiguousarray(np.rot90(img, k=-(spec.rotation // 90)))
@@ -525,6 +544,7 @@ def render_clip(spec: ClipSpec, path: Path) -> Truth:
             container.mux(packet)
 
     truth = _truth(spec, lift, cam, shown)
+    truth.bar_px = (np.asarray(truth.bar_px) + view).tolist()  # where the bar shows in each frame
     if spec.content_fps:  # each frame shows the bar where its picture was taken, at the file's time
         truth.timestamps_s = times.tolist()
     truth.save(Path(path).with_suffix(".json"))
