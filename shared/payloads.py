@@ -171,6 +171,7 @@ ANALYSIS_QUALITY = (
     "calibration",
     "calibration_uncertainty_pct",
     "camera_yaw_deg",
+    "perspective_pct_per_m",
     "sources",
     "pose_coverage",
     "bar_coverage",

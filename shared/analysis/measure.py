@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from shared.analysis import perspective
 from shared.analysis.bar import PLATE_DIAMETER_M
 from shared.analysis.body import ANGLE_JOINTS, JOINTS, SIDES, body_lines, centre_of_mass, joint_angles
 from shared.analysis.errors import NoBarFound, NoLifterFound, NotSideView
@@ -395,10 +396,23 @@ def build_series(
         )
     lifter_px = hands_on_bar(lifter_px, bar_px)
 
-    across_px_per_m = forward_px_per_m(px_per_m, scale["camera_yaw_deg"])
+    # the scale at each height: the plate's size where it stood still, low and high
+    still = _still(bar_px, radius_px)
+    r0, slope = perspective.gradient(floor_px - bar_px[still, 1], radius_px[still])
+    floor_px_per_m, relative_slope = (2 * r0 / PLATE_DIAMETER_M, slope / r0) if slope else (px_per_m, 0.0)
+    scale["perspective_pct_per_m"] = round(100 * relative_slope * floor_px_per_m, 2)
+    if relative_slope:
+        warnings.append(
+            f"The plate looks {abs(scale['perspective_pct_per_m']):.1f} % {'smaller' if slope < 0 else 'larger'} "
+            "for every metre it rises (a camera low down and tilted, or close): heights and speeds use its size at "
+            "each height. Film level with the bar, from farther away, for one scale."
+        )
+    across = forward_px_per_m(px_per_m, scale["camera_yaw_deg"]) / px_per_m  # the turn's shortening
 
     def to_m(xy):
-        return sign * (xy[:, 0] - x0_px) / across_px_per_m, (floor_px - xy[:, 1]) / px_per_m
+        u = floor_px - xy[:, 1]
+        local = perspective.local_px_per_m(u, floor_px_per_m, relative_slope)
+        return sign * (xy[:, 0] - x0_px) / (local * across), perspective.heights_m(u, floor_px_per_m, relative_slope)
 
     keypoints = {}
     for key in KEYPOINT_NAMES:

@@ -51,7 +51,8 @@ from shared.lifts import JOINTS as ANGLE_CHOICES
 # only in and around the lifts (runtime.posed_share)
 # 2.3: the lift's own clock (slow motion, lost pictures: quality.timeline.clock, the
 # slow_motion refusal), the lifter taken frame by frame as the pose holding the bar, the
-# camera's motion taken out (quality.timeline.camera_moved_px)
+# camera's motion taken out (quality.timeline.camera_moved_px), the scale along the path
+# (scale.perspective_pct_per_m)
 ENGINE_VERSION = "2.3.0"
 log = logging.getLogger(__name__)
 SCAN_S, SCAN_EVERY_S = 3.0, 0.6  # the lifter scan: a look every 0.6 s in the first 3 s

@@ -168,6 +168,7 @@ def assess(
         "calibration": series["scale"]["source"],
         "calibration_uncertainty_pct": series["scale"]["uncertainty_pct"],
         "camera_yaw_deg": series["scale"]["camera_yaw_deg"],
+        "perspective_pct_per_m": series["scale"].get("perspective_pct_per_m", 0.0),
         "sources": sources(series, options),
         "lifter_height_seen_m": round(series["lifter_height_seen_m"], 3)
         if np.isfinite(series["lifter_height_seen_m"])

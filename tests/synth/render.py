@@ -129,6 +129,9 @@ class ClipSpec:
     # A hand-held camera: the view tilts up to follow the bar, the room moving down the
     # picture by up to this many pixels as the bar rises, and sways sideways by a third of it
     camera_follow_px: float = 0.0
+    # A phone low and tilted up: everything 2 m above the floor looks this much smaller than
+    # at the floor (linearly in height), the plate included
+    perspective_pct: float = 0.0
 
 
 @dataclass
@@ -156,10 +159,15 @@ class Truth:
 
 class Camera:
     """World metres (x forward from the ankle, y up) to upright image pixels. A camera turned
-    `yaw_deg` from side-on sees horizontal lengths shortened by cos(yaw) (an orthographic view)."""
+    `yaw_deg` from side-on sees horizontal lengths shortened by cos(yaw) (an orthographic view);
+    with `perspective_pct` the scale falls linearly with height, as a phone low down and
+    tilted up sees it (`local_px_per_m`)."""
 
-    def __init__(self, width: int, height: int, facing: str, px_per_m: float, yaw_deg: float = 0.0):
+    def __init__(
+        self, width: int, height: int, facing: str, px_per_m: float, yaw_deg: float = 0.0, perspective_pct: float = 0.0
+    ):
         self.width, self.height, self.px_per_m = width, height, px_per_m
+        self.shrink_per_m = perspective_pct / 100 / 2.0
         self.squash = float(np.cos(np.radians(yaw_deg)))
         self.sign = self.squash if facing == "right" else -self.squash
         self.floor_px = height * 0.94
@@ -167,9 +175,19 @@ class Camera:
 
     def __call__(self, p):
         p = np.asarray(p, dtype=float)
+        y, k = p[..., 1], self.shrink_per_m
         return np.stack(
-            [self.ankle_px + self.sign * p[..., 0] * self.px_per_m, self.floor_px - p[..., 1] * self.px_per_m], axis=-1
+            [
+                self.ankle_px + self.sign * p[..., 0] * self.local_px_per_m(y),
+                self.floor_px - (y - k * y * y / 2) * self.px_per_m,  # the local scale, integrated up
+            ],
+            axis=-1,
         )
+
+    def local_px_per_m(self, height_m):
+        """Pixels a metre at `height_m` above the floor: px_per_m at the floor, less higher up
+        when the camera looks up from low down (`perspective_pct`)."""
+        return self.px_per_m * (1 - self.shrink_per_m * np.asarray(height_m, float))
 
 
 def _upright_size(spec: ClipSpec):
@@ -377,7 +395,8 @@ def render_frame(spec: ClipSpec, lift, cam: Camera, background, t: float) -> np.
             _draw_body(img, j, cam)
             _draw_lifter(img, j, cam, far=False)
         if spec.show_plate:
-            _draw_plate(img, cam(j["bar"]), cam.px_per_m, spec.plate, cam.squash, spec.change_plate)
+            ppm = float(cam.local_px_per_m(j["bar"][1]))
+            _draw_plate(img, cam(j["bar"]), ppm, spec.plate, cam.squash, spec.change_plate)
         acc += img
     return acc / len(offsets)
 
@@ -506,7 +525,7 @@ def render_clip(spec: ClipSpec, path: Path) -> Truth:
         lift = LiftSet(lift, spec.lifts, spec.rest_s, spec.lead_s)
     width, height = _upright_size(spec)
     px_per_m = min(0.86 * height / 2.45, 0.8 * width / 1.5)
-    cam = Camera(width, height, spec.facing, px_per_m, spec.yaw_deg)
+    cam = Camera(width, height, spec.facing, px_per_m, spec.yaw_deg, spec.perspective_pct)
     background = _background(width, height, cam.floor_px, rng)
     noise = [rng.normal(0, spec.noise_sigma, background.shape).astype(np.float32) for _ in range(6)]
     times = frame_times(spec, lift.duration_s * spec.slow_motion * (1 + spec.drop_share), rng)

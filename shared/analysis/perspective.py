@@ -1,0 +1,63 @@
+"""Perspective: the plate's apparent size along the bar's path, for a local scale.
+
+A phone on the floor, tilted up, sees the plate 7-10 % smaller overhead than at the floor;
+one scale for the whole path then reads heights and speeds short at the top. The plate
+stands still at the floor in the set-up and again overhead or in the rack, so its radius
+at both heights is measured on sharp frames. A straight line through radius against
+height above the floor (`gradient`) gives the scale at every height, and heights are then
+the integral of 1 / scale from the floor (`to_metres`). A change smaller than MIN_CHANGE
+over the path, or than NOISE_FACTOR times what the fit's scatter allows, is none: the
+scale then stays one number, as for a level camera.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MIN_SPAN_SHARE = 0.5  # of the plate's highest still height: still frames must reach this far up and down
+MIN_CHANGE = 0.015  # over the path: less is no perspective worth a local scale
+NOISE_FACTOR = 3.0
+MIN_END_FRAMES = 3  # still frames wanted near the floor and near the top
+
+
+def gradient(u_px: np.ndarray, radius_px: np.ndarray) -> tuple:
+    """(radius at the floor, px; its change per px of height above the floor), from still
+    frames' plate radii `radius_px` at heights `u_px` above the floor; (median, 0.0) when
+    the frames do not span the path or the change is not worth a local scale."""
+    ok = np.isfinite(u_px) & np.isfinite(radius_px)
+    u, r = u_px[ok], radius_px[ok]
+    flat = (float(np.median(r)) if len(r) else float("nan"), 0.0)
+    if len(r) < 2 * MIN_END_FRAMES or np.ptp(u) <= 0:
+        return flat
+    top = u.max()
+    low, high = u < (1 - MIN_SPAN_SHARE) * top, u > MIN_SPAN_SHARE * top
+    if low.sum() < MIN_END_FRAMES or high.sum() < MIN_END_FRAMES:
+        return flat
+    # the two ends' medians: robust to a blurred or ring-bound fit at either
+    u_low, u_high = np.median(u[low]), np.median(u[high])
+    r_low, r_high = np.median(r[low]), np.median(r[high])
+    slope = (r_high - r_low) / (u_high - u_low)
+    r0 = r_low - slope * u_low
+    spread = np.hypot(_se(r[low]), _se(r[high]))
+    change = abs(slope) * top
+    if change < max(MIN_CHANGE * r0, NOISE_FACTOR * spread):
+        return flat
+    return float(r0), float(slope)
+
+
+def _se(values: np.ndarray) -> float:
+    """Standard error of a median, from the MAD."""
+    return 1.2533 * 1.4826 * float(np.median(np.abs(values - np.median(values)))) / np.sqrt(len(values))
+
+
+def heights_m(u_px: np.ndarray, px_per_m_floor: float, relative_slope: float) -> np.ndarray:
+    """Metres above the floor for heights u_px (px above the floor line), where the scale is
+    px_per_m_floor * (1 + relative_slope * u)."""
+    u = np.asarray(u_px, float)
+    if abs(relative_slope) < 1e-12:
+        return u / px_per_m_floor
+    return np.log1p(relative_slope * u) / (relative_slope * px_per_m_floor)
+
+
+def local_px_per_m(u_px: np.ndarray, px_per_m_floor: float, relative_slope: float) -> np.ndarray:
+    return px_per_m_floor * (1 + relative_slope * np.asarray(u_px, float))

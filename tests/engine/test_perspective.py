@@ -1,0 +1,58 @@
+"""Perspective on plate radii with known answers: a scale that falls linearly with height."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shared.analysis import perspective
+
+PPM = 200.0  # px a metre at the floor
+K = 0.05  # the scale falls 5 % a metre: 10 % smaller 2 m up
+
+
+def _plate(heights_m: np.ndarray, seed: int = 0) -> tuple:
+    """Heights above the floor (px) and radii (px, with 0.3 px of fit noise) of a plate seen
+    at `heights_m`, through a camera whose scale is PPM * (1 - K * height)."""
+    y = np.asarray(heights_m, float)
+    u = PPM * (y - K * y * y / 2)
+    r = 0.225 * PPM * (1 - K * y) + np.random.default_rng(seed).normal(0, 0.3, len(y))
+    return u, r
+
+
+def test_a_plate_smaller_overhead_gives_the_scale_at_every_height():
+    u, r = _plate(np.r_[np.full(20, 0.225), np.full(15, 1.95)])  # set-up, and the bar held overhead
+    r0, slope = perspective.gradient(u, r)
+    rel = slope / r0
+    assert r0 == pytest.approx(0.225 * PPM, rel=0.01)
+    # 10 % smaller 2 m up: the change over the path is found within a tenth of itself
+    assert rel * PPM == pytest.approx(-K, rel=0.1)
+    truth = np.linspace(0, 2.0, 9)
+    heights = perspective.heights_m(PPM * (truth - K * truth**2 / 2), 2 * r0 / 0.45, rel)
+    np.testing.assert_allclose(heights, truth, atol=0.01)
+    # one scale from the median radius reads the top 5 % short
+    assert (PPM * (2.0 - K * 2.0) / (2 * np.median(r) / 0.45)) < 2.0 * 0.97
+
+
+def test_a_level_camera_keeps_one_scale():
+    y = np.r_[np.full(20, 0.225), np.full(15, 1.95)]
+    u = PPM * y
+    r = 0.225 * PPM + np.random.default_rng(1).normal(0, 0.3, len(y))
+    r0, slope = perspective.gradient(u, r)
+    assert slope == 0.0 and r0 == pytest.approx(np.median(r))
+    np.testing.assert_array_equal(perspective.heights_m(u, 200.0, 0.0), u / 200.0)
+
+
+def test_a_plate_seen_still_only_on_the_floor_says_nothing_about_the_top():
+    u, r = _plate(np.full(30, 0.225))
+    assert perspective.gradient(u, r)[1] == 0.0
+    u, r = _plate(np.r_[np.full(30, 0.225), np.full(2, 1.95)])  # two sharp frames overhead: too few
+    assert perspective.gradient(u, r)[1] == 0.0
+
+
+def test_heights_invert_the_local_scale():
+    u = np.linspace(0, 400, 401)
+    h = perspective.heights_m(u, 200.0, -2.5e-4)
+    # d(height)/du is 1 / local scale
+    slope = np.gradient(h, u)[1:-1]
+    np.testing.assert_allclose(slope, 1 / perspective.local_px_per_m(u, 200.0, -2.5e-4)[1:-1], rtol=1e-5)
