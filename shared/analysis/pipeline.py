@@ -8,6 +8,7 @@ all-or-nothing: they are written to a temporary folder and moved into place at t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import logging
@@ -156,6 +157,7 @@ class BarPass:
     it is found, and again after it was lost for LOST_AFTER_S), on the frames it searches."""
 
     LOST_AFTER_S = 0.5  # then search the whole frame again
+    BOX_EVERY = 30  # frames between looks for letterbox bars
     SEARCH_EVERY = 3  # frames between full-frame searches while no plate is held
 
     def __init__(self, search_pose: Callable, band: tuple | None = None):
@@ -166,6 +168,7 @@ class BarPass:
         self.times: list = []
         self.plates: list = []
         self.luma: list = []
+        self.box: tuple | None = None  # (x0, y0, x1, y1): the picture inside letterbox or pillarbox bars
         self.change: list = []
         self._previous = None
 
@@ -175,8 +178,15 @@ class BarPass:
         self.change.append(timeline.picture_change(self._previous, small))
         self._previous = small
         self.times.append(frame.t_s)
-        if frame.index % 10 == 0:
-            self.luma.append(float(frame.rgb[::8, ::8].mean()))
+        if frame.index % self.BOX_EVERY == 0:  # the picture inside any bars: the smallest bars seen
+            x0, y0, x1, y1 = video.picture_box(frame.rgb[::2, ::2])
+            box = (2 * x0, 2 * y0, 2 * x1, 2 * y1)
+            self.box = (
+                box if self.box is None else (*np.minimum(self.box[:2], box[:2]), *np.maximum(self.box[2:], box[2:]))
+            )
+        if frame.index % 10 == 0:  # brightness of the picture, not of its bars
+            x0, y0, x1, y1 = self.box
+            self.luma.append(float(frame.rgb[y0:y1:8, x0:x1:8].mean()))
         if timeline.repeats_last(self.change) and self.tracker is not None:  # the same picture again
             self.plates.append(self.plates[-1])
             return
@@ -382,6 +392,7 @@ def _analyze(
             "duration_s": info.duration_s,
             "codec": info.codec,
             "frames": len(t),
+            "picture_box": _display_box(shot.picture_box, to_display, (display_w, display_h)),
         },
         "timestamps_s": _round(t, 4),
         "scale": {
@@ -417,6 +428,14 @@ def _analyze(
     if options.out_dir:
         _write_outputs(clip, result, lifts, primary, Path(options.out_dir), options.render, progress)
     return result
+
+
+def _display_box(box: tuple | None, to_display: tuple, display: tuple) -> list:
+    """The picture inside any letterbox or pillarbox bars, [x0, y0, x1, y1] in display pixels."""
+    if box is None:
+        return [0, 0, *display]
+    sx, sy = to_display
+    return [round(box[0] * sx), round(box[1] * sy), round(box[2] * sx), round(box[3] * sy)]
 
 
 def _lift(index: int, t: np.ndarray, s: dict, phases: PhaseResult) -> dict:
@@ -474,7 +493,7 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
     outline = bool(np.isfinite(radius_px).any())
     if not outline:  # tracked, but its outline never measured: the scale falls back on its strongest edge
         radius_px = np.array([p.radius_px if p else np.nan for p in plates])
-    shot = shot.viewed(seen.camera.shifts_px())
+    shot = dataclasses.replace(shot.viewed(seen.camera.shifts_px()), picture_box=getattr(seen, "box", None))
     room_bar_px = bar_px - shot.view_px  # against the room, where the camera moved
     shot = shot.retimed(*timebase.correct(t, room_bar_px, radius_px, clip.info.capture_fps, clip.info.fps))
     t = shot.t_s

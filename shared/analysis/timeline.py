@@ -78,6 +78,7 @@ class Timeline:
     clock: TimeBase = field(default_factory=TimeBase)  # how frame_t_s was corrected (`retimed`)
     file_fps: float | None = None  # frames a second in the file, where it moves
     view_px: np.ndarray | None = None  # (samples, 2): how far the room moved in the picture (`viewed`)
+    picture_box: tuple | None = None  # (x0, y0, x1, y1) inside letterbox or pillarbox bars; None: the frame
 
     def __post_init__(self):
         if self.view_px is None:

@@ -270,3 +270,24 @@ def prefetched(items: Iterable, depth: int = 4) -> Iterator:
         while thread.is_alive():  # unblock a producer waiting on a full queue
             with contextlib.suppress(queue.Empty):
                 q.get(timeout=0.05)
+
+
+BAR_LUMA = 24  # grey levels: a letterbox or pillarbox bar is this dark or darker across its whole line
+MIN_BAR_SHARE = 0.02  # of the frame's side: thinner dark edges are the picture's own
+
+
+def picture_box(rgb: np.ndarray) -> tuple:
+    """(x0, y0, x1, y1): the picture inside letterbox or pillarbox bars (and black
+    stabilisation borders): edge rows and columns that are dark all the way across, at least
+    MIN_BAR_SHARE of the side thick. The whole frame when there are none."""
+    grey = rgb.mean(axis=2) if rgb.ndim == 3 else rgb.astype(float)
+    h, w = grey.shape
+
+    def bar(lines: np.ndarray) -> int:  # how many lines from the edge are dark all the way across
+        dark = np.percentile(lines, 99, axis=1) <= BAR_LUMA
+        n = int(np.argmin(dark)) if not dark.all() else len(dark)
+        return n if n >= MIN_BAR_SHARE * len(dark) and n < len(dark) else 0
+
+    top, bottom = bar(grey), bar(grey[::-1])
+    left, right = bar(grey.T), bar(grey.T[::-1])
+    return left, top, w - right, h - bottom

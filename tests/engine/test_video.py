@@ -198,3 +198,30 @@ def test_a_clip_with_non_square_pixels_is_delivered_in_square_pixels(tmp_path):
     assert info.display_size == (455, 256)
     assert frames[0].rgb.shape[:2] == (info.out_height, info.out_width) == (256, 456)
     assert info.display_per_analysis_px == pytest.approx((455 / 456, 1.0))
+
+
+def _scene(h: int = 360, w: int = 640) -> np.ndarray:
+    rng = np.random.default_rng(3)
+    return rng.integers(40, 230, (h, w, 3)).astype(np.uint8)
+
+
+@pytest.mark.parametrize(
+    "pad, box",
+    [
+        (((45, 45), (0, 0)), (0, 45, 640, 405)),  # letterbox: 2.35:1 in a 16:9 frame
+        (((0, 0), (120, 120)), (120, 0, 760, 360)),  # pillarbox: a portrait clip shown wide
+        (((0, 0), (0, 0)), (0, 0, 640, 360)),  # none
+        (((3, 0), (0, 0)), (0, 0, 640, 363)),  # a 3-line dark edge is the picture's own
+    ],
+    ids=["letterbox", "pillarbox", "none", "thin_edge"],
+)
+def test_the_picture_inside_letterbox_and_pillarbox_bars_is_found(pad, box):
+    framed = np.pad(_scene(), (*pad, (0, 0)))
+    framed[framed.sum(axis=2) == 0] = 8  # black bars as an encoder leaves them, not quite 0
+    assert video.picture_box(framed) == box
+
+
+def test_a_dark_stripe_inside_the_picture_is_no_bar():
+    scene = _scene()
+    scene[:60, :320] = 5  # dark across half the rows only: a dark wall in the corner
+    assert video.picture_box(scene) == (0, 0, 640, 360)

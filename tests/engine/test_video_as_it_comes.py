@@ -179,3 +179,31 @@ def test_a_camera_low_and_tilted_up_is_measured_at_the_plates_size_at_each_heigh
     assert any("for every metre it rises" in w["message"] for w in result["quality"]["warnings"])
     for key in ("peak_height_err_m", "peak_speed_err_mps", "liftoff_err_frames"):
         assert s[key] <= TARGETS[key], key
+
+
+@pytest.mark.slow
+def test_a_letterboxed_clip_reads_as_the_picture_inside_its_bars(tmp_path):
+    """The bundled sample in a taller frame with black bars above and below (a 16:9 clip
+    shown in a 4:3 frame): its picture is found, and the lift reads as it does unframed."""
+    import av
+    import numpy as np
+
+    from tests.engine.test_cli import SAMPLE
+
+    path = tmp_path / "letterbox.mp4"
+    with av.open(str(SAMPLE)) as src, av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 1280, 960, "yuv420p"
+        for f in src.decode(video=0):
+            framed = np.pad(f.to_ndarray(format="rgb24"), ((120, 120), (0, 0), (0, 0)))
+            for packet in stream.encode(av.VideoFrame.from_ndarray(framed, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    options = AnalysisOptions(exercise="snatch", body_mass_kg=80, render=False)
+    framed, plain = analyze(path, options).to_dict(), analyze(SAMPLE, options).to_dict()
+    assert framed["video"]["picture_box"] == pytest.approx([0, 120, 1280, 840], abs=2)
+    assert plain["video"]["picture_box"] == [0, 0, 1280, 720]
+    assert "too_dark" not in {w["code"] for w in framed["quality"]["warnings"]}
+    for key in ("max_bar_speed", "peak_bar_height"):
+        assert framed["metrics"][key] == pytest.approx(plain["metrics"][key], abs=0.02), key
