@@ -132,6 +132,9 @@ class ClipSpec:
     # A phone low and tilted up: everything 2 m above the floor looks this much smaller than
     # at the floor (linearly in height), the plate included
     perspective_pct: float = 0.0
+    # Other bumpers in view, as big as the lifter's: one standing on the floor in front of
+    # the bar, one on a rack behind the lifter at hip height
+    distractor_plates: bool = False
 
 
 @dataclass
@@ -444,6 +447,15 @@ def camera_view_px(spec: ClipSpec, lift, times: np.ndarray) -> np.ndarray:
     return spec.camera_follow_px * np.stack([sway / 3, rise], axis=1)
 
 
+def _draw_distractor_plates(img, lift, cam: Camera) -> None:
+    """Two loose bumpers in the background: standing on the floor 0.7 m in front of where
+    the bar starts, and racked at 1.1 m, 0.9 m behind the lifter; another look than the bar's."""
+    start = lift.at(0.0)["bar"][0]
+    for x_m, y_m, look in ((start[0] + 0.7, PLATE_RADIUS_M, "black_bevel"), (-0.9, 1.1, "red_logo")):
+        centre = np.array([x_m, y_m])
+        _draw_plate(img, cam(centre), float(cam.local_px_per_m(y_m)), look, cam.squash)
+
+
 def bystander_camera(cam: Camera, facing: str) -> Camera:
     """Where a bystander stands: well behind the platform (so smaller, on floor higher up the
     picture), a little to the lifter's back side, facing the other way."""
@@ -527,6 +539,8 @@ def render_clip(spec: ClipSpec, path: Path) -> Truth:
     px_per_m = min(0.86 * height / 2.45, 0.8 * width / 1.5)
     cam = Camera(width, height, spec.facing, px_per_m, spec.yaw_deg, spec.perspective_pct)
     background = _background(width, height, cam.floor_px, rng)
+    if spec.distractor_plates:
+        _draw_distractor_plates(background, lift, cam)
     noise = [rng.normal(0, spec.noise_sigma, background.shape).astype(np.float32) for _ in range(6)]
     times = frame_times(spec, lift.duration_s * spec.slow_motion * (1 + spec.drop_share), rng)
     shown = _shown_times(spec, times, rng)
