@@ -398,7 +398,7 @@ def build_series(
 
     # the scale at each height: the plate's size where it stood still, low and high
     still = _still(bar_px, radius_px)
-    r0, slope = perspective.gradient(floor_px - bar_px[still, 1], radius_px[still])
+    r0, slope = perspective.gradient(floor_px - bar_px[still, 1], radius_px[still], _outer_ring)
     floor_px_per_m, relative_slope = (2 * r0 / PLATE_DIAMETER_M, slope / r0) if slope else (px_per_m, 0.0)
     scale["perspective_pct_per_m"] = round(100 * relative_slope * floor_px_per_m, 2)
     if relative_slope:

@@ -12,6 +12,8 @@ scale then stays one number, as for a level camera.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 MIN_SPAN_SHARE = 0.5  # of the plate's highest still height: still frames must reach this far up and down
@@ -20,10 +22,13 @@ NOISE_FACTOR = 3.0
 MIN_END_FRAMES = 3  # still frames wanted near the floor and near the top
 
 
-def gradient(u_px: np.ndarray, radius_px: np.ndarray) -> tuple:
+def gradient(u_px: np.ndarray, radius_px: np.ndarray, rim: Callable | None = None) -> tuple:
     """(radius at the floor, px; its change per px of height above the floor), from still
     frames' plate radii `radius_px` at heights `u_px` above the floor; (median, 0.0) when
-    the frames do not span the path or the change is not worth a local scale."""
+    the frames do not span the path or the change is not worth a local scale. `rim` keeps,
+    of one end's radii, those that found the rim itself (`measure._outer_ring`: a fit can
+    settle on a ring inside it, differently at either end)."""
+    rim = rim or (lambda r: r)
     ok = np.isfinite(u_px) & np.isfinite(radius_px)
     u, r = u_px[ok], radius_px[ok]
     flat = (float(np.median(r)) if len(r) else float("nan"), 0.0)
@@ -35,10 +40,11 @@ def gradient(u_px: np.ndarray, radius_px: np.ndarray) -> tuple:
         return flat
     # the two ends' medians: robust to a blurred or ring-bound fit at either
     u_low, u_high = np.median(u[low]), np.median(u[high])
-    r_low, r_high = np.median(r[low]), np.median(r[high])
+    ends = rim(r[low]), rim(r[high])
+    r_low, r_high = np.median(ends[0]), np.median(ends[1])
     slope = (r_high - r_low) / (u_high - u_low)
     r0 = r_low - slope * u_low
-    spread = np.hypot(_se(r[low]), _se(r[high]))
+    spread = np.hypot(_se(ends[0]), _se(ends[1]))
     change = abs(slope) * top
     if change < max(MIN_CHANGE * r0, NOISE_FACTOR * spread):
         return flat

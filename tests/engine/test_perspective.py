@@ -56,3 +56,15 @@ def test_heights_invert_the_local_scale():
     # d(height)/du is 1 / local scale
     slope = np.gradient(h, u)[1:-1]
     np.testing.assert_allclose(slope, 1 / perspective.local_px_per_m(u, 200.0, -2.5e-4)[1:-1], rtol=1e-5)
+
+
+def test_a_fit_on_a_ring_inside_the_rim_at_one_end_is_no_perspective():
+    """At the floor most fits settled on the ring 10 % inside the rim (a dark rim band round a
+    coloured face), overhead all found the rim: the rim's own size is the same at both."""
+    rng = np.random.default_rng(2)
+    u = np.r_[np.full(30, 57.0), np.full(20, 488.0)]
+    r = np.r_[np.where(np.arange(30) % 4, 51.3, 57.1), np.full(20, 57.0)] + rng.normal(0, 0.02, 50)
+    assert perspective.gradient(u, r)[1] != 0.0  # raw medians: 51.3 against 57.0
+    from shared.analysis.measure import _outer_ring
+
+    assert perspective.gradient(u, r, _outer_ring)[1] == 0.0
