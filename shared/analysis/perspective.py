@@ -17,9 +17,10 @@ from collections.abc import Callable
 import numpy as np
 
 MIN_SPAN_SHARE = 0.5  # of the plate's highest still height: still frames must reach this far up and down
-MIN_CHANGE = 0.015  # over the path: less is no perspective worth a local scale
+MIN_CHANGE = 0.04  # over the path: less is within what rim fits at the floor misread (3 % at 360p)
 NOISE_FACTOR = 3.0
 MIN_END_FRAMES = 3  # still frames wanted near the floor and near the top
+RIM_AGREE = 0.01  # a fit within this share of the larger end's rim has found that rim
 
 
 def gradient(u_px: np.ndarray, radius_px: np.ndarray, rim: Callable | None = None) -> tuple:
@@ -42,6 +43,11 @@ def gradient(u_px: np.ndarray, radius_px: np.ndarray, rim: Callable | None = Non
     u_low, u_high = np.median(u[low]), np.median(u[high])
     ends = rim(r[low]), rim(r[high])
     r_low, r_high = np.median(ends[0]), np.median(ends[1])
+    # A fit at the smaller end as big as the other end's rim says the rim is that big there too,
+    # and the smaller fits were a ring inside it (one end with too few rim fits to group them)
+    small = r[low] if r_low < r_high else r[high]
+    if small.max() >= (1 - RIM_AGREE) * max(r_low, r_high):
+        return flat
     slope = (r_high - r_low) / (u_high - u_low)
     r0 = r_low - slope * u_low
     spread = np.hypot(_se(ends[0]), _se(ends[1]))
