@@ -138,6 +138,7 @@ PROGRESS_SPANS = {"decoding": (0.0, 3.0), "measuring": (3.0, 80.0), "phases": (8
 FIRST_MODEL_SHARE = 0.8
 BAR_PASS_SHARE = 0.15  # of the measuring span: the bar pass, before pose
 SET_UP_S = 0.5  # before the bar leaves its rest: the lifter holds it in the start position
+RELOOK_MIN = 10  # frames nobody held the bar in, with nobody seen beside the lifter, worth a second look
 
 
 def at(progress: ProgressFn, stage: str, lo: float = 0.0, hi: float = 1.0) -> Callable[[float], None]:
@@ -292,8 +293,9 @@ def relook(
     again as a still image, for two people, and the one holding the bar taken: every such
     frame when someone was seen beside the lifter (`crop.people`), else only those with the
     bar in the air (half a torso over where it rests) or in the SET_UP_S before it leaves,
-    where someone must hold it but for a drop. `frames` are the samples' frame indices and
-    `t_s` their times."""
+    where someone must hold it but for a drop, and only when there are RELOOK_MIN of them
+    (a drop's few frames are not worth loading a model for). `frames` are the samples' frame
+    indices and `t_s` their times."""
     track, lacking = pick_at_the_bar(track, candidates, bar_px)
     torso = torso_px(track)
     if not getattr(crop, "people", 1) > 1:  # nobody was seen beside him: only where someone must hold the bar
@@ -302,6 +304,8 @@ def relook(
         lifted_at = t_s[in_air]
         set_up = np.array([((lifted_at > t) & (lifted_at <= t + SET_UP_S)).any() for t in t_s], bool)
         lacking &= in_air | set_up
+        if lacking.sum() < RELOOK_MIN:  # a drop's few frames, not a lifter lost to someone else
+            return track
     if not lacking.any():
         return track
     wanted = {int(frames[i]): i for i in np.flatnonzero(lacking)}
