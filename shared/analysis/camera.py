@@ -4,7 +4,8 @@ A hand-held phone drifts, or tilts up to follow the bar: the whole picture moves
 bar's path in pixels carries the camera's motion (a view that tilts 17 px to follow a
 snatch reads its rise about 10 % low). Corners in the first frame's background, outside
 the band the lifter and bar move in (`exclude_x`), are followed to every later frame with
-pyramidal Lucas-Kanade flow, each search starting where the last frame's shift put them
+pyramidal Lucas-Kanade flow (on every EVERY-th frame, the frames between interpolated),
+each search starting where the last look's shift put them
 (so a long pan needs no long search, and nothing drifts as chained frame-to-frame flow
 would); the mean displacement of those within half a pixel of the median is the view's
 shift. When too few are still followed, the frame becomes the new reference.
@@ -19,6 +20,7 @@ import cv2
 import numpy as np
 
 STEP = 2  # features are followed at half size: 0.6 ms a frame cheaper than full, and within 0.5 px
+EVERY = 3  # frames between looks; a hand-held view drifts over seconds, and the frames between are interpolated
 STILL_PX = 1.5  # frame pixels: a view that never moved more than this is still
 MIN_FEATURES = 12  # background corners needed to follow the view
 KEEP_SHARE = 0.4  # of the reference's corners still followed, else a new reference
@@ -46,6 +48,9 @@ class CameraMotion:
         if not self.measured:
             self.shifts.append((0.0, 0.0))
             return
+        if len(self.shifts) % EVERY:  # between looks: `shifts_px` fills it in
+            self.shifts.append((np.nan, np.nan))
+            return
         grey = np.ascontiguousarray(rgb[::STEP, ::STEP, 1])
         if self._ref is None:
             corners = self._corners(grey)
@@ -57,11 +62,12 @@ class CameraMotion:
             self.shifts.append((0.0, 0.0))
             return
         ref, corners, base = self._ref
-        guess = (corners + (np.asarray(self.shifts[-1]) - base) / STEP).astype(np.float32)  # from the last frame's
+        last = self.shifts[-EVERY] if len(self.shifts) >= EVERY else self.shifts[0]  # the last look's
+        guess = (corners + (np.asarray(last) - base) / STEP).astype(np.float32)
         moved, status, _ = cv2.calcOpticalFlowPyrLK(ref, grey, corners, guess, flags=cv2.OPTFLOW_USE_INITIAL_FLOW, **LK)
         ok = status.ravel() == 1
         if ok.sum() < MIN_FEATURES:
-            self.shifts.append(self.shifts[-1])
+            self.shifts.append(tuple(last))
             return
         d = (moved - corners)[ok, 0]
         near = np.linalg.norm(d - np.median(d, axis=0), axis=1) < 0.5  # the background's, not a passer-by's
@@ -75,6 +81,13 @@ class CameraMotion:
     def shifts_px(self) -> np.ndarray:
         """(frames, 2): each frame's shift; zero throughout for a still or unmeasured view."""
         out = np.asarray(self.shifts, float).reshape(-1, 2)
-        if not len(out) or np.abs(out).max() <= STILL_PX:
+        looked = np.flatnonzero(np.isfinite(out[:, 0]))
+        if not len(looked) or np.abs(out[looked]).max() <= STILL_PX:
             return np.zeros_like(out)
-        return out
+        frames = np.arange(len(out))
+        filled = np.stack([np.interp(frames, looked, out[looked, k]) for k in (0, 1)], axis=1)
+        if len(looked) >= 2:  # the frames after the last look go on at its pace
+            a, b = looked[-2:]
+            after = frames > b
+            filled[after] = out[b] + (frames[after, None] - b) * (out[b] - out[a]) / (b - a)
+        return filled

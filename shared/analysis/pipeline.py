@@ -139,6 +139,7 @@ FIRST_MODEL_SHARE = 0.8
 BAR_PASS_SHARE = 0.15  # of the measuring span: the bar pass, before pose
 SET_UP_S = 0.5  # before the bar leaves its rest: the lifter holds it in the start position
 RELOOK_MIN = 10  # frames nobody held the bar in, with nobody seen beside the lifter, worth a second look
+RELOOK_RUN_S = 0.8  # and only in stretches this long: a dropped bar falls from 2 m in 0.64 s
 
 
 def at(progress: ProgressFn, stage: str, lo: float = 0.0, hi: float = 1.0) -> Callable[[float], None]:
@@ -293,9 +294,9 @@ def relook(
     again as a still image, for two people, and the one holding the bar taken: every such
     frame when someone was seen beside the lifter (`crop.people`), else only those with the
     bar in the air (half a torso over where it rests) or in the SET_UP_S before it leaves,
-    where someone must hold it but for a drop, and only when there are RELOOK_MIN of them
-    (a drop's few frames are not worth loading a model for). `frames` are the samples' frame
-    indices and `t_s` their times."""
+    where someone must hold it but for a drop, and only in stretches of RELOOK_RUN_S or
+    more, RELOOK_MIN frames in all (a drop's few frames are not worth loading a model for).
+    `frames` are the samples' frame indices and `t_s` their times."""
     track, lacking = pick_at_the_bar(track, candidates, bar_px)
     torso = torso_px(track)
     if not getattr(crop, "people", 1) > 1:  # nobody was seen beside him: only where someone must hold the bar
@@ -304,7 +305,8 @@ def relook(
         lifted_at = t_s[in_air]
         set_up = np.array([((lifted_at > t) & (lifted_at <= t + SET_UP_S)).any() for t in t_s], bool)
         lacking &= in_air | set_up
-        if lacking.sum() < RELOOK_MIN:  # a drop's few frames, not a lifter lost to someone else
+        lacking &= _in_runs_of(lacking, t_s, RELOOK_RUN_S)  # a drop is over in a moment
+        if lacking.sum() < RELOOK_MIN:
             return track
     if not lacking.any():
         return track
@@ -320,6 +322,16 @@ def relook(
                     track[i], found = holding, found + 1
     log.info("posed %d frames again where no pose held the bar; %d had the lifter", len(wanted), found)
     return track
+
+
+def _in_runs_of(mask: np.ndarray, t_s: np.ndarray, seconds: float) -> np.ndarray:
+    """`mask` kept only in runs of consecutive True samples that last at least `seconds`."""
+    out = np.zeros_like(mask)
+    starts = np.flatnonzero(mask & ~np.r_[False, mask[:-1]])
+    ends = np.flatnonzero(mask & ~np.r_[mask[1:], False])
+    for a, b in zip(starts, ends):
+        out[a : b + 1] = t_s[b] - t_s[a] >= seconds
+    return out
 
 
 def analyze(

@@ -42,7 +42,8 @@ def _follow(shifts) -> np.ndarray:
 
 def test_a_hand_held_view_is_followed_to_a_fraction_of_a_pixel():
     truth = [(3 * np.sin(i / 7), 0.4 * i) for i in range(50)]  # swaying, and tilting to follow the bar up
-    np.testing.assert_allclose(_follow(truth), truth, atol=0.5)
+    # a look every third frame at half size, the frames between interpolated: within 3/4 px
+    np.testing.assert_allclose(_follow(truth), truth, atol=0.75)
 
 
 def test_a_tripods_view_reads_still_whatever_the_lifter_does():
