@@ -175,7 +175,7 @@ def main() -> int:
     lines = [
         "# Engine speed and memory",
         "",
-        f"`python -m bench.speed`, {datetime.date.today().isoformat()}, "
+        f"`python -m bench.speed{' --skip-long' if args.skip_long else ''}`, {datetime.date.today().isoformat()}, "
         "on this machine (2 cores, no GPU): one JSON object per measurement, as printed.",
         "",
         "```",
