@@ -1,7 +1,7 @@
 """Where pose runs: on every frame in and around each lift, a few looks a second elsewhere.
 
 Most of a real clip is set-up, chalking and walking about, and pose is most of the engine's
-time. The bar tracker is cheap and runs on every frame first (`pipeline.bar_pass`), so the
+time. The bar tracker is cheap and runs on every frame first (`passes.bar_pass`), so the
 frames where the bar is off its resting level are known before pose runs: pose then takes
 every frame from DENSE_BEFORE_S before the bar starts to move until DENSE_AFTER_S after it is
 back at rest, and SPARSE_HZ looks a second elsewhere, enough to pick the lifter out and read

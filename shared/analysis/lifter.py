@@ -212,3 +212,36 @@ def pick_at_the_bar(track: np.ndarray, candidates: list, bar_px: np.ndarray) -> 
         else:
             lacking[i] = True
     return track, lacking
+
+
+SET_UP_S = 0.5  # before the bar leaves its rest: the lifter holds it in the start position
+RELOOK_MIN = 10  # frames nobody held the bar in, with nobody seen beside the lifter, worth a second look
+RELOOK_RUN_S = 0.8  # and only in stretches this long: a dropped bar falls from 2 m in 0.64 s
+
+
+def second_look(lacking: np.ndarray, bar_px: np.ndarray, t_s: np.ndarray, torso: float, people: int) -> np.ndarray:
+    """Which of the samples where nobody holds the bar (`pick_at_the_bar`'s `lacking`) are worth
+    posing again: all of them when pass 1 tracked two `people` (someone was seen beside the
+    lifter). Otherwise only those with the bar in the air (half a torso over where it rests)
+    or in the SET_UP_S before it leaves, where someone must hold it but for a drop, in
+    stretches of RELOOK_RUN_S or more, and RELOOK_MIN in all: a drop's few frames are not
+    worth loading a model for."""
+    if people > 1:
+        return lacking
+    with np.errstate(invalid="ignore"):
+        in_air = bar_px[:, 1] < np.nanpercentile(bar_px[:, 1], 95) - torso / 2
+    lifted_at = t_s[in_air]  # increasing, as the samples' times are
+    set_up = np.searchsorted(lifted_at, t_s + SET_UP_S, "right") > np.searchsorted(lifted_at, t_s, "right")
+    wanted = lacking & (in_air | set_up)
+    wanted &= _in_runs_of(wanted, t_s, RELOOK_RUN_S)  # a drop is over in a moment
+    return wanted if wanted.sum() >= RELOOK_MIN else np.zeros_like(wanted)
+
+
+def _in_runs_of(mask: np.ndarray, t_s: np.ndarray, seconds: float) -> np.ndarray:
+    """`mask` kept only in runs of consecutive True samples that last at least `seconds`."""
+    out = np.zeros_like(mask)
+    starts = np.flatnonzero(mask & ~np.r_[False, mask[:-1]])
+    ends = np.flatnonzero(mask & ~np.r_[mask[1:], False])
+    for a, b in zip(starts, ends):
+        out[a : b + 1] = t_s[b] - t_s[a] >= seconds
+    return out

@@ -116,7 +116,7 @@ class Timeline:
         before, after = self.frame_t_s < old[0], self.frame_t_s > old[-1]
         frame_t[before] = t_s[0] + (self.frame_t_s[before] - old[0]) * pace
         frame_t[after] = t_s[-1] + (self.frame_t_s[after] - old[-1]) * pace
-        return dataclasses.replace(self, frame_t_s=frame_t, clock=clock, file_fps=self.file_fps)
+        return dataclasses.replace(self, frame_t_s=frame_t, clock=clock)
 
     def last_frame(self, k: int) -> int:
         """The last frame showing sample k."""

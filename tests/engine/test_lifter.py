@@ -7,7 +7,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from shared.analysis.lifter import choose_lifter, find_lifter_region, link_tracks, nearest_the_bar, pick_at_the_bar
+from shared.analysis.lifter import (
+    choose_lifter,
+    find_lifter_region,
+    link_tracks,
+    nearest_the_bar,
+    pick_at_the_bar,
+    second_look,
+)
 from shared.analysis.pose import LANDMARKS
 
 N_FRAMES = 60
@@ -224,3 +231,21 @@ def test_the_pose_holding_the_bar_is_the_lifter_frame_by_frame():
     assert list(lacking) == [False, False, False, True, True, False]
     assert track[5, LANDMARKS["lhip"], 0] > 470  # no bar: as tracked
     assert nearest_the_bar([spectator], bar[0], TORSO_PX) is None  # his wrists 1.2 torsos away
+
+
+def test_a_second_look_skips_a_drop_but_not_a_lifter_lost_for_seconds():
+    """At 30 fps: the bar rests for 1 s, is lifted for 3 s, then falls. Nobody holds it for the
+    0.3 s of the fall (a drop: not worth a model) or, in another clip, for the last 2 s of
+    the lift (someone else took over the tracker)."""
+    t = np.arange(150) / 30
+    bar = np.stack([np.full(150, 300.0), np.where((t >= 1) & (t < 4), 100.0, 400.0)], axis=1)
+    bar[(t >= 4) & (t < 4.3), 1] = 250.0  # falling
+    drop = (t >= 4) & (t < 4.3)
+    assert not second_look(drop, bar, t, TORSO_PX, people=1).any()
+    lost = (t >= 2) & (t < 4)
+    assert (second_look(lost, bar, t, TORSO_PX, people=1) == lost).all()
+    # the half second before the bar leaves counts: the lifter holds it in the start position
+    lost_early = (t >= 0.2) & (t < 2)
+    assert (second_look(lost_early, bar, t, TORSO_PX, people=1) == ((t > 0.5 - 1e-9) & (t < 2))).all()
+    # someone was seen beside the lifter: every frame nobody holds the bar in is looked at again
+    assert (second_look(drop, bar, t, TORSO_PX, people=2) == drop).all()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from shared.analysis import AnalysisOptions, NoLifterFound, analyze, model_policy, pipeline, video
+from shared.analysis import passes as pass_one
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_snatch.mp4"
 
@@ -21,7 +22,7 @@ def _run(tmp_path, monkeypatch, name, **options):
     monkeypatch.setattr(video, "_open", lambda path: opened.append(path) or real(path))
     # One pose estimator in both runs: a clip that fits in memory would otherwise get one per
     # core (test_pose_lanes.py), whose landmarks differ by tracking history.
-    monkeypatch.setattr(pipeline, "pose_lanes", lambda duration_s, model: 1)
+    monkeypatch.setattr(pass_one, "pose_lanes", lambda duration_s, model: 1)
     out = tmp_path / name
     result = analyze(SAMPLE, AnalysisOptions(out_dir=str(out), **options))
     return result, out, len(opened)

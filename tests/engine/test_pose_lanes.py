@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from shared.analysis import AnalysisOptions, accel, pipeline, video
+from shared.analysis import AnalysisOptions, accel, passes, video
 from shared.analysis import lanes as lanes_module
 from shared.analysis.lanes import (
     POSE_STRETCH_MIN_S,
@@ -176,16 +176,16 @@ def _measure(path, lanes, monkeypatch, **options):
     """Pass 1 (the bar pass, then pose on every frame) with `lanes` estimators: ((t, people,
     plates), how many PoseLanes it made)."""
     made = []
-    monkeypatch.setattr(pipeline, "pose_lanes", lambda duration_s, model: lanes)
+    monkeypatch.setattr(passes, "pose_lanes", lambda duration_s, model: lanes)
     monkeypatch.setattr(lanes_module, "PoseLanes", lambda *a, real=PoseLanes: made.append(a) or real(*a))
     info = video.probe(path, 60, 1280)
     clip = video.DecodeOnce(path, info, [], 0)
     opts = AnalysisOptions(pose_model="lite", **options)
     whole = (0, 0, info.out_width, info.out_height)  # what the lifter scan gives for one person
     runtime, quiet = accel.plan("cpu"), lambda *a: None
-    seen = pipeline.bar_pass(clip, quiet, runtime, opts.pose_model, whole)
+    seen = passes.bar_pass(clip, quiet, runtime, opts.pose_model, whole)
     t = np.asarray(seen.times)
-    people = pipeline.pose_pass(clip, t, np.ones(len(t), bool), opts, quiet, runtime, opts.pose_model, whole)
+    people = passes.pose_pass(clip, t, np.ones(len(t), bool), opts, quiet, runtime, opts.pose_model, whole)
     return (t, people, seen.plates), len(made)
 
 

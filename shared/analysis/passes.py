@@ -1,0 +1,194 @@
+"""Pass 1 of the engine, the passes over the video's frames before any series is built.
+
+`scan_lifter` bounds the lifter from a few multi-person looks; `bar_pass` (`BarPass`) runs
+the plate tracker, the picture-change, brightness, letterbox and camera-motion readings on
+every frame; `pose_pass` runs pose on the frames `focus.pose_frames` picks; `relook` takes
+the lifter frame by frame as the pose holding the bar and poses again where nobody does.
+`pipeline._measure_lifter` runs them in that order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from shared.analysis import accel, timeline, video
+from shared.analysis.bar import PlateTracker, find_plate
+from shared.analysis.camera import CameraMotion
+from shared.analysis.lanes import pose_lanes, posed, shared_stretches
+from shared.analysis.lifter import Region, find_lifter_region, nearest_the_bar, pick_at_the_bar, second_look, torso_px
+from shared.analysis.pose import open_pose
+
+if TYPE_CHECKING:
+    from shared.analysis.pipeline import AnalysisOptions
+
+log = logging.getLogger(__name__)
+SCAN_S, SCAN_EVERY_S = 3.0, 0.6  # the lifter scan: a look every 0.6 s in the first 3 s
+# The scan's model: it only bounds the lifter, and full does that in 0.8 s on the 3.3 s speed
+# clip against 1.2 s for heavy (timed alone, models loaded), with the same region on the
+# accuracy clips.
+SCAN_MODEL = "full"
+
+
+class BarPass:
+    """Pass 1a on every frame: the plate tracker, each frame's `picture_change` and luma
+    samples. The tracker is cheap; pose runs here only where it looks for the plate (until
+    it is found, and again after it was lost for LOST_AFTER_S), on the frames it searches."""
+
+    LOST_AFTER_S = 0.5  # then search the whole frame again
+    BOX_EVERY = 30  # frames between looks for letterbox bars
+    SEARCH_EVERY = 3  # frames between full-frame searches while no plate is held
+
+    def __init__(self, search_pose: Callable, band: tuple | None = None):
+        self.search_pose = search_pose  # frame -> pose candidates (people, 33, 3)
+        self.camera = CameraMotion(band)  # the view's motion, on the background outside `band`
+        self.tracker: PlateTracker | None = None
+        self.lost_since: float | None = None
+        self.times: list = []
+        self.plates: list = []
+        self.luma: list = []
+        self.box: tuple | None = None  # (x0, y0, x1, y1): the picture inside letterbox or pillarbox bars
+        self.change: list = []
+        self._previous = None
+
+    def see(self, frame: video.Frame) -> None:
+        self.camera.see(frame.rgb)
+        small = timeline.thumbnail(frame.rgb)
+        self.change.append(timeline.picture_change(self._previous, small))
+        self._previous = small
+        self.times.append(frame.t_s)
+        if frame.index % self.BOX_EVERY == 0:  # the picture inside any bars: the smallest bars seen
+            x0, y0, x1, y1 = video.picture_box(frame.rgb[::2, ::2])
+            box = (2 * x0, 2 * y0, 2 * x1, 2 * y1)
+            self.box = (
+                box if self.box is None else (*np.minimum(self.box[:2], box[:2]), *np.maximum(self.box[2:], box[2:]))
+            )
+        if frame.index % 10 == 0:  # brightness of the picture, not of its bars
+            x0, y0, x1, y1 = self.box
+            self.luma.append(float(frame.rgb[y0:y1:8, x0:x1:8].mean()))
+        if timeline.repeats_last(self.change) and self.tracker is not None:  # the same picture again
+            self.plates.append(self.plates[-1])
+            return
+        if self.tracker is None:
+            found = None
+            if len(self.plates) % self.SEARCH_EVERY == 0:
+                people = self.search_pose(frame)
+                found = next(filter(None, (find_plate(frame.rgb, p) for p in people)), None)
+            self.tracker = PlateTracker(found, frame.rgb, frame.t_s) if found else None
+            self.plates.append(found)
+            return
+        seen = self.tracker.update(frame.rgb, frame.t_s)
+        self.plates.append(seen)
+        self.lost_since = None if seen else (self.lost_since if self.lost_since is not None else frame.t_s)
+        if self.lost_since is not None and frame.t_s - self.lost_since > self.LOST_AFTER_S:
+            self.tracker, self.lost_since = None, None
+
+
+def scan_lifter(clip: video.DecodeOnce, runtime: accel.Runtime) -> Region:
+    """The lifter scan: the `lifter.Region` to pose in, from multi-person detections on a
+    look every SCAN_EVERY_S in the first SCAN_S (`lifter.find_lifter_region`). It runs once
+    per clip, on SCAN_MODEL whatever model pass 1 runs: it only bounds the lifter."""
+    info = clip.info
+    with open_pose(runtime, SCAN_MODEL, max_people=3, video=False) as detect:
+        # Its own decode, converting only the frames it looks at, ahead of the detections and
+        # no further than it looks; pass 1 then decodes every frame while pose runs.
+        step = max(1, int(round(info.fps * SCAN_EVERY_S)))
+        looks = itertools.takewhile(lambda f: f.t_s <= SCAN_S, video.frames(clip.path, info, step=step))
+        with contextlib.closing(video.prefetched(looks)) as sample:
+            return find_lifter_region(sample, detect, find_plate, info.out_width, info.out_height, SCAN_S)
+
+
+def bar_pass(
+    clip: video.DecodeOnce, report: Callable[[float], None], runtime: accel.Runtime, model: str, crop: tuple
+) -> BarPass:
+    """Pass 1a (`BarPass`) over every frame; its plate searches pose on `model` in `crop`."""
+    x0, y0, x1, y1 = crop
+    total = max(clip.info.frame_count, 1)
+    with open_pose(runtime, model, max_people=getattr(crop, "people", 1), video=False) as pose:
+        seen = BarPass(lambda frame: pose(frame.rgb[y0:y1, x0:x1], frame.t_s, (x0, y0)), getattr(crop, "band", None))
+        for frame in clip:
+            seen.see(frame)
+            report((frame.index + 1) / total)
+    return seen
+
+
+def pose_pass(
+    clip: video.DecodeOnce,
+    t_s: np.ndarray,
+    wanted: np.ndarray,
+    options: AnalysisOptions,
+    report: Callable[[float], None],
+    runtime: accel.Runtime,
+    model: str,
+    crop: tuple,
+) -> list:
+    """Pass 1b: pose candidates on pose model `model`, in the region `crop` (`scan_lifter`;
+    as many people as its `people`),
+    for the frames `wanted` (`focus.pose_frames`; `t_s` is every frame's time) and none for
+    the others. On the CPU they get one pose estimator per core (`lanes.PoseLanes`), each on
+    an equal share of them, holding at most `frame_cache_mb` of frames at a time, and only
+    each frame's crop: pose sees nothing else."""
+    x0, y0, x1, y1 = crop
+    people = getattr(crop, "people", 1)
+    budget = int(options.frame_cache_mb * 2**20 // max((x1 - x0) * (y1 - y0) * 3, 1))
+    wanted_t_s = t_s[wanted]
+    lanes = pose_lanes(len(wanted_t_s) / max(clip.info.fps, 1e-9), model=model)
+    candidates = [np.zeros((0, 33, 3), np.float32) for _ in range(len(wanted))]
+    count = max(len(wanted_t_s), 1)
+    frames = (
+        video.Frame(f.index, f.t_s, np.ascontiguousarray(f.rgb[y0:y1, x0:x1]))
+        for f in clip
+        if f.index < len(wanted) and wanted[f.index]
+    )
+    crop = (0, 0, x1 - x0, y1 - y0)  # the frames are the crops; the people go back to the frame's pixels below
+    with contextlib.ExitStack() as stack:
+        poses = [stack.enter_context(open_pose(runtime, model, max_people=people))]
+        if runtime.pose_delegate == "cpu":
+            poses += [stack.enter_context(open_pose(runtime, model, max_people=people)) for _ in range(lanes - 1)]
+        bounds = shared_stretches(wanted_t_s, len(poses))
+        posing = stack.enter_context(contextlib.closing(posed(frames, poses, crop, budget, bounds)))
+        for done, (frame, people) in enumerate(posing, 1):
+            people[..., 0] += x0
+            people[..., 1] += y0
+            candidates[frame.index] = people
+            report(done / count)
+    return candidates
+
+
+def relook(
+    clip: video.DecodeOnce,
+    track: np.ndarray,
+    candidates: list,
+    bar_px: np.ndarray,
+    frames: np.ndarray,
+    t_s: np.ndarray,
+    runtime: accel.Runtime,
+    model: str,
+    crop: tuple,
+) -> np.ndarray:
+    """The lifter's `track` (samples, 33, 3) taken sample by sample from the pose holding the
+    bar (`lifter.pick_at_the_bar`). The frames where no pose of pass 1 holds it and that are
+    worth it (`lifter.second_look`) are posed again as still images, for two people, and the
+    one holding the bar taken. `frames` are the samples' frame indices and `t_s` their times."""
+    track, lacking = pick_at_the_bar(track, candidates, bar_px)
+    torso = torso_px(track)
+    lacking = second_look(lacking, bar_px, t_s, torso, getattr(crop, "people", 1))
+    if not lacking.any():
+        return track
+    wanted = {int(frames[i]): i for i in np.flatnonzero(lacking)}
+    x0, y0, x1, y1 = crop
+    found = 0
+    with open_pose(runtime, model, max_people=2, video=False) as pose:
+        for frame in clip:
+            i = wanted.get(frame.index)
+            if i is not None:
+                holding = nearest_the_bar(pose(frame.rgb[y0:y1, x0:x1], frame.t_s, (x0, y0)), bar_px[i], torso)
+                if holding is not None:
+                    track[i], found = holding, found + 1
+    log.info("posed %d frames again where no pose held the bar; %d had the lifter", len(wanted), found)
+    return track
