@@ -34,6 +34,11 @@ ON_FLOOR_M = 0.03  # a bar this near its resting height after the lift is back o
 # Smallest knee re-bend taken for the transition. Pose models read its depth differently
 # (15° of truth reads 5-14°), so the deepest one is taken, not the first past a high bar.
 KNEE_REBEND_MIN_DEG = 2.0
+# A later dip within this many degrees of the deepest one's knee angle is the same re-bend
+# read twice (pose noise splits its trough, and the saddle between leaves the later dip little
+# prominence). The later one is taken: the knees re-bend just before they drive the second
+# pull, and which of two near-equal dips wins must not rest on a fraction of a degree.
+KNEE_REBEND_TIE_DEG = 3.0
 
 
 @dataclass
@@ -228,15 +233,18 @@ def _standing(vy, start, stop=None):
 
 def _knee_landmarks(knee, start, stop):
     """First peak of knee extension and the deepest re-bend before the second pull: the
-    knee trough with the greatest depth between liftoff and peak bar speed, and the most
-    extended knee before it. A first-pull wobble deeper than the re-bend would win; pose
-    models read the re-bend 5-14° deep, wobbles have been under 4°."""
+    knee trough with the greatest depth between liftoff and peak bar speed (or a later one
+    within KNEE_REBEND_TIE_DEG of its angle), and the most extended knee before it. A first-pull
+    wobble deeper than the re-bend would win; pose models read the re-bend 5-14° deep,
+    wobbles have been under 4°."""
     seg = knee[start : stop + 1]
     if len(seg) < 3 or not np.isfinite(seg).all():
         return None, None
     troughs, props = find_peaks(-seg, prominence=KNEE_REBEND_MIN_DEG)
     if len(troughs):
-        rebend = int(troughs[np.argmax(props["prominences"])])
+        best = int(np.argmax(props["prominences"]))
+        same = troughs[best:][seg[troughs[best:]] <= seg[troughs[best]] + KNEE_REBEND_TIE_DEG]
+        rebend = int(same[-1])
     elif seg.max() - seg[-1] >= KNEE_REBEND_MIN_DEG:  # still re-bending at peak bar speed
         rebend = len(seg) - 1
     else:

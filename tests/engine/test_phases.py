@@ -225,6 +225,23 @@ def test_a_knee_still_re_bending_at_peak_bar_speed_ends_the_transition_there():
     assert (m["first_knee_extension"], m["knee_rebend"]) == (peak, vmax)
 
 
+def test_a_re_bend_read_as_two_near_equal_dips_ends_the_transition_at_the_later():
+    """Pose noise can split the re-bend's trough in two; which is a fraction of a degree
+    deeper must not move the transition (the earlier dip here is 0.5° deeper)."""
+    t = np.arange(0, 3.0, 1 / 30)
+    h, vy, _ = _knee_with_rebend(t, 15.0)
+    m0 = find_phases(t, h, vy, np.full(len(t), 120.0), "snatch").landmarks
+    liftoff, vmax = m0["liftoff"], m0["peak_bar_speed"]
+    peak = liftoff + 10
+    knee = np.full(len(t), 60.0)
+    knee[liftoff : peak + 1] = np.linspace(60, 135, peak + 1 - liftoff)
+    knee[peak + 1 : peak + 7] = [128, 119.5, 123, 123, 120, 121]
+    knee[peak + 7 :] = np.linspace(130, 178, len(t) - peak - 7)
+    assert vmax > peak + 8
+    m = find_phases(t, h, vy, knee, "snatch").landmarks
+    assert (m["first_knee_extension"], m["knee_rebend"]) == (peak, peak + 5)
+
+
 # --- no lift and missed lifts ----------------------------------------------------------------
 
 
