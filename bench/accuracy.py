@@ -34,6 +34,7 @@ COLUMNS = [
     ("hip_rmse_deg", "hip deg", 1),
     ("knee_rmse_after_liftoff_deg", "knee after liftoff", 1),
     ("hip_rmse_after_liftoff_deg", "hip after liftoff", 1),
+    ("knee_measured_pct", "knee measured %", 0),
     ("liftoff_err_frames", "liftoff f", 0),
 ]
 DOCS = Path(__file__).resolve().parents[1] / "docs"

@@ -13,6 +13,11 @@ import numpy as np
 
 JOINTS = ("ank", "kne", "hip", "sho", "elb", "wri", "hee", "toe")
 ANGLE_JOINTS = ("ank", "kne", "hip", "sho", "elb")
+# The landmarks each angle is read from (the included ones: A, B, C of angle ABC).
+INCLUDED = {"kne": ("ank", "kne", "hip"), "hip": ("kne", "hip", "sho"), "sho": ("hip", "sho", "elb")}
+INCLUDED["elb"] = ("sho", "elb", "wri")
+READS = {**INCLUDED, "ank": ("kne", "ank", "hee", "toe")}
+LINE_READS = {"torso_angle": ("hip", "sho"), "shin_angle": ("kne", "ank"), "hip_height_m": ("hip",)}
 SIDES = ("l", "r")
 
 # de Leva (1996), male: segment mass fraction and centre-of-mass position along the
@@ -46,10 +51,8 @@ def joint_angles(kp: dict) -> dict:
     for s in SIDES:
         P = {j: point(kp, s, j) for j in JOINTS}
         out[f"{s}ank_angle"] = included_angle(P["kne"], P["ank"], P["ank"] + (P["toe"] - P["hee"]))
-        out[f"{s}kne_angle"] = included_angle(P["ank"], P["kne"], P["hip"])
-        out[f"{s}hip_angle"] = included_angle(P["kne"], P["hip"], P["sho"])
-        out[f"{s}sho_angle"] = included_angle(P["hip"], P["sho"], P["elb"])
-        out[f"{s}elb_angle"] = included_angle(P["sho"], P["elb"], P["wri"])
+        for joint, (a, b, c) in INCLUDED.items():
+            out[f"{s}{joint}_angle"] = included_angle(P[a], P[b], P[c])
     return out
 
 

@@ -14,7 +14,16 @@ import numpy as np
 
 from shared.analysis import perspective
 from shared.analysis.bar import PLATE_DIAMETER_M
-from shared.analysis.body import ANGLE_JOINTS, JOINTS, SIDES, body_lines, centre_of_mass, joint_angles
+from shared.analysis.body import (
+    ANGLE_JOINTS,
+    JOINTS,
+    LINE_READS,
+    READS,
+    SIDES,
+    body_lines,
+    centre_of_mass,
+    joint_angles,
+)
 from shared.analysis.errors import NoBarFound, NoLifterFound, NotSideView
 from shared.analysis.kinematics import bar_dynamics, fill_gaps, reject_spikes, smooth_derivatives
 from shared.analysis.pose import LANDMARKS
@@ -32,6 +41,10 @@ FOOT_MAX_RISE_M = 0.25
 # A foot landmark is first trusted when the plate is this many radii away from it, and the
 # first few such frames say where that foot is planted (see plant_feet).
 FOOT_CLEAR_RADII, FOOT_ANCHOR_FRAMES = 2.5, 5
+# A hidden hip is bridged between the frames where it was seen; across a longer gap, or before
+# it was first seen and after it was last seen, where it is is a guess, and so is every angle
+# read from it: those are reported as not measured (`unmeasured`), not printed.
+MAX_BRIDGE_S = 0.5
 KEYPOINT_CUTOFF_HZ = 6.0
 # The bar: a 2nd-order Butterworth (forwards and backwards) differentiated on its spline. The
 # 4th-order one rings: on an exact lift it overshoots the peak bar speed by 0.04 m/s, which
@@ -167,7 +180,7 @@ def plant_feet(px: np.ndarray, bar_px: np.ndarray, r: float, side: str) -> None:
 
 def repair_hidden_legs(
     t: np.ndarray, lifter_px: np.ndarray, bar_px: np.ndarray, radius_px: np.ndarray, sign: float
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Legs behind the plate: MediaPipe only guesses there, so drop what the plate hides
     and what cannot be where it was put.
 
@@ -186,8 +199,13 @@ def repair_hidden_legs(
     turned out of the plane only looks shorter). Repaired landmarks get visibility 0.5; a
     knee MediaPipe was unsure of (< 0.3) but that fits the leg is kept and counted as seen
     (0.5): heavy often places it well and calls it unsure. Without a plate only the trunk
-    and leg-length rules apply."""
+    and leg-length rules apply.
+
+    Returns the repaired landmarks and which of them (bool, frames x landmarks) are guesses:
+    hips bridged across more than MAX_BRIDGE_S or past the frames they were seen in, and
+    knees rebuilt from such a hip."""
     px = lifter_px.copy()
+    guessed = np.zeros(px.shape[:2], dtype=bool)
     r = float(np.nanmedian(radius_px)) if np.isfinite(radius_px).any() else 0.0
     plate = np.isfinite(bar_px[:, 0]) & (r > 0)
     rise_px = FOOT_MAX_RISE_M * 2 * r / PLATE_DIAMETER_M
@@ -218,6 +236,9 @@ def repair_hidden_legs(
                 for axis in (0, 1):
                     px[hidden[j], idx[j], axis] = np.interp(t[hidden[j]], t[seen], px[seen, idx[j], axis])
                 px[hidden[j], idx[j], 2] = 0.5
+            if j == "hip":
+                posed = np.isfinite(lifter_px[:, idx[j], 0])
+                guessed[:, idx[j]] = _spread(hidden[j] & unbridged(t, seen, MAX_BRIDGE_S), posed)
         hip, knee, ankle = (px[:, idx[j], :2] for j in ("hip", "kne", "ank"))
         reach = _knee_by_reach(hip, ankle, thigh, shank, sign)
         lengths = np.stack([np.linalg.norm(knee - hip, axis=1) / thigh, np.linalg.norm(knee - ankle, axis=1) / shank])
@@ -227,10 +248,45 @@ def repair_hidden_legs(
         ).all(axis=1)
         px[k, idx["kne"], :2] = reach[k]
         px[k, idx["kne"], 2] = 0.5
+        guessed[:, idx["kne"]] = _spread(k & guessed[:, idx["hip"]], np.isfinite(lifter_px[:, idx["kne"], 0]))
         # MediaPipe is often unsure of a knee it placed well: one that fits the leg is kept.
         kept = fits & ~k
         px[kept, idx["kne"], 2] = np.maximum(px[kept, idx["kne"], 2], 0.5)
-    return px
+    return px, guessed
+
+
+def unbridged(t: np.ndarray, seen: np.ndarray, max_gap_s: float) -> np.ndarray:
+    """Frames (bool) not bridged by seen ones: before the first seen frame, after the last,
+    or between two seen frames more than `max_gap_s` apart. Seen frames are bridged."""
+    t, seen = np.asarray(t, dtype=float), np.asarray(seen, dtype=bool)
+    at = np.flatnonzero(seen)
+    out = np.ones(len(t), dtype=bool)
+    if len(at) == 0:
+        return out
+    after = np.searchsorted(at, np.arange(len(t)))  # the first seen frame at or after each frame
+    inside = (after > 0) & (after < len(at))
+    gap = t[at[np.minimum(after, len(at) - 1)]] - t[at[np.maximum(after - 1, 0)]]
+    out[inside] = gap[inside] > max_gap_s
+    out[at] = False
+    return out
+
+
+def _spread(flags: np.ndarray, posed: np.ndarray) -> np.ndarray:
+    """Flags on the frames pose ran on, carried to the frames between them that it skipped
+    (filled in later from their neighbours): such a frame is flagged when either posed
+    neighbour is."""
+    at = np.flatnonzero(posed)
+    if len(at) == 0:
+        return flags.copy()
+    after = np.minimum(np.searchsorted(at, np.arange(len(flags))), len(at) - 1)
+    before = np.maximum(np.searchsorted(at, np.arange(len(flags)), side="right") - 1, 0)
+    return np.where(posed, flags, flags[at[after]] | flags[at[before]])
+
+
+def _unless(guessed: np.ndarray, side: str, joints: tuple, values: np.ndarray) -> np.ndarray:
+    """A series read from these joints of that side, NaN (not measured) where any was guessed."""
+    where = guessed[:, [LANDMARKS[side + j] for j in joints]].any(axis=1)
+    return np.where(where, np.nan, values)
 
 
 def hands_on_bar(lifter_px: np.ndarray, bar_px: np.ndarray) -> np.ndarray:
@@ -381,7 +437,7 @@ def build_series(
     series come with `warnings`: what the person filming should know."""
     sign = facing_sign(lifter_px)
     side = near_side(lifter_px)  # from MediaPipe's own visibilities, before repairs set them
-    lifter_px = repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign)
+    lifter_px, guessed = repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign)
     leg_trunk_px = _segment_sum_px(lifter_px, side)
     bar_ok = np.isfinite(bar_px[:, 0])
     scale, floor_px, x0_px, warnings = _calibrate(lifter_px, bar_px, radius_px, rim_aspect)
@@ -440,11 +496,15 @@ def build_series(
     }
 
     angles = joint_angles(keypoints)
-    near = {j: angles[f"{side}{j}_angle"] for j in ANGLE_JOINTS}
+    knee_bridged = angles[f"{side}kne_angle"]  # where a hip was guessed too: the phases time by it
+    near = {j: _unless(guessed, side, READS[j], angles[f"{side}{j}_angle"]) for j in ANGLE_JOINTS}
     chosen = ANGLE_KEYS.values() if "all" in options.joints else [ANGLE_KEYS[j] for j in options.joints]
-    angles = {k: v for k, v in angles.items() if k[1:4] in chosen}
+    angles = {k: _unless(guessed, k[0], READS[k[1:4]], v) for k, v in angles.items() if k[1:4] in chosen}
 
-    lines = body_lines(keypoints, side)
+    lines = {
+        k: _unless(guessed, side, LINE_READS[k], v) if k in LINE_READS else v
+        for k, v in body_lines(keypoints, side).items()
+    }
     hx = smooth_derivatives(t, keypoints[f"{side}hipx"])[1]
     hv = smooth_derivatives(t, keypoints[f"{side}hipv"])[1]
     head = np.stack(to_m((_px(lifter_px, "lear") + _px(lifter_px, "rear")) / 2), axis=-1)
@@ -469,6 +529,7 @@ def build_series(
         # with no perspective at all (a long lens far away): the least the clip allows
         "lifter_height_seen_flat_m": float(estimated_height_m(leg_trunk_px, px_per_m, 1.0)),
         "near": near,
+        "knee_bridged": knee_bridged,
         "near_side": side,
         "facing": "right" if sign > 0 else "left",
         "lifter_height_m": float(lifter_height),

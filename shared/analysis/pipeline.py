@@ -42,7 +42,7 @@ from shared.lifts import JOINTS as ANGLE_CHOICES
 # slow_motion refusal), the lifter taken frame by frame as the pose holding the bar, the
 # camera's motion taken out (quality.timeline.camera_moved_px), the scale along the path
 # (scale.perspective_pct_per_m)
-ENGINE_VERSION = "2.3.0"
+ENGINE_VERSION = "2.4.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]
 
@@ -175,7 +175,12 @@ def _analyze(
     s["lifter_px"][..., :2] += view[:, None, :]
     at(progress, "phases")(0.5)
     lifts = find_lift_phases(
-        t, s["bar"]["height_m"], s["bar"]["vy_mps"], s["near"]["kne"], options.exercise, h_raw=s["bar_raw"]["height_m"]
+        t,
+        s["bar"]["height_m"],
+        s["bar"]["vy_mps"],
+        s.pop("knee_bridged"),
+        options.exercise,
+        h_raw=s["bar_raw"]["height_m"],
     )
     off_floor = np.logical_or.reduce([bar_off_floor(s["bar"]["height_m"], p) for p in lifts])
     s["body"]["grf_N"] = ground_reaction_force(

@@ -174,9 +174,23 @@ def assess(
         if np.isfinite(series["lifter_height_seen_m"])
         else None,
         "near_side": series["near_side"],
+        "unmeasured_angles": unmeasured(series["angles"], series["body"]),
         "facing": series["facing"],
         "lifter_height_m": round(series["lifter_height_m"], 3) if np.isfinite(series["lifter_height_m"]) else None,
         "fps": round(float(1 / np.median(dt)), 2) if len(dt) and np.median(dt) > 0 else None,
         "variable_frame_rate": bool(len(dt) > 2 and np.std(dt) / np.mean(dt) > 0.05),
         "warnings": warnings,
     }
+
+
+def unmeasured(angles: dict, body: dict) -> dict:
+    """Frame ranges ([first, last], inclusive) where each angle series could not be measured
+    (NaN: read from a joint that was hidden and could only be guessed, or no lifter seen),
+    for the series with any such frame."""
+    out = {}
+    for name, values in {**angles, **{k: body[k] for k in ("torso_angle", "shin_angle") if k in body}}.items():
+        missing = ~np.isfinite(np.asarray(values, dtype=float))
+        if missing.any():
+            edges = np.flatnonzero(np.diff(np.r_[0, missing.astype(int), 0]))
+            out[name] = [[int(a), int(b) - 1] for a, b in zip(edges[::2], edges[1::2])]
+    return out

@@ -63,8 +63,16 @@ def test_the_set_up_is_posed_a_few_times_a_second_and_the_lifts_on_every_frame(l
     knee = np.asarray([np.nan if v is None else v for v in result["angles"][f"{side}kne_angle"]])
     assert result["runtime"]["posed_share"] < 0.9  # the 4 s lead is looked at 5 times a second
     setup = t < 3.0
-    assert np.isfinite(knee[setup]).all()  # the set-up's angles are there, between the looks too
-    # The crouched set-up behind the plate is the known gap (docs/known-gaps.md): two renders of
-    # this same spec, whose encodes differ by a few grey levels, read its knee 6 and 14° low.
-    # The bound catches a set-up read as someone else or not read at all, not that gap.
-    assert abs(np.nanmedian(knee[setup]) - np.median(np.asarray(truth.angles["knee"])[setup])) < 16.0
+    # The set-up's angles are there between the looks too, except where the hip could only be
+    # guessed (pose's tracker settling on the clip's first looks), and those frames are reported.
+    reported = np.zeros(len(t), dtype=bool)
+    for first, last in result["quality"]["unmeasured_angles"].get(f"{side}kne_angle", []):
+        reported[first : last + 1] = True
+    assert (np.isfinite(knee) | reported).all()
+    assert np.isfinite(knee[t >= 3.0]).all()  # the lifts' frames are measured
+    measured = setup & np.isfinite(knee)
+    # The crouched set-up behind the plate is the known gap (docs/known-gaps.md): renders of this
+    # spec read its measured set-up knee 4-9° low. The bound catches a set-up read as someone
+    # else, not that gap.
+    assert measured.sum() >= 10
+    assert abs(np.median(knee[measured]) - np.median(np.asarray(truth.angles["knee"])[measured])) < 16.0

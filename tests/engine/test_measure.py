@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from shared.analysis.kinematics import reject_spikes
-from shared.analysis.measure import forward_px_per_m, repair_hidden_legs, spike_floor_m
+from shared.analysis.measure import forward_px_per_m, repair_hidden_legs, spike_floor_m, unbridged
 from shared.analysis.pose import LANDMARKS
 
 N, FPS = 40, 30.0
@@ -45,7 +45,7 @@ def truth():
 
 
 def repair(t, px, plate, radius):
-    return repair_hidden_legs(t, px, plate, radius, sign=1.0)
+    return repair_hidden_legs(t, px, plate, radius, sign=1.0)[0]
 
 
 def test_a_clear_leg_is_left_as_it_is(truth):
@@ -132,7 +132,8 @@ def test_without_a_plate_feet_are_not_judged_but_a_stretched_knee_is_rebuilt(tru
     bad[:8, LANDMARKS["rank"], 1] -= 0.35 * PX_PER_M
     bad[:8, [LANDMARKS["rhip"], LANDMARKS["rsho"]], 1] -= 0.35 * PX_PER_M  # the leg stays whole...
     bad[10:15, LANDMARKS["rkne"], 0] += 60.0  # ...while this knee stretches the thigh
-    out = repair_hidden_legs(t, bad, np.full((N, 2), np.nan), np.full(N, np.nan), sign=1.0)
+    out, guessed = repair_hidden_legs(t, bad, np.full((N, 2), np.nan), np.full(N, np.nan), sign=1.0)
+    assert not guessed.any()
     np.testing.assert_allclose(out[:8, LANDMARKS["rank"], :2], bad[:8, LANDMARKS["rank"], :2])
     np.testing.assert_allclose(out[10:15, LANDMARKS["rkne"], :2], px[10:15, LANDMARKS["rkne"], :2], atol=0.5)
 
@@ -336,3 +337,52 @@ def test_a_tracker_that_jumps_to_something_else_is_dropped_until_the_bar_could_b
     first_back = 8 + int(np.flatnonzero(keep[8:])[0])
     assert (t[first_back] - t[7]) * MAX_BAR_SPEED_MPS + 0.03 >= np.hypot(1.0, y[first_back] - y[7])
     assert not keep[8]
+
+
+def test_unbridged_frames_are_those_outside_short_gaps_between_seen_ones():
+    t = np.arange(10) / 10
+    seen = np.zeros(10, dtype=bool)
+    seen[[2, 3, 8]] = True  # 0.5 s between frames 3 and 8
+    out = unbridged(t, seen, max_gap_s=0.4)
+    assert out.tolist() == [True, True, False, False, True, True, True, True, False, True]
+    assert not unbridged(t, seen, max_gap_s=0.5)[2:9].any()
+    assert unbridged(t, np.zeros(10, dtype=bool), 0.5).all()
+
+
+@pytest.mark.parametrize("misplaced", [slice(0, 16), slice(10, 14)])
+def test_a_hip_misplaced_for_long_is_a_guess_and_for_a_moment_is_bridged(truth, misplaced):
+    """A crouched set-up's hip that makes the trunk 30 % long from the clip's start (0.53 s)
+    can only be guessed from where it is first seen; four frames (0.13 s) are bridged."""
+    t, _, px, plate, radius = truth
+    bad = px.copy()
+    bad[misplaced, LANDMARKS["rhip"], 1] += 0.3 * TRUNK
+    _, guessed = repair_hidden_legs(t, bad, plate, radius, sign=1.0)
+    hip = guessed[:, LANDMARKS["rhip"]]
+    expected = np.zeros(N, dtype=bool)
+    if misplaced.start == 0:
+        expected[misplaced] = True
+    assert hip.tolist() == expected.tolist()
+    assert not guessed[:, LANDMARKS["lhip"]].any()  # that side's hip was seen
+
+
+def test_a_guess_covers_the_frames_pose_skipped_beside_it(truth):
+    """The set-up is posed a few times a second; the frames between two looks are filled from
+    them, so a guessed look's neighbours are guesses too."""
+    t, _, px, plate, radius = truth
+    bad = px.copy()
+    bad[:18, LANDMARKS["rhip"], 1] += 0.3 * TRUNK
+    skipped = (np.arange(N) % 3 != 0) & (np.arange(N) < 24)
+    bad[skipped] = np.nan
+    _, guessed = repair_hidden_legs(t, bad, plate, radius, sign=1.0)
+    assert np.flatnonzero(guessed[:, LANDMARKS["rhip"]]).tolist() == list(range(18))  # up to look 18
+
+
+def test_unmeasured_angles_are_reported_as_frame_ranges():
+    from shared.analysis.quality import unmeasured
+
+    knee = np.array([np.nan, np.nan, 60.0, 61.0, np.nan, 62.0])
+    body = {"torso_angle": np.full(6, 40.0), "shin_angle": np.r_[np.nan, np.full(5, 60.0)], "hip_height_m": knee}
+    assert unmeasured({"rkne_angle": knee, "rhip_angle": np.full(6, 50.0)}, body) == {
+        "rkne_angle": [[0, 1], [4, 4]],
+        "shin_angle": [[0, 0]],
+    }

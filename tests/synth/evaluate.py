@@ -72,7 +72,9 @@ def evaluate(result: dict, truth: Truth) -> dict:
         else float("nan"),
         "scale_err_pct": 100 * abs(scale / truth.px_per_m - 1),
         "phases_within_2_frames_pct": 100 * float(np.mean(np.array(diffs) <= 2)) if diffs else 0.0,
+        # over the frames measured: the engine leaves a knee it could only guess null
         "knee_rmse_deg": _rmse(result["angles"][f"{side}kne_angle"], truth.angles["knee"]),
+        "knee_measured_pct": 100 * float(np.isfinite(_arr(result["angles"][f"{side}kne_angle"])).mean()),
         "hip_rmse_deg": _rmse(result["angles"][f"{side}hip_angle"], truth.angles["hip"]),
         # The crouched setup behind the plate is where MediaPipe misreads the mannequin most.
         "knee_rmse_after_liftoff_deg": _rmse(
