@@ -25,13 +25,17 @@ ZONE = ZoneInfo("UTC")
 
 def gappy() -> dict:
     """The demo's result with holes: 5 frames of bar (0.2 s across at 30 fps: filled), 20
-    frames of the near hip angle (cut short), the near knee angle never measured."""
+    frames of the near hip angle (cut short), the near knee angle never measured. The near hip
+    angle is first made whole (the demo's own first frames are not measured)."""
     result = copy.deepcopy(DEMO)
     bar = result["bar"]
     for key in bar:
         bar[key][30:35] = [None] * 5
     side = result["quality"]["near_side"]
-    result["angles"][f"{side}hip_angle"][60:80] = [None] * 20
+    hip = result["angles"][f"{side}hip_angle"]
+    first = next(v for v in hip if v is not None)
+    hip[:] = [first if v is None else v for v in hip]
+    hip[60:80] = [None] * 20
     result["angles"][f"{side}kne_angle"] = [None] * len(result["timestamps_s"])
     return result
 
@@ -114,7 +118,13 @@ def test_the_demo_leaves_out_the_hidden_arm_and_says_so():
     assert f"{far}elb_angle" not in out["Export"]["angles"] and f"{far}elbx" not in out["Export"]["keypoints"]
     assert f"angles.{far}elb_angle" in out["Export"]["quality"]["unmeasured"]
     assert f"angles.{far}elb_angle" in out["SessionDetails"]["quality"]["unmeasured"]
-    assert out["Export"]["angles"][f"{near}kne_angle"] == DEMO["angles"][f"{near}kne_angle"]
+    # The set-up's first frames, where the engine could only guess the hip, are cut, and said so.
+    knee = DEMO["angles"][f"{near}kne_angle"]
+    first = next(i for i, v in enumerate(knee) if v is not None)
+    assert first == DEMO["quality"]["unmeasured_angles"][f"{near}kne_angle"][0][1] + 1
+    assert out["Export"]["angles"][f"{near}kne_angle"] == knee[first:]
+    ms = [round(v * 1000) for v in DEMO["timestamps_s"]]
+    assert out["Export"]["quality"]["cut"][f"angles.{near}kne_angle"] == [ms[first], ms[-1]]
 
 
 @pytest.mark.parametrize("tidied", [True, False])
@@ -138,8 +148,14 @@ def test_short_gaps_are_filled_long_ones_cut_and_unmeasured_left_out(tidied):
     # 20 hip-angle frames missing (0.7 s): the series keeps frames 0-59, the longer stretch.
     side = result["quality"]["near_side"]
     assert analysis["joint_angles"]["hip_angle"] == [round(v, 1) for v in result["angles"][f"{side}hip_angle"][:60]]
-    assert analysis["quality"]["cut"] == {"joint_angles.hip_angle": [ms[0], ms[59]]}
-    assert out["Export"]["quality"]["cut"] == {f"angles.{side}hip_angle": [ms[0], ms[59]]}
+    # (the series read from the demo's guessed first frames are cut where they start)
+    start = ms[result["quality"]["unmeasured_angles"][f"{side}kne_angle"][0][1] + 1]
+    cut = analysis["quality"]["cut"]
+    assert cut.pop("joint_angles.hip_angle") == [ms[0], ms[59]]
+    assert {span[0] for span in cut.values()} <= {start}
+    cut = out["Export"]["quality"]["cut"]
+    assert cut.pop(f"angles.{side}hip_angle") == [ms[0], ms[59]]
+    assert {span[0] for span in cut.values()} <= {start}
 
     # The near knee angle, never measured: left out, named.
     assert "knee_angle" not in analysis["joint_angles"]
