@@ -184,7 +184,8 @@ def assess(
 
 
 def unmeasured(angles: dict, body: dict) -> dict:
-    """Frame ranges ([first, last], inclusive) where each angle series could not be measured
+    """Frame ranges ({start_frame, end_frame}, inclusive; objects, since Firestore, which keeps
+    `quality` in the session document, holds no array in an array) where each angle series could not be measured
     (NaN: read from a joint that was hidden and could only be guessed, or no lifter seen),
     for the series with any such frame."""
     out = {}
@@ -192,5 +193,5 @@ def unmeasured(angles: dict, body: dict) -> dict:
         missing = ~np.isfinite(np.asarray(values, dtype=float))
         if missing.any():
             edges = np.flatnonzero(np.diff(np.r_[0, missing.astype(int), 0]))
-            out[name] = [[int(a), int(b) - 1] for a, b in zip(edges[::2], edges[1::2])]
+            out[name] = [{"start_frame": int(a), "end_frame": int(b) - 1} for a, b in zip(edges[::2], edges[1::2])]
     return out

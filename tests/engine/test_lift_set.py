@@ -66,8 +66,8 @@ def test_the_set_up_is_posed_a_few_times_a_second_and_the_lifts_on_every_frame(l
     # The set-up's angles are there between the looks too, except where the hip could only be
     # guessed (pose's tracker settling on the clip's first looks), and those frames are reported.
     reported = np.zeros(len(t), dtype=bool)
-    for first, last in result["quality"]["unmeasured_angles"].get(f"{side}kne_angle", []):
-        reported[first : last + 1] = True
+    for span in result["quality"]["unmeasured_angles"].get(f"{side}kne_angle", []):
+        reported[span["start_frame"] : span["end_frame"] + 1] = True
     assert (np.isfinite(knee) | reported).all()
     assert np.isfinite(knee[t >= 3.0]).all()  # the lifts' frames are measured
     measured = setup & np.isfinite(knee)

@@ -383,6 +383,6 @@ def test_unmeasured_angles_are_reported_as_frame_ranges():
     knee = np.array([np.nan, np.nan, 60.0, 61.0, np.nan, 62.0])
     body = {"torso_angle": np.full(6, 40.0), "shin_angle": np.r_[np.nan, np.full(5, 60.0)], "hip_height_m": knee}
     assert unmeasured({"rkne_angle": knee, "rhip_angle": np.full(6, 50.0)}, body) == {
-        "rkne_angle": [[0, 1], [4, 4]],
-        "shin_angle": [[0, 0]],
+        "rkne_angle": [{"start_frame": 0, "end_frame": 1}, {"start_frame": 4, "end_frame": 4}],
+        "shin_angle": [{"start_frame": 0, "end_frame": 0}],
     }

@@ -121,7 +121,7 @@ def test_the_demo_leaves_out_the_hidden_arm_and_says_so():
     # The set-up's first frames, where the engine could only guess the hip, are cut, and said so.
     knee = DEMO["angles"][f"{near}kne_angle"]
     first = next(i for i, v in enumerate(knee) if v is not None)
-    assert first == DEMO["quality"]["unmeasured_angles"][f"{near}kne_angle"][0][1] + 1
+    assert first == DEMO["quality"]["unmeasured_angles"][f"{near}kne_angle"][0]["end_frame"] + 1
     assert out["Export"]["angles"][f"{near}kne_angle"] == knee[first:]
     ms = [round(v * 1000) for v in DEMO["timestamps_s"]]
     assert out["Export"]["quality"]["cut"][f"angles.{near}kne_angle"] == [ms[first], ms[-1]]
@@ -149,7 +149,7 @@ def test_short_gaps_are_filled_long_ones_cut_and_unmeasured_left_out(tidied):
     side = result["quality"]["near_side"]
     assert analysis["joint_angles"]["hip_angle"] == [round(v, 1) for v in result["angles"][f"{side}hip_angle"][:60]]
     # (the series read from the demo's guessed first frames are cut where they start)
-    start = ms[result["quality"]["unmeasured_angles"][f"{side}kne_angle"][0][1] + 1]
+    start = ms[result["quality"]["unmeasured_angles"][f"{side}kne_angle"][0]["end_frame"] + 1]
     cut = analysis["quality"]["cut"]
     assert cut.pop("joint_angles.hip_angle") == [ms[0], ms[59]]
     assert {span[0] for span in cut.values()} <= {start}
