@@ -14,8 +14,12 @@ import numpy as np
 JOINTS = ("ank", "kne", "hip", "sho", "elb", "wri", "hee", "toe")
 ANGLE_JOINTS = ("ank", "kne", "hip", "sho", "elb")
 # The landmarks each angle is read from (the included ones: A, B, C of angle ABC).
-INCLUDED = {"kne": ("ank", "kne", "hip"), "hip": ("kne", "hip", "sho"), "sho": ("hip", "sho", "elb")}
-INCLUDED["elb"] = ("sho", "elb", "wri")
+INCLUDED = {
+    "kne": ("ank", "kne", "hip"),
+    "hip": ("kne", "hip", "sho"),
+    "sho": ("hip", "sho", "elb"),
+    "elb": ("sho", "elb", "wri"),
+}
 READS = {**INCLUDED, "ank": ("kne", "ank", "hee", "toe")}
 LINE_READS = {"torso_angle": ("hip", "sho"), "shin_angle": ("kne", "ank"), "hip_height_m": ("hip",)}
 SIDES = ("l", "r")

@@ -138,3 +138,14 @@ def ground_reaction_force(
     lifter's feet, so before liftoff (and after the bar is put down) it adds nothing."""
     grf = body_mass_kg * (np.asarray(com_acc_mps2, dtype=float) + G_MPS2)
     return grf + np.where(np.asarray(bar_off_floor, bool), np.asarray(bar_force_n, dtype=float), 0.0)
+
+
+def bridged(t: np.ndarray, seen: np.ndarray, max_gap_s: float) -> np.ndarray:
+    """Frames (bool) seen, or inside a gap between seen frames at most `max_gap_s` apart;
+    frames before the first seen one and after the last are not bridged."""
+    t, out = np.asarray(t, dtype=float), np.asarray(seen, dtype=bool).copy()
+    edges = np.flatnonzero(np.diff(np.r_[1, out.astype(int), 1]))
+    for a, b in zip(edges[::2], edges[1::2]):  # frames a..b-1 not seen
+        if a > 0 and b < len(t) and t[b] - t[a - 1] <= max_gap_s + 1e-9:
+            out[a:b] = True
+    return out

@@ -25,7 +25,7 @@ from shared.analysis.body import (
     joint_angles,
 )
 from shared.analysis.errors import NoBarFound, NoLifterFound, NotSideView
-from shared.analysis.kinematics import bar_dynamics, fill_gaps, reject_spikes, smooth_derivatives
+from shared.analysis.kinematics import bar_dynamics, bridged, fill_gaps, reject_spikes, smooth_derivatives
 from shared.analysis.pose import LANDMARKS
 from shared.analysis.quality import filmed_side_on
 
@@ -238,7 +238,7 @@ def repair_hidden_legs(
                 px[hidden[j], idx[j], 2] = 0.5
             if j == "hip":
                 posed = np.isfinite(lifter_px[:, idx[j], 0])
-                guessed[:, idx[j]] = _spread(hidden[j] & unbridged(t, seen, MAX_BRIDGE_S), posed)
+                guessed[:, idx[j]] = _spread(hidden[j] & ~bridged(t, seen, MAX_BRIDGE_S), posed)
         hip, knee, ankle = (px[:, idx[j], :2] for j in ("hip", "kne", "ank"))
         reach = _knee_by_reach(hip, ankle, thigh, shank, sign)
         lengths = np.stack([np.linalg.norm(knee - hip, axis=1) / thigh, np.linalg.norm(knee - ankle, axis=1) / shank])
@@ -253,22 +253,6 @@ def repair_hidden_legs(
         kept = fits & ~k
         px[kept, idx["kne"], 2] = np.maximum(px[kept, idx["kne"], 2], 0.5)
     return px, guessed
-
-
-def unbridged(t: np.ndarray, seen: np.ndarray, max_gap_s: float) -> np.ndarray:
-    """Frames (bool) not bridged by seen ones: before the first seen frame, after the last,
-    or between two seen frames more than `max_gap_s` apart. Seen frames are bridged."""
-    t, seen = np.asarray(t, dtype=float), np.asarray(seen, dtype=bool)
-    at = np.flatnonzero(seen)
-    out = np.ones(len(t), dtype=bool)
-    if len(at) == 0:
-        return out
-    after = np.searchsorted(at, np.arange(len(t)))  # the first seen frame at or after each frame
-    inside = (after > 0) & (after < len(at))
-    gap = t[at[np.minimum(after, len(at) - 1)]] - t[at[np.maximum(after - 1, 0)]]
-    out[inside] = gap[inside] > max_gap_s
-    out[at] = False
-    return out
 
 
 def _spread(flags: np.ndarray, posed: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from shared.analysis.kinematics import bridged
 from shared.analysis.phases import PhaseResult
 from shared.lifts import FULL_EXTENSION_DEG, LOOP_AWAY_M, SLOW_TURNOVER_S
 
@@ -51,12 +52,7 @@ def measured_peaks(t: np.ndarray, measured: np.ndarray) -> np.ndarray:
     """Frames (bool) where a bar peak may be read: where the bar was measured, and inside a
     gap no longer than PEAK_BRIDGE_S between measured frames. Across a longer gap the series
     are a fill, and a peak there would be the fill's, not the bar's."""
-    t, readable = np.asarray(t, dtype=float), np.asarray(measured, dtype=bool).copy()
-    edges = np.flatnonzero(np.diff(np.r_[1, readable.astype(int), 1]))
-    for a, b in zip(edges[::2], edges[1::2]):  # frames a..b-1 unmeasured
-        if a > 0 and b < len(t) and t[b] - t[a - 1] <= PEAK_BRIDGE_S + 1e-9:
-            readable[a:b] = True
-    return readable
+    return bridged(t, measured, PEAK_BRIDGE_S)
 
 
 def lift_metrics(

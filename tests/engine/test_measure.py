@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shared.analysis.kinematics import reject_spikes
-from shared.analysis.measure import forward_px_per_m, repair_hidden_legs, spike_floor_m, unbridged
+from shared.analysis.kinematics import bridged, reject_spikes
+from shared.analysis.measure import forward_px_per_m, repair_hidden_legs, spike_floor_m
 from shared.analysis.pose import LANDMARKS
 
 N, FPS = 40, 30.0
@@ -337,6 +337,10 @@ def test_a_tracker_that_jumps_to_something_else_is_dropped_until_the_bar_could_b
     first_back = 8 + int(np.flatnonzero(keep[8:])[0])
     assert (t[first_back] - t[7]) * MAX_BAR_SPEED_MPS + 0.03 >= np.hypot(1.0, y[first_back] - y[7])
     assert not keep[8]
+
+
+def unbridged(t, seen, max_gap_s):
+    return ~bridged(t, seen, max_gap_s)
 
 
 def test_unbridged_frames_are_those_outside_short_gaps_between_seen_ones():
