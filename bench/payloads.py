@@ -22,10 +22,12 @@ import requests
 
 from infra.local.accounts import create_user, id_token
 from infra.local.stack import Ports, Stack
-from shared import auth, demo, results
-from shared.reports import Reports
-from shared.repository import Repository, client
-from shared.storage import Storage
+from shared import demo
+from shared.adapters.repository import Repository, client
+from shared.adapters.storage import Storage
+from shared.domain import access
+from shared.domain.reports import Reports
+from shared.formatters import results
 from tests.cloud.fixtures import SAMPLE, new_session
 from tests.synth.clips import CACHE, long_clip
 
@@ -72,7 +74,7 @@ def main() -> int:
             f"{max(results.firestore_size(c) for c in chunks) / 1024:.1f} KB (limit 1024 KB, chunk target 256 KB)"
         )
 
-        caller = auth.Caller("lifter")
+        caller = access.Caller("lifter")
         reports = Reports()
         token = id_token("lifter")
         base = f"{stack.api_url}/weightlifting/sessions/long/"

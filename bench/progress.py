@@ -2,8 +2,8 @@
 
 python -m bench.progress — 500 done snatches (the demo history's real engine results,
 cycled over 5 loads and two years) get the lift summary the job writes
-(`shared.progress.lift_summary`), rolled up as the job rolls them up
-(`shared.progress.rolled_up`); then the progress payload is built `REPEATS` times after
+(`shared.domain.progress.lift_summary`), rolled up as the job rolls them up
+(`shared.domain.progress.rolled_up`); then the progress payload is built `REPEATS` times after
 a warm-up (reads and formatting in the function; target: a median under 100 ms) and
 fetched through HTTP. The table is also written to docs/progress.md, with the command and
 the date.
@@ -22,9 +22,10 @@ import requests
 from bench.payloads import timed
 from infra.local.accounts import create_user, id_token
 from infra.local.stack import Ports, Stack
-from shared import auth, demo, progress
-from shared.reports import Reports
-from shared.repository import client
+from shared import demo
+from shared.adapters.repository import client
+from shared.domain import access, progress
+from shared.domain.reports import Reports
 
 SESSIONS = 500
 REPEATS = 15
@@ -64,7 +65,7 @@ def main() -> int:
                 rollup = progress.rolled_up(rollup, doc)
             batch.commit()
         db.collection("users").document("lifter").collection("progress").document("snatch").set(rollup)
-        caller, reports, token = auth.Caller("lifter"), Reports(), id_token("lifter")
+        caller, reports, token = access.Caller("lifter"), Reports(), id_token("lifter")
         args = {"exercise": "snatch"}
         body = reports.progress(caller, "lifter", args)
         assert body["sessions"] == SESSIONS, body["sessions"]

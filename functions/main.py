@@ -1,6 +1,6 @@
 """Cloud Function entry points, one per route in `routes.json`. Each parses the request,
-calls `shared`, and returns JSON; the rules live in `shared.sessions` (writes) and
-`shared.reports` (reads)."""
+calls `shared`, and returns JSON; the rules live in `shared.domain.sessions` (writes) and
+`shared.domain.reports` (reads)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import flask
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from shared.auth import Caller
 from shared.coach.threads import Coaching
 from shared.config import check_environment
+from shared.domain.access import Caller
+from shared.domain.reports import Reports
+from shared.domain.sessions import Sessions, finalized_object
 from shared.http import endpoint, form_body, is_form, json_object, query_choice, query_flag
-from shared.reports import Reports
-from shared.sessions import Sessions, finalized_object
 
 check_environment()
 log = logging.getLogger("liftlab.functions")

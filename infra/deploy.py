@@ -33,7 +33,7 @@ from pathlib import Path
 
 from infra.gateway import gateway_config
 from shared import routes
-from shared.tasks import JOB_TIMEOUT_S
+from shared.adapters.tasks import JOB_TIMEOUT_S
 
 ROOT = Path(__file__).resolve().parents[1]
 FIREBASE = "infra/local/node_modules/.bin/firebase"  # firebase-tools, pinned by infra/local/package-lock.json

@@ -17,11 +17,11 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from shared.adapters.repository import Repository
+from shared.adapters.storage import Storage
+from shared.domain.lifts import ACTIVITY
+from shared.domain.reports import DEMO_SESSION_ID, DEMO_USER_ID
 from shared.job import publish
-from shared.lifts import ACTIVITY
-from shared.reports import DEMO_SESSION_ID, DEMO_USER_ID
-from shared.repository import Repository
-from shared.storage import Storage
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_VIDEO = ROOT / "tests" / "data" / "sample_snatch.mp4"

@@ -20,9 +20,10 @@ import orjson
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from shared import auth, routes
+from shared import routes
+from shared.adapters import auth
 from shared.config import settings
-from shared.errors import BadRequest, NotFound, ServiceError
+from shared.domain.errors import BadRequest, NotFound, ServiceError
 
 log = logging.getLogger("liftlab.http")
 

@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from shared import payloads, results
+from shared.adapters.repository import Repository
+from shared.adapters.storage import Storage, results_prefix
 from shared.config import check_environment, execution_owner, settings
-from shared.repository import Repository
-from shared.storage import Storage, results_prefix
+from shared.formatters import payloads, results
 
 log = logging.getLogger("liftlab.job")
 
@@ -92,7 +92,7 @@ def _upload_outputs(store: Storage, session: dict, out_dir: Path, series: dict) 
 def publish(repo: Repository, store: Storage, session: dict, owner: str, result: dict, out_dir: Path) -> bool:
     """Store an engine run's outputs and results and mark the session `done` (only while
     `owner` holds its lease). The series are stored as the payloads show them: gaps filled,
-    each cut to its span (`shared.coverage`), with that coverage on the session."""
+    each cut to its span (`shared.formatters.coverage`), with that coverage on the session."""
     fields, series = results.stored(result)
     fields.update(_upload_outputs(store, session, out_dir, series))
     return repo.write_results(session["id"], owner, fields, results.series_chunks(series))

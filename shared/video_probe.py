@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from shared.errors import BadRequest
+from shared.domain.errors import BadRequest
 
 TOP_LEVEL_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"pnot", b"meta"}
 CONTAINER_BOXES = {b"moov", b"trak", b"mdia"}

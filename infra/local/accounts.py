@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from firebase_admin import auth as firebase_auth
 
-from shared.auth import app
-from shared.repository import client
+from shared.adapters.auth import app
+from shared.adapters.repository import client
 
 PASSWORD = "liftlab-local-only"
 
@@ -35,7 +35,7 @@ def create_user(
         "units": "metric",
         "timezone": "UTC",
         **(profile or {}),
-    }  # role: the Firestore rules check it (shared.accounts)
+    }  # role: the Firestore rules check it (shared.adapters.accounts)
     if plan_days is not None:
         doc["plan"] = {
             "name": "pro",

@@ -365,7 +365,7 @@ class Stack:
     # ---- test helpers
     def reset(self) -> None:
         """Cancel running jobs, and empty Firestore, Storage and the Auth emulator's accounts."""
-        from shared.storage import Storage
+        from shared.adapters.storage import Storage
 
         p = self.ports
         self.check_alive()

@@ -20,8 +20,8 @@ import requests
 from infra.local.accounts import PASSWORD, create_user, id_token
 from infra.local.stack import ROOT, Stack, serve
 from shared import demo
-from shared.repository import Repository
-from shared.storage import Storage
+from shared.adapters.repository import Repository
+from shared.adapters.storage import Storage
 
 SAMPLE = ROOT / "tests" / "data" / "sample_snatch.mp4"
 

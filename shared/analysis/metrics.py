@@ -10,7 +10,7 @@ import numpy as np
 
 from shared.analysis.kinematics import bridged
 from shared.analysis.phases import PhaseResult
-from shared.lifts import FULL_EXTENSION_DEG, LOOP_AWAY_M, SLOW_TURNOVER_S
+from shared.domain.lifts import FULL_EXTENSION_DEG, LOOP_AWAY_M, SLOW_TURNOVER_S
 
 PATH_TOLERANCE_M = 0.01  # Vorobyev types: "touches" the start line within this
 EARLY_ARM_BEND_DEG = 150.0  # clear of the +-15 deg that elbow estimates wander by

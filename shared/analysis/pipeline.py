@@ -29,8 +29,8 @@ from shared.analysis.passes import SCAN_MODEL, bar_pass, pose_pass, relook, scan
 from shared.analysis.phases import PhaseResult, bar_off_floor, find_lift_phases, primary_lift
 from shared.analysis.pose import LONGEST_CLIP_S, model_path
 from shared.analysis.quality import assess, pose_coverage
-from shared.lifts import EXERCISES
-from shared.lifts import JOINTS as ANGLE_CHOICES
+from shared.domain.lifts import EXERCISES
+from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 
 # 2.0: scale in display pixels with its uncertainty and the camera's turn, bar.x_px / y_px,
 # liftoff fitted on the raw track, max_GRF in the pull and max_GRF_catch, quality.sources

@@ -9,7 +9,7 @@ one table, so a coach can disagree with them in one place.
 from __future__ import annotations
 
 from shared.coach.facts import Units
-from shared.lifts import FULL_EXTENSION_DEG, SLOW_TURNOVER_S
+from shared.domain.lifts import FULL_EXTENSION_DEG, SLOW_TURNOVER_S
 
 # (low, high) per exercise; the clean's numbers serve the clean & jerk's clean.
 PEAK_BAR_SPEED_MPS = {"snatch": (1.6, 2.1), "clean": (1.2, 1.7)}

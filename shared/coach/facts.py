@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.errors import BadRequest
+from shared.domain.errors import BadRequest
 
 LB_PER_KG = 2.20462
 FT_PER_M = 3.28084

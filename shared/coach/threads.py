@@ -20,14 +20,15 @@ import hashlib
 import logging
 import time
 
-from shared import auth, tasks
+from shared.adapters import tasks
+from shared.adapters.openai_coach import CoachUnavailable, OpenAICoach
+from shared.adapters.repository import Repository
 from shared.coach.builtin import RECOMMENDATION_METRICS, SUMMARY_BLOCKS, BuiltInCoach
 from shared.coach.facts import Units, lift_facts, units_from
-from shared.coach.openai_coach import CoachUnavailable, OpenAICoach
 from shared.config import openai_settings
-from shared.payloads import lift_frames
-from shared.reports import ANALYSIS_FIELDS, Reports, require_done
-from shared.repository import Repository
+from shared.domain import access
+from shared.domain.reports import ANALYSIS_FIELDS, Reports, require_done
+from shared.formatters.payloads import lift_frames
 
 log = logging.getLogger("liftlab.coach")
 KEYS = {"summary": SUMMARY_BLOCKS, "recommendation": RECOMMENDATION_METRICS}
@@ -45,14 +46,14 @@ class Coaching:
         self.repo = repo or Repository()
         self.reports = reports or Reports(self.repo)
 
-    def _session_for_coaching(self, caller: auth.Caller, session_id: str) -> tuple[dict, dict | None]:
+    def _session_for_coaching(self, caller: access.Caller, session_id: str) -> tuple[dict, dict | None]:
         session, owner = self.reports.readable(caller, session_id)
-        auth.require_plan(caller, owner)
+        access.require_plan(caller, owner)
         require_done(session)
         return session, owner
 
     # ---- POST .../summary/ and .../recommendation/
-    def request(self, caller: auth.Caller, session_id: str, kind: str, measurement_system: str | None) -> dict:
+    def request(self, caller: access.Caller, session_id: str, kind: str, measurement_system: str | None) -> dict:
         units = units_from(measurement_system)
         self._session_for_coaching(caller, session_id)
         ids, pending = {}, False
@@ -81,7 +82,7 @@ class Coaching:
         return self.repo.queue_thread(tid, doc)
 
     # ---- GET .../recommendation/
-    def status(self, caller: auth.Caller, session_id: str, measurement_system: str | None) -> dict:
+    def status(self, caller: access.Caller, session_id: str, measurement_system: str | None) -> dict:
         units = units_from(measurement_system)
         self._session_for_coaching(caller, session_id)
         out = {}

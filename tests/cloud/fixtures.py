@@ -18,8 +18,8 @@ from infra.local.accounts import create_user, id_token
 from infra.local.relay import cloud_event_headers, pubsub_event_headers
 from infra.local.stack import BUCKET, Ports, Stack, stop_on_signals
 from shared import demo
-from shared.repository import Repository
-from shared.storage import Storage
+from shared.adapters.repository import Repository
+from shared.adapters.storage import Storage
 from tests.cloud.contract import check
 
 ROOT = Path(__file__).resolve().parents[2]

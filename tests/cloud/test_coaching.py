@@ -11,10 +11,10 @@ import pytest
 import requests
 from google.cloud.firestore import FieldFilter
 
+from shared.adapters.repository import client
 from shared.coach.builtin import RECOMMENDATION_METRICS, SUMMARY_BLOCKS
 from shared.coach.facts import Units
 from shared.coach.threads import Coaching, thread_id
-from shared.repository import client
 from tests.cloud.contract import check
 from tests.cloud.fixtures import RESULT, new_session
 from tests.fake_openai import FakeOpenAI

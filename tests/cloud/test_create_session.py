@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from infra.local.accounts import create_user
-from shared.repository import client
-from shared.storage import Storage
+from shared.adapters.repository import client
+from shared.adapters.storage import Storage
 from tests.cloud.fixtures import SAMPLE, forged_token
 
 
@@ -152,7 +152,7 @@ def test_a_token_for_another_project_is_401(api, people):
 def test_a_revoked_token_is_401(api, people):
     from firebase_admin import auth as firebase_auth
 
-    from shared.auth import app
+    from shared.adapters.auth import app
 
     token = people.token("outsider")
     time.sleep(1.1)  # revocation has one-second granularity

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from shared import demo
-from shared.repository import Repository, client
-from shared.storage import Storage
+from shared.adapters.repository import Repository, client
+from shared.adapters.storage import Storage
 from tests.cloud.fixtures import forged_token, new_session
 
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from shared import demo
-from shared.repository import Repository, client
-from shared.storage import Storage
+from shared.adapters.repository import Repository, client
+from shared.adapters.storage import Storage
 from tests.cloud.contract import check
 from tests.cloud.fixtures import new_session
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared import results
-from shared.repository import client
+from shared.adapters.repository import client
+from shared.formatters import results
 from tests.cloud.fixtures import SAMPLE
 from tests.synth.clips import long_clip
 

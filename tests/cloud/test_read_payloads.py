@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from shared import demo
-from shared.repository import Repository, client
-from shared.storage import Storage
+from shared.adapters.repository import Repository, client
+from shared.adapters.storage import Storage
 from tests.cloud.contract import check
 from tests.cloud.fixtures import RESULT, new_session
 from tests.unit.test_numbers_only import gappy

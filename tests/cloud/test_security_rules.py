@@ -13,9 +13,9 @@ import pytest
 import requests
 
 from infra.local.accounts import id_token
+from shared.adapters.repository import client
 from shared.config import settings
-from shared.repository import client
-from shared.sessions import CONTENT_TYPES
+from shared.domain.sessions import CONTENT_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRESTORE_RULES = ROOT / "infra" / "firestore.rules"
@@ -183,7 +183,7 @@ DENIED = {"session": 403, "series": 403, "thread": 403, "profile": 403, "query b
 def test_an_old_token_of_a_disabled_deleted_or_revoked_user_reads_nothing(
     rules, people, api, lift, thread, who, change
 ):
-    from shared import accounts
+    from shared.adapters import accounts
 
     old = _old_tokens(people)[who]
     assert Firestore(rules.project, old).get(f"sessions/{lift}") == 200  # before the change
@@ -194,7 +194,7 @@ def test_an_old_token_of_a_disabled_deleted_or_revoked_user_reads_nothing(
 
 
 def test_a_demoted_sub_admins_and_admins_old_tokens_read_only_their_own(rules, people, api, lift, thread):
-    from shared import accounts
+    from shared.adapters import accounts
 
     old = _old_tokens(people)
     accounts.set_role("coach", None)
@@ -224,14 +224,14 @@ def test_a_user_without_a_profile_reads_nothing(rules, people, lift):
     from firebase_admin import auth as firebase_auth
 
     from infra.local.accounts import PASSWORD
-    from shared.auth import app
+    from shared.adapters.auth import app
 
     firebase_auth.create_user(uid="ghost", email="ghost@liftlab.test", password=PASSWORD, app=app())
     assert Firestore(rules.project, id_token("ghost")).get("users/ghost") == 403
 
 
 def test_an_enabled_user_signs_in_again_and_reads_as_before(rules, people, lift):
-    from shared import accounts
+    from shared.adapters import accounts
 
     accounts.disable("lifter")
     accounts.enable("lifter")

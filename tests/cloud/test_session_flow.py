@@ -10,9 +10,9 @@ import urllib.request
 
 import requests
 
-from shared import results
-from shared.repository import client
-from shared.storage import Storage
+from shared.adapters.repository import client
+from shared.adapters.storage import Storage
+from shared.formatters import results
 from tests.cloud.fixtures import SAMPLE, deliver, new_session
 
 

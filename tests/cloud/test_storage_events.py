@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from infra.local.relay import pubsub_event_headers
-from shared.repository import client
+from shared.adapters.repository import client
 from tests.cloud.fixtures import deliver, new_session
 
 

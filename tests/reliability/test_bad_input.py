@@ -32,10 +32,10 @@ from firebase_admin import auth as firebase_auth
 from infra.local.accounts import create_user, id_token
 from infra.local.stack import BUCKET
 from shared import demo
-from shared.auth import app
+from shared.adapters.auth import app
+from shared.adapters.repository import Repository, client
+from shared.adapters.storage import Storage
 from shared.config import settings
-from shared.repository import Repository, client
-from shared.storage import Storage
 from tests.cloud.contract import check
 from tests.cloud.fixtures import SAMPLE, Api, People, forged_token, new_session
 

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import pytest
 
+from shared.adapters.repository import client
+from shared.adapters.storage import Storage
+from shared.adapters.tasks import task_id
 from shared.coach.builtin import SUMMARY_BLOCKS
 from shared.coach.facts import Units
 from shared.coach.threads import Coaching, thread_id
-from shared.repository import client
-from shared.storage import Storage
-from shared.tasks import task_id
 from tests.cloud.fixtures import SAMPLE, Api, People, deliver
 from tests.fake_openai import FakeOpenAI
 

@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from shared.repository import client
-from shared.tasks import task_id
+from shared.adapters.repository import client
+from shared.adapters.tasks import task_id
 from tests.cloud.fixtures import SAMPLE
 
 pytestmark = pytest.mark.slow  # minutes of analyses: `make test` runs them, `make test-fast` does not

@@ -1,5 +1,5 @@
-"""Who may read what, in milliseconds: the access and plan rules (shared.auth) and the read
-services (shared.reports) over an in-memory repository, for every payload, the list,
+"""Who may read what, in milliseconds: the access and plan rules (shared.domain.access) and the read
+services (shared.domain.reports) over an in-memory repository, for every payload, the list,
 progress and compare. The emulator tests (tests/cloud) check the same through HTTP."""
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared import auth, results
 from shared.demo import DEMO_DIR
-from shared.errors import Forbidden, NotFound, NotReady, PlanRequired, SessionNotFound
-from shared.reports import Reports
+from shared.domain import access
+from shared.domain.errors import Forbidden, NotFound, NotReady, PlanRequired, SessionNotFound
+from shared.domain.reports import Reports
+from shared.formatters import results
 from tests.cloud.fixtures import RESULT
 
 NOW = datetime.now(UTC)
@@ -25,7 +26,8 @@ USERS = {
     "outsider": {"plan": PLAN},
 }
 CALLERS = {
-    uid: auth.Caller(uid, doc.get("role"), doc.get("org_id") if doc.get("role") else None) for uid, doc in USERS.items()
+    uid: access.Caller(uid, doc.get("role"), doc.get("org_id") if doc.get("role") else None)
+    for uid, doc in USERS.items()
 }
 # Who may read the lifter's things: the lifter, their org's sub_admin, an admin.
 MAY_READ_LIFTER = {"lifter": True, "teammate": False, "coach": True, "rival": False, "admin": True, "outsider": False}
@@ -89,21 +91,21 @@ def reports() -> Reports:
 
 @pytest.mark.parametrize("caller", CALLERS)
 def test_may_act_for_the_lifter(caller):
-    assert auth.may_act_for(CALLERS[caller], "lifter", USERS["lifter"]) is MAY_READ_LIFTER[caller]
+    assert access.may_act_for(CALLERS[caller], "lifter", USERS["lifter"]) is MAY_READ_LIFTER[caller]
 
 
 def test_a_sub_admin_needs_an_org_on_both_sides():
-    assert not auth.may_act_for(auth.Caller("c", "sub_admin", None), "x", {"org_id": None})
-    assert not auth.may_act_for(CALLERS["coach"], "ghost", None)
-    assert auth.may_act_for(CALLERS["lifter"], "lifter", None)  # oneself, profile or not
+    assert not access.may_act_for(access.Caller("c", "sub_admin", None), "x", {"org_id": None})
+    assert not access.may_act_for(CALLERS["coach"], "ghost", None)
+    assert access.may_act_for(CALLERS["lifter"], "lifter", None)  # oneself, profile or not
 
 
 def test_the_plan_rule():
-    auth.require_plan(CALLERS["admin"], {})  # admins need none
-    auth.require_plan(CALLERS["lifter"], USERS["lifter"])
+    access.require_plan(CALLERS["admin"], {})  # admins need none
+    access.require_plan(CALLERS["lifter"], USERS["lifter"])
     for owner in ({}, {"plan": {"active_until": NOW - timedelta(seconds=1)}}, None):
         with pytest.raises(PlanRequired):
-            auth.require_plan(CALLERS["lifter"], owner, now=NOW)
+            access.require_plan(CALLERS["lifter"], owner, now=NOW)
 
 
 @pytest.mark.parametrize("caller", CALLERS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared import accounts
+from shared.adapters import accounts
 
 
 @pytest.fixture(autouse=True)
@@ -34,4 +34,4 @@ def test_set_role_refuses_a_role_it_does_not_know_or_a_sub_admin_without_an_org(
 def test_the_cli_answers_a_bad_command_with_usage_and_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as stop:
         accounts.main(argv)
-    assert stop.value.code == 2 and "usage: python -m shared.accounts" in capsys.readouterr().err
+    assert stop.value.code == 2 and "usage: python -m shared.adapters.accounts" in capsys.readouterr().err

@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from shared import results
+from shared.adapters.openai_coach import CoachUnavailable, OpenAICoach, prompt
 from shared.coach.builtin import RECOMMENDATION_METRICS, SUMMARY_BLOCKS, BuiltInCoach
 from shared.coach.facts import Units, lift_facts
-from shared.coach.openai_coach import CoachUnavailable, OpenAICoach, prompt
 from shared.config import openai_settings
 from shared.demo import DEMO_DIR, DEMO_USER
-from shared.payloads import lift_frames
+from shared.formatters import results
+from shared.formatters.payloads import lift_frames
 from tests.fake_openai import FakeOpenAI
 
 RESULT = json.loads((DEMO_DIR / "result.json").read_text())

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from shared.adapters.openai_coach import prompt
 from shared.coach.builtin import RECOMMENDATION_METRICS, SUMMARY_BLOCKS, BuiltInCoach
 from shared.coach.facts import Units
-from shared.coach.openai_coach import prompt
 from tests.unit.test_coach import RESULT, facts
 
 NO_SECOND_PULL = [p for p in RESULT["phases"] if p["name"] not in ("recovery",)]

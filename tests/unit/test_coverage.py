@@ -1,4 +1,4 @@
-"""Numbers only (shared.coverage): gap filling, spans and windows on arrays with known answers."""
+"""Numbers only (shared.formatters.coverage): gap filling, spans and windows on arrays with known answers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from shared.coverage import Coverage, Window, coverage, filled, tidy
+from shared.formatters.coverage import Coverage, Window, coverage, filled, tidy
 
 N = None
 T10 = [i / 10 for i in range(20)]  # 10 fps: a 0.25 s limit fills at most 1 missing frame

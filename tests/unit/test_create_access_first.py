@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from shared import sessions as sessions_module
-from shared.auth import Caller
-from shared.errors import BadRequest, Forbidden
-from shared.sessions import Sessions
+from shared.domain import sessions as sessions_module
+from shared.domain.access import Caller
+from shared.domain.errors import BadRequest, Forbidden
+from shared.domain.sessions import Sessions
 
 USERS = {
     "lifter": {"org_id": "club-a", "units": "metric", "timezone": "UTC"},

@@ -1,6 +1,6 @@
-"""History and progress rules (shared.history, shared.progress) on hand-made lift summaries with known answers: records,
-the load–velocity line and estimate, trends, the list's filters and page tokens, and the
-comparison of two lifts."""
+"""History and progress rules (shared.domain.history, shared.domain.progress) on hand-made
+lift summaries with known answers: records, the load–velocity line and estimate, trends,
+the list's filters and page tokens, and the comparison of two lifts."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from shared import history, progress
 from shared.coach.facts import FT_PER_M, LB_PER_KG
-from shared.errors import BadRequest
+from shared.domain import history, progress
+from shared.domain.errors import BadRequest
 
 UTC = UTC
 DAY0 = datetime(2026, 11, 2, 10, tzinfo=UTC)  # a Monday: ISO week 2026-W45

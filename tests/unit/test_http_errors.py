@@ -8,8 +8,9 @@ import time
 import flask
 import pytest
 
-from shared import auth
-from shared.errors import BadRequest, SessionLimitReached, Unauthorized
+from shared.adapters import auth
+from shared.domain import access
+from shared.domain.errors import BadRequest, SessionLimitReached, Unauthorized
 from shared.http import endpoint
 
 app = flask.Flask(__name__)
@@ -18,7 +19,7 @@ app = flask.Flask(__name__)
 @pytest.fixture
 def call(monkeypatch):
     """Run a handler wrapped as the get_session endpoint, the token verifier stubbed."""
-    monkeypatch.setattr(auth, "verify", lambda header, now=None: auth.Caller("u1"))
+    monkeypatch.setattr(auth, "verify", lambda header, now=None: access.Caller("u1"))
 
     def run(handler, method="GET"):
         with app.test_request_context("/weightlifting/sessions/abc/", method=method):
@@ -84,7 +85,7 @@ def test_the_expiry_is_checked_against_the_clock(monkeypatch):
 )
 def test_the_callers_token_is_read_behind_the_gateway_too(monkeypatch, headers, seen):
     received = []
-    monkeypatch.setattr(auth, "verify", lambda header, now=None: received.append(header) or auth.Caller("u1"))
+    monkeypatch.setattr(auth, "verify", lambda header, now=None: received.append(header) or access.Caller("u1"))
     with app.test_request_context("/weightlifting/sessions/abc/", headers=headers):
         endpoint("get_session")(lambda request, caller, session_id: {"ok": True})(flask.request)
     assert received == [seen]
@@ -93,7 +94,7 @@ def test_the_callers_token_is_read_behind_the_gateway_too(monkeypatch, headers, 
 def test_an_auth_outage_is_a_503_not_a_500(monkeypatch):
     from firebase_admin import exceptions
 
-    from shared.errors import Unavailable
+    from shared.domain.errors import Unavailable
 
     def down(*args, **kwargs):
         raise exceptions.UnavailableError("the revocation lookup timed out")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.tasks import job_args
+from shared.adapters.tasks import job_args
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "infra" / "job" / "Dockerfile"

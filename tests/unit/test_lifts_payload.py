@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import copy
 
-from shared import history, payloads
+from shared.domain import history
+from shared.formatters import payloads
 from tests.unit.test_numbers_only import DEMO, decode, every_payload, session_of
 
 

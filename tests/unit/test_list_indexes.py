@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.repository import LIST_FILTERS, list_index_fields
+from shared.adapters.repository import LIST_FILTERS, list_index_fields
 
 INDEXES = Path(__file__).resolve().parents[2] / "infra" / "firestore.indexes.json"
 

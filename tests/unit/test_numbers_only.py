@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import jsonschema
 import pytest
 
-from shared import payloads, results
 from shared.demo import DEMO_DIR
+from shared.formatters import payloads, results
 from tests.cloud.contract import document
 
 DEMO = json.loads((DEMO_DIR / "result.json").read_text())

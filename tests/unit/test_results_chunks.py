@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from shared import results
 from shared.demo import DEMO_DIR
+from shared.formatters import results
 
 
 def long_result(frames: int) -> dict:

@@ -6,7 +6,7 @@ import json
 
 from google.cloud import run_v2, tasks_v2
 
-from shared import tasks
+from shared.adapters import tasks
 from shared.config import settings
 
 ENV = {

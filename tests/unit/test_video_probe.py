@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pytest
 
-from shared.errors import BadRequest
+from shared.domain.errors import BadRequest
 from shared.video_probe import probe
 from tests.cloud.fixtures import SAMPLE
 

@@ -11,8 +11,8 @@ import pytest
 
 from infra.local.accounts import PASSWORD
 from shared import demo
-from shared.repository import Repository
-from shared.storage import Storage
+from shared.adapters.repository import Repository
+from shared.adapters.storage import Storage
 from tests.cloud.fixtures import RESULT, SAMPLE
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "web"

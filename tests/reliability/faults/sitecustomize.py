@@ -20,8 +20,8 @@ FAULT = os.environ.get("LIFTLAB_TEST_FAULT", "")
 EVERY_ATTEMPT = os.environ.get("LIFTLAB_TEST_FAULT_EVERY_ATTEMPT") == "1"
 
 if FAULT and (EVERY_ATTEMPT or os.environ.get("CLOUD_RUN_TASK_ATTEMPT") == "0"):
-    from shared.repository import Repository
-    from shared.storage import Storage
+    from shared.adapters.repository import Repository
+    from shared.adapters.storage import Storage
 
     def _die():
         os.kill(os.getpid(), signal.SIGKILL)

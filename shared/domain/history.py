@@ -1,6 +1,6 @@
 """A lifter's history: the list of sessions and the comparison of two lifts. Pure
-functions on session documents; `shared.reports.Reports` reads them and checks access.
-Progress, built from the lift summaries, is `shared.progress`.
+functions on session documents; `shared.domain.reports.Reports` reads them and checks access.
+Progress, built from the lift summaries, is `shared.domain.progress`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.coach.facts import LB_PER_KG
-from shared.errors import BadRequest
-from shared.lifts import EXERCISE_TITLES, EXERCISES
-from shared.payloads import created_at, is_number, lift_frames, numeric_metrics, outcome, user_zone
+from shared.domain.errors import BadRequest
+from shared.domain.lifts import EXERCISE_TITLES, EXERCISES
+from shared.formatters.payloads import created_at, is_number, lift_frames, numeric_metrics, outcome, user_zone
 
 HEADLINE = ("max_bar_speed", "peak_bar_height", "max_power")
 STATUSES = ("uploading", "queued", "processing", "done", "failed")

@@ -8,8 +8,8 @@ caller's own `users/{uid}` document to be live (present, not `disabled`, issued 
 document first, so the rules refuse at once, and then changes Auth. Every change that takes
 something away revokes the user's refresh tokens, which the API checks on each call.
 
-    python -m shared.accounts set-role UID admin|sub_admin|none [--org ORG]
-    python -m shared.accounts disable UID | enable UID | revoke UID | delete UID
+    python -m shared.adapters.accounts set-role UID admin|sub_admin|none [--org ORG]
+    python -m shared.adapters.accounts disable UID | enable UID | revoke UID | delete UID
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 
 from firebase_admin import auth as firebase_auth
 
-from shared.auth import app
-from shared.repository import client
+from shared.adapters.auth import app
+from shared.adapters.repository import client
 
 ROLES = ("admin", "sub_admin")
 
@@ -85,7 +85,9 @@ def delete(uid: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="python -m shared.accounts", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m shared.adapters.accounts",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = ap.add_subparsers(dest="command", required=True)
     role = sub.add_parser("set-role", help="give a role, or take it away (none)")

@@ -1,6 +1,6 @@
 """The lifts and joints LiftLab knows, shared by the engine and the API (no heavy imports)."""
 
-from shared.errors import BadRequest
+from shared.domain.errors import BadRequest
 
 ACTIVITY = "Weightlifting"
 EXERCISES = ("snatch", "clean", "clean_and_jerk")

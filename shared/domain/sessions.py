@@ -1,5 +1,5 @@
 """Session rules: creating a session from an upload, and queueing it when the video
-lands (reading is `shared.reports`).
+lands (reading is `shared.domain.reports`).
 
 Status: uploading -> queued -> processing -> done | failed. The upload's storage event
 moves `uploading` to `queued` and starts the job, exactly once per object generation.
@@ -20,14 +20,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO
 
-from shared import auth, tasks
+from shared.adapters import tasks
+from shared.adapters.repository import UPLOAD_FAILED, Repository
+from shared.adapters.storage import Storage, parse_video_path, video_path
 from shared.coach.facts import LB_PER_KG
 from shared.config import settings
-from shared.errors import BadRequest, Forbidden, Unavailable
-from shared.lifts import ACTIVITY, EXERCISE_TITLES, EXERCISES, parse_joints
-from shared.payloads import user_zone
-from shared.repository import UPLOAD_FAILED, Repository
-from shared.storage import Storage, parse_video_path, video_path
+from shared.domain import access
+from shared.domain.errors import BadRequest, Forbidden, Unavailable
+from shared.domain.lifts import ACTIVITY, EXERCISE_TITLES, EXERCISES, parse_joints
+from shared.formatters.payloads import user_zone
 from shared.video_probe import VideoProbe, probe
 
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ def _file_size(stream: BinaryIO) -> int:
     return size
 
 
-def _session_id(caller: auth.Caller, idempotency_key: str | None) -> str:
+def _session_id(caller: access.Caller, idempotency_key: str | None) -> str:
     """A retried POST with the same Idempotency-Key maps to the same session."""
     if idempotency_key:
         return hashlib.sha256(f"{caller.uid}:{idempotency_key}".encode()).hexdigest()[:24]
@@ -186,21 +187,21 @@ class Sessions:
         self.store = store or Storage()
 
     # ---- creating
-    def _acting_for(self, caller: auth.Caller, form: Mapping) -> tuple[str, dict]:
+    def _acting_for(self, caller: access.Caller, form: Mapping) -> tuple[str, dict]:
         """(user_id, their profile) when the caller may act for the form's user: the first
         check of a create, before any other field and before the video is read."""
         user_id = _user_id(form)
         if user_id != caller.uid and not caller.is_admin and caller.role != "sub_admin":
             raise Forbidden("you may not create sessions for another user")
         user = self.repo.user(user_id)
-        auth.require_act_for(caller, user_id, user)
+        access.require_act_for(caller, user_id, user)
         if user is None:
             raise BadRequest("user_id: no such user")
         return user_id, user
 
     def _new_session(
         self,
-        caller: auth.Caller,
+        caller: access.Caller,
         user_id: str,
         user: dict,
         fields: dict,
@@ -236,7 +237,7 @@ class Sessions:
         return {"id": session_id, **doc}, True
 
     def create(
-        self, caller: auth.Caller, form: Mapping, video_file: FileStorage | None, idempotency_key: str | None = None
+        self, caller: access.Caller, form: Mapping, video_file: FileStorage | None, idempotency_key: str | None = None
     ) -> dict:
         """POST /weightlifting/sessions/: check who may act for whom, then the form fields,
         then the video (sniffed and probed); create the session, then stream the video to
@@ -290,7 +291,7 @@ class Sessions:
                 ) from exc
         return {"session_id": session["id"], "title": session["title"]}
 
-    def create_upload_url(self, caller: auth.Caller, form: Mapping, idempotency_key: str | None = None) -> dict:
+    def create_upload_url(self, caller: access.Caller, form: Mapping, idempotency_key: str | None = None) -> dict:
         """For videos too large for an HTTP function: create the session and hand back a
         resumable upload URL for the same Storage path; the same event flow follows."""
         s = settings()

@@ -1,38 +1,19 @@
-"""Who is calling, and what they may do.
-
-Callers present `Authorization: Bearer <Firebase ID token>`. Roles come from custom
-claims: `role` is `admin` or `sub_admin`, and `org_id` scopes a sub_admin. The rules:
-- act for a user (create a session): the user themself, an admin, or a sub_admin of the
-  user's org;
-- read a session: the same three, about the session's owner;
-- analysis, summary and coaching need an active plan, unless the caller is an admin.
+"""Firebase Auth adapter: the caller behind an `Authorization: Bearer <Firebase ID token>`
+header. What a caller may do is `shared.domain.access`.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import firebase_admin
 from firebase_admin import auth as firebase_auth
 from firebase_admin import exceptions as firebase_exceptions
 
 from shared.config import settings
-from shared.errors import Forbidden, PlanRequired, Unauthorized, Unavailable
-
-
-@dataclass(frozen=True)
-class Caller:
-    uid: str
-    role: str | None = None
-    org_id: str | None = None
-    claims: dict = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
+from shared.domain.access import Caller
+from shared.domain.errors import Unauthorized, Unavailable
 
 
 def app() -> firebase_admin.App:
@@ -94,29 +75,3 @@ def verify(header: str | None, now: float | None = None) -> Caller:
     if exp <= now:
         raise Unauthorized("token expired")
     return Caller(uid=claims["uid"], role=claims.get("role"), org_id=claims.get("org_id"), claims=claims)
-
-
-def may_act_for(caller: Caller, user_id: str, user: dict | None) -> bool:
-    if caller.uid == user_id or caller.is_admin:
-        return True
-    return (
-        caller.role == "sub_admin"
-        and caller.org_id is not None
-        and user is not None
-        and user.get("org_id") == caller.org_id
-    )
-
-
-def require_act_for(caller: Caller, user_id: str, user: dict | None) -> None:
-    if not may_act_for(caller, user_id, user):
-        raise Forbidden("you may not act for this user")
-
-
-def require_plan(caller: Caller, user: dict | None, now: datetime | None = None) -> None:
-    """Analysis, summary and coaching need the owner's active plan (admins are exempt)."""
-    if caller.is_admin:
-        return
-    until = ((user or {}).get("plan") or {}).get("active_until")
-    now = now or datetime.now(UTC)
-    if until is None or until < now:
-        raise PlanRequired("an active plan is required")

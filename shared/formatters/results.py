@@ -19,8 +19,8 @@ import sys
 from array import array
 from datetime import datetime
 
-from shared import coverage
-from shared.payloads import lift_frames
+from shared.formatters import coverage
+from shared.formatters.payloads import lift_frames
 
 SERIES_GROUPS = ("bar", "keypoints", "angles", "body")
 SESSION_FIELDS = ("engine_version", "scale", "phases", "landmarks", "metrics", "faults", "lifts", "quality")

@@ -6,7 +6,7 @@ The analysis and summary payloads are given the series of the lift only (`lift_f
 the first phase's start to the last phase's end), the frames the engine's peak metrics
 are taken over; a bar dropped afterwards would otherwise outrun the lift.
 
-Every per-frame array holds numbers only (`shared.coverage`): short gaps are filled, a
+Every per-frame array holds numbers only (`shared.formatters.coverage`): short gaps are filled, a
 series is cut to its span, and one not measured in the lift is left out (an empty array
 where the spec requires the key). Each payload's `quality` says which: `unmeasured`,
 `gaps` and `cut`, named by their path in the payload.
@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 
-from shared.coverage import Window
-from shared.lifts import EXERCISE_TITLES
+from shared.domain.lifts import EXERCISE_TITLES
+from shared.formatters.coverage import Window
 
 MM_PER_M = 1000.0
 
@@ -154,7 +154,7 @@ def csv_columns(series: dict) -> dict:
 
 
 def export_csv(series: dict) -> str:
-    """`series` as stored (`shared.coverage.tidy`: NaN outside each series' span), with
+    """`series` as stored (`shared.formatters.coverage.tidy`: NaN outside each series' span), with
     those frames as empty cells and the series never measured left out. Numbers need no
     quoting, so rows are joined directly: a 2-minute clip has ~400,000 cells, and
     csv.writer takes several times longer."""

@@ -1,5 +1,5 @@
 """Progress: a lifter's records, load–velocity profile and trends in one lift, from the
-lift summaries (`lift_summary`), never from the series. Pure functions; `shared.reports`
+lift summaries (`lift_summary`), never from the series. Pure functions; `shared.domain.reports`
 reads them and checks access.
 
 A *lift summary* (`lift_summaries/{session_id}`) is the small document the job writes
@@ -16,9 +16,9 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from shared.coach.facts import FT_PER_M, LB_PER_KG
-from shared.history import HEADLINE, lift_count
-from shared.payloads import numeric_metrics, outcome
-from shared.results import pack, unpack
+from shared.domain.history import HEADLINE, lift_count
+from shared.formatters.payloads import numeric_metrics, outcome
+from shared.formatters.results import pack, unpack
 
 # Minimum velocity threshold: the peak bar speed (m/s) at which the load–velocity line is
 # read as the lifter's estimated max. These are LiftLab's defaults, set below the peak bar
@@ -53,7 +53,7 @@ def lift_summary(session: dict) -> dict:
 
 # The per-user, per-exercise roll-up of the lift summaries (`users/{uid}/progress/{exercise}`):
 # progress reads one document, not one per session. Numbers are packed columns
-# (`shared.results.pack`: float64 bytes, NaN for none), texts one string a column with a
+# (`shared.formatters.results.pack`: float64 bytes, NaN for none), texts one string a column with a
 # line per session (faults joined by commas), so a few hundred sessions decode in microseconds.
 ROLLUP_NUMBERS = ("created_at", "barbell_mass_kg", "max_bar_speed", "peak_bar_height", "max_power")
 ROLLUP_TEXTS = ("session_id", "outcome", "faults")

@@ -15,9 +15,9 @@ from google.api_core.exceptions import AlreadyExists
 from google.cloud import firestore
 
 from shared.config import settings
-from shared.errors import SessionLimitReached
-from shared.progress import lift_summary, rolled_up, unrolled
-from shared.results import firestore_size
+from shared.domain.errors import SessionLimitReached
+from shared.domain.progress import lift_summary, rolled_up, unrolled
+from shared.formatters.results import firestore_size
 
 _client = None
 # A commit travels as one gRPC message (4 MiB at most, and numbers encode larger on the
@@ -161,7 +161,7 @@ class Repository:
         return [{"id": snap.id, **snap.to_dict()} for snap in query.stream()]
 
     def lift_summaries(self, user_id: str, exercise: str) -> list[dict]:
-        """The lift summaries (`shared.progress.lift_summary`) of one user's exercise, from
+        """The lift summaries (`shared.domain.progress.lift_summary`) of one user's exercise, from
         their roll-up: one read, whatever the number of sessions."""
         snap = self._progress(user_id, exercise).get() if valid_document_id(user_id) else None
         return unrolled(snap.to_dict() if snap and snap.exists else None, exercise)

@@ -13,13 +13,14 @@ import math
 from collections.abc import Mapping
 from datetime import UTC
 
-from shared import auth, coverage, history, payloads, progress, results
+from shared.adapters.repository import Repository
+from shared.adapters.storage import Storage
 from shared.coach.facts import FT_PER_M, units_from
-from shared.errors import BadRequest, Forbidden, NotFound, NotReady, SessionNotFound
-from shared.lifts import ACTIVITY, EXERCISES, parse_joints
-from shared.payloads import user_zone
-from shared.repository import Repository
-from shared.storage import Storage
+from shared.domain import access, history, progress
+from shared.domain.errors import BadRequest, Forbidden, NotFound, NotReady, SessionNotFound
+from shared.domain.lifts import ACTIVITY, EXERCISES, parse_joints
+from shared.formatters import coverage, payloads, results
+from shared.formatters.payloads import user_zone
 
 DEMO_SESSION_ID = "demo-snatch"
 DEMO_USER_ID = "demo-lifter"
@@ -68,12 +69,12 @@ class Reports:
         self.repo = repo or Repository()
         self.store = store or Storage()
 
-    def readable(self, caller: auth.Caller, session_id: str) -> tuple[dict, dict | None]:
+    def readable(self, caller: access.Caller, session_id: str) -> tuple[dict, dict | None]:
         session = self.repo.session(session_id)
         if session is None or session.get("activity") != ACTIVITY:
             raise SessionNotFound(session_id)
         owner = self.repo.user(session["user_id"])
-        if not auth.may_act_for(caller, session["user_id"], owner):
+        if not access.may_act_for(caller, session["user_id"], owner):
             raise Forbidden("you may not read this session")
         return session, owner
 
@@ -85,18 +86,18 @@ class Reports:
             raise NotFound("the demo session is not installed")
         return session, self.repo.user(session["user_id"])
 
-    def _finished(self, caller: auth.Caller, session_id: str, demo: bool, plan: bool) -> tuple[dict, dict | None]:
+    def _finished(self, caller: access.Caller, session_id: str, demo: bool, plan: bool) -> tuple[dict, dict | None]:
         """A done session and its owner, or the error that says why not."""
         session, owner = self._demo() if demo else self.readable(caller, session_id)
         if plan and not demo:
-            auth.require_plan(caller, owner)
+            access.require_plan(caller, owner)
         require_done(session)
         return session, owner
 
     def series(self, session: dict, fields: list[str] | None = None, lift_only: bool = False) -> dict:
         """The session's series (only `fields`), over the whole clip or only the lift:
         just the chunks that hold those frames are read. Unmeasured frames are NaN; the
-        payloads keep only each series' span (`shared.coverage`)."""
+        payloads keep only each series' span (`shared.formatters.coverage`)."""
         frames = payloads.lift_frames(session) if lift_only else None
         ranges = [
             r
@@ -110,7 +111,7 @@ class Reports:
         offset = ranges[0]["start_frame"]
         return results.cut(series, frames[0] - offset, frames[1] - offset)
 
-    def details(self, caller: auth.Caller, session_id: str, demo: bool = False) -> dict:
+    def details(self, caller: access.Caller, session_id: str, demo: bool = False) -> dict:
         session, owner = self._demo() if demo else self.readable(caller, session_id)
         done = session["status"] == "done"
         series = self.series(session, DETAILS_FIELDS) if done else None
@@ -123,12 +124,12 @@ class Reports:
             self.store.signed_url(session.get("analyzed_video_path")) if done else None,
         )
 
-    def export(self, caller: auth.Caller, session_id: str, demo: bool = False, joints: str | None = None) -> dict:
+    def export(self, caller: access.Caller, session_id: str, demo: bool = False, joints: str | None = None) -> dict:
         session, _ = self._finished(caller, session_id, demo, plan=False)
         series = self.series(session)
         return payloads.export(session, series, None if joints is None else parse_joints(joints))
 
-    def export_csv(self, caller: auth.Caller, session_id: str, demo: bool = False) -> bytes:
+    def export_csv(self, caller: access.Caller, session_id: str, demo: bool = False) -> bytes:
         """The CSV the job wrote, else (a session stored before it did) built now."""
         session, _ = self._finished(caller, session_id, demo, plan=False)
         if session.get("export_csv_path"):
@@ -139,7 +140,7 @@ class Reports:
         return payloads.export_csv(series).encode()
 
     def analysis(
-        self, caller: auth.Caller, session_id: str, demo: bool = False, measurement_system: str | None = None
+        self, caller: access.Caller, session_id: str, demo: bool = False, measurement_system: str | None = None
     ) -> dict:
         session, owner = self._finished(caller, session_id, demo, plan=True)
         series = self.series(session, ANALYSIS_FIELDS, lift_only=True)
@@ -149,7 +150,7 @@ class Reports:
         )
 
     def summary(
-        self, caller: auth.Caller, session_id: str, demo: bool = False, measurement_system: str | None = None
+        self, caller: access.Caller, session_id: str, demo: bool = False, measurement_system: str | None = None
     ) -> dict:
         session, owner = self._finished(caller, session_id, demo, plan=True)
         series = self.series(session, SUMMARY_FIELDS, lift_only=True)
@@ -158,18 +159,18 @@ class Reports:
         )
 
     # ---- history: list, progress, compare
-    def _user_in_reach(self, caller: auth.Caller, user_id: str, demo: bool, refusal: str) -> dict | None:
+    def _user_in_reach(self, caller: access.Caller, user_id: str, demo: bool, refusal: str) -> dict | None:
         """The profile of a user whose history the caller may read (the demo lifter's, anyone):
         Forbidden with `refusal` otherwise, checked first so that a refused caller learns
         nothing; NotFound for no such user, unless it is the caller."""
         owner = self.repo.user(user_id)
-        if not demo and not auth.may_act_for(caller, user_id, owner):
+        if not demo and not access.may_act_for(caller, user_id, owner):
             raise Forbidden(refusal)
         if owner is None and user_id != caller.uid:
             raise NotFound(f"user {user_id} not found")
         return owner
 
-    def list_sessions(self, caller: auth.Caller, args: Mapping[str, str], demo: bool = False) -> dict:
+    def list_sessions(self, caller: access.Caller, args: Mapping[str, str], demo: bool = False) -> dict:
         """A user's sessions (a sub_admin's org, anyone's for an admin), newest first, by page.
         Access is checked before the filters are read."""
         user_id = DEMO_USER_ID if demo else (args.get("user_id") or None)
@@ -200,7 +201,7 @@ class Reports:
             "next_page_token": query.page_token(page[-1]) if len(found) > query.limit else None,
         }
 
-    def progress(self, caller: auth.Caller, user_id: str, args: Mapping[str, str], demo: bool = False) -> dict:
+    def progress(self, caller: access.Caller, user_id: str, args: Mapping[str, str], demo: bool = False) -> dict:
         """Records, the load–velocity profile and trends of one user's exercise."""
         user_id = DEMO_USER_ID if demo else user_id
         owner = self._user_in_reach(caller, user_id, demo, "you may not read this user's progress")
@@ -219,7 +220,7 @@ class Reports:
                 raise BadRequest(f"mvt must be a speed in {unit} from {0.3 * scale:.1f} to {4.0 * scale:.1f}")
         return progress.progress(self.repo.lift_summaries(user_id, exercise), exercise, units.imperial, mvt)
 
-    def compare(self, caller: auth.Caller, args: Mapping[str, str]) -> dict:
+    def compare(self, caller: access.Caller, args: Mapping[str, str]) -> dict:
         """Two done lifts side by side; the caller must be allowed to read both."""
         ids = {name: args.get(name) for name in ("a", "b")}
         missing = [name for name, value in ids.items() if not value]
