@@ -53,7 +53,7 @@ FILTERS = (
 
 def smoothing_study(result, truth) -> dict:
     """Peak bar speed error and height RMSE of each filter on the same raw track."""
-    t = np.asarray(result["timestamps_s"])
+    t = np.asarray(result.timestamps_s)
     out = {}
     for label, kwargs in FILTERS:
         _, vx, _ = smooth_derivatives(t, result.bar_raw["x_m"], **kwargs)
@@ -95,7 +95,7 @@ def main() -> int:
         studies.append(smoothing_study(result, truth))
         cells = [f"{scores[k]:.{nd}f}" for k, _, nd in COLUMNS]
         lines.append(
-            f"| {spec.name} | " + " | ".join(cells) + f" | {result['runtime']['pose_model']} | "
+            f"| {spec.name} | " + " | ".join(cells) + f" | {result.runtime['pose_model']} | "
             f"{elapsed:.1f} | {'; '.join(misses) or 'all met'} |"
         )
         print(lines[-1], flush=True)

@@ -25,6 +25,7 @@ from infra.local.stack import Ports, Stack
 from shared import demo
 from shared.adapters.repository import client
 from shared.domain import access, progress
+from shared.domain.model import Session
 from shared.domain.reports import Reports
 
 SESSIONS = 500
@@ -39,16 +40,16 @@ def summaries(user_id: str, n: int) -> list[dict]:
     out = []
     for i in range(n):
         result = results[i % len(results)]
-        session = {
-            "id": f"p{i:04d}",
-            "user_id": user_id,
-            "exercise": "snatch",
-            "status": "done",
-            "created_at": start + datetime.timedelta(hours=i * 33),
-            "barbell_mass_kg": 70.0 + 10 * (i % 5),
-            "metrics": result["metrics"],
-            "faults": result["faults"],
-        }
+        session = Session(
+            f"p{i:04d}",
+            user_id,
+            "snatch",
+            status="done",
+            created_at=start + datetime.timedelta(hours=i * 33),
+            barbell_mass_kg=70.0 + 10 * (i % 5),
+            metrics=result["metrics"],
+            faults=result["faults"],
+        )
         out.append(progress.lift_summary(session))
     return out
 

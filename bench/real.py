@@ -39,8 +39,8 @@ def row(path: Path, model: str) -> str:
     except AnalysisError as exc:
         return f"| {path.name} | refused: `{exc.code}` | | | | | | | | {time.perf_counter() - t0:.1f} | {exc.message} |"
     elapsed = time.perf_counter() - t0
-    q, s = r["quality"], r["scale"]
-    lifts = [lift for lift in r["lifts"] if lift["outcome"] != "no_lift"] or r["lifts"][:1]
+    q, s = r.quality, r.scale
+    lifts = [lift for lift in r.lifts if lift["outcome"] != "no_lift"] or r.lifts[:1]
 
     def each(key: str) -> str:  # one value per lift, in clip order
         return " / ".join(str(lift["metrics"].get(key, "")) for lift in lifts)

@@ -60,7 +60,7 @@ def floor_lanes_s(path, model: str) -> tuple:
     count = lanes.pose_lanes(info.duration_s, model=model)
     with contextlib.ExitStack() as stack:
         poses = [stack.enter_context(PoseEstimator(model)) for _ in range(count)]
-        clip = video.DecodeOnce(path, info, [], 0)
+        clip = video.DecodeOnce(path, info, 0)
         whole = (0, 0, info.out_width, info.out_height)
         posed = stack.enter_context(contextlib.closing(lanes.posed(clip, poses, whole, frames_in_cache(options, info))))
         collections.deque(posed, maxlen=0)  # run it through, keeping nothing

@@ -15,8 +15,9 @@ from cloudevents.http import CloudEvent
 from shared.coach.threads import Coaching
 from shared.config import check_environment
 from shared.domain.access import Caller
+from shared.domain.commands import video_uploaded
 from shared.domain.reports import Reports
-from shared.domain.sessions import Sessions, finalized_object
+from shared.domain.sessions import Sessions
 from shared.http import endpoint, form_body, is_form, json_object, query_choice, query_flag
 
 check_environment()
@@ -125,6 +126,6 @@ def get_recommendations(request: flask.Request, caller: Caller, session_id: str)
 
 @functions_framework.cloud_event
 def on_video_uploaded(event: CloudEvent) -> None:
-    found = finalized_object(event["type"], event.data)
+    found = video_uploaded(event["type"], event.data)
     outcome = sessions().on_video_uploaded(found)
-    log.info("storage event %s %s: %s", event["id"], (found or {}).get("name"), outcome)
+    log.info("storage event %s %s: %s", event["id"], found and found.name, outcome)

@@ -21,6 +21,7 @@ from shared.adapters.repository import Repository
 from shared.adapters.storage import Storage
 from shared.domain.lifts import ACTIVITY
 from shared.domain.reports import DEMO_SESSION_ID, DEMO_USER_ID
+from shared.formatters import documents
 from shared.job import publish
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,18 +134,15 @@ def store_finished(
         }
         store.upload_path(original["path"], str(video), "video/mp4")
     owner = "stored-run"
-    repo.put_session(
-        session_id,
-        {
-            **session,
-            "status": "processing",
-            "progress": 0,
-            "created_at": created or datetime.now(UTC),
-            "video": original or {},
-            "lease": {"owner": owner, "until": 0},
-        },
-    )
-    return publish(repo, store, {**session, "id": session_id}, owner, result, result_dir)
+    doc = {
+        **session,
+        "status": "processing",
+        "progress": 0,
+        "created_at": created or datetime.now(UTC),
+        "video": original or {},
+    }
+    repo.put_session(session_id, {**doc, "lease": {"owner": owner, "until": 0}})
+    return publish(repo, store, documents.session(session_id, doc), owner, result, result_dir)
 
 
 def install(repo: Repository, store: Storage, demo_dir: Path = DEMO_DIR) -> bool:
@@ -159,11 +157,11 @@ def install(repo: Repository, store: Storage, demo_dir: Path = DEMO_DIR) -> bool
     last = repo.session(HISTORY[-1][0])
     if (
         current
-        and current.get("status") == "done"
-        and current.get("engine_version") == result["engine_version"]
-        and current.get("series_coverage") is not None
+        and current.done
+        and current.engine_version == result["engine_version"]
+        and current.series_coverage is not None
         and last
-        and last.get("status") == "done"
+        and last.done
     ):
         return False
     repo.put_user(DEMO_USER_ID, DEMO_USER)

@@ -22,6 +22,7 @@ from pathlib import Path
 from shared.adapters.repository import Repository
 from shared.adapters.storage import Storage, results_prefix
 from shared.config import check_environment, execution_owner, settings
+from shared.domain.model import Session, User
 from shared.formatters import payloads, results
 
 log = logging.getLogger("liftlab.job")
@@ -51,20 +52,19 @@ class ProgressReporter:
         self(lo + (hi - lo) * pct / 100.0, stage)
 
 
-def _options(session: dict, user: dict | None, out_dir: str):
+def _options(session: Session, user: User | None, out_dir: str):
     from shared.analysis import AnalysisOptions
     from shared.analysis.model_policy import DEFAULT_POSE_MODEL
 
-    user = user or {}
-    height_cm = user.get("height_cm")
+    weight_kg, height_cm = (user.weight_kg, user.height_cm) if user else (None, None)
     s = settings()
     return AnalysisOptions(
-        exercise=session["exercise"],
-        bar_mass_kg=float(session["barbell_mass_kg"]),
-        body_mass_kg=float(user["weight_kg"]) if user.get("weight_kg") else None,
-        lifter_height_m=float(height_cm) / 100 if height_cm else None,
+        exercise=session.exercise,
+        bar_mass_kg=float(session.barbell_mass_kg),
+        body_mass_kg=weight_kg or None,
+        lifter_height_m=height_cm / 100 if height_cm else None,
         measurements_source="profile",
-        joints=tuple(session.get("joints") or ("all",)),
+        joints=session.joints,
         max_duration_s=s.max_video_duration_s,
         accel=s.accel,
         pose_model=s.pose_model or DEFAULT_POSE_MODEL,
@@ -72,8 +72,8 @@ def _options(session: dict, user: dict | None, out_dir: str):
     )
 
 
-def _upload_outputs(store: Storage, session: dict, out_dir: Path, series: dict) -> dict:
-    prefix = results_prefix(session["user_id"], session["id"])
+def _upload_outputs(store: Storage, session: Session, out_dir: Path, series: dict) -> dict:
+    prefix = results_prefix(session.user_id, session.id)
     outputs = {"result_path": prefix + "result.json", "export_csv_path": prefix + "export.csv"}
     if (out_dir / "analyzed.mp4").exists():  # always, but for the demo history (snapshots only)
         outputs["analyzed_video_path"] = prefix + "analyzed.mp4"
@@ -89,13 +89,13 @@ def _upload_outputs(store: Storage, session: dict, out_dir: Path, series: dict) 
     return {**outputs, "phase_images": images}
 
 
-def publish(repo: Repository, store: Storage, session: dict, owner: str, result: dict, out_dir: Path) -> bool:
+def publish(repo: Repository, store: Storage, session: Session, owner: str, result: dict, out_dir: Path) -> bool:
     """Store an engine run's outputs and results and mark the session `done` (only while
     `owner` holds its lease). The series are stored as the payloads show them: gaps filled,
     each cut to its span (`shared.formatters.coverage`), with that coverage on the session."""
     fields, series = results.stored(result)
     fields.update(_upload_outputs(store, session, out_dir, series))
-    return repo.write_results(session["id"], owner, fields, results.series_chunks(series))
+    return repo.write_results(session.id, owner, fields, results.series_chunks(series))
 
 
 def run(session_id: str, owner: str, repo: Repository | None = None, store: Storage | None = None) -> str:
@@ -109,18 +109,18 @@ def run(session_id: str, owner: str, repo: Repository | None = None, store: Stor
         log.info("session %s: nothing to do (%s)", session_id, lease.outcome)
         return lease.outcome
     session = lease.session
-    attempt = session.get("attempts", 0) + 1
+    attempt = session.attempts + 1
     progress = ProgressReporter(repo, session_id, owner, s.job_lease_s)
     try:
         with tempfile.TemporaryDirectory(prefix="liftlab-job-") as tmp:
-            video = Path(tmp) / Path(session["video"]["path"]).name
+            video = Path(tmp) / Path(session.video.path).name
             progress(1.0, "downloading", force=True)
-            store.download(session["video"]["path"], str(video))
+            store.download(session.video.path, str(video))
             out_dir = Path(tmp) / "out"
             result = analyze(
-                video, _options(session, repo.user(session["user_id"]), str(out_dir)), on_progress=progress.engine
+                video, _options(session, repo.user(session.user_id), str(out_dir)), on_progress=progress.engine
             )
-            log.info("session %s: engine runtime %s", session_id, result["runtime"])
+            log.info("session %s: engine runtime %s", session_id, result.runtime)
             progress(ENGINE_SPAN[1], "uploading", force=True)
             if not publish(repo, store, session, owner, result.to_dict(), out_dir):
                 log.warning("session %s: lease lost before the results were written", session_id)

@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 
 from shared import routes
-from shared.domain.sessions import PUBSUB_PUBLISHED
+from shared.domain.commands import PUBSUB_PUBLISHED
 
 log = logging.getLogger("liftlab.relay")
 

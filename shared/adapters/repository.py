@@ -16,7 +16,9 @@ from google.cloud import firestore
 
 from shared.config import settings
 from shared.domain.errors import SessionLimitReached
+from shared.domain.model import Session, Thread, User
 from shared.domain.progress import lift_summary, rolled_up, unrolled
+from shared.formatters import documents
 from shared.formatters.results import firestore_size
 
 _client = None
@@ -100,7 +102,7 @@ class Lease:
     """What `take_lease` found: `taken` (work on it), or why not."""
 
     outcome: str  # taken | held | finished | missing | exhausted
-    session: dict | None = None
+    session: Session | None = None
 
 
 class Repository:
@@ -108,17 +110,17 @@ class Repository:
         self.db = db or client()
 
     # ---- reads
-    def user(self, uid: str) -> dict | None:
+    def user(self, uid: str) -> User | None:
         if not valid_document_id(uid):
             return None
         snap = self.db.collection("users").document(uid).get()
-        return snap.to_dict() if snap.exists else None
+        return documents.user(uid, snap.to_dict()) if snap.exists else None
 
-    def session(self, session_id: str) -> dict | None:
+    def session(self, session_id: str) -> Session | None:
         if not valid_document_id(session_id):
             return None  # no such document can exist
         snap = self._session(session_id).get()
-        return {"id": snap.id, **snap.to_dict()} if snap.exists else None
+        return documents.session(snap.id, snap.to_dict()) if snap.exists else None
 
     def series_chunks(
         self, session_id: str, indices: list[int] | None = None, fields: list[str] | None = None
@@ -133,14 +135,15 @@ class Repository:
         refs = [series.document(f"{i:04d}") for i in indices]
         return [snap.to_dict() for snap in self.db.get_all(refs, field_paths=paths) if snap.exists]
 
-    def users(self, uids: set[str]) -> dict[str, dict]:
+    def users(self, uids: set[str]) -> dict[str, User]:
         """Profiles by uid, those that exist, in one round trip."""
         refs = [self.db.collection("users").document(uid) for uid in sorted(uids) if valid_document_id(uid)]
-        return {snap.id: snap.to_dict() for snap in self.db.get_all(refs) if snap.exists} if refs else {}
+        found = self.db.get_all(refs) if refs else []
+        return {snap.id: documents.user(snap.id, snap.to_dict()) for snap in found if snap.exists}
 
     def list_sessions(
         self, equal: dict, start: datetime | None, end: datetime | None, cursor: tuple[datetime, str] | None, limit: int
-    ) -> list[dict]:
+    ) -> list[Session]:
         """Sessions newest first (ties by id), with `equal` field == value filters and
         `start` <= created_at < `end`, after `cursor` (created_at, id); only the fields a
         list item shows travel. infra/firestore.indexes.json holds an index for each
@@ -158,7 +161,7 @@ class Repository:
         if cursor:
             query = query.start_after({"created_at": cursor[0], "__name__": cursor[1]})
         query = query.select(LIST_FIELDS).limit(limit)
-        return [{"id": snap.id, **snap.to_dict()} for snap in query.stream()]
+        return [documents.session(snap.id, snap.to_dict()) for snap in query.stream()]
 
     def lift_summaries(self, user_id: str, exercise: str) -> list[dict]:
         """The lift summaries (`shared.domain.progress.lift_summary`) of one user's exercise, from
@@ -173,7 +176,7 @@ class Repository:
         return self.db.collection("sessions").document(session_id)
 
     # ---- session creation, under the monthly quota
-    def create_session(self, session_id: str, doc: dict, limit: int, now: datetime) -> bool:
+    def create_session(self, session: Session, limit: int, now: datetime) -> bool:
         """Create the session and count it against its user's month; SessionLimitReached
         when the month is full. False when a concurrent request with the same id created it
         first.
@@ -182,18 +185,19 @@ class Repository:
         n < limit. One batch creates slot n and the session together: both or neither, and
         a taken slot fails the batch at once (no lock is held, unlike a transaction on one
         counter, which many uploads for one user at once time out on)."""
+        doc = documents.session_doc(session)
         slots = (
             self.db.collection("users")
-            .document(doc["user_id"])
+            .document(session.user_id)
             .collection("usage")
             .document(now.strftime("%Y-%m"))
             .collection("slots")
         )
-        ref = self._session(session_id)
+        ref = self._session(session.id)
         n = int(slots.count().get()[0][0].value)
         while n < limit:
             batch = self.db.batch()
-            batch.create(slots.document(f"{n:05d}"), {"session_id": session_id, "at": firestore.SERVER_TIMESTAMP})
+            batch.create(slots.document(f"{n:05d}"), {"session_id": session.id, "at": firestore.SERVER_TIMESTAMP})
             batch.create(ref, doc)
             try:
                 batch.commit()
@@ -201,7 +205,7 @@ class Repository:
             except AlreadyExists:
                 found = ref.get()
                 if found.exists:  # created by this very request (a retried commit that had landed) or another
-                    return doc.get("request_id") is not None and found.get("request_id") == doc["request_id"]
+                    return session.request_id is not None and found.get("request_id") == session.request_id
                 n += 1  # another session took slot n a moment ago
         raise SessionLimitReached(limit)
 
@@ -260,12 +264,13 @@ class Repository:
             snap = ref.get(transaction=tx)
             if not snap.exists:
                 return Lease("missing")
-            doc = {"id": snap.id, **snap.to_dict()}
-            if doc["status"] in ("done", "failed"):
-                return Lease("finished", doc)
-            if doc["status"] == "processing" and held_by_another(doc, owner):
-                return Lease("held", doc)
-            attempts = doc.get("attempts", 0) + 1
+            doc = snap.to_dict()
+            found = documents.session(snap.id, doc)
+            if found.status in ("done", "failed"):
+                return Lease("finished", found)
+            if found.status == "processing" and held_by_another(doc, owner):
+                return Lease("held", found)
+            attempts = found.attempts + 1
             if attempts > max_attempts:
                 tx.update(
                     ref,
@@ -278,7 +283,7 @@ class Repository:
                         },
                     },
                 )
-                return Lease("exhausted", doc)
+                return Lease("exhausted", found)
             tx.update(
                 ref,
                 {
@@ -290,7 +295,7 @@ class Repository:
                     "started_at": firestore.SERVER_TIMESTAMP,
                 },
             )
-            return Lease("taken", doc)
+            return Lease("taken", found)
 
         return take(self.db.transaction())
 
@@ -316,9 +321,9 @@ class Repository:
             snap = ref.get(transaction=tx)
             if not snap.exists or (snap.to_dict().get("lease") or {}).get("owner") != owner:
                 return False
-            done = {**snap.to_dict(), **fields, "id": session_id, "status": "done"}
+            done = documents.session(session_id, {**snap.to_dict(), **fields, "status": "done"})
             summary = lift_summary(done)
-            progress = self._progress(done["user_id"], done["exercise"])
+            progress = self._progress(done.user_id, done.exercise)
             rollup = progress.get(transaction=tx)
             tx.set(self.db.collection("lift_summaries").document(session_id), summary)
             tx.set(progress, rolled_up(rollup.to_dict() if rollup.exists else None, summary))
@@ -372,14 +377,15 @@ class Repository:
         self._session(session_id).set(doc)
 
     # ---- coaching threads (genai_threads), written by the coaching task under a lease
-    def thread(self, thread_id: str) -> dict | None:
+    def thread(self, thread_id: str) -> Thread | None:
         snap = self.db.collection("genai_threads").document(thread_id).get()
-        return {"id": snap.id, **snap.to_dict()} if snap.exists else None
+        return documents.thread(snap.id, snap.to_dict()) if snap.exists else None
 
-    def queue_thread(self, thread_id: str, doc: dict) -> bool:
-        """Create the thread (`doc`, queued), or queue a failed one again; True when it needs
+    def queue_thread(self, thread: Thread) -> bool:
+        """Create the thread (queued), or queue a failed one again; True when it needs
         writing (False when it is queued, being written or done already)."""
-        ref = self.db.collection("genai_threads").document(thread_id)
+        ref = self.db.collection("genai_threads").document(thread.id)
+        doc = documents.thread_doc(thread)
 
         @firestore.transactional
         def queue(tx):
@@ -392,7 +398,7 @@ class Repository:
 
         return queue(self.db.transaction())
 
-    def take_thread(self, thread_id: str, owner: str, lease_s: float) -> dict | None:
+    def take_thread(self, thread_id: str, owner: str, lease_s: float) -> Thread | None:
         """The thread, now `in_progress` under `owner`'s lease; None when it is missing, done,
         or being written by another live owner."""
         ref = self.db.collection("genai_threads").document(thread_id)
@@ -407,7 +413,7 @@ class Repository:
                 return None
             update = {"status": "in_progress", "lease": lease(owner, lease_s), "updated_at": firestore.SERVER_TIMESTAMP}
             tx.update(ref, update)
-            return doc
+            return documents.thread(thread_id, doc)
 
         return take(self.db.transaction())
 

@@ -25,7 +25,7 @@ from google.oauth2 import service_account
 from shared.config import settings
 
 _client = None
-_PATH_ID = re.compile(r"[A-Za-z0-9_\-]{1,128}")  # user ids (shared.domain.sessions.USER_ID) and session ids
+_PATH_ID = re.compile(r"[A-Za-z0-9_\-]{1,128}")  # user ids (shared.domain.commands.USER_ID) and session ids
 
 
 def client() -> storage.Client:

@@ -2,7 +2,7 @@
 
     from shared.analysis import analyze, AnalysisOptions
     result = analyze("lift.mp4", AnalysisOptions(exercise="snatch", bar_mass_kg=100))
-    result["metrics"]["max_bar_speed"]  # m/s
+    result.metrics["max_bar_speed"]  # m/s
 
 It imports nothing from the cloud; the analysis job and the CLI (`python -m shared.analysis`)
 both call `analyze`.
@@ -17,12 +17,13 @@ from shared.analysis.errors import (
     VideoTooLong,
     VideoTooShort,
 )
-from shared.analysis.pipeline import ENGINE_VERSION, AnalysisOptions, Result, analyze
+from shared.analysis.pipeline import ENGINE_VERSION, AnalysisOptions, analyze
+from shared.analysis.result import LiftResult
 
 __all__ = [
     "analyze",
     "AnalysisOptions",
-    "Result",
+    "LiftResult",
     "ENGINE_VERSION",
     "AnalysisError",
     "InvalidVideo",

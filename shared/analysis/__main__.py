@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     except AnalysisError as exc:
         sys.stderr.write(f"\nerror [{exc.code}]: {exc.message}\n")
         return 2
-    m = result["metrics"]
+    m = result.metrics
     print(
         json.dumps(
             {
@@ -78,9 +78,9 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
     )
-    print(f"faults: {[f['code'] for f in result['faults']] or 'none'}")
-    print(f"warnings: {[w['code'] for w in result['quality']['warnings']] or 'none'}")
-    print(f"outputs in {args.out}/: {', '.join(sorted(result.outputs))}")
+    print(f"faults: {[f['code'] for f in result.faults] or 'none'}")
+    print(f"warnings: {[w['code'] for w in result.quality['warnings']] or 'none'}")
+    print(f"outputs in {args.out}/: {', '.join(sorted(result.files))}")
     return 0
 
 

@@ -1,6 +1,6 @@
 """The engine: video -> frames(t) -> pose + bar -> kinematics -> phases -> metrics -> render.
 
-`analyze(video_path, options, on_progress)` runs it and returns a `Result`. With
+`analyze(video_path, options, on_progress)` runs it and returns a `LiftResult`. With
 `options.out_dir` set it also writes result.json, analyzed.mp4 and the phase JPEGs,
 all-or-nothing: they are written to a temporary folder and moved into place at the end.
 """
@@ -13,7 +13,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ from shared.analysis.passes import SCAN_MODEL, bar_pass, pose_pass, relook, scan
 from shared.analysis.phases import PhaseResult, bar_off_floor, find_lift_phases, primary_lift
 from shared.analysis.pose import LONGEST_CLIP_S, model_path
 from shared.analysis.quality import assess, pose_coverage
+from shared.analysis.result import LiftResult
 from shared.domain.lifts import EXERCISES
 from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 
@@ -92,24 +93,6 @@ class AnalysisOptions:
         self.accel = accel.parse_mode(self.accel)
 
 
-@dataclass
-class Result:
-    """Engine output; `to_dict()` is the result.json contract (SI units)."""
-
-    data: dict
-    lifter_px: np.ndarray = field(repr=False, default=None)
-    bar_px: np.ndarray = field(repr=False, default=None)
-    bar_raw: dict = field(repr=False, default=None)  # unsmoothed bar x/height (m), for filter studies
-    rim_radius_px: np.ndarray = field(repr=False, default=None)
-    outputs: dict = field(default_factory=dict)
-
-    def __getitem__(self, key):
-        return self.data[key]
-
-    def to_dict(self) -> dict:
-        return self.data
-
-
 def _progress(on_progress: ProgressFn | None):
     return on_progress or (lambda pct, stage: None)
 
@@ -135,16 +118,15 @@ def at(progress: ProgressFn, stage: str, lo: float = 0.0, hi: float = 1.0) -> Ca
 
 def analyze(
     video_path: str | Path, options: AnalysisOptions | None = None, on_progress: ProgressFn | None = None
-) -> Result:
+) -> LiftResult:
     options = options or AnalysisOptions()
     progress = _progress(on_progress)
-    warnings: list = []
     info = video.probe(video_path, options.max_duration_s, options.max_long_side_px)
     progress(0.0, "decoding")
     runtime = accel.plan(options.accel)
-    clip = video.DecodeOnce(video_path, info, warnings, _frames_to_keep(info, options))
+    clip = video.DecodeOnce(video_path, info, _frames_to_keep(info, options))
     try:
-        result = _analyze(clip, options, progress, warnings, runtime)
+        result = _analyze(clip, options, progress, runtime)
     finally:
         clip.release()
     progress(100.0, "done")
@@ -152,8 +134,8 @@ def analyze(
 
 
 def _analyze(
-    clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, warnings: list, runtime: accel.Runtime
-) -> Result:
+    clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime
+) -> LiftResult:
     info = clip.info
     model, coverage, (t, lifter, bar_px, radius_px, aspect, outline, luma, shot, posed) = _measure_lifter(
         clip, options, progress, runtime
@@ -171,7 +153,7 @@ def _analyze(
         frame_long_side_px=max(info.out_width, info.out_height),
         outline_measured=outline,
     )
-    warnings += s.pop("warnings")
+    warnings = clip.warnings + s.pop("warnings")
     s["lifter_px"][..., :2] += view[:, None, :]
     at(progress, "phases")(0.5)
     lifts = find_lift_phases(
@@ -197,11 +179,19 @@ def _analyze(
     display_w, display_h = info.display_size
     bar = {k2: _round(v) for k2, v in s["bar"].items()}
     bar.update(x_px=_round(bar_px[:, 0] * to_display[0], 1), y_px=_round(bar_px[:, 1] * to_display[1], 1))
-    data = {
-        "engine_version": ENGINE_VERSION,
-        "exercise": options.exercise,
-        "bar_mass_kg": options.bar_mass_kg,
-        "video": {
+    quality = assess(info, t, lifter, bar_px, s, luma, phases, warnings, options, coverage[model])
+    quality["lifts"] = {
+        "found": sum(p.outcome != "no_lift" for p in lifts),
+        "primary": primary,
+        "primary_is": "the first made lift" if phases.outcome == "complete" else "the first lift",
+    }
+    quality["timeline"] = shot.to_dict()
+    quality["warnings"] += shot.warnings()
+    result = LiftResult(
+        engine_version=ENGINE_VERSION,
+        exercise=options.exercise,
+        bar_mass_kg=options.bar_mass_kg,
+        video={
             "width": display_w,
             "height": display_h,
             "rotation": info.rotation,
@@ -214,37 +204,33 @@ def _analyze(
             "frames": len(t),
             "picture_box": _display_box(shot.picture_box, to_display, (display_w, display_h)),
         },
-        "timestamps_s": _round(t, 4),
-        "scale": {
+        timestamps_s=_round(t, 4),
+        scale={
             **s["scale"],
             "px_per_m": round(s["scale"]["px_per_m"] * float(np.sqrt(np.prod(to_display))), 3),
             "pixels": "display",
         },
-        "bar": bar,
-        "keypoints": {k2: _round(v, 4) for k2, v in s["keypoints"].items()},
-        "angles": {k2: _round(v, 1) for k2, v in s["angles"].items()},
-        "body": {k2: _round(v) for k2, v in s["body"].items()},
-        "phases": [p.to_dict() for p in phases.phases],
-        "landmarks": phases.landmarks,
-        "metrics": lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"], _measured(s)),
-        "faults": find_faults(t, s["bar"], s["near"], phases),
-        "lifts": [_lift(k, t, s, p) for k, p in enumerate(lifts)],
-        "quality": assess(info, t, lifter, bar_px, s, luma, phases, warnings, options, coverage[model]),
-        "runtime": {
+        bar=bar,
+        keypoints={k2: _round(v, 4) for k2, v in s["keypoints"].items()},
+        angles={k2: _round(v, 1) for k2, v in s["angles"].items()},
+        body={k2: _round(v) for k2, v in s["body"].items()},
+        phases=[p.to_dict() for p in phases.phases],
+        landmarks=phases.landmarks,
+        metrics=lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"], _measured(s)),
+        faults=find_faults(t, s["bar"], s["near"], phases),
+        lifts=[_lift(k, t, s, p) for k, p in enumerate(lifts)],
+        quality=quality,
+        runtime={
             **runtime.to_dict(),
             "pose_model": model,
             "pose_coverage_by_model": coverage,
             "posed_share": round(float(posed.mean()), 3),
         },
-    }
-    data["quality"]["lifts"] = {
-        "found": sum(p.outcome != "no_lift" for p in lifts),
-        "primary": primary,
-        "primary_is": "the first made lift" if phases.outcome == "complete" else "the first lift",
-    }
-    data["quality"]["timeline"] = shot.to_dict()
-    data["quality"]["warnings"] += shot.warnings()
-    result = Result(data, lifter_px, bar_px, s["bar_raw"], radius_px)
+        lifter_px=lifter_px,
+        bar_px=bar_px,
+        bar_raw=s["bar_raw"],
+        rim_radius_px=radius_px,
+    )
     if options.out_dir:
         _write_outputs(clip, result, lifts, primary, Path(options.out_dir), options.render, progress)
     return result
@@ -390,7 +376,7 @@ def phase_names(lifts: list, n: int) -> list:
 
 
 def _write_outputs(
-    clip: video.DecodeOnce, result: Result, lifts: list, primary: int, out_dir: Path, render: bool, progress
+    clip: video.DecodeOnce, result: LiftResult, lifts: list, primary: int, out_dir: Path, render: bool, progress
 ):
     from shared.analysis.render import TRAIL_S, Annotator, output_size, render_video
 
@@ -400,11 +386,11 @@ def _write_outputs(
         if render:
             rendered = at(progress, "rendering")
             rendered(0.0)
-            n = len(result["timestamps_s"])
+            n = len(result.timestamps_s)
             names = phase_names(lifts, n)
             info = clip.info
             size = output_size(info.out_width, info.out_height)
-            speed = np.array([np.nan if v is None else v for v in result["bar"]["speed_mps"]])
+            speed = np.array([np.nan if v is None else v for v in result.bar["speed_mps"]])
             annotate = Annotator(
                 result.lifter_px, result.bar_px, names, speed, size[0] / info.out_width, trail=int(TRAIL_S * info.fps)
             )
@@ -418,12 +404,12 @@ def _write_outputs(
                 starts,
                 staging,
                 lambda i: rendered((i + 1) / n),
-                encoder=result["runtime"]["encoder"],
+                encoder=result.runtime["encoder"],
             )
-            result.data["outputs"] = {"analyzed_video": "analyzed.mp4", "phase_images": images}
-        (staging / "result.json").write_text(json.dumps(result.data, allow_nan=False))
+            result.outputs = {"analyzed_video": "analyzed.mp4", "phase_images": images}
+        (staging / "result.json").write_text(json.dumps(result.to_dict(), allow_nan=False))
         for item in staging.iterdir():
             shutil.move(str(item), out_dir / item.name)
-            result.outputs[item.name] = str(out_dir / item.name)
+            result.files[item.name] = str(out_dir / item.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

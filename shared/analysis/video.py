@@ -13,7 +13,7 @@ import contextlib
 import os
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,9 +159,11 @@ def _rotation(container, stream) -> int:
     raise VideoTooShort("The video has no frames. Please film the whole lift.")
 
 
-def frames(path: str | Path, info: VideoInfo, warnings: list | None = None, step: int = 1) -> Iterator[Frame]:
+def frames(
+    path: str | Path, info: VideoInfo, cut_short: Callable[[str], None] | None = None, step: int = 1
+) -> Iterator[Frame]:
     """Yield upright frames in order (every `step`-th; the others are decoded, not converted).
-    A stream cut short ends early with a warning."""
+    A stream cut short ends early, and says so to `cut_short`."""
     with _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
@@ -190,8 +192,8 @@ def frames(path: str | Path, info: VideoInfo, warnings: list | None = None, step
         except av.error.FFmpegError as exc:
             if index == 0:
                 raise InvalidVideo("The video could not be decoded; the file may be damaged.") from exc
-        if warnings is not None and info.frame_count and index < 0.95 * info.frame_count:
-            warnings.append(
+        if cut_short is not None and info.frame_count and index < 0.95 * info.frame_count:
+            cut_short(
                 f"The video is damaged or cut short: {index} of {info.frame_count} frames could be "
                 "read, and only those were analysed."
             )
@@ -203,11 +205,12 @@ class DecodeOnce:
     Each pass that decodes does so in a prefetch thread, overlapping the pass's own work.
     A pass that reads every frame keeps them (read-only) when they number at most
     `keep_frames`; later passes then replay them instead of decoding again. Only the first
-    pass that reads to the end reports a cut-short stream into `warnings`."""
+    pass that reads to the end reports a cut-short stream, in `warnings`."""
 
-    def __init__(self, path, info: VideoInfo, warnings: list, keep_frames: int):
+    def __init__(self, path: str | Path, info: VideoInfo, keep_frames: int):
         self.path, self.info, self.keep_frames = path, info, keep_frames
-        self._warnings: list | None = warnings
+        self.warnings: list[str] = []  # for the person filming: the stream was cut short
+        self._reported = False
         self._kept: list | None = None
 
     @property
@@ -222,10 +225,10 @@ class DecodeOnce:
         if self._kept is not None:
             yield from self._kept
             return
-        warnings, self._warnings = self._warnings, None
+        report, self._reported = (None if self._reported else self.warnings.append), True
         kept: list | None = []
         try:
-            with contextlib.closing(prefetched(frames(self.path, self.info, warnings))) as decoded:
+            with contextlib.closing(prefetched(frames(self.path, self.info, report))) as decoded:
                 for frame in decoded:
                     if kept is not None and len(kept) < self.keep_frames:
                         frame.rgb.flags.writeable = False  # shared by the passes
@@ -234,7 +237,7 @@ class DecodeOnce:
                         kept, self.keep_frames = None, 0  # over budget: let them go, and keep none later
                     yield frame
         except GeneratorExit:  # stopped early: it reported nothing, so the next pass will
-            self._warnings = warnings
+            self._reported = self._reported and report is None
             raise
         self._kept = kept
 

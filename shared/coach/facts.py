@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.domain.errors import BadRequest
+from shared.domain.model import Session, User
 
 LB_PER_KG = 2.20462
 FT_PER_M = 3.28084
@@ -107,28 +108,26 @@ def _series_peak(values: list | None, t: list, phases: list, within: tuple | Non
     return _moment(best[0], best[1], phases) if best else None
 
 
-def lift_facts(session: dict, series: dict, owner: dict | None, lift_start_frame: int) -> dict:
+def lift_facts(session: Session, series: dict, owner: User | None, lift_start_frame: int) -> dict:
     """Numbers (SI) at the moments that matter, from the engine's stored results.
     `series` covers the lift and starts at `lift_start_frame`."""
-    m = session.get("metrics") or {}
-    landmarks = session.get("landmarks") or {}
+    m, landmarks, phases = session.metrics, session.landmarks, session.phases
     body, angles = series.get("body", {}), series.get("angles", {})
-    side = (session.get("quality") or {}).get("near_side") or "l"
+    side = session.near_side
     start = lift_start_frame
     liftoff, peak_speed = landmarks.get("liftoff"), landmarks.get("peak_bar_speed")
-    owner = owner or {}
-    body_kg = owner.get("weight_kg")
-    phases = session.get("phases") or []
+    owner = owner or User(uid="")
+    body_kg = owner.weight_kg
     t = series.get("timestamps_s") or []
     knee = angles.get(f"{side}kne_angle")
     under = [v for v, ts in zip(knee or [], t) if v is not None and phase_at(phases, ts) in UNDER_THE_BAR]
-    second_pull = next((p for p in session.get("phases") or [] if p["name"] == "second_pull"), None)
-    transition = next((p for p in session.get("phases") or [] if p["name"] == "transition"), None)
+    second_pull = next((p for p in phases if p["name"] == "second_pull"), None)
+    transition = next((p for p in phases if p["name"] == "transition"), None)
     return {
-        "exercise": session["exercise"],
+        "exercise": session.exercise,
         "outcome": m.get("outcome"),
-        "bar_mass_kg": session.get("barbell_mass_kg"),
-        "athlete": {"age": owner.get("age"), "body_mass_kg": body_kg, "height_cm": owner.get("height_cm")},
+        "bar_mass_kg": session.barbell_mass_kg,
+        "athlete": {"age": owner.age_years, "body_mass_kg": body_kg, "height_cm": owner.height_cm},
         "max_bar_speed_mps": m.get("max_bar_speed"),
         "time_to_max_bar_speed_s": m.get("time_to_max_bar_speed_s"),
         "max_power_W": m.get("max_power"),
@@ -173,8 +172,8 @@ def lift_facts(session: dict, series: dict, owner: dict | None, lift_start_frame
         "ends_standing": any(p["name"] == "recovery" for p in phases),
         "faults": [
             {"code": f["code"], "phase": f.get("phase"), "t_s": f.get("t_s"), "message": f.get("message")}
-            for f in session.get("faults") or []
+            for f in session.faults
         ],
-        "warnings": [w["code"] for w in (session.get("quality") or {}).get("warnings", [])],
-        "calibration": (session.get("quality") or {}).get("calibration"),
+        "warnings": [w["code"] for w in session.quality.get("warnings", [])],
+        "calibration": session.quality.get("calibration"),
     }

@@ -27,6 +27,7 @@ from shared.coach.builtin import RECOMMENDATION_METRICS, SUMMARY_BLOCKS, BuiltIn
 from shared.coach.facts import Units, lift_facts, units_from
 from shared.config import openai_settings
 from shared.domain import access
+from shared.domain.model import Session, Thread, User
 from shared.domain.reports import ANALYSIS_FIELDS, Reports, require_done
 from shared.formatters.payloads import lift_frames
 
@@ -46,7 +47,7 @@ class Coaching:
         self.repo = repo or Repository()
         self.reports = reports or Reports(self.repo)
 
-    def _session_for_coaching(self, caller: access.Caller, session_id: str) -> tuple[dict, dict | None]:
+    def _session_for_coaching(self, caller: access.Caller, session_id: str) -> tuple[Session, User | None]:
         session, owner = self.reports.readable(caller, session_id)
         access.require_plan(caller, owner)
         require_done(session)
@@ -70,16 +71,7 @@ class Coaching:
 
     def _queue(self, tid: str, session_id: str, kind: str, key: str, units: Units) -> bool:
         """Create the thread, or queue a failed one again; True when it needs writing."""
-        doc = {
-            "session_id": session_id,
-            "kind": kind,
-            "key": key,
-            "units": units.system,
-            "text": None,
-            "provider": None,
-            "provider_ref": {},
-        }
-        return self.repo.queue_thread(tid, doc)
+        return self.repo.queue_thread(Thread(id=tid, session_id=session_id, kind=kind, key=key, units=units.system))
 
     # ---- GET .../recommendation/
     def status(self, caller: access.Caller, session_id: str, measurement_system: str | None) -> dict:
@@ -88,12 +80,12 @@ class Coaching:
         out = {}
         for key in RECOMMENDATION_METRICS:
             tid = thread_id(session_id, "recommendation", key, units)
-            doc = self.repo.thread(tid) or {}
+            thread = self.repo.thread(tid)
             out[key] = {
                 "thread_id": tid,
-                "status": doc.get("status", "not_requested"),
-                "text": doc.get("text"),
-                "provider": doc.get("provider"),
+                "status": thread.status if thread else "not_requested",
+                "text": thread and thread.text,
+                "provider": thread and thread.provider,
             }
         return out
 
@@ -108,8 +100,8 @@ class Coaching:
     def write(self, session_id: str, kind: str, units: Units, owner_id: str) -> dict:
         """Write every queued thread of this session, kind and units; counts by outcome."""
         session = self.repo.session(session_id)
-        owner = self.repo.user(session["user_id"])
-        frames = lift_frames(session)
+        owner = self.repo.user(session.user_id)
+        frames = lift_frames(session.phases)
         facts = lift_facts(
             session, self.reports.series(session, ANALYSIS_FIELDS, lift_only=True), owner, frames[0] if frames else 0
         )
@@ -123,7 +115,7 @@ class Coaching:
             if thread is None:
                 done["skipped"] += 1
                 continue
-            provider, ref, reason = builtin.provider, dict(thread.get("provider_ref") or {}), None
+            provider, ref, reason = builtin.provider, dict(thread.provider_ref), None
             text = None
             if remote is not None:
                 try:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from shared.domain.errors import Forbidden, PlanRequired
+from shared.domain.model import User
 
 
 @dataclass(frozen=True)
@@ -29,27 +30,24 @@ class Caller:
         return self.role == "admin"
 
 
-def may_act_for(caller: Caller, user_id: str, user: dict | None) -> bool:
+def may_act_for(caller: Caller, user_id: str, user: User | None) -> bool:
     if caller.uid == user_id or caller.is_admin:
         return True
     return (
-        caller.role == "sub_admin"
-        and caller.org_id is not None
-        and user is not None
-        and user.get("org_id") == caller.org_id
+        caller.role == "sub_admin" and caller.org_id is not None and user is not None and user.org_id == caller.org_id
     )
 
 
-def require_act_for(caller: Caller, user_id: str, user: dict | None) -> None:
+def require_act_for(caller: Caller, user_id: str, user: User | None) -> None:
     if not may_act_for(caller, user_id, user):
         raise Forbidden("you may not act for this user")
 
 
-def require_plan(caller: Caller, user: dict | None, now: datetime | None = None) -> None:
+def require_plan(caller: Caller, user: User | None, now: datetime | None = None) -> None:
     """Analysis, summary and coaching need the owner's active plan (admins are exempt)."""
     if caller.is_admin:
         return
-    until = ((user or {}).get("plan") or {}).get("active_until")
+    until = user.plan.active_until if user else None
     now = now or datetime.now(UTC)
     if until is None or until < now:
         raise PlanRequired("an active plan is required")

@@ -1,5 +1,5 @@
 """A lifter's history: the list of sessions and the comparison of two lifts. Pure
-functions on session documents; `shared.domain.reports.Reports` reads them and checks access.
+functions on sessions (`shared.domain.model`); `shared.domain.reports.Reports` reads them and checks access.
 Progress, built from the lift summaries, is `shared.domain.progress`.
 """
 
@@ -14,23 +14,23 @@ from zoneinfo import ZoneInfo
 from shared.coach.facts import LB_PER_KG
 from shared.domain.errors import BadRequest
 from shared.domain.lifts import EXERCISE_TITLES, EXERCISES
-from shared.formatters.payloads import created_at, is_number, lift_frames, numeric_metrics, outcome, user_zone
+from shared.domain.model import STATUSES, Session, User
+from shared.formatters.payloads import created_at, is_number, lift_frames, numeric_metrics, user_zone
 
 HEADLINE = ("max_bar_speed", "peak_bar_height", "max_power")
-STATUSES = ("uploading", "queued", "processing", "done", "failed")
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 # The phase images a list item's thumbnail is taken from, best first.
 THUMBNAIL_PHASES = ("catch", "second_pull", "turnover", "recovery", "first_pull", "setup")
 
 
-def lift_count(session: dict) -> int:
+def lift_count(session: Session) -> int:
     """Lifts found in the clip by a done session: those whose bar left the floor (a session
     analysed before engine 2.2 holds one lift, the top level's), none otherwise."""
-    if session.get("status") != "done":
+    if not session.done:
         return 0
-    if session.get("lifts") is not None:
-        return sum(lift.get("outcome") in ("complete", "missed") for lift in session["lifts"])
-    return 1 if outcome(session) in ("complete", "missed") else 0
+    if session.lifts is not None:
+        return sum(lift.get("outcome") in ("complete", "missed") for lift in session.lifts)
+    return 1 if session.outcome in ("complete", "missed") else 0
 
 
 # ---- GET /weightlifting/sessions/ (list)
@@ -94,9 +94,9 @@ class ListQuery:
         )
         return hashlib.sha256(key.encode()).hexdigest()[:12]
 
-    def page_token(self, last: dict) -> str:
+    def page_token(self, last: Session) -> str:
         """Opaque: where the next page starts (after `last`), and the filters it belongs to."""
-        raw = json.dumps({"c": last["created_at"].isoformat(), "i": last["id"], "q": self._fingerprint()})
+        raw = json.dumps({"c": last.created_at.isoformat(), "i": last.id, "q": self._fingerprint()})
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     def _cursor(self, token: str) -> tuple[datetime, str] | None:
@@ -109,28 +109,28 @@ class ListQuery:
             return None
 
 
-def thumbnail_path(session: dict) -> str | None:
-    images = session.get("phase_images") or {}
+def thumbnail_path(session: Session) -> str | None:
+    images = session.phase_images
     return next((images[p] for p in THUMBNAIL_PHASES if p in images), next(iter(images.values()), None))
 
 
-def list_item(session: dict, owner: dict | None, thumbnail_url: str | None) -> dict:
+def list_item(session: Session, owner: User | None, thumbnail_url: str | None) -> dict:
     """One session in the list: what a history screen shows without opening it."""
-    imperial = (owner or {}).get("units") == "imperial"
-    kg = session.get("barbell_mass_kg")
-    metrics = numeric_metrics(session.get("metrics") or {})
+    imperial = owner is not None and owner.units == "imperial"
+    kg = session.barbell_mass_kg
+    metrics = numeric_metrics(session.metrics)
     return {
-        "session_id": session["id"],
-        "user_id": session["user_id"],
-        "title": session.get("title", ""),
-        "exercise": session["exercise"],
-        "exercise_name": EXERCISE_TITLES[session["exercise"]],
+        "session_id": session.id,
+        "user_id": session.user_id,
+        "title": session.title,
+        "exercise": session.exercise,
+        "exercise_name": EXERCISE_TITLES[session.exercise],
         "barbell_mass": {"value": round(kg * LB_PER_KG, 1) if imperial else kg, "unit": "lb" if imperial else "kg"}
         if kg is not None
         else None,
-        "status": session["status"],
-        "progress": session.get("progress", 0),
-        "outcome": outcome(session),
+        "status": session.status,
+        "progress": session.progress_pct,
+        "outcome": session.outcome,
         "lifts": lift_count(session),
         "created_at": created_at(session, user_zone(owner)),
         **{k: metrics.get(k) for k in HEADLINE},
@@ -142,14 +142,14 @@ def list_item(session: dict, owner: dict | None, thumbnail_url: str | None) -> d
 COMPARE_METRICS = HEADLINE + ("lift_duration_s", "drop_under_bar", "bar_toward_lifter_m")
 
 
-def bar_path(session: dict, series: dict) -> dict:
+def bar_path(session: Session, series: dict) -> dict:
     """The bar path in metres from liftoff to the lift's end: `t_s` from liftoff, `x_m` from
     the bar's start, `height_m` above the floor; only frames where the bar was measured (the
     times say which). `series` holds the lift's frames."""
     t, bar = series.get("timestamps_s", []), series.get("bar", {})
     x, height = bar.get("x_m", []), bar.get("height_m", [])
-    start = (lift_frames(session) or (0, 0))[0]
-    liftoff = (session.get("landmarks") or {}).get("liftoff")
+    start = (lift_frames(session.phases) or (0, 0))[0]
+    liftoff = session.landmarks.get("liftoff")
     first = max(liftoff - start, 0) if isinstance(liftoff, int) else 0
     keep = [i for i in range(first, min(len(t), len(x), len(height))) if is_number(x[i]) and is_number(height[i])]
     t0 = t[first] if first < len(t) else 0.0
@@ -160,23 +160,23 @@ def bar_path(session: dict, series: dict) -> dict:
     }
 
 
-def compare(a: dict, b: dict, path_a: dict, path_b: dict) -> dict:
+def compare(a: Session, b: Session, path_a: dict, path_b: dict) -> dict:
     """Two done sessions side by side: paths aligned at liftoff, phase durations, metric
     differences (b − a) and the faults only one of them has."""
-    ma, mb = numeric_metrics(a.get("metrics") or {}), numeric_metrics(b.get("metrics") or {})
-    da = (a.get("metrics") or {}).get("phase_durations_s") or {}
-    db = (b.get("metrics") or {}).get("phase_durations_s") or {}
-    order = [p["name"] for p in a.get("phases") or []] + [p["name"] for p in b.get("phases") or []]
+    ma, mb = numeric_metrics(a.metrics), numeric_metrics(b.metrics)
+    da = a.metrics.get("phase_durations_s") or {}
+    db = b.metrics.get("phase_durations_s") or {}
+    order = [p["name"] for p in a.phases] + [p["name"] for p in b.phases]
     phases = list(dict.fromkeys(order))
-    fa = {f["code"] for f in a.get("faults") or []}
-    fb = {f["code"] for f in b.get("faults") or []}
+    fa = {f["code"] for f in a.faults}
+    fb = {f["code"] for f in b.faults}
 
-    def side(s: dict, path: dict) -> dict:
+    def side(s: Session, path: dict) -> dict:
         return {
-            "session_id": s["id"],
-            "exercise": s["exercise"],
-            "barbell_mass_kg": s.get("barbell_mass_kg"),
-            "outcome": outcome(s),
+            "session_id": s.id,
+            "exercise": s.exercise,
+            "barbell_mass_kg": s.barbell_mass_kg,
+            "outcome": s.outcome,
             "bar_path": path,
         }
 

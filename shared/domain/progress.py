@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 
 from shared.coach.facts import FT_PER_M, LB_PER_KG
 from shared.domain.history import HEADLINE, lift_count
-from shared.formatters.payloads import numeric_metrics, outcome
+from shared.domain.model import Session
+from shared.formatters.payloads import numeric_metrics
 from shared.formatters.results import pack, unpack
 
 # Minimum velocity threshold: the peak bar speed (m/s) at which the load–velocity line is
@@ -34,20 +35,20 @@ MIN_LOADS = 3
 
 
 # ---- the lift summary the job writes
-def lift_summary(session: dict) -> dict:
-    """The few fields progress reads, from a done session document."""
-    metrics = numeric_metrics(session.get("metrics") or {})
+def lift_summary(session: Session) -> dict:
+    """The few fields progress reads, from a done session."""
+    metrics = numeric_metrics(session.metrics)
     return {
-        "session_id": session["id"],
-        "user_id": session["user_id"],
-        "org_id": session.get("org_id"),
-        "exercise": session["exercise"],
-        "created_at": session["created_at"],
-        "barbell_mass_kg": session.get("barbell_mass_kg"),
-        "outcome": outcome(session),
+        "session_id": session.id,
+        "user_id": session.user_id,
+        "org_id": session.org_id,
+        "exercise": session.exercise,
+        "created_at": session.created_at,
+        "barbell_mass_kg": session.barbell_mass_kg,
+        "outcome": session.outcome,
         "lifts": lift_count(session),
         **{k: metrics.get(k) for k in HEADLINE},
-        "faults": sorted({f["code"] for f in session.get("faults") or []}),
+        "faults": sorted({f["code"] for f in session.faults}),
     }
 
 

@@ -19,6 +19,7 @@ from shared.coach.facts import FT_PER_M, units_from
 from shared.domain import access, history, progress
 from shared.domain.errors import BadRequest, Forbidden, NotFound, NotReady, SessionNotFound
 from shared.domain.lifts import ACTIVITY, EXERCISES, parse_joints
+from shared.domain.model import Session, User
 from shared.formatters import coverage, payloads, results
 from shared.formatters.payloads import user_zone
 
@@ -41,27 +42,26 @@ SUMMARY_FIELDS = ["timestamps_s", "bar.speed_mps", "bar.height_m", "bar.x_m", "b
 COMPARE_FIELDS = ["timestamps_s", "bar.x_m", "bar.height_m"]
 
 
-def require_done(session: dict) -> None:
+def require_done(session: Session) -> None:
     """NotReady (409) unless the session is analysed: a failed one says why, with its error
     code (it never will be), a running one its progress."""
-    status = session["status"]
-    if status == "done":
+    if session.done:
         return
-    if status == "failed":
-        error = session.get("error") or {}
+    if session.status == "failed":
+        error = session.error
         raise NotReady(
-            f"analysis failed: {error.get('message') or 'no reason was recorded'}",
+            f"analysis failed: {(error and error.message) or 'no reason was recorded'}",
             status="failed",
-            code=error.get("code") or "unknown",
+            code=error.code if error else "unknown",
         )
-    raise NotReady("the session is not analysed yet", status=status, progress=session.get("progress", 0))
+    raise NotReady("the session is not analysed yet", status=session.status, progress=session.progress_pct)
 
 
-def texts(session: dict, owner: dict | None, kind: str, measurement_system: str | None) -> dict:
+def texts(session: Session, owner: User | None, kind: str, measurement_system: str | None) -> dict:
     """The coaching texts of one unit system (`comments` or `summary_text`): the one asked
     for, else the owner's profile units, else metric."""
-    system = units_from(measurement_system or (owner or {}).get("units")).system
-    return (session.get(f"{kind}_by_units") or {}).get(system) or {}
+    system = units_from(measurement_system or (owner and owner.units)).system
+    return getattr(session, f"{kind}_by_units").get(system) or {}
 
 
 class Reports:
@@ -69,24 +69,24 @@ class Reports:
         self.repo = repo or Repository()
         self.store = store or Storage()
 
-    def readable(self, caller: access.Caller, session_id: str) -> tuple[dict, dict | None]:
+    def readable(self, caller: access.Caller, session_id: str) -> tuple[Session, User | None]:
         session = self.repo.session(session_id)
-        if session is None or session.get("activity") != ACTIVITY:
+        if session is None or session.activity != ACTIVITY:
             raise SessionNotFound(session_id)
-        owner = self.repo.user(session["user_id"])
-        if not access.may_act_for(caller, session["user_id"], owner):
+        owner = self.repo.user(session.user_id)
+        if not access.may_act_for(caller, session.user_id, owner):
             raise Forbidden("you may not read this session")
         return session, owner
 
-    def _demo(self) -> tuple[dict, dict | None]:
+    def _demo(self) -> tuple[Session, User | None]:
         """The demo session: made by the real pipeline from the bundled demo video
         (`shared.demo`), readable by any signed-in caller."""
         session = self.repo.session(DEMO_SESSION_ID)
-        if session is None or session.get("status") != "done":
+        if session is None or not session.done:
             raise NotFound("the demo session is not installed")
-        return session, self.repo.user(session["user_id"])
+        return session, self.repo.user(session.user_id)
 
-    def _finished(self, caller: access.Caller, session_id: str, demo: bool, plan: bool) -> tuple[dict, dict | None]:
+    def _finished(self, caller: access.Caller, session_id: str, demo: bool, plan: bool) -> tuple[Session, User | None]:
         """A done session and its owner, or the error that says why not."""
         session, owner = self._demo() if demo else self.readable(caller, session_id)
         if plan and not demo:
@@ -94,17 +94,17 @@ class Reports:
         require_done(session)
         return session, owner
 
-    def series(self, session: dict, fields: list[str] | None = None, lift_only: bool = False) -> dict:
+    def series(self, session: Session, fields: list[str] | None = None, lift_only: bool = False) -> dict:
         """The session's series (only `fields`), over the whole clip or only the lift:
         just the chunks that hold those frames are read. Unmeasured frames are NaN; the
         payloads keep only each series' span (`shared.formatters.coverage`)."""
-        frames = payloads.lift_frames(session) if lift_only else None
+        frames = payloads.lift_frames(session.phases) if lift_only else None
         ranges = [
             r
-            for r in session.get("series_chunks") or []
+            for r in session.series_chunks
             if frames is None or (r["end_frame"] > frames[0] and r["start_frame"] < frames[1])
         ]
-        chunks = self.repo.series_chunks(session["id"], [r["index"] for r in ranges], fields)
+        chunks = self.repo.series_chunks(session.id, [r["index"] for r in ranges], fields)
         series = results.join_chunks(chunks, nan_as_none=False)
         if frames is None or not ranges:
             return series
@@ -113,15 +113,15 @@ class Reports:
 
     def details(self, caller: access.Caller, session_id: str, demo: bool = False) -> dict:
         session, owner = self._demo() if demo else self.readable(caller, session_id)
-        done = session["status"] == "done"
+        done = session.done
         series = self.series(session, DETAILS_FIELDS) if done else None
         return payloads.details(
             session,
             series,
             owner,
             user_zone(owner),
-            self.store.signed_url((session.get("video") or {}).get("path")),
-            self.store.signed_url(session.get("analyzed_video_path")) if done else None,
+            self.store.signed_url(session.video.path if session.video else None),
+            self.store.signed_url(session.analyzed_video_path) if done else None,
         )
 
     def export(self, caller: access.Caller, session_id: str, demo: bool = False, joints: str | None = None) -> dict:
@@ -132,11 +132,11 @@ class Reports:
     def export_csv(self, caller: access.Caller, session_id: str, demo: bool = False) -> bytes:
         """The CSV the job wrote, else (a session stored before it did) built now."""
         session, _ = self._finished(caller, session_id, demo, plan=False)
-        if session.get("export_csv_path"):
-            return self.store.download_bytes(session["export_csv_path"])
+        if session.export_csv_path:
+            return self.store.download_bytes(session.export_csv_path)
         series = self.series(session)
-        if session.get("series_coverage") is None:  # stored before the series were tidied
-            series = coverage.tidy(series, payloads.lift_frames(session))[0]
+        if session.series_coverage is None:  # stored before the series were tidied
+            series = coverage.tidy(series, payloads.lift_frames(session.phases))[0]
         return payloads.export_csv(series).encode()
 
     def analysis(
@@ -144,7 +144,7 @@ class Reports:
     ) -> dict:
         session, owner = self._finished(caller, session_id, demo, plan=True)
         series = self.series(session, ANALYSIS_FIELDS, lift_only=True)
-        images = {phase: self.store.signed_url(path) for phase, path in (session.get("phase_images") or {}).items()}
+        images = {phase: self.store.signed_url(path) for phase, path in session.phase_images.items()}
         return payloads.analysis(
             session, series, owner, user_zone(owner), images, texts(session, owner, "comments", measurement_system)
         )
@@ -159,7 +159,7 @@ class Reports:
         )
 
     # ---- history: list, progress, compare
-    def _user_in_reach(self, caller: access.Caller, user_id: str, demo: bool, refusal: str) -> dict | None:
+    def _user_in_reach(self, caller: access.Caller, user_id: str, demo: bool, refusal: str) -> User | None:
         """The profile of a user whose history the caller may read (the demo lifter's, anyone):
         Forbidden with `refusal` otherwise, checked first so that a refused caller learns
         nothing; NotFound for no such user, unless it is the caller."""
@@ -192,10 +192,10 @@ class Reports:
         }
         found = self.repo.list_sessions(equal, query.start, query.end, query.cursor, query.limit + 1)
         page = found[: query.limit]
-        owners = self.repo.users({s["user_id"] for s in page} - {user_id}) | ({user_id: owner} if owner else {})
+        owners = self.repo.users({s.user_id for s in page} - {user_id}) | ({user_id: owner} if owner else {})
         return {
             "sessions": [
-                history.list_item(s, owners.get(s["user_id"]), self.store.signed_url(history.thumbnail_path(s)))
+                history.list_item(s, owners.get(s.user_id), self.store.signed_url(history.thumbnail_path(s)))
                 for s in page
             ],
             "next_page_token": query.page_token(page[-1]) if len(found) > query.limit else None,
@@ -208,7 +208,7 @@ class Reports:
         exercise = args.get("exercise")
         if exercise not in EXERCISES:
             raise BadRequest(f"exercise is required: one of {', '.join(EXERCISES)}")
-        units = units_from(args.get("measurement_system") or (owner or {}).get("units"))
+        units = units_from(args.get("measurement_system") or (owner and owner.units))
         mvt = None
         if args.get("mvt") is not None:
             scale, unit = (FT_PER_M, "ft/s") if units.imperial else (1.0, "m/s")
@@ -235,7 +235,7 @@ class Reports:
         for session in sessions.values():
             require_done(session)
             if int(raw) >= max(history.lift_count(session), 1):
-                raise NotFound(f"session {session['id']} has no lift {raw}")
+                raise NotFound(f"session {session.id} has no lift {raw}")
         paths = {
             name: history.bar_path(s, self.series(s, COMPARE_FIELDS, lift_only=True)) for name, s in sessions.items()
         }

@@ -1,6 +1,6 @@
 """The read payloads, formatted from what the engine wrote. Pure functions: a finished
-session document, its per-frame series (result.json's shape) and the owner's profile in,
-the spec's JSON out. Every number comes from the session's results.
+session (`shared.domain.model.Session`), its per-frame series (result.json's shape) and the
+owner's profile in, the spec's JSON out. Every number comes from the session's results.
 
 The analysis and summary payloads are given the series of the lift only (`lift_frames`:
 the first phase's start to the last phase's end), the frames the engine's peak metrics
@@ -20,22 +20,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 
 from shared.domain.lifts import EXERCISE_TITLES
+from shared.domain.model import Session, User
 from shared.formatters.coverage import Window
+from shared.formatters.documents import failure_doc
 
 MM_PER_M = 1000.0
 
 
-def user_zone(user: dict | None) -> ZoneInfo:
+def user_zone(user: User | None) -> ZoneInfo:
     """The user's IANA timezone, falling back to UTC."""
     try:
-        return ZoneInfo((user or {}).get("timezone") or "UTC")
+        return ZoneInfo((user and user.timezone) or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
-
-
-def outcome(session: dict) -> str | None:
-    """How the lift ended (complete, missed, no_lift), None before the session is done."""
-    return (session.get("metrics") or {}).get("outcome")
 
 
 def is_number(value: object) -> bool:
@@ -48,25 +45,23 @@ def numeric_metrics(metrics: dict) -> dict:
     return {k: v for k, v in metrics.items() if is_number(v)}
 
 
-def created_at(session: dict, zone: ZoneInfo) -> dict:
-    local: datetime = session["created_at"].astimezone(zone)
+def created_at(session: Session, zone: ZoneInfo) -> dict:
+    local: datetime = session.created_at.astimezone(zone)
     return {"date": local.strftime("%d/%m/%Y"), "time": local.strftime("%I:%M %p")}
 
 
-def user_information(user: dict | None) -> dict:
+def user_information(user: User | None) -> dict:
     """`weight` in kg and `height` in cm, as the spec's example."""
-    user = user or {}
     return {
-        "display_name": user.get("display_name", ""),
-        "age": user.get("age"),
-        "weight": user.get("weight_kg"),
-        "height": user.get("height_cm"),
+        "display_name": user.display_name if user else "",
+        "age": user and user.age_years,
+        "weight": user and user.weight_kg,
+        "height": user and user.height_cm,
     }
 
 
-def lift_frames(session: dict) -> tuple[int, int] | None:
+def lift_frames(phases: list) -> tuple[int, int] | None:
     """Frames [start, stop) of the lift: the first phase's start to the last phase's end."""
-    phases = session.get("phases") or []
     return (phases[0]["start_frame"], phases[-1]["end_frame"] + 1) if phases else None
 
 
@@ -84,10 +79,10 @@ def _range(values: list, digits: int = 3) -> dict:
     }
 
 
-def window(session: dict, series: dict, lift_only: bool) -> Window:
+def window(session: Session, series: dict, lift_only: bool) -> Window:
     """The payload's view of `series`: the whole clip, or (`lift_only`) the lift's frames."""
-    frames = lift_frames(session) if lift_only else None
-    return Window(series, frames[0] if frames else 0, session.get("series_coverage"))
+    frames = lift_frames(session.phases) if lift_only else None
+    return Window(series, frames[0] if frames else 0, session.series_coverage)
 
 
 def _series_map(w: Window, group: str, names) -> dict:
@@ -95,12 +90,8 @@ def _series_map(w: Window, group: str, names) -> dict:
     return w.take_map((name, f"{group}.{name}", f"{group}.{name}") for name in names)
 
 
-def _near(session: dict) -> str:
-    return (session.get("quality") or {}).get("near_side") or "l"
-
-
 # ---- GET .../export/
-def export(session: dict, series: dict, joints: list[str] | None = None) -> dict:
+def export(session: Session, series: dict, joints: list[str] | None = None) -> dict:
     w = window(session, series, lift_only=False)
     angles = list(series.get("angles", {}))
     if joints and "all" not in joints:
@@ -110,23 +101,23 @@ def export(session: dict, series: dict, joints: list[str] | None = None) -> dict
         "keypoints": _series_map(w, "keypoints", series.get("keypoints", {})),
         "angles": _series_map(w, "angles", angles),
         "all_timestamps": series.get("timestamps_s", []),
-        "metrics": numeric_metrics(session["metrics"]),
-        "activity": session["activity"],
+        "metrics": numeric_metrics(session.metrics),
+        "activity": session.activity,
         "lifts": lifts(session),
         "quality": w.quality(),
     }
 
 
-def lifts(session: dict) -> list:
+def lifts(session: Session) -> list:
     """Every lift the engine found in the clip (an addition to the spec's fields): frames and
     times (liftoff to the bar back on the floor), outcome, phases, landmarks, metrics and
     faults. A session analysed before engine 2.2 holds one lift, the top level's."""
-    if session.get("lifts") is not None:
-        return session["lifts"]
-    phases, metrics = session.get("phases") or [], session.get("metrics")
+    if session.lifts is not None:
+        return session.lifts
+    phases, metrics = session.phases, session.metrics
     if not phases or not metrics:
         return []
-    marks = session.get("landmarks") or {}
+    marks = session.landmarks
     first = marks.get("liftoff", phases[0]["start_frame"])
     return [
         {
@@ -139,7 +130,7 @@ def lifts(session: dict) -> list:
             "phases": phases,
             "landmarks": marks,
             "metrics": metrics,
-            "faults": session.get("faults") or [],
+            "faults": session.faults,
         }
     ]
 
@@ -178,11 +169,11 @@ ANALYSIS_QUALITY = (
 )
 
 
-def bar_path_px(session: dict, w: Window) -> dict:
+def bar_path_px(session: Session, w: Window) -> dict:
     """The bar's centre per frame in the video's display pixels (upright, square pixels), and
     the scale there, so a client can draw on the original video. Sessions analysed before
     engine 2.0 have no pixel path and a scale in the engine's working pixels (`pixels` null)."""
-    scale, video = session.get("scale") or {}, session.get("analysis_video") or {}
+    scale, video = session.scale, session.analysis_video
     return {
         "x": _scaled(w.take("bar.x_px", "bar_path_px.x", required=True), digits=1),
         "y": _scaled(w.take("bar.y_px", "bar_path_px.y", required=True), digits=1),
@@ -196,11 +187,12 @@ def bar_path_px(session: dict, w: Window) -> dict:
 JOINT_ANGLES = (("hip", "hip"), ("knee", "kne"), ("ankle", "ank"), ("shoulder", "sho"), ("elbow", "elb"))
 
 
-def analysis(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, image_urls: dict, comments: dict) -> dict:
+def analysis(
+    session: Session, series: dict, owner: User | None, zone: ZoneInfo, image_urls: dict, comments: dict
+) -> dict:
     """`series` holds the lift's frames only."""
-    t, side, w = series.get("timestamps_s", []), _near(session), window(session, series, lift_only=True)
-    phases = session.get("phases") or []
-    quality = session.get("quality") or {}
+    t, side, w = series.get("timestamps_s", []), session.near_side, window(session, series, lift_only=True)
+    phases, quality = session.phases, session.quality
 
     def take(path: str, name: str, factor: float = 1.0, digits: int = 3) -> list:
         return _scaled(w.take(path, name, required=True), factor, digits)
@@ -210,8 +202,8 @@ def analysis(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, im
     )
     joint_angles = {name: _scaled(values, digits=1) for name, values in angles.items()}
     return {
-        "exercise": session["exercise"],
-        "outcome": outcome(session),
+        "exercise": session.exercise,
+        "outcome": session.outcome,
         "key_metrics": {
             "power_output": take("bar.power_W", "key_metrics.power_output", digits=1),
             "ground_reaction_force": take("body.grf_N", "key_metrics.ground_reaction_force", digits=1),
@@ -236,7 +228,7 @@ def analysis(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, im
         "chart_data": {
             p["name"]: {"start": int(round(p["start_s"] * 1000)), "end": int(round(p["end_s"] * 1000))} for p in phases
         },
-        "faults": session.get("faults") or [],
+        "faults": session.faults,
         "lifts": lifts(session),
         "bar_path_px": bar_path_px(session, w),
         "quality": {
@@ -251,7 +243,7 @@ def analysis(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, im
 
 
 # ---- GET .../summary/
-def summary(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, summary_text: dict | None) -> dict:
+def summary(session: Session, series: dict, owner: User | None, zone: ZoneInfo, summary_text: dict | None) -> dict:
     """`series` holds the lift's frames only."""
     w = window(session, series, lift_only=True)
     height = _scaled(w.take("bar.height_m", "stability.bar_height", required=True))
@@ -260,12 +252,12 @@ def summary(session: dict, series: dict, owner: dict | None, zone: ZoneInfo, sum
     power = _scaled(w.take("bar.power_W", "power.power", required=True), digits=1)
     x = _scaled(w.take("bar.x_m", "stability.bar_trajectory.xAxis", required=True))
     payload = {
-        "exercise_type": EXERCISE_TITLES[session["exercise"]],
-        "outcome": outcome(session),
+        "exercise_type": EXERCISE_TITLES[session.exercise],
+        "outcome": session.outcome,
         "velocity": {"bar_velocity": _range(velocity)},
         "power": {"ground_reaction_force": _range(grf, 1), "power": _range(power, 1)},
         "stability": {
-            "total_time": session["metrics"].get("lift_duration_s"),
+            "total_time": session.metrics.get("lift_duration_s"),
             "bar_height": {"max": _range(height)["max"], "values": height},
             "bar_trajectory": {"xAxis": x, "yAxis": height},
         },
@@ -295,44 +287,44 @@ def report_metrics(w: Window) -> dict:
 
 
 def details(
-    session: dict,
+    session: Session,
     series: dict | None,
-    owner: dict | None,
+    owner: User | None,
     zone: ZoneInfo,
     video_url: str | None,
     analyzed_video_url: str | None,
 ) -> dict:
     payload = {
-        "session_id": session["id"],
-        "title": session["title"],
-        "exercise": session["exercise"],
-        "activity": session["activity"],
-        "user_name": (owner or {}).get("display_name", ""),
+        "session_id": session.id,
+        "title": session.title,
+        "exercise": session.exercise,
+        "activity": session.activity,
+        "user_name": owner.display_name if owner else "",
         "created_at": created_at(session, zone),
-        "status": session["status"],
-        "progress": session.get("progress", 0),
+        "status": session.status,
+        "progress": session.progress_pct,
         "video_url": video_url,
         "analyzed_video_url": None,
         "metrics": {},
         "angles": {},
         "report_metrics": {},
         "all_timestamps": [],
-        "outcome": outcome(session),
+        "outcome": session.outcome,
     }
-    if session["status"] != "done":
-        payload["stage"] = session.get("stage")
-        if session.get("error"):
-            payload["error"] = session["error"]
+    if not session.done:
+        payload["stage"] = session.stage
+        if session.error:
+            payload["error"] = failure_doc(session.error)
         return payload
     w = window(session, series, lift_only=False)
     payload.update(
         {
             "analyzed_video_url": analyzed_video_url,
-            "metrics": numeric_metrics(session["metrics"]),
+            "metrics": numeric_metrics(session.metrics),
             "angles": _series_map(w, "angles", series.get("angles", {})),
             "report_metrics": report_metrics(w),
             "all_timestamps": series.get("timestamps_s", []),
-            "phases": session.get("phases", []),
+            "phases": session.phases,
         }
     )
     payload["quality"] = w.quality()

@@ -55,7 +55,7 @@ def session_fields(result: dict) -> dict:
 def stored(result: dict) -> tuple[dict, dict]:
     """What the job stores of an engine result: (the session fields, with each series'
     coverage, the per-frame series with gaps filled and NaN outside each span)."""
-    series, covs = coverage.tidy(columns(result), lift_frames(result))
+    series, covs = coverage.tidy(columns(result), lift_frames(result.get("phases") or []))
     return {**session_fields(result), "series_coverage": coverage.coverage_doc(covs)}, series
 
 

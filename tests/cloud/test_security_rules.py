@@ -15,7 +15,7 @@ import requests
 from infra.local.accounts import id_token
 from shared.adapters.repository import client
 from shared.config import settings
-from shared.domain.sessions import CONTENT_TYPES
+from shared.domain.commands import CONTENT_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRESTORE_RULES = ROOT / "infra" / "firestore.rules"

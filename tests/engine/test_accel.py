@@ -132,6 +132,6 @@ def test_a_forced_gpu_run_records_its_runtime_and_matches_the_cpu_results(tmp_pa
     assert written["runtime"]["accel"] == "gpu"
     assert (written["runtime"]["encoder"], written["runtime"]["pose_delegate"]) == ("libx264", "cpu")
     assert set(written["runtime"]["fallbacks"]) == {"encoder", "pose_delegate"}
-    assert gpu["metrics"] == cpu["metrics"] and gpu["bar"] == cpu["bar"]
+    assert gpu.metrics == cpu.metrics and gpu.bar == cpu.bar
     with av.open(str(tmp_path / "gpu" / "analyzed.mp4")) as container:
         assert container.streams.video[0].codec_context.name == "h264"

@@ -111,8 +111,8 @@ def test_a_clip_cut_short_mid_stream_is_analysed_up_to_the_cut_with_a_warning(tm
         assert err.message
         assert not out.exists() or not any(out.iterdir())
         return
-    assert len(result["timestamps_s"]) < len(_sample_frames())
-    assert any("damaged" in w["message"] for w in result["quality"]["warnings"])
+    assert len(result.timestamps_s) < len(_sample_frames())
+    assert any("damaged" in w["message"] for w in result.quality["warnings"])
     assert (out / "result.json").exists()
 
 
@@ -136,15 +136,15 @@ def test_a_4k_clip_is_analysed_downscaled_with_a_warning(tmp_path):
     frames = [np.repeat(np.repeat(f, 3, axis=0), 3, axis=1) for f in _sample_frames(12)]
     path = _encode(tmp_path / "uhd.mp4", frames)
     result = analyze(path, AnalysisOptions(render=False))
-    assert (result["video"]["width"], result["video"]["analysis_width"]) == (3840, 1280)
-    assert result["scale"]["pixels"] == "display"  # px_per_m in the 4K video's own pixels
-    assert "downscaled" in [w["code"] for w in result["quality"]["warnings"]]
+    assert (result.video["width"], result.video["analysis_width"]) == (3840, 1280)
+    assert result.scale["pixels"] == "display"  # px_per_m in the 4K video's own pixels
+    assert "downscaled" in [w["code"] for w in result.quality["warnings"]]
 
 
 @pytest.mark.slow
 def test_a_missed_lift_is_reported_as_missed(rendered):
     path, _ = rendered("missed", exercise="missed_snatch")
     result = analyze(path, AnalysisOptions(exercise="snatch", render=False))
-    assert result["metrics"]["outcome"] == "missed"
-    assert "missed_lift" in [w["code"] for w in result["quality"]["warnings"]]
-    assert [p["name"] for p in result["phases"]][-1] == "turnover"
+    assert result.metrics["outcome"] == "missed"
+    assert "missed_lift" in [w["code"] for w in result.quality["warnings"]]
+    assert [p["name"] for p in result.phases][-1] == "turnover"

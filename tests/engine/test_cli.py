@@ -120,8 +120,8 @@ def test_a_height_the_plate_scale_cannot_allow_is_warned_about(tmp_path):
     from shared.analysis import AnalysisOptions, analyze
 
     result = analyze(SAMPLE, AnalysisOptions(lifter_height_m=1.40, body_mass_kg=80, render=False))
-    assert "height_disagrees" in {w["code"] for w in result["quality"]["warnings"]}
-    assert result["quality"]["sources"]["lifter_height"] == "given"
+    assert "height_disagrees" in {w["code"] for w in result.quality["warnings"]}
+    assert result.quality["sources"]["lifter_height"] == "given"
 
 
 @pytest.mark.slow

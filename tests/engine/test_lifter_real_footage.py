@@ -87,13 +87,13 @@ def test_the_region_and_the_tracked_pose_stay_on_the_person_holding_the_plate(de
     assert np.nanmax(gap) < 0.5 * (y1 - y0)  # never jumped to the walker
     # The default tries heavy first, and measures again on full only where heavy lets go of
     # him; full is kept only if it holds him in clearly more frames (docs/known-gaps.md).
-    coverage = result["runtime"]["pose_coverage_by_model"]
+    coverage = result.runtime["pose_coverage_by_model"]
     assert list(coverage)[0] == "heavy"
     if coverage["heavy"] >= AUTO_MIN_COVERAGE:
-        assert list(coverage) == ["heavy"] and result["runtime"]["pose_model"] == "heavy"
+        assert list(coverage) == ["heavy"] and result.runtime["pose_model"] == "heavy"
     else:
         assert list(coverage) == ["heavy", "full"]
         kept = "full" if coverage["full"] >= coverage["heavy"] + AUTO_MARGIN else "heavy"
-        assert result["runtime"]["pose_model"] == kept
-    assert result["quality"]["calibration"] == "plate"
-    assert result["metrics"]["outcome"] == "no_lift"
+        assert result.runtime["pose_model"] == kept
+    assert result.quality["calibration"] == "plate"
+    assert result.metrics["outcome"] == "no_lift"

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from shared.analysis.kinematics import bridged, reject_spikes
-from shared.analysis.measure import forward_px_per_m, repair_hidden_legs, spike_floor_m
+from shared.analysis.legs import repair_hidden_legs
+from shared.analysis.measure import forward_px_per_m, spike_floor_m
 from shared.analysis.pose import LANDMARKS
 
 N, FPS = 40, 30.0

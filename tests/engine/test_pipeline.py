@@ -12,6 +12,7 @@ import pytest
 
 from shared.analysis import AnalysisOptions, NoLifterFound, analyze, model_policy, pipeline, video
 from shared.analysis import passes as pass_one
+from shared.domain.model import Session
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_snatch.mp4"
 
@@ -38,8 +39,8 @@ def test_the_render_pass_replays_pass_one_frames_and_decodes_again_only_when_the
     assert (kept_out / "analyzed.mp4").read_bytes() == (fresh_out / "analyzed.mp4").read_bytes()
     # The result says which pose model read it: the default tries heavy first, and heavy kept
     # this lifter in enough frames.
-    assert kept["runtime"]["pose_model"] == "heavy"
-    assert list(kept["runtime"]["pose_coverage_by_model"]) == ["heavy"]
+    assert kept.runtime["pose_model"] == "heavy"
+    assert list(kept.runtime["pose_coverage_by_model"]) == ["heavy"]
 
 
 def test_the_whole_clip_is_kept_only_when_it_fits():
@@ -79,7 +80,7 @@ def test_a_pose_model_that_is_not_built_is_refused_with_how_to_build_it(monkeypa
         AnalysisOptions(pose_model="huge")
 
 
-SESSION = {"exercise": "clean", "barbell_mass_kg": 90}
+SESSION = Session("s", "u", "clean", barbell_mass_kg=90.0)
 
 
 def test_the_job_runs_the_pose_model_liftlab_pose_model_names_else_the_default(monkeypatch):

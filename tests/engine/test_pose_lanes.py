@@ -179,7 +179,7 @@ def _measure(path, lanes, monkeypatch, **options):
     monkeypatch.setattr(passes, "pose_lanes", lambda duration_s, model: lanes)
     monkeypatch.setattr(lanes_module, "PoseLanes", lambda *a, real=PoseLanes: made.append(a) or real(*a))
     info = video.probe(path, 60, 1280)
-    clip = video.DecodeOnce(path, info, [], 0)
+    clip = video.DecodeOnce(path, info, 0)
     opts = AnalysisOptions(pose_model="lite", **options)
     whole = (0, 0, info.out_width, info.out_height)  # what the lifter scan gives for one person
     runtime, quiet = accel.plan("cpu"), lambda *a: None

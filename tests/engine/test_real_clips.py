@@ -25,8 +25,8 @@ def test_the_plate_centre_lies_in_the_manifests_window(name, frame, xs, ys):
     if not path.exists():
         pytest.skip(f"{path} is not here (the real clips live beside the project, not in it)")
     result = analyze(path, AnalysisOptions(exercise="clean", render=False))
-    assert (result["video"]["width"], result["video"]["height"]) == (720, 1280)  # stored = display here
-    x, y = result["bar"]["x_px"][frame], result["bar"]["y_px"][frame]
+    assert (result.video["width"], result.video["height"]) == (720, 1280)  # stored = display here
+    x, y = result.bar["x_px"][frame], result.bar["y_px"][frame]
     assert x is not None and y is not None, "the plate was not tracked on that frame"
     assert xs[0] <= x <= xs[1] and ys[0] <= y <= ys[1]
 

@@ -98,7 +98,7 @@ def test_decode_once_replays_a_whole_pass_when_it_fits_and_decodes_again_when_no
     fresh = _frames_of(fresh)
     opened = []
     monkeypatch.setattr(video, "_open", lambda p, real=video._open: opened.append(p) or real(p))
-    clip = video.DecodeOnce(path, info, [], keep_frames=keep)
+    clip = video.DecodeOnce(path, info, keep_frames=keep)
     _same(_frames_of(f for f, _ in zip(clip, range(3))), fresh[:3])  # a pass that stops early keeps nothing
     assert not clip.all_kept
     _same(_frames_of(clip), fresh)
@@ -120,11 +120,10 @@ def test_decode_once_reports_a_cut_short_stream_once(tmp_path):
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: int(len(data) * 0.6)])
     info = video.probe(cut, 600, 1920)
-    warnings: list = []
-    clip = video.DecodeOnce(cut, info, warnings, keep_frames=0)
+    clip = video.DecodeOnce(cut, info, keep_frames=0)
     n = [sum(1 for _ in clip) for _ in range(2)]
     assert n[0] == n[1] < info.frame_count
-    assert len(warnings) == 1 and "cut short" in warnings[0]
+    assert len(clip.warnings) == 1 and "cut short" in clip.warnings[0]
 
 
 def test_a_pass_stopped_early_leaves_the_cut_short_report_to_the_next(tmp_path):
@@ -133,14 +132,13 @@ def test_a_pass_stopped_early_leaves_the_cut_short_report_to_the_next(tmp_path):
     data = _encode(tmp_path / "whole.mp4", _sample_frames(), movflags="+faststart").read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: int(len(data) * 0.6)])
-    warnings: list = []
-    clip = video.DecodeOnce(cut, video.probe(cut, 600, 1920), warnings, keep_frames=0)
+    clip = video.DecodeOnce(cut, video.probe(cut, 600, 1920), keep_frames=0)
     first = iter(clip)
     next(first)
     first.close()  # e.g. pass 1 on several estimators, given up for one
-    assert warnings == []
+    assert clip.warnings == []
     sum(1 for _ in clip)
-    assert len(warnings) == 1 and "cut short" in warnings[0]
+    assert len(clip.warnings) == 1 and "cut short" in clip.warnings[0]
 
 
 def test_the_render_pass_draws_on_copies_of_replayed_read_only_frames(rendered, tmp_path):
@@ -148,7 +146,7 @@ def test_the_render_pass_draws_on_copies_of_replayed_read_only_frames(rendered, 
 
     path, _ = rendered("portrait_small", rotation=-90, **SMALL)
     info = video.probe(path, 600, 1920)
-    clip = video.DecodeOnce(path, info, [], keep_frames=1000)
+    clip = video.DecodeOnce(path, info, keep_frames=1000)
     first = [f.rgb.copy() for f in clip]
     n = len(first)
     lifter = np.full((n, 33, 3), np.nan, np.float32)

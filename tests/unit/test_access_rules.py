@@ -11,8 +11,9 @@ import pytest
 from shared.demo import DEMO_DIR
 from shared.domain import access
 from shared.domain.errors import Forbidden, NotFound, NotReady, PlanRequired, SessionNotFound
+from shared.domain.model import User
 from shared.domain.reports import Reports
-from shared.formatters import results
+from shared.formatters import documents, results
 from tests.cloud.fixtures import RESULT
 
 NOW = datetime.now(UTC)
@@ -29,12 +30,19 @@ CALLERS = {
     uid: access.Caller(uid, doc.get("role"), doc.get("org_id") if doc.get("role") else None)
     for uid, doc in USERS.items()
 }
+
+
+def profile(uid: str) -> User:
+    return documents.user(uid, USERS[uid])
+
+
 # Who may read the lifter's things: the lifter, their org's sub_admin, an admin.
 MAY_READ_LIFTER = {"lifter": True, "teammate": False, "coach": True, "rival": False, "admin": True, "outsider": False}
 
 
 class Repo:
-    """The repository's reads, in memory: one finished session of the lifter's."""
+    """The repository's reads, in memory: one finished session of the lifter's, stored as
+    documents and read through the same conversion as the Firestore adapter."""
 
     def __init__(self):
         fields, series = results.stored(RESULT)
@@ -60,20 +68,22 @@ class Repo:
         self.listed = []
 
     def user(self, uid):
-        return USERS.get(uid)
+        return profile(uid) if uid in USERS else None
 
     def users(self, uids):
-        return {u: USERS[u] for u in uids if u in USERS}
+        return {u: profile(u) for u in uids if u in USERS}
 
     def session(self, sid):
-        return self.sessions.get(sid)
+        doc = self.sessions.get(sid)
+        return documents.session(sid, doc) if doc else None
 
     def series_chunks(self, sid, indices=None, fields=None):
         return [c for c in self.chunks if indices is None or c["index"] in indices]
 
     def list_sessions(self, equal, start, end, cursor, limit):
         self.listed.append(equal)
-        return [s for s in self.sessions.values() if all(s.get(k) == v for k, v in equal.items())][:limit]
+        found = [(sid, s) for sid, s in self.sessions.items() if all(s.get(k) == v for k, v in equal.items())]
+        return [documents.session(sid, s) for sid, s in found][:limit]
 
     def lift_summaries(self, user_id, exercise):
         return []
@@ -91,19 +101,20 @@ def reports() -> Reports:
 
 @pytest.mark.parametrize("caller", CALLERS)
 def test_may_act_for_the_lifter(caller):
-    assert access.may_act_for(CALLERS[caller], "lifter", USERS["lifter"]) is MAY_READ_LIFTER[caller]
+    assert access.may_act_for(CALLERS[caller], "lifter", profile("lifter")) is MAY_READ_LIFTER[caller]
 
 
 def test_a_sub_admin_needs_an_org_on_both_sides():
-    assert not access.may_act_for(access.Caller("c", "sub_admin", None), "x", {"org_id": None})
+    assert not access.may_act_for(access.Caller("c", "sub_admin", None), "x", User("x"))
     assert not access.may_act_for(CALLERS["coach"], "ghost", None)
     assert access.may_act_for(CALLERS["lifter"], "lifter", None)  # oneself, profile or not
 
 
 def test_the_plan_rule():
-    access.require_plan(CALLERS["admin"], {})  # admins need none
-    access.require_plan(CALLERS["lifter"], USERS["lifter"])
-    for owner in ({}, {"plan": {"active_until": NOW - timedelta(seconds=1)}}, None):
+    access.require_plan(CALLERS["admin"], User("admin"))  # admins need none
+    access.require_plan(CALLERS["lifter"], profile("lifter"))
+    lapsed = documents.user("lifter", {"plan": {"active_until": NOW - timedelta(seconds=1)}})
+    for owner in (User("lifter"), lapsed, None):
         with pytest.raises(PlanRequired):
             access.require_plan(CALLERS["lifter"], owner, now=NOW)
 

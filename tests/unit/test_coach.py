@@ -12,12 +12,13 @@ from shared.coach.builtin import RECOMMENDATION_METRICS, SUMMARY_BLOCKS, BuiltIn
 from shared.coach.facts import Units, lift_facts
 from shared.config import openai_settings
 from shared.demo import DEMO_DIR, DEMO_USER
-from shared.formatters import results
+from shared.formatters import documents, results
 from shared.formatters.payloads import lift_frames
 from tests.fake_openai import FakeOpenAI
 
 RESULT = json.loads((DEMO_DIR / "result.json").read_text())
 SESSION = {
+    "user_id": "demo-lifter",
     "exercise": "snatch",
     "barbell_mass_kg": 100.0,
     **{k: RESULT[k] for k in results.SESSION_FIELDS if k in RESULT},
@@ -25,12 +26,12 @@ SESSION = {
 
 
 def facts(**session_changes) -> dict:
-    session = {**SESSION, **session_changes}
-    start, stop = lift_frames(session)
+    session = documents.session("s", {**SESSION, **session_changes})
+    start, stop = lift_frames(session.phases)
     series = results.cut(
         {"timestamps_s": RESULT["timestamps_s"], **{g: RESULT[g] for g in results.SERIES_GROUPS}}, start, stop
     )
-    return lift_facts(session, series, DEMO_USER, start)
+    return lift_facts(session, series, documents.user("demo-lifter", DEMO_USER), start)
 
 
 @pytest.mark.parametrize("kind, keys", [("summary", SUMMARY_BLOCKS), ("recommendation", RECOMMENDATION_METRICS)])

@@ -12,11 +12,12 @@ import pytest
 from shared.domain import sessions as sessions_module
 from shared.domain.access import Caller
 from shared.domain.errors import BadRequest, Forbidden
+from shared.domain.model import User
 from shared.domain.sessions import Sessions
 
 USERS = {
-    "lifter": {"org_id": "club-a", "units": "metric", "timezone": "UTC"},
-    "outsider": {"org_id": None, "units": "metric", "timezone": "UTC"},
+    "lifter": User("lifter", org_id="club-a", units="metric", timezone="UTC"),
+    "outsider": User("outsider", units="metric", timezone="UTC"),
 }
 
 

@@ -4,6 +4,7 @@ the list's filters and page tokens, and the comparison of two lifts."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from shared.coach.facts import FT_PER_M, LB_PER_KG
 from shared.domain import history, progress
 from shared.domain.errors import BadRequest
+from shared.domain.model import Session, User
 
 UTC = UTC
 DAY0 = datetime(2026, 11, 2, 10, tzinfo=UTC)  # a Monday: ISO week 2026-W45
@@ -167,59 +169,63 @@ def test_every_bad_filter_is_named_at_once():
 
 def test_a_page_token_belongs_to_its_filters():
     q = query(exercise="snatch")
-    last = {"created_at": datetime(2026, 11, 3, 12, 0, 0, 123456, tzinfo=UTC), "id": "abc"}
+    last = Session("abc", "u", "snatch", created_at=datetime(2026, 11, 3, 12, 0, 0, 123456, tzinfo=UTC))
     token = q.page_token(last)
-    assert query(exercise="snatch", page_token=token).cursor == (last["created_at"], "abc")
+    assert query(exercise="snatch", page_token=token).cursor == (last.created_at, "abc")
     with pytest.raises(BadRequest, match="page_token"):
         query(exercise="clean", page_token=token)
 
 
 def test_a_list_item_shows_the_headline_in_the_owners_units_and_zone():
-    session = {
-        "id": "s1",
-        "user_id": "u",
-        "title": "Heavy",
-        "exercise": "clean_and_jerk",
-        "barbell_mass_kg": 100.0,
-        "status": "done",
-        "progress": 100,
-        "created_at": datetime(2026, 11, 3, 23, 30, tzinfo=UTC),
-        "metrics": {
+    session = Session(
+        "s1",
+        "u",
+        "clean_and_jerk",
+        title="Heavy",
+        barbell_mass_kg=100.0,
+        status="done",
+        progress_pct=100,
+        created_at=datetime(2026, 11, 3, 23, 30, tzinfo=UTC),
+        metrics={
             "outcome": "complete",
             "max_bar_speed": 1.6,
             "peak_bar_height": 1.1,
             "max_power": 3000.0,
             "bar_path_type": "S",
         },
-    }
-    item = history.list_item(session, {"units": "imperial", "timezone": "Asia/Tokyo"}, "https://thumb")
+    )
+    item = history.list_item(session, User("u", units="imperial", timezone="Asia/Tokyo"), "https://thumb")
     assert item["barbell_mass"] == {"value": 220.5, "unit": "lb"} and item["exercise_name"] == "Clean & Jerk"
     assert item["created_at"] == {"date": "04/11/2026", "time": "08:30 AM"}
     assert (item["max_bar_speed"], item["peak_bar_height"], item["max_power"]) == (1.6, 1.1, 3000.0)
     assert item["outcome"] == "complete" and item["lifts"] == 1 and item["thumbnail_url"] == "https://thumb"
-    running = history.list_item({**session, "status": "processing", "metrics": {}}, None, None)
+    running = history.list_item(replace(session, status="processing", metrics={}), None, None)
     assert running["lifts"] == 0 and running["max_bar_speed"] is None and running["barbell_mass"]["unit"] == "kg"
 
 
 def test_the_thumbnail_is_the_catch_where_there_is_one():
-    assert history.thumbnail_path({"phase_images": {"setup": "a", "catch": "b"}}) == "b"
-    assert history.thumbnail_path({"phase_images": {"jerk_drive": "c"}}) == "c"
-    assert history.thumbnail_path({}) is None
+    def images(found: dict) -> Session:
+        return Session("s", "u", "snatch", phase_images=found)
+
+    assert history.thumbnail_path(images({"setup": "a", "catch": "b"})) == "b"
+    assert history.thumbnail_path(images({"jerk_drive": "c"})) == "c"
+    assert history.thumbnail_path(images({})) is None
 
 
 # ---- compare
-def session(sid: str, *, liftoff: int, heights: list, faults=(), durations=None) -> tuple[dict, dict]:
+def session(sid: str, *, liftoff: int, heights: list, faults=(), durations=None) -> tuple[Session, dict]:
     n = len(heights)
-    doc = {
-        "id": sid,
-        "exercise": "snatch",
-        "barbell_mass_kg": 100.0,
-        "status": "done",
-        "metrics": {"outcome": "complete", "max_bar_speed": 1.8, "phase_durations_s": durations or {"setup": 0.5}},
-        "phases": [{"name": "setup", "start_frame": 0, "end_frame": n - 1}],
-        "landmarks": {"liftoff": liftoff},
-        "faults": [{"code": c} for c in faults],
-    }
+    doc = Session(
+        sid,
+        "u",
+        "snatch",
+        barbell_mass_kg=100.0,
+        status="done",
+        metrics={"outcome": "complete", "max_bar_speed": 1.8, "phase_durations_s": durations or {"setup": 0.5}},
+        phases=[{"name": "setup", "start_frame": 0, "end_frame": n - 1}],
+        landmarks={"liftoff": liftoff},
+        faults=[{"code": c} for c in faults],
+    )
     series = {
         "timestamps_s": [i / 10 for i in range(n)],
         "bar": {"x_m": [0.01 * i for i in range(n)], "height_m": heights},
@@ -243,18 +249,18 @@ def test_compare_aligns_both_paths_at_liftoff():
 
 
 def test_the_lift_summary_is_what_progress_reads():
-    doc = {
-        "id": "s1",
-        "user_id": "u",
-        "org_id": "o",
-        "exercise": "snatch",
-        "created_at": DAY0,
-        "status": "done",
-        "barbell_mass_kg": 90.0,
-        "metrics": {"outcome": "no_lift", "max_bar_speed": float("nan")},
-        "faults": [{"code": "x"}, {"code": "x"}],
-    }
-    summary = progress.lift_summary(doc)
+    done = Session(
+        "s1",
+        "u",
+        "snatch",
+        org_id="o",
+        created_at=DAY0,
+        status="done",
+        barbell_mass_kg=90.0,
+        metrics={"outcome": "no_lift", "max_bar_speed": float("nan")},
+        faults=[{"code": "x"}, {"code": "x"}],
+    )
+    summary = progress.lift_summary(done)
     assert summary == {
         "session_id": "s1",
         "user_id": "u",

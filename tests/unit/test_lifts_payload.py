@@ -4,6 +4,7 @@ session analysed before engine 2.2; both decode with the OpenAPI document's sche
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 from shared.domain import history
 from shared.formatters import payloads
@@ -68,7 +69,7 @@ def test_the_demo_shows_its_one_lift_as_the_engine_found_it():
 
 def test_a_session_from_before_engine_2_2_shows_its_one_lift():
     session, series = session_of(before_2_2())
-    assert "lifts" not in session
+    assert session.lifts is None
     (lift,) = payloads.export(session, series)["lifts"]
     assert lift["outcome"] == DEMO["metrics"]["outcome"]
     assert lift["start_frame"] == DEMO["landmarks"]["liftoff"]
@@ -79,6 +80,6 @@ def test_a_session_from_before_engine_2_2_shows_its_one_lift():
 
 def test_a_running_session_has_no_lifts():
     session, _ = session_of(before_2_2())
-    running = {**session, "status": "processing", "phases": [], "metrics": {}}
+    running = replace(session, status="processing", phases=[], metrics={})
     assert payloads.lifts(running) == [] and history.lift_count(running) == 0
-    assert payloads.lifts({**session, "lifts": []}) == []
+    assert payloads.lifts(replace(session, lifts=[])) == []

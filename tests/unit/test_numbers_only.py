@@ -16,7 +16,8 @@ import jsonschema
 import pytest
 
 from shared.demo import DEMO_DIR
-from shared.formatters import payloads, results
+from shared.domain.model import Session
+from shared.formatters import documents, payloads, results
 from tests.cloud.contract import document
 
 DEMO = json.loads((DEMO_DIR / "result.json").read_text())
@@ -40,28 +41,28 @@ def gappy() -> dict:
     return result
 
 
-def session_of(result: dict, tidied: bool = True) -> tuple[dict, dict]:
-    """(session document, whole-clip series) as the job stores them, or (`tidied` False) as
-    a session stored before the series were tidied."""
+def session_of(result: dict, tidied: bool = True) -> tuple[Session, dict]:
+    """(session, whole-clip series) as the job stores them and the repository reads them, or
+    (`tidied` False) as a session stored before the series were tidied."""
     if tidied:
         fields, series = results.stored(result)
     else:
         fields, series = results.session_fields(result), results.columns(result)
     chunks = results.series_chunks(series, max_bytes=16 * 1024)
-    session = {
+    doc = {
         **fields,
-        "id": "s1",
+        "user_id": "u",
         "title": "t",
         "exercise": "snatch",
         "activity": "Weightlifting",
         "status": "done",
         "created_at": datetime(2026, 12, 4, tzinfo=UTC),
     }
-    return session, results.join_chunks(chunks, nan_as_none=False)
+    return documents.session("s1", doc), results.join_chunks(chunks, nan_as_none=False)
 
 
-def every_payload(session: dict, series: dict) -> dict:
-    frames = payloads.lift_frames(session)
+def every_payload(session: Session, series: dict) -> dict:
+    frames = payloads.lift_frames(session.phases)
     lift = results.cut(series, *frames)
     return {
         "SessionDetails": payloads.details(session, series, None, ZONE, None, None),

@@ -1,0 +1,194 @@
+"""The legs where the plate or the other leg hides them: feet planted where they were last
+seen clear of the plate, knees rebuilt from the known thigh and shank lengths, hips bridged
+over short gaps. What is only guessed is flagged, so that angles read from it are reported as
+not measured rather than printed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shared.analysis.bar import PLATE_DIAMETER_M
+from shared.analysis.body import SIDES
+from shared.analysis.kinematics import bridged
+from shared.analysis.pose import LANDMARKS
+
+MIN_VISIBILITY = 0.3
+TRUNK_TOLERANCE = 0.10
+LEG_TOO_LONG, LEG_TOO_SHORT = 0.20, 0.35  # thigh and shank against their clear-frame lengths
+# Highest a foot landmark goes above where it is planted: a heel raise lifts the ankle ~0.15 m,
+# while MediaPipe folding a crouched lifter's legs puts the ankle ~0.35 m up.
+FOOT_MAX_RISE_M = 0.25
+# A foot landmark is first trusted when the plate is this many radii away from it, and the
+# first few such frames say where that foot is planted (see plant_feet).
+FOOT_CLEAR_RADII, FOOT_ANCHOR_FRAMES = 2.5, 5
+# A hidden hip is bridged between the frames where it was seen; across a longer gap, or before
+# it was first seen and after it was last seen, where it is is a guess, and so is every angle
+# read from it: those are reported as not measured (`unmeasured`), not printed.
+MAX_BRIDGE_S = 0.5
+
+
+def point_px(lifter_px: np.ndarray, name: str) -> np.ndarray:
+    """(frames, 2) pixels of one landmark, NaN where MediaPipe barely saw it."""
+    p = lifter_px[:, LANDMARKS[name]]
+    xy = p[:, :2].astype(float).copy()
+    xy[~(p[:, 2] >= MIN_VISIBILITY)] = np.nan
+    return xy
+
+
+def facing_sign(lifter_px: np.ndarray) -> float:
+    """+1 when the lifter faces image right: the nose is ahead of the ears."""
+    ears = (point_px(lifter_px, "lear") + point_px(lifter_px, "rear")) / 2
+    d = point_px(lifter_px, "nose")[:, 0] - ears[:, 0]
+    if not np.isfinite(d).any():
+        d = point_px(lifter_px, "ltoe")[:, 0] - point_px(lifter_px, "lhee")[:, 0]
+    return 1.0 if np.nanmedian(d) >= 0 else -1.0
+
+
+def segment_sum_px(lifter_px: np.ndarray, side: str) -> float:
+    """Shank + thigh + trunk of one side, each its median length over the clip (pixels)."""
+    total = 0.0
+    for a, b in (("ank", "kne"), ("kne", "hip"), ("hip", "sho")):
+        total += np.nanmedian(np.linalg.norm(point_px(lifter_px, side + a) - point_px(lifter_px, side + b), axis=1))
+    return total
+
+
+def _knee_by_reach(hip, ankle, thigh_px, shank_px, sign):
+    """Knee (n, 2) where thigh and shank of known length meet, bent the way the lifter faces."""
+    d = hip - ankle
+    dist = np.clip(np.linalg.norm(d, axis=1), abs(thigh_px - shank_px) + 1e-6, thigh_px + shank_px)
+    u = d / np.linalg.norm(d, axis=1, keepdims=True)
+    along = (shank_px**2 - thigh_px**2 + dist**2) / (2 * dist)
+    out = np.sqrt(np.maximum(shank_px**2 - along**2, 0.0))
+    perp = np.stack([-u[:, 1], u[:, 0]], axis=1)
+    perp *= np.where(perp[:, :1] * sign >= 0, 1.0, -1.0)
+    return ankle + u * along[:, None] + perp * out[:, None]
+
+
+def plant_feet(px: np.ndarray, bar_px: np.ndarray, r: float, side: str) -> None:
+    """Put each foot landmark where it is planted in the frames before MediaPipe first sees it
+    clear of the plate (in place, in `px`).
+
+    The feet stay planted from the setup until the bar is well up. Until then the plate hides
+    the foot or the shin above it, and MediaPipe guesses: on the rendered lifts the full model's
+    ankle sat 9-39 cm off through the setup and 6-10 cm off through the first pull, while the
+    plate was still within 2.5 radii of it. Those frames take the median of the landmark's first
+    5 frames with the plate further away. Not where the trunk is the wrong length (10 % off its
+    median once the feet are clear): that hip is misplaced, and a true ankle under a wrong hip
+    bends the knee further from the truth than MediaPipe's own guess does. And only when the
+    plate was followed through 90 % of the frames before, and the 5 clear frames come within
+    10: otherwise the first clear look may come after the feet have moved (the catch)."""
+    sho, hip = LANDMARKS[side + "sho"], LANDMARKS[side + "hip"]
+    trunk = np.linalg.norm(px[:, hip, :2] - px[:, sho, :2], axis=1)
+    for j in ("ank", "hee", "toe"):
+        i = LANDMARKS[side + j]
+        clear = np.flatnonzero(
+            (np.linalg.norm(px[:, i, :2] - bar_px, axis=1) >= FOOT_CLEAR_RADII * r) & (px[:, i, 2] >= 0.5)
+        )
+        if len(clear) < FOOT_ANCHOR_FRAMES or clear[0] == 0:
+            continue
+        first = clear[0]
+        if (
+            clear[FOOT_ANCHOR_FRAMES - 1] - first >= 2 * FOOT_ANCHOR_FRAMES
+            or np.isfinite(bar_px[:first, 0]).mean() < 0.9
+        ):
+            continue
+        frames = np.arange(len(px)) < first
+        frames &= np.abs(trunk / np.nanmedian(trunk[first:]) - 1) <= TRUNK_TOLERANCE
+        px[frames, i, :2] = np.median(px[clear[:FOOT_ANCHOR_FRAMES], i, :2], axis=0)
+        px[frames, i, 2] = np.maximum(px[frames, i, 2], 0.5)
+
+
+def repair_hidden_legs(
+    t: np.ndarray, lifter_px: np.ndarray, bar_px: np.ndarray, radius_px: np.ndarray, sign: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Legs behind the plate: MediaPipe only guesses there, so drop what the plate hides
+    and what cannot be where it was put.
+
+    Feet are first put where they are planted until they are seen clear of the plate
+    (`plant_feet`); frames where the plate hid them still do not count as clear ones for the
+    segment lengths below (on the rendered lifts, counting them cost a clip its phases). Feet are
+    bridged in time (they stay planted through the pull) where they lie on the
+    plate, or more than 0.25 m (at the plate's scale) above where that landmark is planted:
+    in a crouched setup MediaPipe often folds the legs and lifts the ankle to knee height,
+    while a heel raise lifts it ~0.15 m. Hips that make the trunk more than 10 % longer or
+    shorter than in clear frames are bridged too (side-on, its length cannot change: that
+    hip is misplaced, as in a crouched setup). A knee is rebuilt where the thigh and shank,
+    at the lengths measured in clear frames, meet between hip and ankle when MediaPipe's
+    guess or that reconstruction lies on the plate, or when the guess makes the thigh or
+    shank more than 20 % longer or 35 % shorter than in clear frames (side-on, a segment
+    turned out of the plane only looks shorter). Repaired landmarks get visibility 0.5; a
+    knee MediaPipe was unsure of (< 0.3) but that fits the leg is kept and counted as seen
+    (0.5): heavy often places it well and calls it unsure. Without a plate only the trunk
+    and leg-length rules apply.
+
+    Returns the repaired landmarks and which of them (bool, frames x landmarks) are guesses:
+    hips bridged across more than MAX_BRIDGE_S or past the frames they were seen in, and
+    knees rebuilt from such a hip."""
+    px = lifter_px.copy()
+    guessed = np.zeros(px.shape[:2], dtype=bool)
+    r = float(np.nanmedian(radius_px)) if np.isfinite(radius_px).any() else 0.0
+    plate = np.isfinite(bar_px[:, 0]) & (r > 0)
+    rise_px = FOOT_MAX_RISE_M * 2 * r / PLATE_DIAMETER_M
+    for side in SIDES:
+        idx = {j: LANDMARKS[side + j] for j in ("hip", "kne", "ank", "hee", "toe")}
+        if r > 0:
+            plant_feet(px, bar_px, r, side)
+        hidden = {j: plate & ~(np.linalg.norm(px[:, i, :2] - bar_px, axis=1) >= 0.95 * r) for j, i in idx.items()}
+        for j in ("ank", "hee", "toe") if r > 0 else ():
+            y = px[:, idx[j], 1]
+            planted = ~hidden[j] & (px[:, idx[j], 2] >= 0.5)
+            if planted.sum() >= 5:  # image y grows downwards: the planted foot is among the lowest
+                hidden[j] |= y < np.percentile(y[planted], 90) - rise_px
+        clear = ~hidden["kne"] & ~hidden["ank"] & (px[:, [idx["hip"], idx["kne"], idx["ank"]], 2] >= 0.5).all(axis=1)
+        if clear.sum() < 5:
+            continue
+        thigh = float(np.median(np.linalg.norm(px[clear, idx["hip"], :2] - px[clear, idx["kne"], :2], axis=1)))
+        shank = float(np.median(np.linalg.norm(px[clear, idx["kne"], :2] - px[clear, idx["ank"], :2], axis=1)))
+        sho = LANDMARKS[side + "sho"]
+        trunk_px = np.linalg.norm(px[:, idx["hip"], :2] - px[:, sho, :2], axis=1)
+        trunk = float(np.median(trunk_px[clear]))
+        # A hip behind the plate is often still right (the seat shows); one that makes the trunk
+        # too long or short is not.
+        hidden["hip"] = np.abs(trunk_px / trunk - 1) > TRUNK_TOLERANCE
+        for j in ("hip", "ank", "hee", "toe"):
+            seen = ~hidden[j] & (px[:, idx[j], 2] >= MIN_VISIBILITY)
+            if hidden[j].any() and seen.sum() >= 2:
+                for axis in (0, 1):
+                    px[hidden[j], idx[j], axis] = np.interp(t[hidden[j]], t[seen], px[seen, idx[j], axis])
+                px[hidden[j], idx[j], 2] = 0.5
+            if j == "hip":
+                posed = np.isfinite(lifter_px[:, idx[j], 0])
+                guessed[:, idx[j]] = _spread(hidden[j] & ~bridged(t, seen, MAX_BRIDGE_S), posed)
+        hip, knee, ankle = (px[:, idx[j], :2] for j in ("hip", "kne", "ank"))
+        reach = _knee_by_reach(hip, ankle, thigh, shank, sign)
+        lengths = np.stack([np.linalg.norm(knee - hip, axis=1) / thigh, np.linalg.norm(knee - ankle, axis=1) / shank])
+        fits = ((lengths <= 1 + LEG_TOO_LONG) & (lengths >= 1 - LEG_TOO_SHORT)).all(axis=0)
+        k = (hidden["kne"] | (plate & (np.linalg.norm(reach - bar_px, axis=1) < 0.95 * r)) | ~fits) & np.isfinite(
+            reach
+        ).all(axis=1)
+        px[k, idx["kne"], :2] = reach[k]
+        px[k, idx["kne"], 2] = 0.5
+        guessed[:, idx["kne"]] = _spread(k & guessed[:, idx["hip"]], np.isfinite(lifter_px[:, idx["kne"], 0]))
+        # MediaPipe is often unsure of a knee it placed well: one that fits the leg is kept.
+        kept = fits & ~k
+        px[kept, idx["kne"], 2] = np.maximum(px[kept, idx["kne"], 2], 0.5)
+    return px, guessed
+
+
+def _spread(flags: np.ndarray, posed: np.ndarray) -> np.ndarray:
+    """Flags on the frames pose ran on, carried to the frames between them that it skipped
+    (filled in later from their neighbours): such a frame is flagged when either posed
+    neighbour is."""
+    at = np.flatnonzero(posed)
+    if len(at) == 0:
+        return flags.copy()
+    after = np.minimum(np.searchsorted(at, np.arange(len(flags))), len(at) - 1)
+    before = np.maximum(np.searchsorted(at, np.arange(len(flags)), side="right") - 1, 0)
+    return np.where(posed, flags, flags[at[after]] | flags[at[before]])
+
+
+def unless_guessed(guessed: np.ndarray, side: str, joints: tuple, values: np.ndarray) -> np.ndarray:
+    """A series read from these joints of that side, NaN (not measured) where any was guessed."""
+    where = guessed[:, [LANDMARKS[side + j] for j in joints]].any(axis=1)
+    return np.where(where, np.nan, values)
