@@ -8,6 +8,7 @@ x is horizontal, positive the way the lifter faces, from the bar's start.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -228,6 +229,30 @@ def estimated_height_m(leg_trunk_px: float, px_per_m: float, plane_factor: float
     return leg_trunk_px / (px_per_m * plane_factor) / STATURE_PER_LEG_AND_TRUNK
 
 
+@dataclass
+class Measured:
+    """What `build_series` measured on each analysed frame, in SI units (NaN where not
+    measured), and what the person filming should know (`warnings`)."""
+
+    scale: dict  # px_per_m (analysis pixels), its source, uncertainty, camera yaw, perspective
+    bar: dict  # smoothed: x_m, height_m, vx/vy/speed (m/s), force_N, power_W
+    keypoints: dict  # {side}{joint}x / v in metres
+    angles: dict  # the joints asked for, degrees; guessed spans NaN
+    body: dict  # torso and shin lines, hip height and speed; guessed spans NaN
+    near: dict  # the near side's angle per joint, guessed spans NaN (for the faults)
+    knee_bridged: np.ndarray  # the near knee, hidden spans bridged (for the phases)
+    com_acc_mps2: np.ndarray  # the centre of mass's vertical acceleration
+    bar_raw: dict  # unsmoothed x_m and height_m
+    lifter_px: np.ndarray  # (frames, 33, 3) the pose, hidden legs repaired
+    near_side: str  # l | r
+    facing: str  # left | right
+    lifter_height_m: float  # given, else seen
+    lifter_height_seen_m: float
+    lifter_height_seen_flat_m: float  # with no perspective: the least the clip allows
+    bar_coverage: float  # share of frames with the plate found
+    warnings: list = field(default_factory=list)
+
+
 def build_series(
     t: np.ndarray,
     lifter_px: np.ndarray,
@@ -237,12 +262,11 @@ def build_series(
     rim_aspect: np.ndarray | None = None,
     frame_long_side_px: float | None = None,
     outline_measured: bool = True,
-) -> dict:
+) -> Measured:
     """Pose and plate pixels to SI series. `rim_aspect` is each frame's rim minor / major axis
     (NaN where the rim was not fitted) and `frame_long_side_px` the analysed frame's long
     side, for the lifter's distance behind the plate; both optional. `outline_measured` False
-    says radius_px is the plate's strongest edge, which may be a ring inside its rim. The
-    series come with `warnings`: what the person filming should know."""
+    says radius_px is the plate's strongest edge, which may be a ring inside its rim."""
     sign = facing_sign(lifter_px)
     side = near_side(lifter_px)  # from MediaPipe's own visibilities, before repairs set them
     lifter_px, guessed = repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign)
@@ -325,23 +349,23 @@ def build_series(
     plane = lifter_plane_factor(px_per_m * PLATE_DIAMETER_M / 2, frame_long_side_px)
     seen_height = estimated_height_m(leg_trunk_px, px_per_m, plane)
     lifter_height = options.lifter_height_m or seen_height
-    return {
-        "warnings": warnings,
-        "scale": {**scale, "px_per_m": round(px_per_m, 3)},
-        "bar": bar,
-        "keypoints": keypoints,
-        "angles": angles,
-        "body": body,
-        "com_acc_mps2": com_acc,
-        "lifter_height_seen_m": float(seen_height),
+    return Measured(
+        warnings=warnings,
+        scale={**scale, "px_per_m": round(px_per_m, 3)},
+        bar=bar,
+        keypoints=keypoints,
+        angles=angles,
+        body=body,
+        com_acc_mps2=com_acc,
+        lifter_height_seen_m=float(seen_height),
         # with no perspective at all (a long lens far away): the least the clip allows
-        "lifter_height_seen_flat_m": float(estimated_height_m(leg_trunk_px, px_per_m, 1.0)),
-        "near": near,
-        "knee_bridged": knee_bridged,
-        "near_side": side,
-        "facing": "right" if sign > 0 else "left",
-        "lifter_height_m": float(lifter_height),
-        "bar_coverage": float(bar_ok.mean()),
-        "bar_raw": {"x_m": bx, "height_m": bh},
-        "lifter_px": lifter_px,
-    }
+        lifter_height_seen_flat_m=float(estimated_height_m(leg_trunk_px, px_per_m, 1.0)),
+        near=near,
+        knee_bridged=knee_bridged,
+        near_side=side,
+        facing="right" if sign > 0 else "left",
+        lifter_height_m=float(lifter_height),
+        bar_coverage=float(bar_ok.mean()),
+        bar_raw={"x_m": bx, "height_m": bh},
+        lifter_px=lifter_px,
+    )

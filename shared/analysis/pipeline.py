@@ -22,7 +22,7 @@ from shared.analysis import accel, focus, model_policy, timebase, timeline, vide
 from shared.analysis.errors import NoLifterFound, VideoTooShort
 from shared.analysis.kinematics import ground_reaction_force
 from shared.analysis.lifter import choose_lifter, link_tracks
-from shared.analysis.measure import DEFAULT_BODY_MASS_KG, build_series
+from shared.analysis.measure import DEFAULT_BODY_MASS_KG, Measured, build_series
 from shared.analysis.metrics import find_faults, lift_metrics
 from shared.analysis.model_policy import DEFAULT_POSE_MODEL, POSE_CHOICES, pose_models
 from shared.analysis.passes import SCAN_MODEL, bar_pass, pose_pass, relook, scan_lifter
@@ -153,20 +153,20 @@ def _analyze(
         frame_long_side_px=max(info.out_width, info.out_height),
         outline_measured=outline,
     )
-    warnings = clip.warnings + s.pop("warnings")
-    s["lifter_px"][..., :2] += view[:, None, :]
+    warnings = clip.warnings + s.warnings
+    s.lifter_px[..., :2] += view[:, None, :]
     at(progress, "phases")(0.5)
     lifts = find_lift_phases(
         t,
-        s["bar"]["height_m"],
-        s["bar"]["vy_mps"],
-        s.pop("knee_bridged"),
+        s.bar["height_m"],
+        s.bar["vy_mps"],
+        s.knee_bridged,
         options.exercise,
-        h_raw=s["bar_raw"]["height_m"],
+        h_raw=s.bar_raw["height_m"],
     )
-    off_floor = np.logical_or.reduce([bar_off_floor(s["bar"]["height_m"], p) for p in lifts])
-    s["body"]["grf_N"] = ground_reaction_force(
-        s["com_acc_mps2"], s["bar"]["force_N"], options.body_mass_kg or DEFAULT_BODY_MASS_KG, off_floor
+    off_floor = np.logical_or.reduce([bar_off_floor(s.bar["height_m"], p) for p in lifts])
+    s.body["grf_N"] = ground_reaction_force(
+        s.com_acc_mps2, s.bar["force_N"], options.body_mass_kg or DEFAULT_BODY_MASS_KG, off_floor
     )
     if not shot.whole:  # measured on distinct pictures: back onto the video's frames
         t, lifter, bar_px = shot.onto_frames(s, lifter, bar_px)
@@ -174,10 +174,10 @@ def _analyze(
         radius_px = shot.to_frames(radius_px)
     primary = primary_lift(lifts)
     phases = lifts[primary]
-    lifter_px = s["lifter_px"]
+    lifter_px = s.lifter_px
     to_display = info.display_per_analysis_px
     display_w, display_h = info.display_size
-    bar = {k2: _round(v) for k2, v in s["bar"].items()}
+    bar = {k2: _round(v) for k2, v in s.bar.items()}
     bar.update(x_px=_round(bar_px[:, 0] * to_display[0], 1), y_px=_round(bar_px[:, 1] * to_display[1], 1))
     quality = assess(info, t, lifter, bar_px, s, luma, phases, warnings, options, coverage[model])
     quality["lifts"] = {
@@ -206,18 +206,18 @@ def _analyze(
         },
         timestamps_s=_round(t, 4),
         scale={
-            **s["scale"],
-            "px_per_m": round(s["scale"]["px_per_m"] * float(np.sqrt(np.prod(to_display))), 3),
+            **s.scale,
+            "px_per_m": round(s.scale["px_per_m"] * float(np.sqrt(np.prod(to_display))), 3),
             "pixels": "display",
         },
         bar=bar,
-        keypoints={k2: _round(v, 4) for k2, v in s["keypoints"].items()},
-        angles={k2: _round(v, 1) for k2, v in s["angles"].items()},
-        body={k2: _round(v) for k2, v in s["body"].items()},
+        keypoints={k2: _round(v, 4) for k2, v in s.keypoints.items()},
+        angles={k2: _round(v, 1) for k2, v in s.angles.items()},
+        body={k2: _round(v) for k2, v in s.body.items()},
         phases=[p.to_dict() for p in phases.phases],
         landmarks=phases.landmarks,
-        metrics=lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"], _measured(s)),
-        faults=find_faults(t, s["bar"], s["near"], phases),
+        metrics=lift_metrics(t, s.bar, s.body, phases, s.lifter_height_m, _measured(s)),
+        faults=find_faults(t, s.bar, s.near, phases),
         lifts=[_lift(k, t, s, p) for k, p in enumerate(lifts)],
         quality=quality,
         runtime={
@@ -228,7 +228,7 @@ def _analyze(
         },
         lifter_px=lifter_px,
         bar_px=bar_px,
-        bar_raw=s["bar_raw"],
+        bar_raw=s.bar_raw,
         rim_radius_px=radius_px,
     )
     if options.out_dir:
@@ -244,7 +244,7 @@ def _display_box(box: tuple | None, to_display: tuple, display: tuple) -> list:
     return [round(box[0] * sx), round(box[1] * sy), round(box[2] * sx), round(box[3] * sy)]
 
 
-def _lift(index: int, t: np.ndarray, s: dict, phases: PhaseResult) -> dict:
+def _lift(index: int, t: np.ndarray, s: Measured, phases: PhaseResult) -> dict:
     """One lift of the clip for result.json's `lifts`: its frames (liftoff to the bar back on
     the floor, or the clip's end), outcome, phases, landmarks, metrics and faults."""
     m = phases.landmarks
@@ -259,14 +259,14 @@ def _lift(index: int, t: np.ndarray, s: dict, phases: PhaseResult) -> dict:
         "outcome": phases.outcome,
         "phases": [p.to_dict() for p in phases.phases],
         "landmarks": m,
-        "metrics": lift_metrics(t, s["bar"], s["body"], phases, s["lifter_height_m"], _measured(s)),
-        "faults": find_faults(t, s["bar"], s["near"], phases),
+        "metrics": lift_metrics(t, s.bar, s.body, phases, s.lifter_height_m, _measured(s)),
+        "faults": find_faults(t, s.bar, s.near, phases),
     }
 
 
-def _measured(s: dict) -> np.ndarray:
+def _measured(s: Measured) -> np.ndarray:
     """Frames (bool) where the bar was measured: its raw track, spikes and jumps dropped."""
-    return np.isfinite(s["bar_raw"]["x_m"]) & np.isfinite(s["bar_raw"]["height_m"])
+    return np.isfinite(s.bar_raw["x_m"]) & np.isfinite(s.bar_raw["height_m"])
 
 
 def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime):

@@ -9,6 +9,7 @@ import numpy as np
 from shared.analysis.pose import LANDMARKS
 
 if TYPE_CHECKING:
+    from shared.analysis.measure import Measured
     from shared.analysis.phases import PhaseResult
     from shared.analysis.pipeline import AnalysisOptions
     from shared.analysis.video import VideoInfo
@@ -40,14 +41,14 @@ def pose_coverage(lifter_px: np.ndarray) -> float:
     return float(np.isfinite(lifter_px[:, LANDMARKS["lhip"], 0]).mean()) if len(lifter_px) else 0.0
 
 
-def sources(series: dict, options: AnalysisOptions) -> dict:
+def sources(series: Measured, options: AnalysisOptions) -> dict:
     """Where each quantity the numbers hang on came from: the scale ("plate": engine 2.0
     refuses a clip without one; sessions of earlier engines may say "lifter_height"), the
     lifter's height and body mass ("given" on the command line, "profile" from the user's
     profile, "video" estimated from the clip, or "default")."""
     given = options.measurements_source
     return {
-        "scale": series["scale"]["source"],
+        "scale": series.scale["source"],
         "lifter_height": given if options.lifter_height_m else "video",
         "body_mass": given if options.body_mass_kg else "default",
     }
@@ -58,7 +59,7 @@ def assess(
     t: np.ndarray,
     lifter_px: np.ndarray,
     bar_px: np.ndarray,
-    series: dict,
+    series: Measured,
     luma: list,
     phases: PhaseResult,
     decode_warnings: list,
@@ -71,7 +72,7 @@ def assess(
     present = np.isfinite(lifter_px[:, LANDMARKS["lhip"], 0])
     pose_found = pose_coverage(lifter_px) if pose_found is None else pose_found
     warnings = [_warn("input", w) for w in decode_warnings]
-    if series["scale"].get("outline_measured") is False:
+    if series.scale.get("outline_measured") is False:
         warnings.append(
             _warn(
                 "plate_outline_not_measured",
@@ -80,7 +81,7 @@ def assess(
                 "ring inside the rim; film with the plate clear of clutter behind it.",
             )
         )
-    if series["bar_coverage"] < 0.9:
+    if series.bar_coverage < 0.9:
         warnings.append(_warn("bar_lost", f"The bar was tracked in {100 * series['bar_coverage']:.0f}% of frames."))
     if pose_found < 0.8:
         warnings.append(
@@ -124,7 +125,7 @@ def assess(
     # The lifter's size at the plate's scale allows a range of heights, from a long lens far
     # away (no perspective) to a phone's main camera near; a given height outside it by over 5 %
     # says the plates are not 450 mm bumpers or the profile is wrong.
-    seen = sorted((series["lifter_height_seen_flat_m"], series["lifter_height_seen_m"]))
+    seen = sorted((series.lifter_height_seen_flat_m, series.lifter_height_seen_m))
     given = options.lifter_height_m
     if (
         given
@@ -139,7 +140,7 @@ def assess(
                 "the height is right.",
             )
         )
-    yaw = series["scale"]["camera_yaw_deg"]
+    yaw = series.scale["camera_yaw_deg"]
     if yaw is not None and yaw > TURNED_WARN_DEG:
         warnings.append(
             _warn(
@@ -148,7 +149,7 @@ def assess(
                 "forward and back movement reads short; film square to the plate.",
             )
         )
-    if series["scale"]["uncertainty_pct"] > UNCERTAIN_SCALE_PCT:
+    if series.scale["uncertainty_pct"] > UNCERTAIN_SCALE_PCT:
         warnings.append(
             _warn(
                 "scale_uncertain",
@@ -164,19 +165,19 @@ def assess(
     dt = np.diff(t)
     return {
         "pose_coverage": round(pose_found, 3),
-        "bar_coverage": round(series["bar_coverage"], 3),
-        "calibration": series["scale"]["source"],
-        "calibration_uncertainty_pct": series["scale"]["uncertainty_pct"],
-        "camera_yaw_deg": series["scale"]["camera_yaw_deg"],
-        "perspective_pct_per_m": series["scale"].get("perspective_pct_per_m", 0.0),
+        "bar_coverage": round(series.bar_coverage, 3),
+        "calibration": series.scale["source"],
+        "calibration_uncertainty_pct": series.scale["uncertainty_pct"],
+        "camera_yaw_deg": series.scale["camera_yaw_deg"],
+        "perspective_pct_per_m": series.scale.get("perspective_pct_per_m", 0.0),
         "sources": sources(series, options),
-        "lifter_height_seen_m": round(series["lifter_height_seen_m"], 3)
-        if np.isfinite(series["lifter_height_seen_m"])
+        "lifter_height_seen_m": round(series.lifter_height_seen_m, 3)
+        if np.isfinite(series.lifter_height_seen_m)
         else None,
-        "near_side": series["near_side"],
-        "unmeasured_angles": unmeasured(series["angles"], series["body"]),
-        "facing": series["facing"],
-        "lifter_height_m": round(series["lifter_height_m"], 3) if np.isfinite(series["lifter_height_m"]) else None,
+        "near_side": series.near_side,
+        "unmeasured_angles": unmeasured(series.angles, series.body),
+        "facing": series.facing,
+        "lifter_height_m": round(series.lifter_height_m, 3) if np.isfinite(series.lifter_height_m) else None,
         "fps": round(float(1 / np.median(dt)), 2) if len(dt) and np.median(dt) > 0 else None,
         "variable_frame_rate": bool(len(dt) > 2 and np.std(dt) / np.mean(dt) > 0.05),
         "warnings": warnings,

@@ -32,6 +32,7 @@ from shared.analysis.camera import STILL_PX
 from shared.analysis.timebase import TimeBase
 
 if TYPE_CHECKING:
+    from shared.analysis.measure import Measured
     from shared.analysis.phases import PhaseResult
 
 REPEAT_SHARE = 0.15  # a picture that changed this little against its neighbours' changes repeats
@@ -129,13 +130,13 @@ class Timeline:
         out[self.of_frame < 0] = np.nan
         return out
 
-    def onto_frames(self, s: dict, lifter: np.ndarray, bar_px: np.ndarray) -> tuple:
-        """Series measured on the samples (`measure.build_series`'s dict, changed in place) and
+    def onto_frames(self, s: Measured, lifter: np.ndarray, bar_px: np.ndarray) -> tuple:
+        """Series measured on the samples (`measure.Measured`, changed in place) and
         the lifter's and bar's pixels, put back on every frame of the video: each frame carries
         its sample's values, frames outside the shot none. Returns the frames' (t, lifter, bar_px)."""
         for group in ("bar", "keypoints", "angles", "body", "near", "bar_raw"):
-            s[group] = {k: self.to_frames(v) for k, v in s[group].items()}
-        s["lifter_px"] = self.to_frames(s["lifter_px"])
+            setattr(s, group, {k: self.to_frames(v) for k, v in getattr(s, group).items()})
+        s.lifter_px = self.to_frames(s.lifter_px)
         return self.frame_t_s, self.to_frames(lifter), self.to_frames(bar_px)
 
     def phases_onto_frames(self, phases: PhaseResult) -> PhaseResult:
