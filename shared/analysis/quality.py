@@ -82,7 +82,7 @@ def assess(
             )
         )
     if series.bar_coverage < 0.9:
-        warnings.append(_warn("bar_lost", f"The bar was tracked in {100 * series['bar_coverage']:.0f}% of frames."))
+        warnings.append(_warn("bar_lost", f"The bar was tracked in {100 * series.bar_coverage:.0f}% of frames."))
     if pose_found < 0.8:
         warnings.append(
             _warn(
@@ -154,7 +154,7 @@ def assess(
             _warn(
                 "scale_uncertain",
                 f"The scale is uncertain by about "
-                f"{series['scale']['uncertainty_pct']:.0f}%, and every distance, speed and "
+                f"{series.scale['uncertainty_pct']:.0f}%, and every distance, speed and "
                 "power with it.",
             )
         )
