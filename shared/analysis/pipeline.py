@@ -8,10 +8,7 @@ all-or-nothing: they are written to a temporary folder and moved into place at t
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +22,7 @@ from shared.analysis.lifter import choose_lifter, link_tracks
 from shared.analysis.measure import DEFAULT_BODY_MASS_KG, Measured, build_series
 from shared.analysis.metrics import find_faults, lift_metrics
 from shared.analysis.model_policy import DEFAULT_POSE_MODEL, POSE_CHOICES, pose_models
+from shared.analysis.outputs import write_outputs
 from shared.analysis.passes import SCAN_MODEL, bar_pass, pose_pass, relook, scan_lifter
 from shared.analysis.phases import PhaseResult, bar_off_floor, find_lift_phases, primary_lift
 from shared.analysis.pose import LONGEST_CLIP_S, model_path
@@ -232,7 +230,8 @@ def _analyze(
         rim_radius_px=radius_px,
     )
     if options.out_dir:
-        _write_outputs(clip, result, lifts, primary, Path(options.out_dir), options.render, progress)
+        rendered = at(progress, "rendering") if options.render else None
+        write_outputs(clip, result, lifts, primary, Path(options.out_dir), rendered)
     return result
 
 
@@ -363,53 +362,3 @@ def _frames_to_keep(info: video.VideoInfo, options: AnalysisOptions) -> int:
 
 def _round(values, nd: int = 3) -> list:
     return [None if not np.isfinite(v) else round(float(v), nd) for v in np.asarray(values, dtype=float)]
-
-
-def phase_names(lifts: list, n: int) -> list:
-    """The phase each of n frames is in, in whichever lift holds it (None between lifts)."""
-    names = [None] * n
-    for phases in lifts:
-        first, last = phases.phases[0].start_frame, phases.phases[-1].end_frame
-        for i in range(first, min(last, n - 1) + 1):
-            names[i] = phases.at_frame(i) or names[i]
-    return names
-
-
-def _write_outputs(
-    clip: video.DecodeOnce, result: LiftResult, lifts: list, primary: int, out_dir: Path, render: bool, progress
-):
-    from shared.analysis.render import TRAIL_S, Annotator, output_size, render_video
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
-    try:
-        if render:
-            rendered = at(progress, "rendering")
-            rendered(0.0)
-            n = len(result.timestamps_s)
-            names = phase_names(lifts, n)
-            info = clip.info
-            size = output_size(info.out_width, info.out_height)
-            speed = np.array([np.nan if v is None else v for v in result.bar["speed_mps"]])
-            annotate = Annotator(
-                result.lifter_px, result.bar_px, names, speed, size[0] / info.out_width, trail=int(TRAIL_S * info.fps)
-            )
-            starts = {p.name: p.start_frame for p in lifts[primary].phases}
-            images = render_video(
-                clip,
-                annotate,
-                size,
-                info.fps,
-                staging / "analyzed.mp4",
-                starts,
-                staging,
-                lambda i: rendered((i + 1) / n),
-                encoder=result.runtime["encoder"],
-            )
-            result.outputs = {"analyzed_video": "analyzed.mp4", "phase_images": images}
-        (staging / "result.json").write_text(json.dumps(result.to_dict(), allow_nan=False))
-        for item in staging.iterdir():
-            shutil.move(str(item), out_dir / item.name)
-            result.files[item.name] = str(out_dir / item.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

@@ -136,7 +136,7 @@ def size_bytes_field(form: Mapping) -> int:
 PUBSUB_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 
 
-def finalized_object(event_type: str, data: object) -> dict | None:
+def _finalized_object(event_type: str, data: object) -> dict | None:
     """The finalized object's metadata from either delivery: a direct Eventarc storage event
     (`google.cloud.storage.object.v1.finalized`, the object as data), or, as deployed, the
     bucket's Pub/Sub notification (filtered to `videos/`) through an Eventarc topic trigger,
@@ -170,7 +170,7 @@ class VideoUploaded:
 
 def video_uploaded(event_type: str, data: object) -> VideoUploaded | None:
     """The upload an event reports, or None for any other event or an unreadable one."""
-    found = finalized_object(event_type, data)
+    found = _finalized_object(event_type, data)
     if found is None or not isinstance(found.get("name"), str) or not found["name"]:
         return None
     raw_size = str(found.get("size") or 0)  # Storage sends a decimal string
