@@ -4,13 +4,16 @@ Video as people send it is not one picture per frame of one continuous shot:
 
 - Film made at 24 or 25 pictures a second and put in a 50 or 60 fps file repeats each
   picture two or three times. Motion measured frame by frame then reads zero on the
-  repeats and a jump on the next new picture. Each picture is measured once instead, at
-  the first frame that shows it (the latest the picture can have been taken), and every
-  frame carries the value of the picture it shows. The plate tracker skips a repeated
-  picture as it arrives (`repeats_last`): a tracker that saw the bar stop on a repeat
-  would lose the plate on the next new picture. The middle of the time a picture is
-  shown was tried as its time: it read the rendered 24-in-60 clip's peak speed further
-  off truth.
+  repeats and a jump on the next new picture. Each picture is measured once instead, on
+  the first frame that shows it, and every frame carries the value of the picture it
+  shows. The plate tracker skips a repeated picture as it arrives (`repeats_last`): a
+  tracker that saw the bar stop on a repeat would lose the plate on the next new picture.
+  A picture's first frame comes up to a frame after it was taken, so first frames' times
+  put the pictures on an uneven clock (2, 3, 2, 3 frames apart for 24 in 60: steps a fifth
+  off, alternately long and short, and the rendered clip's peak speed 0.07 m/s low). The
+  camera took them on a steady cadence, so each picture's time is read off a straight line
+  through the first frames of the pictures round it (`on_cadence`). The middle of the time
+  a picture is shown was tried as its time before that: further off still.
 - An edited clip cuts to another shot. The shot analysed is the one where the bar was
   tracked most; the frames of the others carry no measurement.
 
@@ -41,6 +44,7 @@ NEIGHBOURS = 3  # frames each side that set the local change level
 CADENCE_SHARE = 0.25  # where things move, this share of repeats is a cadence (2 or 3 frames a picture)
 CUT_LEVEL = 25.0  # grey levels of mean change: a new scene, not motion
 CUT_OVER_MOTION = 8.0  # and this many times the largest change round it
+CADENCE_FIT = 6  # pictures each side whose first frames set a picture's time on the cadence
 
 
 def picture_change(previous: np.ndarray | None, current: np.ndarray) -> float:
@@ -80,6 +84,7 @@ class Timeline:
     file_fps: float | None = None  # frames a second in the file, where it moves
     view_px: np.ndarray | None = None  # (samples, 2): how far the room moved in the picture (`viewed`)
     picture_box: tuple | None = None  # (x0, y0, x1, y1) inside letterbox or pillarbox bars; None: the frame
+    taken_s: np.ndarray | None = None  # when each sample's picture was taken (`on_cadence`); None: its first frame
 
     def __post_init__(self):
         if self.view_px is None:
@@ -90,8 +95,9 @@ class Timeline:
 
     @property
     def t_s(self) -> np.ndarray:
-        """Each sample's time: that of the first frame showing its picture."""
-        return self.frame_t_s[self.frames]
+        """Each sample's time: when its picture was taken where the pictures come on a cadence,
+        else that of the first frame showing it."""
+        return self.frame_t_s[self.frames] if self.taken_s is None else self.taken_s
 
     @property
     def whole(self) -> bool:
@@ -117,7 +123,8 @@ class Timeline:
         before, after = self.frame_t_s < old[0], self.frame_t_s > old[-1]
         frame_t[before] = t_s[0] + (self.frame_t_s[before] - old[0]) * pace
         frame_t[after] = t_s[-1] + (self.frame_t_s[after] - old[-1]) * pace
-        return dataclasses.replace(self, frame_t_s=frame_t, clock=clock)
+        taken = None if self.taken_s is None else t_s
+        return dataclasses.replace(self, frame_t_s=frame_t, clock=clock, taken_s=taken)
 
     def last_frame(self, k: int) -> int:
         """The last frame showing sample k."""
@@ -177,9 +184,8 @@ class Timeline:
                     "code": "repeated_frames",
                     "message": (
                         f"The video repeats its pictures: about {self.content_fps:.0f} distinct pictures a second in a "
-                        f"{self.file_fps:.0f} fps file. The bar was tracked on the distinct pictures, but the time "
-                        "each was taken is known only to a frame, so speeds are less exact; film at the camera's own "
-                        "frame rate."
+                        f"{self.file_fps:.0f} fps file. The bar was tracked on the distinct pictures, each timed on "
+                        "the camera's steady cadence; film at the camera's own frame rate for the most exact speeds."
                     ),
                 }
             )
@@ -224,6 +230,35 @@ def scene_cuts(change: np.ndarray) -> list:
     return [int(i) for i in np.flatnonzero((c > CUT_LEVEL) & (c > CUT_OVER_MOTION * around))]
 
 
+def on_cadence(first_s: np.ndarray, frame_s: float) -> np.ndarray:
+    """When each picture was taken, from the time of the first frame showing it (`first_s`,
+    increasing) in a file of frames `frame_s` apart. Pictures shown on two frames or more lie
+    on the camera's cadence: each is put on a straight line through the first frames of the
+    CADENCE_FIT such pictures each side (below), no later than its first frame and no earlier
+    than the frame before (where it could not yet be shown). A
+    picture on one frame between others on one frame (a still scene read frame by frame)
+    keeps its frame's time."""
+    first_s = np.asarray(first_s, float)
+    n = len(first_s)
+    taken = first_s.copy()
+    gaps = np.round(np.diff(first_s) / frame_s)
+    single = np.r_[gaps[:1] <= 1, (gaps[:-1] <= 1) & (gaps[1:] <= 1), gaps[-1:] <= 1] if n > 1 else np.ones(n, bool)
+    paced = np.flatnonzero(~single)
+    for at, k in enumerate(paced):
+        near = paced[max(0, at - CADENCE_FIT) : at + CADENCE_FIT + 1]
+        if len(near) >= 3:
+            steps = near - k
+            slope = np.polyfit(steps, first_s[near], 1)[0]
+            # Each first frame comes up to a frame after its picture was taken: the line lies
+            # between the latest place where no first frame comes before it and the earliest
+            # where none is a frame or more after it, and is put midway (the midway point moves
+            # smoothly as the two clocks drift against each other; either end jumps).
+            lags = first_s[near] - slope * steps
+            taken[k] = (lags.min() + lags.max() - frame_s) / 2
+    taken = np.clip(taken, first_s - frame_s + 1e-6, first_s)
+    return np.maximum.accumulate(taken)
+
+
 def build(t: np.ndarray, change: np.ndarray, tracked: np.ndarray) -> Timeline:
     """The timeline of a clip from its frame times, each frame's `picture_change` and whether
     the bar was tracked in it."""
@@ -261,7 +296,10 @@ def build(t: np.ndarray, change: np.ndarray, tracked: np.ndarray) -> Timeline:
                 new[i], run = True, 0
         starts = np.flatnonzero(new) + first
         of_frame[first : last + 1] = np.cumsum(new) - 1
-        return Timeline(starts, of_frame, t, share, content, tuple(cuts), (first, last))
+        frame_s = float(np.median(np.diff(t[first : last + 1])))
+        return Timeline(
+            starts, of_frame, t, share, content, tuple(cuts), (first, last), taken_s=on_cadence(t[starts], frame_s)
+        )
     frames = np.arange(first, last + 1)
     of_frame[frames] = np.arange(len(frames))
     return Timeline(frames, of_frame, t, share, content, tuple(cuts), (first, last))

@@ -27,10 +27,12 @@ def test_24_in_60_pictures_are_measured_once_at_the_first_frame_that_shows_them(
     assert tl.content_fps == pytest.approx(24.0, rel=1e-6)
     assert tl.repeated_share == pytest.approx(0.6, abs=0.01)
     assert len(tl.frames) == 48 and not tl.whole
-    # each frame shows one picture; the picture is measured at its first frame and time
+    # each frame shows one picture; the picture is measured at its first frame, on the
+    # camera's cadence (1/24 s apart), not at the frames' times (2, 3, 2, 3 frames apart)
     assert np.array_equal(tl.of_frame, picture.astype(int))
     assert np.array_equal(tl.frames, np.flatnonzero(np.r_[True, np.diff(picture) > 0]))
-    assert np.array_equal(tl.t_s, t[tl.frames])
+    assert np.diff(tl.t_s) == pytest.approx(np.full(47, 1 / 24), abs=1.5e-3)
+    assert np.all(tl.t_s <= t[tl.frames]) and np.all(tl.t_s > t[tl.frames] - 1 / 60)
     assert tl.to_frames(np.arange(48.0)).tolist() == picture.tolist()
     assert tl.last_frame(0) == 2 and tl.last_frame(1) == 4  # shown on 3, then 2 frames
     assert tl.to_dict() == {
@@ -116,3 +118,21 @@ def test_picture_change_is_infinite_for_the_first_frame_and_zero_for_a_copy():
     assert small.shape == (9, 16)
     assert timeline.picture_change(None, small) == np.inf
     assert timeline.picture_change(small, small.copy()) == 0.0
+
+
+@pytest.mark.parametrize("content", [24.0, 25.0, 23.976])
+def test_pictures_shown_on_an_uneven_run_of_frames_are_put_back_on_their_cadence(content):
+    """Pictures taken every 1/content s, each first shown on the next 60 fps frame: the
+    first frames' steps are 2 or 3 frames (a fifth off the picture's step, up or down); on the
+    cadence they are at most a third of that off (23.976 drifts against 60: where the picture
+    first shown on its own frame moves to the next, the line's offset moves by a few ms over a
+    few pictures), and every picture is put no later than its first frame and after the
+    frame before."""
+    taken = (np.arange(480) + 0.3) / content  # the camera's clock does not start on a frame
+    first = np.ceil(taken * 60 - 1e-9) / 60
+    uneven = np.abs(np.diff(first) - 1 / content).max()
+    assert uneven > 0.007
+    got = timeline.on_cadence(first, 1 / 60)
+    assert np.abs(np.diff(got) - 1 / content).max() < uneven / 3
+    assert np.abs(got - taken).max() < 1 / 60
+    assert np.all(got <= first) and np.all(got > first - 1 / 60) and np.all(np.diff(got) > 0)

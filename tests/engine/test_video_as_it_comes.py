@@ -38,9 +38,9 @@ def test_repeated_pictures_are_found_and_the_bar_is_tracked_through_them(pulldow
     assert s["height_rmse_m"] <= TARGETS["height_rmse_m"]
     assert s["peak_height_err_m"] <= TARGETS["peak_height_err_m"]
     assert s["liftoff_err_frames"] <= TARGETS["liftoff_err_frames"]
-    # Not the 0.05 m/s target: a picture's time is known only to a frame (docs/accuracy.md);
-    # the bound is the real-clip acceptance's 0.1 m/s.
-    assert s["peak_speed_err_mps"] <= 0.1
+    # each picture on the camera's cadence (timeline.on_cadence), not at its first frame's
+    # time: speeds hold the rendered clips' target
+    assert s["peak_speed_err_mps"] <= TARGETS["peak_speed_err_mps"]
 
 
 @pytest.mark.slow
