@@ -41,6 +41,9 @@ KEYPOINT_CUTOFF_HZ = 6.0
 BAR_FILTER = {"cutoff_hz": 5.5, "order": 2, "spline_derivative": True}
 DEFAULT_BODY_MASS_KG = 75.0
 STATURE_PER_LEG_AND_TRUNK = 0.779  # (shank + thigh + trunk) / standing height, Winter
+# A height seen outside this span is no lifter's: a pose gone wrong (legs cut off by the frame,
+# a crossed skeleton), not a measurement.
+HUMAN_HEIGHT_M = (1.3, 2.2)
 # The near plate's face is about 0.75 m out from the lifter's midline (collar 0.655 m, then the
 # big plates); a phone's main camera has a focal length of about 0.72 of the frame's long side
 # (26 mm equivalent, about 69 deg across).
@@ -204,10 +207,13 @@ def _calibrate(lifter_px, bar_px, radius_px, aspect):
     feet = np.concatenate([point_px(lifter_px, n)[:, 1] for n in ("lhee", "rhee", "ltoe", "rtoe")])
     feet_floor_px = float(np.nanpercentile(feet, 95)) if np.isfinite(feet).any() else np.nan
     # The plate's lowest bottom edge is the floor when it was seen resting there
-    # (a high percentile, so one bad frame cannot move the floor).
+    # (a high percentile, so one bad frame cannot move the floor). Feet below it say the plate
+    # never reached the floor (a clip from the hang, or begun mid-pull). Feet above it do
+    # not move the floor: a plate cannot sink into it, and MediaPipe places feet the frame
+    # cuts off, or the plate hides, all the same (16 cm high on a real clip).
     floor_px = float(np.nanpercentile(bar_px[:, 1], 99)) + radius
     warnings = []
-    if np.isfinite(feet_floor_px) and abs(floor_px - feet_floor_px) > 0.4 * radius:
+    if np.isfinite(feet_floor_px) and feet_floor_px - floor_px > 0.4 * radius:
         warnings.append("The plate was not seen resting on the floor; heights are measured from the feet.")
         floor_px = feet_floor_px
     x0_px = float(np.median(bar_px[np.flatnonzero(bar_ok)[:5], 0]))
@@ -227,6 +233,15 @@ def lifter_plane_factor(radius_px: float, frame_long_side_px: float | None) -> f
 def estimated_height_m(leg_trunk_px: float, px_per_m: float, plane_factor: float) -> float:
     """Standing height from the summed shank, thigh and trunk lengths, in the lifter's plane."""
     return leg_trunk_px / (px_per_m * plane_factor) / STATURE_PER_LEG_AND_TRUNK
+
+
+def heights_seen_m(leg_trunk_px: float, px_per_m: float, plane_factor: float) -> tuple:
+    """The lifter's height seen in the clip (`estimated_height_m`) and the least the clip allows
+    (no perspective: a long lens far away); both NaN where it is no lifter's (HUMAN_HEIGHT_M)."""
+    seen = estimated_height_m(leg_trunk_px, px_per_m, plane_factor)
+    if not HUMAN_HEIGHT_M[0] <= seen <= HUMAN_HEIGHT_M[1]:
+        return float("nan"), float("nan")
+    return float(seen), float(estimated_height_m(leg_trunk_px, px_per_m, 1.0))
 
 
 @dataclass
@@ -347,7 +362,12 @@ def build_series(
         warnings.append(f"Body mass not given; ground reaction force assumes {DEFAULT_BODY_MASS_KG:.0f} kg.")
     body = {**lines, "hip_speed_mps": np.hypot(hx, hv)}
     plane = lifter_plane_factor(px_per_m * PLATE_DIAMETER_M / 2, frame_long_side_px)
-    seen_height = estimated_height_m(leg_trunk_px, px_per_m, plane)
+    seen_height, seen_flat = heights_seen_m(leg_trunk_px, px_per_m, plane)
+    if not (np.isfinite(seen_height) or options.lifter_height_m):
+        warnings.append(
+            "The lifter's height could not be measured: the legs and trunk were not seen whole. Heights as a "
+            "share of the lifter's are left out; give the height in the profile."
+        )
     lifter_height = options.lifter_height_m or seen_height
     return Measured(
         warnings=warnings,
@@ -358,8 +378,7 @@ def build_series(
         body=body,
         com_acc_mps2=com_acc,
         lifter_height_seen_m=float(seen_height),
-        # with no perspective at all (a long lens far away): the least the clip allows
-        lifter_height_seen_flat_m=float(estimated_height_m(leg_trunk_px, px_per_m, 1.0)),
+        lifter_height_seen_flat_m=float(seen_flat),
         near=near,
         knee_bridged=knee_bridged,
         near_side=side,

@@ -92,7 +92,7 @@ def lift_metrics(
     if "peak_bar_height" in m:
         peak = float(bar["height_m"][m["peak_bar_height"]])
         out["peak_bar_height"] = _r(peak)
-        if lifter_height_m:
+        if lifter_height_m and np.isfinite(lifter_height_m):
             out["peak_bar_height_pct"] = _r(100 * peak / lifter_height_m, 1)
     if "lowest_catch" in m:
         catch = float(bar["height_m"][m["lowest_catch"]])

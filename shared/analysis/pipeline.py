@@ -18,6 +18,7 @@ import numpy as np
 from shared.analysis import accel, focus, model_policy, timebase, timeline, video
 from shared.analysis.errors import NoLifterFound, VideoTooShort
 from shared.analysis.kinematics import ground_reaction_force
+from shared.analysis.legs import outside_unseen
 from shared.analysis.lifter import choose_lifter, link_tracks
 from shared.analysis.measure import DEFAULT_BODY_MASS_KG, Measured, build_series
 from shared.analysis.metrics import find_faults, lift_metrics
@@ -139,7 +140,8 @@ def _analyze(
         clip, options, progress, runtime
     )
     view = shot.view_px  # measured against the room; drawn on the frames
-    in_room = lifter.copy()
+    box = shot.picture_box or (0, 0, info.out_width, info.out_height)
+    in_room = outside_unseen(lifter, box)
     in_room[..., :2] -= view[:, None, :]
     s = build_series(
         t,

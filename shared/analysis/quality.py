@@ -49,7 +49,9 @@ def sources(series: Measured, options: AnalysisOptions) -> dict:
     given = options.measurements_source
     return {
         "scale": series.scale["source"],
-        "lifter_height": given if options.lifter_height_m else "video",
+        "lifter_height": given
+        if options.lifter_height_m
+        else ("video" if np.isfinite(series.lifter_height_m) else "unmeasured"),
         "body_mass": given if options.body_mass_kg else "default",
     }
 

@@ -391,3 +391,61 @@ def test_unmeasured_angles_are_reported_as_frame_ranges():
         "rkne_angle": [{"start_frame": 0, "end_frame": 1}, {"start_frame": 4, "end_frame": 4}],
         "shin_angle": [{"start_frame": 0, "end_frame": 0}],
     }
+
+
+def _standing_on(feet_y: float, n: int = 40) -> np.ndarray:
+    """A pose with only its heels and toes, all at image row `feet_y`."""
+    lifter = np.full((n, 33, 3), np.nan)
+    for name in ("lhee", "rhee", "ltoe", "rtoe"):
+        lifter[:, LANDMARKS[name]] = [300.0, feet_y, 0.9]
+    return lifter
+
+
+@pytest.mark.parametrize(
+    "feet_above_px, floor_from",
+    [(0.0, "plate"), (0.7 * RADIUS, "plate"), (-0.7 * RADIUS, "feet")],
+    ids=["level", "feet_placed_high", "plate_never_down"],
+)
+def test_the_floor_is_the_resting_plates_bottom_unless_the_feet_stand_below_it(feet_above_px, floor_from):
+    """The plate's lowest bottom edge is the floor. Feet seen above it (MediaPipe placing feet
+    the frame cuts off, or a camera up high seeing the farther feet higher) do not move it:
+    a plate cannot sink into the floor. Feet below it say the plate never came down (a clip
+    from the hang): heights are then measured from the feet, with a warning."""
+    from shared.analysis.measure import _calibrate
+
+    n = 40
+    bar = np.tile([320.0, FLOOR - RADIUS], (n, 1))
+    radius = np.full(n, RADIUS)
+    _, floor_px, _, warnings = _calibrate(_standing_on(FLOOR - feet_above_px, n), bar, radius, None)
+    assert floor_px == pytest.approx(FLOOR if floor_from == "plate" else FLOOR - feet_above_px)
+    assert bool(warnings) == (floor_from == "feet")
+
+
+def test_landmarks_outside_the_picture_are_not_seen():
+    """MediaPipe places a foot the frame's bottom edge cuts off all the same; such a guess must
+    not set the floor or a leg's length."""
+    from shared.analysis.legs import outside_unseen, point_px
+
+    px = landmarks(np.full(3, 120.0))
+    px[1, LANDMARKS["rhee"], 1] = 700.0  # below a 640-row picture
+    px[2, LANDMARKS["rtoe"], 0] = -5.0  # left of it
+    out = outside_unseen(px, (0, 0, 480, 640))
+    assert np.isnan(point_px(out, "rhee")[1]).all() and np.isnan(point_px(out, "rtoe")[2]).all()
+    seen = np.ones((3, 33), bool)
+    seen[1, LANDMARKS["rhee"]] = seen[2, LANDMARKS["rtoe"]] = False
+    assert (out[..., 2] > 0)[seen].all() and np.array_equal(out[..., :2], px[..., :2])
+
+
+@pytest.mark.parametrize("stature_m, seen", [(1.75, True), (2.36, False), (0.9, False)])
+def test_a_height_no_lifter_has_is_not_taken_as_seen(stature_m, seen):
+    """Legs the frame cuts off, or a crossed skeleton, read a lifter of 2.36 m on a real clip:
+    a pose gone wrong, not a measurement. It is left out (NaN), and with it the heights given
+    as a share of the lifter's."""
+    from shared.analysis.measure import HUMAN_HEIGHT_M, STATURE_PER_LEG_AND_TRUNK, heights_seen_m
+
+    px_per_m, plane = 200.0, 0.8
+    height, least = heights_seen_m(STATURE_PER_LEG_AND_TRUNK * stature_m * px_per_m * plane, px_per_m, plane)
+    assert np.isfinite([height, least]).all() == seen
+    if seen:
+        assert height == pytest.approx(stature_m) and least == pytest.approx(stature_m * plane)
+        assert HUMAN_HEIGHT_M[0] <= height <= HUMAN_HEIGHT_M[1]
