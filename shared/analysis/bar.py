@@ -26,6 +26,12 @@ CHANGE_PLATE_REACH, BIGGER_DISC = 1.45, 1.15  # change plates are 0.6-0.8 of a b
 EDGE_CIRCLE_SCORE = 0.5  # of the rays: a strongest-edge circle seen on fewer may be on limbs
 TEMPLATE_REACH_RADII = 0.3  # 7 cm: 4x how far 40 m/s^2 moves a bar off its predicted path in 1/30 s
 SEARCH_RADII, SEARCH_TRIES = 2.0, 3  # a lost rim is looked for this many radii round the prediction
+# A circle found afresh is the plate only within reach of the prediction: the bar cannot leave
+# its path by more than REFIND_M plus what a velocity REFIND_MPS off (a bar's top speed: the
+# tracker's own may lag that far behind) and REFIND_MPS2 of acceleration add over the time
+# since it was last seen. A circle in the background 0.3 m off
+# was taken for the blurred plate in one frame of a real clip's distinct pictures (bench.real).
+REFIND_M, REFIND_MPS, REFIND_MPS2 = 0.10, 2.5, 40.0
 SEARCH_CANNY = 50  # a low-contrast plate (steel on a grey wall), blurred, has soft edges
 # HoughCircles' accumulator thresholds, strict first; the rim fit then checks the circle found
 HOUGH_VOTES = (30, 20, 14)
@@ -192,6 +198,7 @@ class PlateTracker:
         self._rim_pos = self._pos  # where the last rim fit put the plate: it stands still if it stays
         self._vel = np.zeros(2)
         self._t = t_s
+        self._seen_t = t_s  # when the plate was last found
         self._half_px = int(round(first.radius_px * 1.15 / 2))  # template half-size, half-res pixels
         self.misses = 0  # frames in a row without the plate
         self._template = self._patch(_gray(rgb), self._pos)
@@ -238,11 +245,16 @@ class PlateTracker:
             self.radius_px = 0.9 * self.radius_px + 0.1 * fit[2]
         return np.array(fit[:2]), fit[3]
 
-    def _search(self, gray, predicted: np.ndarray, dt: float):
+    def _refind_px(self, t_s: float) -> float:
+        """How far from the prediction a plate found afresh may be (REFIND_M...)."""
+        tau = t_s - self._seen_t
+        return (REFIND_M + REFIND_MPS * tau + 0.5 * REFIND_MPS2 * tau**2) * 2 * self.outer_px / PLATE_DIAMETER_M
+
+    def _search(self, gray, predicted: np.ndarray, dt: float, accept_px: float):
         """The plate's rim looked for afresh round the prediction: circles of the plate's size
-        (HoughCircles at half size) within reach of it, nearest first. Where the template lost
-        a fast or plain plate (one that looks like the background), the rim is still a circle of
-        known size."""
+        (HoughCircles at half size) within reach of it, nearest first, and kept only within
+        `accept_px` of the prediction. Where the template lost a fast or plain plate (one that
+        looks like the background), the rim is still a circle of known size."""
         reach = SEARCH_RADII * self.radius_px + 2 * float(np.linalg.norm(self._vel)) * dt
         h, w = gray.shape
         x0, y0 = (int(max(v - reach, 0)) for v in predicted)
@@ -269,7 +281,7 @@ class PlateTracker:
         for near in found[np.argsort(np.linalg.norm(found - predicted, axis=1))][:SEARCH_TRIES]:
             rim = self._rim(gray, near)
             if rim is not None:
-                return rim
+                return rim if np.linalg.norm(rim[0] - predicted) <= accept_px else None
         return None
 
     def update(self, rgb: np.ndarray, t_s: float) -> PlateObservation | None:
@@ -285,7 +297,7 @@ class PlateTracker:
             [mx + _subpixel(response[my, mx - 1 : mx + 2]), my + _subpixel(response[my - 1 : my + 2, mx])]
         )
         matched = np.round(predicted) + 2 * (offset - margin)
-        rim = self._rim(gray, matched) or self._search(gray, predicted, dt)
+        rim = self._rim(gray, matched) or self._search(gray, predicted, dt, self._refind_px(t_s))
         outline = _NO_OUTLINE
         if rim is not None:
             centre, score = rim
@@ -309,5 +321,5 @@ class PlateTracker:
             return None
         self.misses = 0
         self._vel = 0.5 * self._vel + 0.5 * (centre - self._pos) / dt
-        self._pos, self._t = centre, t_s
+        self._pos, self._t, self._seen_t = centre, t_s, t_s
         return PlateObservation(centre[0], centre[1], self.radius_px, float(score), outline[0], outline[1])

@@ -297,6 +297,26 @@ def test_tracker_finds_a_plain_plate_again_after_a_jump_the_template_missed():
     assert obs is not None and np.hypot(obs.x_px - 320.0, obs.y_px - 260.0) < 1.5
 
 
+@pytest.mark.parametrize("away_m, taken", [(0.05, True), (0.30, False)])
+def test_a_circle_found_afresh_is_the_plate_only_where_the_bar_could_have_got(away_m, taken):
+    """The plate vanishes (blurred past seeing) and a plate of its size shows elsewhere (on a
+    rack, or a round shape in the background): 5 cm from where the bar was heading is the
+    plate; 30 cm in 1/30 s is no bar, and the frame is reported lost rather than followed."""
+    from shared.analysis.bar import PLATE_DIAMETER_M
+
+    rng = np.random.default_rng(24)
+    px_per_m = 2 * 50.0 / PLATE_DIAMETER_M
+    still = np.dstack([_bumper(320.0, 300.0, 50.0, rng, background=170)] * 3)
+    other = np.dstack([_bumper(320.0 + away_m * px_per_m, 300.0, 50.0, rng, background=170)] * 3)
+    first = PlateObservation(*refine_on_rim(_gray(still), 320.0, 300.0, 50.0), rim_radius_px=50.0)
+    tracker = PlateTracker(first, still, 0.0)
+    assert tracker.update(still, 1 / 30) is not None
+    obs = tracker.update(other, 2 / 30)
+    assert (obs is not None) == taken
+    if taken:
+        assert obs.x_px == pytest.approx(320.0 + away_m * px_per_m, abs=1.5)
+
+
 def test_known_circle_finds_a_faint_plate_among_stronger_limb_edges():
     """A light plate on a background nearly as light, with two dark limbs crossing behind it:
     the strongest edges are the limbs'; the circle of the plate's size is the plate."""
