@@ -39,6 +39,10 @@ KNEE_REBEND_MIN_DEG = 2.0
 # prominence). The later one is taken: the knees re-bend just before they drive the second
 # pull, and which of two near-equal dips wins must not rest on a fraction of a degree.
 KNEE_REBEND_TIE_DEG = 3.0
+# The second pull's peak speed is the last peak of the rise this close to the fastest (and
+# standing this far above the dips beside it): see _second_pull_peak.
+SECOND_PULL_SHARE = 0.8
+SECOND_PULL_PROMINENCE_MPS = 0.1
 
 
 @dataclass
@@ -231,6 +235,20 @@ def _standing(vy, start, stop=None):
     return _first(vy <= 0.25 * vy[peak], peak, stop)
 
 
+def _second_pull_peak(vy, liftoff, pull_end):
+    """The end of the second pull: the last peak of the bar's rising speed before it stops
+    rising, among those within SECOND_PULL_SHARE of the fastest. A first pull can come out as
+    fast as the second, or faster by a few hundredths of noise (a blurred plate at 30 fps
+    read 0.2 m/s fast there); the bar is driven up until just before it tops out, so the
+    last such peak is the second pull's, whichever is higher."""
+    fastest = liftoff + int(np.argmax(vy[liftoff:pull_end]))
+    top = _local_max_after(vy, fastest)
+    seg = vy[liftoff : top + 1]
+    peaks, _ = find_peaks(seg, prominence=SECOND_PULL_PROMINENCE_MPS)
+    peaks = [int(p) for p in peaks if seg[p] >= SECOND_PULL_SHARE * vy[fastest]]
+    return liftoff + peaks[-1] if peaks else fastest
+
+
 def _knee_landmarks(knee, start, stop):
     """First peak of knee extension and the deepest re-bend before the second pull: the
     knee trough with the greatest depth between liftoff and peak bar speed (or a later one
@@ -266,7 +284,7 @@ def find_phases(
     if liftoff is None:
         return PhaseResult("no_lift", [Phase("setup", 0, n - 1, float(t[0]), float(t[-1]))], {})
     pull_end = min(n, _first(t >= t[liftoff] + 1.2) or n)
-    vmax = liftoff + int(np.argmax(vy[liftoff:pull_end]))
+    vmax = _second_pull_peak(vy, liftoff, pull_end)
     apex = _local_max_after(vy, vmax)
     marks = {"liftoff": liftoff, "peak_bar_speed": vmax, "peak_bar_height": apex}
     knee_peak, rebend = _knee_landmarks(knee, liftoff, vmax)
