@@ -42,7 +42,11 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # slow_motion refusal), the lifter taken frame by frame as the pose holding the bar, the
 # camera's motion taken out (quality.timeline.camera_moved_px), the scale along the path
 # (scale.perspective_pct_per_m)
-ENGINE_VERSION = "2.4.0"
+# 2.5: repeated pictures timed on the camera's cadence, the floor kept at the resting plate's
+# bottom when feet are placed above it, landmarks outside the picture unseen, a height no
+# lifter has left unmeasured (quality.sources.lifter_height "unmeasured"), a circle found
+# afresh kept only within the bar's reach, the second pull's peak the last before the top
+ENGINE_VERSION = "2.5.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]
 
