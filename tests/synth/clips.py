@@ -38,24 +38,31 @@ SHAPED_SET = [
 LOOK_FACTORS = {
     "plate": ("blue", "black_bevel", "steel_lip", "red_logo"),
     "yaw_deg": (0.0, 10.0, 20.0, 25.0),
-    "size": ((640, 360), (1280, 720), (1920, 1080)),
+    "size": ((640, 360), (1280, 720), (1920, 1080), (3840, 2160)),
     "fps": (30.0, 60.0),
     "exercise": ("snatch", "clean"),
     "facing": ("right", "left"),
     "change_plate": (False, True),
     "noise_sigma": (2.0, 3.0, 6.0),
+    "crf": (20, 28, 34),
+    "backlight": (1.0, 0.55),
+    "lens_barrel": (0.0, 0.03),
 }
 
 
-def random_set(n: int = 8, seed: int = 2026) -> list:
+def random_set(n: int = 10, seed: int = 2026) -> list:
     """n clip specs whose looks are drawn from LOOK_FACTORS, reproducibly from `seed`."""
     rng = np.random.default_rng(seed)
     specs = []
     for i in range(n):
         look = {k: v[int(rng.integers(len(v)))] for k, v in LOOK_FACTORS.items()}
         (width, height) = look.pop("size")
-        name = f"rand{i}_{look['exercise']}_{look['plate']}_yaw{look['yaw_deg']:.0f}_{height}p{look['fps']:.0f}" + (
-            "_change" if look["change_plate"] else ""
+        name = (
+            f"rand{i}_{look['exercise']}_{look['plate']}_yaw{look['yaw_deg']:.0f}_{height}p{look['fps']:.0f}"
+            + ("_change" if look["change_plate"] else "")
+            + (f"_crf{look['crf']}" if look["crf"] > 20 else "")
+            + ("_backlit" if look["backlight"] < 1 else "")
+            + ("_wide" if look["lens_barrel"] else "")
         )
         specs.append(ClipSpec(name, width=width, height=height, seed=100 + i, **look))
     return specs

@@ -135,6 +135,13 @@ class ClipSpec:
     # Other bumpers in view, as big as the lifter's: one standing on the floor in front of
     # the bar, one on a rack behind the lifter at hip height
     distractor_plates: bool = False
+    crf: int = 20  # x264's quality: 20 fine; 30 and over is the heavy compression of a messaging app
+    # Backlight: a bright window behind the platform, blown out, and the camera exposing for
+    # it: everything else at this share of its brightness (1: none)
+    backlight: float = 1.0
+    # A phone's wide lens, its distortion corrected only in part: barrel distortion that pulls
+    # the picture's corners in by this share of the half-diagonal (0: none)
+    lens_barrel: float = 0.0
 
 
 @dataclass
@@ -546,6 +553,7 @@ def render_clip(spec: ClipSpec, path: Path) -> Truth:
     shown = _shown_times(spec, times, rng)
     times, shown = times[shown <= lift.duration_s], shown[shown <= lift.duration_s]
     view = camera_view_px(spec, lift, shown)
+    lens_maps = barrel_maps(width, height, spec.lens_barrel) if spec.lens_barrel else None
 
     with av.open(str(path), "w", options={"movflags": "use_metadata_tags"}) as container:
         if spec.capture_fps_tag:
@@ -553,7 +561,7 @@ def render_clip(spec: ClipSpec, path: Path) -> Truth:
         stream = container.add_stream(spec.codec, rate=Fraction(spec.fps).limit_denominator(1001))
         stream.width, stream.height = (height, width) if spec.rotation else (width, height)
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": "20", "preset": "veryfast"} if spec.codec == "libx264" else {"crf": "24"}
+        stream.options = {"crf": str(spec.crf), "preset": "veryfast"} if spec.codec == "libx264" else {"crf": "24"}
         if spec.vfr:
             stream.codec_context.time_base = Fraction(1, 1000)
         if spec.rotation:
@@ -562,9 +570,13 @@ def render_clip(spec: ClipSpec, path: Path) -> Truth:
         for i, t in enumerate(times):
             if not (i and shown[i] == shown[i - 1]):  # else the same picture again, noise and all
                 picture = render_frame(spec, lift, cam, background, float(shown[i]))
+                if spec.backlight < 1:
+                    picture = backlit(picture, background, spec.backlight)
                 if spec.camera_follow_px:
                     shift = np.float32([[1, 0, view[i, 0]], [0, 1, view[i, 1]]])
                     picture = cv2.warpAffine(picture, shift, picture.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
+                if spec.lens_barrel:
+                    picture = cv2.remap(picture, *lens_maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
                 picture = picture + noise[i % len(noise)]
             img = np.clip(picture, 0, 255).astype(np.uint8)
             if spec.rotation:
@@ -577,11 +589,53 @@ def render_clip(spec: ClipSpec, path: Path) -> Truth:
             container.mux(packet)
 
     truth = _truth(spec, lift, cam, shown)
-    truth.bar_px = (np.asarray(truth.bar_px) + view).tolist()  # where the bar shows in each frame
+    shown_px = np.asarray(truth.bar_px) + view
+    if spec.lens_barrel:
+        shown_px = barrel_px(shown_px, width, height, spec.lens_barrel)
+    truth.bar_px = shown_px.tolist()  # where the bar shows in each frame
     if spec.content_fps:  # each frame shows the bar where its picture was taken, at the file's time
         truth.timestamps_s = times.tolist()
     truth.save(Path(path).with_suffix(".json"))
     return truth
+
+
+def backlit(picture: np.ndarray, background: np.ndarray, exposure: float) -> np.ndarray:
+    """The picture as a camera exposing for a bright window behind the platform sees it: the
+    window (the back wall's upper middle, where no lifter or bar covers it) blown out to white
+    with a glow round it, everything else at `exposure` of its brightness."""
+    h, w = background.shape[:2]
+    window = np.zeros((h, w), np.float32)
+    window[int(0.08 * h) : int(0.45 * h), int(0.30 * w) : int(0.80 * w)] = 1.0
+    clear = np.all(np.abs(picture - background.astype(np.float32)) < 1.0, axis=2)  # the room, not the lifter
+    glow = cv2.GaussianBlur(window, (0, 0), 0.04 * h)
+    out = picture * exposure + (255 * 0.35 * glow)[..., None]
+    return np.where((window * clear)[..., None] > 0, 255.0, out).astype(np.float32)
+
+
+def _barrel_r(width: int, height: int):
+    centre = np.array([(width - 1) / 2, (height - 1) / 2])
+    return centre, float(np.hypot(*centre))
+
+
+def barrel_px(px: np.ndarray, width: int, height: int, barrel: float) -> np.ndarray:
+    """Where points of the undistorted picture show through a barrel-distorted lens that pulls
+    the corners in by `barrel` of the half-diagonal: r' = r (1 - barrel (r / half-diagonal)^2)."""
+    centre, half = _barrel_r(width, height)
+    d = np.asarray(px, float) - centre
+    r2 = (d**2).sum(axis=-1, keepdims=True) / half**2
+    return centre + d * (1 - barrel * r2)
+
+
+def barrel_maps(width: int, height: int, barrel: float) -> tuple:
+    """cv2.remap maps that draw the picture through that lens: each shown pixel takes the
+    undistorted point that `barrel_px` sends there (the inverse, by fixed-point steps)."""
+    centre, half = _barrel_r(width, height)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    shown = np.stack([xs - centre[0], ys - centre[1]], axis=-1)
+    src = shown.copy()
+    for _ in range(5):  # src = shown / (1 - barrel |src|^2): converges for small barrel
+        src = shown / (1 - barrel * (src**2).sum(axis=-1, keepdims=True) / half**2)
+    return (src[..., 0] + centre[0]).astype(np.float32), (src[..., 1] + centre[1]).astype(np.float32)
 
 
 def _truth(spec: ClipSpec, lift, cam: Camera, times: np.ndarray) -> Truth:
