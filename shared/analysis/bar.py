@@ -11,6 +11,7 @@ to look for the plate before liftoff.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
@@ -35,7 +36,9 @@ REFIND_M, REFIND_MPS, REFIND_MPS2 = 0.10, 2.5, 40.0
 SEARCH_CANNY = 50  # a low-contrast plate (steel on a grey wall), blurred, has soft edges
 # HoughCircles' accumulator thresholds, strict first; the rim fit then checks the circle found
 HOUGH_VOTES = (30, 20, 14)
-STILL_RADII = 0.05  # a plate that moved less than this many radii since the last frame stands still
+LOCAL_CONTRAST = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))  # a faint plate's rim brought up
+STILL_RADII = 0.05
+TEMPLATE_DISC, DISC_MATCH_BETTER = 1.05, 0.2  # the plate and its rim's edge; see update
 
 
 @dataclass
@@ -48,6 +51,7 @@ class PlateObservation:
     # ratio, NaN where it was not measured (the plate moving, or placed by the template)
     rim_radius_px: float = float("nan")
     aspect: float = float("nan")
+    faint: bool = False  # found only with local contrast brought up (LOCAL_CONTRAST): tracked with it stretched
 
 
 def _gray(rgb: np.ndarray) -> np.ndarray:
@@ -124,6 +128,17 @@ def find_plate(rgb: np.ndarray, person: np.ndarray) -> PlateObservation | None:
         return None
     feet_y = np.nanmax(person[[LANDMARKS[k] for k in ("lank", "rank", "lhee", "rhee", "ltoe", "rtoe")], 1])
     gray = _gray(rgb)
+    found = _plate_near(gray, torso, wrists, feet_y)
+    if found is None:
+        # Backlit, or a plate the colour of the wall behind it: its rim is too faint for the
+        # circle search. Local contrast brought up, it shows.
+        found = _plate_near(LOCAL_CONTRAST.apply(gray), torso, wrists, feet_y)
+        found = found and dataclasses.replace(found, faint=True)
+    return found
+
+
+def _plate_near(gray: np.ndarray, torso: float, wrists: np.ndarray, feet_y: float) -> PlateObservation | None:
+    """`find_plate` on one grey image."""
     small = cv2.GaussianBlur(cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), (5, 5), 1.2)
     lo, hi = 0.25 * torso, 0.8 * torso
     # The nearest circle whose rim fits and whose outer silhouette shares its centre: a circle
@@ -185,6 +200,22 @@ def _subpixel(three: np.ndarray) -> float:
     return 0.0 if denom >= 0 else float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5))
 
 
+def match_template(window: np.ndarray, template: np.ndarray, disc: np.ndarray) -> tuple:
+    """(response, peak, (x, y)): where `template` matches best in `window` (normalised
+    correlation). The whole template, the plate and its surroundings, places the plate most
+    exactly; but where the plate looks much like the wall behind it (steel on grey, backlit),
+    the still shins and floor round where it rested match best at liftoff, and the track
+    stayed there. The template's `disc` (a 0/1 mask of the plate itself) then says where the
+    plate is: where the plate's own pixels match far better elsewhere, the plate is there."""
+    response = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
+    _, peak, _, at = cv2.minMaxLoc(response)
+    own = np.nan_to_num(cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED, mask=disc), nan=-1.0, posinf=-1.0)
+    _, own_peak, _, own_at = cv2.minMaxLoc(own)
+    if own[at[1], at[0]] < own_peak - DISC_MATCH_BETTER:
+        return own, own_peak, own_at
+    return response, peak, at
+
+
 class PlateTracker:
     """Follows one plate through a clip. Call `update(rgb, t_s)` for every frame.
 
@@ -201,7 +232,17 @@ class PlateTracker:
         self._seen_t = t_s  # when the plate was last found
         self._half_px = int(round(first.radius_px * 1.15 / 2))  # template half-size, half-res pixels
         self.misses = 0  # frames in a row without the plate
-        self._template = self._patch(_gray(rgb), self._pos)
+        self._stretch = None
+        if first.faint:  # the grey levels round the plate stretched to the full range, for every frame
+            gray = _gray(rgb)
+            r = int(2 * first.radius_px)
+            x, y = int(first.x_px), int(first.y_px)
+            lo, hi = np.percentile(gray[max(0, y - r) : y + r, max(0, x - r) : x + r], (2, 98))
+            self._stretch = (float(lo), 255.0 / max(float(hi - lo), 1.0))
+        self._template = self._patch(self._gray(rgb), self._pos)
+        side = 2 * self._half_px + 1
+        yy, xx = np.mgrid[0:side, 0:side] - self._half_px
+        self._mask = (np.hypot(xx, yy) <= TEMPLATE_DISC * first.radius_px / 2).astype(np.float32)  # the disc
 
     def _crop(self, gray, centre, half):
         """A (2*half+1)^2 half-resolution crop centred on a full-resolution point."""
@@ -284,15 +325,22 @@ class PlateTracker:
                 return rim if np.linalg.norm(rim[0] - predicted) <= accept_px else None
         return None
 
-    def update(self, rgb: np.ndarray, t_s: float) -> PlateObservation | None:
+    def _gray(self, rgb: np.ndarray) -> np.ndarray:
+        """The frame in grey, its local contrast brought up for a faint plate as it was found."""
         gray = _gray(rgb)
+        if self._stretch is None:
+            return gray
+        lo, gain = self._stretch
+        return cv2.convertScaleAbs(gray, alpha=gain, beta=-lo * gain)
+
+    def update(self, rgb: np.ndarray, t_s: float) -> PlateObservation | None:
+        gray = self._gray(rgb)
         dt = max(t_s - self._t, 1e-3)
         predicted = self._pos + self._vel * dt
         margin = int(max(0.35 * self.radius_px, 1.5 * np.linalg.norm(self._vel) * dt) / 2) + 3
         half = self._half_px + margin
         window = self._crop(gray, predicted, half)
-        response = cv2.matchTemplate(window, self._template, cv2.TM_CCOEFF_NORMED)
-        _, peak, _, (mx, my) = cv2.minMaxLoc(response)
+        response, peak, (mx, my) = match_template(window, self._template, self._mask)
         offset = np.array(
             [mx + _subpixel(response[my, mx - 1 : mx + 2]), my + _subpixel(response[my - 1 : my + 2, mx])]
         )
@@ -322,4 +370,6 @@ class PlateTracker:
         self.misses = 0
         self._vel = 0.5 * self._vel + 0.5 * (centre - self._pos) / dt
         self._pos, self._t, self._seen_t = centre, t_s, t_s
-        return PlateObservation(centre[0], centre[1], self.radius_px, float(score), outline[0], outline[1])
+        return PlateObservation(
+            centre[0], centre[1], self.radius_px, float(score), outline[0], outline[1], self._stretch is not None
+        )
