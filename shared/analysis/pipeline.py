@@ -45,7 +45,8 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # 2.5: repeated pictures timed on the camera's cadence, the floor kept at the resting plate's
 # bottom when feet are placed above it, landmarks outside the picture unseen, a height no
 # lifter has left unmeasured (quality.sources.lifter_height "unmeasured"), a circle found
-# afresh kept only within the bar's reach, the second pull's peak the last before the top
+# afresh kept only within the bar's reach, the second pull's peak the last before the top,
+# a faint plate found and followed with its contrast brought up
 ENGINE_VERSION = "2.5.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]
