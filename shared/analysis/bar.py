@@ -37,7 +37,8 @@ SEARCH_CANNY = 50  # a low-contrast plate (steel on a grey wall), blurred, has s
 # HoughCircles' accumulator thresholds, strict first; the rim fit then checks the circle found
 HOUGH_VOTES = (30, 20, 14)
 LOCAL_CONTRAST = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))  # a faint plate's rim brought up
-STILL_RADII = 0.05
+STILL_RADII = 0.05  # a plate that moved less than this many radii since the last frame stands still
+OUTLINES_EVERY_FRAME, OUTLINE_STEP = 60, 4
 TEMPLATE_DISC, DISC_MATCH_BETTER = 1.05, 0.2  # the plate and its rim's edge; see update
 
 
@@ -232,6 +233,7 @@ class PlateTracker:
         self._seen_t = t_s  # when the plate was last found
         self._half_px = int(round(first.radius_px * 1.15 / 2))  # template half-size, half-res pixels
         self.misses = 0  # frames in a row without the plate
+        self._still_frames = 0  # still frames seen, for _outline_due
         self._stretch = None
         if first.faint:  # the grey levels round the plate stretched to the full range, for every frame
             gray = _gray(rgb)
@@ -325,6 +327,13 @@ class PlateTracker:
                 return rim if np.linalg.norm(rim[0] - predicted) <= accept_px else None
         return None
 
+    def _outline_due(self) -> bool:
+        """Whether to read the outline on this still frame: on every one of the first
+        OUTLINES_EVERY_FRAME, then on every OUTLINE_STEP-th (a long set-up or rest gives
+        hundreds, and a few dozen fix the median the scale takes; each costs ~3.5 ms)."""
+        self._still_frames += 1
+        return self._still_frames <= OUTLINES_EVERY_FRAME or self._still_frames % OUTLINE_STEP == 0
+
     def _gray(self, rgb: np.ndarray) -> np.ndarray:
         """The frame in grey, its local contrast brought up for a faint plate as it was found."""
         gray = _gray(rgb)
@@ -353,7 +362,7 @@ class PlateTracker:
             # The outline is read where the plate stands still (a moving rim is blurred), for the
             # scale only: the track keeps to one way of placing the plate, so no step between the
             # two ways shows up as speed.
-            if np.linalg.norm(centre - self._rim_pos) < STILL_RADII * self.radius_px:
+            if np.linalg.norm(centre - self._rim_pos) < STILL_RADII * self.radius_px and self._outline_due():
                 outline = _outline(gray, *centre, self.radius_px)
                 self.outer_px = self.outer_px if outline[2] is None else 0.9 * self.outer_px + 0.1 * outline[0]
             self._rim_pos = centre

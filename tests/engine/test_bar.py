@@ -389,3 +389,21 @@ def test_a_faint_plate_is_found_with_its_local_contrast_brought_up_and_followed(
     for i, y in enumerate(heights, 1):
         seen = tracker.update(faint(y), i / 30)
         assert seen is not None and abs(seen.y_px - y) < 1.5 and seen.faint
+
+
+def test_a_long_still_plate_has_its_outline_read_on_a_sample_of_frames():
+    """A long set-up gives hundreds of still frames; the outline (~3.5 ms each) is read on the
+    first OUTLINES_EVERY_FRAME of them and every OUTLINE_STEP-th after, and the scale's median
+    needs no more."""
+    from shared.analysis.bar import OUTLINE_STEP, OUTLINES_EVERY_FRAME
+
+    rgb = np.dstack([_bumper(320.0, 240.0, 50.0, np.random.default_rng(41))] * 3)
+    first = PlateObservation(*refine_on_rim(_gray(rgb), 320.0, 240.0, 50.0), rim_radius_px=50.0)
+    tracker = PlateTracker(first, rgb, 0.0)
+    n = OUTLINES_EVERY_FRAME + 10 * OUTLINE_STEP
+    seen = [tracker.update(rgb, i / 30) for i in range(1, n + 1)]
+    read = [i for i, s in enumerate(seen, 1) if np.isfinite(s.rim_radius_px)]
+    assert read == list(range(1, OUTLINES_EVERY_FRAME + 1)) + list(
+        range(OUTLINES_EVERY_FRAME + OUTLINE_STEP, n + 1, OUTLINE_STEP)
+    )
+    assert np.median([seen[i - 1].rim_radius_px for i in read]) == pytest.approx(50.0, abs=0.5)
