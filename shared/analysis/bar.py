@@ -39,7 +39,6 @@ HOUGH_VOTES = (30, 20, 14)
 LOCAL_CONTRAST = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))  # a faint plate's rim brought up
 STILL_RADII = 0.05  # a plate that moved less than this many radii since the last frame stands still
 OUTLINES_EVERY_FRAME, OUTLINE_STEP = 60, 4
-TEMPLATE_DISC, DISC_MATCH_BETTER = 1.05, 0.2  # the plate and its rim's edge; see update
 
 
 @dataclass
@@ -201,22 +200,6 @@ def _subpixel(three: np.ndarray) -> float:
     return 0.0 if denom >= 0 else float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5))
 
 
-def match_template(window: np.ndarray, template: np.ndarray, disc: np.ndarray) -> tuple:
-    """(response, peak, (x, y)): where `template` matches best in `window` (normalised
-    correlation). The whole template, the plate and its surroundings, places the plate most
-    exactly; but where the plate looks much like the wall behind it (steel on grey, backlit),
-    the still shins and floor round where it rested match best at liftoff, and the track
-    stayed there. The template's `disc` (a 0/1 mask of the plate itself) then says where the
-    plate is: where the plate's own pixels match far better elsewhere, the plate is there."""
-    response = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
-    _, peak, _, at = cv2.minMaxLoc(response)
-    own = np.nan_to_num(cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED, mask=disc), nan=-1.0, posinf=-1.0)
-    _, own_peak, _, own_at = cv2.minMaxLoc(own)
-    if own[at[1], at[0]] < own_peak - DISC_MATCH_BETTER:
-        return own, own_peak, own_at
-    return response, peak, at
-
-
 class PlateTracker:
     """Follows one plate through a clip. Call `update(rgb, t_s)` for every frame.
 
@@ -233,7 +216,7 @@ class PlateTracker:
         self._seen_t = t_s  # when the plate was last found
         self._half_px = int(round(first.radius_px * 1.15 / 2))  # template half-size, half-res pixels
         self.misses = 0  # frames in a row without the plate
-        self._still_frames = 0  # still frames seen, for _outline_due
+        self._still_frames = self._outlines_read = 0  # in this still stretch: frames, outlines measured
         self._stretch = None
         if first.faint:  # the grey levels round the plate stretched to the full range, for every frame
             gray = _gray(rgb)
@@ -242,9 +225,6 @@ class PlateTracker:
             lo, hi = np.percentile(gray[max(0, y - r) : y + r, max(0, x - r) : x + r], (2, 98))
             self._stretch = (float(lo), 255.0 / max(float(hi - lo), 1.0))
         self._template = self._patch(self._gray(rgb), self._pos)
-        side = 2 * self._half_px + 1
-        yy, xx = np.mgrid[0:side, 0:side] - self._half_px
-        self._mask = (np.hypot(xx, yy) <= TEMPLATE_DISC * first.radius_px / 2).astype(np.float32)  # the disc
 
     def _crop(self, gray, centre, half):
         """A (2*half+1)^2 half-resolution crop centred on a full-resolution point."""
@@ -328,11 +308,13 @@ class PlateTracker:
         return None
 
     def _outline_due(self) -> bool:
-        """Whether to read the outline on this still frame: on every one of the first
-        OUTLINES_EVERY_FRAME, then on every OUTLINE_STEP-th (a long set-up or rest gives
-        hundreds, and a few dozen fix the median the scale takes; each costs ~3.5 ms)."""
+        """Whether to read the outline on this frame of a still stretch: on every one until it
+        has been measured on OUTLINES_EVERY_FRAME of the stretch, then on every OUTLINE_STEP-th
+        (a long set-up or rest gives hundreds, and a few dozen fix the median the scale takes;
+        each costs ~3.5 ms). Frames where it could not be measured (the plate cut by the
+        frame's edge) do not count."""
         self._still_frames += 1
-        return self._still_frames <= OUTLINES_EVERY_FRAME or self._still_frames % OUTLINE_STEP == 0
+        return self._outlines_read < OUTLINES_EVERY_FRAME or self._still_frames % OUTLINE_STEP == 0
 
     def _gray(self, rgb: np.ndarray) -> np.ndarray:
         """The frame in grey, its local contrast brought up for a faint plate as it was found."""
@@ -349,7 +331,8 @@ class PlateTracker:
         margin = int(max(0.35 * self.radius_px, 1.5 * np.linalg.norm(self._vel) * dt) / 2) + 3
         half = self._half_px + margin
         window = self._crop(gray, predicted, half)
-        response, peak, (mx, my) = match_template(window, self._template, self._mask)
+        response = cv2.matchTemplate(window, self._template, cv2.TM_CCOEFF_NORMED)
+        _, peak, _, (mx, my) = cv2.minMaxLoc(response)
         offset = np.array(
             [mx + _subpixel(response[my, mx - 1 : mx + 2]), my + _subpixel(response[my - 1 : my + 2, mx])]
         )
@@ -362,9 +345,13 @@ class PlateTracker:
             # The outline is read where the plate stands still (a moving rim is blurred), for the
             # scale only: the track keeps to one way of placing the plate, so no step between the
             # two ways shows up as speed.
-            if np.linalg.norm(centre - self._rim_pos) < STILL_RADII * self.radius_px and self._outline_due():
+            still = np.linalg.norm(centre - self._rim_pos) < STILL_RADII * self.radius_px
+            if not still:  # each still stretch (set-up, rack, overhead, rest) is read afresh
+                self._still_frames = self._outlines_read = 0
+            if still and self._outline_due():
                 outline = _outline(gray, *centre, self.radius_px)
                 self.outer_px = self.outer_px if outline[2] is None else 0.9 * self.outer_px + 0.1 * outline[0]
+                self._outlines_read += outline[2] is not None
             self._rim_pos = centre
         elif peak > 0.5 and np.linalg.norm(matched - predicted) < TEMPLATE_REACH_RADII * self.radius_px:
             # The template alone, only near where the bar can be: it cannot leave its path by

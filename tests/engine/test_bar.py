@@ -348,29 +348,6 @@ def test_find_plate_finds_a_small_faint_plate_that_gets_few_votes():
     assert obs.rim_radius_px == pytest.approx(19.0, rel=0.04)
 
 
-def test_the_plates_own_disc_decides_where_still_surroundings_match_best():
-    """The template holds the plate and the clutter round where it rested. Once the plate has
-    risen, the clutter left behind still matches the whole template best; the plate's own disc
-    matches far better where the plate now is, and that is where it is taken to be."""
-    from shared.analysis.bar import match_template
-
-    half, r = 15, 9
-    yy, xx = np.mgrid[-half : half + 1, -half : half + 1]
-    disc = (np.hypot(xx, yy) <= r).astype(np.float32)
-    clutter = ((((xx + 100) // 4) + ((yy + 100) // 4)) % 2 * 160 + 40).astype(np.float32)
-    plate = np.where(np.hypot(xx, yy) <= 3, 200.0, 110.0)  # a steel plate barely off the wall, its hub bright
-    template = np.where(disc > 0, plate, clutter).astype(np.float32)
-    window = np.full((61, 91), 120.0, np.float32)
-    window[15:46, 5:36] = np.where(disc > 0, 120.0, clutter)  # the clutter, the plate gone from it
-    window[15:46, 55:86] = np.where(disc > 0, plate, 120.0)  # the plate, risen in front of plain wall
-    whole = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
-    assert cv2.minMaxLoc(whole)[3] == (5, 15)  # the whole template alone stays on the clutter
-    _, _, at = match_template(window, template, disc)
-    assert at == (55, 15)
-    window[15:46, 5:36] = template  # plate and clutter together: the whole template places it
-    assert match_template(window, template, disc)[2] == (5, 15)
-
-
 def test_a_faint_plate_is_found_with_its_local_contrast_brought_up_and_followed():
     """A plate only 26 grey levels off the wall (backlit: everything at half its brightness)
     gives the circle search too little edge; with the local contrast brought up it is found,
