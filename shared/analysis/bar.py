@@ -30,8 +30,8 @@ SEARCH_RADII, SEARCH_TRIES = 2.0, 3  # a lost rim is looked for this many radii 
 # A circle found afresh is the plate only within reach of the prediction: the bar cannot leave
 # its path by more than REFIND_M plus what a velocity REFIND_MPS off (a bar's top speed: the
 # tracker's own may lag that far behind) and REFIND_MPS2 of acceleration add over the time
-# since it was last seen. A circle in the background 0.3 m off
-# was taken for the blurred plate in one frame of a real clip's distinct pictures (bench.real).
+# since it was last seen. A circle in the background 0.3 m off was taken for the blurred
+# plate in one frame of a real clip's distinct pictures (bench.real).
 REFIND_M, REFIND_MPS, REFIND_MPS2 = 0.10, 2.5, 40.0
 SEARCH_CANNY = 50  # a low-contrast plate (steel on a grey wall), blurred, has soft edges
 # HoughCircles' accumulator thresholds, strict first; the rim fit then checks the circle found

@@ -235,9 +235,8 @@ def on_cadence(first_s: np.ndarray, frame_s: float) -> np.ndarray:
     increasing) in a file of frames `frame_s` apart. Pictures shown on two frames or more lie
     on the camera's cadence: each is put on a straight line through the first frames of the
     CADENCE_FIT such pictures each side (below), no later than its first frame and no earlier
-    than the frame before (where it could not yet be shown). A
-    picture on one frame between others on one frame (a still scene read frame by frame)
-    keeps its frame's time."""
+    than the frame before (where it could not yet be shown). A picture on one frame between
+    others on one frame (a still scene read frame by frame) keeps its frame's time."""
     first_s = np.asarray(first_s, float)
     n = len(first_s)
     taken = first_s.copy()
@@ -287,7 +286,8 @@ def build(t: np.ndarray, change: np.ndarray, tracked: np.ndarray) -> Timeline:
         # Each picture measured once, at the first frame that shows it. A picture is shown on at
         # most ceil(file rate / picture rate) frames; a longer run of unchanged frames is a still
         # scene (an encoder's identical frames), whose frames stand as their own samples.
-        longest = int(np.ceil(1 / (float(np.median(np.diff(t[first : last + 1]))) * content) - 1e-6))
+        frame_s = float(np.median(np.diff(t[first : last + 1])))
+        longest = int(np.ceil(1 / (frame_s * content) - 1e-6))
         new = ~repeat
         run = 0
         for i in range(len(new)):
@@ -296,7 +296,6 @@ def build(t: np.ndarray, change: np.ndarray, tracked: np.ndarray) -> Timeline:
                 new[i], run = True, 0
         starts = np.flatnonzero(new) + first
         of_frame[first : last + 1] = np.cumsum(new) - 1
-        frame_s = float(np.median(np.diff(t[first : last + 1])))
         return Timeline(
             starts, of_frame, t, share, content, tuple(cuts), (first, last), taken_s=on_cadence(t[starts], frame_s)
         )
