@@ -40,6 +40,7 @@ def demo_with_plate(sports2d_demo, tmp_path_factory):
     with av.open(str(path), "w") as c:
         s = c.add_stream("libx264", rate=30)
         s.width, s.height, s.pix_fmt = info.out_width, info.out_height, "yuv420p"
+        s.options = {"threads": "1"}  # the same clip on every machine (tests/synth/render.py)
         for f in frames:
             rgb = f.rgb.copy()
             cv2.circle(rgb, tuple(int(v) for v in hands), radius, (25, 25, 30), -1, cv2.LINE_AA)

@@ -55,6 +55,7 @@ def test_after_a_scene_cut_only_the_shot_with_the_bar_is_analysed(tmp_path):
     with av.open(str(SAMPLE)) as src, av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=30)
         stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
+        stream.options = {"threads": "1"}  # the same clip on every machine (tests/synth/render.py)
         frames = [f.to_ndarray(format="rgb24") for f in src.decode(video=0)]
         wall = np.full_like(frames[0], (200, 190, 170))
         for img in frames + [wall] * 30:
@@ -194,6 +195,7 @@ def test_a_letterboxed_clip_reads_as_the_picture_inside_its_bars(tmp_path):
     with av.open(str(SAMPLE)) as src, av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=30)
         stream.width, stream.height, stream.pix_fmt = 1280, 960, "yuv420p"
+        stream.options = {"threads": "1"}
         for f in src.decode(video=0):
             framed = np.pad(f.to_ndarray(format="rgb24"), ((120, 120), (0, 0), (0, 0)))
             for packet in stream.encode(av.VideoFrame.from_ndarray(framed, format="rgb24")):
