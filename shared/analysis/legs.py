@@ -20,8 +20,10 @@ LEG_TOO_LONG, LEG_TOO_SHORT = 0.20, 0.35  # thigh and shank against their clear-
 # while MediaPipe folding a crouched lifter's legs puts the ankle ~0.35 m up.
 FOOT_MAX_RISE_M = 0.25
 # A foot landmark is first trusted when the plate is this many radii away from it, and the
-# first few such frames say where that foot is planted (see plant_feet).
+# first few such frames where it stands still say where that foot is planted (see plant_feet):
+# each within FOOT_STILL_M of their median, before the bar has risen FOOT_PLANTED_RISE_M.
 FOOT_CLEAR_RADII, FOOT_ANCHOR_FRAMES = 2.5, 5
+FOOT_STILL_M, FOOT_PLANTED_RISE_M = 0.04, 0.7
 # A hidden hip is bridged between the frames where it was seen; across a longer gap, or before
 # it was first seen and after it was last seen, where it is is a guess, and so is every angle
 # read from it: those are reported as not measured (`unmeasured`), not printed.
@@ -78,36 +80,57 @@ def _knee_by_reach(hip, ankle, thigh_px, shank_px, sign):
 
 def plant_feet(px: np.ndarray, bar_px: np.ndarray, r: float, side: str) -> None:
     """Put each foot landmark where it is planted in the frames before MediaPipe first sees it
-    clear of the plate (in place, in `px`).
+    standing still clear of the plate (in place, in `px`).
 
     The feet stay planted from the setup until the bar is well up. Until then the plate hides
     the foot or the shin above it, and MediaPipe guesses: on the rendered lifts the full model's
     ankle sat 9-39 cm off through the setup and 6-10 cm off through the first pull, while the
-    plate was still within 2.5 radii of it. Those frames take the median of the landmark's first
-    5 frames with the plate further away. Not where the trunk is the wrong length (10 % off its
+    plate was still within 2.5 radii of it. Those frames take the median of the first 5 frames
+    (within 10) with the plate further away where the landmark stands still (each within
+    FOOT_STILL_M of their median): the first clear looks can still be guesses, as when the plate
+    passes the knee and MediaPipe bends the whole leg (an ankle 10-20 cm up and back for a few
+    frames), and a planted foot does not move. Those 5 must come before the bar has risen
+    FOOT_PLANTED_RISE_M (to about the hips of a lifter 1.75 m tall, where the heels start to
+    rise), else the first still look may be the feet landing from the catch. The frames
+    before them, clear or not, take it. Not where the trunk is the wrong length (10 % off its
     median once the feet are clear): that hip is misplaced, and a true ankle under a wrong hip
     bends the knee further from the truth than MediaPipe's own guess does. And only when the
-    plate was followed through 90 % of the frames before, and the 5 clear frames come within
-    10: otherwise the first clear look may come after the feet have moved (the catch)."""
+    plate was followed through 90 % of the frames before."""
     sho, hip = LANDMARKS[side + "sho"], LANDMARKS[side + "hip"]
     trunk = np.linalg.norm(px[:, hip, :2] - px[:, sho, :2], axis=1)
+    px_per_m = 2 * r / PLATE_DIAMETER_M
+    rise_m = (np.nanmedian(bar_px[:FOOT_ANCHOR_FRAMES, 1]) - bar_px[:, 1]) / px_per_m
+    up = np.flatnonzero(rise_m >= FOOT_PLANTED_RISE_M)
+    flat = np.arange(len(px)) < (up[0] if len(up) else len(px))  # the feet are flat until then
     for j in ("ank", "hee", "toe"):
         i = LANDMARKS[side + j]
         clear = np.flatnonzero(
             (np.linalg.norm(px[:, i, :2] - bar_px, axis=1) >= FOOT_CLEAR_RADII * r) & (px[:, i, 2] >= 0.5)
         )
-        if len(clear) < FOOT_ANCHOR_FRAMES or clear[0] == 0:
+        early = clear[flat[clear]]
+        start = _still_window(px[early, i, :2], early, FOOT_STILL_M * px_per_m)
+        if start is None or early[start] == 0:
             continue
-        first = clear[0]
-        if (
-            clear[FOOT_ANCHOR_FRAMES - 1] - first >= 2 * FOOT_ANCHOR_FRAMES
-            or np.isfinite(bar_px[:first, 0]).mean() < 0.9
-        ):
+        window = early[start : start + FOOT_ANCHOR_FRAMES]
+        if np.isfinite(bar_px[: window[0], 0]).mean() < 0.9:
             continue
-        frames = np.arange(len(px)) < first
-        frames &= np.abs(trunk / np.nanmedian(trunk[first:]) - 1) <= TRUNK_TOLERANCE
-        px[frames, i, :2] = np.median(px[clear[:FOOT_ANCHOR_FRAMES], i, :2], axis=0)
+        frames = np.arange(len(px)) < window[0]
+        frames &= np.abs(trunk / np.nanmedian(trunk[clear[0] :]) - 1) <= TRUNK_TOLERANCE
+        px[frames, i, :2] = np.median(px[window, i, :2], axis=0)
         px[frames, i, 2] = np.maximum(px[frames, i, 2], 0.5)
+
+
+def _still_window(xy: np.ndarray, frames: np.ndarray, still_px: float) -> int | None:
+    """Index into `frames` of the first FOOT_ANCHOR_FRAMES of them, spanning fewer than twice as
+    many frames, whose points (xy) all lie within still_px of their median; None if none do."""
+    n = FOOT_ANCHOR_FRAMES
+    for k in range(len(frames) - n + 1):
+        if frames[k + n - 1] - frames[k] >= 2 * n:
+            continue
+        pts = xy[k : k + n]
+        if (np.linalg.norm(pts - np.median(pts, axis=0), axis=1) <= still_px).all():
+            return k
+    return None
 
 
 def repair_hidden_legs(

@@ -166,6 +166,35 @@ def test_a_foot_near_the_plate_is_put_where_it_is_first_seen_clear_of_it(truth):
     np.testing.assert_allclose(out[~near, LANDMARKS["rank"], :2], px[~near, LANDMARKS["rank"], :2])
 
 
+def test_a_foot_bent_up_in_its_first_clear_looks_is_planted_where_it_stands_still(truth):
+    """As the plate passes the knee MediaPipe can bend the whole leg for a few frames: the ankle
+    10-20 cm up and back though clear of the plate. Those looks are not where the foot stands."""
+    t, _, px, _, radius = truth
+    plate = _lifting_plate()
+    guessed = px.copy()
+    near = _ankle_guessed_beside_the_plate(guessed, plate)
+    first = int(np.flatnonzero(~near)[0])
+    bent = slice(first, first + 3)
+    guessed[bent, LANDMARKS["rank"], :2] = ANKLE + np.array([[-25.0, -20.0], [-20.0, -40.0], [-28.0, -10.0]])
+    out = repair(t, guessed, plate, radius)
+    np.testing.assert_allclose(out[: first + 3, LANDMARKS["rank"], :2], np.tile(ANKLE, (first + 3, 1)), atol=1e-6)
+
+
+def test_a_foot_first_still_once_the_bar_is_at_the_hips_is_not_planted_there(truth):
+    """The feet may have left the floor by then (the first still look can be the landing)."""
+    from shared.analysis.legs import FOOT_PLANTED_RISE_M
+
+    t, _, px, _, radius = truth
+    plate = _lifting_plate()
+    guessed = px.copy()
+    near = _ankle_guessed_beside_the_plate(guessed, plate)
+    rise_m = (plate[0, 1] - plate[:, 1]) / PX_PER_M
+    moving = ~near & (rise_m < FOOT_PLANTED_RISE_M)  # the foot clear of the plate, but never still, until then
+    guessed[moving, LANDMARKS["rank"], 1] -= 30.0 * (np.arange(moving.sum()) % 2)
+    out = repair(t, guessed, plate, radius)
+    np.testing.assert_allclose(out[near, LANDMARKS["rank"], :2], guessed[near, LANDMARKS["rank"], :2])
+
+
 def test_a_foot_under_a_misplaced_hip_is_left_as_mediapipe_put_it(truth):
     """A hip that makes the trunk 30 % long is wrong; a true ankle under it would bend the knee
     further from the truth than MediaPipe's own guess."""
