@@ -24,6 +24,9 @@ PLATE_DIAMETER_M = 0.450  # IWF bumper plates
 RIM_RADIUS_TOLERANCE = 0.03
 OUTLINE_AGREES = 0.06  # of the radius: the silhouette's centre and the track's agree
 CHANGE_PLATE_REACH, BIGGER_DISC = 1.45, 1.15  # change plates are 0.6-0.8 of a bumper across
+# The bumper's outline re-fitted about its own centre (`_settled_rim`) until it moves less than
+# this, and then within this share of the found circle's radius of its centre.
+RESEEDS, RESEED_STILL_PX, RESEEDED_AGREES = 3, 0.5, 0.25
 EDGE_CIRCLE_SCORE = 0.5  # of the rays: a strongest-edge circle seen on fewer may be on limbs
 TEMPLATE_REACH_RADII = 0.3  # 7 cm: 4x how far 40 m/s^2 moves a bar off its predicted path in 1/30 s
 SEARCH_RADII, SEARCH_TRIES = 2.0, 3  # a lost rim is looked for this many radii round the prediction
@@ -167,16 +170,33 @@ def _plate_at(gray: np.ndarray, circle: tuple) -> PlateObservation | None:
     if not fit:
         return None
     # A change plate on the sleeve is a smaller disc on the bumper's face, and may be the circle
-    # found: the scale is the bumper's, the largest disc sharing that centre.
-    bigger = outer_rim(gray, fit[0], fit[1], CHANGE_PLATE_REACH * fit[2])
+    # found: the scale is the bumper's, the largest disc sharing that centre. Where the strongest
+    # edges mix rings of both (a pale steel rim, a groove, a green change plate at 360p: a circle
+    # 5 px off centre), rays cast from there miss the rim; cast again from the outline's own
+    # centre, they settle on it.
+    bigger = _settled_rim(gray, fit[0], fit[1], CHANGE_PLATE_REACH * fit[2])
     if (
         bigger is not None
         and bigger.radius_px > BIGGER_DISC * fit[2]
-        and np.hypot(bigger.x_px - fit[0], bigger.y_px - fit[1]) < OUTLINE_AGREES * fit[2]
+        and np.hypot(bigger.x_px - fit[0], bigger.y_px - fit[1]) < RESEEDED_AGREES * fit[2]
     ):
         fit = refine_on_rim(gray, bigger.x_px, bigger.y_px, bigger.radius_px) or fit
     rim, aspect, _ = _outline(gray, fit[0], fit[1], fit[2])
     return PlateObservation(fit[0], fit[1], fit[2], fit[3], rim, aspect)
+
+
+def _settled_rim(gray: np.ndarray, cx: float, cy: float, r: float):
+    """outer_rim about (cx, cy, r), fitted again about each fit's own centre and size until the
+    centre moves less than RESEED_STILL_PX (at most RESEEDS times); None if it does not settle."""
+    rim = outer_rim(gray, cx, cy, r)
+    for _ in range(RESEEDS):
+        if rim is None:
+            return None
+        again = outer_rim(gray, rim.x_px, rim.y_px, rim.radius_px)
+        if again is not None and np.hypot(again.x_px - rim.x_px, again.y_px - rim.y_px) < RESEED_STILL_PX:
+            return again
+        rim = again
+    return None
 
 
 _NO_OUTLINE = (float("nan"), float("nan"), None)

@@ -282,6 +282,33 @@ def test_find_plate_takes_the_bumper_not_the_change_plate_on_its_face():
     assert np.hypot(obs.x_px - 320.0, obs.y_px - 240.0) < 1.0
 
 
+def _steel_plate_with_a_change_plate(cx, cy, r, rng):
+    """A pale steel plate on a wall nearly as pale (a raised lip at the rim, a darker groove
+    inside it), a dark change plate 0.68 of it across on its face, and a dark shin beside it."""
+    k, s = 4, 2**SHIFT
+    big = np.full((SIZE[0] * k, SIZE[1] * k), 122, np.uint8)
+    centre = (int(round((cx * k + 1.5) * s)), int(round((cy * k + 1.5) * s)))
+    for share, grey in ((1.0, 150), (0.9, 128), (0.85, 150), (0.68, 67), (0.15, 200)):
+        cv2.circle(big, centre, int(round(share * r * k * s)), grey, -1, cv2.LINE_AA, SHIFT)
+    shin = np.array([[cx + 0.8 * r, cy - 2.5 * r], [cx + 1.15 * r, cy + r]]) * k
+    cv2.line(big, *(tuple(int(v) for v in p) for p in shin), 45, 4 * k, cv2.LINE_AA)
+    g = cv2.resize(big, (SIZE[1], SIZE[0]), interpolation=cv2.INTER_AREA).astype(float)
+    return np.clip(np.round(g + rng.normal(0, NOISE_SIGMA, SIZE)), 0, 255).astype(np.uint8)
+
+
+def test_a_plate_found_off_centre_on_mixed_rings_is_recentred_on_its_outline():
+    """At 360p the strongest edges of a steel plate's groove, its change plate and a shin made
+    a circle 0.2 radii off centre; rays cast from there miss the pale rim, so the plate's
+    outline is fitted again about its own centre."""
+    from shared.analysis.bar import _plate_at
+
+    gray = _steel_plate_with_a_change_plate(320.3, 240.6, 28.0, np.random.default_rng(31))
+    obs = _plate_at(gray.astype(np.float32), (323.0, 244.0, 24.0))
+    assert obs is not None
+    assert obs.rim_radius_px == pytest.approx(28.0, rel=0.015)
+    assert np.hypot(obs.x_px - 320.3, obs.y_px - 240.6) < 1.0
+
+
 def test_tracker_finds_a_plain_plate_again_after_a_jump_the_template_missed():
     """A light plate on a background almost as light, jumping further than the template's
     window: the rim, a circle of known size, is looked for round the prediction."""
