@@ -99,7 +99,10 @@ def plant_feet(px: np.ndarray, bar_px: np.ndarray, r: float, side: str) -> None:
     sho, hip = LANDMARKS[side + "sho"], LANDMARKS[side + "hip"]
     trunk = np.linalg.norm(px[:, hip, :2] - px[:, sho, :2], axis=1)
     px_per_m = 2 * r / PLATE_DIAMETER_M
-    rise_m = (np.nanmedian(bar_px[:FOOT_ANCHOR_FRAMES, 1]) - bar_px[:, 1]) / px_per_m
+    seen = np.flatnonzero(np.isfinite(bar_px[:, 1]))
+    if len(seen) == 0:
+        return
+    rise_m = (np.median(bar_px[seen[:FOOT_ANCHOR_FRAMES], 1]) - bar_px[:, 1]) / px_per_m
     up = np.flatnonzero(rise_m >= FOOT_PLANTED_RISE_M)
     flat = np.arange(len(px)) < (up[0] if len(up) else len(px))  # the feet are flat until then
     for j in ("ank", "hee", "toe"):
