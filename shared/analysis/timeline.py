@@ -255,7 +255,12 @@ def on_cadence(first_s: np.ndarray, frame_s: float) -> np.ndarray:
             lags = first_s[near] - slope * steps
             taken[k] = (lags.min() + lags.max() - frame_s) / 2
     taken = np.clip(taken, first_s - frame_s + 1e-6, first_s)
-    return np.maximum.accumulate(taken)
+    # Two pictures under half a frame apart are not on one cadence (a still stretch where a
+    # repeat was read as a new picture put two on one time, and the speeds through that near
+    # division by zero read 10-15 m/s): both keep their first frames' times, a frame or more apart.
+    while len(close := np.flatnonzero(np.diff(taken) < frame_s / 2)):  # ends: first_s are a frame apart
+        taken[close], taken[close + 1] = first_s[close], first_s[close + 1]
+    return taken
 
 
 def build(t: np.ndarray, change: np.ndarray, tracked: np.ndarray) -> Timeline:

@@ -136,3 +136,15 @@ def test_pictures_shown_on_an_uneven_run_of_frames_are_put_back_on_their_cadence
     assert np.abs(np.diff(got) - 1 / content).max() < uneven / 3
     assert np.abs(got - taken).max() < 1 / 60
     assert np.all(got <= first) and np.all(got > first - 1 / 60) and np.all(np.diff(got) > 0)
+
+
+def test_pictures_read_on_neighbouring_frames_at_the_end_of_a_cadence_keep_a_frame_apart():
+    """24 pictures a second in a 60 fps file, then the bar stands still and two repeats are
+    read as new pictures (first frames 1 frame apart). Put on the cadence, two of them fell
+    on one time, and speeds through them divided by almost nothing: each picture is at least
+    half a frame after the one before."""
+    cadence = np.ceil((np.arange(60) + 0.3) / 24 * 60 - 1e-9)  # frames 1, 4, 6, 9, 11, ... 149
+    first = np.r_[cadence, cadence[-1] + np.array([1, 2, 5, 6, 7, 8, 9, 10, 11, 14])] / 60
+    got = timeline.on_cadence(first, 1 / 60)
+    assert np.diff(got).min() >= 0.5 / 60
+    assert np.all(got <= first) and np.all(got > first - 1 / 60)
