@@ -76,6 +76,20 @@ def test_slow_motion_is_timed_by_the_dropped_bar(factor):
     assert [w["code"] for w in base.warnings()] == ["slow_motion"]
 
 
+def test_a_drop_whose_blurred_track_jitters_and_then_lies_still_is_timed_at_g():
+    """Filmed 4x slower (a step every 1/120 s of the lift), a falling plate's track jitters
+    by a centimetre a step as it blurs, its fastest single step coming early; then it lies on
+    the floor with sub-millimetre noise, each step a hair up or down."""
+    t = np.arange(0, 0.55, 1 / 120)
+    h = 1.5 - 0.5 * 9.81 * t**2
+    h[1:-1] += 0.01 * np.where(np.arange(1, len(t) - 1) % 2, 1.0, -1.0) * (t[1:-1] > 0.2)
+    h[len(t) // 2] -= 0.06  # one step of 7 cm where the fall is at half speed
+    rest = h[-1] - 0.0001 * np.abs(np.random.default_rng(3).normal(size=20)).cumsum()
+    slow_t = np.r_[t, t[-1] + np.arange(1, 21) / 120] * 4
+    fall = timebase.free_fall_mps2(slow_t, np.r_[h, rest])
+    assert fall == pytest.approx(timebase.G_MPS2 / 16, rel=0.05)
+
+
 def test_slow_motion_is_read_from_the_capture_rate_first():
     world = np.arange(0, 2.5, 1 / 240)
     px, r = _track(world, dropped=False)
