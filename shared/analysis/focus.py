@@ -62,7 +62,7 @@ def _lifted(t: np.ndarray, y: np.ndarray, above_row: float, rise_px: float) -> n
     RISE_S about that frame; a stretch where it never does, all of it."""
     up = np.where(np.isfinite(y), y, np.inf) < above_row
     before = np.searchsorted(t, t - RISE_S / 2, side="left")
-    after = np.minimum(np.searchsorted(t, t + RISE_S / 2, side="right"), len(t)) - 1
+    after = np.searchsorted(t, t + RISE_S / 2, side="right") - 1  # at most len(t) - 1
     rising = up & (y[after] < y[before] - rise_px)  # NaN compares False
     out = np.zeros(len(t), bool)
     edges = np.flatnonzero(np.diff(np.r_[0, up.astype(int), 0]))

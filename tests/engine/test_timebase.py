@@ -79,7 +79,7 @@ def test_slow_motion_is_timed_by_the_dropped_bar(factor):
 def test_a_drop_whose_blurred_track_jitters_and_then_lies_still_is_timed_at_g():
     """Filmed 4x slower (a step every 1/120 s of the lift), a falling plate's track jitters
     by a centimetre a step as it blurs, its fastest single step coming early; then it lies on
-    the floor with sub-millimetre noise, each step a hair up or down."""
+    the floor, each step a hair lower (sub-millimetre tracking noise)."""
     t = np.arange(0, 0.55, 1 / 120)
     h = 1.5 - 0.5 * 9.81 * t**2
     h[1:-1] += 0.01 * np.where(np.arange(1, len(t) - 1) % 2, 1.0, -1.0) * (t[1:-1] > 0.2)
