@@ -1,13 +1,13 @@
 """Bar: find the bumper plate near the wrists, then track its centre frame by frame.
 
-Tracking is template matching in a window around the constant-velocity prediction,
-re-anchored on the plate's rim: the strongest edge is sampled along rays from the centre
-and a circle is fitted to it, which gives a sub-pixel centre (rings inside the rim are
-concentric with it, and the strongest edge is the most exact in a blurred frame). Where
-the plate stands still, `rim.outer_rim` measures its outer silhouette for the scale. HoughCircles finds
-the plate in the first place. The tracker never waits for pose: pose only says where
-to look for the plate before liftoff.
-"""
+Tracking is template matching round the constant-velocity prediction, re-anchored on the
+plate's rim: the strongest edge along rays from the centre, fitted by a circle, gives a
+sub-pixel centre (rings inside the rim share it; the strongest edge is the most exact in a
+blurred frame). The hub (`hub.Hub`: the sleeve end and the plate round it, which nothing
+covers from the side) places the plate where the rim is lost or strays from a clear match.
+Where the plate stands still, `rim.outer_rim` measures its outer silhouette for the scale.
+HoughCircles finds the plate in the first place. The tracker never waits for pose: pose only
+says where to look for the plate before liftoff."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from shared.analysis.hub import Hub, subpixel
 from shared.analysis.pose import LANDMARKS
 from shared.analysis.rim import RAYS, RIM_MIN_RAYS, edges_along_rays, fit_circle, known_circle, outer_rim
 
@@ -42,6 +43,11 @@ HOUGH_VOTES = (30, 20, 14)
 LOCAL_CONTRAST = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))  # a faint plate's rim brought up
 STILL_RADII = 0.05  # a plate that moved less than this many radii since the last frame stands still
 OUTLINES_EVERY_FRAME, OUTLINE_STEP = 60, 4
+# The hub is looked for HUB_REACH_RADII round the prediction plus what the bar's speed covers.
+# Rim fits within HUB_AGREES radii (>= HUB_AGREES_PX) of it move their offset HUB_FOLLOWS of the way
+# (the sleeve end drifts); it places the plate where the rim is lost, or matched clearly
+# (HUB_OVERRULES) where the rim's fit strays (to the body, a ghost of the plate, the wall).
+HUB_REACH_RADII, HUB_FOLLOWS, HUB_AGREES, HUB_AGREES_PX, HUB_OVERRULES = 0.5, 0.05, 0.1, 2.0, 0.9
 
 
 @dataclass
@@ -211,15 +217,6 @@ def _outline(gray, cx: float, cy: float, r: float) -> tuple:
     return rim.radius_px, rim.aspect, np.array([rim.x_px, rim.y_px])
 
 
-def _subpixel(three: np.ndarray) -> float:
-    """Offset (-0.5..0.5) of a peak from the middle of three samples, by a parabola."""
-    if len(three) != 3:
-        return 0.0
-    a, b, c = (float(v) for v in three)
-    denom = a - 2 * b + c
-    return 0.0 if denom >= 0 else float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5))
-
-
 class PlateTracker:
     """Follows one plate through a clip. Call `update(rgb, t_s)` for every frame.
 
@@ -244,7 +241,10 @@ class PlateTracker:
             x, y = int(first.x_px), int(first.y_px)
             lo, hi = np.percentile(gray[max(0, y - r) : y + r, max(0, x - r) : x + r], (2, 98))
             self._stretch = (float(lo), 255.0 / max(float(hi - lo), 1.0))
-        self._template = self._patch(self._gray(rgb), self._pos)
+        gray = self._gray(rgb)
+        self._template = self._patch(gray, self._pos)
+        self._hub = Hub(gray, self._pos, first.radius_px)
+        self._hub_offset = np.zeros(2)  # the rim's centre less the hub's, as the two are seen
 
     def _crop(self, gray, centre, half):
         """A (2*half+1)^2 half-resolution crop centred on a full-resolution point."""
@@ -344,20 +344,29 @@ class PlateTracker:
         lo, gain = self._stretch
         return cv2.convertScaleAbs(gray, alpha=gain, beta=-lo * gain)
 
+    def _matched(self, gray, predicted: np.ndarray, dt: float):
+        """(centre, correlation) of the whole plate's best match round the prediction (half size)."""
+        margin = int(max(0.35 * self.radius_px, 1.5 * np.linalg.norm(self._vel) * dt) / 2) + 3
+        window = self._crop(gray, predicted, self._half_px + margin)
+        response = cv2.matchTemplate(window, self._template, cv2.TM_CCOEFF_NORMED)
+        _, peak, _, (mx, my) = cv2.minMaxLoc(response)
+        offset = np.array([mx + subpixel(response[my, mx - 1 : mx + 2]), my + subpixel(response[my - 1 : my + 2, mx])])
+        return np.round(predicted) + 2 * (offset - margin), peak
+
     def update(self, rgb: np.ndarray, t_s: float) -> PlateObservation | None:
         gray = self._gray(rgb)
         dt = max(t_s - self._t, 1e-3)
         predicted = self._pos + self._vel * dt
-        margin = int(max(0.35 * self.radius_px, 1.5 * np.linalg.norm(self._vel) * dt) / 2) + 3
-        half = self._half_px + margin
-        window = self._crop(gray, predicted, half)
-        response = cv2.matchTemplate(window, self._template, cv2.TM_CCOEFF_NORMED)
-        _, peak, _, (mx, my) = cv2.minMaxLoc(response)
-        offset = np.array(
-            [mx + _subpixel(response[my, mx - 1 : mx + 2]), my + _subpixel(response[my - 1 : my + 2, mx])]
-        )
-        matched = np.round(predicted) + 2 * (offset - margin)
+        matched, peak = self._matched(gray, predicted, dt)
         rim = self._rim(gray, matched) or self._search(gray, predicted, dt, self._refind_px(t_s))
+        hub = self._hub.find(gray, predicted, HUB_REACH_RADII * self.radius_px + 1.5 * np.linalg.norm(self._vel) * dt)
+        if hub is not None:
+            at = hub[0] + self._hub_offset
+            off = np.inf if rim is None else float(np.linalg.norm(rim[0] - at))
+            if off <= max(HUB_AGREES * self.radius_px, HUB_AGREES_PX):  # the rim's idea of the centre
+                self._hub_offset += HUB_FOLLOWS * (rim[0] - at)
+            elif rim is None or (hub[1] >= HUB_OVERRULES and off < HUB_REACH_RADII * self.radius_px):
+                rim = at, 0.5 * hub[1]
         outline = _NO_OUTLINE
         if rim is not None:
             centre, score = rim

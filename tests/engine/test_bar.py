@@ -411,3 +411,59 @@ def test_a_long_still_plate_has_its_outline_read_on_a_sample_of_frames():
         range(OUTLINES_EVERY_FRAME + OUTLINE_STEP, n + 1, OUTLINE_STEP)
     )
     assert np.median([seen[i - 1].rim_radius_px for i in read]) == pytest.approx(50.0, abs=0.5)
+
+
+def test_a_plate_whose_rim_is_lost_against_the_wall_is_followed_by_its_hub():
+    """A steel plate the grey of the wall behind it, picked up mid-pull (the tracker starts
+    with no speed) and rising 2.4 m/s past the lifter's dark legs: its rim is gone, and the
+    whole plate's template, at half resolution, finds nothing within its reach of the
+    prediction. The hub in its middle, which nothing covers, still places it."""
+    rng = np.random.default_rng(51)
+    px_per_m, x = 222.0, 320.0
+
+    def frame(ys, legs_y):
+        acc = []
+        for y in ys:  # the exposure, averaged
+            g = np.full(SIZE, 128.0)
+            g[int(legs_y) :, 250:390] = 35.0  # the legs and shorts behind the plate, rising
+            inside = np.clip((BACKGROUND - _disc_layer(x, y, 50.0).astype(float)) / (BACKGROUND - PLATE), 0, 1)
+            plate = 128 + (_bumper(x, y, 50.0, rng, background=128).astype(float) - 128) * 0.02
+            hub = np.hypot(*np.meshgrid(np.arange(SIZE[1]) - x, np.arange(SIZE[0]) - y)) < 0.3 * 50
+            plate[hub] = _bumper(x, y, 50.0, rng, background=128)[hub]
+            acc.append(inside * plate + (1 - inside) * g)
+        g = np.clip(np.round(np.mean(acc, axis=0) + rng.normal(0, NOISE_SIGMA, SIZE)), 0, 255).astype(np.uint8)
+        return np.dstack([g] * 3)
+
+    def height(t):
+        return 330.0 - px_per_m * 2.4 * t
+
+    tracker = PlateTracker(PlateObservation(x, 330.0, 50.0, 1.0, rim_radius_px=50.0), frame([330.0], 390.0), 0.0)
+    for i in range(1, 9):
+        t = i / 30
+        seen = tracker.update(frame([height(t + d) for d in np.linspace(-1 / 120, 1 / 120, 7)], 390 - 200 * t), t)
+        assert seen is not None and np.hypot(seen.x_px - x, seen.y_px - height(t)) < 0.5, (i, seen)
+
+
+def test_a_rim_fit_snapped_to_a_ghost_of_the_plate_is_overruled_by_the_hub():
+    """Heavy compression can leave a sharp outline of the plate where it stood while the real
+    plate, faint and blurred, has already risen: the rim fit round the prediction snaps back to
+    the outline. The hub, matched clearly and 0.2 radii up, places the plate there."""
+    from shared.analysis.bar import HUB_OVERRULES
+
+    rng = np.random.default_rng(52)
+
+    def frame(y, outline_at=None):
+        g = 128 + (_bumper(320.0, y, 50.0, rng, background=128).astype(float) - 128) * 0.3
+        if outline_at is not None:  # the ghost: the rim's outline, sharp, outside the plate's face
+            ring = np.zeros(SIZE, np.uint8)
+            cv2.circle(ring, (320 * 16, int(outline_at * 16)), 50 * 16, 255, 3, cv2.LINE_AA, 4)
+            face = np.hypot(*np.meshgrid(np.arange(SIZE[1]) - 320.0, np.arange(SIZE[0]) - y)) < 50
+            g = np.where((ring > 0) & ~face, 40.0, g)
+        return np.dstack([np.clip(np.round(g), 0, 255).astype(np.uint8)] * 3)
+
+    first = PlateObservation(*refine_on_rim(_gray(frame(330.0)), 320.0, 330.0, 50.0), rim_radius_px=50.0)
+    tracker = PlateTracker(first, frame(330.0), 0.0)
+    assert tracker.update(frame(330.0), 1 / 30) is not None
+    seen = tracker.update(frame(320.0, outline_at=330.0), 2 / 30)
+    assert seen is not None and abs(seen.y_px - 320.0) < 1.0, seen
+    assert seen.score >= 0.5 * HUB_OVERRULES  # placed by the hub

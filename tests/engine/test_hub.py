@@ -1,0 +1,46 @@
+"""Hub: the plate's centre by the sleeve end and the middle of the plate, on drawn plates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shared.analysis.hub import Hub
+from tests.engine.test_bar import SIZE, _bumper, _disc_layer
+
+
+@pytest.mark.parametrize("move", [(0.0, 0.0), (7.3, -12.6), (-21.8, 30.4)])
+def test_a_hub_is_found_where_its_plate_moved_within_a_third_of_a_pixel(move):
+    rng = np.random.default_rng(61)
+    hub = Hub(_bumper(320.2, 240.7, 50.0, rng), (320.2, 240.7), 50.0)
+    assert hub.usable
+    moved = _bumper(320.2 + move[0], 240.7 + move[1], 50.0, rng)
+    found = hub.find(moved, (320.2, 240.7), 40.0)
+    assert found is not None and found[1] > 0.9
+    assert np.hypot(*(found[0] - (320.2 + move[0], 240.7 + move[1]))) < 1 / 3
+
+
+def test_a_hub_further_than_the_reach_is_not_found():
+    rng = np.random.default_rng(62)
+    hub = Hub(_bumper(320.0, 240.0, 50.0, rng), (320.0, 240.0), 50.0)
+    found = hub.find(_bumper(320.0, 160.0, 50.0, rng), (320.0, 240.0), 20.0)
+    assert found is None or np.hypot(*(found[0] - (320.0, 160.0))) > 20
+
+
+def test_a_plain_disc_has_no_usable_hub():
+    """A plate with nothing drawn at its middle matches itself anywhere on its face."""
+    plain = _disc_layer(320.0, 240.0, 50.0).astype(float) + np.random.default_rng(63).normal(0, 3.0, SIZE)
+    assert not Hub(np.clip(plain, 0, 255).astype(np.uint8), (320.0, 240.0), 50.0).usable
+
+
+def test_a_smooth_shading_is_no_usable_hub():
+    """Contrast alone is not enough: a ramp across the middle matches itself moved along it."""
+    ramp = np.tile(np.linspace(40, 200, SIZE[1]), (SIZE[0], 1)).astype(np.uint8)
+    assert not Hub(ramp, (320.0, 240.0), 50.0).usable
+
+
+def test_a_hub_cut_by_the_frame_edge_is_still_found():
+    rng = np.random.default_rng(64)
+    hub = Hub(_bumper(320.0, 240.0, 50.0, rng), (320.0, 240.0), 50.0)
+    found = hub.find(_bumper(320.0, 8.0, 50.0, rng), (320.0, 20.0), 30.0)
+    assert found is not None and np.hypot(*(found[0] - (320.0, 8.0))) < 1.0
