@@ -44,9 +44,9 @@ LOCAL_CONTRAST = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))  # a faint 
 STILL_RADII = 0.05  # a plate that moved less than this many radii since the last frame stands still
 OUTLINES_EVERY_FRAME, OUTLINE_STEP = 60, 4
 # The hub is looked for HUB_REACH_RADII round the prediction plus what the bar's speed covers.
-# Rim fits within HUB_AGREES radii (>= HUB_AGREES_PX) of it move their offset HUB_FOLLOWS of the way
-# (the sleeve end drifts); it places the plate where the rim is lost, or matched clearly
-# (HUB_OVERRULES) where the rim's fit strays (to the body, a ghost of the plate, the wall).
+# Rim fits within HUB_AGREES radii (>= HUB_AGREES_PX) of it set the offset (their mean, then HUB_FOLLOWS
+# of the way: the sleeve end drifts). It places the plate where the rim is lost (near the prediction),
+# or matched clearly (HUB_OVERRULES) where the rim's fit strays (to the body, a ghost, the wall).
 HUB_REACH_RADII, HUB_FOLLOWS, HUB_AGREES, HUB_AGREES_PX, HUB_OVERRULES = 0.5, 0.05, 0.1, 2.0, 0.9
 
 
@@ -218,9 +218,8 @@ def _outline(gray, cx: float, cy: float, r: float) -> tuple:
 
 
 class PlateTracker:
-    """Follows one plate through a clip. Call `update(rgb, t_s)` for every frame.
-
-    Template matching runs at half resolution; the rim fit then works at full resolution."""
+    """Follows one plate through a clip, `update(rgb, t_s)` on every frame. Template matching
+    runs at half resolution; the rim fit and the hub's match at full resolution."""
 
     def __init__(self, first: PlateObservation, rgb: np.ndarray, t_s: float):
         self.radius_px = first.radius_px  # the strongest edge's circle, which the tracker fits
@@ -242,9 +241,8 @@ class PlateTracker:
             lo, hi = np.percentile(gray[max(0, y - r) : y + r, max(0, x - r) : x + r], (2, 98))
             self._stretch = (float(lo), 255.0 / max(float(hi - lo), 1.0))
         gray = self._gray(rgb)
-        self._template = self._patch(gray, self._pos)
-        self._hub = Hub(gray, self._pos, first.radius_px)
-        self._hub_offset = np.zeros(2)  # the rim's centre less the hub's, as the two are seen
+        self._template, self._hub = self._patch(gray, self._pos), Hub(gray, self._pos, first.radius_px)
+        self._hub_offset, self._hub_agreed = np.zeros(2), 0  # the rim's centre less the hub's; fits seen
 
     def _crop(self, gray, centre, half):
         """A (2*half+1)^2 half-resolution crop centred on a full-resolution point."""
@@ -363,9 +361,11 @@ class PlateTracker:
         if hub is not None:
             at = hub[0] + self._hub_offset
             off = np.inf if rim is None else float(np.linalg.norm(rim[0] - at))
-            if off <= max(HUB_AGREES * self.radius_px, HUB_AGREES_PX):  # the rim's idea of the centre
-                self._hub_offset += HUB_FOLLOWS * (rim[0] - at)
-            elif rim is None or (hub[1] >= HUB_OVERRULES and off < HUB_REACH_RADII * self.radius_px):
+            near = np.linalg.norm(at - predicted) < TEMPLATE_REACH_RADII * self.radius_px
+            if off <= max(HUB_AGREES * self.radius_px, HUB_AGREES_PX):  # their mean, then HUB_FOLLOWS
+                self._hub_agreed += 1
+                self._hub_offset += max(HUB_FOLLOWS, 1 / self._hub_agreed) * (rim[0] - at)
+            elif (rim is None and near) or (hub[1] >= HUB_OVERRULES and off < HUB_REACH_RADII * self.radius_px):
                 rim = at, 0.5 * hub[1]
         outline = _NO_OUTLINE
         if rim is not None:
