@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from shared.analysis.hub import Hub, subpixel
+from shared.analysis.hub import Hub, best_match
 from shared.analysis.pose import LANDMARKS
 from shared.analysis.rim import RAYS, RIM_MIN_RAYS, edges_along_rays, fit_circle, known_circle, outer_rim
 
@@ -346,9 +346,7 @@ class PlateTracker:
         """(centre, correlation) of the whole plate's best match round the prediction (half size)."""
         margin = int(max(0.35 * self.radius_px, 1.5 * np.linalg.norm(self._vel) * dt) / 2) + 3
         window = self._crop(gray, predicted, self._half_px + margin)
-        response = cv2.matchTemplate(window, self._template, cv2.TM_CCOEFF_NORMED)
-        _, peak, _, (mx, my) = cv2.minMaxLoc(response)
-        offset = np.array([mx + subpixel(response[my, mx - 1 : mx + 2]), my + subpixel(response[my - 1 : my + 2, mx])])
+        offset, peak = best_match(cv2.matchTemplate(window, self._template, cv2.TM_CCOEFF_NORMED))
         return np.round(predicted) + 2 * (offset - margin), peak
 
     def update(self, rgb: np.ndarray, t_s: float) -> PlateObservation | None:

@@ -25,13 +25,20 @@ HUB_CONTRAST = 6.0  # grey levels (standard deviation) a usable hub shows
 HUB_SHIFT, HUB_DISTINCT = 0.1, 0.9  # moved this many radii, a usable hub matches itself less than this
 
 
-def subpixel(three: np.ndarray) -> float:
+def _subpixel(three: np.ndarray) -> float:
     """Offset (-0.5..0.5) of a peak from the middle of three samples, by a parabola."""
     if len(three) != 3:
         return 0.0
     a, b, c = (float(v) for v in three)
     denom = a - 2 * b + c
     return 0.0 if denom >= 0 else float(np.clip(0.5 * (a - c) / denom, -0.5, 0.5))
+
+
+def best_match(response: np.ndarray) -> tuple:
+    """(x, y) of a matchTemplate response's peak, sub-pixel, and the peak's value."""
+    _, peak, _, (mx, my) = cv2.minMaxLoc(response)
+    xy = np.array([mx + _subpixel(response[my, mx - 1 : mx + 2]), my + _subpixel(response[my - 1 : my + 2, mx])])
+    return xy, float(peak)
 
 
 def _around(gray: np.ndarray, centre: np.ndarray, half: int) -> np.ndarray:
@@ -41,7 +48,7 @@ def _around(gray: np.ndarray, centre: np.ndarray, half: int) -> np.ndarray:
 
 
 class Hub:
-    """The hub's picture at one (still, well fitted) frame, and where it is in later ones."""
+    """The hub's picture in the frame the tracker starts on, and where it is in later ones."""
 
     def __init__(self, gray: np.ndarray, centre: np.ndarray, radius_px: float):
         self.half = max(int(round(HUB_RADII * radius_px)), HUB_MIN_HALF)
@@ -58,9 +65,5 @@ class Hub:
             return None
         at = np.round(np.asarray(predicted, dtype=float))
         n = self.half + int(np.ceil(reach_px))
-        response = cv2.matchTemplate(_around(gray, at, n), self.template, cv2.TM_CCOEFF_NORMED)
-        _, peak, _, (mx, my) = cv2.minMaxLoc(response)
-        if peak < HUB_MATCH:
-            return None
-        offset = np.array([mx + subpixel(response[my, mx - 1 : mx + 2]), my + subpixel(response[my - 1 : my + 2, mx])])
-        return at + offset - (n - self.half), float(peak)
+        offset, peak = best_match(cv2.matchTemplate(_around(gray, at, n), self.template, cv2.TM_CCOEFF_NORMED))
+        return None if peak < HUB_MATCH else (at + offset - (n - self.half), peak)
