@@ -413,6 +413,11 @@ def test_a_long_still_plate_has_its_outline_read_on_a_sample_of_frames():
     assert np.median([seen[i - 1].rim_radius_px for i in read]) == pytest.approx(50.0, abs=0.5)
 
 
+def _within(cx: float, cy: float, r: float) -> np.ndarray:
+    """The pixels of a SIZE frame within r of (cx, cy)."""
+    return np.hypot(*np.meshgrid(np.arange(SIZE[1]) - cx, np.arange(SIZE[0]) - cy)) < r
+
+
 def test_a_plate_whose_rim_is_lost_against_the_wall_is_still_followed():
     """A steel plate the grey of the wall behind it, picked up mid-pull (the tracker starts
     with no speed) and rising 2 m/s past the lifter's dark legs: its rim is gone, and only its
@@ -427,7 +432,7 @@ def test_a_plate_whose_rim_is_lost_against_the_wall_is_still_followed():
             g[int(legs_y) :, 250:390] = 35.0  # the legs and shorts behind the plate, rising
             inside = np.clip((BACKGROUND - _disc_layer(x, y, 50.0).astype(float)) / (BACKGROUND - PLATE), 0, 1)
             plate = 128 + (_bumper(x, y, 50.0, rng, background=128).astype(float) - 128) * 0.02
-            hub = np.hypot(*np.meshgrid(np.arange(SIZE[1]) - x, np.arange(SIZE[0]) - y)) < 0.3 * 50
+            hub = _within(x, y, 0.3 * 50)
             plate[hub] = _bumper(x, y, 50.0, rng, background=128)[hub]
             acc.append(inside * plate + (1 - inside) * g)
         g = np.clip(np.round(np.mean(acc, axis=0) + rng.normal(0, NOISE_SIGMA, SIZE)), 0, 255).astype(np.uint8)
@@ -456,7 +461,7 @@ def test_a_rim_fit_snapped_to_a_ghost_of_the_plate_is_overruled_by_the_hub():
         if outline_at is not None:  # the ghost: the rim's outline, sharp, outside the plate's face
             ring = np.zeros(SIZE, np.uint8)
             cv2.circle(ring, (320 * 16, int(outline_at * 16)), 50 * 16, 255, 3, cv2.LINE_AA, 4)
-            face = np.hypot(*np.meshgrid(np.arange(SIZE[1]) - 320.0, np.arange(SIZE[0]) - y)) < 50
+            face = _within(320.0, y, 50)
             g = np.where((ring > 0) & ~face, 40.0, g)
         return np.dstack([np.clip(np.round(g), 0, 255).astype(np.uint8)] * 3)
 
