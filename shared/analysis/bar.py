@@ -43,11 +43,6 @@ HOUGH_VOTES = (30, 20, 14)
 LOCAL_CONTRAST = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))  # a faint plate's rim brought up
 STILL_RADII = 0.05  # a plate that moved less than this many radii since the last frame stands still
 OUTLINES_EVERY_FRAME, OUTLINE_STEP = 60, 4
-# The hub is looked for HUB_REACH_RADII round the prediction plus what the bar's speed covers.
-# Rim fits within HUB_AGREES radii (>= HUB_AGREES_PX) of it set the offset (their mean, then HUB_FOLLOWS
-# of the way: the sleeve end drifts). It places the plate where the rim is lost (near the prediction),
-# or matched clearly (HUB_OVERRULES) where the rim's fit strays (to the body, a ghost, the wall).
-HUB_REACH_RADII, HUB_FOLLOWS, HUB_AGREES, HUB_AGREES_PX, HUB_OVERRULES = 0.5, 0.05, 0.1, 2.0, 0.9
 
 
 @dataclass
@@ -242,7 +237,6 @@ class PlateTracker:
             self._stretch = (float(lo), 255.0 / max(float(hi - lo), 1.0))
         gray = self._gray(rgb)
         self._template, self._hub = self._patch(gray, self._pos), Hub(gray, self._pos, first.radius_px)
-        self._hub_offset, self._hub_agreed = np.zeros(2), 0  # the rim's centre less the hub's; fits seen
 
     def _crop(self, gray, centre, half):
         """A (2*half+1)^2 half-resolution crop centred on a full-resolution point."""
@@ -355,16 +349,9 @@ class PlateTracker:
         predicted = self._pos + self._vel * dt
         matched, peak = self._matched(gray, predicted, dt)
         rim = self._rim(gray, matched) or self._search(gray, predicted, dt, self._refind_px(t_s))
-        hub = self._hub.find(gray, predicted, HUB_REACH_RADII * self.radius_px + 1.5 * np.linalg.norm(self._vel) * dt)
-        if hub is not None:
-            at = hub[0] + self._hub_offset
-            off = np.inf if rim is None else float(np.linalg.norm(rim[0] - at))
-            near = np.linalg.norm(at - predicted) < TEMPLATE_REACH_RADII * self.radius_px
-            if off <= max(HUB_AGREES * self.radius_px, HUB_AGREES_PX):  # their mean, then HUB_FOLLOWS
-                self._hub_agreed += 1
-                self._hub_offset += max(HUB_FOLLOWS, 1 / self._hub_agreed) * (rim[0] - at)
-            elif (rim is None and near) or (hub[1] >= HUB_OVERRULES and off < HUB_REACH_RADII * self.radius_px):
-                rim = at, 0.5 * hub[1]
+        weak = rim is not None and rim[1] < EDGE_CIRCLE_SCORE
+        reach = TEMPLATE_REACH_RADII * self.radius_px  # a lost rim's plate is placed only this near
+        rim = self._hub.place(gray, predicted, rim, weak, self.radius_px, float(np.linalg.norm(self._vel)) * dt, reach)
         outline = _NO_OUTLINE
         if rim is not None:
             centre, score = rim

@@ -5,7 +5,8 @@ plate and the plate in front of the lifter: the body passes behind, and the hub 
 part of the plate that nothing covers. It is small and has sharp inner edges, so it is still
 there when a fast bar's blur or a plate the grey of the wall behind it (steel, backlit) has
 lost the rim. `PlateTracker` matches it round its prediction and places the plate by it where
-the rim is lost, or where a clear match and the rim's fit disagree. Its offset from the rim's
+the rim is lost, or where the rim's fit disagrees with a clear match, or with a good one nearer
+the bar's motion than a fit seen on few rays (`Hub.place`). Its offset from the rim's
 centre follows the rim slowly: on real clips a close camera sees the sleeve's end move against
 the plate's centre as the bar rises, and a collar turns with it.
 
@@ -23,6 +24,13 @@ HUB_MIN_HALF = 4  # px: a 360p plate's hub is still 9 px square
 HUB_MATCH = 0.6  # normalised correlation from which the hub is taken as found
 HUB_CONTRAST = 6.0  # grey levels (standard deviation) a usable hub shows
 HUB_SHIFT, HUB_DISTINCT = 0.1, 0.9  # moved this many radii, a usable hub matches itself less than this
+# The hub is looked for HUB_REACH_RADII round the prediction plus what the bar's speed covers.
+# Rim fits within HUB_AGREES radii (>= HUB_AGREES_PX) of it set the offset (their mean, then HUB_FOLLOWS
+# of the way: the sleeve end drifts). It places the plate where the rim is lost (near the prediction),
+# or where the rim's fit strays (to the body, a ghost, the wall) and the hub matched clearly
+# (HUB_OVERRULES), or matched well (HUB_OVERRULES_WEAK) against a rim seen on few rays (`Hub.wins`).
+HUB_REACH_RADII, HUB_FOLLOWS, HUB_AGREES, HUB_AGREES_PX = 0.5, 0.05, 0.1, 2.0
+HUB_OVERRULES, HUB_OVERRULES_WEAK = 0.9, 0.8
 
 
 def _subpixel(three: np.ndarray) -> float:
@@ -57,6 +65,7 @@ class Hub:
         moved = cv2.matchTemplate(_around(gray, centre, self.half + shift), self.template, cv2.TM_CCOEFF_NORMED)
         ring = np.concatenate([moved[0], moved[-1], moved[:, 0], moved[:, -1]])
         self.usable = float(self.template.std()) >= HUB_CONTRAST and float(ring.max()) < HUB_DISTINCT
+        self.offset, self._agreed = np.zeros(2), 0  # the rim's centre less the hub's; agreeing fits seen
 
     def find(self, gray: np.ndarray, predicted: np.ndarray, reach_px: float) -> tuple | None:
         """(centre, correlation) of the best match within `reach_px` of `predicted`, or None
@@ -67,3 +76,45 @@ class Hub:
         n = self.half + int(np.ceil(reach_px))
         offset, peak = best_match(cv2.matchTemplate(_around(gray, at, n), self.template, cv2.TM_CCOEFF_NORMED))
         return None if peak < HUB_MATCH else (at + offset - (n - self.half), peak)
+
+    def place(
+        self,
+        gray: np.ndarray,
+        predicted: np.ndarray,
+        rim: tuple | None,
+        weak: bool,
+        radius_px: float,
+        travel_px: float,
+        rescue_px: float,
+    ) -> tuple | None:
+        """The plate's (centre, score) this frame: the rim's fit (`rim`, None where it was lost;
+        `weak` where it was seen on few rays), or the hub's placing where it wins. A rim fit that
+        agrees with the hub moves the offset between them. `travel_px` is how far the bar's speed
+        carries it in a frame; a lost rim's plate is placed only within `rescue_px` of the
+        prediction."""
+        hub = self.find(gray, predicted, HUB_REACH_RADII * radius_px + 1.5 * travel_px)
+        if hub is None:
+            return rim
+        at = hub[0] + self.offset
+        if rim is None:
+            return (at, 0.5 * hub[1]) if np.linalg.norm(at - predicted) < rescue_px else None
+        off = float(np.linalg.norm(rim[0] - at))
+        if off <= max(HUB_AGREES * radius_px, HUB_AGREES_PX):  # their mean, then HUB_FOLLOWS of the way
+            self._agreed += 1
+            self.offset += max(HUB_FOLLOWS, 1 / self._agreed) * (rim[0] - at)
+            return rim
+        if off < HUB_REACH_RADII * radius_px and self.wins(rim, weak, at, hub[1], predicted):
+            return at, 0.5 * hub[1]
+        return rim
+
+    @staticmethod
+    def wins(rim: tuple, weak: bool, at: np.ndarray, peak: float, predicted: np.ndarray) -> bool:
+        """Whether the hub, matched at `at` with correlation `peak`, places the plate where the
+        rim's fit disagrees: where it matched clearly, or where the rim was `weak` (seen on few
+        rays, as a blurred rim at 360p is: fits 3-4 px off) and the hub matched well and nearer
+        where the bar's motion puts it. A blurred hub can match well off along the blur, and
+        the motion tells which of the two strayed."""
+        if peak >= HUB_OVERRULES:
+            return True
+        nearer = np.linalg.norm(at - predicted) < np.linalg.norm(rim[0] - predicted)
+        return bool(weak and peak >= HUB_OVERRULES_WEAK and nearer)

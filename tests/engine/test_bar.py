@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from shared.analysis.bar import PlateObservation, PlateTracker, find_plate, refine_on_rim
+from shared.analysis.bar import EDGE_CIRCLE_SCORE, PlateObservation, PlateTracker, find_plate, refine_on_rim
+from shared.analysis.hub import Hub
 from shared.analysis.pose import LANDMARKS
 from shared.analysis.rim import fit_circle, fit_ellipse, outer_rim
 
@@ -452,7 +453,7 @@ def test_a_rim_fit_snapped_to_a_ghost_of_the_plate_is_overruled_by_the_hub():
     """Heavy compression can leave a sharp outline of the plate where it stood while the real
     plate, faint and blurred, has already risen: the rim fit round the prediction snaps back to
     the outline. The hub, matched clearly and 0.2 radii up, places the plate there."""
-    from shared.analysis.bar import HUB_OVERRULES
+    from shared.analysis.hub import HUB_OVERRULES
 
     rng = np.random.default_rng(52)
 
@@ -471,3 +472,22 @@ def test_a_rim_fit_snapped_to_a_ghost_of_the_plate_is_overruled_by_the_hub():
     seen = tracker.update(frame(320.0, outline_at=330.0), 2 / 30)
     assert seen is not None and abs(seen.y_px - 320.0) < 1.0, seen
     assert seen.score >= 0.5 * HUB_OVERRULES  # placed by the hub
+
+
+@pytest.mark.parametrize(
+    "rim_score, peak, hub_y, wins",
+    [
+        (0.7, 0.95, 100.0, True),  # a clear match overrules any fit
+        (0.35, 0.85, 100.0, True),  # a fit on few rays, the hub matched well where the motion puts the bar
+        (0.35, 0.85, 92.0, False),  # ... but farther off the motion than the fit: the blurred hub strayed
+        (0.7, 0.85, 100.0, False),  # a fit on most rays stands against a match short of clear
+        (0.35, 0.7, 100.0, False),  # a poor match overrules nothing
+    ],
+)
+def test_the_hub_overrules_a_rim_fit_only_where_it_is_the_likelier(rim_score, peak, hub_y, wins):
+    """The rim's fit 4 px off the prediction (100, 100), the hub at (100, hub_y): which places
+    the plate follows how clearly the hub matched, how many rays the fit was seen on, and which
+    of the two lies nearer the bar's motion."""
+    rim = (np.array([104.0, 100.0]), rim_score)
+    weak = rim_score < EDGE_CIRCLE_SCORE
+    assert Hub.wins(rim, weak, np.array([100.0, hub_y]), peak, np.array([100.0, 100.0])) is wins
