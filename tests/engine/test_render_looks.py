@@ -1,5 +1,6 @@
 """The generator's harder looks (tests.synth.render) keep their ground truth exact: a wide
-lens moves each point where `barrel_px` says, and backlight blows out only the window."""
+lens moves each point where `barrel_px` says, backlight blows out only the window, and a
+sleeve end drawn with parallax leaves the plate's outline where its truth says."""
 
 from __future__ import annotations
 
@@ -38,3 +39,28 @@ def test_backlight_blows_out_the_window_and_darkens_the_rest():
     assert out[150, 320] == pytest.approx(np.array([200, 40, 40]) * 0.55, abs=255 * 0.35 + 1e-3)
     assert out[150, 320, 0] < 200  # the lifter in front of it is not blown out
     assert out[340, 20] == pytest.approx(np.full(3, 120 * 0.55), abs=2.0)  # far from the glow
+
+
+def test_the_sleeve_end_is_drawn_with_parallax_and_the_plate_where_its_truth_is():
+    """With sleeve_parallax 0.05 the bare sleeve's chrome end is drawn 5 % further from the
+    picture's centre than the plate's centre, which stays at the truth: the plate's outline
+    (all but its middle) is the one drawn without parallax."""
+    from tests.synth.render import Camera, ClipSpec, make_lift, render_frame
+
+    look = dict(show_lifter=False, hub="bare_sleeve", blur_samples=1, plate="black_bevel")
+    plain = ClipSpec("p", "snatch", 30, W, H, "right", **look)
+    moved = ClipSpec("m", "snatch", 30, W, H, "right", sleeve_parallax=0.05, **look)
+    lift = make_lift("snatch", plain.lifter_height_m, plain.time_scale)
+    cam = Camera(W, H, "right", min(0.86 * H / 2.45, 0.8 * W / 1.5))
+    background = np.full((H, W, 3), 120, np.uint8)
+    t = 0.0
+    bar = cam(lift.at(np.array([t]))["bar"][0])
+    end = bar + 0.05 * (bar - np.array([W, H]) / 2)
+    a, b = (render_frame(spec, lift, cam, background, t).mean(axis=2) for spec in (plain, moved))
+    chrome = b > 200
+    ys, xs = np.nonzero(chrome)
+    assert np.hypot(xs.mean() - end[0], ys.mean() - end[1]) < 0.5
+    r = 0.225 * cam.px_per_m
+    yy, xx = np.mgrid[0:H, 0:W]
+    outside_middle = np.hypot(xx - bar[0], yy - bar[1]) > 0.5 * r
+    assert np.abs(a - b)[outside_middle].max() == 0

@@ -47,15 +47,20 @@ LOOK_FACTORS = {
     "crf": (20, 28, 34),
     "backlight": (1.0, 0.55),
     "lens_barrel": (0.0, 0.03),
+    "hub": ("collar", "bare_sleeve", "dark_hub"),
+    "sleeve_parallax": (0.0, 0.03),
 }
+# Drawn from a stream of their own (seed + 1), so that adding them left the other looks of
+# every clip as they were.
+LATER_FACTORS = ("hub", "sleeve_parallax")
 
 
 def random_set(n: int = 10, seed: int = 2026) -> list:
     """n clip specs whose looks are drawn from LOOK_FACTORS, reproducibly from `seed`."""
-    rng = np.random.default_rng(seed)
+    rng, later = np.random.default_rng(seed), np.random.default_rng(seed + 1)
     specs = []
     for i in range(n):
-        look = {k: v[int(rng.integers(len(v)))] for k, v in LOOK_FACTORS.items()}
+        look = {k: v[int((later if k in LATER_FACTORS else rng).integers(len(v)))] for k, v in LOOK_FACTORS.items()}
         (width, height) = look.pop("size")
         name = (
             f"rand{i}_{look['exercise']}_{look['plate']}_yaw{look['yaw_deg']:.0f}_{height}p{look['fps']:.0f}"
@@ -63,6 +68,8 @@ def random_set(n: int = 10, seed: int = 2026) -> list:
             + (f"_crf{look['crf']}" if look["crf"] > 20 else "")
             + ("_backlit" if look["backlight"] < 1 else "")
             + ("_wide" if look["lens_barrel"] else "")
+            + (f"_{look['hub']}" if look["hub"] != "collar" else "")
+            + ("_parallax" if look["sleeve_parallax"] else "")
         )
         specs.append(ClipSpec(name, width=width, height=height, seed=100 + i, **look))
     return specs

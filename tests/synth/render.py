@@ -142,6 +142,11 @@ class ClipSpec:
     # A phone's wide lens, its distortion corrected only in part: barrel distortion that pulls
     # the picture's corners in by this share of the half-diagonal (0: none)
     lens_barrel: float = 0.0
+    # The middle of the plate (HUB_LOOKS), and the sleeve's end nearer the camera than the
+    # plate's face: drawn this share further from the picture's centre than the plate's centre
+    # (a camera a few metres off; the real clips show 0.02-0.04)
+    hub: str = "collar"
+    sleeve_parallax: float = 0.0
 
 
 @dataclass
@@ -364,14 +369,26 @@ PLATE_LOOKS = {
 }
 
 
-def _draw_plate(img, bar_px, ppm, look: str = "blue", squash: float = 1.0, change_plate: bool = False):
-    """A 0.45 m bumper at bar_px, its bands as PLATE_LOOKS says; squash < 1 narrows it as a
-    camera turned from side-on sees it."""
+# The plate's middle, drawn at the sleeve's end: (radius as a share of the plate's, RGB or
+# "ring" for a collar ring in the plate's face colour, shaded), outermost first.
+HUB_LOOKS = {
+    "collar": ((0.3, "ring"), (0.2, HUB), (0.11, (90, 90, 95))),  # a collar round a chrome sleeve end
+    "bare_sleeve": ((0.16, (215, 215, 220)), (0.06, (40, 40, 44))),  # the chrome end and its bore
+    "dark_hub": ((0.28, (22, 22, 24)), (0.12, (150, 150, 156))),  # a black rubber insert, steel sleeve
+}
+
+
+def _draw_plate(
+    img, bar_px, ppm, look: str = "blue", squash: float = 1.0, change_plate: bool = False, hub="collar", hub_px=None
+):
+    """A 0.45 m bumper at bar_px, its bands as PLATE_LOOKS says, its middle as HUB_LOOKS says
+    at hub_px (the sleeve's end; bar_px unless given); squash < 1 narrows it as a camera
+    turned from side-on sees it."""
     k = 2**PLATE_SHIFT
-    c = tuple(int(v) for v in np.round(np.asarray(bar_px) * k))
     r = PLATE_RADIUS_M * ppm
 
-    def disc(radius, colour, thickness=-1):
+    def disc(radius, colour, thickness=-1, at=bar_px):
+        c = tuple(int(v) for v in np.round(np.asarray(at) * k))
         axes = (int(round((radius * squash - AA_WIDENING_PX) * k)), int(round((radius - AA_WIDENING_PX) * k)))
         cv2.ellipse(img, c, axes, 0, 0, 360, colour, thickness, cv2.LINE_AA, PLATE_SHIFT)
 
@@ -385,9 +402,11 @@ def _draw_plate(img, bar_px, ppm, look: str = "blue", squash: float = 1.0, chang
     if change_plate:  # 0.32 m across, nearer the camera than the big plate
         disc(r * 0.71, (40, 110, 60))
         disc(r * 0.64, (30, 90, 50))
-    disc(r * 0.3, _shade(PLATE_LOOKS[look][-1][1], 0.7), 2)
-    disc(r * 0.2, HUB)
-    disc(r * 0.11, (90, 90, 95))
+    for share, colour in HUB_LOOKS[hub]:
+        if colour == "ring":
+            disc(r * share, _shade(PLATE_LOOKS[look][-1][1], 0.7), 2, bar_px if hub_px is None else hub_px)
+        else:
+            disc(r * share, colour, at=bar_px if hub_px is None else hub_px)
 
 
 def render_frame(spec: ClipSpec, lift, cam: Camera, background, t: float) -> np.ndarray:
@@ -406,7 +425,9 @@ def render_frame(spec: ClipSpec, lift, cam: Camera, background, t: float) -> np.
             _draw_lifter(img, j, cam, far=False)
         if spec.show_plate:
             ppm = float(cam.local_px_per_m(j["bar"][1]))
-            _draw_plate(img, cam(j["bar"]), ppm, spec.plate, cam.squash, spec.change_plate)
+            at = cam(j["bar"])
+            sleeve_end = at + spec.sleeve_parallax * (at - np.array([img.shape[1], img.shape[0]]) / 2)
+            _draw_plate(img, at, ppm, spec.plate, cam.squash, spec.change_plate, spec.hub, sleeve_end)
         acc += img
     return acc / len(offsets)
 
