@@ -28,6 +28,7 @@ CHANGE_PLATE_REACH, BIGGER_DISC = 1.45, 1.15  # change plates are 0.6-0.8 of a b
 # The bumper's outline re-fitted about its own centre (`_settled_rim`) until it moves less than
 # this, and then within this share of the found circle's radius of its centre.
 RESEEDS, RESEED_STILL_PX, RESEEDED_AGREES = 3, 0.5, 0.25
+INNER_PLATE = (0.75, 0.97)  # the sizes, as shares of a rim fit with no silhouette, a plate inside it may be
 EDGE_CIRCLE_SCORE = 0.5  # of the rays: a strongest-edge circle seen on fewer may be on limbs
 TEMPLATE_REACH_RADII = 0.3  # 7 cm: 4x how far 40 m/s^2 moves a bar off its predicted path in 1/30 s
 SEARCH_RADII, SEARCH_TRIES = 2.0, 3  # a lost rim is looked for this many radii round the prediction
@@ -183,6 +184,14 @@ def _plate_at(gray: np.ndarray, circle: tuple) -> PlateObservation | None:
     ):
         fit = refine_on_rim(gray, bigger.x_px, bigger.y_px, bigger.radius_px) or fit
     rim, aspect, _ = _outline(gray, fit[0], fit[1], fit[2])
+    if not np.isfinite(rim):
+        # Where something the plate's colour carries its edge on (red shorts behind a red plate),
+        # the strongest edges run past it: the circle of INNER_PLATE of that size that the most
+        # rays' edges lie on is the plate if its own silhouette shows.
+        inner = known_circle(gray, fit[0], fit[1], INNER_PLATE[0] * fit[2], INNER_PLATE[1] * fit[2])
+        seen = _NO_OUTLINE if inner is None else _outline(gray, *inner[:3])
+        if np.isfinite(seen[0]):
+            fit, (rim, aspect, _) = inner, seen
     return PlateObservation(fit[0], fit[1], fit[2], fit[3], rim, aspect)
 
 

@@ -491,3 +491,21 @@ def test_the_hub_overrules_a_rim_fit_only_where_it_is_the_likelier(rim_score, pe
     rim = (np.array([104.0, 100.0]), rim_score)
     weak = rim_score < EDGE_CIRCLE_SCORE
     assert Hub.wins(rim, weak, np.array([100.0, hub_y]), peak, np.array([100.0, 100.0])) is wins
+
+
+def test_a_plate_whose_edge_runs_on_into_something_its_colour_is_found_inside_it():
+    """Shorts the plate's colour behind its upper-left quarter carry its edge on: the strongest
+    edges seeded from a circle found there fit a circle 20 % too big with no silhouette of its
+    own. The plate inside it, whose silhouette shows, is the one returned."""
+    from shared.analysis.bar import _plate_at
+
+    rng = np.random.default_rng(71)
+    g = _bumper(320.0, 300.0, 30.0, rng).astype(float)
+    yy, xx = np.mgrid[: SIZE[0], : SIZE[1]]
+    shorts = (np.hypot(xx - 312, yy - 294) < 37) & (xx < 318) & (yy < 296) & ~_within(320.0, 300.0, 30.0)
+    g[shorts] = g[300, 300]
+    gray = np.clip(g + rng.normal(0, 2, g.shape), 0, 255).astype(np.uint8)
+    assert refine_on_rim(gray, 313.0, 295.0, 34.0)[2] > 35  # the strongest edges take the shorts in
+    seen = _plate_at(gray, (313.0, 295.0, 34.0))
+    assert seen is not None and np.hypot(seen.x_px - 320.0, seen.y_px - 300.0) < 0.5
+    assert seen.rim_radius_px == pytest.approx(30.0, abs=0.5)
