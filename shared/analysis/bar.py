@@ -187,10 +187,11 @@ def _plate_at(gray: np.ndarray, circle: tuple) -> PlateObservation | None:
     if not np.isfinite(rim):
         # Where something the plate's colour carries its edge on (red shorts behind a red plate),
         # the strongest edges run past it: the circle of INNER_PLATE of that size that the most
-        # rays' edges lie on is the plate if its own silhouette shows.
+        # rays' edges lie on is the plate if its own silhouette shows, and is that small too (a
+        # ring inside a plate whose rim is washed out shows the rim's silhouette, the fit's size).
         inner = known_circle(gray, fit[0], fit[1], INNER_PLATE[0] * fit[2], INNER_PLATE[1] * fit[2])
         seen = _NO_OUTLINE if inner is None else _outline(gray, *inner[:3])
-        if np.isfinite(seen[0]):
+        if seen[0] < INNER_PLATE[1] * fit[2]:
             fit, (rim, aspect, _) = inner, seen
     return PlateObservation(fit[0], fit[1], fit[2], fit[3], rim, aspect)
 
