@@ -191,7 +191,7 @@ def _plate_at(gray: np.ndarray, circle: tuple) -> PlateObservation | None:
         # ring inside a plate whose rim is washed out shows the rim's silhouette, the fit's size).
         inner = known_circle(gray, fit[0], fit[1], INNER_PLATE[0] * fit[2], INNER_PLATE[1] * fit[2])
         seen = _NO_OUTLINE if inner is None else _outline(gray, *inner[:3])
-        if seen[0] < INNER_PLATE[1] * fit[2]:
+        if seen[0] < INNER_PLATE[1] * fit[2]:  # NaN (no silhouette) is not
             fit, (rim, aspect, _) = inner, seen
     return PlateObservation(fit[0], fit[1], fit[2], fit[3], rim, aspect)
 

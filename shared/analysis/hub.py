@@ -7,8 +7,9 @@ there when a fast bar's blur or a plate the grey of the wall behind it (steel, b
 lost the rim. `PlateTracker` matches it round its prediction and places the plate by it where
 the rim is lost, or where the rim's fit disagrees with a clear match, or with a good one nearer
 the bar's motion than a fit seen on few rays (`Hub.place`). Its offset from the rim's
-centre follows the rim slowly: on real clips a close camera sees the sleeve's end move against
-the plate's centre as the bar rises, and a collar turns with it.
+centre follows the fits that agree with it (HUB_FOLLOWS a frame): on real clips the nearer
+sleeve end moves a few % further than the plate's centre as the bar rises, and a collar turns
+with it.
 
 A hub is used only where its picture is its own: with some contrast, and matching itself
 clearly worse when moved a little (a plain disc matches itself anywhere on its face).

@@ -402,11 +402,10 @@ def _draw_plate(
     if change_plate:  # 0.32 m across, nearer the camera than the big plate
         disc(r * 0.71, (40, 110, 60))
         disc(r * 0.64, (30, 90, 50))
+    middle = bar_px if hub_px is None else hub_px
     for share, colour in HUB_LOOKS[hub]:
-        if colour == "ring":
-            disc(r * share, _shade(PLATE_LOOKS[look][-1][1], 0.7), 2, bar_px if hub_px is None else hub_px)
-        else:
-            disc(r * share, colour, at=bar_px if hub_px is None else hub_px)
+        ring = colour == "ring"
+        disc(r * share, _shade(PLATE_LOOKS[look][-1][1], 0.7) if ring else colour, 2 if ring else -1, middle)
 
 
 def render_frame(spec: ClipSpec, lift, cam: Camera, background, t: float) -> np.ndarray:
