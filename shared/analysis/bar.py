@@ -57,6 +57,7 @@ class PlateObservation:
     rim_radius_px: float = float("nan")
     aspect: float = float("nan")
     faint: bool = False  # found only with local contrast brought up (LOCAL_CONTRAST): tracked with it stretched
+    hub: tuple = (float("nan"),) * 4  # `Hub.seen` this frame, for `hub.steadied`
 
 
 def _gray(rgb: np.ndarray) -> np.ndarray:
@@ -391,5 +392,5 @@ class PlateTracker:
         self._vel = 0.5 * self._vel + 0.5 * (centre - self._pos) / dt
         self._pos, self._t, self._seen_t = centre, t_s, t_s
         return PlateObservation(
-            centre[0], centre[1], self.radius_px, float(score), outline[0], outline[1], self._stretch is not None
+            *centre, self.radius_px, float(score), *outline[:2], self._stretch is not None, self._hub.seen
         )

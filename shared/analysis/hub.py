@@ -9,7 +9,8 @@ the rim is lost, or where the rim's fit disagrees with a clear match, or with a 
 the bar's motion than a fit seen on few rays (`Hub.place`). Its offset from the rim's
 centre follows the fits that agree with it (HUB_FOLLOWS a frame): on real clips the nearer
 sleeve end moves a few % further than the plate's centre as the bar rises, and a collar turns
-with it.
+with it. Once the clip is tracked, `steadied` takes the rim fits' frame-to-frame wander out of
+the track where the hub matched well.
 
 A hub is used only where its picture is its own: with some contrast, and matching itself
 clearly worse when moved a little (a plain disc matches itself anywhere on its face).
@@ -69,6 +70,7 @@ class Hub:
         ring = np.concatenate([moved[0], moved[-1], moved[:, 0], moved[:, -1]])
         self.usable = float(self.template.std()) >= HUB_CONTRAST and float(ring.max()) < HUB_DISTINCT
         self.offset, self._agreed = np.zeros(2), 0  # the rim's centre less the hub's; agreeing fits seen
+        self.seen = (np.nan,) * 4  # this frame's match: x, y, correlation, 1 where it placed the plate
 
     def find(self, gray: np.ndarray, predicted: np.ndarray, reach_px: float) -> tuple | None:
         """(centre, correlation) of the best match within `reach_px` of `predicted`, or None
@@ -96,10 +98,12 @@ class Hub:
         carries it in a frame; a lost rim's plate is placed only within `rescue_px` of the
         prediction."""
         hub = self.find(gray, predicted, HUB_REACH_RADII * radius_px + 1.5 * travel_px)
+        self.seen = (np.nan,) * 4 if hub is None else (*hub[0], hub[1], 0.0)
         if hub is None:
             return rim
         at = hub[0] + self.offset
         if rim is None:
+            self.seen = (*hub[0], hub[1], 1.0)
             return (at, 0.5 * hub[1]) if np.linalg.norm(at - predicted) < rescue_px else None
         off = float(np.linalg.norm(rim[0] - at))
         if off <= max(HUB_AGREES * radius_px, HUB_AGREES_PX):  # their mean, then HUB_FOLLOWS of the way
@@ -107,6 +111,7 @@ class Hub:
             self.offset += max(HUB_FOLLOWS, 1 / self._agreed) * (rim[0] - at)
             return rim
         if off < HUB_REACH_RADII * radius_px and self.wins(rim, weak, at, hub[1], predicted):
+            self.seen = (*hub[0], hub[1], 1.0)
             return at, 0.5 * hub[1]
         return rim
 
@@ -121,3 +126,31 @@ class Hub:
             return True
         nearer = np.linalg.norm(at - predicted) < np.linalg.norm(rim[0] - predicted)
         return bool(weak and peak >= HUB_OVERRULES_WEAK and nearer)
+
+
+STEADY_MATCH, STEADY_S = 0.8, 0.3
+
+
+def steadied(bar_px: np.ndarray, hub: np.ndarray, t_s: np.ndarray, radius_px: np.ndarray) -> np.ndarray:
+    """The track `bar_px` with the rim's jitter taken out where the hub matched well (`hub`:
+    each frame's `Hub.seen`). A moving rim's fit wanders 2-5 px from frame to frame (blur, the
+    body behind it, a change plate's rim), and at 30 fps each pixel is 0.1 m/s; the hub's match
+    moves with the plate to a few tenths of a pixel, but its offset from the plate's centre
+    drifts (the nearer sleeve end's parallax, a turned camera). So there the plate is the hub
+    plus the median of the rim's offsets from it over STEADY_S either side: a centred window,
+    so the drift does not lag. A fit further than the agreement window from that median is
+    left as the tracker decided; frames the hub placed take the median of their neighbours'.
+    `radius_px`: each frame's plate radius."""
+    out = bar_px.copy()
+    d = bar_px - hub[:, :2]
+    good = np.isfinite(d).all(axis=1) & (hub[:, 2] >= STEADY_MATCH)
+    measured = np.flatnonzero(good & (hub[:, 3] == 0))  # the rim placed the plate
+    agrees = np.maximum(HUB_AGREES * radius_px, HUB_AGREES_PX)
+    for i in np.flatnonzero(good):
+        near = measured[np.abs(t_s[measured] - t_s[i]) <= STEADY_S]
+        if len(near) < 3:
+            continue
+        offset = np.median(d[near], axis=0)
+        if hub[i, 3] == 1 or np.linalg.norm(d[i] - offset) <= agrees[i]:
+            out[i] = hub[i, :2] + offset
+    return out

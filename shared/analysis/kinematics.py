@@ -47,17 +47,22 @@ def _local_quadratic_residual(t: np.ndarray, y: np.ndarray, half: int = 3) -> np
     return np.where(np.isfinite(y) & (seen.sum(axis=1) >= 4), resid, 0.0)
 
 
-def reject_spikes(t: np.ndarray, y: np.ndarray, n_mad: float = 5.0, floor: float = 0.0) -> np.ndarray:
+def reject_spikes(
+    t: np.ndarray, y: np.ndarray, n_mad: float = 5.0, floor: float = 0.0, judged: np.ndarray | None = None
+) -> np.ndarray:
     """Samples that jump off the local path become NaN, so one bad tracking frame cannot make
     a speed peak. The path is a quadratic fit in time over 7 neighbouring frames; a sample is a
-    spike when its residual exceeds n_mad scaled MADs of all residuals (and `floor`). A spike
-    pulls the fits of its neighbours too, so only the worst sample of each 7 goes at a time,
-    and the rest are judged again without it: one bad frame costs one frame, not seven."""
+    spike when its residual exceeds n_mad scaled MADs of the residuals (and `floor`): of the
+    `judged` frames where at least 9 of them were seen, else of all. A spike pulls the fits of
+    its neighbours too, so only the worst sample of each 7 goes at a time, and the rest are
+    judged again without it: one bad frame costs one frame, not seven."""
     y = np.asarray(y, dtype=float).copy()
     t = np.asarray(t, dtype=float)
     ok = np.isfinite(y)
     if ok.sum() < 9:
         return y
+    if judged is not None and (ok & judged).sum() >= 9:
+        ok = ok & judged
     limit = None
     for _ in range(SPIKE_PASSES):
         resid = _local_quadratic_residual(t, y)

@@ -69,6 +69,7 @@ MIN_PLATE_FRAMES = 3
 # The fastest a bar moves: a bar dropped from 2 m lands at ~6.3 m/s; lifts peak near 2.5 m/s.
 MAX_BAR_SPEED_MPS = 7.0
 JUMP_TOLERANCE_M = 0.03  # what placement noise adds to a move between two frames
+MOVING_MPS = 0.3  # a bar rising or falling faster than this between frames is moving
 
 
 def drop_jumps(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -324,9 +325,12 @@ def build_series(
         keypoints[key + "v"] = smooth_derivatives(t, v, cutoff_hz=KEYPOINT_CUTOFF_HZ)[0]
 
     bx, bh = to_m(bar_px)
-    # Spikes are judged on the residual from a smooth path, in metres.
+    # Spikes are judged on the residual from a smooth path, in metres, against its spread where
+    # the bar moves: a still bar placed by its hub (`hub.steadied`) barely strays from its path,
+    # and against that spread a fast pull's frames would all read as spikes.
     floor = spike_floor_m(px_per_m)
-    bx, bh = (reject_spikes(t, bx, floor=floor), reject_spikes(t, bh, floor=floor))
+    moving = np.abs(np.gradient(bh, t)) > MOVING_MPS if len(t) > 1 else None
+    bx, bh = (reject_spikes(t, bx, floor=floor, judged=moving), reject_spikes(t, bh, floor=floor, judged=moving))
     reachable = drop_jumps(t, bx, bh)
     bx, bh = np.where(reachable, bx, np.nan), np.where(reachable, bh, np.nan)
     x_m, vx, _ = smooth_derivatives(t, bx, **BAR_FILTER)

@@ -17,6 +17,7 @@ import numpy as np
 
 from shared.analysis import accel, focus, model_policy, timebase, timeline, video
 from shared.analysis.errors import NoLifterFound, VideoTooShort
+from shared.analysis.hub import steadied
 from shared.analysis.kinematics import ground_reaction_force
 from shared.analysis.legs import outside_unseen
 from shared.analysis.lifter import choose_lifter, link_tracks
@@ -301,6 +302,8 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
         )
     plates = [seen.plates[i] for i in shot.frames]
     bar_px = np.array([[p.x_px, p.y_px] if p else [np.nan, np.nan] for p in plates])
+    hubs = np.array([p.hub if p else (np.nan,) * 4 for p in plates], float)
+    bar_px = steadied(bar_px, hubs, t, np.array([p.radius_px if p else np.nan for p in plates]))
     radius_px = np.array([p.rim_radius_px if p else np.nan for p in plates])
     outline = bool(np.isfinite(radius_px).any())
     if not outline:  # tracked, but its outline never measured: the scale falls back on its strongest edge

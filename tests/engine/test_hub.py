@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shared.analysis.hub import Hub
+from shared.analysis.hub import Hub, steadied
 from tests.engine.test_bar import SIZE, _bumper, _disc_layer
 
 
@@ -62,3 +62,35 @@ def test_the_offset_keeps_up_with_a_sleeve_end_drifting_against_the_plate():
         assert placed[0] is rim  # the fit agrees, and stands
     found = hub.find(frame, centre, 10.0)
     assert np.linalg.norm(found[0] + hub.offset - rim) < 1.0
+
+
+def _pull():
+    """A bar rising 300 px in a second at 30 fps, its speed peaking mid-way, and the hub's
+    match: the sleeve end 3 % further from the picture's centre (0, 0) than the plate's centre."""
+    t = np.arange(0, 1.5, 1 / 30)
+    y = 600.0 - 300.0 * np.clip(t - 0.25, 0, 1) ** 2 * (3 - 2 * np.clip(t - 0.25, 0, 1))
+    truth = np.stack([np.full_like(t, 300.0), y], axis=1)
+    hub = np.column_stack([1.03 * truth, np.full(len(t), 0.95), np.zeros(len(t))])
+    return t, truth, hub
+
+
+def test_steadying_takes_the_rims_jitter_out_and_follows_the_parallax():
+    t, truth, hub = _pull()
+    jitter = np.random.default_rng(64).uniform(-1.9, 1.9, truth.shape)  # within the agreement window
+    out = steadied(truth + jitter, hub, t, np.full(len(t), 28.0))
+    assert np.abs(out - truth).max() < 1.2
+    top = -np.diff(truth[:, 1]).min()
+    assert -np.diff(truth[:, 1] + jitter[:, 1]).min() > 1.1 * top  # the rim alone: 10 % fast at the peak
+    assert abs(-np.diff(out[:, 1]).min() - top) < 0.02 * top
+
+
+def test_steadying_leaves_a_stray_fit_and_a_poor_match_and_fills_the_hubs_placings():
+    t, truth, hub = _pull()
+    rim = truth + np.random.default_rng(65).uniform(-1.0, 1.0, truth.shape)
+    rim[20] += (0.0, 9.0)  # on the body: further from the offsets round it than the agreement window
+    hub[30, 2] = 0.7  # a blurred hub's match
+    hub[40:44, 3] = 1  # the hub placed the plate, at the tracker's lagging offset
+    rim[40:44] = hub[40:44, :2] + (-6.0, -12.0)
+    out = steadied(rim, hub, t, np.full(len(t), 28.0))
+    assert np.array_equal(out[[20, 30]], rim[[20, 30]])
+    assert np.abs(out[40:44] - truth[40:44]).max() < 1.0

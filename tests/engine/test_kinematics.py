@@ -195,6 +195,22 @@ def test_spike_rejection_removes_a_tracking_glitch_and_only_it(times):
     assert np.flatnonzero(~np.isfinite(kept)).tolist() == [glitch]
 
 
+def test_a_still_steady_setup_does_not_make_a_pulls_placement_noise_spikes():
+    """Two seconds still, placed to a tenth of a millimetre (by the hub), then a pull whose
+    placings scatter 3 mm: judged against the spread where the bar moves, only the glitch goes."""
+    t = np.arange(0, 3.5, 1 / 30)
+    s = np.clip((t - 2.0) / 0.8, 0, 1)
+    rng = np.random.default_rng(5)
+    h = 0.2 + 1.0 * (10 * s**3 - 15 * s**4 + 6 * s**5) + np.where(s > 0, rng.normal(0, 0.003, len(t)), 0.0)
+    h += rng.normal(0, 0.0001, len(t))
+    glitch = int(np.searchsorted(t, 2.4))
+    h[glitch] += 0.04
+    moving = np.abs(np.gradient(h, t)) > 0.3
+    kept = reject_spikes(t, h, floor=0.002, judged=moving)
+    assert np.flatnonzero(~np.isfinite(kept)).tolist() == [glitch]
+    assert np.isnan(reject_spikes(t, h, floor=0.002)).sum() > 3  # judged on every frame: the pull is cut up
+
+
 @pytest.mark.parametrize("fps", [30, 60])
 def test_spline_derivative_does_not_shave_the_speed_peak(fps):
     """Central differences shave a peak by about v''dt^2/6 (1.6 % here at 30 fps); the exact
