@@ -257,6 +257,7 @@ class Measured:
     body: dict  # torso and shin lines, hip height and speed; guessed spans NaN
     near: dict  # the near side's angle per joint, guessed spans NaN (for the faults)
     knee_bridged: np.ndarray  # the near knee, hidden spans bridged (for the phases)
+    knee_raw: np.ndarray  # the same, unsmoothed
     com_acc_mps2: np.ndarray  # the centre of mass's vertical acceleration
     bar_raw: dict  # unsmoothed x_m and height_m
     lifter_px: np.ndarray  # (frames, 33, 3) the pose, hidden legs repaired
@@ -318,9 +319,10 @@ def build_series(
         local = perspective.local_px_per_m(u, floor_px_per_m, relative_slope)
         return sign * (xy[:, 0] - x0_px) / (local * across), perspective.heights_m(u, floor_px_per_m, relative_slope)
 
-    keypoints = {}
+    keypoints, unsmoothed = {}, {}
     for key in KEYPOINT_NAMES:
         x, v = to_m(point_px(lifter_px, key))
+        unsmoothed[key + "x"], unsmoothed[key + "v"] = fill_gaps(t, x), fill_gaps(t, v)
         keypoints[key + "x"] = smooth_derivatives(t, x, cutoff_hz=KEYPOINT_CUTOFF_HZ)[0]
         keypoints[key + "v"] = smooth_derivatives(t, v, cutoff_hz=KEYPOINT_CUTOFF_HZ)[0]
 
@@ -348,6 +350,7 @@ def build_series(
 
     angles = joint_angles(keypoints)
     knee_bridged = angles[f"{side}kne_angle"]  # where a hip was guessed too: the phases time by it
+    knee_raw = joint_angles(unsmoothed)[f"{side}kne_angle"]
     near = {j: unless_guessed(guessed, side, READS[j], angles[f"{side}{j}_angle"]) for j in ANGLE_JOINTS}
     chosen = ANGLE_KEYS.values() if "all" in options.joints else [ANGLE_KEYS[j] for j in options.joints]
     angles = {k: unless_guessed(guessed, k[0], READS[k[1:4]], v) for k, v in angles.items() if k[1:4] in chosen}
@@ -385,6 +388,7 @@ def build_series(
         lifter_height_seen_flat_m=float(seen_flat),
         near=near,
         knee_bridged=knee_bridged,
+        knee_raw=knee_raw,
         near_side=side,
         facing="right" if sign > 0 else "left",
         lifter_height_m=float(lifter_height),

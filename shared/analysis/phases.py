@@ -39,6 +39,7 @@ KNEE_REBEND_MIN_DEG = 2.0
 # prominence). The later one is taken: the knees re-bend just before they drive the second
 # pull, and which of two near-equal dips wins must not rest on a fraction of a degree.
 KNEE_REBEND_TIE_DEG = 3.0
+REBEND_REFINE_S = 0.05  # the unsmoothed knee's lowest this near the smoothed trough is the re-bend
 # The second pull's peak speed is the last peak of the rise this close to the fastest (and
 # standing this far above the dips beside it): see _second_pull_peak.
 SECOND_PULL_SHARE = 0.8
@@ -197,15 +198,17 @@ def split_lifts(h: np.ndarray) -> list[tuple[int, int]]:
 
 
 def find_lift_phases(
-    t: np.ndarray, h: np.ndarray, vy: np.ndarray, knee: np.ndarray, exercise: str, h_raw: np.ndarray | None = None
+    t: np.ndarray, h: np.ndarray, vy: np.ndarray, knee: np.ndarray, exercise: str, **raw: np.ndarray
 ) -> list[PhaseResult]:
-    """Phases of every lift in the clip (`split_lifts`), each on the clip's frame numbers."""
+    """Phases of every lift in the clip (`split_lifts`), each on the clip's frame numbers;
+    `raw`: the unsmoothed series `find_phases` takes (h_raw, knee_raw)."""
     t, h, vy, knee = (np.asarray(a, dtype=float) for a in (t, h, vy, knee))
-    h_raw = h if h_raw is None else np.asarray(h_raw, dtype=float)
+    raw = {k: np.asarray(v, dtype=float) for k, v in raw.items() if v is not None}
     out = []
     for first, last in split_lifts(h):
         cut = slice(first, last + 1)
-        out.append(find_phases(t[cut], h[cut], vy[cut], knee[cut], exercise, h_raw=h_raw[cut]).shifted(first))
+        found = find_phases(t[cut], h[cut], vy[cut], knee[cut], exercise, **{k: v[cut] for k, v in raw.items()})
+        out.append(found.shifted(first))
     return out
 
 
@@ -270,14 +273,32 @@ def _knee_landmarks(knee, start, stop):
     return start + int(np.argmax(seg[: rebend + 1])), start + rebend
 
 
+def _rebend_frame(t: np.ndarray, knee_raw: np.ndarray, rebend: int, after: int, before: int) -> int:
+    """The re-bend's frame on the unsmoothed knee angle: its lowest within REBEND_REFINE_S of
+    the smoothed trough `rebend` (and between frames `after` and `before`). The knees bend
+    slowly into the transition and snap straight in the second pull; a zero-phase filter
+    moves the trough of that lopsided V towards its slow side, a frame or two early at 60 fps."""
+    near = np.flatnonzero((np.abs(t - t[rebend]) <= REBEND_REFINE_S) & np.isfinite(knee_raw))
+    near = near[(near > after) & (near <= before)]
+    return int(near[np.argmin(knee_raw[near])]) if len(near) else rebend
+
+
 def find_phases(
-    t: np.ndarray, h: np.ndarray, vy: np.ndarray, knee: np.ndarray, exercise: str, h_raw: np.ndarray | None = None
+    t: np.ndarray,
+    h: np.ndarray,
+    vy: np.ndarray,
+    knee: np.ndarray,
+    exercise: str,
+    h_raw: np.ndarray | None = None,
+    knee_raw: np.ndarray | None = None,
 ) -> PhaseResult:
     """Phases of one lift. t (s), bar height h (m) and vertical speed vy (m/s), smoothed;
-    knee angle (deg); h_raw, the unsmoothed bar height (m, NaN where it was not seen), for
-    liftoff: a zero-phase filter starts the rise before the bar does. Without it, h."""
+    knee angle (deg), smoothed; h_raw and knee_raw unsmoothed (NaN where not seen; without
+    them, h and knee): h_raw for liftoff, knee_raw for the re-bend's frame, where a zero-phase
+    filter moves the turn of a lopsided curve (`_rebend_frame`)."""
     t, h, vy, knee = (np.asarray(a, dtype=float) for a in (t, h, vy, knee))
     h_raw = h if h_raw is None else np.asarray(h_raw, dtype=float)
+    knee_raw = knee if knee_raw is None else np.asarray(knee_raw, dtype=float)
     n = len(t)
     rest = float(np.nanmedian(h[: max(3, min(n, 5))]))
     liftoff = _liftoff(t, h, h_raw, rest)
@@ -290,6 +311,8 @@ def find_phases(
     knee_peak, rebend = _knee_landmarks(knee, liftoff, vmax)
     if knee_peak is None:  # no re-bend seen: the transition is left empty at mid-pull
         knee_peak = rebend = liftoff + (vmax - liftoff) // 2
+    else:
+        rebend = _rebend_frame(t, knee_raw, rebend, knee_peak, vmax)
     marks.update(first_knee_extension=knee_peak, knee_rebend=rebend)
     bounds = [
         ("setup", 0, liftoff),

@@ -169,6 +169,7 @@ def _analyze(
         s.knee_bridged,
         options.exercise,
         h_raw=s.bar_raw["height_m"],
+        knee_raw=s.knee_raw,
     )
     off_floor = np.logical_or.reduce([bar_off_floor(s.bar["height_m"], p) for p in lifts])
     s.body["grf_N"] = ground_reaction_force(

@@ -7,6 +7,8 @@ from functools import cache
 import numpy as np
 import pytest
 
+from shared.analysis.kinematics import smooth_derivatives
+from shared.analysis.measure import KEYPOINT_CUTOFF_HZ
 from shared.analysis.phases import Phase, PhaseResult, find_lift_phases, find_phases, primary_lift, split_lifts
 from tests.synth.lifts import make_lift, true_angles
 
@@ -443,3 +445,20 @@ def test_a_missed_lift_then_a_made_one_makes_the_made_one_primary():
     assert [p.outcome for p in lifts] == ["missed", "complete"]
     assert primary_lift(lifts) == 1
     assert lifts[1].landmarks["liftoff"] == pytest.approx(liftoffs[1], abs=1)
+
+
+def test_the_re_bend_is_placed_on_the_unsmoothed_knee_where_smoothing_moves_a_lopsided_trough():
+    """The knees bend slowly into the transition (10 frames at 60 fps) and snap straight
+    (4 frames): a zero-phase filter moves that trough towards the slow side."""
+    t = np.arange(0, 3.0, 1 / 60)
+    h, vy, _ = _knee_with_rebend(t, 15.0)
+    m0 = find_phases(t, h, vy, np.full(len(t), 120.0), "snatch").landmarks
+    liftoff, vmax = m0["liftoff"], m0["peak_bar_speed"]
+    peak, rebend = liftoff + 16, liftoff + 26
+    assert vmax > rebend + 6
+    frames = np.arange(len(t), dtype=float)
+    knee = np.interp(frames, [0, liftoff, peak, rebend, rebend + 4, len(t)], [60, 60, 140, 125, 150, 178])
+    smooth = smooth_derivatives(t, knee, cutoff_hz=KEYPOINT_CUTOFF_HZ)[0]
+    early = find_phases(t, h, vy, smooth, "snatch").landmarks["knee_rebend"]
+    assert early < rebend - 1  # the smoothed trough alone
+    assert find_phases(t, h, vy, smooth, "snatch", knee_raw=knee).landmarks["knee_rebend"] == rebend
