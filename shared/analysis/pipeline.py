@@ -48,7 +48,9 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # lifter has left unmeasured (quality.sources.lifter_height "unmeasured"), a circle found
 # afresh kept only within the bar's reach, the second pull's peak the last before the top,
 # a faint plate found and followed with its contrast brought up
-ENGINE_VERSION = "2.9.0"
+# 2.10: the track steadied on the hub, spikes judged where the bar moves, the re-bend placed
+# on the unsmoothed knee
+ENGINE_VERSION = "2.10.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]
 
