@@ -74,6 +74,7 @@ BASE_ENGINE ?= e1695aa
 bench: install
 	$(PY) -m bench.accuracy
 	$(PY) -m bench.accuracy --set random
+	$(PY) -m bench.accuracy --set random --seed 7
 	$(PY) -m bench.speed
 	$(PY) -m bench.versus --base-commit $(BASE_ENGINE) --set shaped
 	$(PY) -m bench.payloads

@@ -11,7 +11,10 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAGES = {
-    "accuracy.md": ("Accuracy", ["accuracy-bench.md", "accuracy-random.md", "real-clips.md", "versus.md"]),
+    "accuracy.md": (
+        "Accuracy",
+        ["accuracy-bench.md", "accuracy-random.md", "accuracy-random-seed7.md", "real-clips.md", "versus.md"],
+    ),
     "performance.md": ("Performance", ["speed.md", "versus-shaped.md", "payloads.md", "progress.md"]),
 }
 
