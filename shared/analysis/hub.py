@@ -139,7 +139,10 @@ def steadied(bar_px: np.ndarray, hub: np.ndarray, t_s: np.ndarray, radius_px: np
     drifts (the nearer sleeve end's parallax, a turned camera). So there the plate is the hub
     plus the median of the rim's offsets from it over STEADY_S either side: a centred window,
     so the drift does not lag. A fit further than the agreement window from that median is
-    left as the tracker decided; frames the hub placed take the median of their neighbours'.
+    left as the tracker decided unless the hub matched clearly (HUB_OVERRULES) within its
+    reach: a rim wandering 5-9 px round a blurred second pull once agreed with the tracker's
+    lagging offset and stood, and the steps between it and its steadied neighbours read as
+    speed. Frames the hub placed take the median of their neighbours'.
     `radius_px`: each frame's plate radius."""
     out = bar_px.copy()
     d = bar_px - hub[:, :2]
@@ -151,6 +154,8 @@ def steadied(bar_px: np.ndarray, hub: np.ndarray, t_s: np.ndarray, radius_px: np
         if len(near) < 3:
             continue
         offset = np.median(d[near], axis=0)
-        if hub[i, 3] == 1 or np.linalg.norm(d[i] - offset) <= agrees[i]:
+        off = np.linalg.norm(d[i] - offset)
+        clear = hub[i, 2] >= HUB_OVERRULES and off < HUB_REACH_RADII * radius_px[i]
+        if hub[i, 3] == 1 or off <= agrees[i] or clear:
             out[i] = hub[i, :2] + offset
     return out
