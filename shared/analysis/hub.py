@@ -103,8 +103,11 @@ class Hub:
             return rim
         at = hub[0] + self.offset
         if rim is None:
+            if np.linalg.norm(at - predicted) >= rescue_px:  # too far off to place the plate, or to steady it
+                self.seen = (np.nan,) * 4
+                return None
             self.seen = (*hub[0], hub[1], 1.0)
-            return (at, 0.5 * hub[1]) if np.linalg.norm(at - predicted) < rescue_px else None
+            return at, 0.5 * hub[1]
         off = float(np.linalg.norm(rim[0] - at))
         if off <= max(HUB_AGREES * radius_px, HUB_AGREES_PX):  # their mean, then HUB_FOLLOWS of the way
             self._agreed += 1
@@ -143,7 +146,9 @@ def steadied(bar_px: np.ndarray, hub: np.ndarray, t_s: np.ndarray, radius_px: np
     reach: a rim wandering 5-9 px round a blurred second pull once agreed with the tracker's
     lagging offset and stood, and the steps between it and its steadied neighbours read as
     speed. Frames the hub placed take the median of their neighbours'.
-    `radius_px`: each frame's plate radius."""
+    `radius_px`: each frame's plate radius; `t_s` the file's clock (a slow-motion clip's window
+    then spans less of the lift's own time, which only makes it narrower)."""
+    hub = np.reshape(hub, (-1, 4))
     out = bar_px.copy()
     d = bar_px - hub[:, :2]
     good = np.isfinite(d).all(axis=1) & (hub[:, 2] >= STEADY_MATCH)

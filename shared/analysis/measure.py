@@ -69,7 +69,7 @@ MIN_PLATE_FRAMES = 3
 # The fastest a bar moves: a bar dropped from 2 m lands at ~6.3 m/s; lifts peak near 2.5 m/s.
 MAX_BAR_SPEED_MPS = 7.0
 JUMP_TOLERANCE_M = 0.03  # what placement noise adds to a move between two frames
-MOVING_MPS = 0.3  # a bar rising or falling faster than this between frames is moving
+MOVING_MPS = 0.3  # a bar rising or falling faster than this (smoothed) is moving
 
 
 def drop_jumps(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -331,7 +331,8 @@ def build_series(
     # the bar moves: a still bar placed by its hub (`hub.steadied`) barely strays from its path,
     # and against that spread a fast pull's frames would all read as spikes.
     floor = spike_floor_m(px_per_m)
-    moving = np.abs(np.gradient(bh, t)) > MOVING_MPS if len(t) > 1 else None
+    # on the smoothed rise: a glitch's neighbours in raw differences read as moving
+    moving = np.abs(smooth_derivatives(t, bh, **BAR_FILTER)[1]) > MOVING_MPS if np.isfinite(bh).sum() >= 9 else None
     bx, bh = (reject_spikes(t, bx, floor=floor, judged=moving), reject_spikes(t, bh, floor=floor, judged=moving))
     reachable = drop_jumps(t, bx, bh)
     bx, bh = np.where(reachable, bx, np.nan), np.where(reachable, bh, np.nan)

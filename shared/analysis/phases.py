@@ -279,7 +279,8 @@ def _rebend_frame(t: np.ndarray, knee_raw: np.ndarray, rebend: int, after: int, 
     slowly into the transition and snap straight in the second pull; a zero-phase filter
     moves the trough of that lopsided V towards its slow side, a frame or two early at 60 fps."""
     near = np.flatnonzero((np.abs(t - t[rebend]) <= REBEND_REFINE_S) & np.isfinite(knee_raw))
-    near = near[(near > after) & (near <= before)]
+    # not onto peak bar speed (an empty second pull) unless the smoothed knee was still bending there
+    near = near[(near > after) & (near <= before) & ((near < before) | (rebend == before))]
     return int(near[np.argmin(knee_raw[near])]) if len(near) else rebend
 
 
@@ -293,9 +294,10 @@ def find_phases(
     knee_raw: np.ndarray | None = None,
 ) -> PhaseResult:
     """Phases of one lift. t (s), bar height h (m) and vertical speed vy (m/s), smoothed;
-    knee angle (deg), smoothed; h_raw and knee_raw unsmoothed (NaN where not seen; without
-    them, h and knee): h_raw for liftoff, knee_raw for the re-bend's frame, where a zero-phase
-    filter moves the turn of a lopsided curve (`_rebend_frame`)."""
+    knee angle (deg), smoothed; h_raw and knee_raw unsmoothed (h_raw NaN where the bar was not
+    seen, knee_raw bridged across unseen spans; without them, h and knee): h_raw for liftoff,
+    knee_raw for the re-bend's frame, where a zero-phase filter moves the turn of a lopsided
+    curve (`_rebend_frame`)."""
     t, h, vy, knee = (np.asarray(a, dtype=float) for a in (t, h, vy, knee))
     h_raw = h if h_raw is None else np.asarray(h_raw, dtype=float)
     knee_raw = knee if knee_raw is None else np.asarray(knee_raw, dtype=float)

@@ -64,6 +64,18 @@ def test_the_offset_keeps_up_with_a_sleeve_end_drifting_against_the_plate():
     assert np.linalg.norm(found[0] + hub.offset - rim) < 1.0
 
 
+def test_a_lost_rims_hub_too_far_off_places_nothing_and_steadies_nothing():
+    """The rim lost, a hub matched 15 px from where the bar's motion puts it is past the rescue
+    reach (5 px): the tracker does not place the plate by it, so neither may `steadied`."""
+    rng = np.random.default_rng(66)
+    hub = Hub(_bumper(320.0, 240.0, 50.0, rng), (320.0, 240.0), 50.0)
+    frame = _bumper(320.0, 225.0, 50.0, rng)
+    assert hub.place(frame, np.array([320.0, 240.0]), None, False, 50.0, 0.0, 5.0) is None
+    assert np.isnan(hub.seen).all()
+    placed = hub.place(frame, np.array([320.0, 228.0]), None, False, 50.0, 0.0, 5.0)  # within reach
+    assert placed is not None and np.hypot(*(placed[0] - (320.0, 225.0))) < 1.0 and hub.seen[3] == 1
+
+
 def _pull():
     """A bar rising 300 px in a second at 30 fps, its speed peaking mid-way, and the hub's
     match: the sleeve end 3 % further from the picture's centre (0, 0) than the plate's centre."""
