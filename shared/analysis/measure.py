@@ -17,12 +17,14 @@ from shared.analysis import perspective
 from shared.analysis.bar import PLATE_DIAMETER_M
 from shared.analysis.body import (
     ANGLE_JOINTS,
+    INCLUDED,
     JOINTS,
     LINE_READS,
     READS,
     SIDES,
     body_lines,
     centre_of_mass,
+    included_angle,
     joint_angles,
 )
 from shared.analysis.errors import NoBarFound, NoLifterFound, NotSideView
@@ -319,10 +321,9 @@ def build_series(
         local = perspective.local_px_per_m(u, floor_px_per_m, relative_slope)
         return sign * (xy[:, 0] - x0_px) / (local * across), perspective.heights_m(u, floor_px_per_m, relative_slope)
 
-    keypoints, unsmoothed = {}, {}
+    keypoints = {}
     for key in KEYPOINT_NAMES:
         x, v = to_m(point_px(lifter_px, key))
-        unsmoothed[key + "x"], unsmoothed[key + "v"] = fill_gaps(t, x), fill_gaps(t, v)
         keypoints[key + "x"] = smooth_derivatives(t, x, cutoff_hz=KEYPOINT_CUTOFF_HZ)[0]
         keypoints[key + "v"] = smooth_derivatives(t, v, cutoff_hz=KEYPOINT_CUTOFF_HZ)[0]
 
@@ -351,7 +352,8 @@ def build_series(
 
     angles = joint_angles(keypoints)
     knee_bridged = angles[f"{side}kne_angle"]  # where a hip was guessed too: the phases time by it
-    knee_raw = joint_angles(unsmoothed)[f"{side}kne_angle"]
+    unsmoothed = [np.stack([fill_gaps(t, c) for c in to_m(point_px(lifter_px, side + j))], -1) for j in INCLUDED["kne"]]
+    knee_raw = included_angle(*unsmoothed)
     near = {j: unless_guessed(guessed, side, READS[j], angles[f"{side}{j}_angle"]) for j in ANGLE_JOINTS}
     chosen = ANGLE_KEYS.values() if "all" in options.joints else [ANGLE_KEYS[j] for j in options.joints]
     angles = {k: unless_guessed(guessed, k[0], READS[k[1:4]], v) for k, v in angles.items() if k[1:4] in chosen}

@@ -280,7 +280,8 @@ def _rebend_frame(t: np.ndarray, knee_raw: np.ndarray, rebend: int, after: int, 
     moves the trough of that lopsided V towards its slow side, a frame or two early at 60 fps."""
     near = np.flatnonzero((np.abs(t - t[rebend]) <= REBEND_REFINE_S) & np.isfinite(knee_raw))
     # not onto peak bar speed (an empty second pull) unless the smoothed knee was still bending there
-    near = near[(near > after) & (near <= before) & ((near < before) | (rebend == before))]
+    last = before if rebend == before else before - 1
+    near = near[(near > after) & (near <= last)]
     return int(near[np.argmin(knee_raw[near])]) if len(near) else rebend
 
 
