@@ -60,8 +60,9 @@ class PlateObservation:
     hub: tuple = (float("nan"),) * 4  # `Hub.seen` this frame, for `hub.steadied`
 
 
-def _gray(rgb: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+def bar_gray(image: np.ndarray) -> np.ndarray:
+    """An RGB frame in grey; a grey one as it is."""
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
 def refine_on_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> tuple | None:
@@ -133,7 +134,7 @@ def find_plate(rgb: np.ndarray, person: np.ndarray) -> PlateObservation | None:
     if not np.isfinite(torso) or torso < 10 or not len(wrists):
         return None
     feet_y = np.nanmax(person[[LANDMARKS[k] for k in ("lank", "rank", "lhee", "rhee", "ltoe", "rtoe")], 1])
-    gray = _gray(rgb)
+    gray = bar_gray(rgb)
     found = _plate_near(gray, torso, wrists, feet_y)
     if found is None:
         # Backlit, or a plate the colour of the wall behind it: its rim is too faint for the
@@ -224,8 +225,9 @@ def _outline(gray, cx: float, cy: float, r: float) -> tuple:
 
 
 class PlateTracker:
-    """Follows one plate through a clip, `update(rgb, t_s)` on every frame. Template matching
-    runs at half resolution; the rim fit and the hub's match at full resolution."""
+    """Follows one plate through a clip, `update(rgb, t_s)` on every frame (RGB or grey; in
+    either direction of time, given as increasing `t_s`). Template matching runs at half
+    resolution; the rim fit and the hub's match at full resolution."""
 
     def __init__(self, first: PlateObservation, rgb: np.ndarray, t_s: float):
         self.radius_px = first.radius_px  # the strongest edge's circle, which the tracker fits
@@ -239,14 +241,8 @@ class PlateTracker:
         self._half_px = int(round(first.radius_px * 1.15 / 2))  # template half-size, half-res pixels
         self.misses = 0  # frames in a row without the plate
         self._still_frames = self._outlines_read = 0  # in this still stretch: frames, outlines measured
-        self._stretch = None
-        if first.faint:  # the grey levels round the plate stretched to the full range, for every frame
-            gray = _gray(rgb)
-            r = int(2 * first.radius_px)
-            x, y = int(first.x_px), int(first.y_px)
-            lo, hi = np.percentile(gray[max(0, y - r) : y + r, max(0, x - r) : x + r], (2, 98))
-            self._stretch = (float(lo), 255.0 / max(float(hi - lo), 1.0))
-        gray = self._gray(rgb)
+        self._faint = first.faint
+        gray = self._gray(rgb, self._pos)
         self._template, self._hub = self._patch(gray, self._pos), Hub(gray, self._pos, first.radius_px)
 
     def _crop(self, gray, centre, half):
@@ -339,13 +335,22 @@ class PlateTracker:
         self._still_frames += 1
         return self._outlines_read < OUTLINES_EVERY_FRAME or self._still_frames % OUTLINE_STEP == 0
 
-    def _gray(self, rgb: np.ndarray) -> np.ndarray:
-        """The frame in grey, its local contrast brought up for a faint plate as it was found."""
-        gray = _gray(rgb)
-        if self._stretch is None:
+    def _gray(self, rgb: np.ndarray, centre: np.ndarray) -> np.ndarray:
+        """The frame in grey; for a faint plate (found with its local contrast brought up), the
+        grey levels round `centre` (2 radii either way) stretched to the full range. Stretched
+        afresh on each frame: levels fixed where the plate was found (in front of a dark box)
+        whitened both a red plate and the backlit wall once it rose in front of that wall."""
+        gray = bar_gray(rgb)
+        if not self._faint:
             return gray
-        lo, gain = self._stretch
-        return cv2.convertScaleAbs(gray, alpha=gain, beta=-lo * gain)
+        r = int(2 * self.radius_px)
+        x, y = int(centre[0]), int(centre[1])
+        around = gray[max(0, y - r) : max(0, y + r), max(0, x - r) : max(0, x + r)]
+        if not around.size:  # predicted off the frame
+            return gray
+        lo, hi = np.percentile(around, (2, 98))
+        gain = 255.0 / max(float(hi - lo), 1.0)
+        return cv2.convertScaleAbs(gray, alpha=gain, beta=-float(lo) * gain)
 
     def _matched(self, gray, predicted: np.ndarray, dt: float):
         """(centre, correlation) of the whole plate's best match round the prediction (half size)."""
@@ -355,9 +360,9 @@ class PlateTracker:
         return np.round(predicted) + 2 * (offset - margin), peak
 
     def update(self, rgb: np.ndarray, t_s: float) -> PlateObservation | None:
-        gray = self._gray(rgb)
         dt = max(t_s - self._t, 1e-3)
         predicted = self._pos + self._vel * dt
+        gray = self._gray(rgb, predicted)
         matched, peak = self._matched(gray, predicted, dt)
         rim = self._rim(gray, matched) or self._search(gray, predicted, dt, self._refind_px(t_s))
         weak = rim is not None and rim[1] < EDGE_CIRCLE_SCORE
@@ -391,6 +396,4 @@ class PlateTracker:
         self.misses = 0
         self._vel = 0.5 * self._vel + 0.5 * (centre - self._pos) / dt
         self._pos, self._t, self._seen_t = centre, t_s, t_s
-        return PlateObservation(
-            *centre, self.radius_px, float(score), *outline[:2], self._stretch is not None, self._hub.seen
-        )
+        return PlateObservation(*centre, self.radius_px, float(score), *outline[:2], self._faint, self._hub.seen)

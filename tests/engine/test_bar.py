@@ -236,13 +236,20 @@ def _path(t):
 
 
 @lru_cache(maxsize=1)
-def _tracked_clip():
+def _pull_clip():
+    """(times, true centres, frames) of the pull `_path`."""
     rng = np.random.default_rng(2)
     times = np.arange(N_FRAMES) / FPS
     truth = np.array([_path(t) for t in times])
     # every frame is exposed for 1/60 s: the disc is averaged over 7 positions along the path,
     # which smears it by up to ~6 px in the fastest frames
     frames = [render([_path(t + d) for d in np.linspace(-EXPOSURE_S / 2, EXPOSURE_S / 2, 7)], R_PX, rng) for t in times]
+    return times, truth, frames
+
+
+@lru_cache(maxsize=1)
+def _tracked_clip():
+    times, truth, frames = _pull_clip()
     _, _, r0 = drawn_disc(*truth[0], R_PX)
     tracker = PlateTracker(PlateObservation(truth[0][0], truth[0][1], r0, 1.0), frames[0], 0.0)
     est = [truth[0]] + [
@@ -394,6 +401,30 @@ def test_a_faint_plate_is_found_with_its_local_contrast_brought_up_and_followed(
     for i, y in enumerate(heights, 1):
         seen = tracker.update(faint(y), i / 30)
         assert seen is not None and abs(seen.y_px - y) < 1.5 and seen.faint
+
+
+def _faint_plate_by_a_box(cy: float, rng) -> np.ndarray:
+    """A plate 15 grey levels off the dark box it is found in front of (backlit), with a wall
+    three times as bright above the box's top (y 250)."""
+    bg = np.where(np.arange(SIZE[0])[:, None] > 250, 60.0, 230.0) * np.ones(SIZE)
+    plate = (BACKGROUND - _disc_layer(320.0, cy, 50.0).astype(float)) / (BACKGROUND - PLATE)
+    hub = (BACKGROUND - _disc_layer(320.0, cy, 15.0).astype(float)) / (BACKGROUND - PLATE)
+    g = (bg * (1 - plate) + 75.0 * plate) * (1 - hub) + 110.0 * hub
+    return np.dstack([np.clip(np.round(g + rng.normal(0, NOISE_SIGMA, SIZE)), 0, 255).astype(np.uint8)] * 3)
+
+
+def test_a_faint_plate_is_followed_from_a_dark_box_up_in_front_of_a_bright_wall():
+    """A faint plate's grey levels are stretched round where it is on each frame: stretched as
+    they were where it was found, the plate and the bright wall both whiten, and the track was
+    lost 15 px off as it rose past the box's top."""
+    rng = np.random.default_rng(5)
+    obs = find_plate(_faint_plate_by_a_box(360.0, rng), person_with([(330.0, 360.0)], 410.0))
+    assert obs is not None and obs.faint
+    tracker = PlateTracker(obs, _faint_plate_by_a_box(360.0, rng), 0.0)
+    for i in range(1, 25):
+        y = 360.0 - 10.0 * i
+        seen = tracker.update(_faint_plate_by_a_box(y, rng), i / 30)
+        assert seen is not None and abs(seen.y_px - y) < 1.0
 
 
 def test_a_long_still_plate_has_its_outline_read_on_a_sample_of_frames():
