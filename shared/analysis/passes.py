@@ -9,6 +9,7 @@ the lifter frame by frame as the pose holding the bar and poses again where nobo
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import itertools
 import logging
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from shared.analysis import accel, timeline, video
-from shared.analysis.bar import PlateTracker, find_plate
+from shared.analysis.bar import PlateTracker, bar_gray, find_plate
 from shared.analysis.camera import CameraMotion
 from shared.analysis.lanes import pose_lanes, posed, shared_stretches
 from shared.analysis.lifter import Region, find_lifter_region, nearest_the_bar, pick_at_the_bar, second_look, torso_px
@@ -43,6 +44,7 @@ class BarPass:
     LOST_AFTER_S = 0.5  # then search the whole frame again
     BOX_EVERY = 30  # frames between looks for letterbox bars
     SEARCH_EVERY = 3  # frames between full-frame searches while no plate is held
+    BACKTRACK_S, BACKTRACK_MB = 4.0, 96  # the frames `_track_back` may go back through
 
     def __init__(self, search_pose: Callable, band: tuple | None = None):
         self.search_pose = search_pose  # frame -> pose candidates (people, 33, 3)
@@ -55,6 +57,9 @@ class BarPass:
         self.box: tuple | None = None  # (x0, y0, x1, y1): the picture inside letterbox or pillarbox bars
         self.change: list = []
         self._previous = None
+        # The frames since the plate was last seen, in grey, for `_track_back`: (frame number in
+        # the pass, time, grey, whether it repeats the picture before it)
+        self._unseen: collections.deque = collections.deque()
 
     def see(self, frame: video.Frame) -> None:
         self.camera.see(frame.rgb)
@@ -71,7 +76,8 @@ class BarPass:
         if frame.index % 10 == 0:  # brightness of the picture, not of its bars
             x0, y0, x1, y1 = self.box
             self.luma.append(float(frame.rgb[y0:y1:8, x0:x1:8].mean()))
-        if timeline.repeats_last(self.change) and self.tracker is not None:  # the same picture again
+        repeat = timeline.repeats_last(self.change)
+        if repeat and self.tracker is not None:  # the same picture again
             self.plates.append(self.plates[-1])
             return
         if self.tracker is None:
@@ -81,12 +87,47 @@ class BarPass:
                 found = next(filter(None, (find_plate(frame.rgb, p) for p in people)), None)
             self.tracker = PlateTracker(found, frame.rgb, frame.t_s) if found else None
             self.plates.append(found)
+            self._remember(frame, repeat, found, fresh=True)
             return
         seen = self.tracker.update(frame.rgb, frame.t_s)
         self.plates.append(seen)
+        self._remember(frame, repeat, seen)
         self.lost_since = None if seen else (self.lost_since if self.lost_since is not None else frame.t_s)
         if self.lost_since is not None and frame.t_s - self.lost_since > self.LOST_AFTER_S:
             self.tracker, self.lost_since = None, None
+
+    def _remember(self, frame: video.Frame, repeat: bool, seen, fresh: bool = False) -> None:
+        """Keep this frame for `_track_back` while the plate is not seen (the last BACKTRACK_S,
+        at most BACKTRACK_MB of grey); where it is found afresh, track it back through them."""
+        if seen is None:
+            self._unseen.append((len(self.plates) - 1, frame.t_s, bar_gray(frame.rgb), repeat))
+            budget = max(self.BACKTRACK_MB * 2**20 // self._unseen[0][2].nbytes, 1)
+            while len(self._unseen) > budget or frame.t_s - self._unseen[0][1] > self.BACKTRACK_S:
+                self._unseen.popleft()
+            return
+        if fresh and self._unseen:
+            self._track_back(seen, frame)
+        self._unseen.clear()
+
+    def _track_back(self, found, frame: video.Frame) -> None:
+        """The plate found afresh, tracked backwards through the frames since it was last seen,
+        until it is lost for LOST_AFTER_S. A plate hard to find (its rim the colour of what is
+        behind it, at 360p) may be found only once it moves; the set-up before is then still
+        tracked, and liftoff and the rest level with it."""
+        back = PlateTracker(found, frame.rgb, -frame.t_s)
+        lost_since = None
+        filled = []
+        for i, t_s, gray, repeat in reversed(self._unseen):
+            if repeat:
+                filled.append(i)
+                continue
+            seen = back.update(gray, -t_s)
+            self.plates[i] = seen
+            lost_since = None if seen else (t_s if lost_since is None else lost_since)
+            if lost_since is not None and lost_since - t_s > self.LOST_AFTER_S:
+                break
+        for i in sorted(filled):  # a repeated picture takes the plate of the one it repeats
+            self.plates[i] = self.plates[i - 1]
 
 
 def scan_lifter(clip: video.DecodeOnce, runtime: accel.Runtime) -> Region:

@@ -265,6 +265,32 @@ def test_plate_tracker_follows_a_moving_blurred_disc_within_1_5_px_rmse():
     assert np.sqrt(np.mean(err**2)) < 1.5
 
 
+@pytest.mark.parametrize("back_s", [4.0, 0.5])
+def test_a_plate_found_only_once_it_stands_still_is_tracked_back_through_the_pull(monkeypatch, back_s):
+    """Where the circle search finds the plate only late (here: once it stands still after the
+    pull, frame 30), the bar pass tracks it back through the frames since, as far as
+    BACKTRACK_S: the pull and the set-up are measured too."""
+    from shared.analysis import passes
+    from shared.analysis.video import Frame
+
+    times, truth, frames = _pull_clip()
+    late = 30
+    monkeypatch.setattr(passes.BarPass, "BACKTRACK_S", back_s)
+    monkeypatch.setattr(
+        passes,
+        "find_plate",
+        lambda rgb, person: None if rgb is not frames[late] else PlateObservation(*truth[late], R_PX, 1.0),
+    )
+    seen = passes.BarPass(lambda frame: [person_with([(0.0, 0.0)])])
+    for i, (t, rgb) in enumerate(zip(times, frames)):
+        seen.see(Frame(i, t, rgb))
+    back = np.array([np.nan if p is None else p.y_px for p in seen.plates[:late]]) - truth[:late, 1]
+    reached = times[:late] >= times[late - 1] - back_s - 1e-9  # the last BACKTRACK_S of frames unseen
+    assert np.isfinite(back[reached]).all() and np.isnan(back[~reached]).all()
+    assert np.sqrt(np.mean(back[reached] ** 2)) < 1.5
+    assert all(p is not None for p in seen.plates[late:])
+
+
 def test_plate_tracker_keeps_the_radius():
     _, _, tracker = _tracked_clip()
     assert tracker.radius_px == pytest.approx(drawn_disc(320, 240, R_PX)[2], abs=0.5)
