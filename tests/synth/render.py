@@ -11,6 +11,7 @@ variable-frame-rate clips carry irregular PTS.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -356,7 +357,29 @@ def _draw_body(img, j, cam: Camera):
 
 
 PLATE_SHIFT = 4  # draw at 1/16 px so the plate's centre is where the truth says, not rounded
-AA_WIDENING_PX = 0.45  # cv2's sub-pixel anti-aliased disc comes out this much wider (measured)
+
+
+@functools.cache
+def _drawn_radius(asked_px: float) -> float:
+    """The radius of the disc cv2 draws, anti-aliased at PLATE_SHIFT, when asked for this one:
+    that of a circle of the drawn disc's area."""
+    k, side = 2**PLATE_SHIFT, int(2 * asked_px + 8)
+    canvas = np.zeros((side, side), np.uint8)
+    axes = (int(round(asked_px * k)),) * 2
+    cv2.ellipse(canvas, (side * k // 2 + 5, side * k // 2 + 10), axes, 0, 0, 360, 255, -1, cv2.LINE_AA, PLATE_SHIFT)
+    return float(np.sqrt(canvas.sum() / 255.0 / np.pi))
+
+
+def aa_widening_px(radius_px: float) -> float:
+    """How much wider than asked cv2 draws an anti-aliased filled disc that comes out this
+    radius: about 0.6 px up to 60 px, 0.53 px at 200 (the asked radius, on cv2's 1/16 px
+    grid, whose drawn disc's area is nearest a circle of this one; it is not smooth in the
+    radius). The plate is drawn that much smaller, so it is the size the truth says: a fixed
+    0.45 px drew a 360p plate 0.7 % large, and the engine read it so."""
+    r = round(16 * radius_px) / 16
+    near = [a for a in (r - 0.6 + j / 16 for j in range(-6, 7)) if a > 0] or [r]  # a hub's bore may be a pixel
+    asked = min(near, key=lambda a: abs(_drawn_radius(a) - r))
+    return r - asked
 
 
 # How bumpers look, outermost band first: (outer radius as a share of the plate's, RGB). The
@@ -389,7 +412,8 @@ def _draw_plate(
 
     def disc(radius, colour, thickness=-1, at=bar_px):
         c = tuple(int(v) for v in np.round(np.asarray(at) * k))
-        axes = (int(round((radius * squash - AA_WIDENING_PX) * k)), int(round((radius - AA_WIDENING_PX) * k)))
+        widening = aa_widening_px(radius)
+        axes = (int(round((radius * squash - widening) * k)), int(round((radius - widening) * k)))
         cv2.ellipse(img, c, axes, 0, 0, 360, colour, thickness, cv2.LINE_AA, PLATE_SHIFT)
 
     for share, colour in PLATE_LOOKS[look]:
