@@ -453,6 +453,33 @@ def test_a_faint_plate_is_followed_from_a_dark_box_up_in_front_of_a_bright_wall(
         assert seen is not None and abs(seen.y_px - y) < 1.0
 
 
+@pytest.mark.parametrize(
+    "plain_rim, faint_rim, taken",
+    [(np.nan, 57.0, "faint"), (58.0, 57.0, "plain"), (np.nan, np.nan, "plain"), (None, np.nan, "faint")],
+)
+def test_find_plate_takes_a_silhouette_found_with_contrast_brought_up_over_a_circle_without(
+    monkeypatch, plain_rim, faint_rim, taken
+):
+    """A circle through the plate and the shins round it can fit a rim without showing a
+    silhouette (13 % large on a backlit red plate at 4K). Then the search with the local
+    contrast brought up is tried too, and its circle taken where it shows its silhouette; a
+    plain circle that shows one is taken as it is, and one without is kept over a faint one
+    without. `None`: the plain search found nothing."""
+    from shared.analysis import bar
+
+    looks = []
+
+    def plate_near(gray, *args):
+        looks.append(gray)
+        rim = plain_rim if len(looks) == 1 else faint_rim
+        return None if rim is None else PlateObservation(320.0, 240.0, 55.0, 0.9, rim_radius_px=rim)
+
+    monkeypatch.setattr(bar, "_plate_near", plate_near)
+    obs = find_plate(render([(320.0, 240.0)], 55.0), person_with([(330.0, 250.0)]))
+    assert obs.faint == (taken == "faint")
+    assert len(looks) == (1 if np.isfinite(plain_rim or np.nan) else 2)
+
+
 def test_a_long_still_plate_has_its_outline_read_on_a_sample_of_frames():
     """A long set-up gives hundreds of still frames; the outline (~3.5 ms each) is read on the
     first OUTLINES_EVERY_FRAME of them and every OUTLINE_STEP-th after, and the scale's median
