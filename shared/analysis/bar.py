@@ -11,6 +11,7 @@ says where to look for the plate before liftoff."""
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from shared.analysis.hub import Hub, best_match
 from shared.analysis.pose import LANDMARKS
-from shared.analysis.rim import RAYS, RIM_MIN_RAYS, edges_along_rays, fit_circle, known_circle, outer_rim
+from shared.analysis.rim import RAYS, RIM_MIN_RAYS, Squash, edges_along_rays, fit_circle, known_circle, outer_rim
 
 PLATE_DIAMETER_M = 0.450  # IWF bumper plates
 RIM_RADIUS_TOLERANCE = 0.03
@@ -44,6 +45,11 @@ HOUGH_VOTES = (30, 20, 14)
 LOCAL_CONTRAST = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))  # a faint plate's rim brought up
 STILL_RADII = 0.05  # a plate that moved less than this many radii since the last frame stands still
 OUTLINES_EVERY_FRAME, OUTLINE_STEP = 60, 4
+# The rim is fitted as the ellipse the last SHAPES_KEPT outlines read show, once SHAPES_NEEDED
+# are read and three in four of them are under ROUND_ASPECT (11 deg turned: a circle fit sits
+# within 1 % of a radius of the centre). On a real clip four outlines read 0.95-0.997 with axes
+# all round: fitted as that ellipse, its scale moved 3.4 % and its yaw 6.8 -> 16 deg.
+SHAPES_KEPT, SHAPES_NEEDED, ROUND_ASPECT = 30, 8, 0.98
 
 
 @dataclass
@@ -58,6 +64,7 @@ class PlateObservation:
     aspect: float = float("nan")
     faint: bool = False  # found only with local contrast brought up (LOCAL_CONTRAST): tracked with it stretched
     hub: tuple = (float("nan"),) * 4  # `Hub.seen` this frame, for `hub.steadied`
+    axis_deg: float = float("nan")  # the silhouette's major axis (`rim.RimFit.axis_deg`), where measured
 
 
 def bar_gray(image: np.ndarray) -> np.ndarray:
@@ -65,15 +72,18 @@ def bar_gray(image: np.ndarray) -> np.ndarray:
     return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
-def refine_on_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> tuple | None:
+def refine_on_rim(gray: np.ndarray, cx: float, cy: float, r: float, squash: Squash | None = None) -> tuple | None:
     """Sub-pixel plate circle from the strongest edge along each ray near radius r.
 
     Returns (cx, cy, r, score), where score is the fraction of rays that agree with the fit,
-    or None when too few rays see an edge (plate out of frame or hidden)."""
+    or None when too few rays see an edge (plate out of frame or hidden). With `squash` (a
+    turned plate's ellipse, `rim.Squash`) the circle is fitted to the edges stretched back
+    into the plate's circle: r is then the ellipse's major semi-axis."""
     for fine in (True, False):  # the fine gradient first; the wide one for a faint or small rim
-        fit = _strongest_edge_circle(*edges_along_rays(gray, cx, cy, r, fine=fine))
+        pts, strength = edges_along_rays(gray, cx, cy, r, fine=fine)
+        fit = _strongest_edge_circle(pts if squash is None else squash.undo(pts), strength)
         if fit is not None:
-            return fit
+            return fit if squash is None else (*squash.redo(fit[:2]), *fit[2:])
     return None
 
 
@@ -188,7 +198,7 @@ def _plate_at(gray: np.ndarray, circle: tuple) -> PlateObservation | None:
         and np.hypot(bigger.x_px - fit[0], bigger.y_px - fit[1]) < RESEEDED_AGREES * fit[2]
     ):
         fit = refine_on_rim(gray, bigger.x_px, bigger.y_px, bigger.radius_px) or fit
-    rim, aspect, _ = _outline(gray, fit[0], fit[1], fit[2])
+    rim, aspect, _, axis = _outline(gray, fit[0], fit[1], fit[2])
     if not np.isfinite(rim):
         # Where something the plate's colour carries its edge on (red shorts behind a red plate),
         # the strongest edges run past it: the circle of INNER_PLATE of that size that the most
@@ -197,8 +207,8 @@ def _plate_at(gray: np.ndarray, circle: tuple) -> PlateObservation | None:
         inner = known_circle(gray, fit[0], fit[1], INNER_PLATE[0] * fit[2], INNER_PLATE[1] * fit[2])
         seen = _NO_OUTLINE if inner is None else _outline(gray, *inner[:3])
         if seen[0] < INNER_PLATE[1] * fit[2]:  # NaN (no silhouette) is not
-            fit, (rim, aspect, _) = inner, seen
-    return PlateObservation(fit[0], fit[1], fit[2], fit[3], rim, aspect)
+            fit, (rim, aspect, _, axis) = inner, seen
+    return PlateObservation(fit[0], fit[1], fit[2], fit[3], rim, aspect, axis_deg=axis)
 
 
 def _settled_rim(gray: np.ndarray, cx: float, cy: float, r: float):
@@ -215,16 +225,27 @@ def _settled_rim(gray: np.ndarray, cx: float, cy: float, r: float):
     return None
 
 
-_NO_OUTLINE = (float("nan"), float("nan"), None)
+_NO_OUTLINE = (float("nan"), float("nan"), None, float("nan"))
 
 
 def _outline(gray, cx: float, cy: float, r: float) -> tuple:
-    """(rim radius, aspect, centre) of the plate's outer silhouette about a tracked centre, or
-    _NO_OUTLINE when it cannot be measured there or its centre is not the track's."""
+    """(rim radius, aspect, centre, major axis's direction) of the plate's outer silhouette
+    about a tracked centre, or _NO_OUTLINE when it cannot be measured there or its centre is
+    not the track's. A turned plate's rim is an ellipse, and a circle fitted to it where one
+    side is faint (a red plate backlit against a dark box) sits off its centre: 5-8 px at
+    1080p, 25 deg turned. An outline further off than OUTLINE_AGREES, but within
+    RESEEDED_AGREES, is taken where measuring it again about its own centre finds it again
+    (as `_settled_rim` does)."""
     rim = outer_rim(gray, cx, cy, r)
-    if rim is None or np.hypot(rim.x_px - cx, rim.y_px - cy) > OUTLINE_AGREES * r:
+    if rim is None:
         return _NO_OUTLINE
-    return rim.radius_px, rim.aspect, np.array([rim.x_px, rim.y_px])
+    off = np.hypot(rim.x_px - cx, rim.y_px - cy)
+    if off > OUTLINE_AGREES * r:
+        again = outer_rim(gray, rim.x_px, rim.y_px, rim.radius_px) if off < RESEEDED_AGREES * r else None
+        if again is None or np.hypot(again.x_px - rim.x_px, again.y_px - rim.y_px) >= RESEED_STILL_PX:
+            return _NO_OUTLINE
+        rim = again
+    return rim.radius_px, rim.aspect, np.array([rim.x_px, rim.y_px]), rim.axis_deg
 
 
 class PlateTracker:
@@ -245,6 +266,9 @@ class PlateTracker:
         self.misses = 0  # frames in a row without the plate
         self._still_frames = self._outlines_read = 0  # in this still stretch: frames, outlines measured
         self._faint = first.faint
+        self._shapes = collections.deque(maxlen=SHAPES_KEPT)  # (aspect, major axis) of the outlines read
+        if np.isfinite(first.aspect):  # the silhouette it was found by: the whole track is fitted alike
+            self._shapes.append((first.aspect, first.axis_deg if np.isfinite(first.axis_deg) else 90.0))
         gray = self._gray(rgb, self._pos)
         self._template, self._hub = self._patch(gray, self._pos), Hub(gray, self._pos, first.radius_px)
 
@@ -264,6 +288,26 @@ class PlateTracker:
         )
         return cv2.resize(roi, (2 * half + 1, 2 * half + 1), interpolation=cv2.INTER_AREA).astype(np.float32)
 
+    def _squash(self) -> Squash | None:
+        """The plate's ellipse as its outlines read so far show it (the median aspect, the mean
+        major axis), for the rim fits; None before any, or where it is all but a circle. Held
+        from the first outline on: the track keeps to one way of placing the plate."""
+        if len(self._shapes) < SHAPES_NEEDED:
+            return None
+        aspect, axis = np.array(self._shapes).T
+        if np.percentile(aspect, 75) > ROUND_ASPECT:  # not clearly turned: a near-circle's axis is any
+            return None
+        doubled = np.radians(2 * axis)
+        axis = float(np.degrees(np.arctan2(np.sin(doubled).mean(), np.cos(doubled).mean())) / 2)
+        return Squash(float(np.median(aspect)), axis)
+
+    def learn_shapes(self, other: PlateTracker) -> None:
+        """Take up the plate's ellipse as another tracker of it read it (one that tracked it
+        back through the set-up from where this one found it mid-lift), so that both place it
+        one way."""
+        if not self._shapes:
+            self._shapes.extend(other._shapes)
+
     def _patch(self, gray, centre):
         return self._crop(gray, centre, self._half_px)
 
@@ -274,7 +318,8 @@ class PlateTracker:
         and the rings share the plate's centre; a fit bigger than the outer rim, or smaller than
         the ring tracked, is following something else."""
         lo, hi = min(self.radius_px, self.outer_px), max(self.radius_px, self.outer_px)
-        fit = refine_on_rim(gray, near[0], near[1], self.radius_px)
+        squash = self._squash()
+        fit = refine_on_rim(gray, near[0], near[1], self.radius_px, squash)
         # The strongest edge's circle is the most exact in a blurred frame, where it is most of
         # the rim; where a plain plate's rim is faint it can settle on limbs: then the circle of
         # the plate's size that the most edges lie on.
@@ -283,7 +328,7 @@ class PlateTracker:
             or fit[3] < EDGE_CIRCLE_SCORE
             or not lo * (1 - RIM_RADIUS_TOLERANCE) < fit[2] < hi * (1 + RIM_RADIUS_TOLERANCE)
         ):
-            fit = known_circle(gray, near[0], near[1], lo, hi)
+            fit = known_circle(gray, near[0], near[1], lo, hi, squash)
         if fit is None or np.hypot(fit[0] - near[0], fit[1] - near[1]) >= 0.15 * self.radius_px:
             return None
         if abs(fit[2] / self.radius_px - 1) < RIM_RADIUS_TOLERANCE:
@@ -383,8 +428,10 @@ class PlateTracker:
                 self._still_frames = self._outlines_read = 0
             if still and self._outline_due():
                 outline = _outline(gray, *centre, self.radius_px)
-                self.outer_px = self.outer_px if outline[2] is None else 0.9 * self.outer_px + 0.1 * outline[0]
-                self._outlines_read += outline[2] is not None
+                if outline[2] is not None:
+                    self.outer_px = 0.9 * self.outer_px + 0.1 * outline[0]
+                    self._outlines_read += 1
+                    self._shapes.append(outline[1::2])
             self._rim_pos = centre
         elif peak > 0.5 and np.linalg.norm(matched - predicted) < TEMPLATE_REACH_RADII * self.radius_px:
             # The template alone, only near where the bar can be: it cannot leave its path by

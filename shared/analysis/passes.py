@@ -128,6 +128,7 @@ class BarPass:
                 break
         for i in sorted(filled):  # a repeated picture takes the plate of the one it repeats
             self.plates[i] = self.plates[i - 1]
+        self.tracker.learn_shapes(back)
 
 
 def scan_lifter(clip: video.DecodeOnce, runtime: accel.Runtime) -> Region:

@@ -46,6 +46,7 @@ class RimFit:
     radius_px: float
     score: float  # share of rays whose edge agrees with the fit
     aspect: float = 1.0
+    axis_deg: float = 90.0  # the major axis's direction (image axes, degrees from +x toward +y)
 
 
 def fit_ellipse(points: np.ndarray) -> tuple[float, float, float, float, float]:
@@ -187,14 +188,14 @@ def _fit_ring(pts: np.ndarray, ring: np.ndarray, r: float):
     ellipse, on = _consensus_ellipse(pts[ring], r)
     if ellipse is None:
         return None
-    fx, fy, a, b, _ = ellipse
+    fx, fy, a, b, axis = ellipse
     kept = pts[ring][on]
     rays = len(np.unique(np.nonzero(ring)[0][on]))
     # An ellipse through a short arc has any size it likes: the rim must show on most sides.
     octants = np.unique((np.arctan2(kept[:, 1] - fy, kept[:, 0] - fx) // (np.pi / 4)).astype(int))
     if rays < RIM_MIN_RAYS or len(octants) < RIM_MIN_OCTANTS or b / a < RIM_MIN_ASPECT:
         return None
-    return RimFit(fx, fy, a, rays / len(RAYS), b / a)
+    return RimFit(fx, fy, a, rays / len(RAYS), b / a, axis)
 
 
 def outer_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> RimFit | None:
@@ -240,14 +241,45 @@ def _circles(points: np.ndarray):
     return centres, np.hypot(ax - ux, ay - uy)
 
 
+@dataclass(frozen=True)
+class Squash:
+    """A turned plate's ellipse shape (its aspect, minor / major, and its major axis's
+    direction `axis_deg`) as a linear map of the image: `undo` stretches points across the
+    minor axis, making the ellipse its plate's circle (radius: the major semi-axis), and `redo`
+    maps a point of that picture back. A circle fitted to an ellipse's edges sits off its
+    centre wherever one side of the rim is missing (faint against what is behind it)."""
+
+    aspect: float
+    axis_deg: float
+
+    def _map(self, pts, scale: float) -> np.ndarray:
+        u = np.array([np.cos(np.radians(self.axis_deg)), np.sin(np.radians(self.axis_deg))])
+        v = np.array([-u[1], u[0]])
+        pts = np.asarray(pts, dtype=float)
+        return pts + ((pts @ v) * (scale - 1))[..., None] * v
+
+    def undo(self, pts) -> np.ndarray:
+        return self._map(pts, 1 / self.aspect)
+
+    def redo(self, xy) -> tuple:
+        return tuple(float(v) for v in self._map(xy, self.aspect))
+
+
 def known_circle(
-    gray: np.ndarray, cx: float, cy: float, r_lo: float, r_hi: float
+    gray: np.ndarray, cx: float, cy: float, r_lo: float, r_hi: float, squash: Squash | None = None
 ) -> tuple[float, float, float, float] | None:
     """The plate's centre near (cx, cy), as the circle with a radius in [r_lo, r_hi] (its
     rings' sizes) that the most rays' edges lie on: (x, y, radius, score) or None. Knowing the
     size lets limb and clutter edges round a plain or blurred plate be outvoted: few of them
-    lie on a circle that size. score is the share of rays with an edge on it."""
+    lie on a circle that size. score is the share of rays with an edge on it. With `squash`,
+    the circle is that turned plate's ellipse, its radius the major semi-axis."""
     pts, _ = edges_along_rays(gray, cx, cy, (r_lo + r_hi) / 2)
+    fit = _known_circle_of(pts if squash is None else squash.undo(pts), r_lo, r_hi)
+    return fit if fit is None or squash is None else (*squash.redo(fit[:2]), *fit[2:])
+
+
+def _known_circle_of(pts: np.ndarray, r_lo: float, r_hi: float) -> tuple[float, float, float, float] | None:
+    """`known_circle` on edge candidates `pts` (n_rays, k, 2) already found."""
     ray = np.broadcast_to(np.arange(len(RAYS))[:, None], pts.shape[:2])
     ok = np.isfinite(pts[..., 0])
     pts, ray = pts[ok], ray[ok]

@@ -453,6 +453,63 @@ def test_a_faint_plate_is_followed_from_a_dark_box_up_in_front_of_a_bright_wall(
         assert seen is not None and abs(seen.y_px - y) < 1.0
 
 
+def _turned_plate_dark_on_the_left(seed: int, dark_from_x: float = 300.0) -> np.ndarray:
+    """A plate turned 26 deg (aspect 0.9, r 60 at (320.3, 240.6)) whose left side is nearly the
+    grey of what is behind it there (a red plate backlit against a dark box)."""
+    light = _bumper(320.3, 240.6, 60.0, np.random.default_rng(seed), squash=0.9, background=170)
+    dark = _bumper(320.3, 240.6, 60.0, np.random.default_rng(seed + 100), squash=0.9, background=46)
+    return np.dstack([np.where(np.arange(SIZE[1])[None, :] < dark_from_x, dark, light)] * 3)
+
+
+def test_a_turned_plate_with_a_faint_side_is_centred_by_its_ellipse_not_a_circle():
+    """A circle through an ellipse's edges where one side is missing sits 5 px off its centre;
+    the edges stretched back into the plate's circle (`rim.Squash`) give the centre."""
+    from shared.analysis.rim import Squash
+
+    gray = _gray(_turned_plate_dark_on_the_left(3))
+    circle = refine_on_rim(gray, 318.0, 241.0, 57.0)
+    ellipse = refine_on_rim(gray, 318.0, 241.0, 57.0, Squash(0.9, 90.0))
+    assert circle[0] - 320.3 < -4.0  # the bias the ellipse removes
+    assert np.hypot(ellipse[0] - 320.3, ellipse[1] - 240.6) < 0.2
+    assert ellipse[2] == pytest.approx(60.0, abs=0.5)  # the major semi-axis
+
+
+@pytest.mark.parametrize("dark_from_x", [280.0, 300.0])
+def test_the_tracker_fits_a_turned_plate_as_the_ellipse_its_outlines_show(dark_from_x):
+    """Found as a circle 2.5-5 px off centre (its faint side missing), the plate's outline is
+    read about its own centre where it is off the track's by more than OUTLINE_AGREES
+    (measured again there, it is found again); once SHAPES_NEEDED outlines agree that it is
+    turned, the rim is fitted as that ellipse and the track is on the plate's centre. A
+    tracker that starts later (found mid-lift) takes the shape up from one that read it."""
+    from shared.analysis.bar import SHAPES_NEEDED
+
+    first = _turned_plate_dark_on_the_left(0, dark_from_x)
+    fit = refine_on_rim(_gray(first), 318.0, 241.0, 57.0)
+    assert fit[0] - 320.3 < -2.0
+    tracker = PlateTracker(PlateObservation(*fit), first, 0.0)
+    seen = [tracker.update(_turned_plate_dark_on_the_left(i, dark_from_x), i / 30) for i in range(1, 16)]
+    read = [obs for obs in seen if np.isfinite(obs.rim_radius_px)]
+    assert len(read) >= SHAPES_NEEDED
+    assert all(obs.rim_radius_px == pytest.approx(60.0, abs=0.3) for obs in read)
+    assert all(obs.aspect == pytest.approx(0.9, abs=0.01) for obs in read)
+    assert np.hypot(seen[-1].x_px - 320.3, seen[-1].y_px - 240.6) < 0.3
+    later = PlateTracker(PlateObservation(*fit), first, 0.0)
+    later.learn_shapes(tracker)
+    obs = later.update(_turned_plate_dark_on_the_left(20, dark_from_x), 20 / 30)
+    assert np.hypot(obs.x_px - 320.3, obs.y_px - 240.6) < 0.3
+
+
+def test_a_near_circle_is_not_fitted_as_an_ellipse_on_a_few_outlines():
+    """Four outlines of a plate all but side-on (aspects 0.95-0.997, axes all round, as on a
+    real clip) are no shape to fit by: the rim stays a circle."""
+    rgb = np.dstack([_bumper(320.0, 240.0, 50.0, np.random.default_rng(41))] * 3)
+    tracker = PlateTracker(PlateObservation(320.0, 240.0, 50.0, 1.0), rgb, 0.0)
+    tracker._shapes.extend([(0.971, 128.7), (0.997, 217.5), (0.95, 90.6), (0.95, 266.5)])
+    assert tracker._squash() is None
+    tracker._shapes.extend([(0.99, 90.0)] * 6)
+    assert tracker._squash() is None  # three in four not clearly turned
+
+
 @pytest.mark.parametrize(
     "plain_rim, faint_rim, taken",
     [(np.nan, 57.0, "faint"), (58.0, 57.0, "plain"), (np.nan, np.nan, "plain"), (None, np.nan, "faint")],
