@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from shared.analysis import AnalysisOptions, analyze
+from shared.analysis.errors import AnalysisError
 from shared.analysis.kinematics import smooth_derivatives
 from shared.analysis.measure import BAR_FILTER
 from shared.analysis.model_policy import DEFAULT_POSE_MODEL, POSE_CHOICES
@@ -89,18 +90,25 @@ def main() -> int:
     for spec in specs:
         path, truth = clip(spec)
         t0 = time.perf_counter()
-        result = analyze(
-            path, AnalysisOptions(exercise=spec.exercise, body_mass_kg=80, render=False, pose_model=args.pose_model)
-        )
-        elapsed = time.perf_counter() - t0
-        scores = evaluate(result.to_dict(), truth)
-        misses = failures(scores)
+        try:
+            result = analyze(
+                path, AnalysisOptions(exercise=spec.exercise, body_mass_kg=80, render=False, pose_model=args.pose_model)
+            )
+        except AnalysisError as refused:  # a rendered lift refused misses every target, and says why
+            elapsed = time.perf_counter() - t0
+            cells, model, misses = ["—"] * len(COLUMNS), "", [f"refused: `{refused.code}`"]
+        else:
+            elapsed = time.perf_counter() - t0
+            scores = evaluate(result.to_dict(), truth)
+            studies.append(smoothing_study(result, truth))
+            cells, model, misses = (
+                [f"{scores[k]:.{nd}f}" for k, _, nd in COLUMNS],
+                result.runtime["pose_model"],
+                failures(scores),
+            )
         failed += bool(misses)
-        studies.append(smoothing_study(result, truth))
-        cells = [f"{scores[k]:.{nd}f}" for k, _, nd in COLUMNS]
         lines.append(
-            f"| {spec.name} | " + " | ".join(cells) + f" | {result.runtime['pose_model']} | "
-            f"{elapsed:.1f} | {'; '.join(misses) or 'all met'} |"
+            f"| {spec.name} | " + " | ".join(cells) + f" | {model} | {elapsed:.1f} | {'; '.join(misses) or 'all met'} |"
         )
         print(lines[-1], flush=True)
         for factor in LOOK_FACTORS:
