@@ -50,7 +50,10 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # a faint plate found and followed with its contrast brought up
 # 2.10: the track steadied on the hub, spikes judged where the bar moves, the re-bend placed
 # on the unsmoothed knee
-ENGINE_VERSION = "2.10.0"
+# 2.11: a plate found late tracked back through the frames before, a faint plate's contrast
+# stretched round it on each frame, a turned plate's rim fitted as the ellipse its outline
+# shows, a silhouette found with contrast brought up preferred to a circle without one
+ENGINE_VERSION = "2.11.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]
 
