@@ -252,16 +252,16 @@ class Squash:
     aspect: float
     axis_deg: float
 
-    def _map(self, pts, scale: float) -> np.ndarray:
+    def _map(self, pts: np.ndarray | tuple, scale: float) -> np.ndarray:
         u = np.array([np.cos(np.radians(self.axis_deg)), np.sin(np.radians(self.axis_deg))])
         v = np.array([-u[1], u[0]])
         pts = np.asarray(pts, dtype=float)
         return pts + ((pts @ v) * (scale - 1))[..., None] * v
 
-    def undo(self, pts) -> np.ndarray:
+    def undo(self, pts: np.ndarray) -> np.ndarray:
         return self._map(pts, 1 / self.aspect)
 
-    def redo(self, xy) -> tuple:
+    def redo(self, xy: np.ndarray | tuple) -> tuple:
         return tuple(float(v) for v in self._map(xy, self.aspect))
 
 

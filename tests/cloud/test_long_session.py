@@ -26,8 +26,10 @@ def test_a_two_minute_60fps_session_is_stored_in_chunks_well_under_1_mib(api, pe
     chunks = [c.to_dict() for c in session.collection("series").stream()]
     sizes = [results.firestore_size(c) for c in chunks]
     assert len(chunks) > 1 and max(sizes) <= results.MAX_CHUNK_BYTES
-    assert (
-        results.firestore_size({k: v for k, v in session.get().to_dict().items() if not hasattr(v, "timestamp")})
-        < ONE_MIB / 10
-    )
+    doc = {k: v for k, v in session.get().to_dict().items() if not hasattr(v, "timestamp")}
+    # The clip repeats the sample lift every 100 frames: 72 lifts, each ~1.4 KB of the session
+    # document (its phases, landmarks and metrics). Engine 2.10 found one of them, and the
+    # document was then under a tenth of a MiB; with every lift it is ~0.12 MiB.
+    assert len(doc["lifts"]) >= 70
+    assert results.firestore_size(doc) < ONE_MIB / 4
     assert results.join_chunks(chunks)["timestamps_s"] == details["all_timestamps"]
