@@ -290,8 +290,8 @@ class PlateTracker:
 
     def _squash(self) -> Squash | None:
         """The plate's ellipse as its outlines read so far show it (the median aspect, the mean
-        major axis), for the rim fits; None before any, or where it is all but a circle. Held
-        from the first outline on: the track keeps to one way of placing the plate."""
+        major axis), for the rim fits; None before SHAPES_NEEDED are read, or where they do not
+        show it clearly turned (ROUND_ASPECT)."""
         if len(self._shapes) < SHAPES_NEEDED:
             return None
         aspect, axis = np.array(self._shapes).T
