@@ -137,7 +137,12 @@ def _still_window(xy: np.ndarray, frames: np.ndarray, still_px: float) -> int | 
 
 
 def repair_hidden_legs(
-    t: np.ndarray, lifter_px: np.ndarray, bar_px: np.ndarray, radius_px: np.ndarray, sign: float
+    t: np.ndarray,
+    lifter_px: np.ndarray,
+    bar_px: np.ndarray,
+    radius_px: np.ndarray,
+    sign: float,
+    across: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Legs behind the plate: MediaPipe only guesses there, so drop what the plate hides
     and what cannot be where it was put.
@@ -159,10 +164,17 @@ def repair_hidden_legs(
     (0.5): heavy often places it well and calls it unsure. Without a plate only the trunk
     and leg-length rules apply.
 
+    `across` is how much a camera turned from side-on shortens forward-back lengths (cos of its
+    yaw): the legs are repaired in the lift's own plane, where the thigh and shank keep their
+    length whichever way they lean (in the picture a thigh level with the floor looks
+    cos(yaw) as long as an upright one, and a knee rebuilt from the upright length was pushed
+    forward: 8-14° too bent through the first pull of a clip filmed 20-25° off side-on), and
+    the plate's face is a circle of its radius.
+
     Returns the repaired landmarks and which of them (bool, frames x landmarks) are guesses:
     hips bridged across more than MAX_BRIDGE_S or past the frames they were seen in, and
     knees rebuilt from such a hip."""
-    px = lifter_px.copy()
+    px, bar_px = _in_plane(lifter_px, 1 / across), _in_plane(bar_px, 1 / across)
     guessed = np.zeros(px.shape[:2], dtype=bool)
     r = float(np.nanmedian(radius_px)) if np.isfinite(radius_px).any() else 0.0
     plate = np.isfinite(bar_px[:, 0]) & (r > 0)
@@ -210,7 +222,14 @@ def repair_hidden_legs(
         # MediaPipe is often unsure of a knee it placed well: one that fits the leg is kept.
         kept = fits & ~k
         px[kept, idx["kne"], 2] = np.maximum(px[kept, idx["kne"], 2], 0.5)
-    return px, guessed
+    return _in_plane(px, across), guessed
+
+
+def _in_plane(px: np.ndarray, stretch: float) -> np.ndarray:
+    """A copy of pixel points (..., 2 or more) with x stretched by `stretch`."""
+    out = np.array(px, dtype=float, copy=True)
+    out[..., 0] *= stretch
+    return out
 
 
 def _spread(flags: np.ndarray, posed: np.ndarray) -> np.ndarray:

@@ -165,6 +165,13 @@ def plate_calibration(bar_px: np.ndarray, rim_radius_px: np.ndarray, rim_aspect:
     }
 
 
+def _turn_shortening(rim_aspect: np.ndarray | None) -> float:
+    """cos(yaw) of a camera turned from side-on, from the rim's median minor / major axis
+    (1 where it was not fitted); what `plate_calibration` reports, before the scale is known."""
+    aspect = rim_aspect[np.isfinite(rim_aspect)] if rim_aspect is not None else np.array([])
+    return float(np.clip(np.median(aspect), 0.5, 1.0)) if len(aspect) else 1.0
+
+
 def near_side(lifter_px: np.ndarray) -> str:
     vis = {s: np.nanmean(lifter_px[:, [LANDMARKS[s + j] for j in ("hip", "kne", "ank")], 2]) for s in SIDES}
     return max(vis, key=lambda s: -np.inf if np.isnan(vis[s]) else vis[s])
@@ -288,7 +295,7 @@ def build_series(
     says radius_px is the plate's strongest edge, which may be a ring inside its rim."""
     sign = facing_sign(lifter_px)
     side = near_side(lifter_px)  # from MediaPipe's own visibilities, before repairs set them
-    lifter_px, guessed = repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign)
+    lifter_px, guessed = repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign, across=_turn_shortening(rim_aspect))
     leg_trunk_px = segment_sum_px(lifter_px, side)
     bar_ok = np.isfinite(bar_px[:, 0])
     scale, floor_px, x0_px, warnings = _calibrate(lifter_px, bar_px, radius_px, rim_aspect)

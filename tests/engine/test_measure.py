@@ -126,6 +126,25 @@ def test_a_knee_on_the_plate_is_rebuilt(truth):
     np.testing.assert_allclose(out[5:9, LANDMARKS["rkne"], :2], px[5:9, LANDMARKS["rkne"], :2], atol=0.5)
 
 
+def test_a_knee_behind_the_plate_of_a_turned_camera_is_rebuilt_in_the_lift_s_plane(truth):
+    """Filmed 25° off side-on, forward-back lengths look cos(25°) as long: a bent leg's thigh
+    and shank look shorter than upright ones. Rebuilt in the picture from the median length,
+    the knee is pushed forward (more bent); rebuilt in the lift's plane, it is where it was."""
+    t, _, px, plate, radius = truth
+    squash = np.cos(np.radians(25.0))
+    turned, hidden = px.copy(), plate.copy()
+    turned[..., 0] = ANKLE[0] + (px[..., 0] - ANKLE[0]) * squash
+    hidden[:, 0] = ANKLE[0] + (plate[:, 0] - ANKLE[0]) * squash
+    hidden[5:9] = turned[5:9, LANDMARKS["rkne"], :2] + [10.0, 0.0]  # the plate passes in front of the knee
+    guess = turned.copy()
+    guess[5:9, LANDMARKS["rkne"], :2] += [-15.0, 12.0]
+    knee = LANDMARKS["rkne"]
+    in_plane = repair_hidden_legs(t, guess, hidden, radius, sign=1.0, across=squash)[0]
+    np.testing.assert_allclose(in_plane[5:9, knee, :2], turned[5:9, knee, :2], atol=0.5)
+    in_picture = repair_hidden_legs(t, guess, hidden, radius, sign=1.0)[0]
+    assert (in_picture[5:9, knee, 0] - turned[5:9, knee, 0] > 3.0).all()  # forward: more bent
+
+
 def test_without_a_plate_feet_are_not_judged_but_a_stretched_knee_is_rebuilt(truth):
     """No plate: no scale for a foot's rise, and nothing hides the legs; segment lengths still hold."""
     t, _, px, _, _ = truth
