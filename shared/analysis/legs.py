@@ -24,6 +24,7 @@ FOOT_MAX_RISE_M = 0.25
 # each within FOOT_STILL_M of their median, before the bar has risen FOOT_PLANTED_RISE_M.
 FOOT_CLEAR_RADII, FOOT_ANCHOR_FRAMES = 2.5, 5
 FOOT_STILL_M, FOOT_PLANTED_RISE_M = 0.04, 0.7
+KNEE_CLEAR_RADII = 1.0
 # A hidden hip is bridged between the frames where it was seen; across a longer gap, or before
 # it was first seen and after it was last seen, where it is is a guess, and so is every angle
 # read from it: those are reported as not measured (`unmeasured`), not printed.
@@ -89,8 +90,12 @@ def plant_feet(px: np.ndarray, bar_px: np.ndarray, r: float, side: str) -> None:
     (within 10) with the plate further away where the landmark stands still (each within
     FOOT_STILL_M of their median): the first clear looks can still be guesses, as when the plate
     passes the knee and MediaPipe bends the whole leg (an ankle 10-20 cm up and back for a few
-    frames), and a planted foot does not move. Those 5 must come before the bar has risen
-    FOOT_PLANTED_RISE_M (to about the hips of a lifter 1.75 m tall, where the heels start to
+    frames), and a planted foot does not move. Looks taken while the plate still covers the knee
+    (its centre within KNEE_CLEAR_RADII of that side's knee landmark) come last: through them
+    the rendered lifts' ankles sat 10-20 px (4-8 cm) behind the joint, steadily enough to pass
+    for planted, and a planted ankle too far back bends a knee rebuilt above it 10° too far;
+    they are used only when no still look comes once the knee is clear. Those 5 must come
+    before the bar has risen FOOT_PLANTED_RISE_M (to about the hips of a lifter 1.75 m tall, where the heels start to
     rise), else the first still look may be the feet landing from the catch. The frames
     before them, clear or not, take it. Not where the trunk is the wrong length (10 % off its
     median once the feet are clear): that hip is misplaced, and a true ankle under a wrong hip
@@ -105,16 +110,19 @@ def plant_feet(px: np.ndarray, bar_px: np.ndarray, r: float, side: str) -> None:
     rise_m = (np.median(bar_px[seen[:FOOT_ANCHOR_FRAMES], 1]) - bar_px[:, 1]) / px_per_m
     up = np.flatnonzero(rise_m >= FOOT_PLANTED_RISE_M)
     flat = np.arange(len(px)) < (up[0] if len(up) else len(px))  # the feet are flat until then
+    knee_clear = np.linalg.norm(px[:, LANDMARKS[side + "kne"], :2] - bar_px, axis=1) >= KNEE_CLEAR_RADII * r
     for j in ("ank", "hee", "toe"):
         i = LANDMARKS[side + j]
-        clear = np.flatnonzero(
-            (np.linalg.norm(px[:, i, :2] - bar_px, axis=1) >= FOOT_CLEAR_RADII * r) & (px[:, i, 2] >= 0.5)
-        )
-        early = clear[flat[clear]]
-        start = _still_window(px[early, i, :2], early, FOOT_STILL_M * px_per_m)
+        clear = (np.linalg.norm(px[:, i, :2] - bar_px, axis=1) >= FOOT_CLEAR_RADII * r) & (px[:, i, 2] >= 0.5)
+        for looks in (clear & knee_clear & flat, clear & flat):
+            early = np.flatnonzero(looks)
+            start = _still_window(px[early, i, :2], early, FOOT_STILL_M * px_per_m)
+            if start is not None:
+                break
         if start is None or early[start] == 0:
             continue
         window = early[start : start + FOOT_ANCHOR_FRAMES]
+        clear = np.flatnonzero(clear)
         if np.isfinite(bar_px[: window[0], 0]).mean() < 0.9:
             continue
         frames = np.arange(len(px)) < window[0]

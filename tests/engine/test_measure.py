@@ -199,6 +199,24 @@ def test_a_foot_bent_up_in_its_first_clear_looks_is_planted_where_it_stands_stil
     np.testing.assert_allclose(out[: first + 3, LANDMARKS["rank"], :2], np.tile(ANKLE, (first + 3, 1)), atol=1e-6)
 
 
+def test_a_foot_is_planted_where_it_stands_once_the_plate_is_clear_of_the_knee(truth):
+    """While the plate still covers the knee, MediaPipe can hold the ankle steadily behind the
+    joint, though the plate is clear of the ankle itself: those looks are still, and wrong."""
+    t, _, px, _, radius = truth
+    plate = np.tile([ANKLE[0] + 40.0, FLOOR - RADIUS], (N, 1))
+    plate[5:, 1] -= 4.0 * np.arange(1, N - 4)  # a slow rise: the plate covers the knee for long
+    ankle_clear = np.linalg.norm(ANKLE - plate, axis=1) >= 2.5 * RADIUS
+    knee_covered = np.linalg.norm(px[:, LANDMARKS["rkne"], :2] - plate, axis=1) < RADIUS
+    held_back = ankle_clear & knee_covered
+    assert held_back.sum() >= 6 and (ankle_clear & ~knee_covered).sum() >= 6
+    guessed = px.copy()
+    guessed[~ankle_clear, LANDMARKS["rank"], :2] = ANKLE + [10.0, -40.0]  # folded up behind the plate
+    guessed[held_back, LANDMARKS["rank"], :2] = ANKLE - [15.0, 0.0]
+    out = repair(t, guessed, plate, radius)
+    first_clear = int(np.flatnonzero(ankle_clear & ~knee_covered)[0])
+    np.testing.assert_allclose(out[:first_clear, LANDMARKS["rank"], :2], np.tile(ANKLE, (first_clear, 1)), atol=1e-6)
+
+
 def test_a_foot_first_still_once_the_bar_is_at_the_hips_is_not_planted_there(truth):
     """The feet may have left the floor by then (the first still look can be the landing)."""
     from shared.analysis.legs import FOOT_PLANTED_RISE_M
