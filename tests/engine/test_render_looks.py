@@ -82,3 +82,40 @@ def test_the_plate_is_drawn_the_size_its_truth_says(monkeypatch, radius, squash)
     ys, xs = np.mgrid[0:400, 0:700]
     covered[np.hypot(xs - centre[0], ys - centre[1]) < 0.5 * radius * squash] = 1.0  # the hub drawn on it
     assert np.sqrt(covered.sum() / np.pi / squash) == pytest.approx(radius, abs=0.05)
+
+
+def _half_level_width(row: np.ndarray, inside: float, outside: float) -> float:
+    """Width (px) of the dark run in `row` between its half-level crossings, to a fraction of a pixel."""
+    half = (inside + outside) / 2
+    dark = np.flatnonzero(row < half)
+    a, b = dark[0], dark[-1]
+    left = a - (half - row[a]) / (row[a - 1] - row[a])
+    right = b + (half - row[b]) / (row[b + 1] - row[b])
+    return float(right - left)
+
+
+def test_a_plate_in_front_of_the_blown_out_window_keeps_its_true_width():
+    """The window shows through an edge's anti-aliased pixels by their share of background: the
+    plate's silhouette there is as wide as its truth, where blowing out only the pixels that
+    equal the background darkened every edge pixel and widened it by about a pixel."""
+    from tests.synth.render import PLATE_RADIUS_M, Camera, ClipSpec, make_lift, render_frame, room_share
+
+    spec = ClipSpec("w", "snatch", 30, W, H, "right", show_lifter=False, blur_samples=1, backlight=0.55)
+    lift = make_lift("snatch", spec.lifter_height_m, spec.time_scale)
+    cam = Camera(W, H, "right", min(0.86 * H / 2.45, 0.8 * W / 1.5))
+    times = np.linspace(0, lift.duration_s, 200)
+    bar = cam(lift.at(times)["bar"])
+    t = float(times[np.argmin(bar[:, 1])])  # overhead: in front of the window
+    x, y = cam(lift.at(np.array([t]))["bar"][0])
+    assert 0.08 * H + 12 < y < 0.45 * H - 12 and 0.3 * W + 12 < x < 0.8 * W - 12
+    background = np.full((H, W, 3), 120, np.uint8)
+    picture = render_frame(spec, lift, cam, background, t)
+    true_width = 2 * PLATE_RADIUS_M * float(cam.local_px_per_m(lift.at(np.array([t]))["bar"][0][1]))
+    widths = []
+    for room in (room_share(spec, lift, cam, background, t, picture), None):
+        grey = backlit(picture, background, 0.55, room).mean(axis=2)
+        row = grey[int(round(y))]
+        rim = grey[int(round(y)), int(round(x - 0.95 * true_width / 2))]
+        widths.append(_half_level_width(row[int(x - true_width) : int(x + true_width)], rim, 255.0))
+    assert widths[0] == pytest.approx(true_width, abs=0.15)
+    assert widths[1] > true_width + 0.5  # every edge pixel darkened
