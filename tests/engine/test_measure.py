@@ -130,7 +130,10 @@ def test_a_knee_behind_the_plate_of_a_turned_camera_is_rebuilt_in_the_lift_s_pla
     """Filmed 25° off side-on, forward-back lengths look cos(25°) as long: a bent leg's thigh
     and shank look shorter than upright ones. Rebuilt in the picture from the median length,
     the knee is pushed forward (more bent); rebuilt in the lift's plane, it is where it was."""
-    t, _, px, plate, radius = truth
+    t, _, _, plate, radius = truth
+    knee_deg = np.full(N, 170.0)
+    knee_deg[4:10] = 90.0  # bent only where the plate hides the knee; upright in every clear frame
+    px = landmarks(knee_deg)
     squash = np.cos(np.radians(25.0))
     turned, hidden = px.copy(), plate.copy()
     turned[..., 0] = ANKLE[0] + (px[..., 0] - ANKLE[0]) * squash
