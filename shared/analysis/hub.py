@@ -131,7 +131,7 @@ class Hub:
         return bool(weak and peak >= HUB_OVERRULES_WEAK and nearer)
 
 
-STEADY_MATCH, STEADY_S = 0.8, 0.3
+STEADY_MATCH, STEADY_S, OFFSET_S = 0.8, 0.3, 1.0
 PARALLAX_MAX, PARALLAX_MIN_MOVE = 0.1, 2.0  # bound on the sleeve end's parallax; px the pairs must move
 
 
@@ -141,8 +141,12 @@ def steadied(bar_px: np.ndarray, hub: np.ndarray, t_s: np.ndarray, radius_px: np
     body behind it, a change plate's rim), and at 30 fps each pixel is 0.1 m/s; the hub's match
     moves with the plate to a few tenths of a pixel, but its offset from the plate's centre
     drifts (the nearer sleeve end's parallax, a turned camera). So there the plate is the hub
-    plus the median of the rim's offsets from it over STEADY_S either side: a centred window,
-    so the drift does not lag. A fit further than the agreement window from that median is
+    plus the median of the rim's offsets from it over OFFSET_S either side (a centred window,
+    so a drift does not lag), the parallax (`parallax`) taken out first. The window is a
+    second: with the parallax out what is left drifts slowly, and a rim fit can be biased for
+    a good part of the pull (a red plate in front of red shorts, seen only at its sides: 3-5
+    px low for 0.3 s at 360p); over 0.3 s either side those fits were the majority, and the
+    track took 0.08 m/s of speed from their bias fading. A fit further than the agreement window from that median is
     left as the tracker decided unless the hub matched clearly (HUB_OVERRULES) within its
     reach: a rim wandering 5-9 px round a blurred second pull once agreed with the tracker's
     lagging offset and stood, and the steps between it and its steadied neighbours read as
@@ -158,7 +162,7 @@ def steadied(bar_px: np.ndarray, hub: np.ndarray, t_s: np.ndarray, radius_px: np
     d = d + k * hub[:, :2]  # the offset less the part that grows with the hub's place in the picture
     agrees = np.maximum(HUB_AGREES * radius_px, HUB_AGREES_PX)
     for i in np.flatnonzero(good):
-        near = measured[np.abs(t_s[measured] - t_s[i]) <= STEADY_S]
+        near = measured[np.abs(t_s[measured] - t_s[i]) <= OFFSET_S]
         if len(near) < 3:
             continue
         offset = np.median(d[near], axis=0)
