@@ -53,7 +53,10 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # 2.11: a plate found late tracked back through the frames before, a faint plate's contrast
 # stretched round it on each frame, a turned plate's rim fitted as the ellipse its outline
 # shows, a silhouette found with contrast brought up preferred to a circle without one
-ENGINE_VERSION = "2.11.0"
+# 2.12: hidden legs repaired in the lift's plane (a turned camera's forward lengths stretched
+# back), feet planted once the plate is clear of the knee, the sleeve end's parallax taken out
+# of the hub's offset, which is the median over a second either side
+ENGINE_VERSION = "2.12.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]
 
