@@ -146,9 +146,9 @@ def steadied(bar_px: np.ndarray, hub: np.ndarray, t_s: np.ndarray, radius_px: np
     second: with the parallax out what is left drifts slowly, and a rim fit can be biased for
     a good part of the pull (a red plate in front of red shorts, seen only at its sides: 3-5
     px low for 0.3 s at 360p); over 0.3 s either side those fits were the majority, and the
-    track took 0.08 m/s of speed from their bias fading. A fit further than the agreement window from that median is
-    left as the tracker decided unless the hub matched clearly (HUB_OVERRULES) within its
-    reach: a rim wandering 5-9 px round a blurred second pull once agreed with the tracker's
+    track took 0.08 m/s of speed from their bias fading. A fit further than the agreement
+    window from that median is left as the tracker decided unless the hub matched clearly
+    (HUB_OVERRULES) within its reach: a rim wandering 5-9 px round a blurred second pull once agreed with the tracker's
     lagging offset and stood, and the steps between it and its steadied neighbours read as
     speed. Frames the hub placed take the median of their neighbours'.
     `radius_px`: each frame's plate radius; `t_s` the file's clock (a slow-motion clip's window

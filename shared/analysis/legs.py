@@ -95,8 +95,9 @@ def plant_feet(px: np.ndarray, bar_px: np.ndarray, r: float, side: str) -> None:
     the rendered lifts' ankles sat 10-20 px (4-8 cm) behind the joint, steadily enough to pass
     for planted, and a planted ankle too far back bends a knee rebuilt above it 10° too far;
     they are used only when no still look comes once the knee is clear. Those 5 must come
-    before the bar has risen FOOT_PLANTED_RISE_M (to about the hips of a lifter 1.75 m tall, where the heels start to
-    rise), else the first still look may be the feet landing from the catch. The frames
+    before the bar has risen FOOT_PLANTED_RISE_M (to about the hips of a lifter 1.75 m tall,
+    where the heels start to rise), else the first still look may be the feet landing from the
+    catch. The frames
     before them, clear or not, take it. Not where the trunk is the wrong length (10 % off its
     median once the feet are clear): that hip is misplaced, and a true ankle under a wrong hip
     bends the knee further from the truth than MediaPipe's own guess does. And only when the
@@ -122,11 +123,10 @@ def plant_feet(px: np.ndarray, bar_px: np.ndarray, r: float, side: str) -> None:
         if start is None or early[start] == 0:
             continue
         window = early[start : start + FOOT_ANCHOR_FRAMES]
-        clear = np.flatnonzero(clear)
         if np.isfinite(bar_px[: window[0], 0]).mean() < 0.9:
             continue
         frames = np.arange(len(px)) < window[0]
-        frames &= np.abs(trunk / np.nanmedian(trunk[clear[0] :]) - 1) <= TRUNK_TOLERANCE
+        frames &= np.abs(trunk / np.nanmedian(trunk[int(np.argmax(clear)) :]) - 1) <= TRUNK_TOLERANCE
         px[frames, i, :2] = np.median(px[window, i, :2], axis=0)
         px[frames, i, 2] = np.maximum(px[frames, i, 2], 0.5)
 

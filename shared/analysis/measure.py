@@ -166,8 +166,9 @@ def plate_calibration(bar_px: np.ndarray, rim_radius_px: np.ndarray, rim_aspect:
 
 
 def _turn_shortening(rim_aspect: np.ndarray | None) -> float:
-    """cos(yaw) of a camera turned from side-on, from the rim's median minor / major axis
-    (1 where it was not fitted); what `plate_calibration` reports, before the scale is known."""
+    """cos(yaw) of a camera turned from side-on, from the rim's median minor / major axis over
+    every frame it was fitted on (1 where it never was), for the leg repair, which runs before
+    `plate_calibration` reads the yaw over the still frames alone."""
     aspect = rim_aspect[np.isfinite(rim_aspect)] if rim_aspect is not None else np.array([])
     return float(np.clip(np.median(aspect), 0.5, 1.0)) if len(aspect) else 1.0
 
