@@ -38,6 +38,8 @@ COLUMNS = [
     ("hip_rmse_after_liftoff_deg", "hip after liftoff", 1),
     ("knee_measured_pct", "knee measured %", 0),
     ("liftoff_err_frames", "liftoff f", 0),
+    ("setup_grf_err_pct", "set-up GRF %", 1),
+    ("max_grf_off_pull_frames", "max GRF off pull f", 0),
 ]
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

@@ -16,7 +16,10 @@ TARGETS = {  # issue #2 acceptance targets, per clip
     "knee_rmse_deg": 6.0,
     "hip_rmse_deg": 6.0,
     "liftoff_err_frames": 1,  # engine v2: the first frame the bar is off the floor, within +-1
+    "setup_grf_err_pct": 10.0,  # engine v2: the force under the feet before liftoff is body weight
+    "max_grf_off_pull_frames": 0,  # and max_GRF falls in the pull (liftoff to peak bar speed)
 }
+G_MPS2 = 9.80665
 LIFTOFF_RISE_M = 0.001  # the bar is off the floor once it has risen a millimetre
 
 
@@ -46,7 +49,27 @@ def _rmse(a, b, start: int = 0):
     return float(np.sqrt(np.nanmean(d**2)))
 
 
-def evaluate(result: dict, truth: Truth) -> dict:
+def _grf_scores(result: dict, body_mass_kg: float) -> dict:
+    """The force under the feet over the set-up against body weight (% off, the median over the
+    frames before the engine's liftoff), and how many frames max_GRF falls outside the pull."""
+    marks, t = result["landmarks"], np.asarray(result["timestamps_s"], dtype=float)
+    grf = _arr(result["body"]["grf_N"][: marks.get("liftoff", 0)])
+    grf = grf[np.isfinite(grf)]
+    at = result["metrics"].get("max_GRF_t_s")
+    frame = int(np.argmin(np.abs(t - at))) if at is not None else None
+    start, end = marks.get("liftoff"), marks.get("peak_bar_speed")
+    return {
+        "setup_grf_err_pct": 100 * abs(float(np.median(grf)) / (body_mass_kg * G_MPS2) - 1)
+        if len(grf)
+        else float("nan"),
+        "max_grf_off_pull_frames": float("nan")
+        if frame is None or start is None or end is None
+        else float(max(start - frame, frame - end, 0)),
+    }
+
+
+def evaluate(result: dict, truth: Truth, body_mass_kg: float = 80.0) -> dict:
+    """Scores against TARGETS; `body_mass_kg`: the mass the clip was analysed with."""
     side = result["quality"]["near_side"]
     tp = truth_phases(truth)
     engine = {p["name"]: p for p in result["phases"]}
@@ -87,7 +110,7 @@ def evaluate(result: dict, truth: Truth) -> dict:
         if true_liftoff(truth) is not None
         else float("nan"),
         "phase_frame_errors": diffs,
-    }
+    } | _grf_scores(result, body_mass_kg)
 
 
 def failures(scores: dict) -> list:
