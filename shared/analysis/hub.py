@@ -35,6 +35,7 @@ HUB_SHIFT, HUB_DISTINCT = 0.1, 0.9  # moved this many radii, a usable hub matche
 # (HUB_OVERRULES), or matched well (HUB_OVERRULES_WEAK) against a rim seen on few rays (`Hub.wins`).
 HUB_REACH_RADII, HUB_FOLLOWS, HUB_AGREES, HUB_AGREES_PX = 0.5, 0.2, 0.1, 2.0
 HUB_OVERRULES, HUB_OVERRULES_WEAK = 0.9, 0.8
+STILL_OFFSET_RADII = 0.05  # a hub that moved less than this has not moved (`steadied`)
 
 
 def _subpixel(three: np.ndarray) -> float:
@@ -165,6 +166,12 @@ def steadied(bar_px: np.ndarray, hub: np.ndarray, t_s: np.ndarray, radius_px: np
         near = measured[np.abs(t_s[measured] - t_s[i]) <= OFFSET_S]
         if len(near) < 3:
             continue
+        # A plate standing still keeps one offset from its hub: where it stood still for STEADY_S
+        # or more, its frames take the offset from those (a set-up's window reaching into the
+        # pull drifted a still bar up 4 mm before liftoff, read as the rise starting 2 frames early).
+        still = near[np.linalg.norm(hub[near, :2] - hub[i, :2], axis=1) <= STILL_OFFSET_RADII * radius_px[i]]
+        if len(still) >= 3 and t_s[still[-1]] - t_s[still[0]] >= STEADY_S:
+            near = still
         offset = np.median(d[near], axis=0)
         off = np.linalg.norm(d[i] - offset)
         clear = hub[i, 2] >= HUB_OVERRULES and off < HUB_REACH_RADII * radius_px[i]

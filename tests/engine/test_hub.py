@@ -148,3 +148,21 @@ def test_a_rim_fit_biased_through_the_pull_does_not_move_the_steadied_track():
     out = steadied(rim, hub, t, np.full(len(t), 28.0))
     assert np.abs(out[biased] - truth[biased]).max() < 1.0
     assert np.abs(rim[biased, 1] - truth[biased, 1]).min() > 2.0
+
+
+def test_a_still_plate_keeps_one_offset_until_it_moves():
+    """A set-up held for a second: the rim fits sit 1.5 px low while the bar rests (its bottom
+    edge meets the floor), and are right once it rises. The offset over a second either side of
+    each set-up frame took in more and more of the rise towards liftoff, and the resting bar
+    crept up a pixel before it moved, which read as the rise starting early. Still frames take
+    the offset from the frames the plate stood still in."""
+    t = np.arange(0, 2.0, 1 / 60)
+    u = np.clip(t - 1.0, 0, 1)
+    truth = np.stack([np.full_like(t, 300.0), 600.0 - 300.0 * u**2 * (3 - 2 * u)], axis=1)
+    hub = np.column_stack([truth, np.full(len(t), 0.95), np.zeros(len(t))])
+    rim = truth + np.random.default_rng(69).uniform(-0.5, 0.5, truth.shape)
+    resting = t < 1.0
+    rim[resting, 1] += 1.5
+    out = steadied(rim, hub, t, np.full(len(t), 28.0))
+    assert np.ptp(out[resting, 1]) < 0.05
+    assert np.abs(out[t > 1.2] - truth[t > 1.2]).max() < 0.6
