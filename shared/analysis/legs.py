@@ -29,6 +29,7 @@ KNEE_CLEAR_RADII = 1.0
 # it was first seen and after it was last seen, where it is is a guess, and so is every angle
 # read from it: those are reported as not measured (`unmeasured`), not printed.
 MAX_BRIDGE_S = 0.5
+LOW_BAR_M, HIP_OFF_PLATE_RADII = 0.10, 1.0  # see _hip_on_low_plate
 
 
 def point_px(lifter_px: np.ndarray, name: str) -> np.ndarray:
@@ -206,8 +207,8 @@ def repair_hidden_legs(
         trunk_px = np.linalg.norm(px[:, idx["hip"], :2] - px[:, sho, :2], axis=1)
         trunk = float(np.median(trunk_px[clear]))
         # A hip behind the plate is often still right (the seat shows); one that makes the trunk
-        # too long or short is not.
-        hidden["hip"] = np.abs(trunk_px / trunk - 1) > TRUNK_TOLERANCE
+        # too long or short is not, nor one on the plate's face while the bar is still low.
+        hidden["hip"] = (np.abs(trunk_px / trunk - 1) > TRUNK_TOLERANCE) | _hip_on_low_plate(px, bar_px, r, side)
         for j in ("hip", "ank", "hee", "toe"):
             seen = ~hidden[j] & (px[:, idx[j], 2] >= MIN_VISIBILITY)
             if hidden[j].any() and seen.sum() >= 2:
@@ -231,6 +232,22 @@ def repair_hidden_legs(
         kept = fits & ~k
         px[kept, idx["kne"], 2] = np.maximum(px[kept, idx["kne"], 2], 0.5)
     return _in_plane(px, across), guessed
+
+
+def _hip_on_low_plate(px: np.ndarray, bar_px: np.ndarray, r: float, side: str) -> np.ndarray:
+    """Frames (bool) where that side's hip lies on the plate's face (its centre within
+    HIP_OFF_PLATE_RADII) while the bar is within LOW_BAR_M of its resting height: no lifter's
+    hip can be there. Set up over a bar on the floor, the hip is above the knee and behind the
+    bar, 0.3 m or more from its centre even for a short lifter in a low start (the plate is 0.45
+    m across whoever lifts it); where the plate hides the knees, MediaPipe can fold the legs and
+    put the hip on the plate, 60 px (a quarter of a metre) from the joint through a whole set-up
+    on a rendered clean, while the trunk kept its length."""
+    if not r > 0:
+        return np.zeros(len(px), dtype=bool)
+    y = bar_px[:, 1]
+    rest = np.nanpercentile(y, 95) if np.isfinite(y).any() else np.nan  # image y grows downwards
+    low = (rest - y) * PLATE_DIAMETER_M / (2 * r) < LOW_BAR_M
+    return low & (np.linalg.norm(px[:, LANDMARKS[side + "hip"], :2] - bar_px, axis=1) < HIP_OFF_PLATE_RADII * r)
 
 
 def _in_plane(px: np.ndarray, stretch: float) -> np.ndarray:

@@ -280,6 +280,15 @@ class Measured:
     warnings: list = field(default_factory=list)
 
 
+def _held_outside(values: np.ndarray, measured: np.ndarray) -> np.ndarray:
+    """values, held at the first measured one before it and at the last one after it."""
+    at = np.flatnonzero(measured)
+    out = np.array(values, dtype=float, copy=True)
+    if len(at):
+        out[: at[0]], out[at[-1] + 1 :] = out[at[0]], out[at[-1]]
+    return out
+
+
 def build_series(
     t: np.ndarray,
     lifter_px: np.ndarray,
@@ -359,10 +368,14 @@ def build_series(
     }
 
     angles = joint_angles(keypoints)
-    knee_bridged = angles[f"{side}kne_angle"]  # where a hip was guessed too: the phases time by it
-    unsmoothed = [np.stack([fill_gaps(t, c) for c in to_m(point_px(lifter_px, side + j))], -1) for j in INCLUDED["kne"]]
-    knee_raw = included_angle(*unsmoothed)
     near = {j: unless_guessed(guessed, side, READS[j], angles[f"{side}{j}_angle"]) for j in ANGLE_JOINTS}
+    unsmoothed = [np.stack([fill_gaps(t, c) for c in to_m(point_px(lifter_px, side + j))], -1) for j in INCLUDED["kne"]]
+    # The phases time by the knee where a hip was guessed too, between the frames it was
+    # measured in; before the first and after the last, a knee read from a hip held still is
+    # no timing (its turn where the real one takes over read as a re-bend), so it is held.
+    knee_bridged, knee_raw = (
+        _held_outside(k, np.isfinite(near["kne"])) for k in (angles[f"{side}kne_angle"], included_angle(*unsmoothed))
+    )
     chosen = ANGLE_KEYS.values() if "all" in options.joints else [ANGLE_KEYS[j] for j in options.joints]
     angles = {k: unless_guessed(guessed, k[0], READS[k[1:4]], v) for k, v in angles.items() if k[1:4] in chosen}
 
