@@ -28,7 +28,7 @@ def gradient(u_px: np.ndarray, radius_px: np.ndarray, rim: Callable | None = Non
     """(radius at the floor, px; its change per px of height above the floor), from still
     frames' plate radii `radius_px` at heights `u_px` above the floor; (median, 0.0) when
     the frames do not span the path or the change is not worth a local scale. `rim` keeps,
-    of one end's radii, those that found the rim itself (`measure._outer_ring`: a fit can
+    of one end's radii, those that found the rim itself (`calibration.outer_ring`: a fit can
     settle on a ring inside it, differently at either end)."""
     rim = rim or (lambda r: r)
     ok = np.isfinite(u_px) & np.isfinite(radius_px)

@@ -274,77 +274,6 @@ def test_a_foot_is_not_planted_where_the_plate_was_lost_before_it_came_clear(tru
 # --- calibration from the plate's outline ---------------------------------------------------------
 
 
-def test_plate_calibration_reads_the_radius_where_the_plate_stood_still():
-    """A plate still for 20 frames (radius 60 px, fits scattered 0.3 px), then moving fast with
-    blurred, wider fits: only the still frames count."""
-    from shared.analysis.measure import plate_calibration
-
-    rng = np.random.default_rng(1)
-    still = np.column_stack([np.full(20, 300.0), np.full(20, 500.0)])
-    moving = np.column_stack([np.full(10, 300.0), 500 - 15.0 * np.arange(1, 11)])
-    bar_px = np.vstack([still, moving])
-    radius = np.concatenate([60 + rng.normal(0, 0.3, 20), np.full(10, 64.0)])
-    aspect = np.concatenate([np.full(20, np.cos(np.radians(20))), np.full(10, 0.9)])
-    cal = plate_calibration(bar_px, radius, aspect)
-    assert cal["radius_px"] == pytest.approx(60.0, abs=0.2)
-    assert cal["frames"] == 20
-    assert cal["camera_yaw_deg"] == pytest.approx(20.0, abs=0.1)
-    # half a pixel of edge placement on 60 px, and a little scatter: about 0.8 %
-    assert 0.8 <= cal["uncertainty_pct"] <= 1.0
-
-
-def test_plate_calibration_is_less_certain_when_the_fits_scatter():
-    from shared.analysis.measure import plate_calibration
-
-    rng = np.random.default_rng(2)
-    bar_px = np.tile([300.0, 500.0], (9, 1))
-    tight = plate_calibration(bar_px, 60 + rng.normal(0, 0.2, 9), None)
-    loose = plate_calibration(bar_px, 60 + rng.normal(0, 6.0, 9), None)
-    assert loose["uncertainty_pct"] > 1.5 * tight["uncertainty_pct"]
-    assert tight["camera_yaw_deg"] is None  # no outline aspect, no turn reported
-
-
-def test_the_lifter_behind_the_plate_looks_smaller_by_the_camera_distance():
-    """A phone 3 m from a plate 120 px across on a 1280 px frame: the focal length is about
-    922 px, so the lifter, 0.75 m further, looks 3 / 3.75 = 0.8 of the plate's scale."""
-    from shared.analysis.measure import FOCAL_PER_LONG_SIDE, PLATE_TO_LIFTER_M, estimated_height_m, lifter_plane_factor
-
-    focal = FOCAL_PER_LONG_SIDE * 1280
-    radius = focal * 0.225 / 3.0
-    factor = lifter_plane_factor(radius, 1280)
-    assert factor == pytest.approx(3.0 / (3.0 + PLATE_TO_LIFTER_M))
-    assert lifter_plane_factor(radius, None) == 1.0
-    # 1.75 m tall: shank + thigh + trunk = 0.779 of it, seen at the lifter's own scale
-    px_per_m = radius / 0.225
-    leg_trunk_px = 0.779 * 1.75 * px_per_m * factor
-    assert estimated_height_m(leg_trunk_px, px_per_m, factor) == pytest.approx(1.75)
-
-
-@pytest.mark.parametrize("inner_share", [0.0, 0.4, 0.7])
-def test_plate_calibration_takes_the_outermost_ring_the_fits_found(inner_share):
-    """Some frames' outlines settled on a bevel ring 7 % inside the rim (57.5 against 53.5
-    px): the rim is the outer ring, however many frames found the inner one, as long as a
-    quarter found the rim."""
-    from shared.analysis.measure import plate_calibration
-
-    rng = np.random.default_rng(3)
-    n, inner = 40, int(round(inner_share * 40))
-    radius = np.concatenate([53.5 + rng.normal(0, 0.2, inner), 57.5 + rng.normal(0, 0.2, n - inner)])
-    cal = plate_calibration(np.tile([300.0, 500.0], (n, 1)), rng.permutation(radius), None)
-    assert cal["radius_px"] == pytest.approx(57.5, abs=0.2)
-    assert cal["frames"] == n - inner
-
-
-def test_a_few_outsized_fits_do_not_make_the_plate_bigger():
-    """Three frames in forty whose outline took in a limb beside the plate: too few to be the rim."""
-    from shared.analysis.measure import plate_calibration
-
-    rng = np.random.default_rng(4)
-    radius = np.concatenate([57.5 + rng.normal(0, 0.2, 37), [63.0, 63.4, 62.8]])
-    cal = plate_calibration(np.tile([300.0, 500.0], (40, 1)), radius, None)
-    assert cal["radius_px"] == pytest.approx(57.5, abs=0.2)
-
-
 def test_forward_lengths_are_read_true_from_a_camera_turned_20_degrees():
     """A camera turned 20 deg from side-on draws a 0.30 m forward move 0.30 cos 20 deg long
     in pixels; heights keep the plate's scale."""
@@ -371,25 +300,6 @@ def test_a_360p_bar_track_placed_to_the_pixel_is_not_cut_into_spikes():
     assert np.isnan(kept[40])
     assert np.isfinite(np.delete(kept, 40)).mean() > 0.97
     assert spike_floor_m(1000.0) == pytest.approx(0.002)  # a big plate: 2 mm
-
-
-def test_a_plate_measured_on_fewer_than_three_frames_is_no_plate_to_scale_by():
-    """A circle of clutter near the hands can pass for a plate on a frame or two; a real plate
-    stands still in the set-up or the catch for many, so fewer are refused, not scaled from."""
-    from shared.analysis.errors import AnalysisError
-    from shared.analysis.measure import MIN_PLATE_FRAMES, _calibrate
-
-    n = 40
-    lifter = np.full((n, 33, 3), np.nan)
-    bar = np.tile([320.0, 400.0], (n, 1))
-    for seen in (MIN_PLATE_FRAMES - 1, MIN_PLATE_FRAMES):
-        radius = np.full(n, np.nan)
-        radius[:seen] = 50.0
-        if seen < MIN_PLATE_FRAMES:
-            with pytest.raises(AnalysisError):
-                _calibrate(lifter, bar, radius, None)
-        else:
-            assert _calibrate(lifter, bar, radius, None)[0]["px_per_m"] == pytest.approx(100 / 0.45)
 
 
 def test_a_tracker_that_jumps_to_something_else_is_dropped_until_the_bar_could_be_there():
@@ -479,34 +389,6 @@ def test_unmeasured_angles_are_reported_as_frame_ranges():
     }
 
 
-def _standing_on(feet_y: float, n: int = 40) -> np.ndarray:
-    """A pose with only its heels and toes, all at image row `feet_y`."""
-    lifter = np.full((n, 33, 3), np.nan)
-    for name in ("lhee", "rhee", "ltoe", "rtoe"):
-        lifter[:, LANDMARKS[name]] = [300.0, feet_y, 0.9]
-    return lifter
-
-
-@pytest.mark.parametrize(
-    "feet_above_px, floor_from",
-    [(0.0, "plate"), (0.7 * RADIUS, "plate"), (-0.7 * RADIUS, "feet")],
-    ids=["level", "feet_placed_high", "plate_never_down"],
-)
-def test_the_floor_is_the_resting_plates_bottom_unless_the_feet_stand_below_it(feet_above_px, floor_from):
-    """The plate's lowest bottom edge is the floor. Feet seen above it (MediaPipe placing feet
-    the frame cuts off, or a camera up high seeing the farther feet higher) do not move it:
-    a plate cannot sink into the floor. Feet below it say the plate never came down (a clip
-    from the hang): heights are then measured from the feet, with a warning."""
-    from shared.analysis.measure import _calibrate
-
-    n = 40
-    bar = np.tile([320.0, FLOOR - RADIUS], (n, 1))
-    radius = np.full(n, RADIUS)
-    _, floor_px, _, warnings = _calibrate(_standing_on(FLOOR - feet_above_px, n), bar, radius, None)
-    assert floor_px == pytest.approx(FLOOR if floor_from == "plate" else FLOOR - feet_above_px)
-    assert bool(warnings) == (floor_from == "feet")
-
-
 def test_landmarks_outside_the_picture_are_not_seen():
     """MediaPipe places a foot the frame's bottom edge cuts off all the same; such a guess must
     not set the floor or a leg's length."""
@@ -520,21 +402,6 @@ def test_landmarks_outside_the_picture_are_not_seen():
     seen = np.ones((3, 33), bool)
     seen[1, LANDMARKS["rhee"]] = seen[2, LANDMARKS["rtoe"]] = False
     assert (out[..., 2] > 0)[seen].all() and np.array_equal(out[..., :2], px[..., :2])
-
-
-@pytest.mark.parametrize("stature_m, seen", [(1.75, True), (2.36, False), (0.9, False)])
-def test_a_height_no_lifter_has_is_not_taken_as_seen(stature_m, seen):
-    """Legs the frame cuts off, or a crossed skeleton, read a lifter of 2.36 m on a real clip:
-    a pose gone wrong, not a measurement. It is left out (NaN), and with it the heights given
-    as a share of the lifter's."""
-    from shared.analysis.measure import HUMAN_HEIGHT_M, STATURE_PER_LEG_AND_TRUNK, heights_seen_m
-
-    px_per_m, plane = 200.0, 0.8
-    height, least = heights_seen_m(STATURE_PER_LEG_AND_TRUNK * stature_m * px_per_m * plane, px_per_m, plane)
-    assert np.isfinite([height, least]).all() == seen
-    if seen:
-        assert height == pytest.approx(stature_m) and least == pytest.approx(stature_m * plane)
-        assert HUMAN_HEIGHT_M[0] <= height <= HUMAN_HEIGHT_M[1]
 
 
 def test_the_phases_knee_is_held_outside_the_frames_it_was_measured_in():

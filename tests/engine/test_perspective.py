@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from shared.analysis import perspective
+from shared.analysis.calibration import outer_ring
 
 PPM = 200.0  # px a metre at the floor
 K = 0.05  # the scale falls 5 % a metre: 10 % smaller 2 m up
@@ -64,9 +65,7 @@ def test_a_fit_on_a_ring_inside_the_rim_at_one_end_is_no_perspective():
     rng = np.random.default_rng(2)
     u = np.r_[np.full(30, 57.0), np.full(20, 488.0)]
     r = np.r_[np.where(np.arange(30) % 4, 51.3, 57.1), np.full(20, 57.0)] + rng.normal(0, 0.02, 50)
-    from shared.analysis.measure import _outer_ring
-
-    assert perspective.gradient(u, r, _outer_ring)[1] == 0.0
+    assert perspective.gradient(u, r, outer_ring)[1] == 0.0
 
 
 def test_one_rim_fit_at_the_small_end_as_big_as_the_other_says_it_was_a_ring():
@@ -74,9 +73,7 @@ def test_one_rim_fit_at_the_small_end_as_big_as_the_other_says_it_was_a_ring():
     rim: too few to group, but it shows the rim is as big there as overhead."""
     u = np.r_[np.full(5, 57.0), np.full(30, 480.0)]
     r = np.r_[53.0, 53.0, 53.0, 53.1, 57.6, np.full(30, 57.5)]
-    from shared.analysis.measure import _outer_ring
-
-    assert perspective.gradient(u, r, _outer_ring)[1] == 0.0
+    assert perspective.gradient(u, r, outer_ring)[1] == 0.0
 
 
 def test_fits_that_split_between_two_sizes_at_one_end_and_agree_with_the_other_are_no_perspective():
@@ -86,6 +83,4 @@ def test_fits_that_split_between_two_sizes_at_one_end_and_agree_with_the_other_a
     rng = np.random.default_rng(3)
     u = np.r_[np.full(30, 28.0), np.full(20, 190.0)]
     r = np.r_[np.where(np.arange(30) % 2, 30.5, 28.8), np.full(20, 28.7)] + rng.normal(0, 0.05, 50)
-    from shared.analysis.measure import _outer_ring
-
-    assert perspective.gradient(u, r, _outer_ring)[1] == 0.0
+    assert perspective.gradient(u, r, outer_ring)[1] == 0.0
