@@ -29,6 +29,7 @@ KNEE_CLEAR_RADII = 1.0
 # it was first seen and after it was last seen, where it is is a guess, and so is every angle
 # read from it: those are reported as not measured (`unmeasured`), not printed.
 MAX_BRIDGE_S = 0.5
+TRUNK_FOLDED, FOLD_WINDOW_S = 0.6, 1.0  # a trunk this much of its usual length is a folded pose (`_folded`)
 LOW_BAR_M, HIP_OFF_PLATE_RADII = 0.10, 1.0  # see _hip_on_low_plate
 
 
@@ -183,6 +184,9 @@ def repair_hidden_legs(
     Returns the repaired landmarks and which of them (bool, frames x landmarks) are guesses:
     hips bridged across more than MAX_BRIDGE_S or past the frames they were seen in, and
     knees rebuilt from such a hip."""
+    posed = np.isfinite(lifter_px[..., 0])  # the looks pose took (`_spread`)
+    folded = _folded(t, lifter_px)
+    lifter_px = np.where(folded[:, None, None], np.nan, lifter_px)
     px, bar_px = _in_plane(lifter_px, 1 / across), _in_plane(bar_px, 1 / across)
     guessed = np.zeros(px.shape[:2], dtype=bool)
     r = float(np.nanmedian(radius_px)) if np.isfinite(radius_px).any() else 0.0
@@ -209,6 +213,7 @@ def repair_hidden_legs(
         # A hip behind the plate is often still right (the seat shows); one that makes the trunk
         # too long or short is not, nor one on the plate's face while the bar is still low.
         hidden["hip"] = (np.abs(trunk_px / trunk - 1) > TRUNK_TOLERANCE) | _hip_on_low_plate(px, bar_px, r, side)
+        hidden["hip"] |= folded
         for j in ("hip", "ank", "hee", "toe"):
             seen = ~hidden[j] & (px[:, idx[j], 2] >= MIN_VISIBILITY)
             if hidden[j].any() and seen.sum() >= 2:
@@ -216,8 +221,7 @@ def repair_hidden_legs(
                     px[hidden[j], idx[j], axis] = np.interp(t[hidden[j]], t[seen], px[seen, idx[j], axis])
                 px[hidden[j], idx[j], 2] = 0.5
             if j == "hip":
-                posed = np.isfinite(lifter_px[:, idx[j], 0])
-                guessed[:, idx[j]] = _spread(hidden[j] & ~bridged(t, seen, MAX_BRIDGE_S), posed)
+                guessed[:, idx[j]] = _spread(hidden[j] & ~bridged(t, seen, MAX_BRIDGE_S), posed[:, idx[j]])
         hip, knee, ankle = (px[:, idx[j], :2] for j in ("hip", "kne", "ank"))
         reach = _knee_by_reach(hip, ankle, thigh, shank, sign)
         lengths = np.stack([np.linalg.norm(knee - hip, axis=1) / thigh, np.linalg.norm(knee - ankle, axis=1) / shank])
@@ -227,11 +231,33 @@ def repair_hidden_legs(
         ).all(axis=1)
         px[k, idx["kne"], :2] = reach[k]
         px[k, idx["kne"], 2] = 0.5
-        guessed[:, idx["kne"]] = _spread(k & guessed[:, idx["hip"]], np.isfinite(lifter_px[:, idx["kne"], 0]))
+        guessed[:, idx["kne"]] = _spread(k & guessed[:, idx["hip"]], posed[:, idx["kne"]])
         # MediaPipe is often unsure of a knee it placed well: one that fits the leg is kept.
         kept = fits & ~k
         px[kept, idx["kne"], 2] = np.maximum(px[kept, idx["kne"], 2], 0.5)
     return _in_plane(px, across), guessed
+
+
+def _folded(t: np.ndarray, lifter_px: np.ndarray) -> np.ndarray:
+    """Frames (bool) whose trunk (either side's shoulder to hip) is shorter than TRUNK_FOLDED
+    of its usual length, the 75th percentile of that side's trunk over FOLD_WINDOW_S either side
+    (a lifter walking away from the camera between lifts looks smaller). MediaPipe can fold
+    the whole skeleton at full visibility: on a 360p backlit clip the shoulders came down to
+    the hips on every other look through a set-up and for 2 and 4 frames mid-pull, knees and
+    ankles folded up with them; side-on the trunk keeps its length, so such a pose is no
+    reading of the lifter: its landmarks are dropped and its hips are hidden ones."""
+    folded = np.zeros(len(lifter_px), dtype=bool)
+    for side in SIDES:
+        trunk = np.linalg.norm(
+            lifter_px[:, LANDMARKS[side + "sho"], :2] - lifter_px[:, LANDMARKS[side + "hip"], :2], axis=1
+        )
+        posed = np.flatnonzero(np.isfinite(trunk))
+        lo = np.searchsorted(t[posed], t[posed] - FOLD_WINDOW_S)
+        hi = np.searchsorted(t[posed], t[posed] + FOLD_WINDOW_S, "right")
+        for k, f in enumerate(posed):
+            if hi[k] - lo[k] >= 5:
+                folded[f] |= trunk[f] < TRUNK_FOLDED * np.percentile(trunk[posed[lo[k] : hi[k]]], 75)
+    return folded
 
 
 def _hip_on_low_plate(px: np.ndarray, bar_px: np.ndarray, r: float, side: str) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from shared.analysis.kinematics import bridged, reject_spikes
-from shared.analysis.legs import repair_hidden_legs
+from shared.analysis.legs import _folded, repair_hidden_legs
 from shared.analysis.measure import _held_outside, forward_px_per_m, spike_floor_m
 from shared.analysis.pose import LANDMARKS
 
@@ -364,6 +364,43 @@ def test_a_hip_on_the_plate_over_a_resting_bar_is_a_guess(truth, bar_up_m):
     expected = np.arange(N) < 16 if bar_up_m == 0 else np.zeros(N, dtype=bool)
     assert guessed[:, LANDMARKS["rhip"]].tolist() == expected.tolist()
     assert not guessed[:, LANDMARKS["lhip"]].any()
+
+
+@pytest.mark.parametrize("folded", [[20, 21, 25], list(range(16))])
+def test_a_pose_folded_at_the_trunk_is_dropped_and_its_hips_bridged_or_guessed(truth, folded):
+    """MediaPipe can fold the whole skeleton at full visibility, the shoulders down at the hips
+    and the knees folded up: side-on the trunk keeps its length, so such a look is no reading of
+    the lifter. Its landmarks are dropped and its hips are hidden ones: bridged across a moment,
+    a guess (angles unmeasured) through a whole set-up."""
+    t, _, px, plate, radius = truth
+    bad = px.copy()
+    for side in "lr":
+        bad[folded, LANDMARKS[side + "sho"], :2] = bad[folded, LANDMARKS[side + "hip"], :2] + (5.0, -15.0)
+        bad[folded, LANDMARKS[side + "kne"], 1] -= 60.0
+    out, guessed = repair_hidden_legs(t, bad, plate, radius, sign=1.0)
+    assert np.isnan(out[folded, LANDMARKS["rsho"], :2]).all()
+    kept = np.setdiff1d(np.arange(N), folded)
+    np.testing.assert_allclose(out[kept][..., :2], px[kept][..., :2])
+    if len(folded) == 3:
+        assert not guessed.any()
+        assert np.abs(out[folded, LANDMARKS["rhip"], :2] - px[folded, LANDMARKS["rhip"], :2]).max() < 3.0
+    else:
+        assert guessed[:, LANDMARKS["rhip"]].tolist() == (np.arange(N) < 16).tolist()
+
+
+def test_a_lifter_looking_smaller_further_off_is_not_a_folded_pose():
+    """Walking away from the camera between lifts, the lifter looks half the size: his trunk
+    is judged against its length over the second either side, not over the clip."""
+    t = np.arange(0, 6, 1 / 30)
+    size = np.interp(t, [2.0, 3.5], [0.5, 1.0])  # far off, then walking back to the platform
+    px = np.zeros((len(t), 33, 3))
+    px[..., 2] = 0.9
+    for side in "lr":
+        px[:, LANDMARKS[side + "hip"], :2] = np.stack([np.full_like(t, 300.0), 500 - 100 * size], axis=1)
+        px[:, LANDMARKS[side + "sho"], :2] = px[:, LANDMARKS[side + "hip"], :2] - np.stack([0 * t, 100 * size], axis=1)
+    assert not _folded(t, px).any()
+    px[[40, 130], LANDMARKS["rsho"], 1] += 80 * size[[40, 130]]  # folded to a fifth, far off and near
+    assert np.flatnonzero(_folded(t, px)).tolist() == [40, 130]
 
 
 def test_a_guess_covers_the_frames_pose_skipped_beside_it(truth):
