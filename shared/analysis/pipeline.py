@@ -56,7 +56,10 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # 2.12: hidden legs repaired in the lift's plane (a turned camera's forward lengths stretched
 # back), feet planted once the plate is clear of the knee, the sleeve end's parallax taken out
 # of the hub's offset, which is the median over a second either side
-ENGINE_VERSION = "2.12.0"
+# 2.13: a still plate's hub offset from the frames it stood still in, a hip on a resting bar's
+# plate and a pose folded at the trunk taken as hidden, the phases' knee held outside the
+# frames it was measured in
+ENGINE_VERSION = "2.13.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]
 
