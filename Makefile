@@ -75,6 +75,7 @@ bench: install
 	$(PY) -m bench.accuracy
 	$(PY) -m bench.accuracy --set random
 	$(PY) -m bench.accuracy --set random --seed 7
+	$(PY) -m bench.accuracy --set random --seed 31
 	$(PY) -m bench.speed
 	$(PY) -m bench.versus --base-commit $(BASE_ENGINE) --set shaped
 	$(PY) -m bench.payloads

@@ -13,7 +13,14 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAGES = {
     "accuracy.md": (
         "Accuracy",
-        ["accuracy-bench.md", "accuracy-random.md", "accuracy-random-seed7.md", "real-clips.md", "versus.md"],
+        [
+            "accuracy-bench.md",
+            "accuracy-random.md",
+            "accuracy-random-seed7.md",
+            "accuracy-random-seed31.md",
+            "real-clips.md",
+            "versus.md",
+        ],
     ),
     "performance.md": ("Performance", ["speed.md", "versus-shaped.md", "payloads.md", "progress.md"]),
 }
