@@ -17,7 +17,6 @@ from shared.analysis import perspective
 from shared.analysis.bar import PLATE_DIAMETER_M
 from shared.analysis.body import (
     ANGLE_JOINTS,
-    INCLUDED,
     JOINTS,
     LINE_READS,
     READS,
@@ -26,6 +25,7 @@ from shared.analysis.body import (
     centre_of_mass,
     included_angle,
     joint_angles,
+    point,
 )
 from shared.analysis.calibration import (
     calibrate,
@@ -37,7 +37,7 @@ from shared.analysis.calibration import (
 )
 from shared.analysis.errors import NoLifterFound
 from shared.analysis.kinematics import bar_dynamics, fill_gaps, reject_spikes, smooth_derivatives
-from shared.analysis.legs import facing_sign, point_px, repair_hidden_legs, segment_sum_px, unless_guessed
+from shared.analysis.legs import facing_sign, point_px, repair_hidden_legs, segment_sum_px, timing_hip, unless_guessed
 from shared.analysis.pose import LANDMARKS
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ SPIKE_FLOOR_M, SPIKE_FLOOR_PX = 0.002, 1.5
 MAX_BAR_SPEED_MPS = 7.0
 JUMP_TOLERANCE_M = 0.03  # what placement noise adds to a move between two frames
 MOVING_MPS = 0.3  # a bar rising or falling faster than this (smoothed) is moving
+TIMING_JOINTS = ("ank", "kne", "hip", "sho")  # the knee the phases time by, and the hip's reach
 
 
 def drop_jumps(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -226,12 +227,18 @@ def build_series(
 
     angles = joint_angles(keypoints)
     near = {j: unless_guessed(guessed, side, READS[j], angles[f"{side}{j}_angle"]) for j in ANGLE_JOINTS}
-    unsmoothed = [np.stack([fill_gaps(t, c) for c in to_m(point_px(lifter_px, side + j))], -1) for j in INCLUDED["kne"]]
+    raw = {j: np.stack([fill_gaps(t, c) for c in to_m(point_px(lifter_px, side + j))], -1) for j in TIMING_JOINTS}
+    hip = timing_hip(raw["sho"], raw["hip"], raw["kne"], np.stack([x_m, h_m], -1), PLATE_DIAMETER_M / 2)
+    smoothed_hip = np.stack([smooth_derivatives(t, c, cutoff_hz=KEYPOINT_CUTOFF_HZ)[0] for c in hip.T], -1)
     # The phases time by the knee where a hip was guessed too, between the frames it was
     # measured in; before the first and after the last, a knee read from a hip held still is
     # no timing (its turn where the real one takes over read as a re-bend), so it is held.
     knee_bridged, knee_raw = (
-        _held_outside(k, np.isfinite(near["kne"])) for k in (angles[f"{side}kne_angle"], included_angle(*unsmoothed))
+        _held_outside(included_angle(ankle, knee, h), np.isfinite(near["kne"]))
+        for ankle, knee, h in (
+            (point(keypoints, side, "ank"), point(keypoints, side, "kne"), smoothed_hip),
+            (raw["ank"], raw["kne"], hip),
+        )
     )
     chosen = ANGLE_KEYS.values() if "all" in options.joints else [ANGLE_KEYS[j] for j in options.joints]
     angles = {k: unless_guessed(guessed, k[0], READS[k[1:4]], v) for k, v in angles.items() if k[1:4] in chosen}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from shared.analysis.body import included_angle
 from shared.analysis.kinematics import bridged, reject_spikes
-from shared.analysis.legs import _folded, repair_hidden_legs
+from shared.analysis.legs import _folded, repair_hidden_legs, timing_hip
 from shared.analysis.measure import _held_outside, forward_px_per_m, spike_floor_m
 from shared.analysis.pose import LANDMARKS
 
@@ -450,3 +451,49 @@ def test_the_phases_knee_is_held_outside_the_frames_it_was_measured_in():
     held = _held_outside(from_guess, measured)
     assert held.tolist() == [84.0] * 5 + [90.0, 100.0, 110.0, 110.0]
     assert _held_outside(from_guess, np.zeros(9, dtype=bool)).tolist() == from_guess.tolist()
+
+
+def _transition(n: int = 60, fps: float = 60.0):
+    """A side-on chain (metres, forward +x) through a re-bend: the knee bends from 140° to its
+    deepest, 125° at frame 36, then snaps straight; the trunk rises; the ankle stays put."""
+    t = np.arange(n) / fps
+    knee_deg = np.where(t < 0.6, 140 - 15 * np.sin(np.pi / 2 * t / 0.6), 125 + 400 * (t - 0.6) ** 2)
+    lean = np.radians(np.where(t < 0.6, 10 + 15 * t / 0.6, 25 - 30 * (t - 0.6)))  # shank forward
+    back = np.radians(180 - knee_deg) - lean  # thigh leaning back from upright
+    ankle = np.tile([0.0, 0.1], (n, 1))
+    knee = ankle + 0.43 * np.stack([np.sin(lean), np.cos(lean)], axis=1)
+    hip = knee + 0.43 * np.stack([-np.sin(back), np.cos(back)], axis=1)
+    trunk = np.radians(40 - 40 * t)  # leaning forward, rising
+    sho = hip + 0.5 * np.stack([np.sin(trunk), np.cos(trunk)], axis=1)
+    return t, knee_deg, ankle, knee, hip, sho
+
+
+def test_the_knee_s_re_bend_is_timed_on_a_hip_the_plate_covers_rebuilt_from_trunk_and_thigh():
+    """As the plate slides over the hip, MediaPipe's hip swings forward a quarter of a thigh in
+    3 frames and the knee read from it turns early; the hip where trunk and thigh meet between
+    shoulder and knee, at their lengths in clear frames, keeps the re-bend on its frame."""
+    t, knee_deg, ankle, knee, hip, sho = _transition()
+    bar = hip + [0.1, -0.05]  # the plate over the hip...
+    bar[:20] = hip[:20] + [0.4, -0.3]  # ...once it has come up from mid-thigh
+    seen = hip.copy()
+    seen[30:, 0] += np.clip((np.arange(30, len(t)) - 30) / 3, 0, 1) * 0.11  # swung forward from frame 30
+    timed = timing_hip(sho, seen, knee, bar, 0.225)
+    np.testing.assert_allclose(timed[:20], seen[:20])  # clear of the plate: MediaPipe's
+    bent = np.linalg.norm(sho - knee, axis=1) < 0.93 * (0.5 + 0.43)  # hip angle under ~140°
+    assert bent[20:41].all()
+    assert np.abs(timed[20:][bent[20:]] - hip[20:][bent[20:]]).max() < 0.005
+    np.testing.assert_allclose(timed[~bent], seen[~bent])
+    assert int(np.argmin(included_angle(ankle, knee, seen))) <= 33  # 3 frames early or more
+    assert int(np.argmin(included_angle(ankle, knee, timed))) == int(np.argmin(knee_deg)) == 36
+
+
+def test_a_hip_the_plate_covers_on_a_nearly_straight_chain_is_left_as_mediapipe_put_it():
+    """Near full extension a centimetre along the chord moves the rebuilt hip a long way across
+    it, so past HIP_REACH_MAX of trunk + thigh MediaPipe's hip is kept."""
+    t, _, ankle, knee, hip, _ = _transition()
+    sho = hip + [0.0, 0.5]  # trunk upright over a thigh nearly so: hip angle ~170°
+    knee = hip + 0.43 * np.stack([np.full(len(t), np.sin(0.17)), np.full(len(t), -np.cos(0.17))], axis=1)
+    bar = hip + [0.1, -0.05]
+    bar[:20] += [0.4, -0.3]
+    seen = hip + [0.03, 0.0]
+    np.testing.assert_allclose(timing_hip(sho, seen, knee, bar, 0.225), seen)
