@@ -58,7 +58,8 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # of the hub's offset, which is the median over a second either side
 # 2.13: a still plate's hub offset from the frames it stood still in, a hip on a resting bar's
 # plate and a pose folded at the trunk taken as hidden, the phases' knee held outside the
-# frames it was measured in
+# frames it was measured in and timed on a hip rebuilt from trunk and thigh where the plate
+# covers it
 ENGINE_VERSION = "2.13.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]
