@@ -29,7 +29,7 @@ PLATE_TO_LIFTER_M, FOCAL_PER_LONG_SIDE = 0.75, 0.72
 MIN_PLATE_FRAMES = 3
 
 
-def still_frames(bar_px, rim_radius_px) -> np.ndarray:
+def still_frames(bar_px: np.ndarray, rim_radius_px: np.ndarray) -> np.ndarray:
     """Frames whose own rim fit is there and where the plate barely moved: blur widens a
     moving rim."""
     step = np.linalg.norm(np.diff(bar_px, axis=0, prepend=bar_px[:1]), axis=1)
@@ -100,7 +100,9 @@ def _refusal(lifter_px) -> Exception:
     )
 
 
-def calibrate(lifter_px, bar_px, radius_px, aspect):
+def calibrate(
+    lifter_px: np.ndarray, bar_px: np.ndarray, radius_px: np.ndarray, aspect: np.ndarray | None
+) -> tuple[dict, float, float, list[str]]:
     """(scale, floor_px, x0_px, warnings): px per metre, the floor line and the horizontal
     origin, from the plate, and what to tell the person filming. Without a plate face to
     measure by, nothing is scaled from a guess: the clip is refused (NoBarFound,
