@@ -71,11 +71,6 @@ def segment_sum_px(lifter_px: np.ndarray, side: str) -> float:
     return total
 
 
-def _knee_by_reach(hip, ankle, thigh_px, shank_px, sign):
-    """Knee (n, 2) where thigh and shank of known length meet, bent the way the lifter faces."""
-    return _joint_by_reach(ankle, hip, shank_px, thigh_px, sign)
-
-
 def _joint_by_reach(base, tip, base_len, tip_len, sign):
     """The middle joint (n, 2) of a chain from `base` to `tip` whose two segments keep their
     lengths (base_len from the base, tip_len to the tip): where the two circles meet, on the
@@ -257,7 +252,7 @@ def repair_hidden_legs(
             if j == "hip":
                 guessed[:, idx[j]] = _spread(hidden[j] & ~bridged(t, seen, MAX_BRIDGE_S), posed[:, idx[j]])
         hip, knee, ankle = (px[:, idx[j], :2] for j in ("hip", "kne", "ank"))
-        reach = _knee_by_reach(hip, ankle, thigh, shank, sign)
+        reach = _joint_by_reach(ankle, hip, shank, thigh, sign)  # the knee, bent the way he faces
         lengths = np.stack([np.linalg.norm(knee - hip, axis=1) / thigh, np.linalg.norm(knee - ankle, axis=1) / shank])
         fits = ((lengths <= 1 + LEG_TOO_LONG) & (lengths >= 1 - LEG_TOO_SHORT)).all(axis=0)
         k = (hidden["kne"] | (plate & (np.linalg.norm(reach - bar_px, axis=1) < 0.95 * r)) | ~fits) & np.isfinite(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from shared.analysis.kinematics import G_MPS2
 from shared.analysis.phases import find_phases
 from tests.synth.render import Truth
 
@@ -19,7 +20,6 @@ TARGETS = {  # issue #2 acceptance targets, per clip
     "setup_grf_err_pct": 10.0,  # engine v2: the force under the feet before liftoff is body weight
     "max_grf_off_pull_frames": 0,  # and max_GRF falls in the pull (liftoff to peak bar speed)
 }
-G_MPS2 = 9.80665
 LIFTOFF_RISE_M = 0.001  # the bar is off the floor once it has risen a millimetre
 
 
