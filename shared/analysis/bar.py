@@ -65,6 +65,7 @@ class PlateObservation:
     faint: bool = False  # found only with local contrast brought up (LOCAL_CONTRAST): tracked with it stretched
     hub: tuple = (float("nan"),) * 4  # `Hub.seen` this frame, for `hub.steadied`
     axis_deg: float = float("nan")  # the silhouette's major axis (`rim.RimFit.axis_deg`), where measured
+    rim_score: float = float("nan")  # the share of rays the silhouette was seen on, where measured
     # False for a circle at the hands found only with fewer votes whose silhouette did not show
     # (`find_plate(loose=True)`): a plate only once it holds still (`passes.BarPass`)
     confirmed: bool = True
@@ -208,7 +209,7 @@ def _plate_at(gray: np.ndarray, circle: tuple) -> PlateObservation | None:
         and np.hypot(bigger.x_px - fit[0], bigger.y_px - fit[1]) < RESEEDED_AGREES * fit[2]
     ):
         fit = refine_on_rim(gray, bigger.x_px, bigger.y_px, bigger.radius_px) or fit
-    rim, aspect, _, axis = _outline(gray, fit[0], fit[1], fit[2])
+    rim, aspect, _, axis, seen_on = _outline(gray, fit[0], fit[1], fit[2])
     if not np.isfinite(rim):
         # Where something the plate's colour carries its edge on (red shorts behind a red plate),
         # the strongest edges run past it: the circle of INNER_PLATE of that size that the most
@@ -217,8 +218,8 @@ def _plate_at(gray: np.ndarray, circle: tuple) -> PlateObservation | None:
         inner = known_circle(gray, fit[0], fit[1], INNER_PLATE[0] * fit[2], INNER_PLATE[1] * fit[2])
         seen = _NO_OUTLINE if inner is None else _outline(gray, *inner[:3])
         if seen[0] < INNER_PLATE[1] * fit[2]:  # NaN (no silhouette) is not
-            fit, (rim, aspect, _, axis) = inner, seen
-    return PlateObservation(fit[0], fit[1], fit[2], fit[3], rim, aspect, axis_deg=axis)
+            fit, (rim, aspect, _, axis, seen_on) = inner, seen
+    return PlateObservation(fit[0], fit[1], fit[2], fit[3], rim, aspect, axis_deg=axis, rim_score=seen_on)
 
 
 def _settled_rim(gray: np.ndarray, cx: float, cy: float, r: float):
@@ -235,17 +236,17 @@ def _settled_rim(gray: np.ndarray, cx: float, cy: float, r: float):
     return None
 
 
-_NO_OUTLINE = (float("nan"), float("nan"), None, float("nan"))
+_NO_OUTLINE = (float("nan"), float("nan"), None, float("nan"), float("nan"))
 
 
 def _outline(gray, cx: float, cy: float, r: float) -> tuple:
-    """(rim radius, aspect, centre, major axis's direction) of the plate's outer silhouette
-    about a tracked centre, or _NO_OUTLINE when it cannot be measured there or its centre is
-    not the track's. A turned plate's rim is an ellipse, and a circle fitted to it where one
-    side is faint (a red plate backlit against a dark box) sits off its centre: 5-8 px at
-    1080p, 25 deg turned. An outline further off than OUTLINE_AGREES, but within
-    RESEEDED_AGREES, is taken where measuring it again about its own centre finds it again
-    (as `_settled_rim` does)."""
+    """(rim radius, aspect, centre, major axis's direction, share of rays it was seen on) of
+    the plate's outer silhouette about a tracked centre, or _NO_OUTLINE when it cannot be
+    measured there or its centre is not the track's. A turned plate's rim is an ellipse, and a
+    circle fitted to it where one side is faint (a red plate backlit against a dark box) sits
+    off its centre: 5-8 px at 1080p, 25 deg turned. An outline further off than
+    OUTLINE_AGREES, but within RESEEDED_AGREES, is taken where measuring it again about its
+    own centre finds it again (as `_settled_rim` does)."""
     rim = outer_rim(gray, cx, cy, r)
     if rim is None:
         return _NO_OUTLINE
@@ -255,7 +256,7 @@ def _outline(gray, cx: float, cy: float, r: float) -> tuple:
         if again is None or np.hypot(again.x_px - rim.x_px, again.y_px - rim.y_px) >= RESEED_STILL_PX:
             return _NO_OUTLINE
         rim = again
-    return rim.radius_px, rim.aspect, np.array([rim.x_px, rim.y_px]), rim.axis_deg
+    return rim.radius_px, rim.aspect, np.array([rim.x_px, rim.y_px]), rim.axis_deg, rim.score
 
 
 class PlateTracker:
@@ -456,4 +457,6 @@ class PlateTracker:
         self.misses = 0
         self._vel = 0.5 * self._vel + 0.5 * (centre - self._pos) / dt
         self._pos, self._t, self._seen_t = centre, t_s, t_s
-        return PlateObservation(*centre, self.radius_px, float(score), *outline[:2], self._faint, self._hub.seen)
+        return PlateObservation(
+            *centre, self.radius_px, float(score), *outline[:2], self._faint, self._hub.seen, rim_score=outline[4]
+        )

@@ -154,19 +154,21 @@ def build_series(
     radius_px: np.ndarray,
     options: AnalysisOptions,
     rim_aspect: np.ndarray | None = None,
+    rim_score: np.ndarray | None = None,
     frame_long_side_px: float | None = None,
     outline_measured: bool = True,
 ) -> Measured:
     """Pose and plate pixels to SI series. `rim_aspect` is each frame's rim minor / major axis
-    (NaN where the rim was not fitted) and `frame_long_side_px` the analysed frame's long
-    side, for the lifter's distance behind the plate; both optional. `outline_measured` False
+    (NaN where the rim was not fitted), `rim_score` the share of rays it was seen on, and
+    `frame_long_side_px` the analysed frame's long side, for the lifter's distance behind the
+    plate; all optional. `outline_measured` False
     says radius_px is the plate's strongest edge, which may be a ring inside its rim."""
     sign = facing_sign(lifter_px)
     side = near_side(lifter_px)  # from MediaPipe's own visibilities, before repairs set them
     lifter_px, guessed = repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign, across=turn_shortening(rim_aspect))
     leg_trunk_px = segment_sum_px(lifter_px, side)
     bar_ok = np.isfinite(bar_px[:, 0])
-    scale, floor_px, x0_px, warnings = calibrate(lifter_px, bar_px, radius_px, rim_aspect)
+    scale, floor_px, x0_px, warnings = calibrate(lifter_px, bar_px, radius_px, rim_aspect, rim_score)
     if not outline_measured:
         scale["uncertainty_pct"] = max(scale["uncertainty_pct"], RING_INSIDE_RIM_PCT)
     scale["outline_measured"] = bool(outline_measured)

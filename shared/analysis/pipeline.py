@@ -154,7 +154,7 @@ def _analyze(
     clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime
 ) -> LiftResult:
     info = clip.info
-    model, coverage, (t, lifter, bar_px, radius_px, aspect, outline, luma, shot, posed) = _measure_lifter(
+    model, coverage, (t, lifter, bar_px, radius_px, aspect, seen_on, outline, luma, shot, posed) = _measure_lifter(
         clip, options, progress, runtime
     )
     view = shot.view_px  # measured against the room; drawn on the frames
@@ -168,6 +168,7 @@ def _analyze(
         radius_px,
         options,
         rim_aspect=aspect,
+        rim_score=seen_on,
         frame_long_side_px=max(info.out_width, info.out_height),
         outline_measured=outline,
     )
@@ -291,14 +292,14 @@ def _measured(s: Measured) -> np.ndarray:
 
 def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: ProgressFn, runtime: accel.Runtime):
     """Pass 1 and the lifter's track: (pose model used, {model: share of the posed frames with
-    the lifter}, (t, lifter_px, bar_px, radius_px, rim aspect, whether the rim's outline was
-    measured, luma, `timeline.Timeline`, posed)): the series are the timeline's samples, one
-    per distinct picture of the shot that holds the lift, and `posed` says which of them pose
-    ran on. The bar pass runs once; pose then runs where `focus.pose_frames` says, once per
-    model tried. The models, and whether a later one runs and is kept, are `model_policy`'s.
-    A later model is a second opinion, so if its pass fails the first's result stands (its
-    coverage: None). The lifter scan runs once, before the first pass, and every pass poses
-    in its region."""
+    the lifter}, (t, lifter_px, bar_px, radius_px, rim aspect, the share of rays each rim
+    outline was seen on, whether the rim's outline was measured, luma, `timeline.Timeline`,
+    posed)): the series are the timeline's samples, one per distinct picture of the shot that
+    holds the lift, and `posed` says which of them pose ran on. The bar pass runs once; pose
+    then runs where `focus.pose_frames` says, once per model tried. The models, and whether a
+    later one runs and is kept, are `model_policy`'s. A later model is a second opinion, so if
+    its pass fails the first's result stands (its coverage: None). The lifter scan runs once,
+    before the first pass, and every pass poses in its region."""
     crop = scan_lifter(clip, runtime)  # first: its estimator confirms the GPU delegate or falls back
     at(progress, "measuring")(0.0)
     models = pose_models(options.pose_model, runtime.pose_delegate, clip.info.frame_count)
@@ -326,6 +327,7 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
     shot = shot.retimed(*timebase.correct(t, room_bar_px, radius_px, clip.info.capture_fps, clip.info.fps))
     t = shot.t_s
     aspect = np.array([p.aspect if p else np.nan for p in plates])
+    seen_on = np.array([p.rim_score if p else np.nan for p in plates])
     posed_samples = focus.pose_frames(t, room_bar_px[:, 1], np.array([p.radius_px if p else np.nan for p in plates]))
     wanted = np.zeros(len(t_all), bool)
     wanted[shot.frames[posed_samples]] = True
@@ -363,7 +365,7 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
         if k is not None and model_policy.better(coverage[model], best and coverage[best[0]]):
             lifter = np.full((len(t), 33, 3), np.nan, np.float32)
             lifter[posed_samples] = tracks[k]
-            best = (model, (t, lifter, bar_px, radius_px, aspect, outline, seen.luma, shot, posed_samples))
+            best = (model, (t, lifter, bar_px, radius_px, aspect, seen_on, outline, seen.luma, shot, posed_samples))
         if not model_policy.needs_another(coverage[model]):
             break
     if best is None:

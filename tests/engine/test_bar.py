@@ -196,6 +196,18 @@ def test_find_plate_returns_the_circle_next_to_a_wrist():
     assert (obs.x_px, obs.y_px, obs.radius_px) == pytest.approx((tx, ty, tr), abs=0.5)
 
 
+def test_find_plate_says_on_what_share_of_the_rays_the_outline_showed():
+    """A whole disc's silhouette shows on nearly every ray; with a third of its rim against a
+    background of its own grey, on fewer (the calibration prefers outlines seen clearly)."""
+    rng = np.random.default_rng(4)
+    whole = find_plate(render([(320.0, 240.0)], 50.0, rng), person_with([(335.0, 250.0)]))
+    rgb = render([(320.0, 240.0)], 50.0, rng)
+    rgb[:, 345:] = PLATE  # the right third of the rim meets its own grey
+    part = find_plate(rgb, person_with([(335.0, 250.0)]))
+    assert whole is not None and whole.rim_score > 0.9
+    assert part is not None and part.rim_score < whole.rim_score - 0.15
+
+
 def test_find_plate_picks_the_plate_nearest_the_wrists_of_two():
     rgb = render([(150.0, 240.0)], 50.0)
     rgb = np.minimum(rgb, render([(470.0, 240.0)], 50.0))

@@ -13,6 +13,7 @@ from shared.analysis.calibration import (
     PLATE_TO_LIFTER_M,
     STATURE_PER_LEG_AND_TRUNK,
     calibrate,
+    clear_outlines,
     estimated_height_m,
     heights_seen_m,
     lifter_plane_factor,
@@ -76,6 +77,34 @@ def test_plate_calibration_takes_the_outermost_ring_the_fits_found(inner_share):
     cal = plate_calibration(np.tile([300.0, 500.0], (n, 1)), rng.permutation(radius), None)
     assert cal["radius_px"] == pytest.approx(57.5, abs=0.2)
     assert cal["frames"] == n - inner
+
+
+def test_outlines_seen_on_few_rays_give_way_to_clear_ones():
+    """A set-up whose outlines are seen on 39 % of the rays (a plate between shins and shoes and
+    the floor line) and read 5.7 % small, then an overhead stretch seen on 60-75 %: the scale is
+    the clear outlines' and the turn their aspect's, not the mixture's."""
+    rng = np.random.default_rng(3)
+    overhead = rng.permutation(np.linspace(55.2, 58.6, 15))  # scattered: no gap from the set-up's
+    radius = np.concatenate([53.4 + rng.uniform(0, 1.0, 30), overhead])
+    score = np.concatenate([np.full(30, 0.39), rng.uniform(0.6, 0.75, 15)])
+    aspect = np.concatenate([np.full(30, 0.95), np.full(15, np.cos(np.radians(25)))])
+    bar_px = np.column_stack([np.full(45, 300.0), np.r_[np.full(30, 600.0), np.full(15, 240.0)]])
+    mixed = plate_calibration(bar_px, radius, aspect)
+    assert mixed["radius_px"] < 55.0  # one ring of sizes: the median falls among the unclear fits
+    cal = plate_calibration(bar_px, clear_outlines(radius, score), aspect)
+    assert cal["radius_px"] == pytest.approx(np.median(overhead[1:]), abs=0.01)  # its first frame moved
+    assert cal["camera_yaw_deg"] == pytest.approx(25.0, abs=0.5)
+    scale = calibrate(_standing_on(FLOOR, 45), bar_px, radius, aspect, score)[0]
+    assert scale["px_per_m"] == pytest.approx(2 * cal["radius_px"] / 0.45)
+
+
+def test_outlines_are_all_kept_where_they_are_seen_alike_or_too_few_are_clear():
+    radius = np.array([50.0, 51, 52, 53, 54, np.nan])
+    assert np.array_equal(clear_outlines(radius, np.array([0.4, 0.42, 0.38, 0.41, 0.4, np.nan])), radius, True)
+    few = np.array([0.2, 0.2, 0.2, 0.9, 0.9, np.nan])  # only two clear: fewer than a ring needs
+    assert np.array_equal(clear_outlines(radius, few), radius, equal_nan=True)
+    no_scores = np.full(6, np.nan)  # the scale fell back on the strongest edge: no outlines
+    assert np.array_equal(clear_outlines(radius, no_scores), radius, equal_nan=True)
 
 
 def test_a_few_outsized_fits_do_not_make_the_plate_bigger():
