@@ -45,10 +45,6 @@ class BarPass:
     BOX_EVERY = 30  # frames between looks for letterbox bars
     SEARCH_EVERY = 3  # frames between full-frame searches while no plate is held
     BACKTRACK_S, BACKTRACK_MB = 4.0, 96  # the frames `_track_back` may go back through
-    # A circle found only loosely (`find_plate(loose=True)`) is the plate once the searches in a
-    # row have found it over LOOSE_STILL_S, its centre within LOOSE_AGREES of a radius of where it
-    # was first found and its size within half that: a plate set down holds still at the hands.
-    LOOSE_STILL_S, LOOSE_LOOKS, LOOSE_AGREES = 0.3, 3, 0.1
 
     def __init__(self, search_pose: Callable, band: tuple | None = None):
         self.search_pose = search_pose  # frame -> pose candidates (people, 33, 3)
@@ -61,7 +57,6 @@ class BarPass:
         self.box: tuple | None = None  # (x0, y0, x1, y1): the picture inside letterbox or pillarbox bars
         self.change: list = []
         self._previous = None
-        self._loose: list = []  # the searches in a row that found one loose circle: (time, find)
         # The frames since the plate was last seen, in grey, for `_track_back`: (frame number in
         # the pass, time, grey, whether it repeats the picture before it)
         self._unseen: collections.deque = collections.deque()
@@ -88,8 +83,8 @@ class BarPass:
         if self.tracker is None:
             found = None
             if len(self.plates) % self.SEARCH_EVERY == 0:
-                finds = [f for f in (find_plate(frame.rgb, p, loose=True) for p in self.search_pose(frame)) if f]
-                found = self._steady(next((f for f in finds if f.confirmed), finds[0] if finds else None), frame.t_s)
+                people = self.search_pose(frame)
+                found = next(filter(None, (find_plate(frame.rgb, p) for p in people)), None)
             self.tracker = PlateTracker(found, frame.rgb, frame.t_s) if found else None
             self.plates.append(found)
             self._remember(frame, repeat, found, fresh=True)
@@ -100,24 +95,6 @@ class BarPass:
         self.lost_since = None if seen else (self.lost_since if self.lost_since is not None else frame.t_s)
         if self.lost_since is not None and frame.t_s - self.lost_since > self.LOST_AFTER_S:
             self.tracker, self.lost_since = None, None
-
-    def _steady(self, found, t_s: float):
-        """A search's find, or None for a loose one until it has held still (LOOSE_STILL_S...).
-        A grey steel plate on a grey wall at 360p shows no silhouette in the set-up: found only
-        against a window overhead, its pull was lost and the lift read from the catch."""
-        if found is None or found.confirmed:
-            self._loose = []
-            return found
-        if self._loose:
-            first = self._loose[0][1]
-            off = np.hypot(found.x_px - first.x_px, found.y_px - first.y_px) / first.radius_px
-            if off > self.LOOSE_AGREES or abs(found.radius_px / first.radius_px - 1) > self.LOOSE_AGREES / 2:
-                self._loose = []
-        self._loose.append((t_s, found))
-        if len(self._loose) < self.LOOSE_LOOKS or t_s - self._loose[0][0] < self.LOOSE_STILL_S:
-            return None
-        self._loose = []
-        return found
 
     def _remember(self, frame: video.Frame, repeat: bool, seen, fresh: bool = False) -> None:
         """Keep this frame for `_track_back` while the plate is not seen (the last BACKTRACK_S,

@@ -230,23 +230,6 @@ def test_find_plate_returns_none_on_an_empty_frame():
     assert find_plate(rgb, person_with([(320.0, 240.0)])) is None
 
 
-def test_a_circle_found_only_with_few_votes_and_no_silhouette_is_loose(monkeypatch):
-    """A circle the search finds only with fewer votes, whose rim fits but whose silhouette does
-    not show (a grey plate on a grey wall at 360p: its edge meets the wall in a dozen grey
-    levels, crf 34), is no plate on its own: `loose` returns it unconfirmed."""
-    from shared.analysis import bar
-
-    rgb = render([(320.0, 240.0)], 50.0)
-    monkeypatch.setattr(
-        bar, "_circles_at_hands", lambda small, lo, hi, votes, *a: [] if votes > 20 else [(320.0, 240.0, 50.0)]
-    )
-    monkeypatch.setattr(bar, "_plate_at", lambda gray, circle: PlateObservation(*circle, 0.3))  # no silhouette
-    person = person_with([(330.0, 250.0)])
-    assert find_plate(rgb, person) is None
-    obs = find_plate(rgb, person, loose=True)
-    assert obs is not None and not obs.confirmed and (obs.x_px, obs.y_px) == (320.0, 240.0)
-
-
 def test_find_plate_prefers_the_plate_resting_on_the_floor_by_the_feet():
     rgb = np.minimum(render([(320.0, 200.0)], 50.0), render([(320.0, 310.0)], 50.0))
     obs = find_plate(rgb, person_with([(320.0, 255.0)], feet_y=360.0))
@@ -308,7 +291,7 @@ def test_a_plate_found_only_once_it_stands_still_is_tracked_back_through_the_pul
     monkeypatch.setattr(
         passes,
         "find_plate",
-        lambda rgb, person, loose=False: None if rgb is not frames[late] else PlateObservation(*truth[late], R_PX, 1.0),
+        lambda rgb, person: None if rgb is not frames[late] else PlateObservation(*truth[late], R_PX, 1.0),
     )
     seen = passes.BarPass(lambda frame: [person_with([(0.0, 0.0)])])
     for i, (t, rgb) in enumerate(zip(times, frames)):
@@ -318,51 +301,6 @@ def test_a_plate_found_only_once_it_stands_still_is_tracked_back_through_the_pul
     assert np.isfinite(back[reached]).all() and np.isnan(back[~reached]).all()
     assert np.sqrt(np.mean(back[reached] ** 2)) < 1.5
     assert all(p is not None for p in seen.plates[late:])
-
-
-def _loose_bar_pass(monkeypatch, offset_px):
-    """The bar pass over `_pull_clip` where the circle search finds, from the still frames on
-    (27: the bar has come to rest), only an unconfirmed circle (`find_plate(loose=True)`) at the
-    plate, `offset_px(i)` off it on look i."""
-    from shared.analysis import passes
-    from shared.analysis.video import Frame
-
-    times, truth, frames = _pull_clip()
-    index = {id(f): i for i, f in enumerate(frames)}
-
-    def loose_find(rgb, person, loose=False):
-        i = index[id(rgb)]
-        if i < 27 or not loose:
-            return None
-        return PlateObservation(truth[i][0] + offset_px(i), truth[i][1], R_PX, 0.3, confirmed=False)
-
-    monkeypatch.setattr(passes, "find_plate", loose_find)
-    seen = passes.BarPass(lambda frame: [person_with([(0.0, 0.0)])])
-    for i, (t, rgb) in enumerate(zip(times, frames)):
-        seen.see(Frame(i, t, rgb))
-    return times, truth, seen
-
-
-def test_a_circle_found_only_loosely_is_the_plate_once_it_holds_still(monkeypatch):
-    """A grey plate on a grey wall at 360p shows no silhouette: the search finds its circle only
-    loosely. Taken at once, any curve at the hands could pass; held still at the hands for
-    LOOSE_STILL_S over LOOSE_LOOKS searches, it is the plate, and the frames before are tracked."""
-    from shared.analysis.passes import BarPass
-
-    times, truth, seen = _loose_bar_pass(monkeypatch, lambda i: 0.0)
-    found = [i for i, p in enumerate(seen.plates) if p is not None]
-    assert times[found[-1]] == times[-1]
-    (taken,) = [i for i in found if not seen.plates[i].confirmed]  # the find itself; the rest tracked
-    assert times[taken] - times[27] >= BarPass.LOOSE_STILL_S  # not on its first look
-    assert all(seen.plates[i] is not None for i in range(27, len(times)))  # the wait tracked back
-    y = np.array([seen.plates[i].y_px for i in range(27, len(times))])
-    assert np.abs(y - truth[27:, 1]).max() < 1.5
-
-
-def test_a_loose_circle_that_moves_between_looks_is_never_taken(monkeypatch):
-    """Loose finds that jump a quarter of a radius from look to look are no plate set down."""
-    _, _, seen = _loose_bar_pass(monkeypatch, lambda i: 12.0 * (i % 2))
-    assert all(p is None for p in seen.plates)
 
 
 def test_plate_tracker_keeps_the_radius():
