@@ -20,15 +20,22 @@ import numpy as np
 
 from shared.analysis.hub import Hub, best_match
 from shared.analysis.pose import LANDMARKS
-from shared.analysis.rim import RAYS, RIM_MIN_RAYS, Squash, edges_along_rays, fit_circle, known_circle, outer_rim
+from shared.analysis.rim import (
+    RAYS,
+    RESEEDED_AGREES,
+    RIM_MIN_RAYS,
+    RimFit,
+    Squash,
+    edges_along_rays,
+    fit_circle,
+    known_circle,
+    outline_about,
+    settled_rim,
+)
 
 PLATE_DIAMETER_M = 0.450  # IWF bumper plates
 RIM_RADIUS_TOLERANCE = 0.03
-OUTLINE_AGREES = 0.06  # of the radius: the silhouette's centre and the track's agree
 CHANGE_PLATE_REACH, BIGGER_DISC = 1.45, 1.15  # change plates are 0.6-0.8 of a bumper across
-# The bumper's outline re-fitted about its own centre (`_settled_rim`) until it moves less than
-# this, and then within this share of the found circle's radius of its centre.
-RESEEDS, RESEED_STILL_PX, RESEEDED_AGREES = 3, 0.5, 0.25
 INNER_PLATE = (0.75, 0.97)  # the sizes, as shares of a rim fit with no silhouette, a plate inside it may be
 EDGE_CIRCLE_SCORE = 0.5  # of the rays: a strongest-edge circle seen on fewer may be on limbs
 TEMPLATE_REACH_RADII = 0.3  # 7 cm: 4x how far 40 m/s^2 moves a bar off its predicted path in 1/30 s
@@ -192,61 +199,31 @@ def _plate_at(gray: np.ndarray, circle: tuple) -> PlateObservation | None:
     # edges mix rings of both (a pale steel rim, a groove, a green change plate at 360p: a circle
     # 5 px off centre), rays cast from there miss the rim; cast again from the outline's own
     # centre, they settle on it.
-    bigger = _settled_rim(gray, fit[0], fit[1], CHANGE_PLATE_REACH * fit[2])
+    bigger = settled_rim(gray, fit[0], fit[1], CHANGE_PLATE_REACH * fit[2])
     if (
         bigger is not None
         and bigger.radius_px > BIGGER_DISC * fit[2]
         and np.hypot(bigger.x_px - fit[0], bigger.y_px - fit[1]) < RESEEDED_AGREES * fit[2]
     ):
         fit = refine_on_rim(gray, bigger.x_px, bigger.y_px, bigger.radius_px) or fit
-    rim, aspect, _, axis, seen_on = _outline(gray, fit[0], fit[1], fit[2])
-    if not np.isfinite(rim):
+    seen = outline_about(gray, fit[0], fit[1], fit[2])
+    if seen is None:
         # Where something the plate's colour carries its edge on (red shorts behind a red plate),
         # the strongest edges run past it: the circle of INNER_PLATE of that size that the most
         # rays' edges lie on is the plate if its own silhouette shows, and is that small too (a
         # ring inside a plate whose rim is washed out shows the rim's silhouette, the fit's size).
         inner = known_circle(gray, fit[0], fit[1], INNER_PLATE[0] * fit[2], INNER_PLATE[1] * fit[2])
-        seen = _NO_OUTLINE if inner is None else _outline(gray, *inner[:3])
-        if seen[0] < INNER_PLATE[1] * fit[2]:  # NaN (no silhouette) is not
-            fit, (rim, aspect, _, axis, seen_on) = inner, seen
-    return PlateObservation(fit[0], fit[1], fit[2], fit[3], rim, aspect, axis_deg=axis, rim_score=seen_on)
+        inside = None if inner is None else outline_about(gray, *inner[:3])
+        if inside is not None and inside.radius_px < INNER_PLATE[1] * fit[2]:
+            fit, seen = inner, inside
+    return PlateObservation(*fit[:4], **_silhouette(seen))
 
 
-def _settled_rim(gray: np.ndarray, cx: float, cy: float, r: float):
-    """outer_rim about (cx, cy, r), fitted again about each fit's own centre and size until the
-    centre moves less than RESEED_STILL_PX (at most RESEEDS times); None if it does not settle."""
-    rim = outer_rim(gray, cx, cy, r)
-    for _ in range(RESEEDS):
-        if rim is None:
-            return None
-        again = outer_rim(gray, rim.x_px, rim.y_px, rim.radius_px)
-        if again is not None and np.hypot(again.x_px - rim.x_px, again.y_px - rim.y_px) < RESEED_STILL_PX:
-            return again
-        rim = again
-    return None
-
-
-_NO_OUTLINE = (float("nan"), float("nan"), None, float("nan"), float("nan"))
-
-
-def _outline(gray, cx: float, cy: float, r: float) -> tuple:
-    """(rim radius, aspect, centre, major axis's direction, share of rays it was seen on) of
-    the plate's outer silhouette about a tracked centre, or _NO_OUTLINE when it cannot be
-    measured there or its centre is not the track's. A turned plate's rim is an ellipse, and a
-    circle fitted to it where one side is faint (a red plate backlit against a dark box) sits
-    off its centre: 5-8 px at 1080p, 25 deg turned. An outline further off than
-    OUTLINE_AGREES, but within RESEEDED_AGREES, is taken where measuring it again about its
-    own centre finds it again (as `_settled_rim` does)."""
-    rim = outer_rim(gray, cx, cy, r)
+def _silhouette(rim: RimFit | None) -> dict:
+    """PlateObservation's silhouette fields from an outline (`outline_about`); none (NaN) without one."""
     if rim is None:
-        return _NO_OUTLINE
-    off = np.hypot(rim.x_px - cx, rim.y_px - cy)
-    if off > OUTLINE_AGREES * r:
-        again = outer_rim(gray, rim.x_px, rim.y_px, rim.radius_px) if off < RESEEDED_AGREES * r else None
-        if again is None or np.hypot(again.x_px - rim.x_px, again.y_px - rim.y_px) >= RESEED_STILL_PX:
-            return _NO_OUTLINE
-        rim = again
-    return rim.radius_px, rim.aspect, np.array([rim.x_px, rim.y_px]), rim.axis_deg, rim.score
+        return {}
+    return {"rim_radius_px": rim.radius_px, "aspect": rim.aspect, "axis_deg": rim.axis_deg, "rim_score": rim.score}
 
 
 class PlateTracker:
@@ -417,7 +394,7 @@ class PlateTracker:
         weak = rim is not None and rim[1] < EDGE_CIRCLE_SCORE
         reach = TEMPLATE_REACH_RADII * self.radius_px  # a lost rim's plate is placed only this near
         rim = self._hub.place(gray, predicted, rim, weak, self.radius_px, float(np.linalg.norm(self._vel)) * dt, reach)
-        outline = _NO_OUTLINE
+        outline = None
         if rim is not None:
             centre, score = rim
             self._template = 0.85 * self._template + 0.15 * self._patch(gray, centre)
@@ -428,11 +405,11 @@ class PlateTracker:
             if not still:  # each still stretch (set-up, rack, overhead, rest) is read afresh
                 self._still_frames = self._outlines_read = 0
             if still and self._outline_due():
-                outline = _outline(gray, *centre, self.radius_px)
-                if outline[2] is not None:
-                    self.outer_px = 0.9 * self.outer_px + 0.1 * outline[0]
+                outline = outline_about(gray, *centre, self.radius_px)
+                if outline is not None:
+                    self.outer_px = 0.9 * self.outer_px + 0.1 * outline.radius_px
                     self._outlines_read += 1
-                    self._shapes.append(outline[1::2])
+                    self._shapes.append((outline.aspect, outline.axis_deg))
             self._rim_pos = centre
         elif peak > 0.5 and np.linalg.norm(matched - predicted) < TEMPLATE_REACH_RADII * self.radius_px:
             # The template alone, only near where the bar can be: it cannot leave its path by
@@ -448,5 +425,5 @@ class PlateTracker:
         self._vel = 0.5 * self._vel + 0.5 * (centre - self._pos) / dt
         self._pos, self._t, self._seen_t = centre, t_s, t_s
         return PlateObservation(
-            *centre, self.radius_px, float(score), *outline[:2], self._faint, self._hub.seen, rim_score=outline[4]
+            *centre, self.radius_px, float(score), faint=self._faint, hub=self._hub.seen, **_silhouette(outline)
         )

@@ -161,8 +161,8 @@ def build_series(
     """Pose and plate pixels to SI series. `rim_aspect` is each frame's rim minor / major axis
     (NaN where the rim was not fitted), `rim_score` the share of rays it was seen on, and
     `frame_long_side_px` the analysed frame's long side, for the lifter's distance behind the
-    plate; all optional. `outline_measured` False
-    says radius_px is the plate's strongest edge, which may be a ring inside its rim."""
+    plate; all optional. `outline_measured` False says radius_px is the plate's strongest edge,
+    which may be a ring inside its rim."""
     sign = facing_sign(lifter_px)
     side = near_side(lifter_px)  # from MediaPipe's own visibilities, before repairs set them
     lifter_px, guessed = repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign, across=turn_shortening(rim_aspect))

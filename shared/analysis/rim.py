@@ -33,6 +33,10 @@ RIM_LINK = 0.02  # neighbouring rays' edges within 2 % of the radius belong to o
 RIM_LINK_SPAN = 4  # and so do edges up to 3 rays apart (rays that missed the edge)
 RIM_RING_SUPPORT = 0.35  # a ring runs round this share of the rays that see edges
 RAYS = np.linspace(0, 2 * np.pi, 72, endpoint=False)
+OUTLINE_AGREES = 0.06  # of the radius: the silhouette's centre and the track's agree
+# The bumper's outline re-fitted about its own centre (`settled_rim`) until it moves less than
+# this, and then within this share of the found circle's radius of its centre.
+RESEEDS, RESEED_STILL_PX, RESEEDED_AGREES = 3, 0.5, 0.25
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,39 @@ def outer_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> RimFit | None
         if f.score >= RIM_OUTER_SHARE * best.score
         and np.hypot(f.x_px - best.x_px, f.y_px - best.y_px) <= RIM_CONCENTRIC * best.radius_px
     )
+
+
+def settled_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> RimFit | None:
+    """outer_rim about (cx, cy, r), fitted again about each fit's own centre and size until the
+    centre moves less than RESEED_STILL_PX (at most RESEEDS times); None if it does not settle."""
+    rim = outer_rim(gray, cx, cy, r)
+    for _ in range(RESEEDS):
+        if rim is None:
+            return None
+        again = outer_rim(gray, rim.x_px, rim.y_px, rim.radius_px)
+        if again is not None and np.hypot(again.x_px - rim.x_px, again.y_px - rim.y_px) < RESEED_STILL_PX:
+            return again
+        rim = again
+    return None
+
+
+def outline_about(gray: np.ndarray, cx: float, cy: float, r: float) -> RimFit | None:
+    """The plate's outer silhouette about a tracked centre, or None when it cannot be measured
+    there or its centre is not the track's. A turned plate's rim is an ellipse, and a circle
+    fitted to it where one side is faint (a red plate backlit against a dark box) sits off its
+    centre: 5-8 px at 1080p, 25 deg turned. An outline further off than OUTLINE_AGREES, but
+    within RESEEDED_AGREES, is taken where measuring it again about its own centre finds it
+    again (as `settled_rim` does)."""
+    rim = outer_rim(gray, cx, cy, r)
+    if rim is None:
+        return None
+    off = np.hypot(rim.x_px - cx, rim.y_px - cy)
+    if off > OUTLINE_AGREES * r:
+        again = outer_rim(gray, rim.x_px, rim.y_px, rim.radius_px) if off < RESEEDED_AGREES * r else None
+        if again is None or np.hypot(again.x_px - rim.x_px, again.y_px - rim.y_px) >= RESEED_STILL_PX:
+            return None
+        rim = again
+    return rim
 
 
 def _circles(points: np.ndarray):
