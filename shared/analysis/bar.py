@@ -73,6 +73,10 @@ class PlateObservation:
     hub: tuple = (float("nan"),) * 4  # `Hub.seen` this frame, for `hub.steadied`
     axis_deg: float = float("nan")  # the silhouette's major axis (`rim.RimFit.axis_deg`), where measured
     rim_score: float = float("nan")  # the share of rays the silhouette was seen on, where measured
+    # False for a circle at the hands found only with fewer votes whose silhouette did not show
+    # (`find_plate(loose=True)`): tracked once it holds still, kept once the track shows the
+    # plate's silhouette (`passes.BarPass`)
+    confirmed: bool = True
 
 
 def bar_gray(image: np.ndarray) -> np.ndarray:
@@ -137,13 +141,14 @@ def _strongest_edge_circle(pts: np.ndarray, strength: np.ndarray):
     return fx, fy, fr, len(pts) / len(RAYS)
 
 
-def find_plate(rgb: np.ndarray, person: np.ndarray) -> PlateObservation | None:
+def find_plate(rgb: np.ndarray, person: np.ndarray, loose: bool = False) -> PlateObservation | None:
     """The plate in this person's hands, from HoughCircles on a half-size image.
 
     `person` is one pose (33, 3) in pixels. A bumper plate is 0.45 m across, about 0.9 of
     the hip-to-shoulder length, so only radii near that are searched; among the circles
     the one nearest the wrists wins, with the plate resting on the floor by the feet as a
-    tie-breaker (before liftoff it does)."""
+    tie-breaker (before liftoff it does). With `loose`, a circle found only with fewer votes
+    whose silhouette does not show is returned too, unconfirmed, where nothing better is."""
     hips = np.nanmean(person[[LANDMARKS["lhip"], LANDMARKS["rhip"]], :2], axis=0)
     shoulders = np.nanmean(person[[LANDMARKS["lsho"], LANDMARKS["rsho"]], :2], axis=0)
     torso = float(np.linalg.norm(hips - shoulders))
@@ -153,19 +158,23 @@ def find_plate(rgb: np.ndarray, person: np.ndarray) -> PlateObservation | None:
         return None
     feet_y = np.nanmax(person[[LANDMARKS[k] for k in ("lank", "rank", "lhee", "rhee", "ltoe", "rtoe")], 1])
     gray = bar_gray(rgb)
-    found = _plate_near(gray, torso, wrists, feet_y)
+    found = _plate_near(gray, torso, wrists, feet_y, loose)
     if found is None or not np.isfinite(found.rim_radius_px):
         # Backlit, or a plate the colour of the wall behind it: its rim is too faint for the
         # circle search, or shows no silhouette (a circle through the plate and the shins round
         # it can still fit a rim: 13 % large on a backlit red plate at 4K). Local contrast
         # brought up, it shows; a circle there that shows its silhouette is taken first.
-        faint = _plate_near(LOCAL_CONTRAST.apply(gray), torso, wrists, feet_y)
-        if faint is not None and (found is None or np.isfinite(faint.rim_radius_px)):
+        faint = _plate_near(LOCAL_CONTRAST.apply(gray), torso, wrists, feet_y, loose)
+        if faint is not None and (
+            found is None or np.isfinite(faint.rim_radius_px) or faint.confirmed > found.confirmed
+        ):
             found = dataclasses.replace(faint, faint=True)
     return found
 
 
-def _plate_near(gray: np.ndarray, torso: float, wrists: np.ndarray, feet_y: float) -> PlateObservation | None:
+def _plate_near(
+    gray: np.ndarray, torso: float, wrists: np.ndarray, feet_y: float, loose: bool = False
+) -> PlateObservation | None:
     """`find_plate` on one grey image."""
     small = cv2.GaussianBlur(cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), (5, 5), 1.2)
     lo, hi = 0.25 * torso, 0.8 * torso
@@ -173,8 +182,8 @@ def _plate_near(gray: np.ndarray, torso: float, wrists: np.ndarray, feet_y: floa
     # through the plate and a shin or a box behind it fits a rim, but no silhouette. A small
     # plate (360p: ~40 px across) has few edge pixels to vote, so fewer votes are tried next;
     # a circle found only with fewer votes must show the silhouette (a head, a wheel or a
-    # curve of clutter near the hands can fit a rim).
-    first, tried = None, set()
+    # curve of clutter near the hands can fit a rim), or is returned unconfirmed (`loose`).
+    first, unconfirmed, tried = None, None, set()
     for votes in HOUGH_VOTES:
         strict = votes == HOUGH_VOTES[0]
         for circle in _circles_at_hands(small, lo, hi, votes, wrists, feet_y)[: 1 if strict else SEARCH_TRIES]:
@@ -186,7 +195,9 @@ def _plate_near(gray: np.ndarray, torso: float, wrists: np.ndarray, feet_y: floa
                 return seen
             if strict:
                 first = first or seen
-    return first
+            elif loose and seen is not None:
+                unconfirmed = unconfirmed or dataclasses.replace(seen, confirmed=False)
+    return first or unconfirmed
 
 
 def _plate_at(gray: np.ndarray, circle: tuple) -> PlateObservation | None:
@@ -425,5 +436,10 @@ class PlateTracker:
         self._vel = 0.5 * self._vel + 0.5 * (centre - self._pos) / dt
         self._pos, self._t, self._seen_t = centre, t_s, t_s
         return PlateObservation(
-            *centre, self.radius_px, float(score), faint=self._faint, hub=self._hub.seen, **_silhouette(outline)
+            *centre,
+            self.radius_px,
+            float(score),
+            faint=self._faint,
+            hub=self._hub.seen,
+            **_silhouette(outline),
         )

@@ -45,6 +45,14 @@ class BarPass:
     BOX_EVERY = 30  # frames between looks for letterbox bars
     SEARCH_EVERY = 3  # frames between full-frame searches while no plate is held
     BACKTRACK_S, BACKTRACK_MB = 4.0, 96  # the frames `_track_back` may go back through
+    # A circle found only loosely (`find_plate(loose=True)`) is the plate once the searches in a
+    # row have found it over LOOSE_STILL_S, its centre within LOOSE_AGREES of a radius of where it
+    # was first found and its size within half that: a plate set down holds still at the hands.
+    LOOSE_STILL_S, LOOSE_LOOKS, LOOSE_AGREES = 0.3, 3, 0.1
+    # ...and it stays unconfirmed until its silhouette shows on LOOSE_OUTLINES of its frames (or a
+    # confirmed find lands within CONFIRMS_RADII of where it is tracked); a track lost, or ended,
+    # unconfirmed is dropped.
+    LOOSE_OUTLINES, CONFIRMS_RADII = 3, 0.5
 
     def __init__(self, search_pose: Callable, band: tuple | None = None):
         self.search_pose = search_pose  # frame -> pose candidates (people, 33, 3)
@@ -57,6 +65,9 @@ class BarPass:
         self.box: tuple | None = None  # (x0, y0, x1, y1): the picture inside letterbox or pillarbox bars
         self.change: list = []
         self._previous = None
+        self._loose: list = []  # the searches in a row that found one loose circle: (time, find)
+        self._unconfirmed: int | None = None  # the first frame of a track from a loose find, until confirmed
+        self._outlines = 0  # the frames of that track where the silhouette showed
         # The frames since the plate was last seen, in grey, for `_track_back`: (frame number in
         # the pass, time, grey, whether it repeats the picture before it)
         self._unseen: collections.deque = collections.deque()
@@ -80,21 +91,95 @@ class BarPass:
         if repeat and self.tracker is not None:  # the same picture again
             self.plates.append(self.plates[-1])
             return
+        searching = len(self.plates) % self.SEARCH_EVERY == 0
         if self.tracker is None:
-            found = None
-            if len(self.plates) % self.SEARCH_EVERY == 0:
-                people = self.search_pose(frame)
-                found = next(filter(None, (find_plate(frame.rgb, p) for p in people)), None)
-            self.tracker = PlateTracker(found, frame.rgb, frame.t_s) if found else None
-            self.plates.append(found)
-            self._remember(frame, repeat, found, fresh=True)
+            self._start(self._steady(self._search(frame), frame.t_s) if searching else None, frame, repeat)
+            return
+        if (
+            self._unconfirmed is not None
+            and searching
+            and self._confirm(self._search(frame, loose=False), frame, repeat)
+        ):
             return
         seen = self.tracker.update(frame.rgb, frame.t_s)
         self.plates.append(seen)
         self._remember(frame, repeat, seen)
+        self._count_outlines([seen])
         self.lost_since = None if seen else (self.lost_since if self.lost_since is not None else frame.t_s)
         if self.lost_since is not None and frame.t_s - self.lost_since > self.LOST_AFTER_S:
             self.tracker, self.lost_since = None, None
+            self._drop_unconfirmed()
+
+    def finish(self) -> BarPass:
+        """After the last frame: a track that was never confirmed is dropped (`_drop_unconfirmed`)."""
+        self._drop_unconfirmed()
+        return self
+
+    def _search(self, frame: video.Frame, loose: bool = True):
+        """The plate in the hands of the people pose finds on this frame (`find_plate`): the
+        first confirmed find, else (with `loose`) the first loose one, else None."""
+        finds = [f for f in (find_plate(frame.rgb, p, loose=loose) for p in self.search_pose(frame)) if f]
+        return next((f for f in finds if f.confirmed), finds[0] if finds else None)
+
+    def _start(self, found, frame: video.Frame, repeat: bool) -> None:
+        """Track from this frame's find (and back through the frames before it), or note none."""
+        first = self._unseen[0][0] if self._unseen else len(self.plates)  # the earliest frame tracked back to
+        self.tracker = PlateTracker(found, frame.rgb, frame.t_s) if found else None
+        self.plates.append(found)
+        self._remember(frame, repeat, found, fresh=True)
+        if found is not None and not found.confirmed:
+            self._unconfirmed, self._outlines = first, 0
+            self._count_outlines(self.plates[first:])  # those tracked back
+
+    def _count_outlines(self, plates: list) -> None:
+        """An unconfirmed track is the plate once its silhouette has shown on LOOSE_OUTLINES frames."""
+        if self._unconfirmed is not None:
+            self._outlines += sum(p is not None and np.isfinite(p.rim_radius_px) for p in plates)
+            if self._outlines >= self.LOOSE_OUTLINES:
+                self._unconfirmed = None
+
+    def _confirm(self, found, frame: video.Frame, repeat: bool) -> bool:
+        """While an unconfirmed track runs, a search's confirmed find where it is tracked
+        confirms it; one elsewhere is the plate instead, tracked from here (True)."""
+        if found is None:
+            return False
+        last = self.plates[-1]
+        if (
+            last is not None
+            and np.hypot(found.x_px - last.x_px, found.y_px - last.y_px) < self.CONFIRMS_RADII * last.radius_px
+        ):
+            self._unconfirmed = None
+            return False
+        self._drop_unconfirmed()
+        self.lost_since = None
+        self._start(found, frame, repeat)
+        return True
+
+    def _drop_unconfirmed(self) -> None:
+        """Forget the frames of a track that started from a loose find and never showed the
+        plate's silhouette (LOOSE_OUTLINES): a crouched lifter's hand, shin and knee make a
+        circle that holds as still as a plate set down, and fits a rim on 60 % of the rays."""
+        if self._unconfirmed is not None:
+            self.plates[self._unconfirmed :] = [None] * (len(self.plates) - self._unconfirmed)
+            self._unconfirmed = None
+
+    def _steady(self, found, t_s: float):
+        """A search's find, or None for a loose one until it has held still (LOOSE_STILL_S...).
+        A grey steel plate on a grey wall at 360p shows no silhouette in the set-up: found only
+        against a window overhead, its pull was lost and the lift read from the catch."""
+        if found is None or found.confirmed:
+            self._loose = []
+            return found
+        if self._loose:
+            first = self._loose[0][1]
+            off = np.hypot(found.x_px - first.x_px, found.y_px - first.y_px) / first.radius_px
+            if off > self.LOOSE_AGREES or abs(found.radius_px / first.radius_px - 1) > self.LOOSE_AGREES / 2:
+                self._loose = []
+        self._loose.append((t_s, found))
+        if len(self._loose) < self.LOOSE_LOOKS or t_s - self._loose[0][0] < self.LOOSE_STILL_S:
+            return None
+        self._loose = []
+        return found
 
     def _remember(self, frame: video.Frame, repeat: bool, seen, fresh: bool = False) -> None:
         """Keep this frame for `_track_back` while the plate is not seen (the last BACKTRACK_S,
@@ -156,7 +241,7 @@ def bar_pass(
         for frame in clip:
             seen.see(frame)
             report((frame.index + 1) / total)
-    return seen
+    return seen.finish()
 
 
 def pose_pass(

@@ -230,6 +230,23 @@ def test_find_plate_returns_none_on_an_empty_frame():
     assert find_plate(rgb, person_with([(320.0, 240.0)])) is None
 
 
+def test_a_circle_found_only_with_few_votes_and_no_silhouette_is_loose(monkeypatch):
+    """A circle the search finds only with fewer votes, whose rim fits but whose silhouette does
+    not show (a grey plate on a grey wall at 360p: its edge meets the wall in a dozen grey
+    levels, crf 34), is no plate on its own: `loose` returns it unconfirmed."""
+    from shared.analysis import bar
+
+    rgb = render([(320.0, 240.0)], 50.0)
+    monkeypatch.setattr(
+        bar, "_circles_at_hands", lambda small, lo, hi, votes, *a: [] if votes > 20 else [(320.0, 240.0, 50.0)]
+    )
+    monkeypatch.setattr(bar, "_plate_at", lambda gray, circle: PlateObservation(*circle, 0.3))  # no silhouette
+    person = person_with([(330.0, 250.0)])
+    assert find_plate(rgb, person) is None
+    obs = find_plate(rgb, person, loose=True)
+    assert obs is not None and not obs.confirmed and (obs.x_px, obs.y_px) == (320.0, 240.0)
+
+
 def test_find_plate_prefers_the_plate_resting_on_the_floor_by_the_feet():
     rgb = np.minimum(render([(320.0, 200.0)], 50.0), render([(320.0, 310.0)], 50.0))
     obs = find_plate(rgb, person_with([(320.0, 255.0)], feet_y=360.0))
@@ -291,7 +308,7 @@ def test_a_plate_found_only_once_it_stands_still_is_tracked_back_through_the_pul
     monkeypatch.setattr(
         passes,
         "find_plate",
-        lambda rgb, person: None if rgb is not frames[late] else PlateObservation(*truth[late], R_PX, 1.0),
+        lambda rgb, person, loose=False: None if rgb is not frames[late] else PlateObservation(*truth[late], R_PX, 1.0),
     )
     seen = passes.BarPass(lambda frame: [person_with([(0.0, 0.0)])])
     for i, (t, rgb) in enumerate(zip(times, frames)):
@@ -301,6 +318,108 @@ def test_a_plate_found_only_once_it_stands_still_is_tracked_back_through_the_pul
     assert np.isfinite(back[reached]).all() and np.isnan(back[~reached]).all()
     assert np.sqrt(np.mean(back[reached] ** 2)) < 1.5
     assert all(p is not None for p in seen.plates[late:])
+
+
+def _loose_bar_pass(monkeypatch, loose_at, confirmed_at=lambda i: None, silhouette=True, still_disc=None):
+    """The bar pass over `_pull_clip` (with a second, still disc at `still_disc` if given) where
+    the circle search finds on frame i an unconfirmed circle (`find_plate(loose=True)`) at
+    `loose_at(i)` and a confirmed one at `confirmed_at(i)` (None: nothing there); without
+    `silhouette` the tracker never reads the plate's outline. (times, truth, the plates as they
+    stood after each frame, the plates after `finish`)."""
+    from shared.analysis import bar, passes
+    from shared.analysis.video import Frame
+
+    times, truth, frames = _pull_clip()
+    if still_disc is not None:
+        frames = [np.minimum(f, render([still_disc], R_PX)) for f in frames]
+    index = {id(f): i for i, f in enumerate(frames)}
+
+    def search(rgb, person, loose=False):
+        i = index[id(rgb)]
+        if (at := confirmed_at(i)) is not None:
+            return PlateObservation(*at, R_PX, 1.0)
+        if loose and (at := loose_at(i)) is not None:
+            return PlateObservation(*at, R_PX, 0.3, confirmed=False)
+        return None
+
+    monkeypatch.setattr(passes, "find_plate", search)
+    if not silhouette:
+        monkeypatch.setattr(bar, "outline_about", lambda *a, **k: None)
+    seen = passes.BarPass(lambda frame: [person_with([(0.0, 0.0)])])
+    history = []
+    for i, (t, rgb) in enumerate(zip(times, frames)):
+        seen.see(Frame(i, t, rgb))
+        history.append(list(seen.plates))
+    return times, truth, history, seen.finish().plates
+
+
+def _truth_at(i):
+    """The plate's true centre on frame i of `_pull_clip`."""
+    return tuple(_pull_clip()[1][i])
+
+
+def _at_rest(i):
+    """From frame 27 on the pull's bar has come to rest: the plate's centre there."""
+    return None if i < 27 else _truth_at(i)
+
+
+def test_a_circle_found_only_loosely_is_the_plate_once_it_holds_still(monkeypatch):
+    """A grey plate on a grey wall at 360p shows no silhouette: the search finds its circle only
+    loosely. Taken at once, any curve at the hands could pass; held still at the hands for
+    LOOSE_STILL_S over LOOSE_LOOKS searches, it is tracked, and the frames before are tracked
+    back; its silhouette shows on the track, so it is kept."""
+    from shared.analysis.passes import BarPass
+
+    times, truth, _, plates = _loose_bar_pass(monkeypatch, _at_rest)
+    found = [i for i, p in enumerate(plates) if p is not None]
+    assert times[found[-1]] == times[-1]
+    (taken,) = [i for i in found if not plates[i].confirmed]  # the find itself; the rest tracked
+    assert times[taken] - times[27] >= BarPass.LOOSE_STILL_S  # not on its first look
+    assert all(plates[i] is not None for i in range(27, len(times)))  # the wait tracked back
+    assert sum(np.isfinite(p.rim_radius_px) for p in plates[27:]) >= BarPass.LOOSE_OUTLINES
+    y = np.array([plates[i].y_px for i in range(27, len(times))])
+    assert np.abs(y - truth[27:, 1]).max() < 1.5
+
+
+def test_a_loose_circle_that_moves_between_looks_is_never_taken(monkeypatch):
+    """Loose finds that jump a quarter of a radius from look to look are no plate set down."""
+    _, _, history, _ = _loose_bar_pass(monkeypatch, lambda i: (300.0 + 12.0 * (i % 2), 180.0) if i >= 27 else None)
+    assert all(p is None for p in history[-1])
+
+
+def test_a_loose_track_whose_silhouette_never_shows_is_dropped(monkeypatch):
+    """A crouched lifter with no plate: hand, shin and knee make a circle that holds as still as
+    a plate set down and fits a rim, and the tracker follows it; but no plate's silhouette ever
+    shows on its track, so once the clip ends its frames are dropped (no bar, not a wrong one)."""
+    _, _, history, after = _loose_bar_pass(monkeypatch, _at_rest, silhouette=False)
+    assert all(p is not None for p in history[-1][27:])  # it was tracked...
+    assert all(p is None for p in after)  # ...and dropped
+
+
+def test_a_confirmed_find_where_the_loose_track_is_confirms_it(monkeypatch):
+    """A search while an unconfirmed track runs finds the plate for sure where it is tracked:
+    the track is the plate's, silhouette or not."""
+    _, _, _, after = _loose_bar_pass(
+        monkeypatch, _at_rest, confirmed_at=lambda i: _truth_at(i) if i == 39 else None, silhouette=False
+    )
+    assert all(p is not None for p in after[27:])
+
+
+def test_a_confirmed_find_elsewhere_replaces_the_loose_track(monkeypatch):
+    """A still circle that is not the plate is tracked from a loose find; the searches that go
+    on while it is unconfirmed find the plate for sure elsewhere, which is tracked from there,
+    and the still circle's frames are dropped."""
+    clutter = (520.0, 110.0)
+    _, truth, history, after = _loose_bar_pass(
+        monkeypatch,
+        lambda i: clutter,
+        confirmed_at=lambda i: _truth_at(i) if i >= 30 else None,
+        silhouette=False,
+        still_disc=clutter,
+    )
+    assert all(np.hypot(p.x_px - clutter[0], p.y_px - clutter[1]) < 2 for p in history[29])  # the clutter tracked
+    assert all(p is None for p in after[:30])
+    assert all(p is not None and abs(p.y_px - y) < 1.5 for p, y in zip(after[30:], truth[30:, 1]))
 
 
 def test_plate_tracker_keeps_the_radius():
