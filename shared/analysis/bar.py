@@ -77,6 +77,7 @@ class PlateObservation:
     # (`find_plate(loose=True)`): tracked once it holds still, kept once the track shows the
     # plate's silhouette (`passes.BarPass`)
     confirmed: bool = True
+    by_template: bool = False  # placed by the template's match alone (no rim fit, no hub)
 
 
 def bar_gray(image: np.ndarray) -> np.ndarray:
@@ -405,7 +406,7 @@ class PlateTracker:
         weak = rim is not None and rim[1] < EDGE_CIRCLE_SCORE
         reach = TEMPLATE_REACH_RADII * self.radius_px  # a lost rim's plate is placed only this near
         rim = self._hub.place(gray, predicted, rim, weak, self.radius_px, float(np.linalg.norm(self._vel)) * dt, reach)
-        outline = None
+        outline, by_template = None, False
         if rim is not None:
             centre, score = rim
             self._template = 0.85 * self._template + 0.15 * self._patch(gray, centre)
@@ -425,7 +426,7 @@ class PlateTracker:
         elif peak > 0.5 and np.linalg.norm(matched - predicted) < TEMPLATE_REACH_RADII * self.radius_px:
             # The template alone, only near where the bar can be: it cannot leave its path by
             # more than a few centimetres in a frame, and a template far off it has found a limb.
-            centre, score = matched, 0.5 * peak
+            centre, score, by_template = matched, 0.5 * peak, True
         else:
             # Lost: coast, slowing down and staying in the frame, until the caller gives up.
             self.misses += 1
@@ -441,5 +442,6 @@ class PlateTracker:
             float(score),
             faint=self._faint,
             hub=self._hub.seen,
+            by_template=by_template,
             **_silhouette(outline),
         )

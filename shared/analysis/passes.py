@@ -105,10 +105,23 @@ class BarPass:
         self.plates.append(seen)
         self._remember(frame, repeat, seen)
         self._count_outlines([seen])
+        if seen is None and self.lost_since is None:
+            self._drop_drift()
         self.lost_since = None if seen else (self.lost_since if self.lost_since is not None else frame.t_s)
         if self.lost_since is not None and frame.t_s - self.lost_since > self.LOST_AFTER_S:
             self.tracker, self.lost_since = None, None
             self._drop_unconfirmed()
+
+    def _drop_drift(self) -> None:
+        """Where the tracker has just lost the plate, the frames before that it placed by the
+        template alone are how it drifted off, not the plate: they are forgotten. (At 360p crf
+        34 a grey plate rising past a window's edge: the template held on the edge for three
+        frames, 10 px behind by the loss, and the step to where it was found again read as
+        0.5 m/s of speed.)"""
+        i = len(self.plates) - 2
+        while i >= 0 and self.plates[i] is not None and self.plates[i].by_template:
+            self.plates[i] = None
+            i -= 1
 
     def finish(self) -> BarPass:
         """After the last frame: a track that was never confirmed is dropped (`_drop_unconfirmed`)."""

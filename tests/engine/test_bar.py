@@ -422,6 +422,50 @@ def test_a_confirmed_find_elsewhere_replaces_the_loose_track(monkeypatch):
     assert all(p is not None and abs(p.y_px - y) < 1.5 for p, y in zip(after[30:], truth[30:, 1]))
 
 
+def test_the_tracker_says_where_the_template_alone_placed_the_plate(monkeypatch):
+    times, truth, frames = _pull_clip()
+    tracker = PlateTracker(PlateObservation(*truth[0], R_PX, 1.0), frames[0], 0.0)
+    assert not tracker.update(frames[1], times[1]).by_template  # the rim placed it
+    monkeypatch.setattr(PlateTracker, "_rim", lambda self, gray, near: None)
+    monkeypatch.setattr(PlateTracker, "_search", lambda self, *a: None)
+    placed = tracker.update(frames[2], times[2])
+    assert placed.by_template and np.hypot(placed.x_px - truth[2][0], placed.y_px - truth[2][1]) < 3
+
+
+@pytest.mark.parametrize("then_lost", [True, False])
+def test_template_placings_just_before_the_plate_is_lost_are_dropped(monkeypatch, then_lost):
+    """A tracker that loses the plate drifted off it first: the frames it placed by the
+    template's match alone (no rim, no hub) just before the loss are forgotten, and the frames
+    the rim placed before them kept. Template placings the rim then takes over from stay."""
+    from shared.analysis import passes
+    from shared.analysis.video import Frame
+
+    times, truth, frames = _pull_clip()
+
+    class Scripted:
+        """The tracker's placings: the rim on frames 1-9, the template alone on 10-12, then
+        nothing (`then_lost`) or the rim again."""
+
+        def __init__(self, found, rgb, t_s):
+            pass
+
+        def update(self, rgb, t_s):
+            i = int(round(t_s * FPS))
+            if i >= 13 and then_lost:
+                return None
+            return PlateObservation(*truth[i], R_PX, 0.5, by_template=10 <= i <= 12)
+
+    monkeypatch.setattr(passes, "PlateTracker", Scripted)
+    monkeypatch.setattr(passes, "find_plate", lambda rgb, person, loose=False: PlateObservation(*truth[0], R_PX, 1.0))
+    seen = passes.BarPass(lambda frame: [person_with([(0.0, 0.0)])])
+    for i, (t, rgb) in enumerate(zip(times[:20], frames[:20])):
+        seen.see(Frame(i, t, rgb))
+    placed = [p is not None for p in seen.plates]
+    assert placed[:10] == [True] * 10
+    assert placed[10:13] == [not then_lost] * 3
+    assert placed[13:] == [not then_lost] * 7
+
+
 def test_plate_tracker_keeps_the_radius():
     _, _, tracker = _tracked_clip()
     assert tracker.radius_px == pytest.approx(drawn_disc(320, 240, R_PX)[2], abs=0.5)
