@@ -251,7 +251,7 @@ class PlateTracker:
         self._rim_pos = self._pos  # where the last rim fit put the plate: it stands still if it stays
         self._vel = np.zeros(2)
         self._t = t_s
-        self._seen_t = t_s  # when the plate was last found
+        self._seen_t, self._seen_pos = t_s, self._pos  # when and where the plate was last found
         self._half_px = int(round(first.radius_px * 1.15 / 2))  # template half-size, half-res pixels
         self.misses = 0  # frames in a row without the plate
         self._still_frames = self._outlines_read = 0  # in this still stretch: frames, outlines measured
@@ -433,9 +433,12 @@ class PlateTracker:
             self._t, self._vel = t_s, 0.5 * self._vel
             self._pos = np.clip(predicted, 0, [gray.shape[1] - 1, gray.shape[0] - 1])
             return None
+        if self.misses:  # found again: its speed since it was last seen, not from where it coasted to
+            self._vel = (centre - self._seen_pos) / max(t_s - self._seen_t, 1e-3)
+        else:
+            self._vel = 0.5 * self._vel + 0.5 * (centre - self._pos) / dt
         self.misses = 0
-        self._vel = 0.5 * self._vel + 0.5 * (centre - self._pos) / dt
-        self._pos, self._t, self._seen_t = centre, t_s, t_s
+        self._pos, self._t, self._seen_t, self._seen_pos = centre, t_s, t_s, centre
         return PlateObservation(
             *centre,
             self.radius_px,

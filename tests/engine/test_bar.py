@@ -466,6 +466,20 @@ def test_template_placings_just_before_the_plate_is_lost_are_dropped(monkeypatch
     assert placed[13:] == [not then_lost] * 7
 
 
+def test_a_tracker_that_finds_the_plate_again_moves_on_at_its_speed_since_it_was_last_seen():
+    """Lost for a few frames mid-pull, the tracker coasts (slowing) to where the plate is not.
+    Found again, its speed is the plate's since it was last seen, not the step from where it
+    coasted to: that step once put the next prediction 11 px off and lost the plate again."""
+    times, truth, frames = _pull_clip()
+    blank = render([(-500.0, -500.0)], R_PX)  # the plate out of sight
+    tracker = PlateTracker(PlateObservation(*truth[0], R_PX, 1.0), frames[0], 0.0)
+    for i in range(1, 16):
+        seen = tracker.update(blank if 12 <= i <= 14 else frames[i], times[i])
+        assert (seen is None) == (12 <= i <= 14), i
+    since_seen = (truth[15] - truth[11]) / (times[15] - times[11])  # the plate's mean velocity, px/s
+    assert np.linalg.norm(tracker._vel - since_seen) < 0.1 * np.linalg.norm(since_seen)  # was 28 % off
+
+
 def test_plate_tracker_keeps_the_radius():
     _, _, tracker = _tracked_clip()
     assert tracker.radius_px == pytest.approx(drawn_disc(320, 240, R_PX)[2], abs=0.5)
