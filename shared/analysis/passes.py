@@ -45,6 +45,7 @@ class BarPass:
     BOX_EVERY = 30  # frames between looks for letterbox bars
     SEARCH_EVERY = 3  # frames between full-frame searches while no plate is held
     BACKTRACK_S, BACKTRACK_MB = 4.0, 96  # the frames `_track_back` may go back through
+    DRIFT_S = 0.1  # how far back from a loss placings without a rim fit are dropped (`_drop_drift`)
     # A circle found only loosely (`find_plate(loose=True)`) is the plate once the searches in a
     # row have found it over LOOSE_STILL_S, its centre within LOOSE_AGREES of a radius of where it
     # was first found and its size within half that: a plate set down holds still at the hands.
@@ -113,13 +114,17 @@ class BarPass:
             self._drop_unconfirmed()
 
     def _drop_drift(self) -> None:
-        """Where the tracker has just lost the plate, the frames before that it placed by the
-        template alone are how it drifted off, not the plate: they are forgotten. (At 360p crf
-        34 a grey plate rising past a window's edge: the template held on the edge for three
-        frames, 10 px behind by the loss, and the step to where it was found again read as
-        0.5 m/s of speed.)"""
-        i = len(self.plates) - 2
-        while i >= 0 and self.plates[i] is not None and self.plates[i].by_template:
+        """Where the tracker has just lost the plate, the frames before that it placed without
+        a rim fit (by the template alone, or by the hub) over the last DRIFT_S are how it
+        drifted off, not the plate: they are forgotten. (At 360p60 crf 34 a grey plate rising
+        past a window's edge: the hub matched a ghost of it that the encoder blended in from an
+        earlier frame, then the template held on the edge, 10 px behind by the loss, and the
+        step to where it was found again read as 0.5 m/s of speed.)"""
+        i, now = len(self.plates) - 2, self.times[-1]
+        while i >= 0 and now - self.times[i] <= self.DRIFT_S and self.plates[i] is not None:
+            p = self.plates[i]
+            if not (p.by_template or p.hub[3] == 1):
+                break
             self.plates[i] = None
             i -= 1
 

@@ -432,38 +432,49 @@ def test_the_tracker_says_where_the_template_alone_placed_the_plate(monkeypatch)
     assert placed.by_template and np.hypot(placed.x_px - truth[2][0], placed.y_px - truth[2][1]) < 3
 
 
-@pytest.mark.parametrize("then_lost", [True, False])
-def test_template_placings_just_before_the_plate_is_lost_are_dropped(monkeypatch, then_lost):
-    """A tracker that loses the plate drifted off it first: the frames it placed by the
-    template's match alone (no rim, no hub) just before the loss are forgotten, and the frames
-    the rim placed before them kept. Template placings the rim then takes over from stay."""
+RIM, HUB, TEMPLATE = "rim", "hub", "template"
+
+
+@pytest.mark.parametrize(
+    "placed_by, kept",
+    [
+        # the rim on 1-10, the hub on 11, the template alone on 12, lost from 13: 11-12 dropped
+        ([RIM] * 11 + [HUB] + [TEMPLATE] + [None] * 7, [True] * 11 + [False] * 9),
+        # the same, but the rim takes over again at 13: nothing dropped
+        ([RIM] * 11 + [HUB] + [TEMPLATE] + [RIM] * 7, [True] * 20),
+        # the template alone from frame 2: only its last DRIFT_S (0.1 s, 3 frames) before the loss
+        ([RIM] * 2 + [TEMPLATE] * 11 + [None] * 7, [True] * 10 + [None] + [False] * 9),
+    ],
+)
+def test_placings_without_the_rim_just_before_the_plate_is_lost_are_dropped(monkeypatch, placed_by, kept):
+    """A tracker that loses the plate drifted off it first: the frames over the last DRIFT_S
+    before the loss that it placed without a rim fit (the hub, or the template's match alone)
+    are forgotten, and the frames before them kept. Such placings the rim then takes over from
+    stay. (`kept`: True kept, False dropped, None either.)"""
     from shared.analysis import passes
     from shared.analysis.video import Frame
 
     times, truth, frames = _pull_clip()
 
     class Scripted:
-        """The tracker's placings: the rim on frames 1-9, the template alone on 10-12, then
-        nothing (`then_lost`) or the rim again."""
+        """The tracker's placings, as `placed_by` says."""
 
         def __init__(self, found, rgb, t_s):
             pass
 
         def update(self, rgb, t_s):
             i = int(round(t_s * FPS))
-            if i >= 13 and then_lost:
-                return None
-            return PlateObservation(*truth[i], R_PX, 0.5, by_template=10 <= i <= 12)
+            how = placed_by[i]
+            hub = (*truth[i], 0.9, 1.0 if how == HUB else 0.0)
+            return None if how is None else PlateObservation(*truth[i], R_PX, 0.5, hub=hub, by_template=how == TEMPLATE)
 
     monkeypatch.setattr(passes, "PlateTracker", Scripted)
     monkeypatch.setattr(passes, "find_plate", lambda rgb, person, loose=False: PlateObservation(*truth[0], R_PX, 1.0))
     seen = passes.BarPass(lambda frame: [person_with([(0.0, 0.0)])])
     for i, (t, rgb) in enumerate(zip(times[:20], frames[:20])):
         seen.see(Frame(i, t, rgb))
-    placed = [p is not None for p in seen.plates]
-    assert placed[:10] == [True] * 10
-    assert placed[10:13] == [not then_lost] * 3
-    assert placed[13:] == [not then_lost] * 7
+    for i, (p, want) in enumerate(zip(seen.plates, kept)):
+        assert want is None or (p is not None) == want, i
 
 
 def test_a_tracker_that_finds_the_plate_again_moves_on_at_its_speed_since_it_was_last_seen():
