@@ -61,7 +61,9 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # frames it was measured in and timed on a hip rebuilt from trunk and thigh where the plate
 # covers it
 # 2.14: the scale read on outlines seen on most of the rays the clip's best ones were
-ENGINE_VERSION = "2.14.0"
+# 2.15: a plate found only loosely tracked, and kept once its silhouette shows; placings
+# without a rim fit just before a loss dropped; the speed on finding the plate again
+ENGINE_VERSION = "2.15.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]
 
