@@ -34,6 +34,7 @@ SCAN_S, SCAN_EVERY_S = 3.0, 0.6  # the lifter scan: a look every 0.6 s in the fi
 # clip against 1.2 s for heavy (timed alone, models loaded), with the same region on the
 # accuracy clips.
 SCAN_MODEL = "full"
+TIME_EPS_S = 1e-6  # frame times are sums of float steps: 0.3 s held over 9 frames at 30 fps is 0.3 s
 
 
 class BarPass:
@@ -121,7 +122,7 @@ class BarPass:
         earlier frame, then the template held on the edge, 10 px behind by the loss, and the
         step to where it was found again read as 0.5 m/s of speed.)"""
         i, now = len(self.plates) - 2, self.times[-1]
-        while i >= 0 and now - self.times[i] <= self.DRIFT_S and self.plates[i] is not None:
+        while i >= 0 and now - self.times[i] <= self.DRIFT_S + TIME_EPS_S and self.plates[i] is not None:
             p = self.plates[i]
             if not (p.by_template or p.hub[3] == 1):
                 break
@@ -136,8 +137,13 @@ class BarPass:
     def _search(self, frame: video.Frame, loose: bool = True):
         """The plate in the hands of the people pose finds on this frame (`find_plate`): the
         first confirmed find, else (with `loose`) the first loose one, else None."""
-        finds = [f for f in (find_plate(frame.rgb, p, loose=loose) for p in self.search_pose(frame)) if f]
-        return next((f for f in finds if f.confirmed), finds[0] if finds else None)
+        first = None
+        for person in self.search_pose(frame):
+            found = find_plate(frame.rgb, person, loose=loose)
+            if found is not None and found.confirmed:
+                return found
+            first = first or found
+        return first
 
     def _start(self, found, frame: video.Frame, repeat: bool) -> None:
         """Track from this frame's find (and back through the frames before it), or note none."""
@@ -147,7 +153,7 @@ class BarPass:
         self._remember(frame, repeat, found, fresh=True)
         if found is not None and not found.confirmed:
             self._unconfirmed, self._outlines = first, 0
-            self._count_outlines(self.plates[first:])  # those tracked back
+            self._count_outlines(list({id(p): p for p in self.plates[first:]}.values()))  # tracked back, once each
 
     def _count_outlines(self, plates: list) -> None:
         """An unconfirmed track is the plate once its silhouette has shown on LOOSE_OUTLINES frames."""
@@ -161,7 +167,8 @@ class BarPass:
         confirms it; one elsewhere is the plate instead, tracked from here (True)."""
         if found is None:
             return False
-        last = self.plates[-1]
+        # where the track last placed the plate (this frame's tracker may have missed it)
+        last = next((p for p in reversed(self.plates[self._unconfirmed :]) if p is not None), None)
         if (
             last is not None
             and np.hypot(found.x_px - last.x_px, found.y_px - last.y_px) < self.CONFIRMS_RADII * last.radius_px
@@ -194,7 +201,7 @@ class BarPass:
             if off > self.LOOSE_AGREES or abs(found.radius_px / first.radius_px - 1) > self.LOOSE_AGREES / 2:
                 self._loose = []
         self._loose.append((t_s, found))
-        if len(self._loose) < self.LOOSE_LOOKS or t_s - self._loose[0][0] < self.LOOSE_STILL_S:
+        if len(self._loose) < self.LOOSE_LOOKS or t_s - self._loose[0][0] < self.LOOSE_STILL_S - TIME_EPS_S:
             return None
         self._loose = []
         return found

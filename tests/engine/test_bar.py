@@ -320,9 +320,12 @@ def test_a_plate_found_only_once_it_stands_still_is_tracked_back_through_the_pul
     assert all(p is not None for p in seen.plates[late:])
 
 
-def _loose_bar_pass(monkeypatch, loose_at, confirmed_at=lambda i: None, silhouette=True, still_disc=None):
-    """The bar pass over `_pull_clip` (with a second, still disc at `still_disc` if given) where
-    the circle search finds on frame i an unconfirmed circle (`find_plate(loose=True)`) at
+def _loose_bar_pass(
+    monkeypatch, loose_at, confirmed_at=lambda i: None, silhouette=True, still_disc=None, still_until=99, hidden=()
+):
+    """The bar pass over `_pull_clip` (with a second, still disc at `still_disc` up to frame
+    `still_until` if given; the pull's plate out of sight on the frames `hidden`) where the
+    circle search finds on frame i an unconfirmed circle (`find_plate(loose=True)`) at
     `loose_at(i)` and a confirmed one at `confirmed_at(i)` (None: nothing there); without
     `silhouette` the tracker never reads the plate's outline. (times, truth, the plates as they
     stood after each frame, the plates after `finish`)."""
@@ -330,8 +333,10 @@ def _loose_bar_pass(monkeypatch, loose_at, confirmed_at=lambda i: None, silhouet
     from shared.analysis.video import Frame
 
     times, truth, frames = _pull_clip()
+    frames = [render([(-500.0, -500.0)], R_PX) if i in hidden else f for i, f in enumerate(frames)]
     if still_disc is not None:
-        frames = [np.minimum(f, render([still_disc], R_PX)) for f in frames]
+        clutter = render([still_disc], R_PX)
+        frames = [np.minimum(f, clutter) if i < still_until else f for i, f in enumerate(frames)]
     index = {id(f): i for i, f in enumerate(frames)}
 
     def search(rgb, person, loose=False):
@@ -374,7 +379,7 @@ def test_a_circle_found_only_loosely_is_the_plate_once_it_holds_still(monkeypatc
     found = [i for i, p in enumerate(plates) if p is not None]
     assert times[found[-1]] == times[-1]
     (taken,) = [i for i in found if not plates[i].confirmed]  # the find itself; the rest tracked
-    assert times[taken] - times[27] >= BarPass.LOOSE_STILL_S  # not on its first look
+    assert times[taken] - times[27] >= BarPass.LOOSE_STILL_S - 1e-6  # not on its first look
     assert all(plates[i] is not None for i in range(27, len(times)))  # the wait tracked back
     assert sum(np.isfinite(p.rim_radius_px) for p in plates[27:]) >= BarPass.LOOSE_OUTLINES
     y = np.array([plates[i].y_px for i in range(27, len(times))])
@@ -396,13 +401,34 @@ def test_a_loose_track_whose_silhouette_never_shows_is_dropped(monkeypatch):
     assert all(p is None for p in after)  # ...and dropped
 
 
-def test_a_confirmed_find_where_the_loose_track_is_confirms_it(monkeypatch):
+@pytest.mark.parametrize("missed_before", [False, True])
+def test_a_confirmed_find_where_the_loose_track_is_confirms_it(monkeypatch, missed_before):
     """A search while an unconfirmed track runs finds the plate for sure where it is tracked:
-    the track is the plate's, silhouette or not."""
-    _, _, _, after = _loose_bar_pass(
-        monkeypatch, _at_rest, confirmed_at=lambda i: _truth_at(i) if i == 39 else None, silhouette=False
+    the track is the plate's, silhouette or not, even where the tracker missed the plate on
+    the frame before (it is compared with where the track last placed it)."""
+    _, _, history, after = _loose_bar_pass(
+        monkeypatch,
+        _at_rest,
+        confirmed_at=lambda i: _truth_at(i) if i == 39 else None,
+        silhouette=False,
+        hidden=(38,) if missed_before else (),
     )
-    assert all(p is not None for p in after[27:])
+    assert not history[38][36].confirmed  # the loose find, taken before the sure one
+    assert history[38][38] is None if missed_before else history[38][38] is not None
+    assert not after[36].confirmed and all(after[i] is not None for i in range(27, 38))
+
+
+def test_an_unconfirmed_track_lost_is_dropped_when_it_is_given_up(monkeypatch):
+    """A still circle tracked loosely whose silhouette never showed, lost (it went away at frame
+    20), is dropped once the tracker gives it up (LOST_AFTER_S), not only at the clip's end."""
+    clutter = (520.0, 110.0)
+    times, _, history, after = _loose_bar_pass(
+        monkeypatch, lambda i: clutter if i < 20 else None, silhouette=False, still_disc=clutter, still_until=20
+    )
+    assert all(p is not None for p in history[19][:20])  # tracked (back to the start)
+    given_up = next(i for i in range(20, len(times)) if all(p is None for p in history[i]))
+    assert times[given_up] - times[20] > 0.5  # LOST_AFTER_S after the loss
+    assert all(p is None for p in after)
 
 
 def test_a_confirmed_find_elsewhere_replaces_the_loose_track(monkeypatch):
