@@ -13,17 +13,18 @@ import collections
 import contextlib
 import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from shared.analysis import accel, timeline, video
-from shared.analysis.bar import PlateTracker, bar_gray, find_plate
+from shared.analysis.bar import bar_gray, find_plate
 from shared.analysis.camera import CameraMotion
 from shared.analysis.lanes import pose_lanes, posed, shared_stretches
 from shared.analysis.lifter import Region, find_lifter_region, nearest_the_bar, pick_at_the_bar, second_look, torso_px
 from shared.analysis.pose import open_pose
+from shared.analysis.tracker import PlateTracker
 
 if TYPE_CHECKING:
     from shared.analysis.pipeline import AnalysisOptions
@@ -123,8 +124,7 @@ class BarPass:
         step to where it was found again read as 0.5 m/s of speed.)"""
         i, now = len(self.plates) - 2, self.times[-1]
         while i >= 0 and now - self.times[i] <= self.DRIFT_S + TIME_EPS_S and self.plates[i] is not None:
-            p = self.plates[i]
-            if not (p.by_template or p.hub[3] == 1):
+            if not self.plates[i].without_rim:
                 break
             self.plates[i] = None
             i -= 1
@@ -153,9 +153,9 @@ class BarPass:
         self._remember(frame, repeat, found, fresh=True)
         if found is not None and not found.confirmed:
             self._unconfirmed, self._outlines = first, 0
-            self._count_outlines(list({id(p): p for p in self.plates[first:]}.values()))  # tracked back, once each
+            self._count_outlines({id(p): p for p in self.plates[first:]}.values())  # tracked back, once each
 
-    def _count_outlines(self, plates: list) -> None:
+    def _count_outlines(self, plates: Iterable) -> None:
         """An unconfirmed track is the plate once its silhouette has shown on LOOSE_OUTLINES frames."""
         if self._unconfirmed is not None:
             self._outlines += sum(p is not None and np.isfinite(p.rim_radius_px) for p in plates)

@@ -9,10 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
-from shared.analysis.bar import EDGE_CIRCLE_SCORE, PlateObservation, PlateTracker, find_plate, refine_on_rim
+from shared.analysis.bar import PlateObservation, find_plate, refine_on_rim
 from shared.analysis.hub import Hub
 from shared.analysis.pose import LANDMARKS
 from shared.analysis.rim import fit_circle, fit_ellipse, outer_rim
+from shared.analysis.tracker import EDGE_CIRCLE_SCORE, PlateTracker
 
 SIZE = (480, 640)  # rows, cols
 BACKGROUND, PLATE = 128, 40
@@ -329,7 +330,7 @@ def _loose_bar_pass(
     `loose_at(i)` and a confirmed one at `confirmed_at(i)` (None: nothing there); without
     `silhouette` the tracker never reads the plate's outline. (times, truth, the plates as they
     stood after each frame, the plates after `finish`)."""
-    from shared.analysis import bar, passes
+    from shared.analysis import passes, tracker
     from shared.analysis.video import Frame
 
     times, truth, frames = _pull_clip()
@@ -349,7 +350,7 @@ def _loose_bar_pass(
 
     monkeypatch.setattr(passes, "find_plate", search)
     if not silhouette:
-        monkeypatch.setattr(bar, "outline_about", lambda *a, **k: None)
+        monkeypatch.setattr(tracker, "outline_about", lambda *a, **k: None)
     seen = passes.BarPass(lambda frame: [person_with([(0.0, 0.0)])])
     history = []
     for i, (t, rgb) in enumerate(zip(times, frames)):
@@ -486,7 +487,7 @@ def test_placings_without_the_rim_just_before_the_plate_is_lost_are_dropped(monk
         """The tracker's placings, as `placed_by` says."""
 
         def __init__(self, found, rgb, t_s):
-            pass
+            """The find it starts from is the scripted plate's: nothing to keep."""
 
         def update(self, rgb, t_s):
             i = int(round(t_s * FPS))
@@ -707,7 +708,7 @@ def test_the_tracker_fits_a_turned_plate_as_the_ellipse_its_outlines_show(dark_f
     (measured again there, it is found again); once SHAPES_NEEDED outlines agree that it is
     turned, the rim is fitted as that ellipse and the track is on the plate's centre. A
     tracker that starts later (found mid-lift) takes the shape up from one that read it."""
-    from shared.analysis.bar import SHAPES_NEEDED
+    from shared.analysis.tracker import SHAPES_NEEDED
 
     first = _turned_plate_dark_on_the_left(0, dark_from_x)
     fit = refine_on_rim(_gray(first), 318.0, 241.0, 57.0)
@@ -767,7 +768,7 @@ def test_a_long_still_plate_has_its_outline_read_on_a_sample_of_frames():
     """A long set-up gives hundreds of still frames; the outline (~3.5 ms each) is read on the
     first OUTLINES_EVERY_FRAME of them and every OUTLINE_STEP-th after, and the scale's median
     needs no more."""
-    from shared.analysis.bar import OUTLINE_STEP, OUTLINES_EVERY_FRAME
+    from shared.analysis.tracker import OUTLINE_STEP, OUTLINES_EVERY_FRAME
 
     rgb = np.dstack([_bumper(320.0, 240.0, 50.0, np.random.default_rng(41))] * 3)
     first = PlateObservation(*refine_on_rim(_gray(rgb), 320.0, 240.0, 50.0), rim_radius_px=50.0)
