@@ -25,6 +25,11 @@ FOOT_MAX_RISE_M = 0.25
 FOOT_CLEAR_RADII, FOOT_ANCHOR_FRAMES = 2.5, 5
 FOOT_STILL_M, FOOT_PLANTED_RISE_M = 0.04, 0.7
 KNEE_CLEAR_RADII = 1.0
+# A joint this near the plate's centre (in radii) is behind the plate. A shoulder there is
+# only guessed, and nothing can rebuild it: in a front rack the bar sits on the shoulders and
+# the plate covers them, and on rendered cleans with a real rack MediaPipe's shoulder made the
+# hip read 10-12° too bent through the catch and recovery (2.7-5.5° RMSE where it showed).
+HIDDEN_RADII = 0.95
 # A hidden hip is bridged between the frames where it was seen; across a longer gap, or before
 # it was first seen and after it was last seen, where it is is a guess, and so is every angle
 # read from it: those are reported as not measured (`unmeasured`), not printed.
@@ -211,8 +216,8 @@ def repair_hidden_legs(
     the plate's face is a circle of its radius.
 
     Returns the repaired landmarks and which of them (bool, frames x landmarks) are guesses:
-    hips bridged across more than MAX_BRIDGE_S or past the frames they were seen in, and
-    knees rebuilt from such a hip."""
+    hips bridged across more than MAX_BRIDGE_S or past the frames they were seen in, knees
+    rebuilt from such a hip, and shoulders behind the plate (HIDDEN_RADII)."""
     posed = np.isfinite(lifter_px[..., 0])  # the looks pose took (`_spread`)
     folded = _folded(t, lifter_px)
     lifter_px = np.where(folded[:, None, None], np.nan, lifter_px)
@@ -225,7 +230,9 @@ def repair_hidden_legs(
         idx = {j: LANDMARKS[side + j] for j in ("hip", "kne", "ank", "hee", "toe")}
         if r > 0:
             plant_feet(px, bar_px, r, side)
-        hidden = {j: plate & ~(np.linalg.norm(px[:, i, :2] - bar_px, axis=1) >= 0.95 * r) for j, i in idx.items()}
+        hidden = {
+            j: plate & ~(np.linalg.norm(px[:, i, :2] - bar_px, axis=1) >= HIDDEN_RADII * r) for j, i in idx.items()
+        }
         for j in ("ank", "hee", "toe") if r > 0 else ():
             y = px[:, idx[j], 1]
             planted = ~hidden[j] & (px[:, idx[j], 2] >= 0.5)
@@ -255,15 +262,19 @@ def repair_hidden_legs(
         reach = _joint_by_reach(ankle, hip, shank, thigh, sign)  # the knee, bent the way he faces
         lengths = np.stack([np.linalg.norm(knee - hip, axis=1) / thigh, np.linalg.norm(knee - ankle, axis=1) / shank])
         fits = ((lengths <= 1 + LEG_TOO_LONG) & (lengths >= 1 - LEG_TOO_SHORT)).all(axis=0)
-        k = (hidden["kne"] | (plate & (np.linalg.norm(reach - bar_px, axis=1) < 0.95 * r)) | ~fits) & np.isfinite(
-            reach
-        ).all(axis=1)
+        k = (
+            hidden["kne"] | (plate & (np.linalg.norm(reach - bar_px, axis=1) < HIDDEN_RADII * r)) | ~fits
+        ) & np.isfinite(reach).all(axis=1)
         px[k, idx["kne"], :2] = reach[k]
         px[k, idx["kne"], 2] = 0.5
         guessed[:, idx["kne"]] = _spread(k & guessed[:, idx["hip"]], posed[:, idx["kne"]])
         # MediaPipe is often unsure of a knee it placed well: one that fits the leg is kept.
         kept = fits & ~k
         px[kept, idx["kne"], 2] = np.maximum(px[kept, idx["kne"], 2], 0.5)
+    for side in SIDES if r > 0 else ():
+        sho = LANDMARKS[side + "sho"]
+        behind = plate & (np.linalg.norm(px[:, sho, :2] - bar_px, axis=1) < HIDDEN_RADII * r)
+        guessed[:, sho] = _spread(behind, posed[:, sho])
     return _in_plane(px, across), guessed
 
 

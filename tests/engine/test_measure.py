@@ -7,7 +7,7 @@ import pytest
 
 from shared.analysis.body import included_angle
 from shared.analysis.kinematics import bridged, reject_spikes
-from shared.analysis.legs import _folded, repair_hidden_legs, timing_hip
+from shared.analysis.legs import _folded, repair_hidden_legs, timing_hip, unless_guessed
 from shared.analysis.measure import _held_outside, forward_px_per_m, spike_floor_m
 from shared.analysis.pose import LANDMARKS
 
@@ -365,6 +365,25 @@ def test_a_hip_on_the_plate_over_a_resting_bar_is_a_guess(truth, bar_up_m):
     expected = np.arange(N) < 16 if bar_up_m == 0 else np.zeros(N, dtype=bool)
     assert guessed[:, LANDMARKS["rhip"]].tolist() == expected.tolist()
     assert not guessed[:, LANDMARKS["lhip"]].any()
+
+
+@pytest.mark.parametrize("rack_m, behind", [((0.08, 0.09), True), ((0.13, 0.33), False)])
+def test_a_shoulder_the_plate_covers_in_the_rack_is_a_guess(truth, rack_m, behind):
+    """Caught in a front rack the bar sits on the shoulders, 8 cm in front of the joint and 9 cm
+    above it: the plate covers the shoulder, and what MediaPipe puts there is a guess (the hip,
+    shoulder and elbow angles read from it unmeasured). With the bar 33 cm up, over the head,
+    the shoulder shows."""
+    t, _, px, plate, radius = truth
+    plate = plate.copy()
+    sho = px[:, LANDMARKS["rsho"], :2]
+    plate[20:] = sho[20:] + np.multiply(rack_m, (1.0, -1.0)) * PX_PER_M
+    out, guessed = repair_hidden_legs(t, px, plate, radius, sign=1.0)
+    expected = (np.arange(N) >= 20) & behind
+    for side in "lr":
+        assert guessed[:, LANDMARKS[side + "sho"]].tolist() == expected.tolist()
+    assert not guessed[:, [LANDMARKS["rhip"], LANDMARKS["rkne"]]].any()
+    hip = unless_guessed(guessed, "r", ("kne", "hip", "sho"), np.ones(N))
+    assert np.isnan(hip).tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize("folded", [[20, 21, 25], list(range(16))])
