@@ -281,16 +281,20 @@ def repair_hidden_legs(
 def _folded(t: np.ndarray, lifter_px: np.ndarray) -> np.ndarray:
     """Frames (bool) whose trunk (either side's shoulder to hip) is shorter than TRUNK_FOLDED
     of its usual length, the 75th percentile of that side's trunk over FOLD_WINDOW_S either side
-    (a lifter walking away from the camera between lifts looks smaller). MediaPipe can fold
-    the whole skeleton at full visibility: on a 360p backlit clip the shoulders came down to
-    the hips on every other look through a set-up and for 2 and 4 frames mid-pull, knees and
-    ankles folded up with them; side-on the trunk keeps its length, so such a pose is no
-    reading of the lifter: its landmarks are dropped and its hips are hidden ones."""
+    (a lifter walking away from the camera between lifts looks smaller), or points down, the
+    shoulder below the hip. MediaPipe can fold the whole skeleton at full visibility: on a 360p
+    backlit clip the shoulders came down to the hips on every other look through a set-up and
+    for 2 and 4 frames mid-pull, knees and ankles folded up with them; side-on the trunk keeps
+    its length, so such a pose is no reading of the lifter. Nor is one upside down: with the
+    head and shoulders behind the plate in a front rack, it read a rendered lifter standing up
+    from a clean with the shoulders where the hips are and the hips at the shoulders (130-150 px
+    off, at full visibility), and no lift puts the shoulders below the hips. Their landmarks
+    are dropped and their hips are hidden ones."""
     folded = np.zeros(len(lifter_px), dtype=bool)
     for side in SIDES:
-        trunk = np.linalg.norm(
-            lifter_px[:, LANDMARKS[side + "sho"], :2] - lifter_px[:, LANDMARKS[side + "hip"], :2], axis=1
-        )
+        down = lifter_px[:, LANDMARKS[side + "sho"], :2] - lifter_px[:, LANDMARKS[side + "hip"], :2]
+        folded |= down[:, 1] > 0  # image y grows downwards
+        trunk = np.linalg.norm(down, axis=1)
         posed = np.flatnonzero(np.isfinite(trunk))
         lo = np.searchsorted(t[posed], t[posed] - FOLD_WINDOW_S)
         hi = np.searchsorted(t[posed], t[posed] + FOLD_WINDOW_S, "right")

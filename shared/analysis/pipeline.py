@@ -63,7 +63,8 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # 2.14: the scale read on outlines seen on most of the rays the clip's best ones were
 # 2.15: a plate found only loosely tracked, and kept once its silhouette shows; placings
 # without a rim fit just before a loss dropped; the speed on finding the plate again
-# 2.16: angles read from a shoulder behind the plate (a front rack) not measured
+# 2.16: angles read from a shoulder behind the plate (a front rack) not measured; a pose
+# upside down (shoulders below the hips) dropped as a folded one
 ENGINE_VERSION = "2.16.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]

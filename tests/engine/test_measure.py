@@ -408,6 +408,23 @@ def test_a_pose_folded_at_the_trunk_is_dropped_and_its_hips_bridged_or_guessed(t
         assert guessed[:, LANDMARKS["rhip"]].tolist() == (np.arange(N) < 16).tolist()
 
 
+def test_a_pose_upside_down_is_dropped_like_a_folded_one(truth):
+    """With the head and shoulders behind the plate in a front rack, MediaPipe read a lifter
+    standing up from a clean upside down at full visibility: shoulders where the hips are, hips
+    at the shoulders, the trunk its right length. No lift puts the shoulders below the hips."""
+    t, _, px, plate, radius = truth
+    bad = px.copy()
+    flipped = list(range(24, 34))  # a third of a second: bridged
+    for side in "lr":
+        sho, hip = LANDMARKS[side + "sho"], LANDMARKS[side + "hip"]
+        bad[flipped, sho, :2], bad[flipped, hip, :2] = px[flipped, hip, :2], px[flipped, sho, :2]
+    assert _folded(t, bad).tolist() == np.isin(np.arange(N), flipped).tolist()
+    out, guessed = repair_hidden_legs(t, bad, plate, radius, sign=1.0)
+    assert np.isnan(out[flipped, LANDMARKS["rsho"], :2]).all()
+    assert np.abs(out[flipped, LANDMARKS["rhip"], :2] - px[flipped, LANDMARKS["rhip"], :2]).max() < 3.0
+    assert not guessed[:, LANDMARKS["rhip"]].any()
+
+
 def test_a_lifter_looking_smaller_further_off_is_not_a_folded_pose():
     """Walking away from the camera between lifts, the lifter looks half the size: his trunk
     is judged against its length over the second either side, not over the clip."""
