@@ -100,3 +100,21 @@ def test_the_full_pose_model_holds_what_it_reaches_today(name):
     assert s["hip_rmse_deg"] <= 10.0  # 5.3-8.7
     assert s["peak_speed_err_mps"] <= TARGETS["peak_speed_err_mps"]  # 0.003-0.007, 2026-12-06 (steadied)
     assert s["phases_within_2_frames_pct"] >= TARGETS["phases_within_2_frames_pct"]
+
+
+@pytest.mark.slow
+def test_a_clean_in_the_front_rack_reports_the_hip_it_cannot_see_as_unmeasured():
+    """In the front rack the bar sits on the shoulders and the plate covers them (and the
+    head). MediaPipe still places a shoulder there, and the hip read from it was 10-12° too
+    bent through the catch and recovery, or the whole pose upside down; those frames are
+    reported as not measured, and the hip that is printed holds the target."""
+    from tests.synth.evaluate import truth_phases
+
+    spec, result, s = score("cj_720p30_left")
+    side = result["quality"]["near_side"]
+    hip = np.array([np.nan if v is None else v for v in result["angles"][f"{side}hip_angle"]], dtype=float)
+    racked = [p for p in truth_phases(clip(spec)[1]).phases if p.name in ("catch", "recovery")]
+    assert len(racked) == 2
+    for p in racked:
+        assert np.isnan(hip[p.start_frame : p.end_frame + 1]).all(), p.name
+    assert s["hip_rmse_deg"] <= TARGETS["hip_rmse_deg"]

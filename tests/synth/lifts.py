@@ -16,7 +16,9 @@ from scipy.interpolate import PchipInterpolator
 from scipy.optimize import brentq
 
 PLATE_RADIUS_M = 0.225
-SEGMENTS = ("shank", "thigh", "trunk", "upper_arm", "forearm")
+# World angles of the segments, and the wrist's bend: the hand's turn from the forearm's line
+# (counter-clockwise, as the angles; 0 a straight wrist).
+SEGMENTS = ("shank", "thigh", "trunk", "upper_arm", "forearm", "wrist")
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def forward_kinematics(body: Body, angles: dict) -> dict:
     shoulder = hip + L["trunk"] * _dir(angles["trunk"])
     elbow = shoulder + L["upper_arm"] * _dir(angles["upper_arm"])
     wrist = elbow + L["forearm"] * _dir(angles["forearm"])
-    bar = wrist + L["grip"] * _dir(angles["forearm"])
+    bar = wrist + L["grip"] * _dir(np.asarray(angles["forearm"]) + angles.get("wrist", 0.0))
     head = shoulder + L["head"] * _dir(np.asarray(angles["trunk"]) * 0.5 + 38.0)
     heel = ankle + np.array([-L["heel"], -L["ankle_height"]])
     toe = ankle + np.array([L["toe"], -L["ankle_height"]])
@@ -101,11 +103,11 @@ def true_angles(joints: dict) -> dict:
     }
 
 
-# Keyframes: (tag, time s, shank, thigh, trunk, upper_arm, forearm). The "setup" rows take
+# Keyframes: (tag, time s, shank, thigh, trunk, upper_arm, forearm[, wrist]). The "setup" rows take
 # the trunk angle solved so that the bar rests on the floor. Between a "release" row and the
 # next "lock" row the hands are not keyframed: the bar follows a cubic Hermite curve that
-# matches position and velocity at both ends, and the arms reach it by two-link IK (the
-# bar keeps rising after the legs finish while the lifter drops under it).
+# matches position and velocity at both ends, and the arms reach it by two-link IK (the bar keeps
+# rising after the legs finish while the lifter drops under it).
 _PULL = [
     ("setup", 0.00, 58, 172, None, -97, -97),
     ("setup", 0.60, 58, 172, None, -97, -97),
@@ -121,15 +123,20 @@ _SNATCH = _PULL + [
     ("stand", 2.90, 88, 90, 90, 103, 103),
     ("stand", 3.30, 88, 90, 90, 103, 103),
 ]
+# The front rack, (upper_arm, forearm, wrist): elbows forward at shoulder height and the hands
+# bent back at the wrist, the bar on the shoulders 8 cm in front of the joint and 9 cm above it,
+# where the plate covers the shoulder as it does in real footage (straight wrists held it 33 cm
+# up, over the head). RACK_RELEASE: the arms as the jerk's drive lets the bar go.
+RACK, RACK_RELEASE = (0, 145, 95), (2, 143, 90)
 _CLEAN = _PULL + [
-    ("lock", 1.66, 46, 178, 80, 12, 125),
-    ("bottom", 1.88, 42, 182, 78, 12, 125),
-    ("stand", 2.90, 88, 90, 90, 12, 125),
-    ("stand", 3.20, 88, 90, 90, 12, 125),
+    ("lock", 1.66, 50, 160, 80, *RACK),  # met high (the bar 1.13 m up), ridden down to the bottom
+    ("bottom", 1.88, 42, 182, 78, *RACK),
+    ("stand", 2.90, 88, 90, 90, *RACK),
+    ("stand", 3.20, 88, 90, 90, *RACK),
 ]
 _JERK = [
-    ("dip", 3.55, 74, 106, 90, 12, 125),
-    ("release", 3.78, 90, 90, 92, 14, 124),
+    ("dip", 3.55, 74, 106, 90, *RACK),
+    ("release", 3.78, 90, 90, 92, *RACK_RELEASE),
     ("", 3.94, 80, 100, 90, None, None),
     ("lock", 4.10, 74, 108, 90, 103, 103),
     ("jerk_bottom", 4.24, 72, 110, 90, 103, 103),
@@ -194,8 +201,11 @@ class Lift:
             ends = [self._state(t0), self._state(t1)]
             bar = _hermite(t[inside], t0, t1, ends[0][0], ends[0][1], ends[1][0], ends[1][1])
             shoulder = forward_kinematics(self.body, {k: v[inside] for k, v in angles.items()})["shoulder"]
-            upper, lower = _reach(shoulder, bar, L["upper_arm"], L["forearm"] + L["grip"])
-            angles["upper_arm"][inside], angles["forearm"][inside] = upper, lower
+            bend = np.radians(angles["wrist"][inside])  # the hand's line from elbow to bar, bent at the wrist
+            along, across = L["forearm"] + L["grip"] * np.cos(bend), L["grip"] * np.sin(bend)
+            upper, lower = _reach(shoulder, bar, L["upper_arm"], np.hypot(along, across))
+            angles["upper_arm"][inside] = upper
+            angles["forearm"][inside] = lower - np.degrees(np.arctan2(across, along))
         return angles
 
     def _state(self, t, dt=1e-4):
@@ -210,7 +220,7 @@ class Lift:
 
 def _solve_setup_trunk(body: Body, row) -> float:
     def bar_height(trunk):
-        a = dict(zip(SEGMENTS, (row[2], row[3], trunk, row[5], row[6])))
+        a = dict(zip(SEGMENTS, (row[2], row[3], trunk, row[5], row[6], 0.0)))
         return forward_kinematics(body, a)["bar"][1] - PLATE_RADIUS_M
 
     return brentq(bar_height, 5.0, 89.0)
@@ -229,6 +239,7 @@ def make_lift(exercise: str, height_m: float = 1.75, time_scale: float = 1.0) ->
                 setup_trunk if r[4] is None else r[4],
                 np.nan if r[5] is None else r[5],
                 np.nan if r[6] is None else r[6],
+                (r[7] if len(r) > 7 else 0.0) if r[6] is not None else np.nan,
             ]
             for r in rows
         ],
