@@ -48,6 +48,18 @@ def spanned(values: list) -> list:
     return values[at[0] : at[-1] + 1] if at else []
 
 
+def matches(got: list, engine: list, digits: int | None = None) -> bool:
+    """A payload's series against the engine's, cut to its span: the same where the engine
+    measured (rounded to `digits`), and a number where it left a short gap, which the payloads
+    fill (the demo's hip and torso lines are null for the frames the plate passes the
+    shoulder in the turnover)."""
+    want = spanned(engine)
+    return len(got) == len(want) and all(
+        isinstance(g, (int, float)) if w is None else g == (w if digits is None else round(w, digits))
+        for g, w in zip(got, want)
+    )
+
+
 def measured(columns: dict) -> dict:
     """The series the engine measured at all (the others are left out of the payloads), cut
     to their span."""
@@ -58,7 +70,10 @@ def measured(columns: dict) -> dict:
 def test_export_carries_the_engines_series_and_metrics(api, people, lift):
     body = get(api, "export", lift, people.token("lifter")).json()
     assert body["keypoints"] == measured(RESULT["keypoints"]) and "lknev" in body["keypoints"]
-    assert body["angles"] == measured(RESULT["angles"]) and body["all_timestamps"] == RESULT["timestamps_s"]
+    assert set(body["angles"]) == set(measured(RESULT["angles"])) and body["all_timestamps"] == RESULT["timestamps_s"]
+    assert all(matches(body["angles"][k], RESULT["angles"][k]) for k in body["angles"])
+    gappy_angles = {k for k, v in measured(RESULT["angles"]).items() if None in v}
+    assert gappy_angles and {f"angles.{k}" for k in gappy_angles} <= set(body["quality"]["gaps"])
     unmeasured = {f"{g}.{k}" for g in ("keypoints", "angles") for k, v in RESULT[g].items() if not present(v)}
     assert unmeasured and set(body["quality"]["unmeasured"]) == unmeasured
     assert body["metrics"]["max_bar_speed"] == RESULT["metrics"]["max_bar_speed"]
@@ -102,9 +117,7 @@ def test_analysis_values_come_from_the_engine_in_the_specs_units(api, people, li
     assert body["barbell_positioning"]["barbell_trajectory"][0] == round(window(RESULT["bar"]["x_m"])[0] * 1000)
     side = RESULT["quality"]["near_side"]
     assert body["joint_angles"]["knee_angle"] == spanned(window(RESULT["angles"][f"{side}kne_angle"]))
-    assert body["body_positioning"]["torso_angle"] == [
-        round(v, 1) for v in spanned(window(RESULT["body"]["torso_angle"]))
-    ]
+    assert matches(body["body_positioning"]["torso_angle"], window(RESULT["body"]["torso_angle"]), digits=1)
     assert len(body["timestamps_ms"]) == len(velocity)
 
 
