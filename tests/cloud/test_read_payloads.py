@@ -15,6 +15,7 @@ import requests
 from shared import demo
 from shared.adapters.repository import Repository, client
 from shared.adapters.storage import Storage
+from shared.formatters.payloads import is_number
 from tests.cloud.contract import check
 from tests.cloud.fixtures import RESULT, new_session
 from tests.unit.test_numbers_only import gappy
@@ -55,8 +56,7 @@ def matches(got: list, engine: list, digits: int | None = None) -> bool:
     shoulder in the turnover)."""
     want = spanned(engine)
     return len(got) == len(want) and all(
-        isinstance(g, (int, float)) if w is None else g == (w if digits is None else round(w, digits))
-        for g, w in zip(got, want)
+        is_number(g) if w is None else g == (w if digits is None else round(w, digits)) for g, w in zip(got, want)
     )
 
 

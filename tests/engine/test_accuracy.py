@@ -9,7 +9,7 @@ import pytest
 from shared.analysis import AnalysisOptions, analyze
 from shared.analysis.kinematics import G_MPS2
 from tests.synth.clips import BENCH_SET, clip
-from tests.synth.evaluate import TARGETS, evaluate
+from tests.synth.evaluate import TARGETS, evaluate, truth_phases
 
 SUBSET = ["snatch_720p30_right", "cj_720p30_left", "snatch_portrait_rotated"]
 
@@ -108,8 +108,6 @@ def test_a_clean_in_the_front_rack_reports_the_hip_it_cannot_see_as_unmeasured()
     head). MediaPipe still places a shoulder there, and the hip read from it was 10-12° too
     bent through the catch and recovery, or the whole pose upside down; those frames are
     reported as not measured, and the hip that is printed holds the target."""
-    from tests.synth.evaluate import truth_phases
-
     spec, result, s = score("cj_720p30_left")
     side = result["quality"]["near_side"]
     hip = np.array([np.nan if v is None else v for v in result["angles"][f"{side}hip_angle"]], dtype=float)
