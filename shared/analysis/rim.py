@@ -20,6 +20,7 @@ from scipy.sparse.csgraph import connected_components
 
 RIM_MIN_RAYS = 18  # of 72: a quarter of the rim must show
 RIM_MIN_OCTANTS = 5  # and on 5 of its 8 sides
+RIM_ARC_OCTANTS = 3  # a rim sized on the best-seen ring's ellipse (`_arc_on`) shows on 3
 RIM_MIN_EDGE = 6.0  # grey levels per pixel along a ray: a low-contrast rim, blurred, still shows
 GRADIENT_BASE_PX = 1.5  # the radial gradient is taken over this many pixels
 FINE_MIN_STEP = 8.0  # grey levels between neighbouring samples, for the fine gradient
@@ -216,21 +217,50 @@ def outer_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> RimFit | None
     seen = np.isfinite(pts[:, 0, 0])
     if seen.sum() < RIM_MIN_RAYS:
         return None
-    fits = [
-        _fit_ring(pts, ring, r) for ring in _rings(np.hypot(pts[..., 0] - cx, pts[..., 1] - cy), r, int(seen.sum()))
-    ]
-    fits = [f for f in fits if f is not None]  # outermost first
-    if not fits:
+    rings = _rings(np.hypot(pts[..., 0] - cx, pts[..., 1] - cy), r, int(seen.sum()))  # outermost first
+    fits = [_fit_ring(pts, ring, r) for ring in rings]
+    if all(f is None for f in fits):
         return None
     # The best-seen ring is the rim or a ring of the plate; the plate's rings share its centre,
     # and limb outlines that line up into a partial ellipse round a crouched lifter do not.
-    best = max(fits, key=lambda f: f.score)
-    return next(
-        f
-        for f in fits
-        if f.score >= RIM_OUTER_SHARE * best.score
-        and np.hypot(f.x_px - best.x_px, f.y_px - best.y_px) <= RIM_CONCENTRIC * best.radius_px
-    )
+    best = max((f for f in fits if f is not None), key=lambda f: f.score)
+    for ring, fit in zip(rings, fits):
+        if fit is best:
+            return best
+        if (
+            fit is not None
+            and fit.score >= RIM_OUTER_SHARE * best.score
+            and np.hypot(fit.x_px - best.x_px, fit.y_px - best.y_px) <= RIM_CONCENTRIC * best.radius_px
+        ):
+            return fit
+        arc = _arc_on(pts[ring], np.nonzero(ring)[0], best)
+        if arc is not None:
+            return arc
+    return best
+
+
+def _arc_on(pts: np.ndarray, rays: np.ndarray, ring: RimFit) -> RimFit | None:
+    """The rim as a ring of edge candidates pts (n, 2), on `rays`, outside the best-seen `ring` on the
+    plate: its ellipse, scaled. A plate's rings are concentric circles on its face, so one
+    turn shows them as similar ellipses on one centre, and the best-seen ring fixes all but the
+    rim's size. Where a dark rim band meets a dark floor, shoes and shins, the rim shows only
+    over the top, too short an arc to fit an ellipse of its own (`_fit_ring`) but plenty to
+    size a known one. None unless RIM_MIN_RAYS rays on RIM_ARC_OCTANTS sides agree on one size
+    outside the ring's."""
+    shape = (ring.x_px, ring.y_px, ring.radius_px, ring.aspect * ring.radius_px, ring.axis_deg)
+    size = _ellipse_radius(pts, shape)
+    scale = float(np.median(size))
+    for _ in range(2):  # the candidates on that size, then their own median size
+        on = np.abs(size - scale) <= RIM_INLIER * scale
+        if not on.any():
+            return None
+        scale = float(np.median(size[on]))
+    seen = len(np.unique(rays[on]))
+    angle = np.arctan2(pts[on, 1] - ring.y_px, pts[on, 0] - ring.x_px)
+    octants = np.unique((angle // (np.pi / 4)).astype(int))
+    if seen < RIM_MIN_RAYS or len(octants) < RIM_ARC_OCTANTS or scale <= 1 + RIM_LINK:
+        return None
+    return RimFit(ring.x_px, ring.y_px, scale * ring.radius_px, seen / len(RAYS), ring.aspect, ring.axis_deg)
 
 
 def settled_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> RimFit | None:

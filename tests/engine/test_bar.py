@@ -126,12 +126,16 @@ def test_outer_rim_of_a_plain_disc_is_its_edge_and_round(cx, cy, r):
     assert fit.aspect == pytest.approx(1.0, abs=0.02)
 
 
-def _bumper(cx, cy, r, rng, *, ring=None, squash=1.0, background=BACKGROUND):
+def _bumper(cx, cy, r, rng, *, ring=None, squash=1.0, background=BACKGROUND, face=PLATE, below=None):
     """A dark bumper plate drawn at 4x and shrunk: its outer rim at r, an optional lighter
     bevel ring (inner fraction of r, grey level) just inside it, a lighter hub, and the plate
-    squashed horizontally by `squash` (a plate turned from the image plane: cos of the turn)."""
+    squashed horizontally by `squash` (a plate turned from the image plane: cos of the turn).
+    `face` is the plate's grey inside any ring; `below` (y, grey) paints the background from
+    that row down (a dark floor, shoes and shins behind the plate's lower part)."""
     k, s = 4, 2**SHIFT
     big = np.full((SIZE[0] * k, SIZE[1] * k), background, np.uint8)
+    if below is not None:
+        big[int(round(below[0] * k)) :] = below[1]
     # pixel i of the small image averages big pixels 4i..4i+3, so small x is (big x - 1.5) / 4
     centre = (int(round((cx * k + 1.5) * s)), int(round((cy * k + 1.5) * s)))
 
@@ -139,10 +143,10 @@ def _bumper(cx, cy, r, rng, *, ring=None, squash=1.0, background=BACKGROUND):
         axes = (int(round(radius * squash * k * s)), int(round(radius * k * s)))
         cv2.ellipse(big, centre, axes, 0, 0, 360, grey, -1, cv2.LINE_AA, SHIFT)
 
-    disc(r, PLATE)
+    disc(r, face)
     if ring is not None:
         disc(r, ring[1])
-        disc(r * ring[0], PLATE)
+        disc(r * ring[0], face)
     disc(0.3 * r, 90)
     disc(0.12 * r, 200)
     g = cv2.resize(big, (SIZE[1], SIZE[0]), interpolation=cv2.INTER_AREA).astype(float)
@@ -174,6 +178,25 @@ def test_outer_rim_measures_a_plate_turned_20_degrees_as_an_ellipse():
     assert fit.radius_px == pytest.approx(55.0, rel=0.01)
     assert fit.aspect == pytest.approx(squash, abs=0.01)
     assert np.degrees(np.arccos(fit.aspect)) == pytest.approx(20.0, abs=2.0)
+
+
+@pytest.mark.parametrize("turn_deg", [0, 25])
+def test_outer_rim_sizes_a_rim_seen_only_over_the_top_on_the_rings_ellipse(turn_deg):
+    """A coloured plate with a dark rim band 10 % deep, resting against a floor, shoes and
+    shins as dark as the band: its rim shows against the wall over the top alone, too short an
+    arc for an ellipse of its own, while the band's inner edge shows all round. Taking that
+    edge reads the plate 10 % small; the rim sizes the inner edge's ellipse."""
+    rng = np.random.default_rng(13)
+    squash = np.cos(np.radians(turn_deg))
+    gray = _bumper(
+        300.3, 250.6, 57.0, rng, ring=(0.9, 35), squash=squash, background=140, face=100, below=(250.6 - 20, 35)
+    )
+    for guess in (57.0, 51.0, 60.0):
+        fit = outer_rim(gray, 301.0, 250.0, guess)
+        assert fit is not None
+        assert fit.radius_px == pytest.approx(57.0, rel=0.01)
+        assert fit.aspect == pytest.approx(squash, abs=0.01)
+        assert np.hypot(fit.x_px - 300.3, fit.y_px - 250.6) < 0.5
 
 
 def test_refine_on_rim_returns_none_without_a_rim():
