@@ -37,7 +37,7 @@ MAX_BRIDGE_S = 0.5
 # See timing_hip: the plate covers the hip this near its centre; a chain this straight is left.
 HIP_COVER_RADII, HIP_REACH_MAX = 1.6, 0.93
 TRUNK_FOLDED, FOLD_WINDOW_S = 0.6, 1.0  # a trunk this much of its usual length is a folded pose (`_folded`)
-LOW_BAR_M, HIP_OFF_PLATE_RADII = 0.10, 1.0  # see _hip_on_low_plate
+LOW_BAR_M, HIP_OFF_PLATE_RADII = 0.10, 1.25  # see _hip_on_low_plate
 
 
 def point_px(lifter_px: np.ndarray, name: str) -> np.ndarray:
@@ -305,13 +305,14 @@ def _folded(t: np.ndarray, lifter_px: np.ndarray) -> np.ndarray:
 
 
 def _hip_on_low_plate(px: np.ndarray, bar_px: np.ndarray, r: float, side: str) -> np.ndarray:
-    """Frames (bool) where that side's hip lies on the plate's face (its centre within
-    HIP_OFF_PLATE_RADII) while the bar is within LOW_BAR_M of its resting height: no lifter's
-    hip can be there. Set up over a bar on the floor, the hip is above the knee and behind the
-    bar, 0.3 m or more from its centre even for a short lifter in a low start (the plate is 0.45
-    m across whoever lifts it); where the plate hides the knees, MediaPipe can fold the legs and
-    put the hip on the plate, 60 px (a quarter of a metre) from the joint through a whole set-up
-    on a rendered clean, while the trunk kept its length."""
+    """Frames (bool) where that side's hip lies on the plate's face or just off it (its centre
+    within HIP_OFF_PLATE_RADII, 0.28 m) while the bar is within LOW_BAR_M of its resting height:
+    no lifter's hip can be there. Set up over a bar on the floor, the hip is above the knee and
+    behind the bar, 0.3 m or more from its centre even for a short lifter in a low start (the
+    plate is 0.45 m across whoever lifts it); where the plate hides the knees, MediaPipe can fold
+    the legs and put the hip on the plate, 60 px (a quarter of a metre) from the joint through a
+    whole set-up on a rendered clean, while the trunk kept its length: 0.86-1.11 radii from the
+    plate's centre, against the joint's 1.61."""
     if not r > 0:
         return np.zeros(len(px), dtype=bool)
     y = bar_px[:, 1]
