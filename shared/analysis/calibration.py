@@ -27,6 +27,9 @@ PLATE_TO_LIFTER_M, FOCAL_PER_LONG_SIDE = 0.75, 0.72
 # A plate is measured on at least this many frames' outlines: a real one stands still in the
 # set-up or the catch for many; a circle of clutter near the hands passes for one a frame or two.
 MIN_PLATE_FRAMES = 3
+# A bevel ring or band this far inside the rim can pass for its edge; the picture shows the two
+# apart only where the ring lies RESOLVED_RING_PX or more inside the rim (`plate_calibration`).
+RING_INSIDE_RIM_PCT, RESOLVED_RING_PX = 8.0, 2.5
 # An outline seen on fewer than this share of the rays the clip's best-seen outlines were seen on
 # (their 90th percentile) is an ellipse through a few arcs, of nearly any size (`clear_outlines`).
 CLEAR_OUTLINE = 0.75
@@ -80,13 +83,18 @@ def plate_calibration(bar_px: np.ndarray, rim_radius_px: np.ndarray, rim_aspect:
 
     Returns `radius_px`; `uncertainty_pct`, the radius's standard error over those frames
     combined with half a pixel of edge placement (the fits share the same edges, so their
-    scatter alone would understate it); `camera_yaw_deg`, how far the plate's face is turned
+    scatter alone would understate it), and at least half of RING_INSIDE_RIM_PCT on a plate too
+    small for such a ring to show apart from its rim (a radius under 31 px: at 360p a black
+    plate's bevel ring, 1.6 px wide, merged into the step from its dark face, and the outline
+    sat on the face's edge, 3-6 % small); `camera_yaw_deg`, how far the plate's face is turned
     from the image plane, from the rim's minor / major axis; and `frames`, how many fits."""
     still = still_frames(bar_px, rim_radius_px)
     radii = outer_ring(rim_radius_px[still])
     radius = float(np.median(radii))
     spread = 1.4826 * float(np.median(np.abs(radii - radius)))
     relative = np.hypot(spread / np.sqrt(len(radii)), EDGE_PLACEMENT_PX) / radius
+    if RING_INSIDE_RIM_PCT / 100 * radius < RESOLVED_RING_PX:
+        relative = max(relative, RING_INSIDE_RIM_PCT / 200)
     aspect = rim_aspect[still & np.isfinite(rim_aspect)] if rim_aspect is not None else np.array([])
     yaw = float(np.degrees(np.arccos(np.clip(np.median(aspect), 0, 1)))) if len(aspect) else None
     return {

@@ -28,6 +28,7 @@ from shared.analysis.body import (
     point,
 )
 from shared.analysis.calibration import (
+    RING_INSIDE_RIM_PCT,
     calibrate,
     heights_seen_m,
     lifter_plane_factor,
@@ -51,7 +52,6 @@ BAR_FILTER = {"cutoff_hz": 5.5, "order": 2, "spline_derivative": True}
 DEFAULT_BODY_MASS_KG = 75.0
 ANGLE_KEYS = {"ankle": "ank", "knee": "kne", "hip": "hip", "shoulder": "sho", "elbow": "elb"}
 KEYPOINT_NAMES = [f"{s}{j}" for s in SIDES for j in JOINTS]
-RING_INSIDE_RIM_PCT = 8.0  # a bevel ring or band this far inside the rim can pass for its edge
 
 
 # The least jump off the bar's path read as a spike: 2 mm, and never finer than the picture

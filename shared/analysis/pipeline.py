@@ -66,7 +66,8 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # 2.16: angles read from a shoulder behind the plate (a front rack) not measured; a pose
 # upside down (shoulders below the hips) dropped as a folded one
 # 2.17: a rim seen over part of the plate alone sized on the best-seen ring's ellipse; a hip
-# within 1.25 plate radii of a resting bar taken as misplaced
+# within 1.25 plate radii of a resting bar taken as misplaced; a plate too small to show a bevel
+# ring apart from its rim uncertain by half the ring's depth
 ENGINE_VERSION = "2.17.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]

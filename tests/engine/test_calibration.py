@@ -11,6 +11,7 @@ from shared.analysis.calibration import (
     HUMAN_HEIGHT_M,
     MIN_PLATE_FRAMES,
     PLATE_TO_LIFTER_M,
+    RING_INSIDE_RIM_PCT,
     STATURE_PER_LEG_AND_TRUNK,
     calibrate,
     clear_outlines,
@@ -50,6 +51,17 @@ def test_plate_calibration_is_less_certain_when_the_fits_scatter():
     loose = plate_calibration(bar_px, 60 + rng.normal(0, 6.0, 9), None)
     assert loose["uncertainty_pct"] > 1.5 * tight["uncertainty_pct"]
     assert tight["camera_yaw_deg"] is None  # no outline aspect, no turn reported
+
+
+@pytest.mark.parametrize("radius, unresolved", [(27.0, True), (57.0, False)])
+def test_a_plate_too_small_to_show_a_ring_apart_from_its_rim_is_uncertain_by_half_its_depth(radius, unresolved):
+    """At 360p a plate is 27 px across its radius and a bevel ring 8 % inside its rim lies 2 px
+    in, merged with it: the outline found may be the ring's, so the scale is uncertain by half
+    that depth however tightly the fits agree. At 1080p (57 px) the two show apart."""
+    bar_px = np.tile([300.0, 500.0], (20, 1))
+    cal = plate_calibration(bar_px, np.full(20, radius), None)
+    assert (cal["uncertainty_pct"] == RING_INSIDE_RIM_PCT / 2) == unresolved
+    assert cal["uncertainty_pct"] < 1.0 or unresolved
 
 
 def test_the_lifter_behind_the_plate_looks_smaller_by_the_camera_distance():
