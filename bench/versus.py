@@ -1,4 +1,4 @@
-"""Two engines side by side on the same rendered clips, in one run: accuracy and time.
+"""Two engines side by side on the same rendered clips, in one run: accuracy, time and memory.
 
 python -m bench.versus (--base DIR | --base-commit COMMIT) [--set random|bench|both|shaped] [--only NAME]
 
@@ -7,10 +7,12 @@ DIR is a checkout of another engine version (for example `git worktree add /tmp/
 .cache/base-COMMIT (the pose models ship in the repository, so it runs as it is). Both run
 through their own command line (`python -m shared.analysis`, with this interpreter, the
 annotated video included) one after the other on each clip, so the times share the
-machine's state. Each is scored against the clip's exact truth by this checkout's
-evaluator. `shaped` is the clips shaped as people film them (10-30 s, one to three lifts,
-long set-ups; tests.synth.clips.SHAPED_SET). The table, its command and its date are written
-to docs/versus.md, or docs/versus-shaped.md for that set.
+machine's state, and each run's peak memory is the largest resident set of its process
+(`os.wait4`'s ru_maxrss; the pose lanes are threads, so that is the engine's whole). Each is
+scored against the clip's exact truth by this checkout's evaluator. `shaped` is the clips
+shaped as people film them (10-30 s, one to three lifts, long set-ups;
+tests.synth.clips.SHAPED_SET). The table, its command and its date are written to
+docs/versus.md, or docs/versus-shaped.md for that set.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -41,10 +44,11 @@ def checkout(commit: str) -> Path:
 
 
 def run(root: Path, path: Path, exercise: str) -> tuple:
-    """(result.json or None when refused, seconds) of one engine checkout on one clip."""
-    with tempfile.TemporaryDirectory() as out:
+    """(result.json or None when refused, seconds, peak resident MB) of one engine checkout on
+    one clip."""
+    with tempfile.TemporaryDirectory() as out, open(Path(out) / "log.txt", "w") as log:
         t0 = time.perf_counter()
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -58,21 +62,23 @@ def run(root: Path, path: Path, exercise: str) -> tuple:
                 out,
             ],
             cwd=root,
-            capture_output=True,
-            text=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
+        _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - t0
-        result = json.loads((Path(out) / "result.json").read_text()) if proc.returncode == 0 else None
-    return result, elapsed
+        ok = os.waitstatus_to_exitcode(status) == 0
+        result = json.loads((Path(out) / "result.json").read_text()) if ok else None
+    return result, elapsed, usage.ru_maxrss / 1024  # KiB on Linux
 
 
-def cell(result: dict | None, truth, elapsed: float) -> str:
+def cell(result: dict | None, truth, elapsed: float, peak_mb: float) -> str:
     if result is None:
-        return f"refused | | | | | {elapsed:.1f}"
+        return f"refused | | | | | {elapsed:.1f} | {peak_mb:.0f}"
     s = evaluate(result, truth)
     return (
         f"{len(failures(s))} | {s['peak_speed_err_mps']:.3f} | {s['height_rmse_m']:.3f} | {s['scale_err_pct']:.2f} | "
-        f"{s['liftoff_err_frames']} | {elapsed:.1f}"
+        f"{s['liftoff_err_frames']} | {elapsed:.1f} | {peak_mb:.0f}"
     )
 
 
@@ -91,32 +97,36 @@ def main() -> int:
     )
     specs = SHAPED_SET if args.set == "shaped" else specs
     specs = [s for s in specs if not args.only or args.only in s.name]
-    head = "misses | dv m/s | h rmse m | scale % | liftoff f | e2e s"
+    head = "misses | dv m/s | h rmse m | scale % | liftoff f | e2e s | peak MB"
     lines = [
         "# Two engines side by side",
         "",
         f"`python -m bench.versus {' '.join(sys.argv[1:])}`, {datetime.date.today().isoformat()}",
         "",
         f"| clip | base: {head} | this: {head} |",
-        "|---" * 13 + "|",
+        "|---" * 15 + "|",
     ]
     print("\n".join(lines[-2:]), flush=True)
-    totals = [0.0, 0.0]
+    totals, peaks = [0.0, 0.0], [0.0, 0.0]
     for spec in specs:
         path, truth = clip(spec)
         cells = []
         for n, root in enumerate((args.base, ROOT)):
-            result, elapsed = run(root, path, spec.exercise)
+            result, elapsed, peak_mb = run(root, path, spec.exercise)
             totals[n] += elapsed
-            cells.append(cell(result, truth, elapsed))
+            peaks[n] = max(peaks[n], peak_mb)
+            cells.append(cell(result, truth, elapsed, peak_mb))
         lines.append(f"| {spec.name} | " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)
     lines += [
         "",
         f"end-to-end time over {len(specs)} clips: base {totals[0]:.1f} s, this {totals[1]:.1f} s, "
         f"ratio {totals[1] / max(totals[0], 1e-9):.3f}",
+        "",
+        f"peak memory, the most over the clips: base {peaks[0]:.0f} MB, this {peaks[1]:.0f} MB, "
+        f"ratio {peaks[1] / max(peaks[0], 1e-9):.3f}",
     ]
-    print(lines[-1])
+    print("\n".join(lines[-3:]))
     if not args.only:
         (ROOT / "docs").mkdir(exist_ok=True)
         name = "versus-shaped.md" if args.set == "shaped" else "versus.md"
