@@ -44,7 +44,7 @@ def checkout(commit: str) -> Path:
 
 
 def run(root: Path, path: Path, exercise: str) -> tuple:
-    """(result.json or None when refused, seconds, peak resident MB) of one engine checkout on
+    """(result.json or None when refused, seconds, peak resident MiB) of one engine checkout on
     one clip."""
     with tempfile.TemporaryDirectory() as out, open(Path(out) / "log.txt", "w") as log:
         t0 = time.perf_counter()
@@ -67,9 +67,9 @@ def run(root: Path, path: Path, exercise: str) -> tuple:
         )
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - t0
-        ok = os.waitstatus_to_exitcode(status) == 0
-        result = json.loads((Path(out) / "result.json").read_text()) if ok else None
-    return result, elapsed, usage.ru_maxrss / 1024  # KiB on Linux
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        result = json.loads((Path(out) / "result.json").read_text()) if proc.returncode == 0 else None
+    return result, elapsed, usage.ru_maxrss / 1024  # KiB on Linux, so MiB
 
 
 def cell(result: dict | None, truth, elapsed: float, peak_mb: float) -> str:
@@ -97,7 +97,7 @@ def main() -> int:
     )
     specs = SHAPED_SET if args.set == "shaped" else specs
     specs = [s for s in specs if not args.only or args.only in s.name]
-    head = "misses | dv m/s | h rmse m | scale % | liftoff f | e2e s | peak MB"
+    head = "misses | dv m/s | h rmse m | scale % | liftoff f | e2e s | peak MiB"
     lines = [
         "# Two engines side by side",
         "",
@@ -123,7 +123,7 @@ def main() -> int:
         f"end-to-end time over {len(specs)} clips: base {totals[0]:.1f} s, this {totals[1]:.1f} s, "
         f"ratio {totals[1] / max(totals[0], 1e-9):.3f}",
         "",
-        f"peak memory, the most over the clips: base {peaks[0]:.0f} MB, this {peaks[1]:.0f} MB, "
+        f"peak memory, the most over the clips: base {peaks[0]:.0f} MiB, this {peaks[1]:.0f} MiB, "
         f"ratio {peaks[1] / max(peaks[0], 1e-9):.3f}",
     ]
     print("\n".join(lines[-3:]))

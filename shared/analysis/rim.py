@@ -211,8 +211,10 @@ def outer_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> RimFit | None
     against the background, and a ring 7 % inside the rim makes every height 7 % too high.
     So every edge along each ray is a candidate, and the plate's edge is the outermost ring of
     candidates that runs round a good share of the rays (`_rings`), makes an ellipse
-    (`_fit_ring`), shares the best-seen ring's centre and is seen on half as many rays.
-    Returns None when no ring does (the plate is out of frame or hidden)."""
+    (`_fit_ring`), shares the best-seen ring's centre and is seen on half as many rays; or,
+    outside the best-seen ring, one that fails that but sizes its ellipse (`_arc_on`: a rim
+    seen over part of the plate alone). Returns None when no ring makes an ellipse (the plate
+    is out of frame or hidden)."""
     pts, _ = edges_along_rays(gray, cx, cy, r)
     seen = np.isfinite(pts[:, 0, 0])
     if seen.sum() < RIM_MIN_RAYS:
@@ -236,7 +238,7 @@ def outer_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> RimFit | None
         arc = _arc_on(pts[ring], np.nonzero(ring)[0], best)
         if arc is not None:
             return arc
-    return best
+    return best  # not reached: the loop returns at `best`, one of the rings
 
 
 def _arc_on(pts: np.ndarray, rays: np.ndarray, ring: RimFit) -> RimFit | None:
