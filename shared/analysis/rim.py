@@ -186,6 +186,11 @@ def _consensus_ellipse(pts: np.ndarray, r: float):
     return ellipse, best
 
 
+def _octants(points: np.ndarray, cx: float, cy: float) -> int:
+    """On how many of the 8 sides round (cx, cy) points (n, 2) lie."""
+    return len(np.unique((np.arctan2(points[:, 1] - cy, points[:, 0] - cx) // (np.pi / 4)).astype(int)))
+
+
 def _fit_ring(pts: np.ndarray, ring: np.ndarray, r: float):
     """An ellipse through one ring's candidates (`_consensus_ellipse`), or None when they do not
     make one: the rim is an ellipse seen on most sides, which a chain of limb outlines round
@@ -197,8 +202,7 @@ def _fit_ring(pts: np.ndarray, ring: np.ndarray, r: float):
     kept = pts[ring][on]
     rays = len(np.unique(np.nonzero(ring)[0][on]))
     # An ellipse through a short arc has any size it likes: the rim must show on most sides.
-    octants = np.unique((np.arctan2(kept[:, 1] - fy, kept[:, 0] - fx) // (np.pi / 4)).astype(int))
-    if rays < RIM_MIN_RAYS or len(octants) < RIM_MIN_OCTANTS or b / a < RIM_MIN_ASPECT:
+    if rays < RIM_MIN_RAYS or _octants(kept, fx, fy) < RIM_MIN_OCTANTS or b / a < RIM_MIN_ASPECT:
         return None
     return RimFit(fx, fy, a, rays / len(RAYS), b / a, axis)
 
@@ -226,9 +230,9 @@ def outer_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> RimFit | None
     # The best-seen ring is the rim or a ring of the plate; the plate's rings share its centre,
     # and limb outlines that line up into a partial ellipse round a crouched lifter do not.
     best = max((f for f in fits if f is not None), key=lambda f: f.score)
-    for ring, fit in zip(rings, fits):
+    for ring, fit in zip(rings, fits):  # the rings outside the best-seen one, outermost first
         if fit is best:
-            return best
+            break
         if (
             fit is not None
             and fit.score >= RIM_OUTER_SHARE * best.score
@@ -238,7 +242,7 @@ def outer_rim(gray: np.ndarray, cx: float, cy: float, r: float) -> RimFit | None
         arc = _arc_on(pts[ring], np.nonzero(ring)[0], best)
         if arc is not None:
             return arc
-    return best  # not reached: the loop returns at `best`, one of the rings
+    return best
 
 
 def _arc_on(pts: np.ndarray, rays: np.ndarray, ring: RimFit) -> RimFit | None:
@@ -258,9 +262,7 @@ def _arc_on(pts: np.ndarray, rays: np.ndarray, ring: RimFit) -> RimFit | None:
             return None
         scale = float(np.median(size[on]))
     seen = len(np.unique(rays[on]))
-    angle = np.arctan2(pts[on, 1] - ring.y_px, pts[on, 0] - ring.x_px)
-    octants = np.unique((angle // (np.pi / 4)).astype(int))
-    if seen < RIM_MIN_RAYS or len(octants) < RIM_ARC_OCTANTS or scale <= 1 + RIM_LINK:
+    if seen < RIM_MIN_RAYS or _octants(pts[on], ring.x_px, ring.y_px) < RIM_ARC_OCTANTS or scale <= 1 + RIM_LINK:
         return None
     return RimFit(ring.x_px, ring.y_px, scale * ring.radius_px, seen / len(RAYS), ring.aspect, ring.axis_deg)
 
