@@ -11,6 +11,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -22,15 +23,51 @@ POSE_WARM_UP_S = 0.5  # an estimator starts tracking this long before its stretc
 # with two, 1.30 GB with three and 1.36-1.38 GB with four; heavy at 1.39 GB with two and 1.57 GB
 # with three, over the 1.5 GB target.
 MAX_POSE_LANES = {"lite": 3, "full": 3, "heavy": 2}
+# A still-image estimator takes 0.5 s to open with heavy, and about 0.1 s a frame with a person
+# in it: another is worth opening for this many stills.
+STILLS_PER_LANE = 8
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def pose_lanes(duration_s: float, cores: int | None = None, model: str = "full") -> int:
     """How many `model` pose estimators pass 1 runs at once on a clip that fits in memory: one
     per core, each with a stretch of at least `POSE_STRETCH_MIN_S` of its own (see `stretches`),
     and no more than `MAX_POSE_LANES` allows that model."""
-    if cores is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = _cores() if cores is None else cores
     return max(1, min(cores, MAX_POSE_LANES[model], int(max(duration_s - POSE_WARM_UP_S, 0.0) // POSE_STRETCH_MIN_S)))
+
+
+def still_lanes(count: int, cores: int | None = None, model: str = "full") -> int:
+    """How many `model` still-image estimators pose `count` frames held in memory: one per
+    core, each with at least `STILLS_PER_LANE` of them, no more than `MAX_POSE_LANES`."""
+    cores = _cores() if cores is None else cores
+    return max(1, min(cores, MAX_POSE_LANES[model], count // STILLS_PER_LANE))
+
+
+def pose_stills(frames: Iterable, open_one: Callable, pose_of: Callable, lanes: int = 1) -> list:
+    """`pose_of(estimator, frame)` for each of `frames`, in order, on still-image estimators
+    from `open_one()`: one as the frames stream in, or `lanes` of them, each in its own thread
+    on an equal run of the frames (then held in memory). A still has no tracking history, so
+    the results are those of one estimator, however many there are."""
+    if lanes <= 1:
+        with open_one() as pose:
+            return [pose_of(pose, frame) for frame in frames]
+    frames = list(frames)
+    out: list = [None] * len(frames)
+    cuts = [len(frames) * k // lanes for k in range(lanes + 1)]
+
+    def run(a: int, b: int):
+        with open_one() as pose:
+            for i in range(a, b):
+                out[i] = pose_of(pose, frames[i])
+
+    with ThreadPoolExecutor(lanes) as pool:
+        for done in [pool.submit(run, a, b) for a, b in zip(cuts, cuts[1:])]:
+            done.result()
+    return out
 
 
 def stretches(duration_s: float, lanes: int) -> list:

@@ -14,20 +14,16 @@ import contextlib
 import itertools
 import logging
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from shared.analysis import accel, timeline, video
 from shared.analysis.bar import bar_gray, find_plate
 from shared.analysis.camera import CameraMotion
-from shared.analysis.lanes import pose_lanes, posed, shared_stretches
+from shared.analysis.lanes import pose_lanes, pose_stills, posed, shared_stretches, still_lanes
 from shared.analysis.lifter import Region, find_lifter_region, nearest_the_bar, pick_at_the_bar, second_look, torso_px
 from shared.analysis.pose import open_pose
 from shared.analysis.tracker import PlateTracker
-
-if TYPE_CHECKING:
-    from shared.analysis.pipeline import AnalysisOptions
 
 log = logging.getLogger(__name__)
 SCAN_S, SCAN_EVERY_S = 3.0, 0.6  # the lifter scan: a look every 0.6 s in the first 3 s
@@ -273,7 +269,6 @@ def pose_pass(
     clip: video.DecodeOnce,
     t_s: np.ndarray,
     wanted: np.ndarray,
-    options: AnalysisOptions,
     report: Callable[[float], None],
     runtime: accel.Runtime,
     model: str,
@@ -282,20 +277,19 @@ def pose_pass(
     """Pass 1b: pose candidates on pose model `model`, in the region `crop` (`scan_lifter`;
     as many people as its `people`),
     for the frames `wanted` (`focus.pose_frames`; `t_s` is every frame's time) and none for
-    the others. On the CPU they get one pose estimator per core (`lanes.PoseLanes`), each on
-    an equal share of them, holding at most `frame_cache_mb` of frames at a time, and only
-    each frame's crop: pose sees nothing else."""
+    the others. Pose sees each frame's crop and nothing else. On the CPU, a clip held whole
+    (`frame_cache_mb`) gets one pose estimator per core (`lanes.PoseLanes`), each on an equal
+    share of the frames. A clip that is not held gets one, posing as frames stream in: more
+    would have to hold the frames between their stretches, and each heavy estimator adds
+    about 250 MiB, which would more than double the pass's memory."""
     x0, y0, x1, y1 = crop
     people = getattr(crop, "people", 1)
-    budget = int(options.frame_cache_mb * 2**20 // max((x1 - x0) * (y1 - y0) * 3, 1))
     wanted_t_s = t_s[wanted]
-    lanes = pose_lanes(len(wanted_t_s) / max(clip.info.fps, 1e-9), model=model)
+    lanes = pose_lanes(len(wanted_t_s) / max(clip.info.fps, 1e-9), model=model) if clip.all_kept else 1
     candidates = [np.zeros((0, 33, 3), np.float32) for _ in range(len(wanted))]
     count = max(len(wanted_t_s), 1)
     frames = (
-        video.Frame(f.index, f.t_s, np.ascontiguousarray(f.rgb[y0:y1, x0:x1]))
-        for f in clip
-        if f.index < len(wanted) and wanted[f.index]
+        video.Frame(f.index, f.t_s, f.rgb[y0:y1, x0:x1]) for f in clip if f.index < len(wanted) and wanted[f.index]
     )
     crop = (0, 0, x1 - x0, y1 - y0)  # the frames are the crops; the people go back to the frame's pixels below
     with contextlib.ExitStack() as stack:
@@ -303,7 +297,7 @@ def pose_pass(
         if runtime.pose_delegate == "cpu":
             poses += [stack.enter_context(open_pose(runtime, model, max_people=people)) for _ in range(lanes - 1)]
         bounds = shared_stretches(wanted_t_s, len(poses))
-        posing = stack.enter_context(contextlib.closing(posed(frames, poses, crop, budget, bounds)))
+        posing = stack.enter_context(contextlib.closing(posed(frames, poses, crop, len(wanted), bounds)))
         for done, (frame, people) in enumerate(posing, 1):
             people[..., 0] += x0
             people[..., 1] += y0
@@ -326,7 +320,9 @@ def relook(
     """The lifter's `track` (samples, 33, 3) taken sample by sample from the pose holding the
     bar (`lifter.pick_at_the_bar`). The frames where no pose of pass 1 holds it and that are
     worth it (`lifter.second_look`) are posed again as still images, for two people, and the
-    one holding the bar taken. `frames` are the samples' frame indices and `t_s` their times."""
+    one holding the bar taken: on a clip held in memory, on a still-image estimator per core
+    (`lanes.still_lanes`), as pass 1's pose does. `frames` are the samples' frame indices and
+    `t_s` their times."""
     track, lacking = pick_at_the_bar(track, candidates, bar_px)
     torso = torso_px(track)
     lacking = second_look(lacking, bar_px, t_s, torso, getattr(crop, "people", 1))
@@ -334,13 +330,26 @@ def relook(
         return track
     wanted = {int(frames[i]): i for i in np.flatnonzero(lacking)}
     x0, y0, x1, y1 = crop
+
+    def frames_wanted():  # in order, stopping at the last one wanted
+        left = len(wanted)
+        with contextlib.closing(iter(clip)) as every:
+            for frame in every:
+                if frame.index in wanted:
+                    yield frame
+                    left -= 1
+                    if not left:
+                        return
+
+    def holding(pose, frame):
+        people = pose(frame.rgb[y0:y1, x0:x1], frame.t_s, (x0, y0))
+        return wanted[frame.index], nearest_the_bar(people, bar_px[wanted[frame.index]], torso)
+
+    lanes = still_lanes(len(wanted), model=model) if clip.all_kept and runtime.pose_delegate == "cpu" else 1
+    seen = pose_stills(frames_wanted(), lambda: open_pose(runtime, model, max_people=2, video=False), holding, lanes)
     found = 0
-    with open_pose(runtime, model, max_people=2, video=False) as pose:
-        for frame in clip:
-            i = wanted.get(frame.index)
-            if i is not None:
-                holding = nearest_the_bar(pose(frame.rgb[y0:y1, x0:x1], frame.t_s, (x0, y0)), bar_px[i], torso)
-                if holding is not None:
-                    track[i], found = holding, found + 1
+    for i, lifter in seen:
+        if lifter is not None:
+            track[i], found = lifter, found + 1
     log.info("posed %d frames again where no pose held the bar; %d had the lifter", len(wanted), found)
     return track

@@ -347,7 +347,7 @@ def _measure_lifter(clip: video.DecodeOnce, options: AnalysisOptions, progress: 
     for n, model in enumerate(models):
         step = at(progress, "measuring", ends[n], ends[n + 1])
         try:
-            candidates = pose_pass(clip, t_all, wanted, options, step, runtime, model, crop)
+            candidates = pose_pass(clip, t_all, wanted, step, runtime, model, crop)
         except Exception as exc:
             if best is None:
                 raise

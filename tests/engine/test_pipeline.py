@@ -144,7 +144,7 @@ def passes(monkeypatch):
             camera=SimpleNamespace(shifts_px=lambda: np.zeros((n, 2))),  # a tripod's view
         )
 
-    def pose_pass(clip, t_s, wanted, options, report, runtime, model, crop):
+    def pose_pass(clip, t_s, wanted, report, runtime, model, crop):
         ran.append(model if crop == (0, 0, 640, 360) else f"{model}, not in the scan's region")
         assert wanted.all()  # no plate was tracked: pose on every frame
         for fraction in (0.5, 1.0):  # the share of this pass done

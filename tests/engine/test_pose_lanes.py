@@ -3,6 +3,7 @@ that fits in memory, and hands the frames on in order."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import random
 import threading
@@ -19,7 +20,9 @@ from shared.analysis.lanes import (
     POSE_WARM_UP_S,
     PoseLanes,
     pose_lanes,
+    pose_stills,
     shared_stretches,
+    still_lanes,
     stretches,
 )
 
@@ -172,21 +175,61 @@ def test_estimators_posing_some_frames_share_them_equally_whatever_their_spacing
     assert shared_stretches(t, 1) == [-np.inf, np.inf]
 
 
-def _measure(path, lanes, monkeypatch, **options):
-    """Pass 1 (the bar pass, then pose on every frame) with `lanes` estimators: ((t, people,
-    plates), how many PoseLanes it made)."""
-    made = []
+@pytest.mark.parametrize("count, cores, lanes", [(28, 2, 2), (15, 2, 1), (16, 2, 2), (40, 8, 2), (40, 1, 1), (0, 2, 1)])
+def test_stills_get_an_estimator_per_core_each_worth_its_opening(count, cores, lanes):
+    assert still_lanes(count, cores, model="heavy") == lanes
+
+
+@pytest.mark.parametrize("lanes", [1, 2, 3])
+def test_stills_come_back_in_order_whatever_the_estimators_and_each_is_driven_from_one_thread(lanes):
+    opened = []
+
+    @contextlib.contextmanager
+    def open_one():
+        opened.append(_Estimator())
+        yield opened[-1]
+
+    frames = _Clip(29)
+    got = pose_stills(iter(frames), open_one, lambda pose, frame: float(pose(frame)[0, 0]), lanes)
+    assert got == frames.times() and len(opened) == lanes
+    assert sorted(t for e in opened for t in e.times) == frames.times()
+    assert all(len(e.threads) == 1 for e in opened)
+
+
+def test_a_still_estimators_error_reaches_the_caller_and_its_threads_stop():
+    before = threading.active_count()
+
+    @contextlib.contextmanager
+    def open_one():
+        yield _Estimator(fail_at=20 / 30)
+
+    with pytest.raises(RuntimeError, match="graph failed"):
+        pose_stills(iter(_Clip(29)), open_one, lambda pose, frame: pose(frame), 2)
+    assert threading.active_count() == before
+
+
+def _measure(path, lanes, monkeypatch, keep_frames=10**6, **options):
+    """Pass 1 (the bar pass, then pose on every frame) with `lanes` estimators wanted, on a
+    clip that holds up to `keep_frames` of its frames: ((t, people, plates), how many
+    PoseLanes it made, how many tracking estimators the pose pass opened)."""
+    made, tracking = [], []
     monkeypatch.setattr(passes, "pose_lanes", lambda duration_s, model: lanes)
     monkeypatch.setattr(lanes_module, "PoseLanes", lambda *a, real=PoseLanes: made.append(a) or real(*a))
+    real_open = passes.open_pose
+    monkeypatch.setattr(
+        passes,
+        "open_pose",
+        lambda *a, **k: (tracking.append(a) if k.get("video", True) else None) or real_open(*a, **k),
+    )
     info = video.probe(path, 60, 1280)
-    clip = video.DecodeOnce(path, info, 0)
+    clip = video.DecodeOnce(path, info, keep_frames)
     opts = AnalysisOptions(pose_model="lite", **options)
     whole = (0, 0, info.out_width, info.out_height)  # what the lifter scan gives for one person
     runtime, quiet = accel.plan("cpu"), lambda *a: None
     seen = passes.bar_pass(clip, quiet, runtime, opts.pose_model, whole)
     t = np.asarray(seen.times)
-    people = passes.pose_pass(clip, t, np.ones(len(t), bool), opts, quiet, runtime, opts.pose_model, whole)
-    return (t, people, seen.plates), len(made)
+    people = passes.pose_pass(clip, t, np.ones(len(t), bool), quiet, runtime, opts.pose_model, whole)
+    return (t, people, seen.plates), len(made), len(tracking)
 
 
 @pytest.mark.slow
@@ -194,9 +237,9 @@ def test_two_estimators_give_what_one_does_up_to_tracking_history(rendered, monk
     """On a rendered lift: the first stretch is the same estimator's work, so identical; the
     second was tracked by another estimator from its warm-up, and lands within a few pixels."""
     path, truth = rendered("lanes_snatch_small", exercise="snatch", fps=30, width=640, height=360, seed=12)
-    (t1, people1, plates1, *_), made1 = _measure(path, 1, monkeypatch)
-    (t2, people2, plates2, *_), made2 = _measure(path, 2, monkeypatch)
-    assert (made1, made2) == (0, 1)
+    (t1, people1, plates1, *_), made1, opened1 = _measure(path, 1, monkeypatch)
+    (t2, people2, plates2, *_), made2, opened2 = _measure(path, 2, monkeypatch)
+    assert (made1, made2) == (0, 1) and (opened1, opened2) == (1, 2)
     assert np.array_equal(t1, t2) and len(t1) == len(truth.timestamps_s)
     split = int(np.searchsorted(t1 - t1[0], shared_stretches(t1, 2)[1]))
     assert all(np.array_equal(a, b) for a, b in zip(people1[:split], people2[:split]))
@@ -215,9 +258,53 @@ def test_two_estimators_give_what_one_does_up_to_tracking_history(rendered, monk
 
 
 @pytest.mark.slow
-def test_a_clip_that_does_not_fit_in_memory_still_runs_on_every_core_and_gives_the_same(monkeypatch, rendered):
+def test_a_clip_not_held_in_memory_is_posed_by_one_estimator_as_it_streams(monkeypatch, rendered):
+    """More estimators would have to hold the frames between their stretches, and a heavy
+    one adds about 250 MiB: a clip too long to hold keeps one estimator's memory."""
     path, _ = rendered("lanes_snatch_small", exercise="snatch", fps=30, width=640, height=360, seed=12)
-    (t1, people1, *_), made1 = _measure(path, 2, monkeypatch)
-    (t2, people2, *_), made2 = _measure(path, 2, monkeypatch, frame_cache_mb=1)  # 1 MiB holds 1 frame of 640x360
-    assert made1 == made2 == 1
+    (t1, people1, *_), made1, opened1 = _measure(path, 1, monkeypatch)
+    (t2, people2, *_), made2, opened2 = _measure(path, 2, monkeypatch, keep_frames=1)
+    assert made1 == made2 == 0 and opened1 == opened2 == 1
     assert np.array_equal(t1, t2) and all(np.array_equal(a, b) for a, b in zip(people1, people2))
+
+
+@pytest.mark.parametrize("held, delegate, estimators", [(True, "cpu", 2), (False, "cpu", 1), (True, "gpu", 1)])
+def test_relook_poses_each_wanted_frame_once_on_an_estimator_per_core_when_the_clip_is_held(
+    monkeypatch, held, delegate, estimators
+):
+    """Samples nobody held the bar in are posed again as stills: every core's worth on a clip
+    held in memory on the CPU, one as frames stream in otherwise; a lifter found goes into
+    the track at its sample, and the clip is read no further than the last frame wanted."""
+    opened, read = [], []
+    lacking = np.zeros(40, bool)
+    lacking[5:35] = True  # samples 5-34 (frames 10-68) are wanted
+    monkeypatch.setattr(passes, "pick_at_the_bar", lambda track, candidates, bar_px: (track, lacking))
+    monkeypatch.setattr(passes, "torso_px", lambda track: 50.0)
+    monkeypatch.setattr(passes, "second_look", lambda lacking, *a: lacking)
+    monkeypatch.setattr(passes, "nearest_the_bar", lambda people, bar, torso: people if people[0, 0, 0] % 3 else None)
+
+    @contextlib.contextmanager
+    def open_pose(runtime, model, max_people, video):
+        assert (max_people, video) == (2, False)
+        opened.append(threading.get_ident())
+        yield lambda rgb, t_s, offset: np.full((1, 33, 3), round(t_s * 30), np.float32)
+
+    monkeypatch.setattr(passes, "open_pose", open_pose)
+
+    class Clip(_Clip):
+        all_kept = held
+
+        def __iter__(self):
+            for frame in super().__iter__():
+                read.append(frame.index)
+                yield _Frame(frame.index, frame.t_s, np.zeros((4, 4, 3), np.uint8))
+
+    frames = np.arange(40) * 2  # one sample every other frame
+    track = np.full((40, 33, 3), np.nan, np.float32)
+    runtime = type("Runtime", (), {"pose_delegate": delegate})()
+    got = passes.relook(Clip(100), track, [], np.zeros((40, 2)), frames, frames / 30, runtime, "heavy", (0, 0, 4, 4))
+    assert len(opened) == estimators
+    assert max(read) == 68  # stopped at the last frame wanted
+    filled = [i for i in range(40) if np.isfinite(got[i]).all()]
+    assert filled == [i for i in range(5, 35) if frames[i] % 3]
+    assert all(got[i, 0, 0] == frames[i] for i in filled)
