@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.analysis import accel, focus, model_policy, timebase, timeline, video
+from shared.analysis import accel, focus, lanes, model_policy, timebase, timeline, video
 from shared.analysis.errors import NoLifterFound, VideoTooShort
 from shared.analysis.hub import steadied
 from shared.analysis.kinematics import ground_reaction_force
@@ -148,6 +148,7 @@ def analyze(
 ) -> LiftResult:
     options = options or AnalysisOptions()
     progress = _progress(on_progress)
+    lanes.one_heap()
     info = video.probe(video_path, options.max_duration_s, options.max_long_side_px)
     progress(0.0, "decoding")
     runtime = accel.plan(options.accel)

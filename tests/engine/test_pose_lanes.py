@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import platform
 import random
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,6 +29,8 @@ from shared.analysis.lanes import (
     still_lanes,
     stretches,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -308,3 +314,11 @@ def test_relook_poses_each_wanted_frame_once_on_an_estimator_per_core_when_the_c
     filled = [i for i in range(40) if np.isfinite(got[i]).all()]
     assert filled == [i for i in range(5, 35) if frames[i] % 3]
     assert all(got[i, 0, 0] == frames[i] for i in filled)
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_the_engine_has_its_threads_allocate_from_one_heap(tmp_path):
+    """Asked in a fresh process, as `analyze` asks before its threads start: glibc takes it."""
+    code = "from shared.analysis import lanes; print(lanes.one_heap())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "True"
