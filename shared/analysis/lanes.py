@@ -1,8 +1,9 @@
-"""Pose lanes: pass 1's pose on several CPU cores at once.
+"""Pose lanes: pose on several CPU cores at once.
 
-One MediaPipe graph keeps one core busy and releases the GIL. `posed` runs one estimator
-per core, each on its own stretch of the frames it is given (`PoseLanes`), holding no more
-of them at a time than memory allows.
+One MediaPipe graph keeps one core busy and releases the GIL. `posed` runs one tracking
+estimator per core, each on its own stretch of the frames it is given (`PoseLanes`), holding
+no more of them at a time than memory allows; `pose_stills` runs one still-image estimator
+per core, each on its own run of stills. `one_heap` keeps the threads' memory in one heap.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def one_heap() -> bool:
     threads start."""
     try:
         return bool(ctypes.CDLL(None).mallopt(M_ARENA_MAX, 1))
-    except (OSError, AttributeError):  # no mallopt (not glibc)
+    except (OSError, AttributeError, TypeError):  # no mallopt (not glibc)
         return False
 
 
@@ -75,13 +76,21 @@ def pose_stills(frames: Iterable, open_one: Callable, pose_of: Callable, lanes: 
         with open_one() as pose:
             return [pose_of(pose, frame) for frame in frames]
     frames = list(frames)
+    lanes = max(1, min(lanes, len(frames)))
     out: list = [None] * len(frames)
     cuts = [len(frames) * k // lanes for k in range(lanes + 1)]
+    failed = threading.Event()  # one estimator's error stops the others at their next still
 
     def run(a: int, b: int):
-        with open_one() as pose:
-            for i in range(a, b):
-                out[i] = pose_of(pose, frames[i])
+        try:
+            with open_one() as pose:
+                for i in range(a, b):
+                    if failed.is_set():
+                        return
+                    out[i] = pose_of(pose, frames[i])
+        except BaseException:
+            failed.set()
+            raise
 
     with ThreadPoolExecutor(lanes) as pool:
         for done in [pool.submit(run, a, b) for a, b in zip(cuts, cuts[1:])]:

@@ -346,7 +346,8 @@ def relook(
         return wanted[frame.index], nearest_the_bar(people, bar_px[wanted[frame.index]], torso)
 
     lanes = still_lanes(len(wanted), model=model) if clip.all_kept and runtime.pose_delegate == "cpu" else 1
-    seen = pose_stills(frames_wanted(), lambda: open_pose(runtime, model, max_people=2, video=False), holding, lanes)
+    with contextlib.closing(frames_wanted()) as stills:  # closed at once, should pose fail
+        seen = pose_stills(stills, lambda: open_pose(runtime, model, max_people=2, video=False), holding, lanes)
     found = 0
     for i, lifter in seen:
         if lifter is not None:

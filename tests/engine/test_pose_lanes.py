@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from shared.analysis import AnalysisOptions, accel, passes, video
+from shared.analysis import AnalysisOptions, accel, passes, pipeline, video
 from shared.analysis import lanes as lanes_module
+from shared.analysis.errors import InvalidVideo
 from shared.analysis.lanes import (
     POSE_STRETCH_MIN_S,
     POSE_WARM_UP_S,
@@ -214,6 +215,24 @@ def test_a_still_estimators_error_reaches_the_caller_and_its_threads_stop():
     assert threading.active_count() == before
 
 
+def test_a_still_estimators_error_stops_the_others_at_their_next_still():
+    slow, failing = _Estimator(), _Estimator(fail_at=15 / 30)  # the second run starts at frame 14
+    opened = iter([slow, failing])
+
+    @contextlib.contextmanager
+    def open_one():
+        yield next(opened)
+
+    def pose_of(pose, frame):
+        if pose is slow:
+            time.sleep(0.02)
+        return pose(frame)
+
+    with pytest.raises(RuntimeError, match="graph failed"):
+        pose_stills(iter(_Clip(29)), open_one, pose_of, 2)
+    assert len(slow.times) < 14  # its whole run would take 0.28 s; the other failed at once
+
+
 def _measure(path, lanes, monkeypatch, keep_frames=10**6, **options):
     """Pass 1 (the bar pass, then pose on every frame) with `lanes` estimators wanted, on a
     clip that holds up to `keep_frames` of its frames: ((t, people, plates), how many
@@ -281,7 +300,8 @@ def test_relook_poses_each_wanted_frame_once_on_an_estimator_per_core_when_the_c
     """Samples nobody held the bar in are posed again as stills: every core's worth on a clip
     held in memory on the CPU, one as frames stream in otherwise; a lifter found goes into
     the track at its sample, and the clip is read no further than the last frame wanted."""
-    opened, read = [], []
+    opened, read, posed_at = [], [], []
+    monkeypatch.setattr(lanes_module, "_cores", lambda: 2)  # the same on any machine
     lacking = np.zeros(40, bool)
     lacking[5:35] = True  # samples 5-34 (frames 10-68) are wanted
     monkeypatch.setattr(passes, "pick_at_the_bar", lambda track, candidates, bar_px: (track, lacking))
@@ -293,7 +313,7 @@ def test_relook_poses_each_wanted_frame_once_on_an_estimator_per_core_when_the_c
     def open_pose(runtime, model, max_people, video):
         assert (max_people, video) == (2, False)
         opened.append(threading.get_ident())
-        yield lambda rgb, t_s, offset: np.full((1, 33, 3), round(t_s * 30), np.float32)
+        yield lambda rgb, t_s, offset: posed_at.append(round(t_s * 30)) or np.full((1, 33, 3), posed_at[-1], np.float32)
 
     monkeypatch.setattr(passes, "open_pose", open_pose)
 
@@ -310,6 +330,7 @@ def test_relook_poses_each_wanted_frame_once_on_an_estimator_per_core_when_the_c
     runtime = type("Runtime", (), {"pose_delegate": delegate})()
     got = passes.relook(Clip(100), track, [], np.zeros((40, 2)), frames, frames / 30, runtime, "heavy", (0, 0, 4, 4))
     assert len(opened) == estimators
+    assert sorted(posed_at) == list(frames[5:35])  # each wanted frame posed once
     assert max(read) == 68  # stopped at the last frame wanted
     filled = [i for i in range(40) if np.isfinite(got[i]).all()]
     assert filled == [i for i in range(5, 35) if frames[i] % 3]
@@ -317,8 +338,14 @@ def test_relook_poses_each_wanted_frame_once_on_an_estimator_per_core_when_the_c
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
-def test_the_engine_has_its_threads_allocate_from_one_heap(tmp_path):
-    """Asked in a fresh process, as `analyze` asks before its threads start: glibc takes it."""
+def test_the_engine_has_its_threads_allocate_from_one_heap(tmp_path, monkeypatch):
+    """`analyze` asks first, before anything else (its threads included); asked in a fresh
+    process, glibc takes it."""
+    asked = []
+    monkeypatch.setattr(lanes_module, "one_heap", lambda: asked.append(True))
+    with pytest.raises(InvalidVideo):  # the missing file fails after the ask
+        pipeline.analyze(tmp_path / "missing.mp4")
+    assert asked == [True]
     code = "from shared.analysis import lanes; print(lanes.one_heap())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "True"
