@@ -40,7 +40,7 @@ def one_heap() -> bool:
     Otherwise glibc gives each new thread an arena of its own, and memory that a closed pose
     estimator freed in one thread's arena is not reused by the next threads' estimators: the
     second look's pair then stood 80-90 MiB over the pose pass's peak, and one arena kept
-    30-130 MiB off the rendered clips' peaks at the same speed. Call it before the pose
+    20-160 MiB off four rendered clips' peaks at the same speed. Call it before the pose
     threads start."""
     try:
         return bool(ctypes.CDLL(None).mallopt(M_ARENA_MAX, 1))
