@@ -117,8 +117,9 @@ def main() -> int:
             peaks[n] = max(peaks[n], peak_mb)
             measured.append((elapsed, peak_mb))
             cells.append(cell(result, truth, elapsed, peak_mb))
-        for k, what in enumerate(worst):  # this engine's figure over the base's, on this clip
-            worst[what] = max(worst[what], (measured[1][k] / max(measured[0][k], 1e-9), spec.name))
+        (base_s, base_mb), (this_s, this_mb) = measured
+        for what, ratio in (("time", this_s / max(base_s, 1e-9)), ("memory", this_mb / max(base_mb, 1e-9))):
+            worst[what] = max(worst[what], (ratio, spec.name))
         lines.append(f"| {spec.name} | " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)
     lines += [
