@@ -68,8 +68,9 @@ test-fast: $(STAMP) lint
 	$(PY) -m pytest -q tests/unit
 
 # Accuracy table over the generated clip set, the speed and memory figures, engine 1.1.0
-# (BASE_ENGINE) and this one side by side on clips shaped as people film them, then the read
-# payloads of a 2-minute 60 fps session against the emulator.
+# (BASE_ENGINE) and this one side by side on clips shaped as people film them and on the
+# short rendered clips, then the read payloads of a 2-minute 60 fps session against the
+# emulator.
 BASE_ENGINE ?= e1695aa
 bench: install
 	$(PY) -m bench.accuracy
@@ -78,6 +79,7 @@ bench: install
 	$(PY) -m bench.accuracy --set random --seed 31
 	$(PY) -m bench.speed
 	$(PY) -m bench.versus --base-commit $(BASE_ENGINE) --set shaped
+	$(PY) -m bench.versus --base-commit $(BASE_ENGINE) --set both
 	$(PY) -m bench.payloads
 	$(PY) -m bench.progress
 	$(PY) -m bench.cold_import
