@@ -10,9 +10,8 @@ annotated video included) one after the other on each clip, so the times share t
 machine's state, and each run's peak memory is the largest resident set of its process
 (`os.wait4`'s ru_maxrss; the pose lanes are threads, so that is the engine's whole). Its
 processor time (user and system, from the same call) tells more work from idle cores where
-the times differ. Each is
-scored against the clip's exact truth by this checkout's evaluator. `shaped` is the clips
-shaped as people film them (10-30 s, one to three lifts, long set-ups;
+the times differ. Each is scored against the clip's exact truth by this checkout's evaluator.
+`shaped` is the clips shaped as people film them (10-30 s, one to three lifts, long set-ups;
 tests.synth.clips.SHAPED_SET). The table, its command and its date are written to
 docs/versus.md, or docs/versus-shaped.md for that set.
 """
