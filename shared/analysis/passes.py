@@ -243,10 +243,10 @@ def scan_lifter(clip: video.DecodeOnce, runtime: accel.Runtime) -> Region:
     per clip, on SCAN_MODEL whatever model pass 1 runs: it only bounds the lifter."""
     info = clip.info
     with open_pose(runtime, SCAN_MODEL, max_people=3, video=False) as detect:
-        # Its own decode, converting only the frames it looks at, ahead of the detections and
-        # no further than it looks; pass 1 then decodes every frame while pose runs.
+        # A clip held in memory decodes on, behind the looks, for the passes after; one that is
+        # not gets a decode of its own that converts only the frames looked at.
         step = max(1, int(round(info.fps * SCAN_EVERY_S)))
-        looks = itertools.takewhile(lambda f: f.t_s <= SCAN_S, video.frames(clip.path, info, step=step))
+        looks = itertools.takewhile(lambda f: f.t_s <= SCAN_S, clip.every(step))
         with contextlib.closing(video.prefetched(looks)) as sample:
             return find_lifter_region(sample, detect, find_plate, info.out_width, info.out_height, SCAN_S)
 

@@ -202,44 +202,114 @@ def frames(
 class DecodeOnce:
     """A clip's frames for the engine's passes, decoded once when they fit in memory.
 
-    Each pass that decodes does so in a prefetch thread, overlapping the pass's own work.
-    A pass that reads every frame keeps them (read-only) when they number at most
-    `keep_frames`; later passes then replay them instead of decoding again. Only the first
-    pass that reads to the end reports a cut-short stream, in `warnings`."""
+    A clip whose header says it fits in `keep_frames` is decoded once, in a thread that the
+    first read starts and that runs on to the end ahead of the passes, holding every frame
+    (read-only; `Held`). The lifter scan's looks then come from it (`every`) while the rest
+    decodes, and later passes replay it. Should the clip prove longer, the pass that reads
+    past the frames held gets the rest from a decode of its own, and later passes decode as
+    for a clip that does not fit: each in a prefetch thread that overlaps the pass's own
+    work. Only the first decode to the end reports a cut-short stream, in `warnings`."""
 
     def __init__(self, path: str | Path, info: VideoInfo, keep_frames: int):
         self.path, self.info, self.keep_frames = path, info, keep_frames
         self.warnings: list[str] = []  # for the person filming: the stream was cut short
         self._reported = False
-        self._kept: list | None = None
+        self._held: Held | None = None
 
     @property
     def all_kept(self) -> bool:
-        return self._kept is not None
+        return self._held is not None and self._held.whole
 
     def release(self) -> None:
-        """No further passes: let the kept frames go."""
-        self._kept, self.keep_frames = None, 0
+        """No further passes: stop decoding, and let the frames held go."""
+        held, self._held, self.keep_frames = self._held, None, 0
+        if held is not None:
+            held.close()
+
+    def every(self, step: int) -> Iterator[Frame]:
+        """Every `step`-th frame: those held when the clip fits (starting its decode), or
+        else from a decode of their own that converts only those."""
+        if self._held is not None or self.keep_frames:
+            return (frame for frame in self if frame.index % step == 0)
+        return frames(self.path, self.info, step=step)
 
     def __iter__(self) -> Iterator[Frame]:
-        if self._kept is not None:
-            yield from self._kept
-            return
+        if self._held is None and self.keep_frames:
+            self._reported = True
+            self._held = Held(frames(self.path, self.info, self.warnings.append), self.keep_frames)
+        if self._held is not None:
+            held = self._held
+            yield from held
+            if not held.over:
+                return
+            # longer than its header said: the rest for this pass, and no frames held later
+            self._held, self.keep_frames, self._reported = None, 0, False
+            skip = len(held.frames)
+            del held
+        else:
+            skip = 0
         report, self._reported = (None if self._reported else self.warnings.append), True
-        kept: list | None = []
         try:
             with contextlib.closing(prefetched(frames(self.path, self.info, report))) as decoded:
-                for frame in decoded:
-                    if kept is not None and len(kept) < self.keep_frames:
-                        frame.rgb.flags.writeable = False  # shared by the passes
-                        kept.append(frame)
-                    else:
-                        kept, self.keep_frames = None, 0  # over budget: let them go, and keep none later
-                    yield frame
+                yield from (frame for frame in decoded if frame.index >= skip)
         except GeneratorExit:  # stopped early: it reported nothing, so the next pass will
             self._reported = self._reported and report is None
             raise
-        self._kept = kept
+
+
+class Held:
+    """Every frame of `source`, decoded in a thread of its own up to the end or `budget`
+    frames, whichever comes first, and held (read-only) for any number of readers; `over`
+    when there are more. The decode's error reaches each reader after the frames before it."""
+
+    def __init__(self, source: Iterator[Frame], budget: int):
+        self.frames: list[Frame] = []
+        self.done = self.over = self.stopped = False
+        self.error: BaseException | None = None
+        self.cond = threading.Condition()
+        self.thread = threading.Thread(target=self._decode, args=(source, budget), daemon=True)
+        self.thread.start()
+
+    @property
+    def whole(self) -> bool:
+        return self.done and not (self.over or self.stopped or self.error)
+
+    def _decode(self, source: Iterator[Frame], budget: int):
+        try:
+            with contextlib.closing(source) as decoded:
+                for frame in decoded:
+                    frame.rgb.flags.writeable = False  # shared by the passes
+                    with self.cond:
+                        self.over = len(self.frames) >= budget
+                        if self.over or self.stopped:
+                            return
+                        self.frames.append(frame)
+                        self.cond.notify_all()
+        except BaseException as exc:  # handed to the readers, raised there
+            self.error = exc
+        finally:
+            with self.cond:
+                self.done = True
+                self.cond.notify_all()
+
+    def __iter__(self) -> Iterator[Frame]:
+        i = 0
+        while True:
+            with self.cond:
+                self.cond.wait_for(lambda i=i: i < len(self.frames) or self.done)
+                if i >= len(self.frames):
+                    break
+                frame = self.frames[i]
+            yield frame
+            i += 1
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        with self.cond:
+            self.stopped = True
+        self.thread.join()
+        self.frames = []
 
 
 _DONE = object()

@@ -92,15 +92,14 @@ def _same(a, b):
 
 
 @pytest.mark.parametrize("keep", [1000, 5])
-def test_decode_once_replays_a_whole_pass_when_it_fits_and_decodes_again_when_not(rendered, keep, monkeypatch):
+def test_decode_once_decodes_a_clip_that_fits_once_and_one_that_does_not_per_pass(rendered, keep, monkeypatch):
     path, _ = rendered("portrait_small", rotation=-90, **SMALL)
     info, fresh = _decode(path)
     fresh = _frames_of(fresh)
     opened = []
     monkeypatch.setattr(video, "_open", lambda p, real=video._open: opened.append(p) or real(p))
     clip = video.DecodeOnce(path, info, keep_frames=keep)
-    _same(_frames_of(f for f, _ in zip(clip, range(3))), fresh[:3])  # a pass that stops early keeps nothing
-    assert not clip.all_kept
+    _same(_frames_of(f for f, _ in zip(clip, range(3))), fresh[:3])  # a pass that stops early
     _same(_frames_of(clip), fresh)
     assert clip.all_kept == (keep >= len(fresh))
     if clip.all_kept:
@@ -108,19 +107,47 @@ def test_decode_once_replays_a_whole_pass_when_it_fits_and_decodes_again_when_no
     else:
         assert clip.keep_frames == 0  # over budget once: later passes keep nothing either
     _same(_frames_of(clip), fresh)  # the render pass
-    assert len(opened) == (2 if keep >= len(fresh) else 3)  # decoded again only when over budget
+    # held: one decode, run on past the pass that stopped early; over budget: the held decode
+    # stops at the budget, the pass that reads past it decodes the rest, and so does each after
+    assert len(opened) == (1 if keep >= len(fresh) else 3)
     clip.release()
     assert not clip.all_kept
 
 
-def test_decode_once_reports_a_cut_short_stream_once(tmp_path):
+@pytest.mark.parametrize("keep", [1000, 0])
+def test_every_step_gives_the_frames_a_decode_of_every_step_does(rendered, keep, monkeypatch):
+    """The lifter scan's looks: from the frames held, decoding on behind them, or from a decode
+    of their own that converts only those."""
+    path, _ = rendered("portrait_small", rotation=-90, **SMALL)
+    info, fresh = _decode(path)
+    looks = _frames_of(fresh)[::4]
+    opened = []
+    monkeypatch.setattr(video, "_open", lambda p, real=video._open: opened.append(p) or real(p))
+    clip = video.DecodeOnce(path, info, keep_frames=keep)
+    _same(_frames_of(f for f, _ in zip(clip.every(4), range(3))), looks[:3])
+    _same(_frames_of(clip), _frames_of(fresh))
+    assert len(opened) == (1 if keep else 2)
+    assert clip.all_kept == bool(keep)
+
+
+def test_release_stops_the_decode_of_a_held_clip(rendered):
+    path, _ = rendered("portrait_small", rotation=-90, **SMALL)
+    clip = video.DecodeOnce(path, video.probe(path, 600, 1920), keep_frames=1000)
+    next(iter(clip))
+    held = clip._held
+    clip.release()
+    assert not held.thread.is_alive() and held.frames == [] and not clip.all_kept
+
+
+@pytest.mark.parametrize("keep", [0, 1000])
+def test_decode_once_reports_a_cut_short_stream_once(tmp_path, keep):
     from tests.engine.test_bad_input import _encode, _sample_frames
 
     data = _encode(tmp_path / "whole.mp4", _sample_frames(), movflags="+faststart").read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: int(len(data) * 0.6)])
     info = video.probe(cut, 600, 1920)
-    clip = video.DecodeOnce(cut, info, keep_frames=0)
+    clip = video.DecodeOnce(cut, info, keep_frames=keep)
     n = [sum(1 for _ in clip) for _ in range(2)]
     assert n[0] == n[1] < info.frame_count
     assert len(clip.warnings) == 1 and "cut short" in clip.warnings[0]
