@@ -109,12 +109,25 @@ def stretches(duration_s: float, lanes: int) -> list:
 
 def shared_stretches(t_s: np.ndarray, lanes: int) -> list:
     """`stretches` for estimators that pose the frames at times `t_s` (s, in order, not
-    necessarily evenly spaced): each later stretch starts where it leaves the estimators
-    before it an equal share of those frames, counted from the first frame's time."""
+    necessarily evenly spaced): the stretches are cut so that each estimator poses as many of
+    those frames, counted in frames, with its warm-up's frames before its own (as `stretches`
+    does in time). Cut equally, the last had waited on, alone, for its warm-up's frames."""
     if lanes <= 1 or len(t_s) < 2:
         return [-float("inf"), float("inf")]
-    at = [float(t_s[int(len(t_s) * k / lanes)] - t_s[0]) for k in range(1, lanes)]
-    return [-float("inf")] + at + [float("inf")]
+    since = np.asarray(t_s, float) - t_s[0]
+    n = len(since)
+
+    def warm_up(start: int) -> int:  # frames an estimator tracks before its stretch's first
+        return start - int(np.searchsorted(since, since[start] - POSE_WARM_UP_S))
+
+    def cut(load: int) -> tuple:  # (stretches' first frames, the last's load) for `load` each before
+        starts = [min(load, n - 1)]
+        for _ in range(lanes - 2):
+            starts.append(min(starts[-1] + max(load - warm_up(starts[-1]), 1), n - 1))
+        return starts, n - starts[-1] + warm_up(starts[-1])
+
+    load = next((load for load in range(-(-n // lanes), n) if cut(load)[1] <= load), n)
+    return [-float("inf")] + [float(since[start]) for start in cut(load)[0]] + [float("inf")]
 
 
 NO_PIXELS = np.empty((0, 0, 3), np.uint8)  # a posed frame's picture, let go once every estimator has seen it

@@ -68,9 +68,9 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # 2.17: a rim seen over part of the plate alone sized on the best-seen ring's ellipse; a hip
 # within 1.25 plate radii of a resting bar taken as misplaced; a plate too small to show a bevel
 # ring apart from its rim uncertain by half the ring's depth
-# 2.18: a clip too long to hold in memory posed by one estimator as it streams, as engine 1.1.0
-# did (its landmarks move by tracking history); the second look posed on every core
-ENGINE_VERSION = "2.18.0"
+# 2.18: a clip too long to hold posed by one estimator as it streams, as engine 1.1.0 did; the
+# second look posed on every core. 2.19: pose's stretches cut to equal work, warm-up included
+ENGINE_VERSION = "2.19.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]
 
