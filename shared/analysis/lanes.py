@@ -67,6 +67,21 @@ def still_lanes(count: int, cores: int | None = None, model: str = "full") -> in
     return max(1, min(cores, MAX_POSE_LANES[model], count // STILLS_PER_LANE))
 
 
+def open_together(open_one: Callable, count: int, stack: contextlib.ExitStack) -> list:
+    """`count` estimators from `open_one()`, opened at once, each in a thread of its own (a heavy
+    one takes a tenth of a second on one core), and entered in `stack`. Should one fail to
+    open, its error is raised once the others are in `stack`, which closes them."""
+    if count <= 1:
+        return [stack.enter_context(open_one()) for _ in range(count)]
+    with ThreadPoolExecutor(count) as pool:
+        opening = [pool.submit(open_one) for _ in range(count)]
+    opened = [stack.enter_context(done.result()) for done in opening if done.exception() is None]
+    for done in opening:
+        if done.exception() is not None:
+            raise done.exception()
+    return opened
+
+
 def pose_stills(frames: Iterable, open_one: Callable, pose_of: Callable, lanes: int = 1) -> list:
     """`pose_of(estimator, frame)` for each of `frames`, in order, on still-image estimators
     from `open_one()`: one as the frames stream in, or `lanes` of them, each in its own thread

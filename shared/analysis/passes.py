@@ -20,7 +20,7 @@ import numpy as np
 from shared.analysis import accel, timeline, video
 from shared.analysis.bar import bar_gray, find_plate
 from shared.analysis.camera import CameraMotion
-from shared.analysis.lanes import pose_lanes, pose_stills, posed, shared_stretches, still_lanes
+from shared.analysis.lanes import open_together, pose_lanes, pose_stills, posed, shared_stretches, still_lanes
 from shared.analysis.lifter import Region, find_lifter_region, nearest_the_bar, pick_at_the_bar, second_look, torso_px
 from shared.analysis.pose import open_pose
 from shared.analysis.tracker import PlateTracker
@@ -242,12 +242,13 @@ def scan_lifter(clip: video.DecodeOnce, runtime: accel.Runtime) -> Region:
     look every SCAN_EVERY_S in the first SCAN_S (`lifter.find_lifter_region`). It runs once
     per clip, on SCAN_MODEL whatever model pass 1 runs: it only bounds the lifter."""
     info = clip.info
-    with open_pose(runtime, SCAN_MODEL, max_people=3, video=False) as detect:
-        # A clip held in memory decodes on, behind the looks, for the passes after; one that is
-        # not gets a decode of its own that converts only the frames looked at.
-        step = max(1, int(round(info.fps * SCAN_EVERY_S)))
-        looks = itertools.takewhile(lambda f: f.t_s <= SCAN_S, clip.every(step))
-        with contextlib.closing(video.prefetched(looks)) as sample:
+    # The decode starts before the estimator opens (the run's first: half a second on one core).
+    # A clip held in memory decodes on, behind the looks, for the passes after; one that is not
+    # gets a decode of its own that converts only the frames looked at.
+    step = max(1, int(round(info.fps * SCAN_EVERY_S)))
+    looks = itertools.takewhile(lambda f: f.t_s <= SCAN_S, clip.every(step))
+    with contextlib.closing(video.Prefetched(looks)) as sample:
+        with open_pose(runtime, SCAN_MODEL, max_people=3, video=False) as detect:
             return find_lifter_region(sample, detect, find_plate, info.out_width, info.out_height, SCAN_S)
 
 
@@ -293,9 +294,11 @@ def pose_pass(
     )
     crop = (0, 0, x1 - x0, y1 - y0)  # the frames are the crops; the people go back to the frame's pixels below
     with contextlib.ExitStack() as stack:
-        poses = [stack.enter_context(open_pose(runtime, model, max_people=people))]
+        poses = []
+        if runtime.pose_delegate != "cpu":  # one on the GPU, or the first after falling back from it
+            poses.append(stack.enter_context(open_pose(runtime, model, max_people=people)))
         if runtime.pose_delegate == "cpu":
-            poses += [stack.enter_context(open_pose(runtime, model, max_people=people)) for _ in range(lanes - 1)]
+            poses += open_together(lambda: open_pose(runtime, model, max_people=people), lanes - len(poses), stack)
         bounds = shared_stretches(wanted_t_s, len(poses))
         posing = stack.enter_context(contextlib.closing(posed(frames, poses, crop, len(wanted), bounds)))
         for done, (frame, people) in enumerate(posing, 1):

@@ -14,7 +14,7 @@ import numpy as np
 
 from shared.analysis.accel import CPU_ENCODER, ENCODER_OPTIONS
 from shared.analysis.pose import LANDMARKS
-from shared.analysis.video import prefetched
+from shared.analysis.video import Prefetched
 
 MAX_LONG_SIDE_PX = 1280
 TRAIL_S = 8.0  # a whole clean & jerk stays on screen
@@ -162,7 +162,7 @@ def render_video(
         stream.pix_fmt = "yuv420p"
         stream.options = dict(ENCODER_OPTIONS[encoder])
         stream.codec_context.time_base = Fraction(1, 1000)  # PTS in ms keep variable frame timing
-        with contextlib.closing(prefetched(drawn())) as ready:
+        with contextlib.closing(Prefetched(drawn())) as ready:
             for frame, i420 in ready:
                 vf = av.VideoFrame.from_ndarray(i420, format="yuv420p")
                 vf.pts = int(round(frame.t_s * 1000))

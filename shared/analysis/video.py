@@ -250,7 +250,7 @@ class DecodeOnce:
             skip = 0
         report, self._reported = (None if self._reported else self.warnings.append), True
         try:
-            with contextlib.closing(prefetched(frames(self.path, self.info, report))) as decoded:
+            with contextlib.closing(Prefetched(frames(self.path, self.info, report))) as decoded:
                 yield from (frame for frame in decoded if frame.index >= skip)
         except GeneratorExit:  # stopped early: it reported nothing, so the next pass will
             self._reported = self._reported and report is None
@@ -315,34 +315,44 @@ class Held:
 _DONE = object()
 
 
-def prefetched(items: Iterable, depth: int = 4) -> Iterator:
-    """Iterate `items` in a background thread, `depth` ahead: decoding (which releases the
-    GIL) then overlaps the caller's work. Exceptions reach the caller in order."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+class Prefetched:
+    """Iterate `items` in a background thread, started at once, `depth` ahead: decoding (which
+    releases the GIL) then overlaps the caller's work, from before the caller's first look.
+    Exceptions reach the caller in order. `close()` stops the thread, iterated or not."""
 
-    def produce():
+    def __init__(self, items: Iterable, depth: int = 4):
+        self.q: queue.Queue = queue.Queue(maxsize=depth)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._produce, args=(items,), daemon=True)
+        self.thread.start()
+
+    def _produce(self, items: Iterable):
         try:
             for item in items:
-                if stop.is_set():
+                if self.stop.is_set():
                     return
-                q.put(item)
-            q.put(_DONE)
+                self.q.put(item)
+            self.q.put(_DONE)
         except BaseException as exc:  # handed to the consumer, raised there
-            q.put(exc)
+            self.q.put(exc)
 
-    thread = threading.Thread(target=produce, daemon=True)
-    thread.start()
-    try:
-        while (item := q.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():  # unblock a producer waiting on a full queue
+    def __iter__(self) -> Iterator:
+        return self
+
+    def __next__(self):
+        item = _DONE if self.stop.is_set() else self.q.get()
+        if item is _DONE or isinstance(item, BaseException):
+            self.close()
+            if item is _DONE:
+                raise StopIteration
+            raise item
+        return item
+
+    def close(self) -> None:
+        self.stop.set()
+        while self.thread.is_alive():  # unblock a producer waiting on a full queue
             with contextlib.suppress(queue.Empty):
-                q.get(timeout=0.05)
+                self.q.get(timeout=0.05)
 
 
 BAR_LUMA = 24  # grey levels: a letterbox or pillarbox bar is this dark or darker across its whole line

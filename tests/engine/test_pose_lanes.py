@@ -24,6 +24,7 @@ from shared.analysis.lanes import (
     POSE_STRETCH_MIN_S,
     POSE_WARM_UP_S,
     PoseLanes,
+    open_together,
     pose_lanes,
     pose_stills,
     shared_stretches,
@@ -188,6 +189,45 @@ def test_estimators_posing_some_frames_share_them_equally_whatever_their_spacing
         assert sum(owned) == len(t) and max(tracked) - min(tracked) <= 2  # a warm-up can end in denser frames
     assert tracked[0] > owned[1] + 15  # 30 frames of warm-up at 60 fps, shared by two or three
     assert shared_stretches(t, 1) == [-np.inf, np.inf]
+
+
+class _Opened:
+    """An estimator that records its opening thread and its closing."""
+
+    live: set = set()
+
+    def __init__(self, fail: bool = False, wait: threading.Barrier | None = None):
+        if wait is not None:
+            wait.wait(timeout=5)  # every estimator opening at once, or none gets past
+        if fail:
+            raise RuntimeError("the model could not be opened")
+        self.thread = threading.get_ident()
+        _Opened.live.add(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _Opened.live.discard(self)
+
+
+def test_estimators_open_together_each_in_its_own_thread():
+    wait = threading.Barrier(3)
+    with contextlib.ExitStack() as stack:
+        opened = open_together(lambda: _Opened(wait=wait), 3, stack)
+        assert len(opened) == 3 and len({o.thread for o in opened}) == 3 and _Opened.live == set(opened)
+    assert _Opened.live == set()
+    with contextlib.ExitStack() as stack:
+        assert len(open_together(_Opened, 1, stack)) == 1 and open_together(_Opened, 0, stack) == []
+    assert _Opened.live == set()
+
+
+def test_one_estimator_failing_to_open_closes_the_others_and_says_why():
+    tries = iter([False, True, False])
+    with pytest.raises(RuntimeError, match="could not be opened"):
+        with contextlib.ExitStack() as stack:
+            open_together(lambda: _Opened(fail=next(tries)), 3, stack)
+    assert _Opened.live == set()
 
 
 @pytest.mark.parametrize("count, cores, lanes", [(28, 2, 2), (15, 2, 1), (16, 2, 2), (40, 8, 2), (40, 1, 1), (0, 2, 1)])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import threading
 from fractions import Fraction
 
 import av
@@ -9,6 +11,7 @@ import numpy as np
 import pytest
 
 from shared.analysis import video
+from shared.analysis.errors import InvalidVideo
 
 SMALL = dict(width=320, height=180, blur_samples=1)
 
@@ -250,3 +253,29 @@ def test_a_dark_stripe_inside_the_picture_is_no_bar():
     scene = _scene()
     scene[:60, :320] = 5  # dark across half the rows only: a dark wall in the corner
     assert video.picture_box(scene) == (0, 0, 640, 360)
+
+
+def test_prefetched_starts_at_once_and_hands_on_an_error_in_order():
+    pulled = threading.Event()
+
+    def items():
+        yield 1
+        pulled.set()
+        yield 2
+        raise InvalidVideo("damaged")
+
+    ahead = video.Prefetched(items())
+    assert pulled.wait(timeout=5)  # before the first look
+    assert next(ahead) == 1 and next(ahead) == 2
+    with pytest.raises(InvalidVideo, match="damaged"):
+        next(ahead)
+    assert not ahead.thread.is_alive()
+    with pytest.raises(StopIteration):
+        next(ahead)
+
+
+def test_closing_a_prefetch_never_read_stops_its_thread():
+    ahead = video.Prefetched(itertools.count())  # endless, and the queue fills at once
+    ahead.close()
+    assert not ahead.thread.is_alive()
+    assert list(ahead) == []
