@@ -33,8 +33,8 @@ def _run(tmp_path, monkeypatch, name, **options):
 def test_the_render_pass_replays_pass_one_frames_and_decodes_again_only_when_they_do_not_fit(tmp_path, monkeypatch):
     kept, kept_out, kept_opens = _run(tmp_path, monkeypatch, "kept")
     fresh, fresh_out, fresh_opens = _run(tmp_path, monkeypatch, "fresh", frame_cache_mb=100)  # 37 of 100 frames
-    assert kept_opens == 3  # the header probe, the lifter scan, the bar pass (pose and render replay it)
-    assert fresh_opens == 5  # ... and the pose and render passes decode again
+    assert kept_opens == 2  # the header probe, and one decode behind the scan's looks that every pass replays
+    assert fresh_opens == 5  # the probe, the scan's own, and the bar, pose and render passes each decode
     assert json.loads((kept_out / "result.json").read_text()) == json.loads((fresh_out / "result.json").read_text())
     assert (kept_out / "analyzed.mp4").read_bytes() == (fresh_out / "analyzed.mp4").read_bytes()
     # The result says which pose model read it: the default tries heavy first, and heavy kept
