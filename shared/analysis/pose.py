@@ -25,6 +25,11 @@ MODELS_DIR = Path(__file__).parent / "models"
 # nanoseconds (9.2e18), which the slow clock reaches after ~25 h of clip: hence LONGEST_CLIP_S.
 CLOCK_STRETCH = 100_000
 LONGEST_CLIP_S = 86_400.0
+# A tracking estimator holds on to whatever pose it last found while that pose's score stays over
+# min_tracking_confidence. In a rendered clean's catch it found the lifter upside down (shoulders
+# where the hips are) and tracked that for 30-40 frames, where a fresh one found him. No lift puts
+# the shoulders below the hips, so such a pose starts the tracking afresh, at most once this often.
+RESTART_EVERY_S = 0.1
 
 
 def model_path(model: str) -> Path:
@@ -82,10 +87,12 @@ class PoseEstimator:
             min_pose_presence_confidence=min_confidence,
             min_tracking_confidence=min_confidence,
         )
+        self._options = options
         self._landmarker = vision.PoseLandmarker.create_from_options(options)
         self._video = video
         self._last_ms = -1
         self._t0_s: float | None = None
+        self._restarted_s = -float("inf")
 
     def __call__(self, rgb: np.ndarray, t_s: float = 0.0, offset_px=(0, 0)) -> np.ndarray:
         """Candidates in this frame; `offset_px` is added when `rgb` is a crop of the frame."""
@@ -101,7 +108,17 @@ class PoseEstimator:
         people = np.full((len(result.pose_landmarks), 33, 3), np.nan, np.float32)
         for i, person in enumerate(result.pose_landmarks):
             people[i] = [(p.x * w + offset_px[0], p.y * h + offset_px[1], p.visibility) for p in person]
+        if self._video and len(people) and upside_down(people).all() and t_s - self._restarted_s >= RESTART_EVERY_S:
+            self._restart(t_s)
         return people
+
+    def _restart(self, t_s: float) -> None:
+        """Let go of the person tracked: the next frame is detected afresh, in a new graph."""
+        from mediapipe.tasks.python import vision
+
+        self._landmarker.close()
+        self._landmarker = vision.PoseLandmarker.create_from_options(self._options)
+        self._restarted_s = t_s
 
     def close(self) -> None:
         self._landmarker.close()
@@ -111,6 +128,14 @@ class PoseEstimator:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def upside_down(people: np.ndarray) -> np.ndarray:
+    """Per candidate (people, 33, 3): the shoulders' midpoint below the hips' (image y grows
+    downwards)."""
+    shoulders = people[:, [LANDMARKS["lsho"], LANDMARKS["rsho"]], 1].mean(axis=1)
+    hips = people[:, [LANDMARKS["lhip"], LANDMARKS["rhip"]], 1].mean(axis=1)
+    return shoulders > hips
 
 
 def open_pose(runtime: Runtime, *args: object, **kwargs: object) -> PoseEstimator:

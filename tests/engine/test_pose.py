@@ -41,3 +41,54 @@ def test_landmarks_make_a_jump_on_its_own_frame_whatever_the_first_timestamp(sta
 def test_on_a_real_clock_the_live_preview_filter_lags_which_is_what_the_slow_clock_removes(standing, monkeypatch):
     monkeypatch.setattr(pose, "CLOCK_STRETCH", 1)
     assert _first_frame_response(standing) < 0.75
+
+
+class _Landmarker:
+    """A stand-in for MediaPipe's landmarker: one person, upright or upside down."""
+
+    made: list = []
+
+    def __init__(self):
+        self.upside_down, self.closed = True, False
+        _Landmarker.made.append(self)
+
+    def _result(self):
+        from types import SimpleNamespace
+
+        down = (
+            {LANDMARKS[k] for k in ("lsho", "rsho")} if self.upside_down else {LANDMARKS[k] for k in ("lhip", "rhip")}
+        )
+        person = [SimpleNamespace(x=0.5, y=0.8 if i in down else 0.5, visibility=0.9) for i in range(33)]
+        return SimpleNamespace(pose_landmarks=[person])
+
+    def detect_for_video(self, image, ms):
+        return self._result()
+
+    def detect(self, image):
+        return self._result()
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.mark.parametrize("video", [True, False])
+def test_a_tracker_holding_a_pose_upside_down_starts_afresh(monkeypatch, video):
+    """No lift puts the shoulders below the hips: a tracking estimator that holds such a pose
+    gets a new graph, so the next frame is detected afresh; at most every RESTART_EVERY_S."""
+    from mediapipe.tasks.python import vision
+
+    estimator = PoseEstimator("lite", video=video)
+    estimator._landmarker.close()
+    _Landmarker.made = []
+    monkeypatch.setattr(vision.PoseLandmarker, "create_from_options", lambda options: _Landmarker())
+    estimator._landmarker = _Landmarker()
+    frame = np.zeros((64, 64, 3), np.uint8)
+    people = estimator(frame, 0.0)
+    assert pose.upside_down(people).tolist() == [True]  # handed on as found: later stages drop it
+    estimator(frame, pose.RESTART_EVERY_S / 2)  # too soon for another
+    estimator(frame, pose.RESTART_EVERY_S * 1.5)
+    made = _Landmarker.made
+    assert [m.closed for m in made] == ([True, True, False] if video else [False])  # stills track nothing
+    made[-1].upside_down = False
+    estimator(frame, pose.RESTART_EVERY_S * 3)
+    assert len(_Landmarker.made) == len(made)  # an upright pose is tracked on
