@@ -87,8 +87,8 @@ class PoseEstimator:
             min_pose_presence_confidence=min_confidence,
             min_tracking_confidence=min_confidence,
         )
-        self._options = options
-        self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        self._new_graph = lambda: vision.PoseLandmarker.create_from_options(options)
+        self._landmarker = self._new_graph()
         self._video = video
         self._last_ms = -1
         self._t0_s: float | None = None
@@ -114,10 +114,8 @@ class PoseEstimator:
 
     def _restart(self, t_s: float) -> None:
         """Let go of the person tracked: the next frame is detected afresh, in a new graph."""
-        from mediapipe.tasks.python import vision
-
         self._landmarker.close()
-        self._landmarker = vision.PoseLandmarker.create_from_options(self._options)
+        self._landmarker = self._new_graph()
         self._restarted_s = t_s
 
     def close(self) -> None:
