@@ -21,7 +21,8 @@ LEG_TOO_LONG, LEG_TOO_SHORT = 0.20, 0.35  # thigh and shank against their clear-
 FOOT_MAX_RISE_M = 0.25
 # A foot landmark is first trusted when the plate is this many radii away from it, and the
 # first few such frames where it stands still say where that foot is planted (see plant_feet):
-# each within FOOT_STILL_M of their median, before the bar has risen FOOT_PLANTED_RISE_M.
+# each within FOOT_STILL_M of their median, before the bar has risen FOOT_PLANTED_RISE_M or
+# reached its highest.
 FOOT_CLEAR_RADII, FOOT_ANCHOR_FRAMES = 2.5, 5
 FOOT_STILL_M, FOOT_PLANTED_RISE_M = 0.04, 0.7
 KNEE_CLEAR_RADII = 1.0
@@ -132,21 +133,21 @@ def plant_feet(px: np.ndarray, bar_px: np.ndarray, r: float, side: str) -> None:
     for planted, and a planted ankle too far back bends a knee rebuilt above it 10° too far;
     they are used only when no still look comes once the knee is clear. Those 5 must come
     before the bar has risen FOOT_PLANTED_RISE_M (to about the hips of a lifter 1.75 m tall,
-    where the heels start to rise), else the first still look may be the feet landing from the
-    catch. The frames
-    before them, clear or not, take it. Not where the trunk is the wrong length (10 % off its
-    median once the feet are clear): that hip is misplaced, and a true ankle under a wrong hip
-    bends the knee further from the truth than MediaPipe's own guess does. And only when the
-    plate was followed through 90 % of the frames before."""
-    sho, hip = LANDMARKS[side + "sho"], LANDMARKS[side + "hip"]
-    trunk = np.linalg.norm(px[:, hip, :2] - px[:, sho, :2], axis=1)
+    where the heels start to rise) and before it is at its highest, else the first still look
+    may be the feet landing from the catch: a clip that starts mid-pull never sees the bar rise
+    that far, and on a real one the feet stood still first where they landed, 10 px from where
+    they had stood. The frames before them, clear or not, take it, under whatever hip MediaPipe
+    put there (a hip that makes the trunk the wrong length is bridged or left a guess by
+    repair_hidden_legs: the foot stays planted under it). And only when the plate was followed
+    through 90 % of the frames before."""
     px_per_m = 2 * r / PLATE_DIAMETER_M
     seen = np.flatnonzero(np.isfinite(bar_px[:, 1]))
     if len(seen) == 0:
         return
     rise_m = (np.median(bar_px[seen[:FOOT_ANCHOR_FRAMES], 1]) - bar_px[:, 1]) / px_per_m
     up = np.flatnonzero(rise_m >= FOOT_PLANTED_RISE_M)
-    flat = np.arange(len(px)) < (up[0] if len(up) else len(px))  # the feet are flat until then
+    top = int(np.nanargmin(bar_px[:, 1]))  # image y grows downwards: the bar at its highest
+    flat = np.arange(len(px)) < min(up[0] if len(up) else len(px), top)  # the feet are flat until then
     knee_clear = np.linalg.norm(px[:, LANDMARKS[side + "kne"], :2] - bar_px, axis=1) >= KNEE_CLEAR_RADII * r
     for j in ("ank", "hee", "toe"):
         i = LANDMARKS[side + j]
@@ -162,7 +163,6 @@ def plant_feet(px: np.ndarray, bar_px: np.ndarray, r: float, side: str) -> None:
         if np.isfinite(bar_px[: window[0], 0]).mean() < 0.9:
             continue
         frames = np.arange(len(px)) < window[0]
-        frames &= np.abs(trunk / np.nanmedian(trunk[int(np.argmax(clear)) :]) - 1) <= TRUNK_TOLERANCE
         px[frames, i, :2] = np.median(px[window, i, :2], axis=0)
         px[frames, i, 2] = np.maximum(px[frames, i, 2], 0.5)
 

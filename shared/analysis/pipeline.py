@@ -60,17 +60,16 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # plate and a pose folded at the trunk taken as hidden, the phases' knee held outside the
 # frames it was measured in and timed on a hip rebuilt from trunk and thigh where the plate
 # covers it
-# 2.14: the scale read on outlines seen on most of the rays the clip's best ones were
-# 2.15: a plate found only loosely tracked, and kept once its silhouette shows; placings
-# without a rim fit just before a loss dropped; the speed on finding the plate again
-# 2.16: angles from a shoulder behind the plate (front rack) not measured; upside-down poses dropped
-# 2.17: a rim seen over part of the plate alone sized on the best-seen ring's ellipse; a hip
-# within 1.25 plate radii of a resting bar taken as misplaced; a plate too small to show a bevel
-# ring apart from its rim uncertain by half the ring's depth
-# 2.18: a clip too long to hold posed by one estimator as it streams, as engine 1.1.0 did; the
-# second look posed on every core. 2.19: pose's stretches cut to equal work, warm-up included
-# 2.20: a tracking pose estimator that holds the lifter upside down starts afresh
-ENGINE_VERSION = "2.20.0"
+# 2.14: the scale read on outlines seen on most of the rays the clip's best ones were. 2.15: a plate found only
+# loosely tracked, and kept once its silhouette shows; placings without a rim fit just before a loss dropped; the
+# speed on finding the plate again. 2.16: angles from a shoulder behind the plate (front rack) not measured;
+# upside-down poses dropped. 2.17: a rim seen over part of the plate alone sized on the best-seen ring's ellipse; a
+# hip within 1.25 plate radii of a resting bar taken as misplaced; a plate too small to show a bevel ring apart from
+# its rim uncertain by half the ring's depth. 2.18: a clip too long to hold posed by one estimator as it streams, as
+# engine 1.1.0 did; the second look posed on every core. 2.19: pose's stretches cut to equal work, warm-up included.
+# 2.20: a tracking pose estimator that holds the lifter upside down starts afresh. 2.21: feet kept planted under a hip
+# the trunk rule bridges, and planted only where they stood before the bar's highest point
+ENGINE_VERSION = "2.21.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]
 
