@@ -103,13 +103,15 @@ def repeated_rows(clips: list, model: str) -> list:
             for clip in (path, distinct):
                 try:
                     r = analyze(clip, AnalysisOptions(exercise=exercise_of(path), pose_model=model, render=False))
-                except AnalysisError:  # refused (a front view): no speed to compare
+                except AnalysisError as refused:  # the file refused (a front view): no speed to compare;
+                    speeds.append(f"refused: `{refused.code}`")  # its copy refused: a row that says so
                     break
-                speeds.append(r.metrics["max_bar_speed"])
+                speeds.append(f"{r.metrics['max_bar_speed']:.3f}")
         if len(speeds) < 2:
             continue
-        off = 100 * (speeds[0] - speeds[1]) / speeds[1]
-        rows.append(f"| {path.name} | {content:.2f} | {speeds[0]:.3f} | {speeds[1]:.3f} | {off:+.1f} |")
+        both = not speeds[1].startswith("refused")
+        off = f"{100 * (float(speeds[0]) - float(speeds[1])) / float(speeds[1]):+.1f}" if both else ""
+        rows.append(f"| {path.name} | {content:.2f} | {speeds[0]} | {speeds[1]} | {off} |")
     return rows
 
 
