@@ -1,11 +1,12 @@
 """Accuracy benchmark: the engine on every generated clip, against exact ground truth.
 
-python -m bench.accuracy [--set bench|random] [--seed N] [--only NAME] [--pose-model heavy] — prints
-one row per clip, the targets, and a comparison of the smoothing filters on the engine's own raw bar
-track; with --set random, the clips' looks are drawn at random (tests.synth.clips.random_set, from
---seed) and the misses are also counted by look factor, so a weak spot shows by name. The table,
-its command and its date are written to docs/accuracy-<set>.md (accuracy-random-seed<N>.md for a
-draw other than the default: a second draw checks the engine on looks it was not tuned on)."""
+python -m bench.accuracy [--set bench|random|motion] [--seed N] [--only NAME] [--pose-model heavy] —
+prints one row per clip, the targets, and a comparison of the smoothing filters on the engine's own
+raw bar track; with --set random, the clips' looks are drawn at random (tests.synth.clips.random_set,
+from --seed) and the misses are also counted by look factor, so a weak spot shows by name; --set
+motion draws the same looks and also the lifter's height and the lift's tempo (MOTION_FACTORS). The
+table, its command and its date are written to docs/accuracy-<set>.md (accuracy-<set>-seed<N>.md for
+a draw other than the default: a second draw checks the engine on looks it was not tuned on)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from shared.analysis.errors import AnalysisError
 from shared.analysis.kinematics import smooth_derivatives
 from shared.analysis.measure import BAR_FILTER
 from shared.analysis.model_policy import DEFAULT_POSE_MODEL, POSE_CHOICES
-from tests.synth.clips import BENCH_SET, LOOK_FACTORS, RANDOM_SEED, clip, random_set
+from tests.synth.clips import BENCH_SET, LOOK_FACTORS, MOTION_FACTORS, RANDOM_SEED, clip, random_set
 from tests.synth.evaluate import TARGETS, evaluate, failures
 
 COLUMNS = [
@@ -73,12 +74,13 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default=None)
     ap.add_argument("--pose-model", default=DEFAULT_POSE_MODEL, choices=POSE_CHOICES)
-    ap.add_argument("--set", default="bench", choices=("bench", "random"))
+    ap.add_argument("--set", default="bench", choices=("bench", "random", "motion"))
     ap.add_argument("--seed", type=int, default=RANDOM_SEED, help="the random set's draw")
     args = ap.parse_args()
-    drawn = BENCH_SET if args.set == "bench" else random_set(seed=args.seed)
+    drawn = BENCH_SET if args.set == "bench" else random_set(seed=args.seed, motion=args.set == "motion")
     specs = [s for s in drawn if not args.only or args.only in s.name]
-    page = args.set if args.set == "bench" or args.seed == RANDOM_SEED else f"random-seed{args.seed}"
+    page = args.set if args.set == "bench" or args.seed == RANDOM_SEED else f"{args.set}-seed{args.seed}"
+    factors = [*LOOK_FACTORS, *(MOTION_FACTORS if args.set == "motion" else ())]
     lines = [
         f"# Accuracy on the {args.set} clip set" + ("" if page == args.set else f", seed {args.seed}"),
         "",
@@ -113,15 +115,15 @@ def main() -> int:
             f"| {spec.name} | " + " | ".join(cells) + f" | {model} | {elapsed:.1f} | {'; '.join(misses) or 'all met'} |"
         )
         print(lines[-1], flush=True)
-        for factor in LOOK_FACTORS:
+        for factor in factors:
             value = getattr(spec, factor, None) if factor != "size" else f"{spec.height}p"
             by_factor[(factor, value)][0] += 1
             by_factor[(factor, value)][1] += bool(misses)
     lines += ["", f"targets: {TARGETS}", "", f"clips meeting every target: {len(specs) - failed}/{len(specs)}"]
-    if args.set == "random":
+    if args.set != "bench":
         lines += ["", "| look factor | value | clips | clips missing a target |", "|---|---|---|---|"]
         lines += [f"| {f} | {v} | {n} | {m} |" for (f, v), (n, m) in sorted(by_factor.items(), key=str)]
-    print("\n".join(lines[-(len(by_factor) + 5 if args.set == "random" else 3) :]))
+    print("\n".join(lines[-(len(by_factor) + 5 if args.set != "bench" else 3) :]))
     if not args.only:
         DOCS.mkdir(exist_ok=True)
         (DOCS / f"accuracy-{page}.md").write_text("\n".join(lines) + "\n")

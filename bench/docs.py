@@ -18,6 +18,7 @@ PAGES = {
             "accuracy-random.md",
             "accuracy-random-seed7.md",
             "accuracy-random-seed31.md",
+            "accuracy-motion.md",
             "real-clips.md",
             "versus.md",
         ],

@@ -140,3 +140,27 @@ def test_the_clean_is_caught_in_a_front_rack_with_the_plate_over_the_shoulder():
     assert t[pull][np.argmax(speed[pull])] == pytest.approx(1.467, abs=0.01)
     assert speed[pull].max() == pytest.approx(1.93, abs=0.02)
     assert joints["bar"][pull, 1].max() / 1.75 == pytest.approx(0.66, abs=0.01)
+
+
+def test_a_motion_draw_has_its_seed_s_looks_and_another_lifter_and_tempo():
+    """bench.accuracy --set motion: the looks of the random draw of the same seed, lifted by
+    lifters 1.55-1.95 m tall at tempos 0.85-1.2, none of them the 1.75 m lifter at the one tempo
+    every other rendered lift shares; the tallest one's snatch still stays in the picture."""
+    from dataclasses import asdict
+
+    from tests.synth.clips import MOTION_FACTORS, random_set
+    from tests.synth.lifts import PLATE_RADIUS_M, make_lift
+    from tests.synth.render import Camera
+
+    looks, moves = random_set(seed=7), random_set(seed=7, motion=True)
+    for a, b in zip(looks, moves):
+        assert {k: v for k, v in asdict(a).items() if k not in ("name", *MOTION_FACTORS)} == {
+            k: v for k, v in asdict(b).items() if k not in ("name", *MOTION_FACTORS)
+        }
+        assert (a.lifter_height_m, a.time_scale) == (1.75, 1.0)
+        assert b.lifter_height_m != 1.75 and b.time_scale != 1.0
+    assert len({(b.lifter_height_m, b.time_scale) for b in moves}) > 3
+    lift = make_lift("snatch", max(MOTION_FACTORS["lifter_height_m"]))
+    top_m = lift.at(np.linspace(0, lift.duration_s, 400))["bar"][:, 1].max() + PLATE_RADIUS_M
+    cam = Camera(640, 360, "right", min(0.86 * 360 / 2.45, 0.8 * 640 / 1.5))
+    assert cam(np.array([[0.0, top_m]]))[0, 1] > 0

@@ -53,28 +53,38 @@ LOOK_FACTORS = {
 # Drawn from a stream of their own (seed + 1), so that adding them left the other looks of
 # every clip as they were.
 LATER_FACTORS = ("hub", "sleeve_parallax")
+# How the lift itself may differ (bench.accuracy --set motion): the lifter's height and the
+# lift's tempo (time_scale > 1 lifts slower, as a heavier bar does). Every other set renders
+# one lifter, 1.75 m tall, lifting at one tempo, so that the phases and angles were only ever
+# scored on one motion a lift. None of these values is that one. Drawn from a third stream
+# (seed + 2): a motion draw has the looks of the random draw of the same seed.
+MOTION_FACTORS = {"lifter_height_m": (1.55, 1.65, 1.85, 1.95), "time_scale": (0.85, 0.92, 1.1, 1.2)}
 
 
 RANDOM_SEED = 2026  # the draw the engine is developed against (docs/accuracy-random.md)
 
 
-def random_set(n: int = 10, seed: int = RANDOM_SEED) -> list:
-    """n clip specs whose looks are drawn from LOOK_FACTORS, reproducibly from `seed`."""
-    rng, later = np.random.default_rng(seed), np.random.default_rng(seed + 1)
+def random_set(n: int = 10, seed: int = RANDOM_SEED, motion: bool = False) -> list:
+    """n clip specs whose looks are drawn from LOOK_FACTORS, reproducibly from `seed`; with
+    `motion`, the same looks lifted by a lifter and at a tempo drawn from MOTION_FACTORS."""
+    rng, later, moves = (np.random.default_rng(seed + k) for k in range(3))
     specs = []
     for i in range(n):
         look = {k: v[int((later if k in LATER_FACTORS else rng).integers(len(v)))] for k, v in LOOK_FACTORS.items()}
+        lifter = {k: v[int(moves.integers(len(v)))] for k, v in MOTION_FACTORS.items()} if motion else {}
         (width, height) = look.pop("size")
         name = (
-            f"rand{i}_{look['exercise']}_{look['plate']}_yaw{look['yaw_deg']:.0f}_{height}p{look['fps']:.0f}"
+            f"{'move' if motion else 'rand'}{i}_{look['exercise']}_{look['plate']}_yaw{look['yaw_deg']:.0f}"
+            f"_{height}p{look['fps']:.0f}"
             + ("_change" if look["change_plate"] else "")
             + (f"_crf{look['crf']}" if look["crf"] > 20 else "")
             + ("_backlit" if look["backlight"] < 1 else "")
             + ("_wide" if look["lens_barrel"] else "")
             + (f"_{look['hub']}" if look["hub"] != "collar" else "")
             + ("_parallax" if look["sleeve_parallax"] else "")
+            + (f"_{lifter['lifter_height_m'] * 100:.0f}cm_tempo{lifter['time_scale']:g}" if motion else "")
         )
-        specs.append(ClipSpec(name, width=width, height=height, seed=100 + i, **look))
+        specs.append(ClipSpec(name, width=width, height=height, seed=100 + i, **look, **lifter))
     return specs
 
 
