@@ -99,19 +99,23 @@ def repeated_rows(clips: list, model: str) -> list:
             content = distinct_pictures(path, distinct)
             if content is None:
                 continue
-            speeds = []
+            speeds = []  # m/s, or the code the clip was refused with
             for clip in (path, distinct):
                 try:
                     r = analyze(clip, AnalysisOptions(exercise=exercise_of(path), pose_model=model, render=False))
                 except AnalysisError as refused:  # the file refused (a front view): no speed to compare;
-                    speeds.append(f"refused: `{refused.code}`")  # its copy refused: a row that says so
+                    speeds.append(refused.code)  # its copy refused: a row that says so
                     break
-                speeds.append(f"{r.metrics['max_bar_speed']:.3f}")
+                speeds.append(r.metrics["max_bar_speed"])
         if len(speeds) < 2:
             continue
-        both = not speeds[1].startswith("refused")
-        off = f"{100 * (float(speeds[0]) - float(speeds[1])) / float(speeds[1]):+.1f}" if both else ""
-        rows.append(f"| {path.name} | {content:.2f} | {speeds[0]} | {speeds[1]} | {off} |")
+        file, copy = speeds
+        if isinstance(copy, str):
+            rows.append(f"| {path.name} | {content:.2f} | {file:.3f} | refused: `{copy}` |  |")
+        else:
+            rows.append(
+                f"| {path.name} | {content:.2f} | {file:.3f} | {copy:.3f} | {100 * (file - copy) / copy:+.1f} |"
+            )
     return rows
 
 
