@@ -67,8 +67,8 @@ test: install lint
 test-fast: $(STAMP) lint
 	$(PY) -m pytest -q tests/unit
 
-# Accuracy table over the generated clip sets (looks drawn at random, and the same looks lifted by
-# other lifters at other tempos), the speed and memory figures, engine 1.1.0
+# Accuracy table over the generated clip sets (looks drawn at random, the same looks lifted by
+# other lifters at other tempos, and filmed by a tilted camera), the speed and memory figures, engine 1.1.0
 # (BASE_ENGINE) and this one side by side on clips shaped as people film them and on the
 # short rendered clips, then the read payloads of a 2-minute 60 fps session against the
 # emulator.
@@ -79,6 +79,7 @@ bench: install
 	$(PY) -m bench.accuracy --set random --seed 7
 	$(PY) -m bench.accuracy --set random --seed 31
 	$(PY) -m bench.accuracy --set motion
+	$(PY) -m bench.accuracy --set tilt
 	$(PY) -m bench.speed
 	$(PY) -m bench.versus --base-commit $(BASE_ENGINE) --set shaped
 	$(PY) -m bench.versus --base-commit $(BASE_ENGINE) --set both

@@ -1,10 +1,11 @@
 """Accuracy benchmark: the engine on every generated clip, against exact ground truth.
 
-python -m bench.accuracy [--set bench|random|motion] [--seed N] [--only NAME] [--pose-model heavy] —
+python -m bench.accuracy [--set bench|random|motion|tilt] [--seed N] [--only NAME] [--pose-model heavy] —
 prints one row per clip, the targets, and a comparison of the smoothing filters on the engine's own
 raw bar track; with --set random, the clips' looks are drawn at random (tests.synth.clips.random_set,
 from --seed) and the misses are also counted by look factor, so a weak spot shows by name; --set
-motion draws the same looks and also the lifter's height and the lift's tempo (MOTION_FACTORS). The
+motion draws the same looks and also the lifter's height and the lift's tempo (MOTION_FACTORS), --set
+tilt the same looks filmed by a camera tilted up or down (TILT_FACTORS). The
 table, its command and its date are written to docs/accuracy-<set>.md (accuracy-<set>-seed<N>.md for
 a draw other than the default: a second draw checks the engine on looks it was not tuned on)."""
 
@@ -24,7 +25,7 @@ from shared.analysis.errors import AnalysisError
 from shared.analysis.kinematics import smooth_derivatives
 from shared.analysis.measure import BAR_FILTER
 from shared.analysis.model_policy import DEFAULT_POSE_MODEL, POSE_CHOICES
-from tests.synth.clips import BENCH_SET, LOOK_FACTORS, MOTION_FACTORS, RANDOM_SEED, clip, random_set
+from tests.synth.clips import BENCH_SET, LOOK_FACTORS, MOTION_FACTORS, RANDOM_SEED, TILT_FACTORS, clip, random_set
 from tests.synth.evaluate import TARGETS, evaluate, failures
 
 COLUMNS = [
@@ -74,13 +75,17 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default=None)
     ap.add_argument("--pose-model", default=DEFAULT_POSE_MODEL, choices=POSE_CHOICES)
-    ap.add_argument("--set", default="bench", choices=("bench", "random", "motion"))
+    ap.add_argument("--set", default="bench", choices=("bench", "random", "motion", "tilt"))
     ap.add_argument("--seed", type=int, default=RANDOM_SEED, help="the random set's draw")
     args = ap.parse_args()
-    drawn = BENCH_SET if args.set == "bench" else random_set(seed=args.seed, motion=args.set == "motion")
+    drawn = (
+        BENCH_SET
+        if args.set == "bench"
+        else random_set(seed=args.seed, motion=args.set == "motion", tilt=args.set == "tilt")
+    )
     specs = [s for s in drawn if not args.only or args.only in s.name]
     page = args.set if args.set == "bench" or args.seed == RANDOM_SEED else f"{args.set}-seed{args.seed}"
-    factors = [*LOOK_FACTORS, *(MOTION_FACTORS if args.set == "motion" else ())]
+    factors = [*LOOK_FACTORS, *{"motion": MOTION_FACTORS, "tilt": TILT_FACTORS}.get(args.set, ())]
     lines = [
         f"# Accuracy on the {args.set} clip set" + ("" if page == args.set else f", seed {args.seed}"),
         "",

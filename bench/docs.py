@@ -19,6 +19,7 @@ PAGES = {
             "accuracy-random-seed7.md",
             "accuracy-random-seed31.md",
             "accuracy-motion.md",
+            "accuracy-tilt.md",
             "real-clips.md",
             "versus.md",
         ],

@@ -164,3 +164,25 @@ def test_a_motion_draw_has_its_seed_s_looks_and_another_lifter_and_tempo():
     top_m = lift.at(np.linspace(0, lift.duration_s, 400))["bar"][:, 1].max() + PLATE_RADIUS_M
     cam = Camera(640, 360, "right", min(0.86 * 360 / 2.45, 0.8 * 640 / 1.5))
     assert cam(np.array([[0.0, top_m]]))[0, 1] > 0
+
+
+def test_a_tilt_draw_has_its_seed_s_looks_and_a_camera_tilted_both_ways():
+    """bench.accuracy --set tilt: the looks of the random draw of the same seed, filmed by a camera
+    tilted so that the plate's size changes by -5 to +15 % over 2 m of height, where every other
+    set films level; the plate up high is drawn at that height's scale."""
+    from dataclasses import asdict
+
+    from tests.synth.clips import TILT_FACTORS, random_set
+    from tests.synth.render import Camera
+
+    looks, tilted = random_set(seed=7), random_set(seed=7, tilt=True)
+    for a, b in zip(looks, tilted):
+        assert {k: v for k, v in asdict(a).items() if k not in ("name", *TILT_FACTORS)} == {
+            k: v for k, v in asdict(b).items() if k not in ("name", *TILT_FACTORS)
+        }
+        assert a.perspective_pct == 0.0 and b.perspective_pct != 0.0 and b.name.startswith("tilt")
+    assert {np.sign(b.perspective_pct) for b in random_set(seed=2026, tilt=True)} == {-1.0, 1.0}
+    cam = Camera(1280, 720, "right", 250.0, perspective_pct=15.0)
+    assert cam.local_px_per_m(2.0) / cam.local_px_per_m(0.0) == pytest.approx(0.85)
+    # heights are the local scale integrated up: 2 m above the floor is 2 m * 250 * (1 - 0.15 / 2) px up
+    assert cam(np.array([[0.0, 0.0]]))[0, 1] - cam(np.array([[0.0, 2.0]]))[0, 1] == pytest.approx(462.5)

@@ -59,23 +59,30 @@ LATER_FACTORS = ("hub", "sleeve_parallax")
 # scored on one motion a lift. None of these values is that one. Drawn from a third stream
 # (seed + 2): a motion draw has the looks of the random draw of the same seed.
 MOTION_FACTORS = {"lifter_height_m": (1.55, 1.65, 1.85, 1.95), "time_scale": (0.85, 0.92, 1.1, 1.2)}
+# How far the camera is tilted (bench.accuracy --set tilt): the plate's size change over its
+# first 2 m of height, in %. A phone 3.5 m away tilted t degrees changes it by about t % (200 tan t
+# / 3.5): tilted 5 deg down from eye level (larger up high), or 5, 10 or 15 deg up from low down.
+# Every other set films level. Drawn from a fourth stream (seed + 3), with the random draw's looks.
+TILT_FACTORS = {"perspective_pct": (-5.0, 5.0, 10.0, 15.0)}
 
 
 RANDOM_SEED = 2026  # the draw the engine is developed against (docs/accuracy-random.md)
 
 
-def random_set(n: int = 10, seed: int = RANDOM_SEED, motion: bool = False) -> list:
+def random_set(n: int = 10, seed: int = RANDOM_SEED, motion: bool = False, tilt: bool = False) -> list:
     """n clip specs whose looks are drawn from LOOK_FACTORS, reproducibly from `seed`; with
-    `motion`, the same looks lifted by a lifter and at a tempo drawn from MOTION_FACTORS."""
-    rng, later, moves = (np.random.default_rng(seed + k) for k in range(3))
+    `motion`, the same looks lifted by a lifter and at a tempo drawn from MOTION_FACTORS; with
+    `tilt`, the same looks filmed by a camera tilted as drawn from TILT_FACTORS."""
+    rng, later, moves, tilts = (np.random.default_rng(seed + k) for k in range(4))
     specs = []
     for i in range(n):
         look = {k: v[int((later if k in LATER_FACTORS else rng).integers(len(v)))] for k, v in LOOK_FACTORS.items()}
         lifter = {k: v[int(moves.integers(len(v)))] for k, v in MOTION_FACTORS.items()} if motion else {}
+        camera = {k: v[int(tilts.integers(len(v)))] for k, v in TILT_FACTORS.items()} if tilt else {}
         (width, height) = look.pop("size")
         name = (
-            f"{'move' if motion else 'rand'}{i}_{look['exercise']}_{look['plate']}_yaw{look['yaw_deg']:.0f}"
-            f"_{height}p{look['fps']:.0f}"
+            f"{'move' if motion else 'tilt' if tilt else 'rand'}{i}_{look['exercise']}_{look['plate']}"
+            f"_yaw{look['yaw_deg']:.0f}_{height}p{look['fps']:.0f}"
             + ("_change" if look["change_plate"] else "")
             + (f"_crf{look['crf']}" if look["crf"] > 20 else "")
             + ("_backlit" if look["backlight"] < 1 else "")
@@ -83,8 +90,9 @@ def random_set(n: int = 10, seed: int = RANDOM_SEED, motion: bool = False) -> li
             + (f"_{look['hub']}" if look["hub"] != "collar" else "")
             + ("_parallax" if look["sleeve_parallax"] else "")
             + (f"_{lifter['lifter_height_m'] * 100:.0f}cm_tempo{lifter['time_scale']:g}" if motion else "")
+            + (f"_persp{camera['perspective_pct']:+g}" if tilt else "")
         )
-        specs.append(ClipSpec(name, width=width, height=height, seed=100 + i, **look, **lifter))
+        specs.append(ClipSpec(name, width=width, height=height, seed=100 + i, **look, **lifter, **camera))
     return specs
 
 
