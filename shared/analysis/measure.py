@@ -268,7 +268,9 @@ def build_series(
     lifter_height = options.lifter_height_m or seen_height
     return Measured(
         warnings=warnings,
-        scale={**scale, "px_per_m": round(px_per_m, 3)},
+        # Under a perspective the scale reported is the floor's, which the change per metre counts
+        # from: the median over every still frame is no height's (the set-up and overhead mixed)
+        scale={**scale, "px_per_m": round(floor_px_per_m, 3)},
         bar=bar,
         keypoints=keypoints,
         angles=angles,
