@@ -165,13 +165,19 @@ def calibrate(
     # never reached the floor (a clip from the hang, or begun mid-pull). Feet above it do
     # not move the floor: a plate cannot sink into it, and MediaPipe places feet the frame
     # cuts off, or the plate hides, all the same (16 cm high on a real clip).
-    floor_px = float(np.nanpercentile(bar_px[:, 1], 99)) + radius
+    floor_px = plate_floor_px(bar_px, radius)
     warnings = []
     if np.isfinite(feet_floor_px) and feet_floor_px - floor_px > 0.4 * radius:
         warnings.append("The plate was not seen resting on the floor; heights are measured from the feet.")
         floor_px = feet_floor_px
     x0_px = float(np.median(bar_px[np.flatnonzero(bar_ok)[:5], 0]))
     return scale, floor_px, x0_px, warnings
+
+
+def plate_floor_px(bar_px: np.ndarray, radius_px: float) -> float:
+    """The floor line under a plate `radius_px` big that rested there: the hub's lowest y (a high
+    percentile, so one bad frame cannot move it) plus a radius."""
+    return float(np.nanpercentile(bar_px[:, 1], 99)) + radius_px
 
 
 def lifter_plane_factor(radius_px: float, frame_long_side_px: float | None) -> float:

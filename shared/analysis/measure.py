@@ -33,6 +33,7 @@ from shared.analysis.calibration import (
     heights_seen_m,
     lifter_plane_factor,
     outer_ring,
+    plate_floor_px,
     still_frames,
     turn_shortening,
 )
@@ -183,6 +184,9 @@ def build_series(
     # the scale at each height: the plate's size where it stood still, low and high
     still = still_frames(bar_px, radius_px)
     r0, slope = perspective.gradient(floor_px - bar_px[still, 1], radius_px[still], outer_ring)
+    radius = px_per_m * PLATE_DIAMETER_M / 2
+    if slope and np.isclose(floor_px, plate_floor_px(bar_px, radius)):  # the floor is the resting plate's
+        floor_px, r0 = perspective.refloor(floor_px, radius, r0, slope)
     floor_px_per_m, relative_slope = (2 * r0 / PLATE_DIAMETER_M, slope / r0) if slope else (px_per_m, 0.0)
     scale["perspective_pct_per_m"] = round(100 * relative_slope * floor_px_per_m, 2)
     if relative_slope:

@@ -22,14 +22,15 @@ NOISE_FACTOR = 3.0
 MIN_END_FRAMES = 3  # still frames wanted near the floor and near the top
 RIM_AGREE = 0.01  # a fit within this share of the larger end's rim has found that rim
 SHARED_RIM_SHARE = 0.25  # of one end's fits on the other end's rim: the ends share that rim
+HELD_GAP = 0.5  # plate radii: still frames further apart in height than this were held at two heights
 
 
 def gradient(u_px: np.ndarray, radius_px: np.ndarray, rim: Callable | None = None) -> tuple:
     """(radius at the floor, px; its change per px of height above the floor), from still
     frames' plate radii `radius_px` at heights `u_px` above the floor; (median, 0.0) when
     the frames do not span the path or the change is not worth a local scale. `rim` keeps,
-    of one end's radii, those that found the rim itself (`calibration.outer_ring`: a fit can
-    settle on a ring inside it, differently at either end)."""
+    of the radii at one height, those that found the rim itself (`calibration.outer_ring`: a
+    fit can settle on a ring inside it, differently at each height)."""
     rim = rim or (lambda r: r)
     ok = np.isfinite(u_px) & np.isfinite(radius_px)
     u, r = u_px[ok], radius_px[ok]
@@ -40,9 +41,14 @@ def gradient(u_px: np.ndarray, radius_px: np.ndarray, rim: Callable | None = Non
     low, high = u < (1 - MIN_SPAN_SHARE) * top, u > MIN_SPAN_SHARE * top
     if low.sum() < MIN_END_FRAMES or high.sum() < MIN_END_FRAMES:
         return flat
-    # the two ends' medians: robust to a blurred or ring-bound fit at either
-    u_low, u_high = np.median(u[low]), np.median(u[high])
-    ends = rim(r[low]), rim(r[high])
+    heights = _held_heights(u, r, rim)
+    ends = [
+        [rims for h, rims in heights if at(h)]
+        for at in (lambda h: h < (1 - MIN_SPAN_SHARE) * top, lambda h: h > MIN_SPAN_SHARE * top)
+    ]
+    if not (ends[0] and ends[1]):
+        return flat
+    ends = np.concatenate(ends[0]), np.concatenate(ends[1])
     r_low, r_high = np.median(ends[0]), np.median(ends[1])
     # A fit at the smaller end as big as the other end's rim says the rim is that big there too,
     # and the smaller fits were a ring inside it (one end with too few rim fits to group them)
@@ -55,13 +61,38 @@ def gradient(u_px: np.ndarray, radius_px: np.ndarray, rim: Callable | None = Non
     big = r[high] if r_low < r_high else r[low]
     if np.mean(np.abs(big / min(r_low, r_high) - 1) < RIM_AGREE) >= SHARED_RIM_SHARE:
         return flat
-    slope = (r_high - r_low) / (u_high - u_low)
-    r0 = r_low - slope * u_low
+    # a straight line through every height the plate was held at, each as much as its frames
+    h, size, n = (np.array(v, float) for v in zip(*[(h, np.median(rims), len(rims)) for h, rims in heights]))
+    slope, r0 = np.polyfit(h, size, 1, w=np.sqrt(n))
     spread = np.hypot(_se(ends[0]), _se(ends[1]))
     change = abs(slope) * top
     if change < max(MIN_CHANGE * r0, NOISE_FACTOR * spread):
         return flat
     return float(r0), float(slope)
+
+
+def _held_heights(u: np.ndarray, r: np.ndarray, rim: Callable) -> list:
+    """[(height, rim radii), ...]: the heights the plate was held still at (frames at least
+    MIN_END_FRAMES, within HELD_GAP radii of the next), each with the radii `rim` keeps there
+    and the median height of the frames they came from."""
+    order = np.argsort(u)
+    u, r = u[order], r[order]
+    out = []
+    for g in np.split(np.arange(len(u)), np.flatnonzero(np.diff(u) > HELD_GAP * np.median(r)) + 1):
+        if len(g) < MIN_END_FRAMES:
+            continue
+        rims = rim(r[g])
+        out.append((float(np.median(u[g][np.isin(r[g], rims)])), np.asarray(rims, float)))
+    return out
+
+
+def refloor(floor_px: float, radius_px: float, r0: float, slope: float) -> tuple:
+    """(floor line, radius there) once a perspective is found. The floor was placed `radius_px`
+    (the median still outline, over every height) below the resting hub, but at rest the plate
+    is r0 + slope * radius_px big: a camera tilted to shrink the plate 15 % over 2 m put the
+    floor 5 px (2 cm) high at 4K, and every height read that much low."""
+    shift = r0 + slope * radius_px - radius_px
+    return floor_px + shift, r0 - slope * shift
 
 
 def _se(values: np.ndarray) -> float:

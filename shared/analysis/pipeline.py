@@ -68,8 +68,8 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # its rim uncertain by half the ring's depth. 2.18: a clip too long to hold posed by one estimator as it streams, as
 # engine 1.1.0 did; the second look posed on every core. 2.19: pose's stretches cut to equal work, warm-up included.
 # 2.20: a tracking pose estimator that holds the lifter upside down starts afresh. 2.21: feet kept planted under a hip
-# the trunk rule bridges, and planted only where they stood before the bar's highest point. 2.22: under a perspective,
-# scale.px_per_m is the floor's
+# the trunk rule bridges, and planted only where they stood before the bar's highest point. 2.22: a perspective fitted
+# through every height the plate was held at, the floor under the resting plate's size; scale.px_per_m the floor's
 ENGINE_VERSION = "2.22.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]

@@ -84,3 +84,30 @@ def test_fits_that_split_between_two_sizes_at_one_end_and_agree_with_the_other_a
     u = np.r_[np.full(30, 28.0), np.full(20, 190.0)]
     r = np.r_[np.where(np.arange(30) % 2, 30.5, 28.8), np.full(20, 28.7)] + rng.normal(0, 0.05, 50)
     assert perspective.gradient(u, r, outer_ring)[1] == 0.0
+
+
+def test_a_plate_held_at_several_heights_gives_one_line_through_them_all():
+    """A snatch from a camera tilted 15 deg up: the plate stands still at the floor, at the
+    knees, at the hip and overhead. Each height is its own size; taking the upper half's
+    heights as one end, its rim as the larger size there (the hip's) and its height as the
+    median of both, read the change a third short and 2 m up 4 cm low."""
+    k = 0.075
+    y = np.r_[np.full(20, 0.225), np.full(8, 0.72), np.full(10, 1.31), np.full(30, 1.9)]
+    u = PPM * (y - k * y * y / 2)
+    r = 0.225 * PPM * (1 - k * y) + np.random.default_rng(4).normal(0, 0.1, len(y))
+    r0, slope = perspective.gradient(u, r, outer_ring)
+    assert r0 == pytest.approx(0.225 * PPM, rel=0.01)
+    truth = np.linspace(0, 2.0, 9)
+    heights = perspective.heights_m(PPM * (truth - k * truth**2 / 2), 2 * r0 / 0.45, slope / r0)
+    np.testing.assert_allclose(heights, truth, atol=0.01)
+
+
+def test_a_floor_placed_by_the_median_radius_moves_to_the_resting_plates():
+    """The floor line was put a median still radius (30 px, over every height) below the resting
+    hub, but the plate at rest is 33 px: the floor moves 3 px down and the radius at the new
+    floor line is the line's value there."""
+    hub_y, median_r, r0, slope = 500.0, 30.0, 33.3, -0.01  # radius = r0 + slope * (floor - y)
+    floor, r0_new = perspective.refloor(hub_y + median_r, median_r, r0, slope)
+    rest = r0 + slope * median_r  # the plate's size at the resting hub
+    assert floor == pytest.approx(hub_y + rest)
+    assert r0_new + slope * (floor - hub_y) == pytest.approx(rest)
