@@ -71,7 +71,7 @@ test-fast: $(STAMP) lint
 # other lifters at other tempos, and filmed by a tilted camera), the speed and memory figures, engine 1.1.0
 # (BASE_ENGINE) and this one side by side on clips shaped as people film them and on the
 # short rendered clips, then the read payloads of a 2-minute 60 fps session against the
-# emulator.
+# emulator, and 50 sessions uploaded at once and analysed on the local stack.
 BASE_ENGINE ?= e1695aa
 bench: install
 	$(PY) -m bench.accuracy
@@ -84,6 +84,7 @@ bench: install
 	$(PY) -m bench.versus --base-commit $(BASE_ENGINE) --set shaped
 	$(PY) -m bench.versus --base-commit $(BASE_ENGINE) --set both
 	$(PY) -m bench.payloads
+	LIFTLAB_LOAD_SESSIONS=50 $(PY) -m pytest -q -s tests/reliability/test_load.py
 	$(PY) -m bench.progress
 	$(PY) -m bench.cold_import
 	$(PY) -m bench.docs

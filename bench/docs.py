@@ -24,7 +24,7 @@ PAGES = {
             "versus.md",
         ],
     ),
-    "performance.md": ("Performance", ["speed.md", "versus-shaped.md", "payloads.md", "progress.md"]),
+    "performance.md": ("Performance", ["speed.md", "versus-shaped.md", "payloads.md", "progress.md", "load.md"]),
 }
 
 
