@@ -90,7 +90,7 @@ def refloor(floor_px: float, radius_px: float, r0: float, slope: float) -> tuple
     """(floor line, radius there) once a perspective is found. The floor was placed `radius_px`
     (the median still outline, over every height) below the resting hub, but at rest the plate
     is r0 + slope * radius_px big: a camera tilted to shrink the plate 15 % over 2 m put the
-    floor 5 px (2 cm) high at 4K, and every height read that much low."""
+    floor 5 analysed pixels (2 cm) high on a 4K clip, and every height read that much low."""
     shift = r0 + slope * radius_px - radius_px
     return floor_px + shift, r0 - slope * shift
 
