@@ -142,21 +142,24 @@ def test_the_clean_is_caught_in_a_front_rack_with_the_plate_over_the_shoulder():
     assert joints["bar"][pull, 1].max() / 1.75 == pytest.approx(0.66, abs=0.01)
 
 
+def _looks(spec, drawn_apart) -> dict:
+    """A spec's fields but its name and the factors a set draws apart from the looks."""
+    from dataclasses import asdict
+
+    return {k: v for k, v in asdict(spec).items() if k not in ("name", *drawn_apart)}
+
+
 def test_a_motion_draw_has_its_seed_s_looks_and_another_lifter_and_tempo():
     """bench.accuracy --set motion: the looks of the random draw of the same seed, lifted by
     lifters 1.55-1.95 m tall at tempos 0.85-1.2, none of them the 1.75 m lifter at the one tempo
     every other rendered lift shares; the tallest one's snatch still stays in the picture."""
-    from dataclasses import asdict
-
     from tests.synth.clips import MOTION_FACTORS, random_set
     from tests.synth.lifts import PLATE_RADIUS_M, make_lift
     from tests.synth.render import Camera
 
     looks, moves = random_set(seed=7), random_set(seed=7, motion=True)
     for a, b in zip(looks, moves):
-        assert {k: v for k, v in asdict(a).items() if k not in ("name", *MOTION_FACTORS)} == {
-            k: v for k, v in asdict(b).items() if k not in ("name", *MOTION_FACTORS)
-        }
+        assert _looks(a, MOTION_FACTORS) == _looks(b, MOTION_FACTORS)
         assert (a.lifter_height_m, a.time_scale) == (1.75, 1.0)
         assert b.lifter_height_m != 1.75 and b.time_scale != 1.0
     assert len({(b.lifter_height_m, b.time_scale) for b in moves}) > 3
@@ -170,16 +173,12 @@ def test_a_tilt_draw_has_its_seed_s_looks_and_a_camera_tilted_both_ways():
     """bench.accuracy --set tilt: the looks of the random draw of the same seed, filmed by a camera
     tilted so that the plate's size changes by -5 to +15 % over 2 m of height, where every other
     set films level; the plate up high is drawn at that height's scale."""
-    from dataclasses import asdict
-
     from tests.synth.clips import TILT_FACTORS, random_set
     from tests.synth.render import Camera
 
     looks, tilted = random_set(seed=7), random_set(seed=7, tilt=True)
     for a, b in zip(looks, tilted):
-        assert {k: v for k, v in asdict(a).items() if k not in ("name", *TILT_FACTORS)} == {
-            k: v for k, v in asdict(b).items() if k not in ("name", *TILT_FACTORS)
-        }
+        assert _looks(a, TILT_FACTORS) == _looks(b, TILT_FACTORS)
         assert a.perspective_pct == 0.0 and b.perspective_pct != 0.0 and b.name.startswith("tilt")
     assert {np.sign(b.perspective_pct) for b in random_set(seed=2026, tilt=True)} == {-1.0, 1.0}
     cam = Camera(1280, 720, "right", 250.0, perspective_pct=15.0)
