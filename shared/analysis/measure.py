@@ -30,6 +30,7 @@ from shared.analysis.body import (
 from shared.analysis.calibration import (
     RING_INSIDE_RIM_PCT,
     calibrate,
+    clear_outlines,
     heights_seen_m,
     lifter_plane_factor,
     outer_ring,
@@ -183,7 +184,8 @@ def build_series(
 
     # the scale at each height: the plate's size where it stood still, low and high
     still = still_frames(bar_px, radius_px)
-    r0, slope = perspective.gradient(floor_px - bar_px[still, 1], radius_px[still], outer_ring)
+    clear = np.isfinite(radius_px if rim_score is None else clear_outlines(radius_px, rim_score))
+    r0, slope = perspective.gradient(floor_px - bar_px[still, 1], radius_px[still], outer_ring, clear[still])
     radius = px_per_m * PLATE_DIAMETER_M / 2
     if slope and np.isclose(floor_px, plate_floor_px(bar_px, radius)):  # the floor is the resting plate's
         floor_px, r0 = perspective.refloor(floor_px, radius, r0, slope)

@@ -48,8 +48,7 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # lifter has left unmeasured (quality.sources.lifter_height "unmeasured"), a circle found
 # afresh kept only within the bar's reach, the second pull's peak the last before the top,
 # a faint plate found and followed with its contrast brought up
-# 2.10: the track steadied on the hub, spikes judged where the bar moves, the re-bend placed
-# on the unsmoothed knee
+# 2.10: the track steadied on the hub, spikes judged where the bar moves, the re-bend on the unsmoothed knee
 # 2.11: a plate found late tracked back through the frames before, a faint plate's contrast
 # stretched round it on each frame, a turned plate's rim fitted as the ellipse its outline
 # shows, a silhouette found with contrast brought up preferred to a circle without one
@@ -70,7 +69,8 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # 2.20: a tracking pose estimator that holds the lifter upside down starts afresh. 2.21: feet kept planted under a hip
 # the trunk rule bridges, and planted only where they stood before the bar's highest point. 2.22: a perspective fitted
 # through every height the plate was held at, the floor under the resting plate's size; scale.px_per_m the floor's
-ENGINE_VERSION = "2.22.0"
+# 2.23: the perspective's sizes read on the clear outlines, as the scale is
+ENGINE_VERSION = "2.23.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]
 
