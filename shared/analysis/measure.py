@@ -58,8 +58,12 @@ KEYPOINT_NAMES = [f"{s}{j}" for s in SIDES for j in JOINTS]
 
 # The least jump off the bar's path read as a spike: 2 mm, and never finer than the picture
 # resolves: a small plate (360p: ~8 mm a pixel) is placed to a pixel or so in a blurred pull,
-# and a finer floor cut its real path there into gaps.
-SPIKE_FLOOR_M, SPIKE_FLOOR_PX = 0.002, 1.5
+# and a finer floor cut its real path there into gaps. Nor finer than a bar can leave a smooth
+# path in one frame: its acceleration turns by up to SPIKE_ACCEL_MPS2 from one frame to the next
+# (the pull against the hips, the turnover, the catch's landing), half that times the frame
+# interval squared off its path: 1.7 cm at 30 fps, 4 mm at 60. Finer, at 30 fps the rendered
+# lifts lost true frames at the hips in every pull and at a snatch's top, its height with them.
+SPIKE_FLOOR_M, SPIKE_FLOOR_PX, SPIKE_ACCEL_MPS2 = 0.002, 1.5, 30.0
 
 
 # The fastest a bar moves: a bar dropped from 2 m lands at ~6.3 m/s; lifts peak near 2.5 m/s.
@@ -87,9 +91,10 @@ def drop_jumps(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return keep
 
 
-def spike_floor_m(px_per_m: float) -> float:
-    """The least jump (m) off the bar's smooth path that `reject_spikes` may call a spike."""
-    return max(SPIKE_FLOOR_M, SPIKE_FLOOR_PX / px_per_m)
+def spike_floor_m(px_per_m: float, frame_s: float = 0.0) -> float:
+    """The least jump (m) off the bar's smooth path that `reject_spikes` may call a spike, for
+    frames `frame_s` apart."""
+    return max(SPIKE_FLOOR_M, SPIKE_FLOOR_PX / px_per_m, SPIKE_ACCEL_MPS2 * frame_s**2 / 2)
 
 
 def forward_px_per_m(px_per_m: float, camera_yaw_deg: float | None) -> float:
@@ -214,7 +219,7 @@ def build_series(
     # Spikes are judged on the residual from a smooth path, in metres, against its spread where
     # the bar moves: a still bar placed by its hub (`hub.steadied`) barely strays from its path,
     # and against that spread a fast pull's frames would all read as spikes.
-    floor = spike_floor_m(px_per_m)
+    floor = spike_floor_m(px_per_m, float(np.median(np.diff(t))) if len(t) > 1 else 0.0)
     # on the smoothed rise: a glitch's neighbours in raw differences read as moving
     moving = np.abs(smooth_derivatives(t, bh, **BAR_FILTER)[1]) > MOVING_MPS if np.isfinite(bh).sum() >= 9 else None
     bx, bh = (reject_spikes(t, bx, floor=floor, judged=moving), reject_spikes(t, bh, floor=floor, judged=moving))

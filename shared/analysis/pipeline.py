@@ -69,8 +69,8 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # 2.20: a tracking pose estimator that holds the lifter upside down starts afresh. 2.21: feet kept planted under a hip
 # the trunk rule bridges, and planted only where they stood before the bar's highest point. 2.22: a perspective fitted
 # through every height the plate was held at, the floor under the resting plate's size; scale.px_per_m the floor's
-# 2.23: the perspective's sizes read on the clear outlines, as the scale is
-ENGINE_VERSION = "2.23.0"
+# 2.23: the perspective's sizes read on the clear outlines. 2.24: no spike finer than a bar's own turn in a frame
+ENGINE_VERSION = "2.24.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]
 
