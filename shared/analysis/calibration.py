@@ -132,9 +132,10 @@ def calibrate(
     radius_px: np.ndarray,
     aspect: np.ndarray | None,
     rim_score: np.ndarray | None = None,
-) -> tuple[dict, float, float, list[str]]:
-    """(scale, floor_px, x0_px, warnings): px per metre, the floor line and the horizontal
-    origin, from the plate, and what to tell the person filming. The scale is read on the
+) -> tuple[dict, float, str, float, list[str]]:
+    """(scale, floor_px, floor_from, x0_px, warnings): px per metre, the floor line and what
+    it was read on (`plate`, the resting plate's bottom, or `feet`), the horizontal origin,
+    from the plate, and what to tell the person filming. The scale is read on the
     clear outlines (`clear_outlines`, where `rim_score` says how each was seen). Without a
     plate face to measure by, nothing is scaled from a guess: the clip is refused
     (NoBarFound, NotSideView), as it is when the plate's face is turned past
@@ -165,13 +166,13 @@ def calibrate(
     # never reached the floor (a clip from the hang, or begun mid-pull). Feet above it do
     # not move the floor: a plate cannot sink into it, and MediaPipe places feet the frame
     # cuts off, or the plate hides, all the same (16 cm high on a real clip).
-    floor_px = plate_floor_px(bar_px, radius)
+    floor_px, floor_from = plate_floor_px(bar_px, radius), "plate"
     warnings = []
     if np.isfinite(feet_floor_px) and feet_floor_px - floor_px > 0.4 * radius:
         warnings.append("The plate was not seen resting on the floor; heights are measured from the feet.")
-        floor_px = feet_floor_px
+        floor_px, floor_from = feet_floor_px, "feet"
     x0_px = float(np.median(bar_px[np.flatnonzero(bar_ok)[:5], 0]))
-    return scale, floor_px, x0_px, warnings
+    return scale, floor_px, floor_from, x0_px, warnings
 
 
 def plate_floor_px(bar_px: np.ndarray, radius_px: float) -> float:

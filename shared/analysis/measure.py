@@ -34,7 +34,6 @@ from shared.analysis.calibration import (
     heights_seen_m,
     lifter_plane_factor,
     outer_ring,
-    plate_floor_px,
     still_frames,
     turn_shortening,
 )
@@ -175,7 +174,7 @@ def build_series(
     lifter_px, guessed = repair_hidden_legs(t, lifter_px, bar_px, radius_px, sign, across=turn_shortening(rim_aspect))
     leg_trunk_px = segment_sum_px(lifter_px, side)
     bar_ok = np.isfinite(bar_px[:, 0])
-    scale, floor_px, x0_px, warnings = calibrate(lifter_px, bar_px, radius_px, rim_aspect, rim_score)
+    scale, floor_px, floor_from, x0_px, warnings = calibrate(lifter_px, bar_px, radius_px, rim_aspect, rim_score)
     if not outline_measured:
         scale["uncertainty_pct"] = max(scale["uncertainty_pct"], RING_INSIDE_RIM_PCT)
     scale["outline_measured"] = bool(outline_measured)
@@ -192,7 +191,7 @@ def build_series(
     clear = np.isfinite(radius_px if rim_score is None else clear_outlines(radius_px, rim_score))
     r0, slope = perspective.gradient(floor_px - bar_px[still, 1], radius_px[still], outer_ring, clear[still])
     radius = px_per_m * PLATE_DIAMETER_M / 2
-    if slope and np.isclose(floor_px, plate_floor_px(bar_px, radius)):  # the floor is the resting plate's
+    if slope and floor_from == "plate":  # the floor line lies a radius below the resting hub
         floor_px, r0 = perspective.refloor(floor_px, radius, r0, slope)
     floor_px_per_m, relative_slope = (2 * r0 / PLATE_DIAMETER_M, slope / r0) if slope else (px_per_m, 0.0)
     scale["perspective_pct_per_m"] = round(100 * relative_slope * floor_px_per_m, 2)

@@ -164,8 +164,9 @@ def test_the_floor_is_the_resting_plates_bottom_unless_the_feet_stand_below_it(f
     n = 40
     bar = np.tile([320.0, FLOOR - RADIUS], (n, 1))
     radius = np.full(n, RADIUS)
-    _, floor_px, _, warnings = calibrate(_standing_on(FLOOR - feet_above_px, n), bar, radius, None)
+    _, floor_px, source, _, warnings = calibrate(_standing_on(FLOOR - feet_above_px, n), bar, radius, None)
     assert floor_px == pytest.approx(FLOOR if floor_from == "plate" else FLOOR - feet_above_px)
+    assert source == floor_from
     assert bool(warnings) == (floor_from == "feet")
 
 
