@@ -45,12 +45,15 @@ def test_ctrl_c_stops_every_part_of_the_stack():
         stderr=subprocess.STDOUT,
         text=True,
     )
+    seen = []  # what the stack said, for the failure message
     try:
         for line in proc.stdout:
+            seen.append(line)
             if "local stack up" in line:
                 break
         else:
-            pytest.fail(f"the stack did not come up (exit {proc.wait()})")
+            said = "".join(seen[-20:])
+            pytest.fail(f"the stack did not come up (exit {proc.wait()}); its last lines:\n{said}")
         assert all(listening(p) for p in asdict(ports).values())
         address = other_address()
         if address:
