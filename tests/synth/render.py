@@ -230,8 +230,9 @@ def _background(width: int, height: int, floor_px: float, rng) -> np.ndarray:
     return img
 
 
+@functools.cache
 def _shade(colour, k):
-    return tuple(int(np.clip(c * k, 0, 255)) for c in colour)
+    return tuple(int(min(max(c * k, 0), 255)) for c in colour)
 
 
 def _profile(a, b, rows, caps=(True, True)):
@@ -241,16 +242,19 @@ def _profile(a, b, rows, caps=(True, True)):
     length = max(np.linalg.norm(d), 1e-9)
     d /= length
     n = np.array([d[1], -d[0]])
-    front = [a + d * u * length + n * f for u, f, _ in rows]
-    back = [a + d * u * length - n * k for u, _, k in rows]
-    phi = np.linspace(0, np.pi, 9)[:, None]
-    pts = front
-    for end, (u, f, k) in ((1, rows[-1]), (0, rows[0])):
+    u, f, k = (np.array(col, float)[:, None] for col in zip(*rows))
+    along = a + d * u * length
+    pts = [along + n * f]
+    for end in (1, 0):
         if caps[end]:
-            c, r, sgn = a + d * u * length + n * (f - k) / 2, (f + k) / 2, 1 if end else -1
-            pts = pts + list(c + sgn * r * (np.cos(phi) * n + np.sin(phi) * d))
-        pts = pts + (back[::-1] if end else [])
-    return np.array(pts)
+            c, r, sgn = along[-end] + n * (f[-end, 0] - k[-end, 0]) / 2, (f[-end, 0] + k[-end, 0]) / 2, 1 if end else -1
+            pts.append(c + sgn * r * (_COS_HALF * n + _SIN_HALF * d))
+        if end:
+            pts.append((along - n * k)[::-1])
+    return np.concatenate(pts)
+
+
+_COS_HALF, _SIN_HALF = np.cos(np.linspace(0, np.pi, 9)[:, None]), np.sin(np.linspace(0, np.pi, 9)[:, None])
 
 
 class _Pen:
@@ -275,13 +279,14 @@ class _Pen:
 
     def segment(self, a, b, rows, colour, caps=(True, True), outline=True):
         """A rounded limb, with a darker band on its back and a lighter one on its front."""
-        self.fill(_profile(a, b, rows, caps), colour, outline=False)
+        whole = _profile(a, b, rows, caps)
+        self.fill(whole, colour, outline=False)
         self.fill(_profile(a, b, [(u, -0.45 * k, k) for u, f, k in rows], caps), colour, 0.8, outline=False)
         self.fill(_profile(a, b, [(u, 0.7 * f, -0.2 * f) for u, f, k in rows], caps), colour, 1.12, outline=False)
         if outline:
             cv2.polylines(
                 self.img,
-                [self.px(_profile(a, b, rows, caps))],
+                [self.px(whole)],
                 True,
                 _shade(OUTLINE, self.k),
                 self.line,
