@@ -60,8 +60,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
+# Two workers: the local stack's tests on one, the engine's and the rest on the other
+# (tests/conftest.py groups them).
 test: install lint
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 2 tests
 
 # The rule, formatter and coaching tests, with no emulator and no engine run: seconds.
 test-fast: $(STAMP) lint

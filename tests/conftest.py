@@ -19,6 +19,24 @@ ROOT = Path(__file__).resolve().parents[1]
 SPORTS2D = "sports2d==0.8.34"
 
 
+# `make test` runs on two workers (pytest-xdist). Every test that needs the local stack goes to
+# one worker, which starts one stack for them all; each other file stays whole on one worker, so
+# a module's fixtures (an engine run its tests share) are made once. (xdist's own `loadgroup`
+# marks do not reach its scheduler under pytest 9, whose node ids it can no longer suffix.)
+STACK_TESTS = ("cloud", "reliability", "web")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class StackTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "stack" if Path(path).parts[1] in STACK_TESTS else path
+
+    return StackTogether(config, log)
+
+
 @pytest.fixture(scope="session")
 def rendered():
     """rendered(**spec fields) -> (path, truth); each distinct clip is rendered once."""

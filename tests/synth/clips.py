@@ -108,7 +108,7 @@ def clip(spec: ClipSpec) -> tuple:
     path = CACHE / f"{spec.name}-{key}.mp4"
     if not path.exists() or not path.with_suffix(".json").exists():
         CACHE.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name("tmp-" + path.name)
+        tmp = path.with_name(f"tmp{os.getpid()}-" + path.name)  # two test workers may render one clip at once
         render_clip(spec, tmp)
         tmp.with_suffix(".json").replace(path.with_suffix(".json"))
         tmp.replace(path)
@@ -127,7 +127,7 @@ def long_clip(source: Path, seconds: float, fps: int = 30, size: tuple = (1920, 
     CACHE.mkdir(parents=True, exist_ok=True)
     with av.open(str(source)) as src:
         images = [f.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray() for f in src.decode(video=0)]
-    tmp = target.with_name("tmp-" + target.name)
+    tmp = target.with_name(f"tmp{os.getpid()}-" + target.name)
     with av.open(str(tmp), "w") as out:
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
