@@ -39,7 +39,7 @@ KNEE_REBEND_MIN_DEG = 2.0
 # prominence). The later one is taken: the knees re-bend just before they drive the second
 # pull, and which of two near-equal dips wins must not rest on a fraction of a degree.
 KNEE_REBEND_TIE_DEG = 3.0
-REBEND_REFINE_S = 0.05  # the unsmoothed knee's lowest this near the smoothed trough is the re-bend
+REBEND_FIT_S = 0.15  # the re-bend's turn is fitted on the unsmoothed knee this near the smoothed trough
 # The second pull's peak speed is the last peak of the rise this close to the fastest (and
 # standing this far above the dips beside it): see _second_pull_peak.
 SECOND_PULL_SHARE = 0.8
@@ -274,15 +274,28 @@ def _knee_landmarks(knee, start, stop):
 
 
 def _rebend_frame(t: np.ndarray, knee_raw: np.ndarray, rebend: int, after: int, before: int) -> int:
-    """The re-bend's frame on the unsmoothed knee angle: its lowest within REBEND_REFINE_S of
-    the smoothed trough `rebend` (and between frames `after` and `before`). The knees bend
-    slowly into the transition and snap straight in the second pull; a zero-phase filter
-    moves the trough of that lopsided V towards its slow side, a frame or two early at 60 fps."""
-    near = np.flatnonzero((np.abs(t - t[rebend]) <= REBEND_REFINE_S) & np.isfinite(knee_raw))
+    """The re-bend's frame: where the knees' slow bend turns into the second pull's snap, the
+    knot of the best continuous two-line fit (falling, then rising) to the unsmoothed knee
+    within REBEND_FIT_S of the smoothed trough `rebend` (and between frames `after` and
+    `before`). The bottom of that lopsided V is flat on its slow side, and pose noise of a few
+    degrees put the lowest single reading anywhere along it: up to 3 frames early at 60 fps.
+    A zero-phase filter moves the trough the same way. The fit's knot rests on every frame
+    near the turn. With under 5 frames to fit, the lowest reading is taken."""
+    near = np.flatnonzero((np.abs(t - t[rebend]) <= REBEND_FIT_S) & np.isfinite(knee_raw))
     # not onto peak bar speed (an empty second pull) unless the smoothed knee was still bending there
     last = before if rebend == before else before - 1
     near = near[(near > after) & (near <= last)]
-    return int(near[np.argmin(knee_raw[near])]) if len(near) else rebend
+    if len(near) < 5:
+        return int(near[np.argmin(knee_raw[near])]) if len(near) else rebend
+    best, knot = np.inf, None
+    for k in near[2:-2]:
+        dt = t[near] - t[k]
+        design = np.stack([np.ones(len(near)), np.minimum(dt, 0), np.maximum(dt, 0)], axis=1)
+        coef = np.linalg.lstsq(design, knee_raw[near], rcond=None)[0]
+        sse = float(np.sum((design @ coef - knee_raw[near]) ** 2))
+        if coef[1] <= 0 <= coef[2] and sse < best:
+            best, knot = sse, int(k)
+    return knot if knot is not None else int(near[np.argmin(knee_raw[near])])
 
 
 def find_phases(

@@ -35,10 +35,9 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 
 # 2.0: scale in display pixels with its uncertainty and the camera's turn, bar.x_px / y_px,
 # liftoff fitted on the raw track, max_GRF in the pull and max_GRF_catch, quality.sources
-# 2.1: repeated pictures skipped by the tracker, scene cuts (the lift's shot), quality.timeline
-# 2.2: every lift in the clip (lifts[], quality.lifts), forward lengths corrected for the
-# camera's turn, spikes judged to the pixel; the bar pass first, then pose on every frame
-# only in and around the lifts (runtime.posed_share)
+# 2.1: repeated pictures skipped by the tracker, scene cuts (the lift's shot), quality.timeline. 2.2: every lift
+# in the clip (lifts[], quality.lifts), forward lengths corrected for the camera's turn, spikes judged to the pixel;
+# the bar pass first, then pose on every frame only in and around the lifts (runtime.posed_share)
 # 2.3: the lift's own clock (slow motion, lost pictures: quality.timeline.clock, the
 # slow_motion refusal), the lifter taken frame by frame as the pose holding the bar, the
 # camera's motion taken out (quality.timeline.camera_moved_px), the scale along the path
@@ -69,8 +68,9 @@ from shared.domain.lifts import JOINTS as ANGLE_CHOICES
 # 2.20: a tracking pose estimator that holds the lifter upside down starts afresh. 2.21: feet kept planted under a hip
 # the trunk rule bridges, and planted only where they stood before the bar's highest point. 2.22: a perspective fitted
 # through every height the plate was held at, the floor under the resting plate's size; scale.px_per_m the floor's
-# 2.23: the perspective's sizes read on the clear outlines. 2.24: no spike finer than a bar's own turn in a frame
-ENGINE_VERSION = "2.24.0"
+# 2.23: the perspective's sizes read on the clear outlines. 2.24: no spike finer than a bar's own turn in a frame.
+# 2.25: the re-bend at the knot of a two-line fit to the knee's turn, not at its lowest reading
+ENGINE_VERSION = "2.25.0"
 log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, str], None]
 

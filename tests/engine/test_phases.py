@@ -243,13 +243,18 @@ def test_a_knee_still_re_bending_at_peak_bar_speed_ends_the_transition_there():
     assert (m["first_knee_extension"], m["knee_rebend"]) == (peak, vmax)
 
 
+def _snatch_pull(fps):
+    """The generator's snatch bar at `fps`: (t, h, vy, liftoff, peak bar speed frame)."""
+    t = np.arange(0, 3.0, 1 / fps)
+    h, vy, _ = _knee_with_rebend(t, 15.0)
+    m = find_phases(t, h, vy, np.full(len(t), 120.0), "snatch").landmarks
+    return t, h, vy, m["liftoff"], m["peak_bar_speed"]
+
+
 def test_a_re_bend_read_as_two_near_equal_dips_ends_the_transition_at_the_later():
     """Pose noise can split the re-bend's trough in two; which is a fraction of a degree
     deeper must not move the transition (the earlier dip here is 0.5° deeper)."""
-    t = np.arange(0, 3.0, 1 / 30)
-    h, vy, _ = _knee_with_rebend(t, 15.0)
-    m0 = find_phases(t, h, vy, np.full(len(t), 120.0), "snatch").landmarks
-    liftoff, vmax = m0["liftoff"], m0["peak_bar_speed"]
+    t, h, vy, liftoff, vmax = _snatch_pull(30)
     peak = liftoff + 10
     knee = np.full(len(t), 60.0)
     knee[liftoff : peak + 1] = np.linspace(60, 135, peak + 1 - liftoff)
@@ -450,15 +455,31 @@ def test_a_missed_lift_then_a_made_one_makes_the_made_one_primary():
 def test_the_re_bend_is_placed_on_the_unsmoothed_knee_where_smoothing_moves_a_lopsided_trough():
     """The knees bend slowly into the transition (10 frames at 60 fps) and snap straight
     (4 frames): a zero-phase filter moves that trough towards the slow side."""
-    t = np.arange(0, 3.0, 1 / 60)
-    h, vy, _ = _knee_with_rebend(t, 15.0)
-    m0 = find_phases(t, h, vy, np.full(len(t), 120.0), "snatch").landmarks
-    liftoff, vmax = m0["liftoff"], m0["peak_bar_speed"]
+    t, h, vy, liftoff, vmax = _snatch_pull(60)
     peak, rebend = liftoff + 16, liftoff + 26
     assert vmax > rebend + 6
     frames = np.arange(len(t), dtype=float)
     knee = np.interp(frames, [0, liftoff, peak, rebend, rebend + 4, len(t)], [60, 60, 140, 125, 150, 178])
     smooth = smooth_derivatives(t, knee, cutoff_hz=KEYPOINT_CUTOFF_HZ)[0]
-    early = find_phases(t, h, vy, smooth, "snatch").landmarks["knee_rebend"]
-    assert early < rebend - 1  # the smoothed trough alone
+    assert peak + int(np.argmin(smooth[peak:vmax])) < rebend - 1  # the smoothed trough alone
     assert find_phases(t, h, vy, smooth, "snatch", knee_raw=knee).landmarks["knee_rebend"] == rebend
+
+
+def test_pose_noise_on_the_flat_of_a_lopsided_trough_does_not_pull_the_re_bend_early():
+    """The knees bend slowly into the re-bend, its bottom nearly flat, and snap straight. Pose
+    reads the knee a few degrees off each frame (here ±1°, and one reading 2.5° low three frames
+    before the turn): the lowest single reading lies early on the flat side. The re-bend is the
+    turn from the slow bend into the snap, fitted over the frames near it."""
+    t, h, vy, liftoff, vmax = _snatch_pull(60)
+    peak, rebend = liftoff + 14, liftoff + 26
+    assert vmax > rebend + 8
+    frames = np.arange(len(t), dtype=float)
+    slow = (frames - rebend) / (rebend - peak)  # -1 at the knee's peak, 0 at the re-bend
+    knee = np.where(frames <= rebend, 125 + 15 * slow**2, 125 + 6.5 * (frames - rebend))
+    knee = np.where(frames < peak, np.interp(frames, [0, liftoff, peak], [60, 60, 140]), np.minimum(knee, 178))
+    noisy = knee + np.random.default_rng(3).uniform(-1, 1, len(t))
+    noisy[rebend - 3] -= 2.5
+    assert rebend - int(np.argmin(noisy[peak:vmax])) - peak >= 3  # the lowest reading: 3 frames early
+    smooth = smooth_derivatives(t, noisy, cutoff_hz=KEYPOINT_CUTOFF_HZ)[0]
+    got = find_phases(t, h, vy, smooth, "snatch", knee_raw=noisy).landmarks["knee_rebend"]
+    assert abs(got - rebend) <= 1
